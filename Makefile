@@ -1,0 +1,107 @@
+# gather: fetch many URLs concurrently, results in input order as JSON.
+#
+#   make            build ./gather
+#   make check      install missing packages, build, run every test, then
+#                   the bats suite again on an ASan+UBSan build
+#   make demo       fetch a URL list from a local server, piped to jq
+#   make install    PREFIX=/usr/local DESTDIR= (binary and man page)
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man/man1
+CC	?= cc
+CFLAGS	?= -O2 -g
+WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wpointer-arith \
+	   -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+ifneq ($(USE_WERROR),0)
+WARN	+= -Werror
+endif
+CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L
+LDLIBS	 = -lcurl -lev -lcjson -lm
+SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	   -fno-omit-frame-pointer
+
+SRC	 = $(wildcard src/*.c)
+OBJ	 = $(SRC:src/%.c=obj/%.o)
+LIBOBJ	 = $(filter-out obj/main.o,$(OBJ))
+ASANOBJ	 = $(SRC:src/%.c=obj/asan/%.o)
+UNIT	 = obj/unit
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+.PHONY: all check test unit bats bats-asan asan deps demo install uninstall \
+	clean bench
+
+all: gather
+
+gather: $(OBJ)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OBJ) $(LDLIBS)
+
+obj/%.o: src/%.c | obj
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+obj/asan/%.o: src/%.c | obj/asan
+	@echo "  CC      $< (asan)"
+	$(Q)$(CC) $(CPPFLAGS) $(WARN) -O1 -g $(SAN) -MMD -MP -c -o $@ $<
+
+obj/asan/gather: $(ASANOBJ)
+	@echo "  LINK    $@"
+	$(Q)$(CC) -g $(SAN) -o $@ $(ASANOBJ) $(LDLIBS)
+
+$(UNIT): tests/unit/unit.c $(LIBOBJ)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ tests/unit/unit.c \
+		$(LIBOBJ) $(LDLIBS)
+
+obj obj/asan:
+	$(Q)mkdir -p $@
+
+asan: obj/asan/gather
+
+deps:
+	$(Q)tools/deps.sh
+
+unit: $(UNIT)
+	$(Q)$(UNIT)
+
+bats: gather
+	bats tests
+
+bats-asan: obj/asan/gather
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	GATHER=$(CURDIR)/obj/asan/gather bats tests
+
+test: unit bats
+
+# Sub-makes, so that the packages are there before anything compiles.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)$(MAKE) --no-print-directory bats
+	$(Q)$(MAKE) --no-print-directory bats-asan
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo.sh
+
+bench: all
+	bench/run.sh
+
+install: gather
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -m 755 gather $(DESTDIR)$(BINDIR)/gather
+	install -m 644 man/gather.1 $(DESTDIR)$(MANDIR)/gather.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/gather $(DESTDIR)$(MANDIR)/gather.1
+
+clean:
+	rm -rf obj gather
+
+-include $(OBJ:.o=.d) $(ASANOBJ:.o=.d)

@@ -1,0 +1,74 @@
+/*
+ * rec: one input record on its way through gather, from the line that was
+ * read to the JSON record that is written.  The scheduler owns records and
+ * recycles them; a transfer fills in the result; out only reads it.
+ */
+#ifndef GATHER_REC_H
+#define GATHER_REC_H
+
+#include <stdint.h>
+
+#include "gather/util.h"
+
+struct xfer;
+
+enum err_kind {
+	ERR_NONE,
+	ERR_BAD_INPUT,
+	ERR_INVALID_URL,
+	ERR_UNSUPPORTED_PROTOCOL,
+	ERR_DNS,
+	ERR_CONNECT,
+	ERR_TLS,
+	ERR_TIMEOUT,
+	ERR_RESET,
+	ERR_TOO_LARGE,
+	ERR_TOO_MANY_REDIRECTS,
+	ERR_HTTP,
+	ERR_CANCELLED,
+	ERR_DEADLINE,
+	ERR_IO,
+	ERR_OTHER
+};
+
+/* Seconds; all but queue count from the start of the last attempt. */
+struct rec_times {
+	double	queue;
+	double	dns;
+	double	connect;
+	double	tls;
+	double	ttfb;
+	double	total;
+};
+
+struct rec {
+	uint64_t	 index;		/* position in the input */
+	uint64_t	 seq;		/* position in the output */
+	struct buf	 url;		/* as given, trimmed */
+	double		 t_read;	/* when the record was read */
+	double		 t_start;	/* when its first attempt started */
+	int		 attempts;
+
+	/* Result of the last attempt, filled by xfer. */
+	long		 status;	/* 0 when no response */
+	long		 http_version;	/* CURL_HTTP_VERSION_*, 0 = none */
+	long		 redirects;
+	uint64_t	 size;
+	const char	*effective_url;	/* owned by the transfer, or NULL */
+	const char	*content_type;
+	const struct buf *body;		/* NULL when not kept */
+	struct rec_times time;
+	enum err_kind	 kind;
+	int		 curl_code;	/* -1 when libcurl gave none */
+	char		 msg[256];
+
+	struct xfer	*xfer;		/* while a transfer runs */
+	struct rec	*prev, *next;	/* in-flight or free list */
+};
+
+const char	*err_kind_name(enum err_kind);
+void		 rec_reset(struct rec *);
+void		 rec_fail(struct rec *, enum err_kind, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+#endif

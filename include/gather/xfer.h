@@ -1,0 +1,30 @@
+/*
+ * xfer: one transfer.  A pool of easy handles is set up once with the
+ * options that never change; each transfer sets only what is its own, and
+ * its write callback keeps (or only counts) the body under --max-body.  When
+ * libcurl is done, xfer_finish turns the outcome into a record's result.
+ */
+#ifndef GATHER_XFER_H
+#define GATHER_XFER_H
+
+#include <curl/curl.h>
+
+#include "gather/cli.h"
+#include "gather/rec.h"
+
+struct xfer;
+struct xfer_pool;
+
+struct xfer_pool *xfer_pool_new(const struct opts *);
+void		 xfer_pool_free(struct xfer_pool *);
+
+struct xfer	*xfer_get(struct xfer_pool *);
+void		 xfer_put(struct xfer_pool *, struct xfer *);
+
+int		 xfer_prepare(struct xfer *, struct rec *);
+CURL		*xfer_easy(const struct xfer *);
+struct xfer	*xfer_of(CURL *);
+struct rec	*xfer_rec(const struct xfer *);
+void		 xfer_finish(struct xfer *, CURLcode);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * main: the front end.  Parses the command line, wires the modules
+ * together around one libev loop, runs it, and turns the outcome into the
+ * exit status.  It knows nothing of libcurl's or JSON's details.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <ev.h>
+
+#include "gather/app.h"
+#include "gather/cli.h"
+#include "gather/gather.h"
+#include "gather/input.h"
+#include "gather/loop.h"
+#include "gather/out.h"
+#include "gather/sched.h"
+#include "gather/xfer.h"
+
+int
+main(int argc, char **argv)
+{
+	struct app	a;
+	char		err[512];
+	int		status = EXIT_SOME_FAILED;
+
+	memset(&a, 0, sizeof(a));
+	switch (cli_parse(&a.opts, argc, argv, err, sizeof(err))) {
+	case CLI_EXIT_OK:
+		cli_free(&a.opts);
+		return fflush(stdout) == 0 ? 0 : EXIT_SOME_FAILED;
+	case CLI_USAGE:
+		fprintf(stderr, "gather: %s\n", err);
+		cli_free(&a.opts);
+		return EXIT_USAGE;
+	case CLI_RUN:
+		break;
+	}
+
+	/* A closed stdout shows up as EPIPE from write(), not as a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "gather: cannot initialise libcurl\n");
+		cli_free(&a.opts);
+		return EXIT_SOME_FAILED;
+	}
+	if ((a.evl = ev_default_loop(EVFLAG_AUTO)) == NULL) {
+		fprintf(stderr, "gather: cannot initialise libev\n");
+		goto out;
+	}
+	if ((a.out = out_new(&a.opts, STDOUT_FILENO)) == NULL ||
+	    (a.gather = gather_new((size_t)a.opts.window, a.out)) == NULL ||
+	    (a.pool = xfer_pool_new(&a.opts)) == NULL ||
+	    (a.sched = sched_new(&a)) == NULL ||
+	    (a.loop = loop_new(a.evl, sched_done, a.sched)) == NULL) {
+		fprintf(stderr, "gather: out of memory\n");
+		goto out;
+	}
+	if ((a.in = input_new(a.evl, &a.opts, sched_input_ready, a.sched, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "gather: %s\n", err);
+		status = EXIT_INPUT;
+		goto out;
+	}
+
+	sched_run(a.sched);
+	status = sched_status(a.sched);
+out:
+	sched_free(a.sched);
+	loop_free(a.loop);
+	xfer_pool_free(a.pool);
+	gather_free(a.gather);
+	out_free(a.out);
+	input_free(a.in);
+	if (a.evl)
+		ev_loop_destroy(a.evl);
+	curl_global_cleanup();
+	cli_free(&a.opts);
+	return status;
+}

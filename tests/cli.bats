@@ -1,0 +1,173 @@
+#!/usr/bin/env bats
+# The command line: usage errors, exit statuses, --help, --version and the
+# messages on stderr.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup_file() { start_server; }
+teardown_file() { stop_server; }
+
+# Assert a usage error: exit 2, nothing on stdout, one "gather: " line on
+# stderr, and nothing fetched.
+assert_usage_error() {
+	reset_stats
+	run --separate-stderr "$GATHER" "$@"
+	assert_equal "$status" 2
+	assert_equal "$output" ''
+	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 1
+	[[ "$stderr" == "gather: "?* ]] ||
+		fail "stderr does not start with 'gather: ': $stderr"
+	assert_equal "$(stat_field requests)" 0
+}
+
+@test "an unknown option is a usage error" {
+	assert_usage_error --no-such-option "$BASE/ok"
+	assert_usage_error -Z "$BASE/ok"
+	assert_usage_error "$BASE/ok" --bogus=1
+}
+
+@test "an option without its value is a usage error" {
+	assert_usage_error "$BASE/ok" -c
+	assert_usage_error "$BASE/ok" --timeout
+	assert_usage_error "$BASE/ok" --max-body
+}
+
+@test "-c must be a whole number from 1 to 100000" {
+	assert_usage_error -c 0 "$BASE/ok"
+	assert_usage_error -c abc "$BASE/ok"
+	assert_usage_error -c -1 "$BASE/ok"
+	assert_usage_error -c 1.5 "$BASE/ok"
+	assert_usage_error -c 100001 "$BASE/ok"
+	assert_usage_error -c '' "$BASE/ok"
+	assert_usage_error --concurrency=8x "$BASE/ok"
+	run --separate-stderr "$GATHER" -c 100000 "$BASE/ok"
+	assert_success
+}
+
+@test "-t and --connect-timeout must be non-negative seconds" {
+	assert_usage_error -t -1 "$BASE/ok"
+	assert_usage_error -t abc "$BASE/ok"
+	assert_usage_error -t 1s "$BASE/ok"
+	assert_usage_error --connect-timeout x "$BASE/ok"
+	assert_usage_error --connect-timeout -2 "$BASE/ok"
+	run --separate-stderr "$GATHER" -t 0 --connect-timeout 0.5 "$BASE/ok"
+	assert_success
+	run --separate-stderr "$GATHER" -t 2.5 --connect-timeout 0 "$BASE/ok"
+	assert_success
+}
+
+@test "--body must be one of the modes" {
+	assert_usage_error --body wrong "$BASE/ok"
+	assert_usage_error --body '' "$BASE/ok"
+}
+
+@test "--max-body must be a size" {
+	assert_usage_error --max-body 12X "$BASE/ok"
+	assert_usage_error --max-body -1 "$BASE/ok"
+	assert_usage_error --max-body k "$BASE/ok"
+	assert_usage_error --max-body 1T "$BASE/ok"
+}
+
+@test "a flag given a value is a usage error" {
+	assert_usage_error --quiet=yes "$BASE/ok"
+}
+
+@test "option values can be attached" {
+	run --separate-stderr "$GATHER" -c1 -t5 --timeout=5 --body=none \
+		"$BASE/size/7"
+	assert_success
+	assert_jq '.[0].size == 7 and (.[0] | has("body") | not)'
+}
+
+@test "an input file that cannot be opened: exit 3 and one line" {
+	run --separate-stderr "$GATHER" -i /nonexistent/urls.txt
+	assert_equal "$status" 3
+	assert_equal "$output" ''
+	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 1
+	[[ "$stderr" == "gather: "?* ]] || fail "stderr: $stderr"
+	[[ "$stderr" == *"/nonexistent/urls.txt"* ]] ||
+		fail "the message does not name the file: $stderr"
+}
+
+@test "an input that is a directory: exit 3" {
+	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR"
+	assert_equal "$status" 3
+	assert_equal "$output" ''
+	[[ "$stderr" == "gather: "?* ]] || fail "stderr: $stderr"
+}
+
+@test "exit 0 when every record is ok, 1 when one is not" {
+	run --separate-stderr "$GATHER" "$BASE/ok" "$BASE/status/404"
+	assert_success
+	port=$(closed_port)
+	run --separate-stderr "$GATHER" "$BASE/ok" "http://127.0.0.1:$port/"
+	assert_failure 1
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "-V prints gather's version and those of libcurl, libev and cJSON" {
+	run --separate-stderr "$GATHER" -V
+	assert_success
+	assert_equal "${#lines[@]}" 1
+	assert_output --regexp '^gather [0-9]+\.[0-9]+'
+	curl_v=$(curl-config --version 2>/dev/null | awk '{ print $2 }')
+	if [[ -n "$curl_v" ]]; then
+		assert_output --partial "libcurl/$curl_v"
+	fi
+	if [[ -r /usr/include/ev.h ]]; then
+		ev_v=$(awk '/define EV_VERSION_MAJOR/ { ma = $3 }
+			/define EV_VERSION_MINOR/ { mi = $3 }
+			END { print ma "." mi }' /usr/include/ev.h)
+		assert_output --regexp "libev[ /]$ev_v"
+	fi
+	if [[ -r /usr/include/cjson/cJSON.h ]]; then
+		cj_v=$(awk '/define CJSON_VERSION_(MAJOR|MINOR|PATCH)/ { v = v sep $3; sep = "." }
+			END { print v }' /usr/include/cjson/cJSON.h)
+		assert_output --regexp "cJSON[ /]$cj_v"
+	fi
+	run --separate-stderr "$GATHER" --version
+	assert_success
+	assert_output --regexp '^gather '
+}
+
+@test "-h and --help print usage on stdout and exit 0" {
+	for opt in -h --help; do
+		run --separate-stderr "$GATHER" "$opt"
+		assert_success
+		assert_output --partial 'Usage: gather'
+		assert_no_stderr
+	done
+}
+
+@test "--help fetches nothing even with URLs given" {
+	reset_stats
+	run --separate-stderr "$GATHER" "$BASE/ok" --help
+	assert_success
+	assert_output --partial 'Usage: gather'
+	assert_equal "$(stat_field requests)" 0
+}
+
+@test "-v logs one line per finished transfer on stderr" {
+	run --separate-stderr "$GATHER" -v "$BASE/ok" "$BASE/status/404" \
+		"$BASE/reset"
+	assert_failure 1
+	assert_equal "${#lines[@]}" 3
+	assert_jsonl
+	assert_equal "$(printf '%s\n' "$stderr" | grep -c .)" 3
+}
+
+@test "-q keeps stderr silent, even when records fail" {
+	port=$(closed_port)
+	run --separate-stderr "$GATHER" -q "$BASE/ok" "http://127.0.0.1:$port/" \
+		"ftp://x/" 'http://exa mple.com/'
+	assert_failure 1
+	assert_equal "${#lines[@]}" 4
+	assert_no_stderr
+}
+
+@test "a run without problems writes nothing on stderr" {
+	run --separate-stderr "$GATHER" "$BASE/ok" "$BASE/utf8"
+	assert_success
+	assert_no_stderr
+}

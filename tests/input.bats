@@ -1,0 +1,185 @@
+#!/usr/bin/env bats
+# Reading input: URL arguments, -i FILE, stdin; trimming and skipping; and
+# bad lines, which become error records while the run goes on.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup_file() { start_server; }
+teardown_file() { stop_server; }
+
+@test "lines are trimmed of spaces, tabs and CR" {
+	printf '  %s  \n\t%s\t\n%s\r\n \t %s \r\n' \
+		"$BASE/ok?i=0" "$BASE/ok?i=1" "$BASE/ok?i=2" "$BASE/ok?i=3" \
+		>"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "${#lines[@]}" 4
+	assert_jq --arg b "$BASE" \
+		'map(.url) == [range(0; 4) | $b + "/ok?i=\(.)"] and all(.ok)'
+}
+
+@test "empty lines and # lines are skipped and get no index" {
+	cat >"$BATS_TEST_TMPDIR/in" <<-EOF
+
+		# a comment
+		$BASE/ok?i=a
+
+		   
+		   # an indented comment
+		#$BASE/ok?i=commented
+		$BASE/ok?i=b
+		$(printf '\t\r')
+		$BASE/ok?i=c
+	EOF
+	reset_stats
+	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "${#lines[@]}" 3
+	assert_jq --arg b "$BASE" 'map([.index, .url]) == [
+		[0, $b + "/ok?i=a"], [1, $b + "/ok?i=b"], [2, $b + "/ok?i=c"]]'
+	assert_equal "$(stat_field requests)" 3
+}
+
+@test "the last line needs no newline" {
+	printf '%s\n%s' "$BASE/ok?i=0" "$BASE/ok?i=1" >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_jq --arg b "$BASE" 'map(.url) == [$b + "/ok?i=0", $b + "/ok?i=1"]'
+}
+
+@test "-i FILE and --input FILE read the file" {
+	urls 3 /ok >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_jq --arg b "$BASE" \
+		'map(.url) == [range(0; 3) | $b + "/ok?i=\(.)"] and all(.ok)'
+	run --separate-stderr "$GATHER" --input "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "${#lines[@]}" 3
+	run --separate-stderr "$GATHER" --input="$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "${#lines[@]}" 3
+}
+
+@test "-i - and no arguments at all read stdin" {
+	urls 3 /ok >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" -i - <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_jq --arg b "$BASE" 'map(.url) == [range(0; 3) | $b + "/ok?i=\(.)"]'
+	run --separate-stderr "$GATHER" <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_jq --arg b "$BASE" 'map(.url) == [range(0; 3) | $b + "/ok?i=\(.)"]'
+}
+
+@test "URL arguments are fetched and stdin is then left alone" {
+	reset_stats
+	run --separate-stderr bash -c \
+		'echo "$BASE/ok?i=stdin" | "$GATHER" "$BASE/ok?i=0" "$BASE/size/3"'
+	assert_success
+	assert_jq --arg b "$BASE" \
+		'map(.url) == [$b + "/ok?i=0", $b + "/size/3"] and all(.ok)'
+	assert_equal "$(stat_field requests)" 2
+}
+
+@test "URL arguments come before the lines of -i FILE" {
+	urls 2 /ok >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in" "$BASE/size/1"
+	assert_success
+	assert_jq --arg b "$BASE" 'map([.index, .url]) ==
+		[[0, $b + "/size/1"], [1, $b + "/ok?i=0"], [2, $b + "/ok?i=1"]]'
+}
+
+@test "options may come after URL arguments" {
+	run --separate-stderr "$GATHER" "$BASE/utf8" --body none -c 1 \
+		"$BASE/size/5" -t 5
+	assert_success
+	assert_equal "${#lines[@]}" 2
+	assert_jq 'all(has("body") | not) and map(.size) == [33, 5]'
+}
+
+@test "-- ends the options" {
+	run --separate-stderr "$GATHER" -c 2 -- "$BASE/ok"
+	assert_success
+	assert_jq --arg u "$BASE/ok" '.[0].url == $u and .[0].ok'
+}
+
+@test "an over-long line is bad_input with its first 256 bytes as url" {
+	long="$BASE/ok?x=$(head -c 70000 /dev/zero | tr '\0' a)"
+	printf '%s\n%s\n%s\n' "$BASE/ok?i=0" "$long" "$BASE/ok?i=2" \
+		>"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "${#lines[@]}" 3
+	assert_jq 'map(.index) == [0, 1, 2] and map(.ok) == [true, false, true]'
+	assert_jq --arg u "${long:0:256}" \
+		'.[1].error.kind == "bad_input" and .[1].url == $u'
+	assert_jq '.[1].status == null'
+}
+
+@test "a line of 64 KiB less a little is still read" {
+	long="$BASE/ok?x=$(head -c 60000 /dev/zero | tr '\0' a)"
+	run --separate-stderr "$GATHER" "$long"
+	# Whatever the server makes of it, it is a fetch, not bad_input.
+	assert_jq --arg u "$long" '.[0].url == $u and .[0].error.kind != "bad_input"'
+}
+
+@test "malformed URLs are invalid_url" {
+	printf '%s\n' 'http://exa mple.com/' "$BASE/ok" 'ht!tp://x' 'http://[::1' \
+		>"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_jq 'map(.ok) == [false, true, false, false]'
+	assert_jq '.[0].error.kind == "invalid_url" and .[0].url == "http://exa mple.com/"'
+	assert_jq '.[2].error.kind == "invalid_url" and .[2].url == "ht!tp://x"'
+	assert_jq '.[3].error.kind == "invalid_url"'
+}
+
+@test "protocols other than http and https are unsupported_protocol" {
+	run --separate-stderr "$GATHER" "ftp://127.0.0.1/x" "file:///etc/passwd" \
+		"$BASE/ok" "gopher://127.0.0.1/"
+	assert_failure 1
+	assert_jq 'map(.ok) == [false, false, true, false]'
+	assert_jq '[.[0], .[1], .[3]] | all(.error.kind == "unsupported_protocol")'
+	# Nothing of the file made it out.
+	refute_output --partial 'root:'
+}
+
+@test "a malformed request object is bad_input and the run goes on" {
+	printf '%s\n' '{"url":' "$BASE/ok" '{' >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_jq 'map(.index) == [0, 1, 2] and map(.ok) == [false, true, false]'
+	assert_jq '.[0].error.kind == "bad_input" and .[0].url == "{\"url\":"'
+	assert_jq '.[2].error.kind == "bad_input"'
+}
+
+@test "every line read gets exactly one record, good or bad" {
+	printf '%s\n' "$BASE/ok" '{"url": "'"$BASE/ok"'"}' 'ftp://x/' \
+		"$BASE/status/404" 'http://exa mple.com/' "$BASE/size/2" \
+		>"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_jsonl
+	assert_jq 'map(.index) == [range(0; 6)]'
+	assert_jq '[.[0], .[3], .[5]] | all(.ok)'
+}
+
+@test "a line with invalid UTF-8 still gives valid JSON" {
+	printf '%s\xff\xfe\n%s\n' "$BASE/ok?x=" "$BASE/ok" >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
+	assert_equal "${#lines[@]}" 2
+	assert_jsonl
+	assert_jq '.[0].index == 0 and (.[0].url | startswith("'"$BASE"'/ok?x="))'
+	assert_jq '.[1].ok'
+}
+
+@test "empty input: exit 0 and no output" {
+	run --separate-stderr "$GATHER" </dev/null
+	assert_success
+	assert_output ''
+	printf '\n# only comments\n   \n' >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_output ''
+}

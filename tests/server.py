@@ -1,0 +1,549 @@
+#!/usr/bin/env python3
+"""Local HTTP server for the gather test suite (standard library only).
+
+Usage: server.py --port-file FILE
+
+Binds 127.0.0.1 on a free port, writes the port number to FILE (atomically,
+through FILE.tmp and a rename) and serves until killed.  Every endpoint that
+can stall (hang, drip, endless, delay) is bounded by MAX_STALL seconds and
+stops early when the client goes away, so no thread is ever stuck for good.
+
+Endpoints (a query string is ignored unless an endpoint names it):
+
+  /  /ok                200 "ok" (any method)
+  /status/<code>        that status, body "status <code>"
+  /delay/<ms>           sleep, then 200 "delay <ms>"
+  /size/<n>             n bytes of "a"
+  /bytes/<n>            bytes i % 256 for i in range(n), octet-stream
+  /utf8                 UTF-8 text with non-ASCII characters
+  /json                 a pretty-printed JSON object
+  /gzip/<n>             n bytes of "a", gzip-encoded, with Content-Length
+  /bomb/<n>             n zero bytes, gzip-encoded, chunked (made lazily)
+  /chunked/<n>          n bytes of "a", chunked, chunks of at most 1000
+  /nolength/<n>         n bytes of "a", no length, then close
+  /endless              chunked "a" forever (bounded by MAX_STALL)
+  /badchunk             chunked with an invalid chunk size line, then close
+  /reset                read the request, close with RST
+  /empty                read the request, close without a byte
+  /hang                 read the request, never answer
+  /drip/<n>?ms=<ms>     Content-Length n, one byte every ms milliseconds
+  /redirect/<n>         302 to /redirect/<n-1>; /redirect/0 is 200 "done"
+  /redirect-to?url=X    302 to X
+  /echo                 the request as JSON (any method)
+  /headers              two Set-Cookie headers and X-Custom
+  /retry-after/<s>      503 with Retry-After: <s>
+  /flaky/<key>/<n>      503 for the first n requests of key, then 200
+  /bigheader/<n>        a header X-Big of n bytes
+  /stats                {"inflight", "max_inflight", "requests", "connections"}
+  /reset-stats          zero the counters
+  /hits?path=<p>        how many times path p was requested
+"""
+
+import argparse
+import gzip
+import http.server
+import json
+import os
+import select
+import socket
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+import zlib
+
+MAX_STALL = 30.0          # no request is served for longer than this
+IDLE_TIMEOUT = 30.0       # an idle keep-alive connection is dropped after this
+CHUNK = 1000              # largest chunk of /chunked
+
+UTF8_TEXT = "h\u00e9llo w\u00f6rld \u2014 \u65e5\u672c\u8a9e \U0001F389\n"
+JSON_DOC = {"hello": "world", "n": [1, 2, 3], "nested": {"ok": True}}
+
+# Paths used to look at the server; they are not counted in the statistics.
+CONTROL_PATHS = ("/stats", "/reset-stats", "/hits")
+
+
+class Stats:
+    """Counters shared by every handler thread, behind one lock."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.inflight = 0
+        self.max_inflight = 0
+        self.requests = 0
+        self.connections = 0
+        self.hits = {}
+        self.flaky = {}
+
+    def begin(self, path):
+        with self.lock:
+            self.inflight += 1
+            self.requests += 1
+            self.hits[path] = self.hits.get(path, 0) + 1
+            if self.inflight > self.max_inflight:
+                self.max_inflight = self.inflight
+
+    def end(self):
+        with self.lock:
+            self.inflight -= 1
+
+    def connect(self):
+        with self.lock:
+            self.connections += 1
+
+    def reset(self):
+        # Requests still running stay in "inflight" so that the count does
+        # not go negative when they end; the maximum restarts from there.
+        with self.lock:
+            self.max_inflight = self.inflight
+            self.requests = 0
+            self.connections = 0  # connections open now are not counted again
+            self.hits = {}
+            self.flaky = {}
+
+    def snapshot(self):
+        with self.lock:
+            return {
+                "inflight": self.inflight,
+                "max_inflight": self.max_inflight,
+                "requests": self.requests,
+                "connections": self.connections,
+            }
+
+    def hit_count(self, path):
+        with self.lock:
+            return self.hits.get(path, 0)
+
+    def flaky_next(self, key):
+        """Count one more request for key and return how many came before."""
+        with self.lock:
+            seen = self.flaky.get(key, 0)
+            self.flaky[key] = seen + 1
+            return seen
+
+
+STATS = Stats()
+
+# Compressed gzip bombs by uncompressed size, filled once generated in full.
+BOMB_CACHE = {}
+BOMB_LOCK = threading.Lock()
+
+
+def bomb_chunks(n):
+    """Yield the gzip compression of n zero bytes piece by piece.
+
+    The whole compressed stream is cached once one request has produced it,
+    so later requests for the same n are cheap; the uncompressed bytes are
+    never held in memory beyond one block.
+    """
+    with BOMB_LOCK:
+        cached = BOMB_CACHE.get(n)
+    if cached is not None:
+        for piece in cached:
+            yield piece
+        return
+    block = bytes(1 << 20)
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+    pieces = []
+    left = n
+    while left > 0:
+        take = min(left, len(block))
+        out = comp.compress(block if take == len(block) else bytes(take))
+        left -= take
+        if out:
+            pieces.append(out)
+            yield out
+    out = comp.flush()
+    pieces.append(out)
+    yield out
+    with BOMB_LOCK:
+        BOMB_CACHE[n] = pieces
+
+
+def int_arg(text, default=None):
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        return default
+    return value if value >= 0 else default
+
+
+class ClientGone(Exception):
+    """The client closed the connection or a bound ran out."""
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = IDLE_TIMEOUT
+
+    def version_string(self):
+        return "gather-test"
+
+    def log_message(self, fmt, *args):  # keep the test output quiet
+        pass
+
+    def setup(self):
+        super().setup()
+        # Headers and body can go out in two writes; without NODELAY,
+        # Nagle and delayed ACKs would add 40 ms to many responses.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.counted_connection = False
+
+    # All methods go through one dispatcher.
+    def do_GET(self):
+        self.dispatch()
+
+    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
+
+    # ---- small writing helpers -------------------------------------------
+
+    def write(self, data):
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError, socket.timeout,
+                OSError) as exc:
+            raise ClientGone() from exc
+
+    def reply(self, code, body=b"", ctype="text/plain", headers=()):
+        """Send a complete response with a Content-Length."""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        no_body = code < 200 or code in (204, 304)
+        self.send_response(code)
+        if not no_body:
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD" and not no_body:
+            self.write(body)
+
+    def start_chunked(self, ctype, headers=()):
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Transfer-Encoding", "chunked")
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+
+    def write_chunk(self, data):
+        if data:
+            self.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+    def end_chunked(self):
+        self.write(b"0\r\n\r\n")
+
+    def client_left(self, wait=0.0):
+        """True when the client has closed (or sent something unexpected)."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], wait)
+        except (OSError, ValueError):
+            return True
+        if not readable:
+            return False
+        # Readable means EOF, an error, or bytes of a request that this
+        # one will never answer: in every case the exchange is over.
+        return True
+
+    def read_body(self):
+        length = self.headers.get("Content-Length")
+        if length is not None:
+            n = int_arg(length, 0)
+            return self.rfile.read(n) if n else b""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            parts = []
+            while True:
+                line = self.rfile.readline(65537)
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                parts.append(self.rfile.read(size))
+                self.rfile.readline(65537)
+            return b"".join(parts)
+        return b""
+
+    # ---- dispatch ----------------------------------------------------------
+
+    def dispatch(self):
+        split = urllib.parse.urlsplit(self.path)
+        path = split.path
+        query = urllib.parse.parse_qs(split.query)
+        counted = path not in CONTROL_PATHS
+        if counted:
+            # A connection is counted with its first counted request, so
+            # that asking for /stats does not change "connections".
+            if not self.counted_connection:
+                self.counted_connection = True
+                STATS.connect()
+            STATS.begin(path)
+        try:
+            self.route(path, query)
+        except ClientGone:
+            self.close_connection = True
+        except Exception as exc:  # a bug here must not kill the thread
+            self.close_connection = True
+            try:
+                self.reply(500, "server error: %r\n" % (exc,))
+            except Exception:
+                pass
+        finally:
+            if counted:
+                STATS.end()
+
+    def route(self, path, query):
+        parts = [p for p in path.split("/") if p]
+        name = parts[0] if parts else ""
+        arg = parts[1] if len(parts) > 1 else None
+        method = self.command
+
+        if name in ("", "ok") and len(parts) <= 1:
+            if method not in ("GET", "HEAD"):
+                self.read_body()
+            return self.reply(200, "ok")
+        if name == "echo" and len(parts) == 1:
+            return self.echo()
+        if method not in ("GET", "HEAD"):
+            self.read_body()
+        handler = getattr(self, "ep_" + name.replace("-", "_"), None)
+        if handler is None or method not in ("GET", "HEAD"):
+            return self.reply(404, "not found")
+        return handler(parts[1:], query)
+
+    # ---- endpoints ---------------------------------------------------------
+
+    def echo(self):
+        body = self.read_body()
+        doc = {
+            "method": self.command,
+            "path": self.path,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body": body.decode("utf-8", "replace"),
+        }
+        self.reply(200, json.dumps(doc), "application/json")
+
+    def ep_status(self, args, query):
+        code = int_arg(args[0]) if args else None
+        if code is None or not 100 <= code <= 599:
+            return self.reply(404, "not found")
+        self.reply(code, "status %d" % code)
+
+    def ep_delay(self, args, query):
+        ms = int_arg(args[0]) if args else None
+        if ms is None:
+            return self.reply(404, "not found")
+        end = time.monotonic() + min(ms / 1000.0, MAX_STALL)
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            if self.client_left(min(left, 0.5)):
+                raise ClientGone()
+        self.reply(200, "delay %d" % ms)
+
+    def ep_size(self, args, query):
+        n = int_arg(args[0]) if args else None
+        if n is None:
+            return self.reply(404, "not found")
+        self.reply(200, b"a" * n)
+
+    def ep_bytes(self, args, query):
+        n = int_arg(args[0]) if args else None
+        if n is None:
+            return self.reply(404, "not found")
+        self.reply(200, bytes(i % 256 for i in range(n)),
+                   "application/octet-stream")
+
+    def ep_utf8(self, args, query):
+        self.reply(200, UTF8_TEXT.encode("utf-8"), "text/plain; charset=utf-8")
+
+    def ep_json(self, args, query):
+        self.reply(200, json.dumps(JSON_DOC, indent=2) + "\n",
+                   "application/json")
+
+    def ep_gzip(self, args, query):
+        n = int_arg(args[0]) if args else None
+        if n is None:
+            return self.reply(404, "not found")
+        self.reply(200, gzip.compress(b"a" * n), "text/plain",
+                   [("Content-Encoding", "gzip")])
+
+    def ep_bomb(self, args, query):
+        n = int_arg(args[0]) if args else None
+        if n is None:
+            return self.reply(404, "not found")
+        self.start_chunked("application/octet-stream",
+                           [("Content-Encoding", "gzip")])
+        if self.command == "HEAD":
+            return
+        for piece in bomb_chunks(n):
+            self.write_chunk(piece)
+        self.end_chunked()
+
+    def ep_chunked(self, args, query):
+        n = int_arg(args[0]) if args else None
+        if n is None:
+            return self.reply(404, "not found")
+        self.start_chunked("text/plain")
+        if self.command == "HEAD":
+            return
+        left = n
+        while left > 0:
+            take = min(left, CHUNK)
+            self.write_chunk(b"a" * take)
+            left -= take
+        self.end_chunked()
+
+    def ep_nolength(self, args, query):
+        n = int_arg(args[0]) if args else None
+        if n is None:
+            return self.reply(404, "not found")
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.write(b"a" * n)
+
+    def ep_endless(self, args, query):
+        self.start_chunked("text/plain")
+        end = time.monotonic() + MAX_STALL
+        piece = b"a" * 16384
+        # Past the bound the connection is dropped without the last chunk,
+        # so the client sees a broken transfer rather than a complete one.
+        self.close_connection = True
+        while time.monotonic() < end:
+            self.write_chunk(piece)
+
+    def ep_badchunk(self, args, query):
+        self.close_connection = True
+        self.start_chunked("text/plain")
+        self.write(b"5\r\nhello\r\nzz-not-hex\r\nhello\r\n")
+
+    def ep_reset(self, args, query):
+        self.close_connection = True
+        sock = self.connection
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                        struct.pack("ii", 1, 0))
+        # detach() hands back the descriptor so that closing it really
+        # closes the socket (the buffered reader still holds a reference).
+        os.close(sock.detach())
+
+    def ep_empty(self, args, query):
+        self.close_connection = True
+
+    def ep_hang(self, args, query):
+        self.close_connection = True
+        end = time.monotonic() + MAX_STALL
+        while time.monotonic() < end:
+            if self.client_left(min(0.5, max(0.0, end - time.monotonic()))):
+                break
+
+    def ep_drip(self, args, query):
+        n = int_arg(args[0]) if args else None
+        if n is None:
+            return self.reply(404, "not found")
+        ms = int_arg(query.get("ms", ["100"])[0], 100)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        end = time.monotonic() + MAX_STALL
+        for _ in range(n):
+            if time.monotonic() >= end:
+                self.close_connection = True
+                return
+            self.write(b"a")
+            if ms and self.client_left(ms / 1000.0):
+                raise ClientGone()
+
+    def ep_redirect(self, args, query):
+        n = int_arg(args[0]) if args else None
+        if n is None:
+            return self.reply(404, "not found")
+        if n == 0:
+            return self.reply(200, "done")
+        self.reply(302, "redirect", "text/plain",
+                   [("Location", "/redirect/%d" % (n - 1))])
+
+    def ep_redirect_to(self, args, query):
+        target = query.get("url", [None])[0]
+        if not target:
+            return self.reply(400, "url missing")
+        self.reply(302, "redirect", "text/plain", [("Location", target)])
+
+    def ep_headers(self, args, query):
+        self.reply(200, "headers", "text/plain",
+                   [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
+                    ("X-Custom", "yes")])
+
+    def ep_retry_after(self, args, query):
+        value = args[0] if args else "1"
+        self.reply(503, "retry after %s" % value, "text/plain",
+                   [("Retry-After", value)])
+
+    def ep_flaky(self, args, query):
+        if len(args) != 2 or int_arg(args[1]) is None:
+            return self.reply(404, "not found")
+        n = int_arg(args[1])
+        if STATS.flaky_next(args[0]) < n:
+            return self.reply(503, "flaky")
+        self.reply(200, "ok after %d" % n)
+
+    def ep_bigheader(self, args, query):
+        n = int_arg(args[0]) if args else None
+        if n is None:
+            return self.reply(404, "not found")
+        self.reply(200, "bigheader", "text/plain", [("X-Big", "x" * n)])
+
+    def ep_stats(self, args, query):
+        self.reply(200, json.dumps(STATS.snapshot()), "application/json")
+
+    def ep_reset_stats(self, args, query):
+        STATS.reset()
+        self.reply(200, "reset")
+
+    def ep_hits(self, args, query):
+        path = query.get("path", [""])[0]
+        self.reply(200, "%d" % STATS.hit_count(path))
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024
+
+    def handle_error(self, request, client_address):
+        # Clients that vanish mid-request are part of the tests.
+        if os.environ.get("GATHER_TEST_SERVER_DEBUG"):
+            super().handle_error(request, client_address)
+
+
+def main():
+    parser = argparse.ArgumentParser(description="gather test server")
+    parser.add_argument("--port-file", required=True)
+    parser.add_argument("--port", type=int, default=0)
+    opts = parser.parse_args()
+
+    server = Server(("127.0.0.1", opts.port), Handler)
+    tmp = opts.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % server.server_address[1])
+    os.rename(tmp, opts.port_file)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+/*
+ * Unit tests for the pure helpers: UTF-8 checking and repair, base64,
+ * JSON escaping, and the parsing of counts, seconds and sizes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "gather/util.h"
+
+static int passed, failed;
+
+#define CHECK(cond) do {						\
+	if (cond)							\
+		passed++;						\
+	else {								\
+		failed++;						\
+		fprintf(stderr, "unit: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
+	}								\
+} while (0)
+
+static int
+valid(const char *s, size_t n)
+{
+	return utf8_valid((const unsigned char *)s, n);
+}
+
+static void
+test_utf8(void)
+{
+	struct buf b = { 0 };
+
+	CHECK(valid("", 0));
+	CHECK(valid("plain ascii text, long enough to use words", 42));
+	CHECK(valid("h\xc3\xa9llo", 6));
+	CHECK(valid("\xe6\x97\xa5\xe6\x9c\xac", 6));
+	CHECK(valid("\xf0\x9f\x8e\x89", 4));
+	CHECK(valid("a\0b", 3));			/* NUL is valid UTF-8 */
+	CHECK(!valid("\xff", 1));
+	CHECK(!valid("\xc3", 1));			/* truncated */
+	CHECK(!valid("\xc0\xaf", 2));			/* overlong */
+	CHECK(!valid("\xe0\x80\xaf", 3));		/* overlong */
+	CHECK(!valid("\xed\xa0\x80", 3));		/* surrogate */
+	CHECK(!valid("\xf4\x90\x80\x80", 4));		/* > U+10FFFF */
+	CHECK(!valid("abcdefgh\x80", 9));
+	CHECK(utf8_valid_prefix((const unsigned char *)"ab\xffz", 4) == 2);
+
+	CHECK(utf8_repair(&b, (const unsigned char *)"a\xff" "b", 3) == 0);
+	CHECK(b.len == 5 && memcmp(b.p, "a\xef\xbf\xbd" "b", 5) == 0);
+	buf_clear(&b);
+	CHECK(utf8_repair(&b, (const unsigned char *)"\xe6\x97", 2) == 0);
+	CHECK(b.len == 6);
+	buf_free(&b);
+}
+
+static void
+test_base64(void)
+{
+	char out[32];
+
+	CHECK(base64_encode(out, (const unsigned char *)"", 0) == 0 &&
+	    strcmp(out, "") == 0);
+	CHECK(base64_encode(out, (const unsigned char *)"f", 1) == 4 &&
+	    strcmp(out, "Zg==") == 0);
+	CHECK(base64_encode(out, (const unsigned char *)"fo", 2) == 4 &&
+	    strcmp(out, "Zm8=") == 0);
+	CHECK(base64_encode(out, (const unsigned char *)"foobar", 6) == 8 &&
+	    strcmp(out, "Zm9vYmFy") == 0);
+	CHECK(base64_encode(out, (const unsigned char *)"\xff\xfe\x00", 3) ==
+	    4 && strcmp(out, "//4A") == 0);
+	CHECK(base64_len(0) == 0 && base64_len(1) == 4 && base64_len(3) == 4 &&
+	    base64_len(4) == 8);
+}
+
+static void
+test_json_escape(void)
+{
+	char		 out[64];
+	const char	*in = "a\"b\\c\n\t\x01\0z";
+	size_t		 n = 10, len;
+
+	len = json_escape(out, (const unsigned char *)in, n);
+	CHECK(len == json_escaped_len((const unsigned char *)in, n));
+	CHECK(strcmp(out, "\"a\\\"b\\\\c\\n\\t\\u0001\\u0000z\"") == 0);
+	len = json_escape(out, (const unsigned char *)"h\xc3\xa9", 3);
+	CHECK(len == 5 && strcmp(out, "\"h\xc3\xa9\"") == 0);
+}
+
+static void
+test_parse(void)
+{
+	long		n = 0;
+	double		d = 0;
+	uint64_t	s = 0;
+
+	CHECK(parse_count("32", 1, 100, &n) == 0 && n == 32);
+	CHECK(parse_count("0", 1, 100, &n) == -1);
+	CHECK(parse_count("101", 1, 100, &n) == -1);
+	CHECK(parse_count("-1", 1, 100, &n) == -1);
+	CHECK(parse_count("3x", 1, 100, &n) == -1);
+	CHECK(parse_count("", 1, 100, &n) == -1);
+	CHECK(parse_count(" 3", 1, 100, &n) == -1);
+
+	CHECK(parse_seconds("2", &d) == 0 && d == 2);
+	CHECK(parse_seconds("0.5", &d) == 0 && d == 0.5);
+	CHECK(parse_seconds(".25", &d) == 0 && d == 0.25);
+	CHECK(parse_seconds("0", &d) == 0 && d == 0);
+	CHECK(parse_seconds("-1", &d) == -1);
+	CHECK(parse_seconds("abc", &d) == -1);
+	CHECK(parse_seconds("1.2.3", &d) == -1);
+	CHECK(parse_seconds(".", &d) == -1);
+	CHECK(parse_seconds("inf", &d) == -1);
+	CHECK(parse_seconds("1e3", &d) == -1);
+
+	CHECK(parse_size("0", &s) == 0 && s == 0);
+	CHECK(parse_size("100", &s) == 0 && s == 100);
+	CHECK(parse_size("1k", &s) == 0 && s == 1024);
+	CHECK(parse_size("16M", &s) == 0 && s == 16u << 20);
+	CHECK(parse_size("2G", &s) == 0 && s == 2ull << 30);
+	CHECK(parse_size("12X", &s) == -1);
+	CHECK(parse_size("-1", &s) == -1);
+	CHECK(parse_size("k", &s) == -1);
+	CHECK(parse_size("1kk", &s) == -1);
+	CHECK(parse_size("99999999999999999999", &s) == -1);
+	CHECK(parse_size("17179869184G", &s) == -1);
+}
+
+int
+main(void)
+{
+	test_utf8();
+	test_base64();
+	test_json_escape();
+	test_parse();
+	printf("unit: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
