@@ -408,6 +408,8 @@ else
     note "skipping the gather runs; measuring curl alone"
 fi
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')
+
 echo "warm-up (not counted):"
 run_curl
 report_run "curl"
@@ -451,6 +453,7 @@ fi
 echo
 echo "date:        $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "nproc:       $(nproc)"
+echo "load avg:    $LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?') after (other work on the machine skews the numbers)"
 echo "gather:      $gather_version"
 echo "curl:        $(curl -V | head -n 1)"
 echo "nginx:       $(nginx -v 2>&1 | head -n 1)"

@@ -19,11 +19,12 @@ struct gather {
 	struct out	*out;
 	struct slot	*slots;
 	size_t		 cap;
+	int		 unordered;	/* -u: write lines as they come */
 	uint64_t	 head;		/* seq of the next line to write */
 };
 
 struct gather *
-gather_new(size_t cap, struct out *out)
+gather_new(size_t cap, int unordered, struct out *out)
 {
 	struct gather *g;
 
@@ -34,6 +35,7 @@ gather_new(size_t cap, struct out *out)
 		return NULL;
 	}
 	g->cap = cap;
+	g->unordered = unordered;
 	g->out = out;
 	return g;
 }
@@ -42,7 +44,7 @@ gather_new(size_t cap, struct out *out)
 int
 gather_room(const struct gather *g, uint64_t seq)
 {
-	return seq - g->head < g->cap;
+	return g->unordered || seq - g->head < g->cap;
 }
 
 /*
@@ -56,6 +58,8 @@ gather_put(struct gather *g, uint64_t seq, struct buf *line)
 	struct slot	*s;
 	struct buf	 tmp;
 
+	if (g->unordered)
+		return out_emit(g->out, line->p, line->len);
 	if (seq != g->head) {
 		s = &g->slots[seq % g->cap];
 		tmp = s->line;

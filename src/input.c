@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #define INPUT_BUF	(2 * INPUT_LINE_MAX + 4096)
 #define BAD_URL_MAX	256
 
@@ -112,6 +114,160 @@ input_trim(const char **p, size_t *n)
 		(*n)--;
 }
 
+/* A method or header name: visible ASCII without separators. */
+static int
+input_token_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f || s[i] == ':' || s[i] == ';')
+			return 0;
+	return n > 0;
+}
+
+/* Add "name: value" to r's headers; -1 when it would be unsafe. */
+static int
+input_header(struct rec *r, const char *name, size_t nlen, const char *val)
+{
+	if (!input_token_ok(name, nlen) || strpbrk(val, "\r\n") != NULL)
+		return -1;
+	if (buf_append(&r->headers, name, nlen) == -1 ||
+	    buf_append(&r->headers, ": ", 2) == -1 ||
+	    buf_append(&r->headers, val, strlen(val) + 1) == -1)
+		return -1;
+	r->nheaders++;
+	return 0;
+}
+
+/* The headers of a request object: {"K": "V"} or ["K: V", ...]. */
+static const char *
+input_headers(struct rec *r, const cJSON *h)
+{
+	const cJSON	*it;
+	const char	*colon, *v;
+
+	if (cJSON_IsObject(h)) {
+		cJSON_ArrayForEach(it, h) {
+			if (!cJSON_IsString(it))
+				return "header values must be strings";
+			if (input_header(r, it->string, strlen(it->string),
+			    it->valuestring) == -1)
+				return "invalid header name or value";
+		}
+		return NULL;
+	}
+	if (!cJSON_IsArray(h))
+		return "headers must be an object or an array of strings";
+	cJSON_ArrayForEach(it, h) {
+		if (!cJSON_IsString(it) ||
+		    (colon = strchr(it->valuestring, ':')) == NULL)
+			return "headers must be \"Name: value\" strings";
+		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		if (input_header(r, it->valuestring,
+		    (size_t)(colon - it->valuestring), v) == -1)
+			return "invalid header name or value";
+	}
+	return NULL;
+}
+
+/* Fill r from a request object; NULL, or why it is bad. */
+static const char *
+input_fields(struct rec *r, cJSON *o, char *tmp, size_t tmplen)
+{
+	cJSON	*it;
+	char	*json;
+	size_t	 len;
+
+	cJSON_ArrayForEach(it, o) {
+		const char *k = it->string;
+
+		if (strcmp(k, "url") == 0 || strcmp(k, "id") == 0)
+			continue;
+		if (strcmp(k, "method") == 0) {
+			if (!cJSON_IsString(it) || !input_token_ok(
+			    it->valuestring, strlen(it->valuestring)))
+				return "method must be a word such as POST";
+			if (buf_set(&r->method, it->valuestring,
+			    strlen(it->valuestring)) == -1)
+				return "out of memory";
+		} else if (strcmp(k, "headers") == 0) {
+			const char *why = input_headers(r, it);
+			if (why != NULL)
+				return why;
+		} else if (strcmp(k, "body") == 0) {
+			/* A string is sent as is; other JSON as JSON text. */
+			if (cJSON_IsString(it)) {
+				json = NULL;
+				len = strlen(it->valuestring);
+			} else if ((json = cJSON_PrintUnformatted(it)) == NULL)
+				return "out of memory";
+			else
+				len = strlen(json);
+			if (buf_set(&r->body, json ? json : it->valuestring,
+			    len) == -1) {
+				cJSON_free(json);
+				return "out of memory";
+			}
+			cJSON_free(json);
+			r->has_body = 1;
+		} else if (strcmp(k, "timeout") == 0) {
+			if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0) ||
+			    it->valuedouble > 1e9)
+				return "timeout must be a number of seconds";
+			r->timeout = it->valuedouble;
+		} else {
+			snprintf(tmp, tmplen, "unknown field \"%.64s\" in the "
+			    "request object", k);
+			return tmp;
+		}
+	}
+	return NULL;
+}
+
+/* A line starting with {: a request object. */
+static enum input_status
+input_object(struct rec *r, const char *p, size_t n)
+{
+	const char	*end = NULL, *why;
+	char		 tmp[128];
+	cJSON		*o, *url;
+
+	if ((o = cJSON_ParseWithLengthOpts(p, n, &end, 0)) == NULL) {
+		rec_fail(r, ERR_BAD_INPUT, "malformed request object");
+		return IN_BAD;
+	}
+	if (end != p + n) {
+		cJSON_Delete(o);
+		rec_fail(r, ERR_BAD_INPUT, "trailing bytes after the request "
+		    "object");
+		return IN_BAD;
+	}
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		rec_fail(r, ERR_BAD_INPUT, "a request object must be an "
+		    "object");
+		return IN_BAD;
+	}
+	r->id = cJSON_DetachItemFromObjectCaseSensitive(o, "id");
+	url = cJSON_GetObjectItemCaseSensitive(o, "url");
+	if (cJSON_IsString(url) && buf_set(&r->url, url->valuestring,
+	    strlen(url->valuestring)) == -1) {
+		cJSON_Delete(o);
+		rec_fail(r, ERR_OTHER, "out of memory");
+		return IN_BAD;
+	}
+	why = cJSON_IsString(url) ? input_fields(r, o, tmp, sizeof(tmp)) :
+	    "a request object needs a string \"url\"";
+	cJSON_Delete(o);
+	if (why != NULL) {
+		rec_fail(r, ERR_BAD_INPUT, "%s", why);
+		return IN_BAD;
+	}
+	return IN_RECORD;
+}
+
 /* Turn one raw line into a record; IN_AGAIN means "skipped, go on". */
 static enum input_status
 input_line(struct input *in, const char *p, size_t n, struct rec *r)
@@ -124,11 +280,8 @@ input_line(struct input *in, const char *p, size_t n, struct rec *r)
 		rec_fail(r, ERR_OTHER, "out of memory");
 		return IN_BAD;
 	}
-	if (*p == '{') {
-		rec_fail(r, ERR_BAD_INPUT, "request objects are not supported "
-		    "by this version");
-		return IN_BAD;
-	}
+	if (*p == '{')
+		return input_object(r, p, n);
 	return IN_RECORD;
 }
 

@@ -13,6 +13,7 @@
 
 #include "gather/app.h"
 #include "gather/cli.h"
+#include "gather/files.h"
 #include "gather/gather.h"
 #include "gather/input.h"
 #include "gather/loop.h"
@@ -51,9 +52,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "gather: cannot initialise libev\n");
 		goto out;
 	}
+	if (a.opts.output_dir != NULL &&
+	    (a.files = files_new(&a.opts, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "gather: %s\n", err);
+		status = EXIT_USAGE;
+		goto out;
+	}
 	if ((a.out = out_new(&a.opts, STDOUT_FILENO)) == NULL ||
-	    (a.gather = gather_new((size_t)a.opts.window, a.out)) == NULL ||
-	    (a.pool = xfer_pool_new(&a.opts)) == NULL ||
+	    (a.gather = gather_new((size_t)a.opts.window,
+	    a.opts.unordered, a.out)) == NULL ||
+	    (a.pool = xfer_pool_new(&a.opts, a.files)) == NULL ||
 	    (a.sched = sched_new(&a)) == NULL ||
 	    (a.loop = loop_new(a.evl, sched_done, a.sched)) == NULL) {
 		fprintf(stderr, "gather: out of memory\n");
@@ -72,6 +80,7 @@ out:
 	sched_free(a.sched);
 	loop_free(a.loop);
 	xfer_pool_free(a.pool);
+	files_free(a.files);
 	gather_free(a.gather);
 	out_free(a.out);
 	input_free(a.in);

@@ -26,6 +26,7 @@
 enum field {
 	FLD_INDEX,
 	FLD_URL,
+	FLD_ID,
 	FLD_OK,
 	FLD_STATUS,
 	FLD_HTTP_VERSION,
@@ -35,6 +36,8 @@ enum field {
 	FLD_SIZE,
 	FLD_BODY,
 	FLD_BODY_ENCODING,
+	FLD_HEADERS,
+	FLD_FILE,
 	FLD_TIME,
 	FLD_ATTEMPTS,
 	FLD_ERROR,
@@ -42,9 +45,9 @@ enum field {
 };
 
 static const char *const field_names[FLD_COUNT] = {
-	"index", "url", "ok", "status", "http_version", "effective_url",
-	"redirects", "content_type", "size", "body", "body_encoding", "time",
-	"attempts", "error"
+	"index", "url", "id", "ok", "status", "http_version", "effective_url",
+	"redirects", "content_type", "size", "body", "body_encoding",
+	"headers", "file", "time", "attempts", "error"
 };
 
 enum { T_QUEUE, T_DNS, T_CONNECT, T_TLS, T_TTFB, T_TOTAL, T_COUNT };
@@ -61,6 +64,10 @@ struct out {
 	int		 fd;
 	int		 tty;		/* flush every line */
 	enum body_mode	 body_mode;
+	enum format	 format;
+	int		 include_headers;
+	int		 to_files;
+	uint64_t	 written;	/* records written so far */
 	struct buf	 pending;	/* bytes not yet written */
 
 	cJSON		*root;
@@ -71,7 +78,7 @@ struct out {
 	cJSON		*error_null;
 
 	/* Escaped strings, reused from record to record. */
-	struct buf	 s_url, s_eff, s_ctype, s_body, s_msg, s_kind;
+	struct buf	 s_url, s_eff, s_ctype, s_body, s_msg, s_kind, s_file;
 	struct buf	 repair;
 };
 
@@ -155,7 +162,10 @@ out_new(const struct opts *o, int fd)
 		return NULL;
 	w->fd = fd;
 	w->tty = isatty(fd);
-	w->body_mode = o->body;
+	w->body_mode = o->output_dir ? BODY_NONE : o->body;
+	w->format = o->format;
+	w->include_headers = o->include_headers;
+	w->to_files = o->output_dir != NULL;
 	w->root = cJSON_CreateObject();
 	w->error_obj = out_node("error", cJSON_Object);
 	w->error_null = out_node("error", cJSON_NULL);
@@ -214,6 +224,7 @@ out_free(struct out *w)
 	buf_free(&w->s_body);
 	buf_free(&w->s_msg);
 	buf_free(&w->s_kind);
+	buf_free(&w->s_file);
 	buf_free(&w->repair);
 	free(w);
 }
@@ -297,6 +308,46 @@ out_body(struct out *w, const struct buf *b, cJSON **parsed)
 	return 0;
 }
 
+/*
+ * The -I headers as an object: a name seen once has a string, a repeated
+ * one an array of its values in order.  Returns a new tree.
+ */
+static cJSON *
+out_headers(const struct rec *r)
+{
+	const char	*p, *name, *val;
+	cJSON		*obj, *old, *arr, *v;
+	size_t		 i;
+
+	if ((obj = cJSON_CreateObject()) == NULL)
+		return NULL;
+	p = r->resp_headers ? r->resp_headers->p : NULL;
+	for (i = 0; p != NULL && i < r->nresp_headers; i++) {
+		name = p;
+		val = name + strlen(name) + 1;
+		p = val + strlen(val) + 1;
+		if ((v = cJSON_CreateString(val)) == NULL)
+			break;
+		old = cJSON_GetObjectItemCaseSensitive(obj, name);
+		if (old == NULL) {
+			cJSON_AddItemToObject(obj, name, v);
+			continue;
+		}
+		if (!cJSON_IsArray(old)) {
+			if ((arr = cJSON_CreateArray()) == NULL) {
+				cJSON_Delete(v);
+				break;
+			}
+			cJSON_ReplaceItemViaPointer(obj, old, arr);
+			old->string = NULL;
+			cJSON_AddItemToArray(arr, old);
+			old = arr;
+		}
+		cJSON_AddItemToArray(old, v);
+	}
+	return obj;
+}
+
 /* Format r as one line of JSON, newline included, into line. */
 int
 out_record(struct out *w, const struct rec *r, struct buf *line)
@@ -308,6 +359,8 @@ out_record(struct out *w, const struct rec *r, struct buf *line)
 		[CURL_HTTP_VERSION_3] = "\"3\"",
 	};
 	cJSON		*body_node = w->f[FLD_BODY], *parsed = NULL;
+	cJSON		*id_node = w->f[FLD_ID], *hdr_node = w->f[FLD_HEADERS];
+	cJSON		*headers = NULL;
 	unsigned	 mask = (1u << FLD_COUNT) - 1;
 	unsigned	 emask = (1u << E_KIND) | (1u << E_MESSAGE);
 	size_t		 need;
@@ -345,11 +398,33 @@ out_record(struct out *w, const struct rec *r, struct buf *line)
 		set_null(w->f[FLD_CONTENT_TYPE]);
 	set_num(w->f[FLD_SIZE], (double)r->size);
 
-	if (r->body != NULL && w->body_mode != BODY_NONE) {
-		if (out_body(w, r->body, &parsed) == -1)
+	if (r->resp_body != NULL && w->body_mode != BODY_NONE) {
+		if (out_body(w, r->resp_body, &parsed) == -1)
 			goto done;
 	} else
 		mask &= ~((1u << FLD_BODY) | (1u << FLD_BODY_ENCODING));
+
+	/* The id and the headers are trees of their own, hung in for now. */
+	if (r->id != NULL) {
+		w->f[FLD_ID] = r->id;
+		r->id->string = (char *)field_names[FLD_ID];
+		r->id->type |= cJSON_StringIsConst;
+	} else
+		mask &= ~(1u << FLD_ID);
+	if (w->include_headers) {
+		if ((headers = out_headers(r)) == NULL)
+			goto done;
+		headers->string = (char *)field_names[FLD_HEADERS];
+		headers->type |= cJSON_StringIsConst;
+		w->f[FLD_HEADERS] = headers;
+	} else
+		mask &= ~(1u << FLD_HEADERS);
+	if (w->to_files && r->file.len > 0) {
+		if (out_string(w, &w->s_file, r->file.p, r->file.len) == -1)
+			goto done;
+		set_raw(w->f[FLD_FILE], w->s_file.p);
+	} else
+		mask &= ~(1u << FLD_FILE);
 
 	set_num(w->t[T_QUEUE], usec(r->time.queue));
 	set_num(w->t[T_DNS], usec(r->time.dns));
@@ -382,7 +457,8 @@ out_record(struct out *w, const struct rec *r, struct buf *line)
 
 	/* Escaped strings are exact; numbers and structure need the rest. */
 	need = w->s_url.len + w->s_eff.len + w->s_ctype.len + w->s_msg.len +
-	    (mask & (1u << FLD_BODY) ? w->s_body.len : 0) + 1024;
+	    w->s_file.len + (mask & (1u << FLD_BODY) ? w->s_body.len : 0) +
+	    1024 + (headers || r->id ? 4096 : 0);
 	for (;;) {
 		buf_clear(line);
 		if (buf_reserve(line, need) == -1)
@@ -399,6 +475,16 @@ out_record(struct out *w, const struct rec *r, struct buf *line)
 	rc = 0;
 done:
 	w->f[FLD_BODY] = body_node;
+	w->f[FLD_ID] = id_node;
+	w->f[FLD_HEADERS] = hdr_node;
+	if (r->id != NULL) {
+		/* Unhook the id; it stays the record's. */
+		((struct rec *)r)->id->next = r->id->prev = NULL;
+	}
+	if (headers != NULL) {
+		headers->next = headers->prev = NULL;
+		cJSON_Delete(headers);
+	}
 	if (parsed != NULL) {
 		parsed->next = parsed->prev = NULL;
 		cJSON_Delete(parsed);
@@ -425,10 +511,14 @@ out_write(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Queue one formatted record for stdout. */
+/* Queue one formatted record for stdout, framed for --format. */
 int
 out_emit(struct out *w, const char *p, size_t n)
 {
+	if (w->format == FORMAT_JSON &&
+	    buf_append(&w->pending, w->written ? "," : "[", 1) == -1)
+		return -1;
+	w->written++;
 	if (w->pending.len == 0 && (n >= OUT_CHUNK || w->tty))
 		return out_write(w->fd, p, n);
 	if (buf_append(&w->pending, p, n) == -1)
@@ -452,8 +542,13 @@ out_flush(struct out *w)
 	return rc;
 }
 
+/* End the output: close the array of --format json, whatever happened. */
 int
 out_finish(struct out *w)
 {
+	if (w->format == FORMAT_JSON &&
+	    buf_append(&w->pending, w->written ? "]\n" : "[]\n", w->written ?
+	    2 : 3) == -1)
+		return -1;
 	return out_flush(w);
 }

@@ -6,7 +6,10 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 static const char *const kind_names[] = {
 	[ERR_NONE] = "none",
@@ -33,16 +36,49 @@ err_kind_name(enum err_kind k)
 	return kind_names[k];
 }
 
-/* Clear the result and bookkeeping, keeping the url buffer's memory. */
+/* Buffers larger than this are given back when the record is reused. */
+#define REC_KEEP	4096
+
+static void
+rec_buf_reuse(struct buf *b)
+{
+	buf_clear(b);
+	buf_trim_capacity(b, REC_KEEP);
+}
+
+/* Clear everything for the next record, keeping the buffers' memory. */
 void
 rec_reset(struct rec *r)
 {
-	struct buf url = r->url;
+	struct buf url = r->url, method = r->method, headers = r->headers;
+	struct buf body = r->body, file = r->file;
 
+	cJSON_Delete(r->id);
 	memset(r, 0, sizeof(*r));
 	r->url = url;
-	buf_clear(&r->url);
+	r->method = method;
+	r->headers = headers;
+	r->body = body;
+	r->file = file;
+	rec_buf_reuse(&r->url);
+	rec_buf_reuse(&r->method);
+	rec_buf_reuse(&r->headers);
+	rec_buf_reuse(&r->body);
+	rec_buf_reuse(&r->file);
 	r->curl_code = -1;
+	r->timeout = -1;
+}
+
+void
+rec_free(struct rec *r)
+{
+	cJSON_Delete(r->id);
+	buf_free(&r->url);
+	buf_free(&r->method);
+	buf_free(&r->headers);
+	buf_free(&r->body);
+	buf_free(&r->file);
+	free(r);
 }
 
 /* Mark r failed with kind and a message (no libcurl code). */

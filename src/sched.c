@@ -21,9 +21,6 @@
 #include "gather/rec.h"
 #include "gather/xfer.h"
 
-/* A record's url buffer larger than this is given back on reuse. */
-#define URL_KEEP	4096
-
 enum stop {
 	STOP_NONE,
 	STOP_EPIPE,		/* the reader of stdout left */
@@ -65,8 +62,7 @@ sched_rec_get(struct sched *s)
 static void
 sched_rec_put(struct sched *s, struct rec *r)
 {
-	buf_clear(&r->url);
-	buf_trim_capacity(&r->url, URL_KEEP);
+	rec_reset(r);
 	r->next = s->free_recs;
 	s->free_recs = r;
 }
@@ -363,8 +359,7 @@ sched_free(struct sched *s)
 	}
 	while ((r = s->free_recs) != NULL) {
 		s->free_recs = r->next;
-		buf_free(&r->url);
-		free(r);
+		rec_free(r);
 	}
 	buf_free(&s->line);
 	free(s);

@@ -7,8 +7,14 @@
  */
 #include "gather/xfer.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "gather/files.h"
 
 /* Buffers larger than this are given back after their record is written. */
 #define BODY_KEEP	(256 * 1024)
@@ -16,37 +22,104 @@
 struct xfer {
 	CURL		*easy;
 	CURLU		*cu;		/* parses the URL before it is started */
+	struct xfer_pool *pool;
 	struct rec	*rec;
 	struct buf	 body;
+	struct buf	 hdrs;		/* -I: "name\0value\0" each */
+	size_t		 nhdrs;
+	struct curl_slist *own_headers;	/* a request object's, merged */
 	uint64_t	 received;
 	uint64_t	 max_body;	/* 0 = no limit */
 	int		 keep_body;
 	int		 too_large;
+	int		 fd;		/* -o: the body's file, else -1 */
+	int		 io_errno;
 	char		 errbuf[CURL_ERROR_SIZE];
+	char		 io_msg[256];
 	struct xfer	*next;
 };
 
 struct xfer_pool {
 	const struct opts	*o;
+	struct files		*files;
 	struct xfer		*free;
+	struct curl_slist	*headers;	/* -H, and no Expect */
 	char			 ua[64];
 };
 
-/* Keep (or count) body bytes; abort once they pass --max-body. */
+/* Keep, count or save body bytes; abort once they pass --max-body. */
 static size_t
 xfer_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer	*x = arg;
-	size_t		 n = size * nmemb;
+	size_t		 n = size * nmemb, done;
+	ssize_t		 k;
 
 	if (x->max_body && x->received + n > x->max_body) {
 		x->too_large = 1;
 		return 0;
 	}
 	x->received += n;
-	if (x->keep_body && buf_append(&x->body, data, n) == -1)
+	if (x->fd != -1) {
+		for (done = 0; done < n; done += (size_t)k) {
+			k = write(x->fd, data + done, n - done);
+			if (k == -1 && errno == EINTR)
+				k = 0;
+			else if (k == -1) {
+				x->io_errno = errno;
+				return 0;
+			}
+		}
+	} else if (x->keep_body && buf_append(&x->body, data, n) == -1)
 		return 0;
 	return n;
+}
+
+/* -I: keep the headers of the last response, names lower-cased. */
+static size_t
+xfer_header_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer	*x = arg;
+	size_t		 n = size * nmemb, i, nlen, vstart;
+
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		buf_clear(&x->hdrs);	/* a new response starts */
+		x->nhdrs = 0;
+		return n;
+	}
+	while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r'))
+		n--;
+	if (n == 0)
+		return size * nmemb;
+	if ((data[0] == ' ' || data[0] == '\t') && x->nhdrs > 0) {
+		/* An obsolete folded line continues the last value. */
+		x->hdrs.len--;		/* drop the value's NUL */
+		for (i = 0; i < n && (data[i] == ' ' || data[i] == '\t'); i++)
+			;
+		if (buf_append(&x->hdrs, " ", 1) == -1 ||
+		    buf_append(&x->hdrs, data + i, n - i) == -1 ||
+		    buf_append(&x->hdrs, "", 1) == -1)
+			return 0;
+		return size * nmemb;
+	}
+	for (nlen = 0; nlen < n && data[nlen] != ':'; nlen++)
+		;
+	if (nlen == n || nlen == 0)
+		return size * nmemb;
+	for (vstart = nlen + 1; vstart < n && (data[vstart] == ' ' ||
+	    data[vstart] == '\t'); vstart++)
+		;
+	for (i = 0; i < nlen; i++)
+		if (data[i] >= 'A' && data[i] <= 'Z')
+			data[i] = (char)(data[i] - 'A' + 'a');
+	/* NUL bytes inside would split the pair: keep what precedes them. */
+	if (buf_append(&x->hdrs, data, strnlen(data, nlen)) == -1 ||
+	    buf_append(&x->hdrs, "", 1) == -1 ||
+	    buf_append(&x->hdrs, data + vstart, strnlen(data + vstart,
+	    n - vstart)) == -1 || buf_append(&x->hdrs, "", 1) == -1)
+		return 0;
+	x->nhdrs++;
+	return size * nmemb;
 }
 
 static struct xfer *
@@ -64,26 +137,61 @@ xfer_new(struct xfer_pool *p)
 		free(x);
 		return NULL;
 	}
+	x->pool = p;
+	x->fd = -1;
 	x->max_body = o->max_body;
-	x->keep_body = o->body != BODY_NONE;
+	x->keep_body = o->body != BODY_NONE && o->output_dir == NULL;
 
+	/* What never changes from one transfer to the next. */
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, xfer_write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, p->ua);
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(o->timeout * 1000));
+	if (o->include_headers) {
+		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, xfer_header_cb);
+		curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	}
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, o->proto);
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, o->proto);
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, (long)o->follow);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, o->max_redirs);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent ? o->user_agent :
+	    p->ua);
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, o->compressed ? "" : NULL);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)(o->connect_timeout * 1000));
 	if (o->max_body)
 		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
 		    (curl_off_t)o->max_body);
+	if (o->insecure) {
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (o->cacert)
+		curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
+	if (o->proxy)
+		curl_easy_setopt(e, CURLOPT_PROXY, o->proxy);
+	switch (o->http) {
+	case HTTPV_1_1:
+		curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+		    (long)CURL_HTTP_VERSION_1_1);
+		break;
+	case HTTPV_2_PRIOR:
+		/*
+		 * libcurl 7.88 breaks h2c streams after the first on a
+		 * connection; a fresh connection per transfer avoids it.
+		 */
+		curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+		    (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+		curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		break;
+	default:
+		curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+		    (long)CURL_HTTP_VERSION_2TLS);
+		break;
+	}
 	return x;
 }
 
@@ -92,19 +200,37 @@ xfer_free(struct xfer *x)
 {
 	curl_easy_cleanup(x->easy);
 	curl_url_cleanup(x->cu);
+	curl_slist_free_all(x->own_headers);
 	buf_free(&x->body);
+	buf_free(&x->hdrs);
 	free(x);
 }
 
+/* The pool: -H headers made into a list once; files for -o (or NULL). */
 struct xfer_pool *
-xfer_pool_new(const struct opts *o)
+xfer_pool_new(const struct opts *o, struct files *files)
 {
-	struct xfer_pool *p;
+	struct xfer_pool	*p;
+	struct curl_slist	*l;
+	size_t			 i;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->o = o;
+	p->files = files;
 	snprintf(p->ua, sizeof(p->ua), "gather/%s", GATHER_VERSION);
+	/* No "Expect: 100-continue" wait before sending a body. */
+	if ((p->headers = curl_slist_append(NULL, "Expect:")) == NULL) {
+		free(p);
+		return NULL;
+	}
+	for (i = 0; i < o->nheaders; i++) {
+		if ((l = curl_slist_append(p->headers, o->headers[i])) == NULL) {
+			xfer_pool_free(p);
+			return NULL;
+		}
+		p->headers = l;
+	}
 	return p;
 }
 
@@ -119,6 +245,7 @@ xfer_pool_free(struct xfer_pool *p)
 		p->free = x->next;
 		xfer_free(x);
 	}
+	curl_slist_free_all(p->headers);
 	free(p);
 }
 
@@ -140,17 +267,97 @@ void
 xfer_put(struct xfer_pool *p, struct xfer *x)
 {
 	x->rec = NULL;
+	if (x->fd != -1) {
+		close(x->fd);
+		x->fd = -1;
+	}
+	curl_slist_free_all(x->own_headers);
+	x->own_headers = NULL;
 	buf_clear(&x->body);
 	buf_trim_capacity(&x->body, BODY_KEEP);
+	buf_clear(&x->hdrs);
+	buf_trim_capacity(&x->hdrs, BODY_KEEP);
+	x->nhdrs = 0;
 	x->next = p->free;
 	p->free = x;
 }
 
-/* Set up x to fetch r; -1 with r failed when r's URL is unusable. */
+/* Whether header line h sets the header named by line n. */
+static int
+xfer_same_name(const char *h, const char *n)
+{
+	size_t hl = strcspn(h, ":;"), nl = strcspn(n, ":;");
+
+	return hl == nl && strncasecmp(h, n, hl) == 0;
+}
+
+/*
+ * The -H list with a request object's headers merged in: its headers
+ * replace -H headers of the same name, so one of each is sent.
+ */
+static int
+xfer_merge_headers(struct xfer *x, const struct rec *r)
+{
+	const struct curl_slist	*g;
+	struct curl_slist	*l = NULL, *t;
+	const char		*h;
+	size_t			 i;
+
+	for (g = x->pool->headers; g != NULL; g = g->next) {
+		for (h = r->headers.p, i = 0; i < r->nheaders;
+		    h += strlen(h) + 1, i++)
+			if (xfer_same_name(g->data, h))
+				break;
+		if (i < r->nheaders)
+			continue;
+		if ((t = curl_slist_append(l, g->data)) == NULL)
+			goto fail;
+		l = t;
+	}
+	for (h = r->headers.p, i = 0; i < r->nheaders; h += strlen(h) + 1, i++) {
+		if ((t = curl_slist_append(l, h)) == NULL)
+			goto fail;
+		l = t;
+	}
+	x->own_headers = l;
+	return 0;
+fail:
+	curl_slist_free_all(l);
+	return -1;
+}
+
+/* Method and body: the record's own, else the options'. */
+static void
+xfer_method(struct xfer *x, const struct rec *r)
+{
+	const struct opts	*o = x->pool->o;
+	const char		*method = r->method.len ? r->method.p : o->method;
+	const struct buf	*body = r->has_body ? &r->body :
+				    o->has_data ? &o->data : NULL;
+	CURL			*e = x->easy;
+
+	curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+	curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	if (body != NULL) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)body->len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body->p ? body->p : "");
+		if (method && strcasecmp(method, "POST") != 0)
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+	} else if (method && strcasecmp(method, "HEAD") == 0)
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	else if (method && strcasecmp(method, "GET") != 0)
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+}
+
+/* Set up x to fetch r; -1 with r failed when r cannot start. */
 int
 xfer_prepare(struct xfer *x, struct rec *r)
 {
-	CURLUcode uc;
+	const struct opts	*o = x->pool->o;
+	CURLUcode		 uc;
+	double			 t;
 
 	if (strlen(r->url.p) != r->url.len) {
 		rec_fail(r, ERR_INVALID_URL, "URL contains a NUL byte");
@@ -169,8 +376,30 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	x->rec = r;
 	x->received = 0;
 	x->too_large = 0;
+	x->io_errno = 0;
 	x->errbuf[0] = '\0';
 	buf_clear(&x->body);
+	buf_clear(&x->hdrs);
+	x->nhdrs = 0;
+
+	if (r->nheaders > 0 && xfer_merge_headers(x, r) == -1) {
+		rec_fail(r, ERR_OTHER, "out of memory");
+		return -1;
+	}
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->own_headers ?
+	    x->own_headers : x->pool->headers);
+	xfer_method(x, r);
+	t = r->timeout >= 0 ? r->timeout : o->timeout;
+	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)(t * 1000));
+	/* Wait for an HTTP/2 connection to multiplex on, not a new one. */
+	curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, (long)(o->http ==
+	    HTTPV_DEFAULT && strncasecmp(r->url.p, "https:", 6) == 0));
+	if (x->pool->files != NULL &&
+	    (x->fd = files_open(x->pool->files, r, x->io_msg,
+	    sizeof(x->io_msg))) == -1) {
+		rec_fail(r, ERR_IO, "%s", x->io_msg);
+		return -1;
+	}
 	curl_easy_setopt(x->easy, CURLOPT_URL, r->url.p);
 	return 0;
 }
@@ -272,7 +501,14 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &s);
 	r->content_type = s;
 	r->size = x->received;
-	r->body = x->keep_body && rc == CURLE_OK ? &x->body : NULL;
+	r->resp_body = x->keep_body && rc == CURLE_OK ? &x->body : NULL;
+	r->resp_headers = &x->hdrs;
+	r->nresp_headers = x->nhdrs;
+	if (x->fd != -1) {
+		if (close(x->fd) == -1 && rc == CURLE_OK && !x->io_errno)
+			x->io_errno = errno;
+		x->fd = -1;
+	}
 
 	t = 0; curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &t);
 	r->time.dns = t / 1e6;
@@ -288,7 +524,11 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	r->kind = xfer_classify(rc);
 	r->curl_code = rc == CURLE_OK ? -1 : (int)rc;
 	r->msg[0] = '\0';
-	if (x->too_large) {
+	if (x->io_errno) {
+		r->kind = ERR_IO;
+		snprintf(r->msg, sizeof(r->msg), "cannot write '%s': %s",
+		    r->file.p, strerror(x->io_errno));
+	} else if (x->too_large) {
 		r->kind = ERR_TOO_LARGE;
 		snprintf(r->msg, sizeof(r->msg), "body larger than %llu bytes",
 		    (unsigned long long)x->max_body);

@@ -68,10 +68,9 @@ hits() {
 
 # Print N distinct URLs "$BASE$PATH?i=K", K from 0 to N-1, one per line.
 urls() {
-	local n=$1 path=$2 k
-	for ((k = 0; k < n; k++)); do
-		printf '%s%s?i=%d\n' "$BASE" "$path" "$k"
-	done
+	# awk, not a shell loop: bats' traps make long shell loops slow.
+	awk -v n="$1" -v u="$BASE$2" \
+		'BEGIN { for (k = 0; k < n; k++) printf "%s?i=%d\n", u, k }'
 }
 
 # Print a TCP port on 127.0.0.1 that nothing listens on (bound, then closed).
@@ -115,11 +114,12 @@ rec() {
 }
 
 # Assert that jq FILTER holds on the records of $output, slurped into an
-# array; extra jq arguments (--arg ...) may follow the filter.
+# array: assert_jq [JQ-ARGS...] FILTER, e.g. assert_jq --arg b "$BASE" '...'.
 assert_jq() {
-	local filter=$1
-	shift
-	if ! printf '%s\n' "$output" | jq -s -e "$@" "$filter" >/dev/null 2>&1; then
+	local filter="${!#}"
+	local args=("${@:1:$#-1}")
+	if ! printf '%s\n' "$output" |
+		jq -s -e "${args[@]}" "$filter" >/dev/null 2>&1; then
 		{
 			echo "jq filter is not true: $filter"
 			echo "-- output (first 4000 bytes) --"

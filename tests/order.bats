@@ -65,15 +65,18 @@ timestamped() {
 @test "5000 URLs: each fetched once, each written once, in order" {
 	reset_stats
 	urls 5000 /ok >"$BATS_TEST_TMPDIR/in"
-	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
-	assert_success
-	assert_equal "${#lines[@]}" 5000
-	assert_jq --arg b "$BASE" '
+	# Straight to a file: bats' `run` is slow at splitting 2 MB into lines.
+	"$GATHER" -i "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" ||
+		fail "exit status $?"
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/out")" 5000
+	jq -s -e --arg b "$BASE" '
 		length == 5000 and
 		(to_entries | all(
 			.value.index == .key and
 			.value.url == ($b + "/ok?i=" + (.key | tostring)) and
-			.value.ok and .value.status == 200 and .value.body == "ok"))'
+			.value.ok and .value.status == 200 and .value.body == "ok"))
+		' "$BATS_TEST_TMPDIR/out" >/dev/null ||
+		fail "records out of order, missing or not ok: $(head -c 2000 "$BATS_TEST_TMPDIR/out")"
 	assert_equal "$(hits /ok)" 5000
 	assert_equal "$(stat_field requests)" 5000
 	max=$(stat_field max_inflight)

@@ -14,6 +14,7 @@ struct app {
 	struct ev_loop		*evl;
 	struct loop		*loop;
 	struct xfer_pool	*pool;
+	struct files		*files;
 	struct input		*in;
 	struct out		*out;
 	struct gather		*gather;

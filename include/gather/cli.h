@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gather/util.h"
+
 #define GATHER_VERSION	"0.1.0"
 
 enum body_mode {
@@ -19,14 +21,58 @@ enum body_mode {
 	BODY_NONE
 };
 
+enum format {
+	FORMAT_JSONL,
+	FORMAT_JSON
+};
+
+enum http_version {
+	HTTPV_DEFAULT,		/* HTTP/2 over TLS where offered, else 1.1 */
+	HTTPV_1_1,
+	HTTPV_2_PRIOR		/* h2c without upgrade */
+};
+
 /* Everything the command line decides; read-only once parsing is done. */
 struct opts {
+	/* Scheduling */
 	long		 concurrency;
 	long		 window;	/* reorder window, in records */
 	double		 timeout;	/* seconds per attempt, 0 = none */
 	double		 connect_timeout;
+	double		 deadline;	/* seconds for the run, 0 = none */
+	long		 retries;
+	double		 retry_delay;
+	double		 retry_max_delay;
+	int		 fail;
+	int		 fail_fast;
+	int		 unordered;
+
+	/* Requests */
+	const char	*method;	/* NULL: GET, or POST with data */
+	char	       **headers;	/* "K: V", in order */
+	size_t		 nheaders;
+	struct buf	 data;		/* -d, joined with & */
+	int		 has_data;
+	const char	*user_agent;
+	int		 follow;
+	long		 max_redirs;
+	char		 proto[256];	/* libcurl's protocol list */
+	int		 compressed;
+	int		 insecure;
+	const char	*cacert;
+	const char	*proxy;
+	enum http_version http;
+
+	/* Output */
+	enum format	 format;
 	enum body_mode	 body;
 	uint64_t	 max_body;	/* 0 = no limit */
+	int		 max_body_set;
+	int		 include_headers;
+	const char	*output_dir;
+	const char	*name_template;
+
+	/* Input and messages */
 	const char	*input;		/* -i FILE, "-" = stdin, NULL = none */
 	char	       **urls;		/* URL arguments, in order */
 	size_t		 nurls;

@@ -15,7 +15,7 @@
 
 struct gather;
 
-struct gather	*gather_new(size_t, struct out *);
+struct gather	*gather_new(size_t, int, struct out *);
 int		 gather_put(struct gather *, uint64_t, struct buf *);
 int		 gather_room(const struct gather *, uint64_t);
 void		 gather_free(struct gather *);

@@ -11,6 +11,7 @@
 #include "gather/util.h"
 
 struct xfer;
+struct cJSON;
 
 enum err_kind {
 	ERR_NONE,
@@ -49,6 +50,16 @@ struct rec {
 	double		 t_start;	/* when its first attempt started */
 	int		 attempts;
 
+	/* The request's own fields, from a request object. */
+	struct buf	 method;	/* empty: the options' method */
+	struct buf	 headers;	/* "K: V\0" each; nheaders of them */
+	size_t		 nheaders;
+	struct buf	 body;
+	int		 has_body;
+	double		 timeout;	/* < 0: the options' -t */
+	struct cJSON	*id;		/* echoed back untouched */
+	struct buf	 file;		/* where -o writes the body */
+
 	/* Result of the last attempt, filled by xfer. */
 	long		 status;	/* 0 when no response */
 	long		 http_version;	/* CURL_HTTP_VERSION_*, 0 = none */
@@ -56,7 +67,9 @@ struct rec {
 	uint64_t	 size;
 	const char	*effective_url;	/* owned by the transfer, or NULL */
 	const char	*content_type;
-	const struct buf *body;		/* NULL when not kept */
+	const struct buf *resp_body;	/* NULL when not kept */
+	const struct buf *resp_headers;	/* -I: "name\0value\0" each */
+	size_t		 nresp_headers;
 	struct rec_times time;
 	enum err_kind	 kind;
 	int		 curl_code;	/* -1 when libcurl gave none */
@@ -68,6 +81,7 @@ struct rec {
 
 const char	*err_kind_name(enum err_kind);
 void		 rec_reset(struct rec *);
+void		 rec_free(struct rec *);
 void		 rec_fail(struct rec *, enum err_kind, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 

@@ -15,7 +15,9 @@
 struct xfer;
 struct xfer_pool;
 
-struct xfer_pool *xfer_pool_new(const struct opts *);
+struct files;
+
+struct xfer_pool *xfer_pool_new(const struct opts *, struct files *);
 void		 xfer_pool_free(struct xfer_pool *);
 
 struct xfer	*xfer_get(struct xfer_pool *);
