@@ -67,6 +67,7 @@ rec_reset(struct rec *r)
 	rec_buf_reuse(&r->file);
 	r->curl_code = -1;
 	r->timeout = -1;
+	r->retry_after = -1;
 }
 
 void

@@ -1,17 +1,22 @@
 /*
- * sched: the semaphore, admission and the end of the run.  Admission is
- * pull-based: whenever a slot frees up (or input becomes readable) the
- * pump reads records until the slots or the reorder window are full, so
- * a handle joins libcurl only when it really starts and -t counts from
- * there.  Every record read leaves through sched_finish exactly once.
+ * sched: the semaphore, admission, retries and the end of the run.
+ * Admission is pull-based: whenever a slot frees up, a retry comes due or
+ * input becomes readable, the pump starts records until the slots or the
+ * reorder window are full, so a handle joins libcurl only when it really
+ * starts and -t counts from there.  A record waiting to retry sits on its
+ * own timer and holds no slot.  Every record read leaves through
+ * sched_finish exactly once, whatever ends the run.
  */
 #include "gather/sched.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gather/gather.h"
@@ -23,17 +28,28 @@
 
 enum stop {
 	STOP_NONE,
+	STOP_FAIL_FAST,
+	STOP_DEADLINE,
+	STOP_SIGNAL,
 	STOP_EPIPE,		/* the reader of stdout left */
-	STOP_WRITE,		/* stdout failed otherwise */
-	STOP_SIGNAL
+	STOP_WRITE		/* stdout failed otherwise */
+};
+
+/* A list of records through their prev/next links. */
+struct rec_list {
+	struct rec	*head, *tail;
+	long		 n;
 };
 
 struct sched {
 	struct app	*app;
-	long		 inflight;
-	struct rec	*running;	/* records with a transfer */
+	struct rec_list	 running;	/* transfers in libcurl: the slots */
+	struct rec_list	 waiting;	/* retry timers pending */
+	struct rec_list	 due;		/* retries waiting for a slot */
 	struct rec	*free_recs;
 	uint64_t	 next_seq;
+	uint64_t	 rng;
+	double		 deadline_at;
 	struct buf	 line;		/* the record being written */
 	int		 input_done;
 	int		 input_failed;
@@ -41,10 +57,38 @@ struct sched {
 	enum stop	 stop;
 	int		 signo;
 	ev_prepare	 flush_w;
+	ev_timer	 deadline_w;
 	ev_signal	 sigint_w, sigterm_w;
 };
 
 static void	sched_pump(struct sched *);
+
+static void
+list_add(struct rec_list *l, struct rec *r)
+{
+	r->next = NULL;
+	if ((r->prev = l->tail) != NULL)
+		l->tail->next = r;
+	else
+		l->head = r;
+	l->tail = r;
+	l->n++;
+}
+
+static void
+list_del(struct rec_list *l, struct rec *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		l->head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		l->tail = r->prev;
+	r->prev = r->next = NULL;
+	l->n--;
+}
 
 static struct rec *
 sched_rec_get(struct sched *s)
@@ -71,7 +115,7 @@ sched_rec_put(struct sched *s, struct rec *r)
 static void
 sched_output_failed(struct sched *s)
 {
-	if (s->stop == STOP_NONE || s->stop == STOP_SIGNAL) {
+	if (s->stop != STOP_EPIPE && s->stop != STOP_WRITE) {
 		if (errno == EPIPE)
 			s->stop = STOP_EPIPE;
 		else {
@@ -80,34 +124,44 @@ sched_output_failed(struct sched *s)
 			    strerror(errno));
 		}
 	}
+	input_stop(s->app->in);
 	ev_break(s->app->evl, EVBREAK_ALL);
 }
 
+static int
+sched_output_dead(const struct sched *s)
+{
+	return s->stop == STOP_EPIPE || s->stop == STOP_WRITE;
+}
+
 static void
-sched_log(struct sched *s, const struct rec *r)
+sched_log(const struct sched *s, const struct rec *r, const char *what)
 {
 	if (s->app->opts.verbose == 0 || s->app->opts.quiet)
 		return;
 	if (r->kind == ERR_NONE)
-		fprintf(stderr, "gather: [%llu] %ld %.3fs %s\n",
-		    (unsigned long long)r->index, r->status, r->time.total,
-		    r->url.p);
+		fprintf(stderr, "gather: [%llu] %s%ld %.3fs %s\n",
+		    (unsigned long long)r->index, what, r->status,
+		    r->time.total, r->url.p);
 	else
-		fprintf(stderr, "gather: [%llu] %s: %s %s\n",
-		    (unsigned long long)r->index, err_kind_name(r->kind),
+		fprintf(stderr, "gather: [%llu] %s%s: %s %s\n",
+		    (unsigned long long)r->index, what, err_kind_name(r->kind),
 		    r->msg, r->url.p);
 }
+
+static void	sched_cancel_all(struct sched *, enum err_kind, const char *);
 
 /* Write r's record (in order) and recycle r and its transfer. */
 static void
 sched_finish(struct sched *s, struct rec *r)
 {
-	struct app *a = s->app;
+	struct app	*a = s->app;
+	int		 failed = r->kind != ERR_NONE;
 
-	if (r->kind != ERR_NONE)
+	if (failed)
 		s->failed = 1;
-	sched_log(s, r);
-	if (s->stop != STOP_EPIPE && s->stop != STOP_WRITE) {
+	sched_log(s, r, "");
+	if (!sched_output_dead(s)) {
 		if (out_record(a->out, r, &s->line) == -1) {
 			errno = ENOMEM;
 			sched_output_failed(s);
@@ -119,9 +173,15 @@ sched_finish(struct sched *s, struct rec *r)
 		r->xfer = NULL;
 	}
 	sched_rec_put(s, r);
+	if (failed && a->opts.fail_fast && s->stop == STOP_NONE) {
+		s->stop = STOP_FAIL_FAST;
+		input_stop(a->in);
+		sched_cancel_all(s, ERR_CANCELLED, "cancelled by --fail-fast "
+		    "after an earlier failure");
+	}
 }
 
-/* Start r's transfer, or finish it at once when it cannot start. */
+/* Start r's transfer (a first attempt or a retry), or finish it. */
 static void
 sched_start(struct sched *s, struct rec *r)
 {
@@ -148,24 +208,93 @@ sched_start(struct sched *s, struct rec *r)
 		sched_finish(s, r);
 		return;
 	}
-	s->inflight++;
-	r->prev = NULL;
-	if ((r->next = s->running) != NULL)
-		r->next->prev = r;
-	s->running = r;
+	list_add(&s->running, r);
+}
+
+/* Whether r's outcome is worth another attempt. */
+static int
+sched_transient(const struct rec *r)
+{
+	switch (r->kind) {
+	case ERR_DNS:
+	case ERR_CONNECT:
+	case ERR_TIMEOUT:
+	case ERR_RESET:
+		return 1;
+	case ERR_NONE:
+		return r->status == 408 || r->status == 429 ||
+		    r->status == 500 || r->status == 502 ||
+		    r->status == 503 || r->status == 504;
+	default:
+		return 0;
+	}
+}
+
+/* A uniform double in [0, 1) from xorshift64*. */
+static double
+sched_random(struct sched *s)
+{
+	s->rng ^= s->rng >> 12;
+	s->rng ^= s->rng << 25;
+	s->rng ^= s->rng >> 27;
+	return (double)((s->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+/*
+ * Seconds to wait before the next attempt: Retry-After when the server
+ * gave one on 429 or 503, else full jitter over an exponential backoff;
+ * capped by --retry-max-delay either way.
+ */
+static double
+sched_backoff(struct sched *s, const struct rec *r)
+{
+	const struct opts	*o = &s->app->opts;
+	double			 cap;
+
+	if (r->retry_after >= 0)
+		return fmin(r->retry_after, o->retry_max_delay);
+	cap = fmin(o->retry_max_delay,
+	    o->retry_delay * ldexp(1.0, r->attempts - 1 > 60 ? 60 :
+	    r->attempts - 1));
+	return sched_random(s) * cap;
 }
 
 static void
-sched_unlink(struct sched *s, struct rec *r)
+sched_retry_cb(struct ev_loop *evl, ev_timer *w, int revents)
 {
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		s->running = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
-	r->prev = r->next = NULL;
-	s->inflight--;
+	struct rec	*r = (struct rec *)((char *)w - offsetof(struct rec,
+			    retry_w));
+	struct sched	*s = w->data;
+
+	(void)evl;
+	(void)revents;
+	list_del(&s->waiting, r);
+	list_add(&s->due, r);
+	sched_pump(s);
+}
+
+/* Put r on its retry timer if it deserves one; 1 when it does. */
+static int
+sched_retry(struct sched *s, struct rec *r)
+{
+	const struct opts	*o = &s->app->opts;
+	double			 wait;
+
+	if (s->stop != STOP_NONE || r->attempts > o->retries ||
+	    !sched_transient(r))
+		return 0;
+	wait = sched_backoff(s, r);
+	/* No wait runs past the deadline. */
+	if (s->deadline_at > 0 && ev_now(s->app->evl) + wait >= s->deadline_at)
+		return 0;
+	sched_log(s, r, "retry: ");
+	xfer_put(s->app->pool, r->xfer);
+	r->xfer = NULL;
+	ev_timer_init(&r->retry_w, sched_retry_cb, wait, 0.);
+	r->retry_w.data = s;
+	ev_timer_start(s->app->evl, &r->retry_w);
+	list_add(&s->waiting, r);
+	return 1;
 }
 
 /* The loop's done callback: a transfer ended with rc. */
@@ -177,22 +306,41 @@ sched_done(void *arg, CURL *e, CURLcode rc)
 	struct rec	*r = xfer_rec(x);
 
 	loop_remove(s->app->loop, e);
-	sched_unlink(s, r);
+	list_del(&s->running, r);
 	xfer_finish(x, rc);
-	sched_finish(s, r);
+	if (!sched_retry(s, r)) {
+		if (s->app->opts.fail && r->kind == ERR_NONE &&
+		    r->status >= 400) {
+			r->kind = ERR_HTTP;
+			snprintf(r->msg, sizeof(r->msg), "HTTP status %ld",
+			    r->status);
+		}
+		sched_finish(s, r);
+	}
 	sched_pump(s);
 }
 
-/* End every running transfer now with kind, writing its record. */
+/* End every record read and unfinished now with kind, writing each. */
 static void
-sched_cancel_running(struct sched *s, enum err_kind kind, const char *why)
+sched_cancel_all(struct sched *s, enum err_kind kind, const char *why)
 {
 	struct rec *r;
 
-	while ((r = s->running) != NULL) {
+	while ((r = s->running.head) != NULL) {
 		loop_remove(s->app->loop, xfer_easy(r->xfer));
-		sched_unlink(s, r);
+		list_del(&s->running, r);
 		xfer_finish(r->xfer, CURLE_ABORTED_BY_CALLBACK);
+		r->kind = kind;
+		r->curl_code = -1;
+		snprintf(r->msg, sizeof(r->msg), "%s", why);
+		sched_finish(s, r);
+	}
+	while ((r = s->waiting.head) != NULL || (r = s->due.head) != NULL) {
+		if (ev_is_active(&r->retry_w)) {
+			ev_timer_stop(s->app->evl, &r->retry_w);
+			list_del(&s->waiting, r);
+		} else
+			list_del(&s->due, r);
 		r->kind = kind;
 		r->curl_code = -1;
 		snprintf(r->msg, sizeof(r->msg), "%s", why);
@@ -204,11 +352,12 @@ sched_cancel_running(struct sched *s, enum err_kind kind, const char *why)
 static void
 sched_check_end(struct sched *s)
 {
-	if ((s->input_done || s->stop != STOP_NONE) && s->inflight == 0)
+	if ((s->input_done || s->stop != STOP_NONE) && s->running.n == 0 &&
+	    s->waiting.n == 0 && s->due.n == 0)
 		ev_break(s->app->evl, EVBREAK_ALL);
 }
 
-/* Read and start records while slots and window allow. */
+/* Start due retries, then new records, while slots and window allow. */
 static void
 sched_pump(struct sched *s)
 {
@@ -216,8 +365,13 @@ sched_pump(struct sched *s)
 	struct rec		*r;
 	enum input_status	 st;
 
+	while (s->stop == STOP_NONE && s->running.n < a->opts.concurrency &&
+	    (r = s->due.head) != NULL) {
+		list_del(&s->due, r);
+		sched_start(s, r);
+	}
 	while (s->stop == STOP_NONE && !s->input_done &&
-	    s->inflight < a->opts.concurrency &&
+	    s->running.n < a->opts.concurrency &&
 	    gather_room(a->gather, s->next_seq)) {
 		if ((r = sched_rec_get(s)) == NULL) {
 			fprintf(stderr, "gather: out of memory\n");
@@ -263,9 +417,24 @@ sched_flush_cb(struct ev_loop *evl, ev_prepare *w, int revents)
 
 	(void)evl;
 	(void)revents;
-	if (s->stop != STOP_EPIPE && s->stop != STOP_WRITE &&
-	    out_flush(s->app->out) == -1)
+	if (!sched_output_dead(s) && out_flush(s->app->out) == -1)
 		sched_output_failed(s);
+}
+
+/* --deadline: whatever is unfinished ends now. */
+static void
+sched_deadline_cb(struct ev_loop *evl, ev_timer *w, int revents)
+{
+	struct sched *s = w->data;
+
+	(void)evl;
+	(void)revents;
+	if (s->stop != STOP_NONE)
+		return;
+	s->stop = STOP_DEADLINE;
+	input_stop(s->app->in);
+	sched_cancel_all(s, ERR_DEADLINE, "the --deadline of the run passed");
+	sched_check_end(s);
 }
 
 /* SIGINT, SIGTERM: cancel what runs, write every record read, stop. */
@@ -275,14 +444,13 @@ sched_signal_cb(struct ev_loop *evl, ev_signal *w, int revents)
 	struct sched *s = w->data;
 
 	(void)revents;
-	if (s->stop == STOP_SIGNAL) {
-		/* A second signal: leave now. */
-		_exit(128 + w->signum);
-	}
-	s->stop = STOP_SIGNAL;
+	if (s->signo != 0)
+		_exit(128 + w->signum);		/* a second signal: now */
 	s->signo = w->signum;
+	if (!sched_output_dead(s))
+		s->stop = STOP_SIGNAL;
 	input_stop(s->app->in);
-	sched_cancel_running(s, ERR_CANCELLED, w->signum == SIGINT ?
+	sched_cancel_all(s, ERR_CANCELLED, w->signum == SIGINT ?
 	    "cancelled by SIGINT" : "cancelled by SIGTERM");
 	ev_break(evl, EVBREAK_ALL);
 }
@@ -295,8 +463,12 @@ sched_new(struct app *a)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->app = a;
+	s->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^
+	    0x9e3779b97f4a7c15ULL;
 	ev_prepare_init(&s->flush_w, sched_flush_cb);
 	s->flush_w.data = s;
+	ev_timer_init(&s->deadline_w, sched_deadline_cb, a->opts.deadline, 0.);
+	s->deadline_w.data = s;
 	ev_signal_init(&s->sigint_w, sched_signal_cb, SIGINT);
 	s->sigint_w.data = s;
 	ev_signal_init(&s->sigterm_w, sched_signal_cb, SIGTERM);
@@ -313,12 +485,17 @@ sched_run(struct sched *s)
 	ev_prepare_start(a->evl, &s->flush_w);
 	ev_signal_start(a->evl, &s->sigint_w);
 	ev_signal_start(a->evl, &s->sigterm_w);
+	if (a->opts.deadline > 0) {
+		s->deadline_at = ev_now(a->evl) + a->opts.deadline;
+		ev_timer_start(a->evl, &s->deadline_w);
+	}
 	sched_pump(s);
-	if (!((s->input_done || s->stop != STOP_NONE) && s->inflight == 0))
+	if (!((s->input_done || s->stop != STOP_NONE) && s->running.n == 0 &&
+	    s->waiting.n == 0 && s->due.n == 0))
 		ev_run(a->evl, 0);
-	if (s->stop != STOP_EPIPE && s->stop != STOP_WRITE &&
-	    out_finish(a->out) == -1)
+	if (!sched_output_dead(s) && out_finish(a->out) == -1)
 		sched_output_failed(s);
+	ev_timer_stop(a->evl, &s->deadline_w);
 	ev_prepare_stop(a->evl, &s->flush_w);
 	ev_signal_stop(a->evl, &s->sigint_w);
 	ev_signal_stop(a->evl, &s->sigterm_w);
@@ -330,19 +507,19 @@ sched_status(const struct sched *s)
 	switch (s->stop) {
 	case STOP_EPIPE:
 		return EXIT_SIGPIPE;
-	case STOP_SIGNAL:
-		return 128 + s->signo;
 	case STOP_WRITE:
 		return EXIT_SOME_FAILED;
 	default:
 		break;
 	}
+	if (s->signo != 0)
+		return 128 + s->signo;
 	if (s->input_failed)
 		return EXIT_INPUT;
 	return s->failed ? EXIT_SOME_FAILED : EXIT_ALL_OK;
 }
 
-/* Drop what still runs (after a closed stdout) and free every record. */
+/* Drop what is left (after a closed stdout) and free every record. */
 void
 sched_free(struct sched *s)
 {
@@ -350,11 +527,20 @@ sched_free(struct sched *s)
 
 	if (s == NULL)
 		return;
-	while ((r = s->running) != NULL) {
+	while ((r = s->running.head) != NULL) {
 		loop_remove(s->app->loop, xfer_easy(r->xfer));
-		sched_unlink(s, r);
+		list_del(&s->running, r);
 		xfer_put(s->app->pool, r->xfer);
 		r->xfer = NULL;
+		sched_rec_put(s, r);
+	}
+	while ((r = s->waiting.head) != NULL) {
+		ev_timer_stop(s->app->evl, &r->retry_w);
+		list_del(&s->waiting, r);
+		sched_rec_put(s, r);
+	}
+	while ((r = s->due.head) != NULL) {
+		list_del(&s->due, r);
 		sched_rec_put(s, r);
 	}
 	while ((r = s->free_recs) != NULL) {

@@ -521,6 +521,12 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	t = 0; curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &t);
 	r->time.total = t / 1e6;
 
+	t = -1;
+	r->retry_after = -1;
+	if ((r->status == 429 || r->status == 503) &&
+	    curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &t) == CURLE_OK && t >= 0)
+		r->retry_after = (double)t;
+
 	r->kind = xfer_classify(rc);
 	r->curl_code = rc == CURLE_OK ? -1 : (int)rc;
 	r->msg[0] = '\0';

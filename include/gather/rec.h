@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#include <ev.h>
+
 #include "gather/util.h"
 
 struct xfer;
@@ -75,7 +77,9 @@ struct rec {
 	int		 curl_code;	/* -1 when libcurl gave none */
 	char		 msg[256];
 
+	double		 retry_after;	/* seconds the server asked, or -1 */
 	struct xfer	*xfer;		/* while a transfer runs */
+	ev_timer	 retry_w;	/* waiting to retry, holding no slot */
 	struct rec	*prev, *next;	/* in-flight or free list */
 };
 
