@@ -26,7 +26,8 @@ enum arg_type {
 	ARG_COUNT0,	/* 0 .. MAX_COUNT */
 	ARG_SECONDS,
 	ARG_SIZE,
-	ARG_STRING
+	ARG_STRING,
+	ARG_OPTIONAL	/* a value only as --name=value */
 };
 
 enum opt_id {
@@ -53,19 +54,27 @@ enum opt_id {
 	OPT_NAME,
 	OPT_NO_COMPRESSED,
 	OPT_NO_LOCATION,
+	OPT_NO_PROGRESS,
 	OPT_OUTPUT_DIR,
+	OPT_PER_HOST,
+	OPT_PROGRESS,
 	OPT_PROTO,
 	OPT_PROXY,
 	OPT_QUIET,
+	OPT_RATE,
 	OPT_REQUEST,
+	OPT_RESUME,
 	OPT_RETRIES,
 	OPT_RETRY_DELAY,
 	OPT_RETRY_MAX_DELAY,
+	OPT_SHARD,
+	OPT_STATS,
 	OPT_TIMEOUT,
 	OPT_UNORDERED,
 	OPT_USER_AGENT,
 	OPT_VERBOSE,
-	OPT_VERSION
+	OPT_VERSION,
+	OPT_WINDOW
 };
 
 struct option_def {
@@ -100,19 +109,27 @@ static const struct option_def options[] = {
 	{ "name",		0,   ARG_STRING,  OPT_NAME },
 	{ "no-compressed",	0,   ARG_NONE,    OPT_NO_COMPRESSED },
 	{ "no-location",	0,   ARG_NONE,    OPT_NO_LOCATION },
+	{ "no-progress",	0,   ARG_NONE,    OPT_NO_PROGRESS },
 	{ "output-dir",		'o', ARG_STRING,  OPT_OUTPUT_DIR },
+	{ "per-host",		0,   ARG_COUNT0,  OPT_PER_HOST },
+	{ "progress",		0,   ARG_NONE,    OPT_PROGRESS },
 	{ "proto",		0,   ARG_STRING,  OPT_PROTO },
 	{ "proxy",		'x', ARG_STRING,  OPT_PROXY },
 	{ "quiet",		'q', ARG_NONE,    OPT_QUIET },
+	{ "rate",		0,   ARG_STRING,  OPT_RATE },
 	{ "request",		'X', ARG_STRING,  OPT_REQUEST },
+	{ "resume",		0,   ARG_STRING,  OPT_RESUME },
 	{ "retries",		0,   ARG_COUNT0,  OPT_RETRIES },
 	{ "retry-delay",	0,   ARG_SECONDS, OPT_RETRY_DELAY },
 	{ "retry-max-delay",	0,   ARG_SECONDS, OPT_RETRY_MAX_DELAY },
+	{ "shard",		0,   ARG_STRING,  OPT_SHARD },
+	{ "stats",		0,   ARG_OPTIONAL, OPT_STATS },
 	{ "timeout",		't', ARG_SECONDS, OPT_TIMEOUT },
 	{ "unordered",		'u', ARG_NONE,    OPT_UNORDERED },
 	{ "user-agent",		'A', ARG_STRING,  OPT_USER_AGENT },
 	{ "verbose",		'v', ARG_NONE,    OPT_VERBOSE },
 	{ "version",		'V', ARG_NONE,    OPT_VERSION },
+	{ "window",		0,   ARG_COUNT,   OPT_WINDOW },
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
@@ -387,6 +404,44 @@ cli_apply(struct opts *o, const struct option_def *d, const char *shown,
 	case OPT_NO_LOCATION:
 		o->follow = 0;
 		break;
+	case OPT_NO_PROGRESS:
+		o->progress = 0;
+		break;
+	case OPT_PER_HOST:
+		o->per_host = n;
+		break;
+	case OPT_PROGRESS:
+		o->progress = 1;
+		break;
+	case OPT_RATE:
+		if (parse_rate(val, &o->rate) == -1)
+			return cli_usage(err, errlen, "%s: expected starts per "
+			    "unit such as 10, 10/s, 600/m or 5000/h, not '%s'",
+			    shown, val);
+		break;
+	case OPT_RESUME:
+		if (*val == '\0')
+			return cli_usage(err, errlen, "%s: expected a file",
+			    shown);
+		o->resume = val;
+		break;
+	case OPT_SHARD:
+		if (parse_shard(val, &o->shard_k, &o->shard_n) == -1)
+			return cli_usage(err, errlen, "%s: expected K/N with "
+			    "0 <= K < N, not '%s'", shown, val);
+		break;
+	case OPT_STATS:
+		if (val == NULL || strcmp(val, "text") == 0)
+			o->stats = STATS_TEXT;
+		else if (strcmp(val, "json") == 0)
+			o->stats = STATS_JSON;
+		else
+			return cli_usage(err, errlen, "%s: expected --stats or "
+			    "--stats=json, not '%s'", shown, val);
+		break;
+	case OPT_WINDOW:
+		o->window = n;
+		break;
 	case OPT_OUTPUT_DIR:
 		if (*val == '\0')
 			return cli_usage(err, errlen, "%s: expected a "
@@ -458,6 +513,7 @@ cli_defaults(struct opts *o)
 	o->body = BODY_AUTO;
 	o->max_body = 16 * 1024 * 1024;
 	o->name_template = "{index}";
+	o->progress = -1;
 }
 
 /* Parse argv into o; options and URLs may come in any order. */
@@ -495,7 +551,9 @@ cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 			if (d == NULL)
 				return cli_usage(err, errlen, "unknown option "
 				    "'%s' (see gather --help)", shown);
-			if (d->arg == ARG_NONE) {
+			if (d->arg == ARG_OPTIONAL)
+				val = eq ? eq + 1 : NULL;
+			else if (d->arg == ARG_NONE) {
 				if (eq)
 					return cli_usage(err, errlen, "%s takes "
 					    "no value", shown);
@@ -519,7 +577,7 @@ cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 				return cli_usage(err, errlen, "unknown option "
 				    "'%s' (see gather --help)", shown);
 			val = NULL;
-			if (d->arg != ARG_NONE) {
+			if (d->arg != ARG_NONE && d->arg != ARG_OPTIONAL) {
 				if (a[j + 1] != '\0')
 					val = a + j + 1;
 				else if (i + 1 < argc)
@@ -540,7 +598,13 @@ cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 		o->max_body = 0;	/* files are not held in memory */
 	if (o->retry_max_delay < o->retry_delay)
 		o->retry_max_delay = o->retry_delay;
-	o->window = o->concurrency * 4 < 64 ? 64 : o->concurrency * 4;
+	if (o->window == 0)
+		o->window = o->concurrency * 4 < 256 ? 256 : o->concurrency * 4;
+	if (o->window < o->concurrency)
+		return cli_usage(err, errlen, "--window must be at least "
+		    "--concurrency (%ld)", o->concurrency);
+	if (o->quiet)
+		o->progress = 0;
 	return CLI_RUN;
 }
 
@@ -587,7 +651,17 @@ cli_help(void)
 "                           on 429 and 503 is honoured up to it\n"
 "      --fail               HTTP status >= 400 makes a record fail (http)\n"
 "      --fail-fast          the first failure cancels the rest\n"
+"      --rate N[/s|/m|/h]   start at most N requests per unit, evenly\n"
+"                           spaced (default: no limit; unit /s)\n"
+"      --per-host N         in flight to one host:port at most (0 = no\n"
+"                           limit, the default)\n"
 "  -u, --unordered          write records as they finish\n"
+"      --window N           finished records held back waiting for a slow\n"
+"                           one ahead of them (default 4 x -c, at least\n"
+"                           256); when full, new starts pause\n"
+"      --shard K/N          only records with index % N == K\n"
+"      --resume FILE        skip records that FILE, an earlier jsonl\n"
+"                           output, has as ok\n"
 "\n"
 "Requests:\n"
 "  -X, --request METHOD     method (default GET, or POST with -d)\n"
@@ -627,7 +701,12 @@ cli_help(void)
 "\n"
 "Input and messages:\n"
 "  -i, --input FILE         read records from FILE (- for stdin)\n"
-"  -q, --quiet              no warnings on stderr\n"
+"      --progress           a progress line on stderr (the default when\n"
+"                           stderr is a terminal)\n"
+"      --no-progress        no progress line\n"
+"      --stats[=json]       a summary on stderr at the end: counts,\n"
+"                           latency percentiles, rate\n"
+"  -q, --quiet              no progress, warnings or --stats\n"
 "  -v, --verbose            one line per finished transfer on stderr\n"
 "  -V, --version            print versions of gather and its libraries\n"
 "  -h, --help               print this help\n"

@@ -268,14 +268,16 @@ input_object(struct rec *r, const char *p, size_t n)
 	return IN_RECORD;
 }
 
-/* Turn one raw line into a record; IN_AGAIN means "skipped, go on". */
-static enum input_status
-input_line(struct input *in, const char *p, size_t n, struct rec *r)
+/*
+ * Turn one raw line into r's request: IN_RECORD, IN_BAD (r failed), or
+ * IN_AGAIN for a blank or comment line, which is no record at all.
+ */
+enum input_status
+input_parse_line(const char *p, size_t n, struct rec *r)
 {
 	input_trim(&p, &n);
 	if (n == 0 || *p == '#')
 		return IN_AGAIN;
-	r->index = in->next_index++;
 	if (buf_set(&r->url, p, n) == -1) {
 		rec_fail(r, ERR_OTHER, "out of memory");
 		return IN_BAD;
@@ -283,6 +285,17 @@ input_line(struct input *in, const char *p, size_t n, struct rec *r)
 	if (*p == '{')
 		return input_object(r, p, n);
 	return IN_RECORD;
+}
+
+/* Parse a line and number it when it is a record. */
+static enum input_status
+input_line(struct input *in, const char *p, size_t n, struct rec *r)
+{
+	enum input_status st = input_parse_line(p, n, r);
+
+	if (st != IN_AGAIN)
+		r->index = in->next_index++;
+	return st;
 }
 
 /* A line longer than INPUT_LINE_MAX: a bad record named by its head. */

@@ -347,3 +347,51 @@ parse_size(const char *s, uint64_t *out)
 	*out = v * mul;
 	return 0;
 }
+
+/* Starts per second from "N", "N/s", "N/m" or "N/h"; N may have a fraction. */
+int
+parse_rate(const char *s, double *out)
+{
+	char		 num[64];
+	const char	*slash = strchr(s, '/');
+	size_t		 len = slash ? (size_t)(slash - s) : strlen(s);
+	double		 v, per = 1;
+
+	if (len == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	if (parse_seconds(num, &v) == -1 || v <= 0)
+		return -1;
+	if (slash != NULL) {
+		if (strcmp(slash, "/s") == 0)
+			per = 1;
+		else if (strcmp(slash, "/m") == 0)
+			per = 60;
+		else if (strcmp(slash, "/h") == 0)
+			per = 3600;
+		else
+			return -1;
+	}
+	*out = v / per;
+	return 0;
+}
+
+/* "K/N" with 0 <= K < N. */
+int
+parse_shard(const char *s, long *k, long *n)
+{
+	char		 num[32];
+	const char	*slash = strchr(s, '/');
+	size_t		 len;
+
+	if (slash == NULL || (len = (size_t)(slash - s)) == 0 ||
+	    len >= sizeof(num))
+		return -1;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	if (parse_count(num, 0, LONG_MAX - 1, k) == -1 ||
+	    parse_count(slash + 1, 1, LONG_MAX, n) == -1 || *k >= *n)
+		return -1;
+	return 0;
+}

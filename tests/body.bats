@@ -10,7 +10,7 @@ teardown_file() { stop_server; }
 
 # The bytes the server sends for PATH, as curl receives them.
 curl_bytes() {
-	curl -s --compressed --max-time 10 "$BASE$1"
+	curl -q -s --compressed --max-time 10 "$BASE$1"
 }
 
 @test "auto: UTF-8 text is kept as text and round-trips exactly" {

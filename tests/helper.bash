@@ -14,6 +14,11 @@ GATHER="${GATHER:-$BATS_TEST_DIRNAME/../gather}"
 export GATHER
 HELPER_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
+# Everything here talks to 127.0.0.1: no proxy from the environment may get
+# in the way of gather (libcurl reads these variables) or of curl.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export no_proxy='*' NO_PROXY='*'
+
 # Start tests/server.py on a free port; export PORT, BASE and SERVER_PID.
 start_server() {
 	local port_file="$BATS_FILE_TMPDIR/server.port"
@@ -53,17 +58,17 @@ stop_server() {
 
 # Print one field of the server's /stats.
 stat_field() {
-	curl -s --max-time 5 "$BASE/stats" | jq -r ".$1"
+	curl -q -s --max-time 5 "$BASE/stats" | jq -r ".$1"
 }
 
 # Zero the server's counters.
 reset_stats() {
-	curl -s --max-time 5 "$BASE/reset-stats" >/dev/null
+	curl -q -s --max-time 5 "$BASE/reset-stats" >/dev/null
 }
 
 # How many times the server was asked for PATH (without query).
 hits() {
-	curl -s --max-time 5 -G --data-urlencode "path=$1" "$BASE/hits"
+	curl -q -s --max-time 5 -G --data-urlencode "path=$1" "$BASE/hits"
 }
 
 # Print N distinct URLs "$BASE$PATH?i=K", K from 0 to N-1, one per line.

@@ -46,6 +46,10 @@ struct opts {
 	int		 fail;
 	int		 fail_fast;
 	int		 unordered;
+	double		 rate;		/* starts per second, 0 = no limit */
+	long		 per_host;	/* 0 = no limit */
+	long		 shard_k, shard_n;	/* shard_n 0 = no sharding */
+	const char	*resume;	/* an earlier jsonl output */
 
 	/* Requests */
 	const char	*method;	/* NULL: GET, or POST with data */
@@ -78,7 +82,12 @@ struct opts {
 	size_t		 nurls;
 	int		 quiet;
 	int		 verbose;
+	int		 progress;	/* 1 on, 0 off, -1 when stderr is a tty */
+	int		 stats;		/* 0 none, else STATS_TEXT or STATS_JSON */
 };
+
+#define STATS_TEXT	1
+#define STATS_JSON	2
 
 enum cli_status {
 	CLI_RUN,	/* go on and fetch */

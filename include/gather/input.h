@@ -30,6 +30,7 @@ struct input;
 struct input	*input_new(struct ev_loop *, const struct opts *,
 		    input_ready_fn, void *, char *, size_t);
 enum input_status input_next(struct input *, struct rec *);
+enum input_status input_parse_line(const char *, size_t, struct rec *);
 const char	*input_error(const struct input *);
 void		 input_stop(struct input *);
 void		 input_free(struct input *);

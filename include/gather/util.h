@@ -36,5 +36,7 @@ size_t	 json_escape(char *, const unsigned char *, size_t);
 int	 parse_count(const char *, long, long, long *);
 int	 parse_seconds(const char *, double *);
 int	 parse_size(const char *, uint64_t *);
+int	 parse_rate(const char *, double *);
+int	 parse_shard(const char *, long *, long *);
 
 #endif
