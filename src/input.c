@@ -37,6 +37,7 @@ struct input {
 	char		 errmsg[256];
 
 	uint64_t	 next_index;
+	uint64_t	 shard_k, shard_n;	/* shard_n 0: every record */
 	size_t		 start, end;	/* unread bytes are buf[start..end) */
 	char		 buf[INPUT_BUF];
 };
@@ -69,6 +70,8 @@ input_new(struct ev_loop *evl, const struct opts *o, input_ready_fn ready,
 	in->arg = arg;
 	in->urls = o->urls;
 	in->nurls = o->nurls;
+	in->shard_k = (uint64_t)o->shard_k;
+	in->shard_n = (uint64_t)o->shard_n;
 	in->fd = -1;
 
 	if (o->input != NULL && strcmp(o->input, "-") != 0) {
@@ -287,28 +290,41 @@ input_parse_line(const char *p, size_t n, struct rec *r)
 	return IN_RECORD;
 }
 
-/* Parse a line and number it when it is a record. */
+/* Number the next record; 0 when it belongs to another --shard. */
+static int
+input_take_index(struct input *in, struct rec *r)
+{
+	r->index = in->next_index++;
+	return in->shard_n == 0 || r->index % in->shard_n == in->shard_k;
+}
+
+/* Parse a line and number it when it is a record of this shard. */
 static enum input_status
 input_line(struct input *in, const char *p, size_t n, struct rec *r)
 {
-	enum input_status st = input_parse_line(p, n, r);
-
-	if (st != IN_AGAIN)
-		r->index = in->next_index++;
-	return st;
+	input_trim(&p, &n);
+	if (n == 0 || *p == '#' || !input_take_index(in, r))
+		return IN_AGAIN;
+	return input_parse_line(p, n, r);
 }
 
 /* A line longer than INPUT_LINE_MAX: a bad record named by its head. */
 static enum input_status
 input_too_long(struct input *in, struct rec *r)
 {
-	r->index = in->next_index++;
+	const char *p = in->buf + in->start;
+
+	in->skipping = 1;
+	while (p < in->buf + in->end && (*p == ' ' || *p == '\t' ||
+	    *p == '\r'))
+		p++;
+	if ((p < in->buf + in->end && *p == '#') || !input_take_index(in, r))
+		return IN_AGAIN;
 	if (buf_set(&r->url, in->buf + in->start, BAD_URL_MAX) == -1)
 		rec_fail(r, ERR_OTHER, "out of memory");
 	else
 		rec_fail(r, ERR_BAD_INPUT, "line longer than %d bytes",
 		    INPUT_LINE_MAX);
-	in->skipping = 1;
 	return IN_BAD;
 }
 
@@ -384,7 +400,9 @@ input_next(struct input *in, struct rec *r)
 					in->skipping = 0;
 				} else
 					in->start = in->end;
-				return st;
+				if (st != IN_AGAIN)
+					return st;
+				continue;
 			}
 			st = input_line(in, in->buf + in->start, n, r);
 			in->start += nl ? n + 1 : n;
@@ -392,8 +410,11 @@ input_next(struct input *in, struct rec *r)
 				return st;
 			continue;
 		}
-		if (len > INPUT_LINE_MAX)
-			return input_too_long(in, r);
+		if (len > INPUT_LINE_MAX) {
+			if ((st = input_too_long(in, r)) != IN_AGAIN)
+				return st;
+			continue;
+		}
 		if (in->eof)
 			return IN_EOF;
 		if (input_fill(in) == -1)

@@ -18,6 +18,7 @@
 #include "gather/input.h"
 #include "gather/loop.h"
 #include "gather/out.h"
+#include "gather/resume.h"
 #include "gather/sched.h"
 #include "gather/xfer.h"
 
@@ -52,6 +53,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "gather: cannot initialise libev\n");
 		goto out;
 	}
+	if (a.opts.resume != NULL &&
+	    (a.resume = resume_load(a.opts.resume, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "gather: %s\n", err);
+		status = EXIT_USAGE;
+		goto out;
+	}
 	if (a.opts.output_dir != NULL &&
 	    (a.files = files_new(&a.opts, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "gather: %s\n", err);
@@ -81,6 +88,7 @@ out:
 	loop_free(a.loop);
 	xfer_pool_free(a.pool);
 	files_free(a.files);
+	resume_free(a.resume);
 	gather_free(a.gather);
 	out_free(a.out);
 	input_free(a.in);

@@ -51,7 +51,7 @@ void
 rec_reset(struct rec *r)
 {
 	struct buf url = r->url, method = r->method, headers = r->headers;
-	struct buf body = r->body, file = r->file;
+	struct buf body = r->body, file = r->file, host = r->host;
 
 	cJSON_Delete(r->id);
 	memset(r, 0, sizeof(*r));
@@ -60,6 +60,8 @@ rec_reset(struct rec *r)
 	r->headers = headers;
 	r->body = body;
 	r->file = file;
+	r->host = host;
+	rec_buf_reuse(&r->host);
 	rec_buf_reuse(&r->url);
 	rec_buf_reuse(&r->method);
 	rec_buf_reuse(&r->headers);
@@ -79,6 +81,7 @@ rec_free(struct rec *r)
 	buf_free(&r->headers);
 	buf_free(&r->body);
 	buf_free(&r->file);
+	buf_free(&r->host);
 	free(r);
 }
 

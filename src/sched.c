@@ -20,10 +20,12 @@
 #include <unistd.h>
 
 #include "gather/gather.h"
+#include "gather/hosts.h"
 #include "gather/input.h"
 #include "gather/loop.h"
 #include "gather/out.h"
 #include "gather/rec.h"
+#include "gather/resume.h"
 #include "gather/xfer.h"
 
 enum stop {
@@ -31,6 +33,7 @@ enum stop {
 	STOP_FAIL_FAST,
 	STOP_DEADLINE,
 	STOP_SIGNAL,
+	STOP_CHANGED,		/* --resume: the input is not FILE's */
 	STOP_EPIPE,		/* the reader of stdout left */
 	STOP_WRITE		/* stdout failed otherwise */
 };
@@ -45,11 +48,15 @@ struct sched {
 	struct app	*app;
 	struct rec_list	 running;	/* transfers in libcurl: the slots */
 	struct rec_list	 waiting;	/* retry timers pending */
-	struct rec_list	 due;		/* retries waiting for a slot */
+	struct rec_list	 due;		/* read or due, waiting for a start */
 	struct rec	*free_recs;
+	struct hosts	*hosts;		/* --per-host counts */
+	struct resume	*resume;
 	uint64_t	 next_seq;
 	uint64_t	 rng;
 	double		 deadline_at;
+	double		 rate_gap;	/* --rate: seconds between starts */
+	double		 next_start;	/* --rate: earliest next start */
 	struct buf	 line;		/* the record being written */
 	int		 input_done;
 	int		 input_failed;
@@ -58,6 +65,7 @@ struct sched {
 	int		 signo;
 	ev_prepare	 flush_w;
 	ev_timer	 deadline_w;
+	ev_timer	 rate_w;
 	ev_signal	 sigint_w, sigterm_w;
 };
 
@@ -208,7 +216,60 @@ sched_start(struct sched *s, struct rec *r)
 		sched_finish(s, r);
 		return;
 	}
+	if (s->hosts != NULL && hosts_inc(s->hosts, r->host.p) == -1) {
+		loop_remove(a->loop, xfer_easy(x));
+		rec_fail(r, ERR_OTHER, "out of memory");
+		sched_finish(s, r);
+		return;
+	}
 	list_add(&s->running, r);
+}
+
+/* Take r's transfer out of libcurl and give its slot back. */
+static void
+sched_detach(struct sched *s, struct rec *r)
+{
+	loop_remove(s->app->loop, xfer_easy(r->xfer));
+	list_del(&s->running, r);
+	if (s->hosts != NULL)
+		hosts_dec(s->hosts, r->host.p);
+}
+
+/*
+ * --rate: whether a start may happen now, taking the turn if so.  Starts
+ * are spaced by rate_gap; a start that comes a little late does not push
+ * the next ones back, but after an idle spell there is no burst.
+ */
+static int
+sched_rate_take(struct sched *s)
+{
+	double now;
+
+	if (s->rate_gap <= 0)
+		return 1;
+	now = ev_now(s->app->evl);
+	if (now < s->next_start) {
+		if (!ev_is_active(&s->rate_w)) {
+			ev_timer_set(&s->rate_w, s->next_start - now, 0.);
+			ev_timer_start(s->app->evl, &s->rate_w);
+		}
+		return 0;
+	}
+	s->next_start = now - s->next_start < s->rate_gap ?
+	    s->next_start + s->rate_gap : now + s->rate_gap;
+	return 1;
+}
+
+/* --per-host: whether r's host has room for one more transfer. */
+static int
+sched_host_room(struct sched *s, struct rec *r)
+{
+	if (s->hosts == NULL)
+		return 1;
+	if (r->host.len == 0 && xfer_host_key(s->app->pool, r->url.p,
+	    &r->host) == -1)
+		return 1;
+	return hosts_count(s->hosts, r->host.p) < s->app->opts.per_host;
 }
 
 /* Whether r's outcome is worth another attempt. */
@@ -305,8 +366,7 @@ sched_done(void *arg, CURL *e, CURLcode rc)
 	struct xfer	*x = xfer_of(e);
 	struct rec	*r = xfer_rec(x);
 
-	loop_remove(s->app->loop, e);
-	list_del(&s->running, r);
+	sched_detach(s, r);
 	xfer_finish(x, rc);
 	if (!sched_retry(s, r)) {
 		if (s->app->opts.fail && r->kind == ERR_NONE &&
@@ -327,8 +387,7 @@ sched_cancel_all(struct sched *s, enum err_kind kind, const char *why)
 	struct rec *r;
 
 	while ((r = s->running.head) != NULL) {
-		loop_remove(s->app->loop, xfer_easy(r->xfer));
-		list_del(&s->running, r);
+		sched_detach(s, r);
 		xfer_finish(r->xfer, CURLE_ABORTED_BY_CALLBACK);
 		r->kind = kind;
 		r->curl_code = -1;
@@ -357,22 +416,59 @@ sched_check_end(struct sched *s)
 		ev_break(s->app->evl, EVBREAK_ALL);
 }
 
-/* Start due retries, then new records, while slots and window allow. */
+/* --resume: whether r was done before; stops the run if the input changed. */
+static int
+sched_resumed(struct sched *s, struct rec *r)
+{
+	switch (resume_check(s->resume, r->index, r->url.p, r->url.len)) {
+	case RESUME_RUN:
+		return 0;
+	case RESUME_SKIP:
+		return 1;
+	case RESUME_CHANGED:
+		break;
+	}
+	fprintf(stderr, "gather: --resume: record %llu is not the one the "
+	    "earlier run had at that index: the input changed\n",
+	    (unsigned long long)r->index);
+	s->stop = STOP_CHANGED;
+	input_stop(s->app->in);
+	sched_cancel_all(s, ERR_CANCELLED, "cancelled: the input does not "
+	    "match the --resume file");
+	return 1;
+}
+
+/*
+ * Start what may start: first records already read (due retries, and
+ * records held back because their host was full), in order, then new
+ * records from the input while slots, the window and --rate allow.  A
+ * record whose host is full waits on the due list while reading goes on
+ * past it, at most a window ahead.
+ */
 static void
 sched_pump(struct sched *s)
 {
 	struct app		*a = s->app;
-	struct rec		*r;
+	struct rec		*r, *next;
 	enum input_status	 st;
 
-	while (s->stop == STOP_NONE && s->running.n < a->opts.concurrency &&
-	    (r = s->due.head) != NULL) {
+	for (r = s->due.head; r != NULL && s->stop == STOP_NONE &&
+	    s->running.n < a->opts.concurrency; r = next) {
+		next = r->next;
+		if (!sched_host_room(s, r))
+			continue;
+		if (!sched_rate_take(s))
+			goto out;
 		list_del(&s->due, r);
 		sched_start(s, r);
 	}
 	while (s->stop == STOP_NONE && !s->input_done &&
-	    s->running.n < a->opts.concurrency &&
+	    s->running.n < a->opts.concurrency && s->due.n < a->opts.window &&
 	    gather_room(a->gather, s->next_seq)) {
+		if (s->rate_gap > 0 && ev_now(a->evl) < s->next_start) {
+			sched_rate_take(s);	/* arms the timer */
+			break;
+		}
 		if ((r = sched_rec_get(s)) == NULL) {
 			fprintf(stderr, "gather: out of memory\n");
 			s->input_done = s->input_failed = 1;
@@ -381,7 +477,7 @@ sched_pump(struct sched *s)
 		st = input_next(a->in, r);
 		if (st == IN_AGAIN) {
 			sched_rec_put(s, r);
-			return;
+			goto out;
 		}
 		if (st == IN_EOF || st == IN_ERROR) {
 			sched_rec_put(s, r);
@@ -393,14 +489,31 @@ sched_pump(struct sched *s)
 			}
 			break;
 		}
+		if (s->resume != NULL && sched_resumed(s, r)) {
+			sched_rec_put(s, r);
+			continue;
+		}
 		r->seq = s->next_seq++;
 		r->t_read = ev_now(a->evl);
 		if (st == IN_BAD)
 			sched_finish(s, r);
-		else
+		else if (!sched_host_room(s, r))
+			list_add(&s->due, r);
+		else if (sched_rate_take(s))
 			sched_start(s, r);
+		else
+			list_add(&s->due, r);
 	}
+out:
 	sched_check_end(s);
+}
+
+static void
+sched_rate_cb(struct ev_loop *evl, ev_timer *w, int revents)
+{
+	(void)evl;
+	(void)revents;
+	sched_pump(w->data);
 }
 
 void
@@ -463,12 +576,21 @@ sched_new(struct app *a)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->app = a;
+	s->resume = a->resume;
 	s->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^
 	    0x9e3779b97f4a7c15ULL;
 	ev_prepare_init(&s->flush_w, sched_flush_cb);
 	s->flush_w.data = s;
 	ev_timer_init(&s->deadline_w, sched_deadline_cb, a->opts.deadline, 0.);
 	s->deadline_w.data = s;
+	ev_timer_init(&s->rate_w, sched_rate_cb, 0., 0.);
+	s->rate_w.data = s;
+	if (a->opts.rate > 0)
+		s->rate_gap = 1.0 / a->opts.rate;
+	if (a->opts.per_host > 0 && (s->hosts = hosts_new()) == NULL) {
+		free(s);
+		return NULL;
+	}
 	ev_signal_init(&s->sigint_w, sched_signal_cb, SIGINT);
 	s->sigint_w.data = s;
 	ev_signal_init(&s->sigterm_w, sched_signal_cb, SIGTERM);
@@ -496,6 +618,7 @@ sched_run(struct sched *s)
 	if (!sched_output_dead(s) && out_finish(a->out) == -1)
 		sched_output_failed(s);
 	ev_timer_stop(a->evl, &s->deadline_w);
+	ev_timer_stop(a->evl, &s->rate_w);
 	ev_prepare_stop(a->evl, &s->flush_w);
 	ev_signal_stop(a->evl, &s->sigint_w);
 	ev_signal_stop(a->evl, &s->sigterm_w);
@@ -509,6 +632,8 @@ sched_status(const struct sched *s)
 		return EXIT_SIGPIPE;
 	case STOP_WRITE:
 		return EXIT_SOME_FAILED;
+	case STOP_CHANGED:
+		return EXIT_USAGE;
 	default:
 		break;
 	}
@@ -528,8 +653,7 @@ sched_free(struct sched *s)
 	if (s == NULL)
 		return;
 	while ((r = s->running.head) != NULL) {
-		loop_remove(s->app->loop, xfer_easy(r->xfer));
-		list_del(&s->running, r);
+		sched_detach(s, r);
 		xfer_put(s->app->pool, r->xfer);
 		r->xfer = NULL;
 		sched_rec_put(s, r);
@@ -547,6 +671,7 @@ sched_free(struct sched *s)
 		s->free_recs = r->next;
 		rec_free(r);
 	}
+	hosts_free(s->hosts);
 	buf_free(&s->line);
 	free(s);
 }

@@ -41,6 +41,7 @@ struct xfer {
 
 struct xfer_pool {
 	const struct opts	*o;
+	CURLU			*cu;		/* for host keys */
 	struct files		*files;
 	struct xfer		*free;
 	struct curl_slist	*headers;	/* -H, and no Expect */
@@ -220,7 +221,9 @@ xfer_pool_new(const struct opts *o, struct files *files)
 	p->files = files;
 	snprintf(p->ua, sizeof(p->ua), "gather/%s", GATHER_VERSION);
 	/* No "Expect: 100-continue" wait before sending a body. */
-	if ((p->headers = curl_slist_append(NULL, "Expect:")) == NULL) {
+	if ((p->cu = curl_url()) == NULL ||
+	    (p->headers = curl_slist_append(NULL, "Expect:")) == NULL) {
+		curl_url_cleanup(p->cu);
 		free(p);
 		return NULL;
 	}
@@ -246,6 +249,7 @@ xfer_pool_free(struct xfer_pool *p)
 		xfer_free(x);
 	}
 	curl_slist_free_all(p->headers);
+	curl_url_cleanup(p->cu);
 	free(p);
 }
 
@@ -402,6 +406,29 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	}
 	curl_easy_setopt(x->easy, CURLOPT_URL, r->url.p);
 	return 0;
+}
+
+/* "host:port" of url into key, for --per-host; "" when url is unusable. */
+int
+xfer_host_key(struct xfer_pool *p, const char *url, struct buf *key)
+{
+	char	*host = NULL, *port = NULL;
+	int	 rc;
+
+	buf_clear(key);
+	if (curl_url_set(p->cu, CURLUPART_URL, url, CURLU_GUESS_SCHEME) !=
+	    CURLUE_OK || curl_url_get(p->cu, CURLUPART_HOST, &host, 0) !=
+	    CURLUE_OK || curl_url_get(p->cu, CURLUPART_PORT, &port,
+	    CURLU_DEFAULT_PORT) != CURLUE_OK) {
+		curl_free(host);
+		return buf_append(key, "", 0);
+	}
+	rc = buf_append(key, host, strlen(host)) == -1 ||
+	    buf_append(key, ":", 1) == -1 ||
+	    buf_append(key, port, strlen(port)) == -1 ? -1 : 0;
+	curl_free(host);
+	curl_free(port);
+	return rc;
 }
 
 CURL *

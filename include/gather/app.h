@@ -15,6 +15,7 @@ struct app {
 	struct loop		*loop;
 	struct xfer_pool	*pool;
 	struct files		*files;
+	struct resume		*resume;
 	struct input		*in;
 	struct out		*out;
 	struct gather		*gather;

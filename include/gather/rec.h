@@ -61,6 +61,7 @@ struct rec {
 	double		 timeout;	/* < 0: the options' -t */
 	struct cJSON	*id;		/* echoed back untouched */
 	struct buf	 file;		/* where -o writes the body */
+	struct buf	 host;		/* --per-host: "host:port" */
 
 	/* Result of the last attempt, filled by xfer. */
 	long		 status;	/* 0 when no response */

@@ -1,0 +1,26 @@
+/*
+ * resume: --resume FILE.  The indexes an earlier jsonl output has as ok,
+ * with a hash of each one's url, so that a rerun skips them and notices
+ * when the input is not the one that run read.
+ */
+#ifndef GATHER_RESUME_H
+#define GATHER_RESUME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct resume;
+
+enum resume_verdict {
+	RESUME_RUN,		/* not done before: fetch it */
+	RESUME_SKIP,		/* ok in FILE with the same url */
+	RESUME_CHANGED		/* ok in FILE, but for another url */
+};
+
+struct resume	*resume_load(const char *, char *, size_t);
+enum resume_verdict resume_check(struct resume *, uint64_t, const char *,
+		    size_t);
+size_t		 resume_count(const struct resume *);
+void		 resume_free(struct resume *);
+
+#endif
