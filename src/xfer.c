@@ -367,14 +367,17 @@ xfer_prepare(struct xfer *x, struct rec *r)
 		rec_fail(r, ERR_INVALID_URL, "URL contains a NUL byte");
 		return -1;
 	}
-	uc = curl_url_set(x->cu, CURLUPART_URL, r->url.p, CURLU_GUESS_SCHEME);
-	if (uc == CURLUE_UNSUPPORTED_SCHEME) {
-		rec_fail(r, ERR_UNSUPPORTED_PROTOCOL, "%s",
+	/*
+	 * libcurl parses the URL when the transfer starts and reports a bad
+	 * one as such; under -o it is checked first, so that no file is made
+	 * for a URL that cannot be fetched.
+	 */
+	if (x->pool->files != NULL &&
+	    (uc = curl_url_set(x->cu, CURLUPART_URL, r->url.p,
+	    CURLU_GUESS_SCHEME)) != CURLUE_OK) {
+		rec_fail(r, uc == CURLUE_UNSUPPORTED_SCHEME ?
+		    ERR_UNSUPPORTED_PROTOCOL : ERR_INVALID_URL, "%s",
 		    curl_url_strerror(uc));
-		return -1;
-	}
-	if (uc != CURLUE_OK) {
-		rec_fail(r, ERR_INVALID_URL, "%s", curl_url_strerror(uc));
 		return -1;
 	}
 	x->rec = r;

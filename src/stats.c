@@ -1,0 +1,682 @@
+/*
+ * stats: counters of the run, the --progress line and the --stats
+ * summary.  The per-record calls only bump counters and one bucket of a
+ * fixed log-linear latency histogram: no allocation, no formatting.  A
+ * repeating 0.1 s timer redraws the progress line when something changed;
+ * the summary is formatted once, at the end.
+ *
+ * Latency histogram: microseconds, exact below 32 us, then 32 linear
+ * sub-buckets per power of two up to 2^40 us (about 12.7 days), 1152
+ * buckets in all.  A bucket spans less than 1/32 of its lower bound, so a
+ * percentile, reported as its bucket's upper bound (never above the exact
+ * maximum), overstates the true sample by less than 3.2% (and 1 us).
+ */
+#include "gather/stats.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#define HIST_SUB_BITS	5
+#define HIST_SUB	(1 << HIST_SUB_BITS)	/* linear steps per octave */
+#define HIST_TOP_BITS	40			/* values below 2^40 us */
+#define HIST_BUCKETS	(HIST_SUB + (HIST_TOP_BITS - HIST_SUB_BITS) * HIST_SUB)
+#define HIST_MAX_US	((UINT64_C(1) << HIST_TOP_BITS) - 1)
+
+#define PROGRESS_EVERY	0.1	/* seconds between looks at the counters */
+#define PROGRESS_STALE	1.0	/* redraw this often even when idle */
+#define RATE_SAMPLES	50	/* samples of the rate window, one per tick */
+#define LINE_MAX_COLS	79	/* the progress line never wraps at 80 */
+
+#define NKINDS		(ERR_OTHER + 1)
+
+enum status_class {
+	CLASS_NONE,		/* no response */
+	CLASS_1XX, CLASS_2XX, CLASS_3XX, CLASS_4XX, CLASS_5XX,
+	CLASS_OTHER,		/* a status outside 100-599 */
+	NCLASSES
+};
+
+static const char *const class_names[NCLASSES] = {
+	"none", "1xx", "2xx", "3xx", "4xx", "5xx", "other"
+};
+
+/* The order classes are reported in: responses first, then the rest. */
+static const enum status_class class_order[NCLASSES] = {
+	CLASS_1XX, CLASS_2XX, CLASS_3XX, CLASS_4XX, CLASS_5XX, CLASS_OTHER,
+	CLASS_NONE
+};
+
+struct hist {
+	uint64_t	n;
+	uint64_t	max;		/* us, exact */
+	uint64_t	b[HIST_BUCKETS];
+};
+
+struct stats {
+	struct ev_loop	*evl;
+	ev_timer	 progress_w;
+	int		 progress;	/* the line is wanted */
+	int		 timer_on;
+	int		 drawn;		/* a line is on the terminal */
+	int		 finished;
+	int		 mode;		/* 0, STATS_TEXT or STATS_JSON */
+	double		 t0, t_end;	/* monotonic seconds */
+
+	uint64_t	 total;		/* records expected, when known */
+	int		 has_total;
+	uint64_t	 records;
+	uint64_t	 ok;
+	uint64_t	 bytes;
+	uint64_t	 inflight;
+	uint64_t	 kinds[NKINDS];
+	uint64_t	 classes[NCLASSES];
+	uint64_t	 gen;		/* bumped by every change */
+
+	/* Progress: what is on the terminal, and the rate window. */
+	uint64_t	 gen_drawn;
+	double		 t_drawn;
+	char		 line[LINE_MAX_COLS + 1];
+	double		 win_t[RATE_SAMPLES];
+	uint64_t	 win_n[RATE_SAMPLES];
+	size_t		 win_head, win_len;
+
+	struct hist	 lat;
+};
+
+/* A small bounded string builder, so a whole report leaves in one write. */
+struct sbuf {
+	char	*p;
+	size_t	 cap;
+	size_t	 len;
+};
+
+/* Monotonic seconds: wall time must not jump with the system clock. */
+static double
+stats_clock(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Append formatted text, truncating quietly: reports are best effort. */
+static void __attribute__((format(printf, 2, 3)))
+sbuf_printf(struct sbuf *sb, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	if (sb->len + 1 >= sb->cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(sb->p + sb->len, sb->cap - sb->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sb->cap - sb->len)
+		sb->len = sb->cap - 1;
+	else
+		sb->len += (size_t)n;
+}
+
+/* Position of the highest set bit of v (v > 0), without a loop of 64. */
+static unsigned
+hist_log2(uint64_t v)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	return 63u - (unsigned)__builtin_clzll(v);
+#else
+	unsigned e = 0;
+
+	while (v >>= 1)
+		e++;
+	return e;
+#endif
+}
+
+/* The bucket of v microseconds; the layout is explained at the top. */
+static size_t
+hist_index(uint64_t v)
+{
+	unsigned e;
+
+	if (v > HIST_MAX_US)
+		v = HIST_MAX_US;
+	if (v < HIST_SUB)
+		return (size_t)v;
+	e = hist_log2(v);
+	return (size_t)(e - HIST_SUB_BITS + 1) * HIST_SUB +
+	    (size_t)((v >> (e - HIST_SUB_BITS)) - HIST_SUB);
+}
+
+/* The largest value in bucket i, the conservative answer for a rank. */
+static uint64_t
+hist_bucket_hi(size_t i)
+{
+	unsigned	shift;
+	uint64_t	lo;
+
+	if (i < HIST_SUB)
+		return i;
+	shift = (unsigned)(i / HIST_SUB) - 1;
+	lo = (uint64_t)(HIST_SUB + i % HIST_SUB) << shift;
+	return lo + (UINT64_C(1) << shift) - 1;
+}
+
+/* Count one latency of t seconds; O(1), no allocation. */
+static void
+hist_add(struct hist *h, double t)
+{
+	uint64_t us;
+
+	if (!(t > 0))			/* negative or NaN: count as zero */
+		us = 0;
+	else if (t >= (double)HIST_MAX_US / 1e6)
+		us = HIST_MAX_US;
+	else
+		us = (uint64_t)(t * 1e6 + 0.5);
+	h->b[hist_index(us)]++;
+	h->n++;
+	if (us > h->max)
+		h->max = us;
+}
+
+/* The nearest-rank q-quantile in us, read from the buckets. */
+static uint64_t
+hist_quantile(const struct hist *h, double q)
+{
+	uint64_t	rank, seen = 0;
+	size_t		i;
+
+	if (h->n == 0)
+		return 0;
+	rank = (uint64_t)ceil(q * (double)h->n);
+	if (rank < 1)
+		rank = 1;
+	if (rank > h->n)
+		rank = h->n;
+	for (i = 0; i < HIST_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen >= rank)
+			break;
+	}
+	if (i == HIST_BUCKETS)
+		return h->max;
+	return hist_bucket_hi(i) < h->max ? hist_bucket_hi(i) : h->max;
+}
+
+/* Remember (t, records) for the moving window of the progress rate. */
+static void
+stats_window_push(struct stats *s, double t)
+{
+	size_t i = (s->win_head + s->win_len) % RATE_SAMPLES;
+
+	if (s->win_len == RATE_SAMPLES) {
+		s->win_head = (s->win_head + 1) % RATE_SAMPLES;
+		i = (s->win_head + RATE_SAMPLES - 1) % RATE_SAMPLES;
+	} else
+		s->win_len++;
+	s->win_t[i] = t;
+	s->win_n[i] = s->records;
+}
+
+/*
+ * Records per second over the last five seconds or so (the run so far
+ * while it is younger), so the rate and ETA follow a run that speeds up
+ * or stalls; -1 before there is anything to measure.
+ */
+static double
+stats_window_rate(const struct stats *s, double now)
+{
+	double dt;
+
+	if (s->win_len == 0)
+		return -1;
+	dt = now - s->win_t[s->win_head];
+	if (dt < 0.05)
+		return -1;
+	return (double)(s->records - s->win_n[s->win_head]) / dt;
+}
+
+/* "245/s", "3.5/s": a few significant digits, enough for a glance. */
+static void
+stats_fmt_rate(char *p, size_t n, double rate)
+{
+	if (rate < 0)
+		snprintf(p, n, "-/s");
+	else if (rate < 9.95)
+		snprintf(p, n, "%.1f/s", rate);
+	else
+		snprintf(p, n, "%.0f/s", rate);
+}
+
+/* "0:15", "1:02:03": the form a countdown is read in. */
+static void
+stats_fmt_eta(char *p, size_t n, double secs)
+{
+	unsigned long t;
+
+	if (!(secs >= 0) || secs > 99 * 3600.0) {
+		snprintf(p, n, "--:--");
+		return;
+	}
+	t = (unsigned long)(secs + 0.5);
+	if (t >= 3600)
+		snprintf(p, n, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(p, n, "%lu:%02lu", t / 60, t % 60);
+}
+
+/* The terminal's width less one, so the line never wraps; at most 79. */
+static size_t
+stats_width(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 &&
+	    ws.ws_col - 1 < LINE_MAX_COLS)
+		return ws.ws_col - 1u;
+	return LINE_MAX_COLS;
+}
+
+/*
+ * Format the progress line into p (n bytes) with sep between fields:
+ *     done 120/500 24%  ok 118  failed 2  in flight 32  61/s  ETA 0:06
+ *     done 120  ok 118  failed 2  in flight 32  61/s
+ */
+static int
+stats_fmt_line(const struct stats *s, char *p, size_t n, const char *sep,
+    double rate)
+{
+	char		 done[64], r[32], eta[32];
+	unsigned	 pct;
+
+	if (s->has_total) {
+		pct = s->total == 0 || s->records >= s->total ? 100 :
+		    (unsigned)((double)s->records * 100 / (double)s->total);
+		snprintf(done, sizeof(done), "%llu/%llu %u%%",
+		    (unsigned long long)s->records,
+		    (unsigned long long)s->total, pct);
+	} else
+		snprintf(done, sizeof(done), "%llu",
+		    (unsigned long long)s->records);
+	stats_fmt_rate(r, sizeof(r), rate);
+	if (s->has_total) {
+		if (s->records >= s->total)
+			stats_fmt_eta(eta, sizeof(eta), 0);
+		else
+			stats_fmt_eta(eta, sizeof(eta), rate > 0 ?
+			    (double)(s->total - s->records) / rate : -1);
+	}
+	return snprintf(p, n, "done %s%sok %llu%sfailed %llu%sin flight %llu"
+	    "%s%s%s%s%s", done, sep, (unsigned long long)s->ok, sep,
+	    (unsigned long long)(s->records - s->ok), sep,
+	    (unsigned long long)s->inflight, sep, r,
+	    s->has_total ? sep : "", s->has_total ? "ETA " : "",
+	    s->has_total ? eta : "");
+}
+
+/* Build the line for now: roomy when it fits, tight, else cut to width. */
+static void
+stats_progress_line(const struct stats *s, double now, char *p, size_t n)
+{
+	char	tmp[256];
+	size_t	width = stats_width(), len;
+	double	rate = stats_window_rate(s, now);
+	int	r;
+
+	if (width + 1 < n)
+		n = width + 1;
+	r = stats_fmt_line(s, tmp, sizeof(tmp), "  ", rate);
+	if (r < 0 || (size_t)r >= n)
+		stats_fmt_line(s, tmp, sizeof(tmp), " ", rate);
+	if ((len = strlen(tmp)) >= n)
+		len = n - 1;
+	memcpy(p, tmp, len);
+	p[len] = '\0';
+}
+
+/* Put the line on the terminal in one write: return, text, erase rest. */
+static void
+stats_draw(struct stats *s, const char *line)
+{
+	char	out[sizeof(s->line) + 8];
+	int	n;
+
+	n = snprintf(out, sizeof(out), "\r%s\033[K", line);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(out))
+		n = (int)sizeof(out) - 1;
+	fwrite(out, 1, (size_t)n, stderr);
+	fflush(stderr);
+	snprintf(s->line, sizeof(s->line), "%s", line);
+	s->drawn = 1;
+}
+
+/*
+ * Every tick: sample the rate window, and redraw when the counters moved
+ * or the line has not been refreshed for a second (so a stall shows as a
+ * falling rate), and then only if the text is not already on screen.
+ */
+static void
+stats_progress_cb(struct ev_loop *evl, ev_timer *w, int revents)
+{
+	struct stats	*s = w->data;
+	char		 line[sizeof(s->line)];
+	double		 now = stats_clock();
+
+	(void)evl;
+	(void)revents;
+	stats_window_push(s, now);
+	if (s->drawn && s->gen == s->gen_drawn &&
+	    now - s->t_drawn < PROGRESS_STALE)
+		return;
+	stats_progress_line(s, now, line, sizeof(line));
+	s->gen_drawn = s->gen;
+	s->t_drawn = now;
+	if (s->drawn && strcmp(line, s->line) == 0)
+		return;
+	stats_draw(s, line);
+}
+
+/* Create the counters and, when progress is wanted, start its timer. */
+struct stats *
+stats_new(struct ev_loop *evl, const struct opts *o)
+{
+	struct stats *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->evl = evl;
+	s->t0 = stats_clock();
+	if (!o->quiet) {
+		s->mode = o->stats;
+		s->progress = o->progress > 0 ||
+		    (o->progress < 0 && isatty(STDERR_FILENO));
+	}
+	stats_window_push(s, s->t0);
+	ev_timer_init(&s->progress_w, stats_progress_cb, PROGRESS_EVERY,
+	    PROGRESS_EVERY);
+	s->progress_w.data = s;
+	if (s->progress && evl != NULL) {
+		ev_timer_start(evl, &s->progress_w);
+		/* The line alone must not keep the loop running. */
+		ev_unref(evl);
+		s->timer_on = 1;
+	}
+	return s;
+}
+
+/* Known up front for URL arguments: enables the fraction and the ETA. */
+void
+stats_set_total(struct stats *s, uint64_t n)
+{
+	if (s == NULL)
+		return;
+	s->total = n;
+	s->has_total = 1;
+	s->gen++;
+}
+
+/* A transfer attempt entered libcurl. */
+void
+stats_attempt_start(struct stats *s)
+{
+	if (s == NULL)
+		return;
+	s->inflight++;
+	s->gen++;
+}
+
+/* A transfer attempt left libcurl; never below zero if calls mismatch. */
+void
+stats_attempt_end(struct stats *s)
+{
+	if (s == NULL)
+		return;
+	if (s->inflight > 0)
+		s->inflight--;
+	s->gen++;
+}
+
+/* Count one finished record; the hot path, so counters only. */
+void
+stats_record(struct stats *s, const struct rec *r)
+{
+	enum err_kind	k;
+	long		st;
+
+	if (s == NULL)
+		return;
+	k = (unsigned)r->kind < NKINDS ? r->kind : ERR_OTHER;
+	s->records++;
+	if (k == ERR_NONE)
+		s->ok++;
+	s->kinds[k]++;
+	st = r->status;
+	if (st == 0)
+		s->classes[CLASS_NONE]++;
+	else if (st >= 100 && st < 600)
+		s->classes[st / 100]++;
+	else
+		s->classes[CLASS_OTHER]++;
+	s->bytes += r->size;
+	if (r->attempts > 0)
+		hist_add(&s->lat, r->time.total);
+	s->gen++;
+}
+
+/* Stop the timer, keeping libev's reference count balanced. */
+static void
+stats_timer_stop(struct stats *s)
+{
+	if (!s->timer_on)
+		return;
+	ev_ref(s->evl);
+	ev_timer_stop(s->evl, &s->progress_w);
+	s->timer_on = 0;
+}
+
+/* Milliseconds from us, with the digits a reader can use. */
+static void
+stats_fmt_ms(char *p, size_t n, uint64_t us)
+{
+	double ms = (double)us / 1000;
+
+	if (ms < 10)
+		snprintf(p, n, "%.2f ms", ms);
+	else if (ms < 100)
+		snprintf(p, n, "%.1f ms", ms);
+	else
+		snprintf(p, n, "%.0f ms", ms);
+}
+
+/* "1.2 MiB" beside the exact count, for a reader of the text summary. */
+static void
+stats_fmt_bytes(char *p, size_t n, uint64_t b)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double	v = (double)b;
+	size_t	u = 0;
+
+	if (b < 1024) {
+		snprintf(p, n, "%llu", (unsigned long long)b);
+		return;
+	}
+	v /= 1024;
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(p, n, "%llu (%.1f %s)", (unsigned long long)b, v, units[u]);
+}
+
+/* Records per second over the whole run. */
+static double
+stats_rps(const struct stats *s, double wall)
+{
+	return wall > 0 ? (double)s->records / wall : 0;
+}
+
+/* The text summary: aligned "label: value" lines, in one write. */
+static void
+stats_print_text(const struct stats *s, double wall)
+{
+	static const double	 qs[] = { 0.50, 0.90, 0.99 };
+	static const char *const qn[] = { "p50", "p90", "p99" };
+	char			 text[4096], v[64];
+	struct sbuf		 sb = { text, sizeof(text), 0 };
+	const char		*sep;
+	size_t			 i;
+
+	sbuf_printf(&sb, "records:  %llu\n", (unsigned long long)s->records);
+	sbuf_printf(&sb, "ok:       %llu\n", (unsigned long long)s->ok);
+	sbuf_printf(&sb, "failed:   %llu",
+	    (unsigned long long)(s->records - s->ok));
+	sep = " (";
+	for (i = ERR_NONE + 1; i < NKINDS; i++) {
+		if (s->kinds[i] == 0)
+			continue;
+		sbuf_printf(&sb, "%s%s %llu", sep,
+		    err_kind_name((enum err_kind)i),
+		    (unsigned long long)s->kinds[i]);
+		sep = ", ";
+	}
+	sbuf_printf(&sb, "%s\n", sep[0] == ',' ? ")" : "");
+
+	sbuf_printf(&sb, "status:   ");
+	sep = "";
+	for (i = 0; i < NCLASSES; i++) {
+		if (s->classes[class_order[i]] == 0)
+			continue;
+		sbuf_printf(&sb, "%s%s %llu", sep, class_names[class_order[i]],
+		    (unsigned long long)s->classes[class_order[i]]);
+		sep = ", ";
+	}
+	sbuf_printf(&sb, "%s\n", sep[0] == '\0' ? "-" : "");
+
+	sbuf_printf(&sb, "latency: ");
+	if (s->lat.n == 0)
+		sbuf_printf(&sb, " -");
+	for (i = 0; s->lat.n > 0 && i < 3; i++) {
+		stats_fmt_ms(v, sizeof(v), hist_quantile(&s->lat, qs[i]));
+		sbuf_printf(&sb, " %s %s,", qn[i], v);
+	}
+	if (s->lat.n > 0) {
+		stats_fmt_ms(v, sizeof(v), s->lat.max);
+		sbuf_printf(&sb, " max %s", v);
+	}
+	sbuf_printf(&sb, "\n");
+
+	stats_fmt_bytes(v, sizeof(v), s->bytes);
+	sbuf_printf(&sb, "bytes:    %s\n", v);
+	sbuf_printf(&sb, "wall:     %.3f s\n", wall);
+	sbuf_printf(&sb, "rate:     %.1f records/s\n", stats_rps(s, wall));
+	fwrite(sb.p, 1, sb.len, stderr);
+	fflush(stderr);
+}
+
+/* Round x to a multiple of 1/scale, so JSON numbers carry no noise. */
+static double
+stats_round(double x, double scale)
+{
+	return round(x * scale) / scale;
+}
+
+/* The summary as one JSON object on one line, for jq. */
+static void
+stats_print_json(const struct stats *s, double wall)
+{
+	cJSON	*root, *o;
+	char	*text;
+	size_t	 i;
+
+	if ((root = cJSON_CreateObject()) == NULL)
+		goto oom;
+	cJSON_AddNumberToObject(root, "records", (double)s->records);
+	cJSON_AddNumberToObject(root, "ok", (double)s->ok);
+	cJSON_AddNumberToObject(root, "failed", (double)(s->records - s->ok));
+	o = cJSON_AddObjectToObject(root, "errors");
+	for (i = ERR_NONE + 1; i < NKINDS; i++)
+		if (s->kinds[i] > 0)
+			cJSON_AddNumberToObject(o,
+			    err_kind_name((enum err_kind)i), (double)s->kinds[i]);
+	o = cJSON_AddObjectToObject(root, "status");
+	for (i = 0; i < NCLASSES; i++)
+		if (s->classes[class_order[i]] > 0)
+			cJSON_AddNumberToObject(o, class_names[class_order[i]],
+			    (double)s->classes[class_order[i]]);
+	o = cJSON_AddObjectToObject(root, "latency_ms");
+	if (s->lat.n > 0) {
+		cJSON_AddNumberToObject(o, "p50",
+		    (double)hist_quantile(&s->lat, 0.50) / 1000);
+		cJSON_AddNumberToObject(o, "p90",
+		    (double)hist_quantile(&s->lat, 0.90) / 1000);
+		cJSON_AddNumberToObject(o, "p99",
+		    (double)hist_quantile(&s->lat, 0.99) / 1000);
+		cJSON_AddNumberToObject(o, "max", (double)s->lat.max / 1000);
+	} else {
+		cJSON_AddNullToObject(o, "p50");
+		cJSON_AddNullToObject(o, "p90");
+		cJSON_AddNullToObject(o, "p99");
+		cJSON_AddNullToObject(o, "max");
+	}
+	cJSON_AddNumberToObject(root, "bytes", (double)s->bytes);
+	cJSON_AddNumberToObject(root, "wall_s", stats_round(wall, 1e6));
+	cJSON_AddNumberToObject(root, "rps",
+	    stats_round(stats_rps(s, wall), 100));
+	if ((text = cJSON_PrintUnformatted(root)) == NULL)
+		goto oom;
+	fprintf(stderr, "%s\n", text);
+	fflush(stderr);
+	cJSON_free(text);
+	cJSON_Delete(root);
+	return;
+oom:
+	cJSON_Delete(root);
+	fprintf(stderr, "gather: out of memory for --stats\n");
+}
+
+/* The run is over: take the line off the terminal, print the summary. */
+void
+stats_finish(struct stats *s)
+{
+	double wall;
+
+	if (s == NULL || s->finished)
+		return;
+	s->finished = 1;
+	s->t_end = stats_clock();
+	stats_timer_stop(s);
+	if (s->drawn) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		s->drawn = 0;
+	}
+	wall = s->t_end - s->t0;
+	if (s->mode == STATS_JSON)
+		stats_print_json(s, wall);
+	else if (s->mode == STATS_TEXT)
+		stats_print_text(s, wall);
+}
+
+/* Stop the watcher before the memory that holds it goes. */
+void
+stats_free(struct stats *s)
+{
+	if (s == NULL)
+		return;
+	stats_timer_stop(s);
+	free(s);
+}
