@@ -9,6 +9,8 @@
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man/man1
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 CC	?= cc
 CFLAGS	?= -O2 -g
 WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wpointer-arith \
@@ -94,12 +96,16 @@ bench: all
 	bench/run.sh
 
 install: gather
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 755 gather $(DESTDIR)$(BINDIR)/gather
 	install -m 644 man/gather.1 $(DESTDIR)$(MANDIR)/gather.1
+	install -m 644 completions/gather.bash $(DESTDIR)$(BASHCOMPDIR)/gather
+	install -m 644 completions/_gather $(DESTDIR)$(ZSHCOMPDIR)/_gather
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/gather $(DESTDIR)$(MANDIR)/gather.1
+	rm -f $(DESTDIR)$(BINDIR)/gather $(DESTDIR)$(MANDIR)/gather.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/gather $(DESTDIR)$(ZSHCOMPDIR)/_gather
 
 clean:
 	rm -rf obj gather

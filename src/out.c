@@ -378,13 +378,16 @@ out_headers(const struct rec *r)
 			continue;
 		}
 		if (!cJSON_IsArray(old)) {
-			if ((arr = cJSON_CreateArray()) == NULL) {
+			/* The first value moves into an array in its place. */
+			cJSON *first = cJSON_CreateString(old->valuestring);
+			if ((arr = cJSON_CreateArray()) == NULL || first == NULL) {
+				cJSON_Delete(arr);
+				cJSON_Delete(first);
 				cJSON_Delete(v);
 				break;
 			}
-			cJSON_ReplaceItemViaPointer(obj, old, arr);
-			old->string = NULL;
-			cJSON_AddItemToArray(arr, old);
+			cJSON_AddItemToArray(arr, first);
+			cJSON_ReplaceItemInObjectCaseSensitive(obj, name, arr);
 			old = arr;
 		}
 		cJSON_AddItemToArray(old, v);

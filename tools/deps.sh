@@ -5,7 +5,8 @@
 set -eu
 
 packages="build-essential libcurl4-openssl-dev libev-dev libcjson-dev bats
-bats-assert bats-support jq python3 curl clang libclang-rt-dev"
+bats-assert bats-support jq python3 curl clang libclang-rt-dev nginx-light
+openssl valgrind bsdutils"
 
 missing=""
 for p in $packages; do
