@@ -113,7 +113,7 @@ NGINX_PID=
 CHILD_PID=
 
 stop_nginx() {
-    local pid=$1 pidfile_pid= i
+    local pid=$1 pidfile_pid='' i
     [[ -r $T/nginx/nginx.pid ]] && pidfile_pid=$(<"$T/nginx/nginx.pid")
     kill -TERM "$pid" 2>/dev/null
     for ((i = 0; i < 50; i++)); do
@@ -306,7 +306,7 @@ run_timed() {
     CHILD_PID=
     t1=$EPOCHREALTIME
     a1=$(nginx_accepts)
-    R_CONNS=?
+    R_CONNS='?'
     if [[ -n $a0 && -n $a1 ]]; then
         R_CONNS=$((a1 - a0 - 1)) # less the status request itself
     fi

@@ -141,7 +141,7 @@ loop_timeout_cb(CURLM *m, long timeout_ms, void *userp)
 }
 
 struct loop *
-loop_new(struct ev_loop *evl, loop_done_fn done, void *arg)
+loop_new(struct ev_loop *evl, long maxconnects, loop_done_fn done, void *arg)
 {
 	struct loop *lp;
 
@@ -160,6 +160,12 @@ loop_new(struct ev_loop *evl, loop_done_fn done, void *arg)
 	curl_multi_setopt(lp->multi, CURLMOPT_SOCKETDATA, lp);
 	curl_multi_setopt(lp->multi, CURLMOPT_TIMERFUNCTION, loop_timeout_cb);
 	curl_multi_setopt(lp->multi, CURLMOPT_TIMERDATA, lp);
+	/*
+	 * libcurl's cache shrinks with the handles in use; between two
+	 * transfers that would close connections that are about to be used
+	 * again.  Keep at least one per slot.
+	 */
+	curl_multi_setopt(lp->multi, CURLMOPT_MAXCONNECTS, maxconnects);
 	return lp;
 }
 

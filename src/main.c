@@ -70,7 +70,8 @@ main(int argc, char **argv)
 	    a.opts.unordered, a.out)) == NULL ||
 	    (a.pool = xfer_pool_new(&a.opts, a.files)) == NULL ||
 	    (a.sched = sched_new(&a)) == NULL ||
-	    (a.loop = loop_new(a.evl, sched_done, a.sched)) == NULL) {
+	    (a.loop = loop_new(a.evl, a.opts.concurrency < 32 ? 32 :
+	    a.opts.concurrency, sched_done, a.sched)) == NULL) {
 		fprintf(stderr, "gather: out of memory\n");
 		goto out;
 	}

@@ -208,7 +208,7 @@ sched_start(struct sched *s, struct rec *r)
 	}
 	r->attempts++;
 	if (r->attempts == 1) {
-		r->t_start = ev_now(a->evl);
+		r->t_start = ev_time();
 		r->time.queue = r->t_start - r->t_read;
 	}
 	if (loop_add(a->loop, xfer_easy(x)) == -1) {
@@ -494,7 +494,7 @@ sched_pump(struct sched *s)
 			continue;
 		}
 		r->seq = s->next_seq++;
-		r->t_read = ev_now(a->evl);
+		r->t_read = ev_time();
 		if (st == IN_BAD)
 			sched_finish(s, r);
 		else if (!sched_host_room(s, r))

@@ -14,7 +14,7 @@ typedef void	(*loop_done_fn)(void *, CURL *, CURLcode);
 
 struct loop;
 
-struct loop	*loop_new(struct ev_loop *, loop_done_fn, void *);
+struct loop	*loop_new(struct ev_loop *, long, loop_done_fn, void *);
 int		 loop_add(struct loop *, CURL *);
 void		 loop_remove(struct loop *, CURL *);
 void		 loop_free(struct loop *);
