@@ -147,6 +147,9 @@ static const char *const proto_names[] = {
 	"rtsp", "scp", "sftp", "smb", "smbs", "smtp", "smtps", "telnet", "tftp"
 };
 
+static enum cli_status cli_usage(char *, size_t, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Print a one-line reason into err; always returns CLI_USAGE. */
 static enum cli_status
 cli_usage(char *err, size_t errlen, const char *fmt, ...)

@@ -20,6 +20,7 @@
 #include "gather/out.h"
 #include "gather/resume.h"
 #include "gather/sched.h"
+#include "gather/stats.h"
 #include "gather/xfer.h"
 
 int
@@ -75,6 +76,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "gather: out of memory\n");
 		goto out;
 	}
+	if ((a.stats = stats_new(a.evl, &a.opts)) == NULL) {
+		fprintf(stderr, "gather: out of memory\n");
+		goto out;
+	}
+	/* The total is known only for URL arguments alone. */
+	if (a.opts.input == NULL && a.opts.nurls > 0 && a.opts.resume == NULL)
+		stats_set_total(a.stats, a.opts.shard_n == 0 ? a.opts.nurls :
+		    (a.opts.nurls + (size_t)(a.opts.shard_n - a.opts.shard_k) -
+		    1) / (size_t)a.opts.shard_n);
 	if ((a.in = input_new(a.evl, &a.opts, sched_input_ready, a.sched, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "gather: %s\n", err);
@@ -84,8 +94,12 @@ main(int argc, char **argv)
 
 	sched_run(a.sched);
 	status = sched_status(a.sched);
+	/* A reader that left gets nothing more, not even on stderr. */
+	if (status != EXIT_SIGPIPE)
+		stats_finish(a.stats);
 out:
 	sched_free(a.sched);
+	stats_free(a.stats);
 	loop_free(a.loop);
 	xfer_pool_free(a.pool);
 	files_free(a.files);

@@ -26,6 +26,7 @@
 #include "gather/out.h"
 #include "gather/rec.h"
 #include "gather/resume.h"
+#include "gather/stats.h"
 #include "gather/xfer.h"
 
 enum stop {
@@ -169,6 +170,7 @@ sched_finish(struct sched *s, struct rec *r)
 	if (failed)
 		s->failed = 1;
 	sched_log(s, r, "");
+	stats_record(a->stats, r);
 	if (!sched_output_dead(s)) {
 		if (out_record(a->out, r, &s->line) == -1) {
 			errno = ENOMEM;
@@ -223,6 +225,7 @@ sched_start(struct sched *s, struct rec *r)
 		return;
 	}
 	list_add(&s->running, r);
+	stats_attempt_start(a->stats);
 }
 
 /* Take r's transfer out of libcurl and give its slot back. */
@@ -231,6 +234,7 @@ sched_detach(struct sched *s, struct rec *r)
 {
 	loop_remove(s->app->loop, xfer_easy(r->xfer));
 	list_del(&s->running, r);
+	stats_attempt_end(s->app->stats);
 	if (s->hosts != NULL)
 		hosts_dec(s->hosts, r->host.p);
 }

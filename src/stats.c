@@ -406,8 +406,10 @@ stats_new(struct ev_loop *evl, const struct opts *o)
 	s->t0 = stats_clock();
 	if (!o->quiet) {
 		s->mode = o->stats;
+		/* As curl: not over records printed to the same terminal. */
 		s->progress = o->progress > 0 ||
-		    (o->progress < 0 && isatty(STDERR_FILENO));
+		    (o->progress < 0 && isatty(STDERR_FILENO) &&
+		    !isatty(STDOUT_FILENO));
 	}
 	stats_window_push(s, s->t0);
 	ev_timer_init(&s->progress_w, stats_progress_cb, PROGRESS_EVERY,

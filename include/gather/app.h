@@ -16,6 +16,7 @@ struct app {
 	struct xfer_pool	*pool;
 	struct files		*files;
 	struct resume		*resume;
+	struct stats		*stats;
 	struct input		*in;
 	struct out		*out;
 	struct gather		*gather;
