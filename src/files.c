@@ -2,8 +2,8 @@
  * files: -o DIR and --name TEMPLATE.  A produced name never holds '/', a
  * NUL or a control byte, and never starts with a dot, so with openat() on
  * the directory and O_NOFOLLOW nothing can be written outside it.  Names
- * are unique within the run: with {index} in the template they are unique
- * by construction; otherwise a set of the names used so far adds .1, .2.
+ * are unique within the run: the default {index} is unique by construction;
+ * any other template keeps a set of the names used so far and adds .1, .2.
  */
 #include "gather/files.h"
 
@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 /* Room is left after this for a ".N" suffix within NAME_MAX. */
@@ -67,7 +66,8 @@ files_new(const struct opts *o, char *err, size_t errlen)
 	}
 	f->dir = o->output_dir;
 	f->tmpl = o->name_template;
-	f->unique = strstr(f->tmpl, "{index}") != NULL;
+	/* Only a bare {index} cannot collide: "{name}{index}" can. */
+	f->unique = strcmp(f->tmpl, "{index}") == 0;
 	if (files_mkdirs(f->dir) == -1 ||
 	    (f->dirfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1) {
@@ -170,7 +170,7 @@ static int
 files_expand(struct files *f, const struct rec *r)
 {
 	const char	*p;
-	char		 num[32], *json;
+	char		 num[32];
 	size_t		 i;
 	int		 rc = 0;
 
@@ -188,14 +188,10 @@ files_expand(struct files *f, const struct rec *r)
 			rc = files_url_part(f, r, CURLUPART_PATH, 1);
 			p += 6;
 		} else if (strncmp(p, "{id}", 4) == 0) {
-			if (cJSON_IsString(r->id))
-				rc = buf_append(&f->name, r->id->valuestring,
-				    strlen(r->id->valuestring));
-			else if (r->id != NULL &&
-			    (json = cJSON_PrintUnformatted(r->id)) != NULL) {
-				rc = buf_append(&f->name, json, strlen(json));
-				cJSON_free(json);
-			}
+			/* A string id gives its text, any other its JSON. */
+			if (r->has_id && (r->id.p[0] != '"' ||
+			    json_unescape(&f->name, r->id.p, r->id.len) == -1))
+				rc = buf_append(&f->name, r->id.p, r->id.len);
 			p += 4;
 		} else
 			rc = buf_append(&f->name, p++, 1);

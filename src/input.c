@@ -180,8 +180,6 @@ static const char *
 input_fields(struct rec *r, cJSON *o, char *tmp, size_t tmplen)
 {
 	cJSON	*it;
-	char	*json;
-	size_t	 len;
 
 	cJSON_ArrayForEach(it, o) {
 		const char *k = it->string;
@@ -200,21 +198,7 @@ input_fields(struct rec *r, cJSON *o, char *tmp, size_t tmplen)
 			if (why != NULL)
 				return why;
 		} else if (strcmp(k, "body") == 0) {
-			/* A string is sent as is; other JSON as JSON text. */
-			if (cJSON_IsString(it)) {
-				json = NULL;
-				len = strlen(it->valuestring);
-			} else if ((json = cJSON_PrintUnformatted(it)) == NULL)
-				return "out of memory";
-			else
-				len = strlen(json);
-			if (buf_set(&r->body, json ? json : it->valuestring,
-			    len) == -1) {
-				cJSON_free(json);
-				return "out of memory";
-			}
-			cJSON_free(json);
-			r->has_body = 1;
+			continue;	/* taken from the raw text */
 		} else if (strcmp(k, "timeout") == 0) {
 			if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0) ||
 			    it->valuedouble > 1e9)
@@ -229,6 +213,77 @@ input_fields(struct rec *r, cJSON *o, char *tmp, size_t tmplen)
 	return NULL;
 }
 
+/*
+ * id and body from the object's own text: id is echoed exactly as written
+ * (cJSON would turn big numbers into doubles and cut strings at \u0000),
+ * and a string body keeps every byte it decodes to, NULs included.  A NUL
+ * anywhere else (url, method, headers) is refused: it cannot be sent.
+ */
+static const char *
+input_raw_fields(struct rec *r, cJSON *o, const char *p, size_t n)
+{
+	const char	*ids = NULL, *bs = NULL, *q;
+	size_t		 idn = 0, bn = 0, i;
+	cJSON		*id, *body;
+	char		*json;
+
+	id = cJSON_GetObjectItemCaseSensitive(o, "id");
+	body = cJSON_GetObjectItemCaseSensitive(o, "body");
+	if (id != NULL && json_member_raw(p, n, "id", &ids, &idn) == -1)
+		ids = NULL;
+	if (body != NULL && json_member_raw(p, n, "body", &bs, &bn) == -1)
+		bs = NULL;
+
+	/* An escaped NUL is fine only inside the id or the body. */
+	for (q = p; (q = json_find_nul_escape(q, (size_t)(p + n - q))) != NULL;
+	    q += 6)
+		if (!((ids && q >= ids && q < ids + idn) ||
+		    (bs && q >= bs && q < bs + bn)))
+			return "a NUL (\\u0000) in a request object's url, "
+			    "method or headers";
+
+	if (id != NULL) {
+		r->has_id = 1;
+		for (i = 0; ids != NULL && i < idn; i++)
+			if ((unsigned char)ids[i] < 0x20)
+				ids = NULL;	/* printed escaped instead */
+		if (ids != NULL) {
+			if (buf_set(&r->id, ids, idn) == -1)
+				return "out of memory";
+		} else {
+			if ((json = cJSON_PrintUnformatted(id)) == NULL)
+				return "out of memory";
+			i = (size_t)buf_set(&r->id, json, strlen(json));
+			cJSON_free(json);
+			if (i != 0)
+				return "out of memory";
+		}
+	}
+	if (body != NULL) {
+		r->has_body = 1;
+		buf_clear(&r->body);
+		if (cJSON_IsString(body) && bs != NULL) {
+			if (json_unescape(&r->body, bs, bn) == -1)
+				return "malformed body string";
+		} else if (bs != NULL) {
+			if (buf_set(&r->body, bs, bn) == -1)
+				return "out of memory";
+		} else {
+			if ((json = cJSON_IsString(body) ? NULL :
+			    cJSON_PrintUnformatted(body)) == NULL &&
+			    !cJSON_IsString(body))
+				return "out of memory";
+			i = (size_t)buf_set(&r->body, json ? json :
+			    body->valuestring, strlen(json ? json :
+			    body->valuestring));
+			cJSON_free(json);
+			if (i != 0)
+				return "out of memory";
+		}
+	}
+	return NULL;
+}
+
 /* A line starting with {: a request object. */
 static enum input_status
 input_object(struct rec *r, const char *p, size_t n)
@@ -237,6 +292,10 @@ input_object(struct rec *r, const char *p, size_t n)
 	char		 tmp[128];
 	cJSON		*o, *url;
 
+	if (!utf8_valid((const unsigned char *)p, n)) {
+		rec_fail(r, ERR_BAD_INPUT, "request object is not valid UTF-8");
+		return IN_BAD;
+	}
 	if ((o = cJSON_ParseWithLengthOpts(p, n, &end, 0)) == NULL) {
 		rec_fail(r, ERR_BAD_INPUT, "malformed request object");
 		return IN_BAD;
@@ -253,12 +312,16 @@ input_object(struct rec *r, const char *p, size_t n)
 		    "object");
 		return IN_BAD;
 	}
-	r->id = cJSON_DetachItemFromObjectCaseSensitive(o, "id");
 	url = cJSON_GetObjectItemCaseSensitive(o, "url");
 	if (cJSON_IsString(url) && buf_set(&r->url, url->valuestring,
 	    strlen(url->valuestring)) == -1) {
 		cJSON_Delete(o);
 		rec_fail(r, ERR_OTHER, "out of memory");
+		return IN_BAD;
+	}
+	if ((why = input_raw_fields(r, o, p, n)) != NULL) {
+		cJSON_Delete(o);
+		rec_fail(r, ERR_BAD_INPUT, "%s", why);
 		return IN_BAD;
 	}
 	why = cJSON_IsString(url) ? input_fields(r, o, tmp, sizeof(tmp)) :

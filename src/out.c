@@ -320,9 +320,11 @@ out_body(struct out *w, const struct buf *b, cJSON **parsed)
 	int			 valid;
 
 	*parsed = NULL;
-	if (mode == BODY_JSON) {
-		*parsed = cJSON_ParseWithLengthOpts(b->p ? b->p : "", b->len,
-		    &end, 0);
+	/* Embedded only when printing it back loses nothing. */
+	if (mode == BODY_JSON && b->len > 0 &&
+	    utf8_valid((const unsigned char *)b->p, b->len) &&
+	    json_find_nul_escape(b->p, b->len) == NULL) {
+		*parsed = cJSON_ParseWithLengthOpts(b->p, b->len, &end, 0);
 		if (*parsed != NULL) {
 			while (end < b->p + b->len && (*end == ' ' ||
 			    *end == '\n' || *end == '\r' || *end == '\t'))
@@ -337,8 +339,9 @@ out_body(struct out *w, const struct buf *b, cJSON **parsed)
 			cJSON_Delete(*parsed);
 			*parsed = NULL;
 		}
-		mode = BODY_AUTO;
 	}
+	if (mode == BODY_JSON)
+		mode = BODY_AUTO;
 	valid = mode != BODY_BASE64 &&
 	    utf8_valid((const unsigned char *)b->p, b->len);
 	if (mode == BODY_BASE64 || (mode == BODY_AUTO && !valid)) {
@@ -352,15 +355,30 @@ out_body(struct out *w, const struct buf *b, cJSON **parsed)
 	return 0;
 }
 
+/* s as valid UTF-8 (the server's bytes may not be), NUL-terminated. */
+static const char *
+out_utf8(struct buf *tmp, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (utf8_valid((const unsigned char *)s, n))
+		return s;
+	buf_clear(tmp);
+	if (utf8_repair(tmp, (const unsigned char *)s, n) == -1)
+		return NULL;
+	return tmp->p;
+}
+
 /*
  * The -I headers as an object: a name seen once has a string, a repeated
  * one an array of its values in order.  Returns a new tree.
  */
 static cJSON *
-out_headers(const struct rec *r)
+out_headers(struct out *w, const struct rec *r)
 {
 	const char	*p, *name, *val;
-	cJSON		*obj, *old, *arr, *v;
+	cJSON		*obj, *old, *arr, *v, *first;
+	struct buf	 nbuf = { 0 };
 	size_t		 i;
 
 	if ((obj = cJSON_CreateObject()) == NULL)
@@ -370,7 +388,9 @@ out_headers(const struct rec *r)
 		name = p;
 		val = name + strlen(name) + 1;
 		p = val + strlen(val) + 1;
-		if ((v = cJSON_CreateString(val)) == NULL)
+		if ((name = out_utf8(&nbuf, name)) == NULL ||
+		    (val = out_utf8(&w->repair, val)) == NULL ||
+		    (v = cJSON_CreateString(val)) == NULL)
 			break;
 		old = cJSON_GetObjectItemCaseSensitive(obj, name);
 		if (old == NULL) {
@@ -379,7 +399,7 @@ out_headers(const struct rec *r)
 		}
 		if (!cJSON_IsArray(old)) {
 			/* The first value moves into an array in its place. */
-			cJSON *first = cJSON_CreateString(old->valuestring);
+			first = cJSON_CreateString(old->valuestring);
 			if ((arr = cJSON_CreateArray()) == NULL || first == NULL) {
 				cJSON_Delete(arr);
 				cJSON_Delete(first);
@@ -392,6 +412,7 @@ out_headers(const struct rec *r)
 		}
 		cJSON_AddItemToArray(old, v);
 	}
+	buf_free(&nbuf);
 	return obj;
 }
 
@@ -406,7 +427,7 @@ out_record(struct out *w, const struct rec *r, struct buf *line)
 		[CURL_HTTP_VERSION_3] = "\"3\"",
 	};
 	cJSON		*body_node = w->f[FLD_BODY], *parsed = NULL;
-	cJSON		*id_node = w->f[FLD_ID], *hdr_node = w->f[FLD_HEADERS];
+	cJSON		*hdr_node = w->f[FLD_HEADERS];
 	cJSON		*headers = NULL;
 	unsigned	 mask = (1u << FLD_COUNT) - 1;
 	unsigned	 emask = (1u << E_KIND) | (1u << E_MESSAGE);
@@ -452,14 +473,12 @@ out_record(struct out *w, const struct rec *r, struct buf *line)
 		mask &= ~((1u << FLD_BODY) | (1u << FLD_BODY_ENCODING));
 
 	/* The id and the headers are trees of their own, hung in for now. */
-	if (r->id != NULL) {
-		w->f[FLD_ID] = r->id;
-		r->id->string = (char *)field_names[FLD_ID];
-		r->id->type |= cJSON_StringIsConst;
-	} else
+	if (r->has_id)
+		set_raw(w->f[FLD_ID], r->id.p);
+	else
 		mask &= ~(1u << FLD_ID);
 	if (w->include_headers) {
-		if ((headers = out_headers(r)) == NULL)
+		if ((headers = out_headers(w, r)) == NULL)
 			goto done;
 		headers->string = (char *)field_names[FLD_HEADERS];
 		headers->type |= cJSON_StringIsConst;
@@ -506,7 +525,7 @@ out_record(struct out *w, const struct rec *r, struct buf *line)
 	/* Escaped strings are exact; numbers and structure need the rest. */
 	need = w->s_url.len + w->s_eff.len + w->s_ctype.len + w->s_msg.len +
 	    w->s_file.len + (mask & (1u << FLD_BODY) ? w->s_body.len : 0) +
-	    1024 + (headers || r->id ? 4096 : 0);
+	    r->id.len + 1024 + (headers ? 4096 : 0);
 	for (;;) {
 		buf_clear(line);
 		if (buf_reserve(line, need) == -1)
@@ -523,12 +542,7 @@ out_record(struct out *w, const struct rec *r, struct buf *line)
 	rc = 0;
 done:
 	w->f[FLD_BODY] = body_node;
-	w->f[FLD_ID] = id_node;
 	w->f[FLD_HEADERS] = hdr_node;
-	if (r->id != NULL) {
-		/* Unhook the id; it stays the record's. */
-		((struct rec *)r)->id->next = r->id->prev = NULL;
-	}
 	if (headers != NULL) {
 		headers->next = headers->prev = NULL;
 		cJSON_Delete(headers);

@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 static const char *const kind_names[] = {
 	[ERR_NONE] = "none",
 	[ERR_BAD_INPUT] = "bad_input",
@@ -51,10 +49,11 @@ void
 rec_reset(struct rec *r)
 {
 	struct buf url = r->url, method = r->method, headers = r->headers;
-	struct buf body = r->body, file = r->file, host = r->host;
+	struct buf body = r->body, file = r->file, host = r->host, id = r->id;
 
-	cJSON_Delete(r->id);
 	memset(r, 0, sizeof(*r));
+	r->id = id;
+	rec_buf_reuse(&r->id);
 	r->url = url;
 	r->method = method;
 	r->headers = headers;
@@ -75,7 +74,7 @@ rec_reset(struct rec *r)
 void
 rec_free(struct rec *r)
 {
-	cJSON_Delete(r->id);
+	buf_free(&r->id);
 	buf_free(&r->url);
 	buf_free(&r->method);
 	buf_free(&r->headers);

@@ -355,6 +355,10 @@ sched_retry(struct sched *s, struct rec *r)
 	sched_log(s, r, "retry: ");
 	xfer_put(s->app->pool, r->xfer);
 	r->xfer = NULL;
+	/* What pointed into the transfer is gone with it. */
+	r->effective_url = r->content_type = NULL;
+	r->resp_body = r->resp_headers = NULL;
+	r->nresp_headers = 0;
 	ev_timer_init(&r->retry_w, sched_retry_cb, wait, 0.);
 	r->retry_w.data = s;
 	ev_timer_start(s->app->evl, &r->retry_w);
@@ -554,6 +558,21 @@ sched_deadline_cb(struct ev_loop *evl, ev_timer *w, int revents)
 	sched_check_end(s);
 }
 
+/*
+ * The only global: how many SIGINT/SIGTERM arrived.  Our handler stands in
+ * front of libev's so that a second signal ends the process even while a
+ * write to a stuck stdout blocks the loop; the first is fed to libev.
+ */
+static volatile sig_atomic_t signals_seen;
+
+static void
+sched_sig_handler(int signo)
+{
+	if (signals_seen++ > 0)
+		_exit(128 + signo);
+	ev_feed_signal(signo);
+}
+
 /* SIGINT, SIGTERM: cancel what runs, write every record read, stop. */
 static void
 sched_signal_cb(struct ev_loop *evl, ev_signal *w, int revents)
@@ -611,6 +630,15 @@ sched_run(struct sched *s)
 	ev_prepare_start(a->evl, &s->flush_w);
 	ev_signal_start(a->evl, &s->sigint_w);
 	ev_signal_start(a->evl, &s->sigterm_w);
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = sched_sig_handler;
+		sigfillset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	if (a->opts.deadline > 0) {
 		s->deadline_at = ev_now(a->evl) + a->opts.deadline;
 		ev_timer_start(a->evl, &s->deadline_w);

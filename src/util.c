@@ -267,6 +267,213 @@ json_escape(char *out, const unsigned char *s, size_t n)
 	return (size_t)(o - out);
 }
 
+/*
+ * The first \u0000 escape in JSON text p, or NULL: cJSON's strings are C
+ * strings, so a value holding one would be silently cut short.
+ */
+const char *
+json_find_nul_escape(const char *p, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i + 6 <= n; i++) {
+		if (p[i] != '\\' || memcmp(p + i + 1, "u0000", 5) != 0)
+			continue;
+		for (k = 0; k < i && p[i - 1 - k] == '\\'; k++)
+			;
+		if (k % 2 == 0)
+			return p + i;
+	}
+	return NULL;
+}
+
+static size_t
+json_skip_ws(const char *p, size_t n, size_t i)
+{
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
+	    p[i] == '\n'))
+		i++;
+	return i;
+}
+
+/* Past the string literal starting at p[i] == '"'. */
+static size_t
+json_skip_string(const char *p, size_t n, size_t i)
+{
+	for (i++; i < n; i++) {
+		if (p[i] == '\\')
+			i++;
+		else if (p[i] == '"')
+			return i + 1;
+	}
+	return n;
+}
+
+/* Past the JSON value starting at p[i]. */
+static size_t
+json_skip_value(const char *p, size_t n, size_t i)
+{
+	size_t depth = 0;
+
+	if (i < n && p[i] == '"')
+		return json_skip_string(p, n, i);
+	if (i < n && (p[i] == '{' || p[i] == '[')) {
+		for (; i < n; i++) {
+			if (p[i] == '"')
+				i = json_skip_string(p, n, i) - 1;
+			else if (p[i] == '{' || p[i] == '[')
+				depth++;
+			else if ((p[i] == '}' || p[i] == ']') && --depth == 0)
+				return i + 1;
+		}
+		return n;
+	}
+	while (i < n && p[i] != ',' && p[i] != '}' && p[i] != ']' &&
+	    p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+		i++;
+	return i;
+}
+
+/*
+ * The raw text of the first top-level member named key (written without
+ * escapes) in the JSON object text p, which must be valid JSON.  Lets a
+ * value go through untouched where cJSON would change it: numbers beyond
+ * a double, strings holding \u0000.  0 when found.
+ */
+int
+json_member_raw(const char *p, size_t n, const char *key, const char **vs,
+    size_t *vn)
+{
+	size_t i, ks, ke, v, klen = strlen(key);
+
+	i = json_skip_ws(p, n, 0);
+	if (i >= n || p[i] != '{')
+		return -1;
+	for (i++;;) {
+		i = json_skip_ws(p, n, i);
+		if (i >= n || p[i] != '"')
+			return -1;
+		ks = i + 1;
+		i = json_skip_string(p, n, i);
+		ke = i - 1;
+		i = json_skip_ws(p, n, i);
+		if (i >= n || p[i] != ':')
+			return -1;
+		v = json_skip_ws(p, n, i + 1);
+		i = json_skip_value(p, n, v);
+		if (ke - ks == klen && memcmp(p + ks, key, klen) == 0) {
+			*vs = p + v;
+			*vn = i - v;
+			return 0;
+		}
+		i = json_skip_ws(p, n, i);
+		if (i >= n || p[i] != ',')
+			return -1;
+		i++;
+	}
+}
+
+static int
+json_hex4(const char *s, unsigned *out)
+{
+	unsigned	v = 0;
+	int		i;
+
+	for (i = 0; i < 4; i++) {
+		char c = s[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Append code point c as UTF-8. */
+static int
+utf8_put(struct buf *b, unsigned c)
+{
+	char	u[4];
+	size_t	n;
+
+	if (c < 0x80) {
+		u[0] = (char)c;
+		n = 1;
+	} else if (c < 0x800) {
+		u[0] = (char)(0xc0 | c >> 6);
+		u[1] = (char)(0x80 | (c & 0x3f));
+		n = 2;
+	} else if (c < 0x10000) {
+		u[0] = (char)(0xe0 | c >> 12);
+		u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (c & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | c >> 18);
+		u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (c & 0x3f));
+		n = 4;
+	}
+	return buf_append(b, u, n);
+}
+
+/* Append the bytes of the JSON string literal s (quotes included), NULs too. */
+int
+json_unescape(struct buf *b, const char *s, size_t n)
+{
+	size_t		i, run;
+	unsigned	c, lo;
+
+	if (n < 2 || s[0] != '"' || s[n - 1] != '"')
+		return -1;
+	for (i = 1; i < n - 1; ) {
+		for (run = i; run < n - 1 && s[run] != '\\'; run++)
+			;
+		if (buf_append(b, s + i, run - i) == -1)
+			return -1;
+		if ((i = run) >= n - 1)
+			break;
+		if (i + 1 >= n - 1)
+			return -1;
+		switch (s[i + 1]) {
+		case '"': case '\\': case '/':
+			c = (unsigned char)s[i + 1];
+			break;
+		case 'b': c = '\b'; break;
+		case 'f': c = '\f'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 't': c = '\t'; break;
+		case 'u':
+			if (i + 6 > n - 1 || json_hex4(s + i + 2, &c) == -1)
+				return -1;
+			i += 4;
+			if (c >= 0xd800 && c <= 0xdbff && i + 8 <= n - 1 &&
+			    s[i + 2] == '\\' && s[i + 3] == 'u' &&
+			    json_hex4(s + i + 4, &lo) == 0 && lo >= 0xdc00 &&
+			    lo <= 0xdfff) {
+				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+				i += 6;
+			} else if (c >= 0xd800 && c <= 0xdfff)
+				c = 0xfffd;	/* a lone surrogate */
+			break;
+		default:
+			return -1;
+		}
+		if (utf8_put(b, c) == -1)
+			return -1;
+		i += 2;
+	}
+	return 0;
+}
+
 /* A decimal integer in [min, max]; -1 when it is not one. */
 int
 parse_count(const char *s, long min, long max, long *out)

@@ -553,8 +553,9 @@ xfer_finish(struct xfer *x, CURLcode rc)
 
 	t = -1;
 	r->retry_after = -1;
+	/* libcurl says 0 both for "Retry-After: 0" and for no header. */
 	if ((r->status == 429 || r->status == 503) &&
-	    curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &t) == CURLE_OK && t >= 0)
+	    curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &t) == CURLE_OK && t > 0)
 		r->retry_after = (double)t;
 
 	r->kind = xfer_classify(rc);

@@ -30,10 +30,18 @@ Endpoints (a query string is ignored unless an endpoint names it):
   /redirect/<n>         302 to /redirect/<n-1>; /redirect/0 is 200 "done"
   /redirect-to?url=X    302 to X
   /echo                 the request as JSON (any method)
+  /rawbody              the request body as is, octet-stream (any method)
+  /header-list          the request headers as a JSON array of [name, value]
+                        pairs, in order, repeats kept (any method)
   /headers              two Set-Cookie headers and X-Custom
   /retry-after/<s>      503 with Retry-After: <s>
   /flaky/<key>/<n>      503 for the first n requests of key, then 200
   /bigheader/<n>        a header X-Big of n bytes
+  /retry-after-date/<s> 503 with Retry-After: an HTTP date <s> seconds ahead
+  /latin1-header        200 with header bytes that are not UTF-8 (X-Latin)
+  /latin1-json          a JSON body whose strings hold bytes that are not UTF-8
+  /badgzip              Content-Encoding: gzip on a body that is not gzip
+  /short/<n>            Content-Length n, n // 2 bytes, then close
   /stats                {"inflight", "max_inflight", "requests", "connections"}
   /reset-stats          zero the counters
   /hits?path=<p>        how many times path p was requested
@@ -306,6 +314,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(200, "ok")
         if name == "echo" and len(parts) == 1:
             return self.echo()
+        if name == "rawbody" and len(parts) == 1:
+            return self.reply(200, self.read_body(), "application/octet-stream")
+        if name == "header-list" and len(parts) == 1:
+            self.read_body()
+            return self.reply(200, json.dumps(list(self.headers.items())),
+                              "application/json")
         if method not in ("GET", "HEAD"):
             self.read_body()
         handler = getattr(self, "ep_" + name.replace("-", "_"), None)
@@ -501,6 +515,40 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if n is None:
             return self.reply(404, "not found")
         self.reply(200, "bigheader", "text/plain", [("X-Big", "x" * n)])
+
+    def ep_retry_after_date(self, args, query):
+        import email.utils
+        secs = int_arg(args[0]) if args else None
+        if secs is None:
+            return self.reply(404, "not found")
+        when = email.utils.formatdate(time.time() + secs, usegmt=True)
+        self.reply(503, "retry after %s" % when, "text/plain",
+                   [("Retry-After", when)])
+
+    def ep_latin1_header(self, args, query):
+        # send_header encodes as Latin-1: these become bytes e9 and ff.
+        self.reply(200, "latin1", "text/plain",
+                   [("X-Latin", "caf\u00e9 \u00ff"), ("X-Plain", "yes")])
+
+    def ep_latin1_json(self, args, query):
+        self.reply(200, b'{"caf\xe9": "\xff\xfe", "ok": [1, 2]}\n',
+                   "application/json")
+
+    def ep_badgzip(self, args, query):
+        self.reply(200, b"this is not gzip at all" * 10, "text/plain",
+                   [("Content-Encoding", "gzip")])
+
+    def ep_short(self, args, query):
+        n = int_arg(args[0]) if args else None
+        if n is None:
+            return self.reply(404, "not found")
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.write(b"a" * (n // 2))
 
     def ep_stats(self, args, query):
         self.reply(200, json.dumps(STATS.snapshot()), "application/json")

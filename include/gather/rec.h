@@ -13,7 +13,6 @@
 #include "gather/util.h"
 
 struct xfer;
-struct cJSON;
 
 enum err_kind {
 	ERR_NONE,
@@ -59,7 +58,8 @@ struct rec {
 	struct buf	 body;
 	int		 has_body;
 	double		 timeout;	/* < 0: the options' -t */
-	struct cJSON	*id;		/* echoed back untouched */
+	struct buf	 id;		/* raw JSON, echoed back untouched */
+	int		 has_id;
 	struct buf	 file;		/* where -o writes the body */
 	struct buf	 host;		/* --per-host: "host:port" */
 

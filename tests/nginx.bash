@@ -1,0 +1,192 @@
+# A TLS + HTTP/2 nginx for the tests that need a real one (tests/tls.bats).
+#
+#     load helper
+#     load nginx
+#     setup_file()    { start_nginx; }
+#     teardown_file() { stop_nginx; }
+#
+# start_nginx makes, under $BATS_FILE_TMPDIR/nginx:
+#   ca.pem            a self-signed CA (what --cacert is given)
+#   server.pem/.key   a certificate for IP 127.0.0.1 signed by that CA
+#   www/              the static files served: small.txt, data.bin, and
+#                     f0.txt .. f19.txt
+#   access.log        one line per request: "$connection $server_protocol
+#                     $request_uri $status"
+# and exports NGINX_PORT, NGINX_BASE (https://127.0.0.1:PORT), NGINX_H2C
+# (http://127.0.0.1:PORT2, HTTP/2 without TLS: prior knowledge), NGINX_DIR,
+# NGINX_CA, NGINX_LOG and NGINX_PID.  When nginx or openssl is missing,
+# start_nginx returns 0 with NGINX_MISSING set to the reason; tests call
+# require_nginx first so that they are skipped with that reason.
+
+# Skip the calling test when start_nginx could not run nginx.
+require_nginx() {
+	if [[ -n "${NGINX_MISSING:-}" ]]; then
+		skip "$NGINX_MISSING"
+	fi
+}
+
+# Make the CA and the server certificate in $NGINX_DIR (quietly).
+_nginx_certs() {
+	local d="$NGINX_DIR"
+
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -days 2 \
+		-subj "/CN=gather test CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" \
+		-keyout "$d/ca.key" -out "$d/ca.pem" >/dev/null 2>&1 || return 1
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-subj "/CN=127.0.0.1" \
+		-keyout "$d/server.key" -out "$d/server.csr" >/dev/null 2>&1 ||
+		return 1
+	printf '%s\n' \
+		'basicConstraints=CA:FALSE' \
+		'keyUsage=critical,digitalSignature,keyEncipherment' \
+		'extendedKeyUsage=serverAuth' \
+		'subjectAltName=IP:127.0.0.1' >"$d/server.ext"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" \
+		-CAkey "$d/ca.key" -CAcreateserial -days 2 \
+		-extfile "$d/server.ext" -out "$d/server.pem" >/dev/null 2>&1
+}
+
+# Write $NGINX_DIR/nginx.conf for port $1 (TLS) and port $2 (h2c).
+_nginx_conf() {
+	local d="$NGINX_DIR" user=""
+
+	# Only a master running as root switches users; make its workers
+	# the current user so that they can read the files under the tmp dir.
+	if [[ "$(id -u)" -eq 0 ]]; then
+		user="user $(id -un) $(id -gn);"
+	fi
+	cat >"$d/nginx.conf" <<CONF
+$user
+daemon off;
+master_process on;
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 256; }
+http {
+	client_body_temp_path $d/tmp/body;
+	proxy_temp_path $d/tmp/proxy;
+	fastcgi_temp_path $d/tmp/fastcgi;
+	uwsgi_temp_path $d/tmp/uwsgi;
+	scgi_temp_path $d/tmp/scgi;
+	log_format gather '\$connection \$server_protocol \$request_uri \$status';
+	access_log $d/access.log gather;
+	default_type application/octet-stream;
+	types { text/plain txt; }
+	keepalive_requests 10000;
+	http2_max_concurrent_streams 128;
+	server {
+		listen 127.0.0.1:$1 ssl http2;
+		ssl_certificate $d/server.pem;
+		ssl_certificate_key $d/server.key;
+		root $d/www;
+	}
+	server {
+		listen 127.0.0.1:$2 http2;
+		root $d/www;
+	}
+}
+CONF
+}
+
+# Start nginx; export what the header above says.
+start_nginx() {
+	local i try port port2
+
+	NGINX_MISSING=""
+	if ! command -v nginx >/dev/null 2>&1; then
+		NGINX_MISSING="nginx is not installed (apt-get install nginx-light)"
+	elif ! command -v openssl >/dev/null 2>&1; then
+		NGINX_MISSING="openssl is not installed (apt-get install openssl)"
+	fi
+	export NGINX_MISSING
+	[[ -n "$NGINX_MISSING" ]] && return 0
+
+	NGINX_DIR="$BATS_FILE_TMPDIR/nginx"
+	mkdir -p "$NGINX_DIR/tmp" "$NGINX_DIR/www"
+	if ! _nginx_certs; then
+		echo "openssl could not make the test certificates" >&2
+		return 1
+	fi
+	printf 'small file\n' >"$NGINX_DIR/www/small.txt"
+	head -c 5000 /dev/urandom >"$NGINX_DIR/www/data.bin"
+	for ((i = 0; i < 20; i++)); do
+		printf 'file %d\n' "$i" >"$NGINX_DIR/www/f$i.txt"
+	done
+
+	# A port found free can be taken before nginx binds it: try again.
+	for ((try = 0; try < 5; try++)); do
+		port=$(closed_port)
+		port2=$(closed_port)
+		_nginx_conf "$port" "$port2"
+		: >"$NGINX_DIR/access.log"
+		: >"$NGINX_DIR/error.log"
+		nginx -e "$NGINX_DIR/error.log" -p "$NGINX_DIR" \
+			-c "$NGINX_DIR/nginx.conf" 3>&- </dev/null \
+			>>"$NGINX_DIR/stderr.log" 2>&1 &
+		NGINX_PID=$!
+		for ((i = 0; i < 100; i++)); do
+			if curl -q -s -o /dev/null --max-time 1 \
+				--cacert "$NGINX_DIR/ca.pem" \
+				"https://127.0.0.1:$port/small.txt"; then
+				break
+			fi
+			kill -0 "$NGINX_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		if kill -0 "$NGINX_PID" 2>/dev/null && ((i < 100)); then
+			break
+		fi
+		kill "$NGINX_PID" 2>/dev/null
+		wait "$NGINX_PID" 2>/dev/null
+		NGINX_PID=""
+	done
+	if [[ -z "$NGINX_PID" ]]; then
+		echo "nginx did not start; its error log:" >&2
+		cat "$NGINX_DIR/error.log" "$NGINX_DIR/stderr.log" >&2
+		return 1
+	fi
+	NGINX_PORT=$port
+	NGINX_BASE="https://127.0.0.1:$port"
+	NGINX_H2C="http://127.0.0.1:$port2"
+	NGINX_CA="$NGINX_DIR/ca.pem"
+	NGINX_LOG="$NGINX_DIR/access.log"
+	export NGINX_DIR NGINX_PORT NGINX_BASE NGINX_H2C NGINX_CA NGINX_LOG NGINX_PID
+}
+
+# Stop the nginx started by start_nginx (its master, by PID; the master
+# takes its worker down with it).
+stop_nginx() {
+	if [[ -n "${NGINX_PID:-}" ]]; then
+		kill -TERM "$NGINX_PID" 2>/dev/null || true
+		wait "$NGINX_PID" 2>/dev/null || true
+		unset NGINX_PID
+	fi
+}
+
+# Empty the access log (nginx appends at the end of the file it holds).
+nginx_clear_log() {
+	: >"$NGINX_LOG"
+}
+
+# Wait until the access log has at least N lines: nginx logs a request
+# after sending it, possibly just after the client has read the answer.
+nginx_wait_log() {
+	local n="$1" i
+
+	for ((i = 0; i < 100; i++)); do
+		(($(wc -l <"$NGINX_LOG") >= n)) && return 0
+		sleep 0.02
+	done
+	fail "nginx logged $(wc -l <"$NGINX_LOG") requests, expected $n"
+}
+
+# Print how many distinct connections the access log shows for URIs
+# matching the regular expression $1 (default: every request).
+nginx_connections() {
+	awk -v re="${1:-.}" '$3 ~ re { print $1 }' "$NGINX_LOG" | sort -u |
+		wc -l
+}

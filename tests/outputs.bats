@@ -1,0 +1,472 @@
+#!/usr/bin/env bats
+# How records come out: -I headers, --format json, -u, -o with --name, and
+# the shell completions (which must know every option of the parser).
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup_file() { start_server; }
+teardown_file() { stop_server; }
+
+# A gather left running by a failed test must not outlive it.
+teardown() {
+	if [[ -n "${BG_PID:-}" ]]; then
+		kill "$BG_PID" 2>/dev/null || true
+		wait "$BG_PID" 2>/dev/null || true
+	fi
+}
+
+ROOT="$BATS_TEST_DIRNAME/.."
+CLI_C="$ROOT/src/cli.c"
+BASH_COMP="$ROOT/completions/gather.bash"
+ZSH_COMP="$ROOT/completions/_gather"
+
+# Run "$@" in the background with SIGINT and SIGTERM at their defaults
+# (a shell without job control starts background commands with SIGINT
+# ignored); set BG_PID.
+spawn() {
+	python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' "$@" 3>&- &
+	BG_PID=$!
+}
+
+# Wait until FILE holds at least N bytes (at most 10 s).
+wait_size() {
+	local i
+	for ((i = 0; i < 500; i++)); do
+		(($(wc -c <"$1") >= $2)) && return 0
+		sleep 0.02
+	done
+	fail "$1 did not reach $2 bytes"
+}
+
+# Print a listing of every path under DIR (relative, sorted).
+tree() {
+	(cd "$1" && find . -mindepth 1 | LC_ALL=C sort)
+}
+
+# ---- -I ---------------------------------------------------------------------
+
+@test "-I: names lower-cased, a repeated header is an array in order" {
+	run --separate-stderr "$GATHER" -I "$BASE/headers"
+	assert_success
+	assert_jq '.[0].headers | .["set-cookie"] == ["a=1", "b=2"] and
+		.["x-custom"] == "yes" and .["content-type"] == "text/plain" and
+		.["content-length"] == "7" and .server == "gather-test" and
+		(keys | all(. == ascii_downcase))'
+	# Every value is a string or an array of strings.
+	assert_jq '.[0].headers | to_entries | all(.value | type == "string" or
+		(type == "array" and length > 1 and all(type == "string")))'
+}
+
+@test "-I and --include-headers: every record has its own headers" {
+	run --separate-stderr "$GATHER" --include-headers "$BASE/ok" \
+		"$BASE/headers" "$BASE/json"
+	assert_success
+	assert_jq 'map(.headers["content-type"]) ==
+		["text/plain", "text/plain", "application/json"]'
+	assert_jq '(.[0].headers | has("set-cookie") | not) and
+		(.[2].headers | has("x-custom") | not)'
+	assert_jq '.[1].headers["set-cookie"] == ["a=1", "b=2"]'
+}
+
+@test "without -I there is no headers key" {
+	run --separate-stderr "$GATHER" "$BASE/headers"
+	assert_success
+	assert_jq '.[0] | has("headers") | not'
+}
+
+@test "-I after redirects: the headers of the last response only" {
+	run --separate-stderr "$GATHER" -I "$BASE/redirect/2" \
+		"$BASE/redirect-to?url=/headers"
+	assert_success
+	assert_jq '.[0] | .redirects == 2 and .status == 200 and
+		(.headers | has("location") | not) and
+		.headers["content-length"] == "4"'
+	assert_jq '.[1] | .redirects == 1 and
+		(.headers | has("location") | not) and
+		.headers["set-cookie"] == ["a=1", "b=2"]'
+	# The 302 itself, not followed, does have its location.
+	run --separate-stderr "$GATHER" -I --no-location "$BASE/redirect/2"
+	assert_success
+	assert_jq '.[0] | .status == 302 and .headers.location == "/redirect/1"'
+}
+
+@test "-I: error records have headers too" {
+	port=$(closed_port)
+	run --separate-stderr "$GATHER" -I -t 0.3 "http://127.0.0.1:$port/" \
+		"$BASE/hang" "$BASE/redirect-to?url=file:///etc/passwd" \
+		'{"url": "http://x/", "bogus": 1}'
+	assert_failure 1
+	assert_jq 'map(.error.kind) ==
+		["connect", "timeout", "unsupported_protocol", "bad_input"]'
+	assert_jq 'all(has("headers") and (.headers | type == "object"))'
+	# No response, no headers; the refused redirect came with some.
+	assert_jq '.[0].headers == {} and .[1].headers == {} and
+		.[3].headers == {}'
+	assert_jq '.[2].headers.location == "file:///etc/passwd"'
+}
+
+# ---- --format json ----------------------------------------------------------
+
+@test "--format json: one array of the records, in order" {
+	run --separate-stderr "$GATHER" --format json "$BASE/ok" "$BASE/utf8" \
+		"$BASE/bytes/10" "http://127.0.0.1:$(closed_port)/"
+	assert_failure 1
+	printf '%s' "$output" | jq -e 'type == "array" and length == 4' >/dev/null ||
+		fail "not an array of 4: $output"
+	printf '%s' "$output" | jq -e 'map(.index) == [0, 1, 2, 3] and
+		.[0].body == "ok" and .[2].size == 10 and
+		.[3].error.kind == "connect"' >/dev/null || fail "$output"
+}
+
+@test "--format json: 200 records make one valid array" {
+	run --separate-stderr "$GATHER" --format json -c 20 -i <(urls 200 /size/3)
+	assert_success
+	printf '%s' "$output" | jq -e 'type == "array" and length == 200 and
+		map(.index) == [range(200)] and all(.body == "aaa")' >/dev/null ||
+		fail "not the array of 200 records"
+}
+
+@test "--format json: empty input gives []" {
+	run --separate-stderr "$GATHER" --format json </dev/null
+	assert_success
+	printf '%s' "$output" | jq -e '. == []' >/dev/null || fail "got: $output"
+	run --separate-stderr "$GATHER" --format json -i <(printf '# only\n\n')
+	assert_success
+	printf '%s' "$output" | jq -e '. == []' >/dev/null || fail "got: $output"
+}
+
+@test "--format jsonl is the default" {
+	run --separate-stderr "$GATHER" --format jsonl "$BASE/ok" "$BASE/ok"
+	assert_success
+	assert_equal "${#lines[@]}" 2
+	assert_jsonl
+}
+
+@test "--format json stays valid when SIGINT ends the run" {
+	out="$BATS_TEST_TMPDIR/out.json"
+	: >"$out"
+	spawn "$GATHER" --format json "$BASE/ok" "$BASE/hang" "$BASE/hang" \
+		"$BASE/ok" >"$out" 2>"$BATS_TEST_TMPDIR/err"
+	# The first record is written once fetched: gather is running.
+	wait_size "$out" 20
+	kill -INT "$BG_PID"
+	status=0
+	wait "$BG_PID" || status=$?
+	BG_PID=""
+	assert_equal "$status" 130
+	jq -e 'type == "array" and length == 4 and map(.index) == [0, 1, 2, 3]
+		and .[0].ok and .[3].ok and
+		(.[1:3] | all(.ok == false and .error.kind == "cancelled"))' \
+		"$out" >/dev/null || fail "$(cat "$out")"
+}
+
+# ---- -u ---------------------------------------------------------------------
+
+@test "-u writes records as they finish, each index once" {
+	run --separate-stderr "$GATHER" -u "$BASE/delay/600" "$BASE/ok" \
+		"$BASE/delay/250" "$BASE/size/1"
+	assert_success
+	assert_equal "${#lines[@]}" 4
+	# The two fast ones first (in either order), then 250 ms, then 600 ms.
+	assert_jq '(map(.index) | .[0:2] | sort) == [1, 3] and
+		(map(.index) | .[2:]) == [2, 0]'
+	run --separate-stderr "$GATHER" --unordered --format json \
+		"$BASE/delay/250" "$BASE/ok"
+	assert_success
+	printf '%s' "$output" | jq -e 'map(.index) == [1, 0]' >/dev/null ||
+		fail "got: $output"
+}
+
+@test "-u: 300 records, each index exactly once" {
+	run --separate-stderr "$GATHER" -u -c 50 -i <(urls 300 /ok)
+	assert_success
+	assert_jq 'map(.index) | sort == [range(300)]'
+	assert_jq 'all(.url == "\(.url | split("?")[0])?i=\(.index)")'
+}
+
+# ---- -o and --name ----------------------------------------------------------
+
+@test "-o writes each body to DIR/INDEX, byte for byte as curl gets it" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$GATHER" -o out "$BASE/bytes/3000" "$BASE/utf8" \
+		"$BASE/gzip/5000" "$BASE/size/0" "$BASE/status/404"
+	assert_success
+	assert_jq 'map(.file) == ["out/0", "out/1", "out/2", "out/3", "out/4"]'
+	assert_jq 'all(has("body") | not) and all(has("body_encoding") | not)'
+	assert_jq 'map(.size) == [3000, 33, 5000, 0, 10]'
+	curl -q -s -o want0 "$BASE/bytes/3000"
+	curl -q -s -o want1 "$BASE/utf8"
+	curl -q -s --compressed -o want2 "$BASE/gzip/5000"
+	cmp want0 out/0
+	cmp want1 out/1
+	cmp want2 out/2
+	[[ -f out/3 && ! -s out/3 ]] || fail "out/3 is not an empty file"
+	assert_equal "$(cat out/4)" "status 404"
+}
+
+@test "-o creates DIR with its parents; file is DIR as given joined to the name" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$GATHER" --output-dir a/b/c "$BASE/size/5"
+	assert_success
+	assert_jq '.[0].file == "a/b/c/0"'
+	assert_equal "$(cat a/b/c/0)" "aaaaa"
+	run --separate-stderr "$GATHER" -o d/ "$BASE/size/6"
+	assert_success
+	assert_jq '.[0].file == "d/0"'
+	run --separate-stderr "$GATHER" -o "$BATS_TEST_TMPDIR/abs/x" "$BASE/size/7"
+	assert_success
+	assert_jq --arg f "$BATS_TEST_TMPDIR/abs/x/0" '.[0].file == $f'
+	assert_equal "$(cat abs/x/0)" "aaaaaaa"
+}
+
+@test "--name: {index}, {host}, {name} and {id}" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$GATHER" -o out --name '{index}-{host}-{name}-{id}.txt' \
+		"$BASE/size/3" \
+		"{\"url\": \"$BASE/bytes/4?q=1\", \"id\": \"abc\"}" \
+		"{\"url\": \"$BASE/utf8\", \"id\": 42}" \
+		"{\"url\": \"http://localhost:$PORT/size/2/\", \"id\": null}"
+	assert_success
+	assert_jq 'map(.file) == ["out/0-127.0.0.1-3-.txt",
+		"out/1-127.0.0.1-4-abc.txt", "out/2-127.0.0.1-utf8-42.txt",
+		"out/3-localhost--null.txt"] or map(.file) == [
+		"out/0-127.0.0.1-3-.txt", "out/1-127.0.0.1-4-abc.txt",
+		"out/2-127.0.0.1-utf8-42.txt", "out/3-localhost--.txt"]'
+	for f in $(printf '%s\n' "$output" | jq -r .file); do
+		[[ -f "$f" ]] || fail "$f was not written"
+	done
+	assert_equal "$(cat out/0-127.0.0.1-3-.txt)" "aaa"
+}
+
+@test "--name: a name used twice gets .1, .2" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$GATHER" -o out --name '{name}' \
+		"$BASE/size/1" "$BASE/size/2" "$BASE/bytes/1" "$BASE/x/1" "$BASE/size/9"
+	assert_success
+	assert_jq 'map(.file) == ["out/1", "out/2", "out/1.1", "out/1.2", "out/9"]'
+	assert_equal "$(cat out/1)" "a"
+	assert_equal "$(cat out/1.2)" "not found"
+	run --separate-stderr "$GATHER" -o same --name 'fixed' \
+		"$BASE/size/1" "$BASE/size/2" "$BASE/size/3"
+	assert_success
+	assert_jq 'map(.file) == ["same/fixed", "same/fixed.1", "same/fixed.2"]'
+	assert_equal "$(cat same/fixed.2)" "aaa"
+}
+
+@test "--name: {index} with other text still never reuses a name" {
+	# {index}{name}: record 1 named "1a" and record 11 named "a" both make
+	# "11a"; the second must not overwrite the first.
+	cd "$BATS_TEST_TMPDIR"
+	args=()
+	for ((i = 0; i < 12; i++)); do
+		args+=("$BASE/size/$i")
+	done
+	args[1]="$BASE/size/1a"
+	args[11]="$BASE/a"
+	run --separate-stderr "$GATHER" -o out --name '{index}{name}' "${args[@]}"
+	assert_success
+	assert_jq 'map(.file) | length == 12 and (unique | length) == 12'
+	assert_equal "$(ls out | wc -l)" 12
+}
+
+@test "--name: no template or URL escapes DIR; / and leading dots become _" {
+	top="$BATS_TEST_TMPDIR/top"
+	mkdir -p "$top/sub/work"
+	: >"$top/sub/file"
+	cd "$top/sub/work"
+	before=$(tree "$top")
+	run --separate-stderr "$GATHER" -o out --name '../x{index}' "$BASE/ok"
+	assert_success
+	assert_jq '.[0].file == "out/___x0"'
+	run --separate-stderr "$GATHER" -o out2 --name '/abs/{index}' "$BASE/ok"
+	assert_success
+	assert_jq '.[0].file == "out2/_abs_0"'
+	run --separate-stderr "$GATHER" -o out3 --name '{name}' \
+		"$BASE/x/.." "$BASE/.hidden" "$BASE/..." "$BASE/%2e%2e"
+	assert_success
+	assert_jq 'all(.file | startswith("out3/") and
+		(ltrimstr("out3/") | test("^[^.][^/]*$")))'
+	assert_jq '.[1].file == "out3/_hidden" and .[2].file == "out3/___"'
+	run --separate-stderr "$GATHER" -o out4 --name '{id}' \
+		"{\"url\": \"$BASE/ok\", \"id\": \"../../escaped\"}" \
+		"{\"url\": \"$BASE/ok\", \"id\": \"/etc/passwd\"}" \
+		"{\"url\": \"$BASE/ok\", \"id\": \"..\"}" \
+		"{\"url\": \"$BASE/ok\", \"id\": {\"p\": \"a/b\"}}"
+	assert_success
+	assert_jq 'map(.file) == ["out4/___.._escaped", "out4/_etc_passwd",
+		"out4/__", "out4/{\"p\":\"a_b\"}"]'
+	# Nothing appeared outside the four directories.
+	after=$(tree "$top" | grep -vE '^\./sub/work/out[0-9]?(/|$)')
+	assert_equal "$after" "$before"
+	# And inside them, only plain files with safe names.
+	run find out out2 out3 out4 -mindepth 1 \( -type d -o -name '.*' \)
+	assert_output ''
+}
+
+@test "-o: a file that cannot be written is an io record" {
+	cd "$BATS_TEST_TMPDIR"
+	# Root ignores permissions, so make the target a directory instead.
+	mkdir -p out/1
+	run --separate-stderr "$GATHER" -o out "$BASE/ok" "$BASE/size/4" \
+		"$BASE/size/5"
+	assert_failure 1
+	assert_jq 'map(.ok) == [true, false, true]'
+	assert_jq '.[1] | .error.kind == "io" and .file == "out/1" and
+		(.error.message | length > 0)'
+	assert_equal "$(cat out/2)" "aaaaa"
+}
+
+@test "-o: --max-body applies only when given" {
+	cd "$BATS_TEST_TMPDIR"
+	# 17 MB: over the default 16M limit of in-memory bodies.
+	run --separate-stderr "$GATHER" -o out "$BASE/size/17000000"
+	assert_success
+	assert_equal "$(wc -c <out/0)" 17000000
+	run --separate-stderr "$GATHER" -o out2 --max-body 1k "$BASE/size/2000" \
+		"$BASE/size/1000"
+	assert_failure 1
+	assert_jq '.[0].error.kind == "too_large" and .[1].ok'
+}
+
+# ---- completions ------------------------------------------------------------
+
+# Print the long option names of the parser's table, one a line.
+table_longs() {
+	sed -n '/options\[\] = {/,/^};/p' "$CLI_C" |
+		sed -nE 's/^[[:space:]]*\{[[:space:]]*"([^"]+)".*/\1/p'
+}
+
+# Print the short option letters of the parser's table, one a line.
+table_shorts() {
+	sed -n '/options\[\] = {/,/^};/p' "$CLI_C" |
+		sed -nE "s/^[[:space:]]*\{[[:space:]]*\"[^\"]+\"[[:space:]]*,[[:space:]]*'(.)'.*/\1/p"
+}
+
+@test "the option table in src/cli.c can be read" {
+	run table_longs
+	assert_success
+	assert_line concurrency
+	assert_line http1.1
+	assert_line max-body
+	((${#lines[@]} >= 40)) || fail "only ${#lines[@]} options"
+	run table_shorts
+	assert_line c
+	assert_line X
+}
+
+@test "both completion files name every long and short option" {
+	missing=()
+	while read -r long; do
+		re="--${long//./\\.}"
+		grep -Eq -- "(^|[[:space:]\"])$re([[:space:]\"]|\$)" "$BASH_COMP" ||
+			missing+=("bash: --$long")
+		grep -Eq -- "$re(\\[|=|\\+|:|'|\\})" "$ZSH_COMP" ||
+			missing+=("zsh: --$long")
+	done < <(table_longs)
+	while read -r short; do
+		grep -Eq -- "(^|[[:space:]\"])-$short([[:space:]\"]|\$)" "$BASH_COMP" ||
+			missing+=("bash: -$short")
+		grep -Eq -- "\{-$short[+,]" "$ZSH_COMP" ||
+			missing+=("zsh: -$short")
+	done < <(table_shorts)
+	((${#missing[@]} == 0)) || fail "missing: ${missing[*]}"
+}
+
+# Print what the bash completion offers for the words given (the last one
+# is being completed), one a line.
+bash_complete() {
+	bash -c 'source "$0"; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_gather; printf "%s\n" "${COMPREPLY[@]}"' "$BASH_COMP" "$@"
+}
+
+@test "bash completion: options, fixed values and file names" {
+	bash -n "$BASH_COMP"
+	run bash_complete gather --bo
+	assert_output --body
+	run bash_complete gather --no-
+	assert_equal "$(printf '%s\n' "$output" | sort | tr '\n' ' ')" \
+		"--no-compressed --no-location --no-progress "
+	# Every long option is offered for --.
+	run bash_complete gather --
+	while read -r long; do
+		assert_line -- "--$long"
+	done < <(table_longs)
+	run bash_complete gather --body ''
+	assert_equal "$(printf '%s\n' "$output" | sort | tr '\n' ' ')" \
+		"auto base64 json none text "
+	run bash_complete gather --body b
+	assert_output base64
+	run bash_complete gather --format js
+	assert_equal "$(printf '%s\n' "$output" | sort | tr '\n' ' ')" "json jsonl "
+	run bash_complete gather --format=jsonl
+	assert_output --format=jsonl
+	# bash splits --body=... at '=' by default.
+	run bash_complete gather --body = n
+	assert_output none
+	# File names after -i, -o, --cacert, --resume and -d @.
+	mkdir -p "$BATS_TEST_TMPDIR/d/sub"
+	: >"$BATS_TEST_TMPDIR/d/list.txt"
+	for opt in -i --input --cacert --resume; do
+		run bash_complete gather "$opt" "$BATS_TEST_TMPDIR/d/li"
+		assert_output "$BATS_TEST_TMPDIR/d/list.txt"
+	done
+	run bash_complete gather -o "$BATS_TEST_TMPDIR/d/s"
+	assert_output --partial "$BATS_TEST_TMPDIR/d/sub"
+	run bash_complete gather -d "@$BATS_TEST_TMPDIR/d/li"
+	assert_output "@$BATS_TEST_TMPDIR/d/list.txt"
+	run bash_complete gather -d plain
+	assert_output ''
+	# Registered for the command gather.
+	run bash -c 'source "$0"; complete -p gather' "$BASH_COMP"
+	assert_output --partial '-F _gather'
+}
+
+@test "zsh completion: a #compdef file that zsh reads and uses" {
+	head -n 1 "$ZSH_COMP" | grep -qx '#compdef gather' ||
+		fail "first line is not #compdef gather"
+	grep -q '_arguments' "$ZSH_COMP"
+	command -v zsh >/dev/null || skip "zsh is not installed"
+	zsh -n "$ZSH_COMP"
+	zsh -f -c 'zmodload zsh/zpty' 2>/dev/null || skip "no zsh/zpty module"
+	# An interactive zsh on a pseudo-terminal: each input line is typed,
+	# then TAB, then ^T, bound to a widget that writes the edited line to
+	# a file; ^U clears the line for the next one.
+	cat >"$BATS_TEST_TMPDIR/drive.zsh" <<'EOF'
+zmodload zsh/zpty
+fp=$1 buf=$2
+shift 2
+zpty z "zsh -f -i"
+zpty -w z "PS1='> '; fpath=($fp \$fpath); autoload -U compinit; compinit -u -D; unsetopt beep; dumpbuf() { print -r -- \"\$BUFFER\" >| $buf }; zle -N dumpbuf; bindkey '^T' dumpbuf"
+for line in "$@"; do
+	rm -f $buf
+	zpty -w -n z "gather $line"$'\t\x14'
+	for ((i = 0; i < 500; i++)); do
+		while zpty -r -t z chunk; do :; done
+		[[ -s $buf ]] && break
+		sleep 0.02
+	done
+	if [[ -s $buf ]]; then cat $buf; else print "(nothing for: $line)"; fi
+	zpty -w -n z $'\x15'
+done
+zpty -d z
+EOF
+	mkdir -p "$BATS_TEST_TMPDIR/d"
+	: >"$BATS_TEST_TMPDIR/d/list.txt"
+	run zsh -f "$BATS_TEST_TMPDIR/drive.zsh" "$ROOT/completions" \
+		"$BATS_TEST_TMPDIR/buf" '--bo' '--body=b' '--format js' '--http2' \
+		"-i $BATS_TEST_TMPDIR/d/li" "-d @$BATS_TEST_TMPDIR/d/li" \
+		'--no-comp' '-X PO'
+	assert_success
+	assert_line -n 0 'gather --body='
+	assert_line -n 1 'gather --body=base64 '
+	assert_line -n 2 'gather --format json'
+	assert_line -n 3 'gather --http2-prior-knowledge '
+	assert_line -n 4 "gather -i $BATS_TEST_TMPDIR/d/list.txt "
+	assert_line -n 5 "gather -d @$BATS_TEST_TMPDIR/d/list.txt "
+	assert_line -n 6 'gather --no-compressed '
+	assert_line -n 7 'gather -X POST '
+}
