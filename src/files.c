@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 /* Room is left after this for a ".N" suffix within NAME_MAX. */
@@ -165,6 +166,30 @@ files_url_part(struct files *f, const struct rec *r, CURLUPart part,
 	return rc;
 }
 
+/* Append r's id: a string's text, other JSON compact. */
+static int
+files_id(struct files *f, const struct rec *r)
+{
+	cJSON	*v;
+	char	*json;
+	int	 rc;
+
+	if (r->id.p[0] == '"' &&
+	    json_unescape(&f->name, r->id.p, r->id.len) == 0)
+		return 0;
+	if ((r->id.p[0] == '{' || r->id.p[0] == '[') &&
+	    (v = cJSON_ParseWithLength(r->id.p, r->id.len)) != NULL) {
+		json = cJSON_PrintUnformatted(v);
+		cJSON_Delete(v);
+		if (json != NULL) {
+			rc = buf_append(&f->name, json, strlen(json));
+			cJSON_free(json);
+			return rc;
+		}
+	}
+	return buf_append(&f->name, r->id.p, r->id.len);
+}
+
 /* Expand the template for r into f->name, made safe. */
 static int
 files_expand(struct files *f, const struct rec *r)
@@ -188,10 +213,9 @@ files_expand(struct files *f, const struct rec *r)
 			rc = files_url_part(f, r, CURLUPART_PATH, 1);
 			p += 6;
 		} else if (strncmp(p, "{id}", 4) == 0) {
-			/* A string id gives its text, any other its JSON. */
-			if (r->has_id && (r->id.p[0] != '"' ||
-			    json_unescape(&f->name, r->id.p, r->id.len) == -1))
-				rc = buf_append(&f->name, r->id.p, r->id.len);
+			/* A string id gives its text, any other compact JSON. */
+			if (r->has_id)
+				rc = files_id(f, r);
 			p += 4;
 		} else
 			rc = buf_append(&f->name, p++, 1);

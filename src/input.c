@@ -312,16 +312,17 @@ input_object(struct rec *r, const char *p, size_t n)
 		    "object");
 		return IN_BAD;
 	}
+	/* Before the url is taken: a url cut at a NUL is not the url. */
+	if ((why = input_raw_fields(r, o, p, n)) != NULL) {
+		cJSON_Delete(o);
+		rec_fail(r, ERR_BAD_INPUT, "%s", why);
+		return IN_BAD;
+	}
 	url = cJSON_GetObjectItemCaseSensitive(o, "url");
 	if (cJSON_IsString(url) && buf_set(&r->url, url->valuestring,
 	    strlen(url->valuestring)) == -1) {
 		cJSON_Delete(o);
 		rec_fail(r, ERR_OTHER, "out of memory");
-		return IN_BAD;
-	}
-	if ((why = input_raw_fields(r, o, p, n)) != NULL) {
-		cJSON_Delete(o);
-		rec_fail(r, ERR_BAD_INPUT, "%s", why);
 		return IN_BAD;
 	}
 	why = cJSON_IsString(url) ? input_fields(r, o, tmp, sizeof(tmp)) :
