@@ -45,6 +45,9 @@ Endpoints (a query string is ignored unless an endpoint names it):
   /stats                {"inflight", "max_inflight", "requests", "connections"}
   /reset-stats          zero the counters
   /hits?path=<p>        how many times path p was requested
+  /p/<anything>         200 "p": every URL its own path, for /hits
+  /arrivals             [[path, monotonic seconds], ...] of the counted
+                        requests since /reset-stats (the first 10000)
 """
 
 import argparse
@@ -70,6 +73,7 @@ JSON_DOC = {"hello": "world", "n": [1, 2, 3], "nested": {"ok": True}}
 
 # Paths used to look at the server; they are not counted in the statistics.
 CONTROL_PATHS = ("/stats", "/reset-stats", "/hits")
+CONTROL_PATHS += ("/arrivals",)
 
 
 class Stats:
@@ -83,9 +87,12 @@ class Stats:
         self.connections = 0
         self.hits = {}
         self.flaky = {}
+        self.arrivals = []
 
     def begin(self, path):
         with self.lock:
+            if len(self.arrivals) < 10000:
+                self.arrivals.append((path, time.monotonic()))
             self.inflight += 1
             self.requests += 1
             self.hits[path] = self.hits.get(path, 0) + 1
@@ -109,6 +116,7 @@ class Stats:
             self.connections = 0  # connections open now are not counted again
             self.hits = {}
             self.flaky = {}
+            self.arrivals = []
 
     def snapshot(self):
         with self.lock:
@@ -382,7 +390,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n = int_arg(args[0]) if args else None
         if n is None:
             return self.reply(404, "not found")
-        self.reply(200, gzip.compress(b"a" * n), "text/plain",
+        self.reply(200, gzip.compress(b"a" * n, mtime=0), "text/plain",
                    [("Content-Encoding", "gzip")])
 
     def ep_bomb(self, args, query):
@@ -560,6 +568,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def ep_hits(self, args, query):
         path = query.get("path", [""])[0]
         self.reply(200, "%d" % STATS.hit_count(path))
+
+    def ep_p(self, args, query):
+        self.reply(200, "p")
+
+    def ep_arrivals(self, args, query):
+        with STATS.lock:
+            doc = list(STATS.arrivals)
+        self.reply(200, json.dumps(doc), "application/json")
 
 
 class Server(http.server.ThreadingHTTPServer):
