@@ -241,8 +241,7 @@ sched_detach(struct sched *s, struct rec *r)
 
 /*
  * --rate: whether a start may happen now, taking the turn if so.  Starts
- * are spaced by rate_gap; a start that comes a little late does not push
- * the next ones back, but after an idle spell there is no burst.
+ * are spaced by rate_gap.
  */
 static int
 sched_rate_take(struct sched *s)
@@ -251,7 +250,7 @@ sched_rate_take(struct sched *s)
 
 	if (s->rate_gap <= 0)
 		return 1;
-	now = ev_now(s->app->evl);
+	now = ev_time();
 	if (now < s->next_start) {
 		if (!ev_is_active(&s->rate_w)) {
 			ev_timer_set(&s->rate_w, s->next_start - now, 0.);
@@ -259,7 +258,12 @@ sched_rate_take(struct sched *s)
 		}
 		return 0;
 	}
-	s->next_start = now - s->next_start < s->rate_gap ?
+	/*
+	 * Timers fire up to a millisecond late; within a few gaps of the
+	 * schedule keep to it so lateness does not add up, but after an idle
+	 * spell start afresh rather than burst to catch up.
+	 */
+	s->next_start = now - s->next_start < 4 * s->rate_gap ?
 	    s->next_start + s->rate_gap : now + s->rate_gap;
 	return 1;
 }
@@ -473,7 +477,7 @@ sched_pump(struct sched *s)
 	while (s->stop == STOP_NONE && !s->input_done &&
 	    s->running.n < a->opts.concurrency && s->due.n < a->opts.window &&
 	    gather_room(a->gather, s->next_seq)) {
-		if (s->rate_gap > 0 && ev_now(a->evl) < s->next_start) {
+		if (s->rate_gap > 0 && ev_time() < s->next_start) {
 			sched_rate_take(s);	/* arms the timer */
 			break;
 		}
