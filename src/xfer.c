@@ -44,7 +44,8 @@ struct xfer_pool {
 	CURLU			*cu;		/* for host keys */
 	struct files		*files;
 	struct xfer		*free;
-	struct curl_slist	*headers;	/* -H, and no Expect */
+	struct curl_slist	*headers;	/* "Expect:", then -H */
+	struct curl_slist	*get_headers;	/* -H alone, for no body */
 	char			 ua[64];
 };
 
@@ -234,6 +235,8 @@ xfer_pool_new(const struct opts *o, struct files *files)
 		}
 		p->headers = l;
 	}
+	/* A request without a body need not carry a list libcurl scans. */
+	p->get_headers = p->headers->next;
 	return p;
 }
 
@@ -394,7 +397,8 @@ xfer_prepare(struct xfer *x, struct rec *r)
 		return -1;
 	}
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->own_headers ?
-	    x->own_headers : x->pool->headers);
+	    x->own_headers : r->has_body || o->has_data ? x->pool->headers :
+	    x->pool->get_headers);
 	xfer_method(x, r);
 	t = r->timeout >= 0 ? r->timeout : o->timeout;
 	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)(t * 1000));
