@@ -27,7 +27,7 @@ SRC	 = $(wildcard src/*.c)
 OBJ	 = $(SRC:src/%.c=obj/%.o)
 LIBOBJ	 = $(filter-out obj/main.o,$(OBJ))
 ASANOBJ	 = $(SRC:src/%.c=obj/asan/%.o)
-UNIT	 = obj/unit
+UNIT	 = obj/unit obj/stats_unit
 
 ifeq ($(V),1)
 Q =
@@ -35,8 +35,8 @@ else
 Q = @
 endif
 
-.PHONY: all check test unit bats bats-asan asan deps demo install uninstall \
-	clean bench
+.PHONY: all check test unit bats bats-asan asan soak deps demo install \
+	uninstall clean bench
 
 all: gather
 
@@ -56,10 +56,13 @@ obj/asan/gather: $(ASANOBJ)
 	@echo "  LINK    $@"
 	$(Q)$(CC) -g $(SAN) -o $@ $(ASANOBJ) $(LDLIBS)
 
-$(UNIT): tests/unit/unit.c $(LIBOBJ)
+obj/unit: tests/unit/unit.c $(LIBOBJ)
 	@echo "  LINK    $@"
-	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ tests/unit/unit.c \
-		$(LIBOBJ) $(LDLIBS)
+	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+
+obj/stats_unit: tests/unit/stats_unit.c $(LIBOBJ)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 
 obj obj/asan:
 	$(Q)mkdir -p $@
@@ -70,7 +73,7 @@ deps:
 	$(Q)tools/deps.sh
 
 unit: $(UNIT)
-	$(Q)$(UNIT)
+	$(Q)for t in $(UNIT); do $$t || exit 1; done
 
 bats: gather
 	bats tests
@@ -82,11 +85,16 @@ bats-asan: obj/asan/gather
 
 test: unit bats
 
+soak: obj/asan/gather
+	SOAK_C=128 tests/soak.sh obj/asan/gather
+
 # Sub-makes, so that the packages are there before anything compiles.
 check: deps
 	$(Q)$(MAKE) --no-print-directory all unit
 	$(Q)$(MAKE) --no-print-directory bats
 	$(Q)$(MAKE) --no-print-directory bats-asan
+	$(Q)$(MAKE) --no-print-directory soak
+	$(Q)$(MAKE) --no-print-directory fuzz-check
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -108,6 +116,8 @@ uninstall:
 		$(DESTDIR)$(BASHCOMPDIR)/gather $(DESTDIR)$(ZSHCOMPDIR)/_gather
 
 clean:
-	rm -rf obj gather
+	rm -rf obj gather fuzz/obj
+
+include fuzz/Makefile.inc
 
 -include $(OBJ:.o=.d) $(ASANOBJ:.o=.d)

@@ -10,6 +10,7 @@
 #include "gather/sched.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <math.h>
 #include <signal.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gather/gather.h"
@@ -67,6 +69,7 @@ struct sched {
 	ev_prepare	 flush_w;
 	ev_timer	 deadline_w;
 	ev_timer	 rate_w;
+	ev_io		 stdout_w;	/* notices a reader that left */
 	ev_signal	 sigint_w, sigterm_w;
 };
 
@@ -546,6 +549,26 @@ sched_flush_cb(struct ev_loop *evl, ev_prepare *w, int revents)
 		sched_output_failed(s);
 }
 
+/*
+ * stdout is a pipe or socket: an error on it means the reader left.  Ask
+ * poll() to be sure, so that anything else stops the watching instead of
+ * spinning on it.
+ */
+static void
+sched_stdout_cb(struct ev_loop *evl, ev_io *w, int revents)
+{
+	struct sched	*s = w->data;
+	struct pollfd	 pfd = { .fd = w->fd, .events = POLLOUT };
+
+	(void)revents;
+	ev_ref(evl);
+	ev_io_stop(evl, w);
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP))) {
+		errno = EPIPE;
+		sched_output_failed(s);
+	}
+}
+
 /* --deadline: whatever is unfinished ends now. */
 static void
 sched_deadline_cb(struct ev_loop *evl, ev_timer *w, int revents)
@@ -629,9 +652,19 @@ sched_new(struct app *a)
 void
 sched_run(struct sched *s)
 {
-	struct app *a = s->app;
+	struct app	*a = s->app;
+	struct stat	 st;
 
 	ev_prepare_start(a->evl, &s->flush_w);
+	if (fstat(STDOUT_FILENO, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
+		ev_io_init(&s->stdout_w, sched_stdout_cb, STDOUT_FILENO,
+		    EV_READ);
+		s->stdout_w.data = s;
+		ev_io_start(a->evl, &s->stdout_w);
+		/* It must not keep the loop alive by itself. */
+		ev_unref(a->evl);
+	}
 	ev_signal_start(a->evl, &s->sigint_w);
 	ev_signal_start(a->evl, &s->sigterm_w);
 	{
@@ -655,6 +688,10 @@ sched_run(struct sched *s)
 		sched_output_failed(s);
 	ev_timer_stop(a->evl, &s->deadline_w);
 	ev_timer_stop(a->evl, &s->rate_w);
+	if (ev_is_active(&s->stdout_w)) {
+		ev_ref(a->evl);
+		ev_io_stop(a->evl, &s->stdout_w);
+	}
 	ev_prepare_stop(a->evl, &s->flush_w);
 	ev_signal_stop(a->evl, &s->sigint_w);
 	ev_signal_stop(a->evl, &s->sigterm_w);

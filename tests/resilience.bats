@@ -144,10 +144,10 @@ check_time() {
 	# Waits are random(0, 0.2 * 2^n): at most 0.2 + 0.4 here.
 	t=$(now)
 	run --separate-stderr "$GATHER" --retries 2 --retry-delay 0.2 \
-		"$BASE/status/500"
+		"$BASE/status/503"
 	took=$(since "$t")
 	assert_success
-	assert_jq '.[0] | .status == 500 and .attempts == 3'
+	assert_jq '.[0] | .status == 503 and .attempts == 3'
 	check_time "$took" '<' 2 "--retries 2 --retry-delay 0.2"
 	check_time "$took" '>=' 0 "--retries 2 --retry-delay 0.2"
 }

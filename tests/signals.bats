@@ -74,6 +74,19 @@ load_bg_output() {
 	stderr=$(<"$BATS_TEST_TMPDIR/err")
 }
 
+# Succeed when PID has no SIGINT pending (delivered, or never sent):
+# two SIGINTs sent back to back can merge into one, so the second of a
+# pair is sent only once the first has been taken.
+sigint_taken() {
+	local mask m
+	mask=$(awk '$1 == "ShdPnd:" || $1 == "SigPnd:" { print $2 }' \
+		"/proc/$1/status" 2>/dev/null) || return 0
+	for m in $mask; do
+		(((16#$m & 2) == 0)) || return 1
+	done
+	return 0
+}
+
 under_asan() {
 	[[ "$GATHER" == *asan* ]]
 }
@@ -220,6 +233,7 @@ under_asan() {
 	wait_until 10 grep -q pipe "/proc/$BG_PID/wchan" ||
 		fail "gather never blocked on its output: $(cat "/proc/$BG_PID/wchan")"
 	kill -INT "$BG_PID"
+	wait_until 5 sigint_taken "$BG_PID" || fail "SIGINT stays pending"
 	kill -INT "$BG_PID" 2>/dev/null || true
 	wait_bg 3
 	exec 7>&-

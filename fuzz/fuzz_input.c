@@ -1,0 +1,236 @@
+/*
+ * fuzz_input: libFuzzer target for input_parse_line(), which turns one raw
+ * input line (a URL or a request object) into a record.  The fuzz bytes
+ * are one line, handed over without a terminating NUL, exactly as long as
+ * they are.  Checked:
+ *
+ *  - the status is one of IN_RECORD, IN_BAD, IN_AGAIN, and fits the line:
+ *    IN_AGAIN only for a blank or # line, IN_BAD always with an error kind
+ *    and a message, IN_RECORD without one;
+ *  - a plain line's url is the trimmed line, byte for byte;
+ *  - no header or method of a request object can carry CR, LF or NUL
+ *    (header injection), every header is "Name: value" with a token name;
+ *  - the record, written by out_record() as gather would write it, is one
+ *    line of strict JSON (valid UTF-8, a single trailing newline).
+ *
+ * One struct rec is reused from input to input, cleared by rec_reset as
+ * the scheduler does, so state left over from a previous line shows up.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "gather/cli.h"
+#include "gather/input.h"
+#include "gather/out.h"
+#include "gather/rec.h"
+#include "gather/util.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void
+die(const char *what, const uint8_t *data, size_t size,
+    const struct buf *line)
+{
+	fprintf(stderr, "fuzz_input: %s\n", what);
+	fprintf(stderr, "input (%zu bytes): %.*s\n", size,
+	    (int)(size > 2000 ? 2000 : size), (const char *)data);
+	if (line != NULL && line->p != NULL)
+		fprintf(stderr, "record (%zu bytes): %.*s\n", line->len,
+		    (int)(line->len > 4000 ? 4000 : line->len), line->p);
+	abort();
+}
+
+/* Strict UTF-8 (RFC 3629), independent of util's own checker. */
+static int
+strict_utf8(const unsigned char *s, size_t n)
+{
+	size_t	 i = 0, k, need;
+	uint32_t cp;
+
+	while (i < n) {
+		unsigned char c = s[i];
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			cp = c & 0x07;
+		} else
+			return 0;
+		if (n - i <= need)
+			return 0;
+		for (k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
+static int
+is_blank(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* A header name or method: visible ASCII, no separators. */
+static int
+token_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f ||
+		    s[i] == ':')
+			return 0;
+	return n > 0;
+}
+
+static void
+check_request(const struct rec *r, const uint8_t *data, size_t size)
+{
+	const char	*h, *colon;
+	size_t		 i, len;
+
+	if (r->url.p == NULL || r->url.p[r->url.len] != '\0')
+		die("url is not NUL-terminated", data, size, NULL);
+	if (r->method.len > 0 && (!token_ok(r->method.p, r->method.len) ||
+	    strlen(r->method.p) != r->method.len))
+		die("a method that is not a token", data, size, NULL);
+	h = r->headers.p;
+	for (i = 0; i < r->nheaders; i++) {
+		if (h == NULL || h >= r->headers.p + r->headers.len)
+			die("nheaders runs past the header buffer", data, size,
+			    NULL);
+		len = strlen(h);
+		if (strpbrk(h, "\r\n") != NULL)
+			die("CR or LF in a header: injection", data, size, NULL);
+		if ((colon = strchr(h, ':')) == NULL ||
+		    !token_ok(h, (size_t)(colon - h)))
+			die("a header that is not 'Name: value'", data, size,
+			    NULL);
+		h += len + 1;
+	}
+	if (r->nheaders > 0 && h != r->headers.p + r->headers.len)
+		die("bytes after the last header", data, size, NULL);
+	if (r->has_body && r->body.p != NULL && r->body.p[r->body.len] != '\0')
+		die("body is not NUL-terminated", data, size, NULL);
+}
+
+/* The record as gather writes it must be one line of strict JSON. */
+static void
+check_output(const struct rec *r, const uint8_t *data, size_t size)
+{
+	static struct out	*w;
+	static struct buf	 line;
+	struct opts		 o;
+	const char		*end = NULL;
+	cJSON			*doc;
+	size_t			 i;
+
+	if (w == NULL) {
+		memset(&o, 0, sizeof(o));
+		o.body = BODY_AUTO;
+		o.format = FORMAT_JSONL;
+		if ((w = out_new(&o, -1)) == NULL)
+			abort();
+	}
+	if (out_record(w, r, &line) == -1)
+		die("out_record failed", data, size, NULL);
+	if (line.len == 0 || line.p[line.len - 1] != '\n' ||
+	    memchr(line.p, '\n', line.len - 1) != NULL)
+		die("the record is not exactly one line", data, size, &line);
+	for (i = 0; i + 1 < line.len; i++)
+		if ((unsigned char)line.p[i] < 0x20)
+			die("a control byte (NUL, CR, tab...) in the record: "
+			    "JSON strings must escape them", data, size, &line);
+	if (!strict_utf8((const unsigned char *)line.p, line.len))
+		die("the record is not valid UTF-8", data, size, &line);
+	doc = cJSON_ParseWithLengthOpts(line.p, line.len - 1, &end, 0);
+	if (doc == NULL || end != line.p + line.len - 1 ||
+	    !cJSON_IsObject(doc))
+		die("the record is not one JSON object", data, size, &line);
+	cJSON_Delete(doc);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct rec	 r;
+	static int		 ready;
+	enum input_status	 st;
+	const uint8_t		*t = data;
+	size_t			 n = size;
+	uint8_t			*copy;
+
+	if (!ready) {
+		memset(&r, 0, sizeof(r));
+		ready = 1;
+	}
+	rec_reset(&r);
+
+	/* An exact-size heap copy: ASan sees any read past the end. */
+	if ((copy = malloc(size ? size : 1)) == NULL)
+		abort();
+	memcpy(copy, data, size);
+	st = input_parse_line((const char *)copy, size, &r);
+
+	while (n > 0 && is_blank(*t)) {
+		t++;
+		n--;
+	}
+	while (n > 0 && is_blank(t[n - 1]))
+		n--;
+
+	switch (st) {
+	case IN_AGAIN:
+		if (n != 0 && t[0] != '#')
+			die("IN_AGAIN for a line that is a record", data, size,
+			    NULL);
+		break;
+	case IN_RECORD:
+		if (n == 0 || t[0] == '#')
+			die("a record from a blank or comment line", data, size,
+			    NULL);
+		if (r.kind != ERR_NONE)
+			die("IN_RECORD with an error kind", data, size, NULL);
+		if (t[0] != '{' && (r.url.len != n ||
+		    memcmp(r.url.p, t, n) != 0))
+			die("url is not the trimmed line", data, size, NULL);
+		check_request(&r, data, size);
+		check_output(&r, data, size);
+		break;
+	case IN_BAD:
+		if (n == 0 || t[0] == '#')
+			die("a bad record from a blank or comment line", data,
+			    size, NULL);
+		if (r.kind == ERR_NONE || r.msg[0] == '\0')
+			die("IN_BAD without an error and a message", data, size,
+			    NULL);
+		check_output(&r, data, size);
+		break;
+	default:
+		die("input_parse_line returned an unexpected status", data,
+		    size, NULL);
+	}
+	free(copy);
+	return 0;
+}

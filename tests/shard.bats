@@ -1,0 +1,368 @@
+#!/usr/bin/env bats
+# Splitting a run with --shard K/N and continuing one with --resume FILE,
+# including after a kill -9 in the middle of a run.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup_file() { start_server; }
+teardown_file() { stop_server; }
+
+# The server's arrival list: [[path, seconds], ...] since reset_stats.
+arrivals() {
+	curl -q -s --max-time 5 "$BASE/arrivals"
+}
+
+# Write a 30-record input to $1: URL lines (each its own path), blank and
+# comment lines (no index), request objects, bad lines, failures.  Record
+# k is of kind k % 7, so that every shard of 3 gets every kind.
+mixed_input() {
+	awk -v b="$BASE" -v cp="$(closed_port)" 'BEGIN {
+		print "# a list of thirty records"
+		for (k = 0; k < 30; k++) {
+			if (k % 4 == 1) print ""
+			if (k % 5 == 2) print "   # comment " k
+			m = k % 7
+			if (m == 0) printf "%s/p/%d\n", b, k
+			else if (m == 1) printf "  %s/status/404/%d  \n", b, k
+			else if (m == 2) printf "{\"url\": \"%s/p/%d\", \"id\": %d}\n", b, k, k
+			else if (m == 3) printf "{\"no_url\": %d}\n", k
+			else if (m == 4) printf "http://127.0.0.1:%d/%d\n", cp, k
+			else if (m == 5) printf "%s/size/%d\n", b, k
+			else printf "%s/p/%d?q=%d\n", b, k, k
+		}
+		print "# end"
+	}' >"$1"
+}
+
+# index, url, status and ok of every record of the jsonl in $@, by index.
+summary() {
+	cat "$@" | jq -s -c 'sort_by(.index) | map([.index, .url, .status, .ok])'
+}
+
+# --- --shard ----------------------------------------------------------------
+
+@test "--shard: three shards merged are the whole run" {
+	in="$BATS_TEST_TMPDIR/in"
+	mixed_input "$in"
+	reset_stats
+	run --separate-stderr "$GATHER" -i "$in"
+	assert_failure 1
+	assert_equal "${#lines[@]}" 30
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/whole"
+	whole_requests=$(stat_field requests)
+	# Sanity of the input: every kind is there.
+	assert_jq 'map(.index) == [range(30)] and
+		([.[] | select(.error.kind == "bad_input")] | length) == 4 and
+		([.[] | select(.error.kind == "connect")] | length) == 4 and
+		([.[] | select(.id != null)] | length) == 4 and
+		([.[] | select(.status == 404)] | length) == 5'
+
+	reset_stats
+	for k in 0 1 2; do
+		run --separate-stderr "$GATHER" --shard "$k/3" -i "$in"
+		assert_failure 1
+		assert_equal "${#lines[@]}" 10
+		# Indexes stay those of the whole list.
+		assert_jq --argjson k "$k" \
+			'map(.index) == [range($k; 30; 3)]'
+		printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/shard$k"
+	done
+	assert_equal "$(summary "$BATS_TEST_TMPDIR"/shard{0,1,2})" \
+		"$(summary "$BATS_TEST_TMPDIR/whole")"
+	# Each record was fetched by one shard only.
+	assert_equal "$(stat_field requests)" "$whole_requests"
+	assert_equal "$(hits /size/12)" 1
+	assert_equal "$(hits /p/14)" 1
+	assert_equal "$(hits /p/27)" 1
+}
+
+@test "--shard works with URL arguments, -i FILE and stdin" {
+	in="$BATS_TEST_TMPDIR/in"
+	printf '%s\n' "$BASE/p/f0" "" "# x" "$BASE/p/f1" "$BASE/p/f2" \
+		"$BASE/p/f3" >"$in"
+	# URL arguments alone.
+	run --separate-stderr "$GATHER" --shard 1/3 \
+		"$BASE/p/a0" "$BASE/p/a1" "$BASE/p/a2" "$BASE/p/a3" "$BASE/p/a4"
+	assert_success
+	assert_jq --arg b "$BASE" 'map([.index, .url]) ==
+		[[1, "\($b)/p/a1"], [4, "\($b)/p/a4"]]'
+	# -i FILE, and stdin, number the same way.
+	run --separate-stderr "$GATHER" --shard 0/2 -i "$in"
+	assert_success
+	assert_jq --arg b "$BASE" 'map([.index, .url]) ==
+		[[0, "\($b)/p/f0"], [2, "\($b)/p/f2"]]'
+	run --separate-stderr "$GATHER" --shard 0/2 <"$in"
+	assert_success
+	assert_jq --arg b "$BASE" 'map([.index, .url]) ==
+		[[0, "\($b)/p/f0"], [2, "\($b)/p/f2"]]'
+	run --separate-stderr "$GATHER" --shard 1/2 -i - <"$in"
+	assert_success
+	assert_jq --arg b "$BASE" 'map([.index, .url]) ==
+		[[1, "\($b)/p/f1"], [3, "\($b)/p/f3"]]'
+	# URL arguments then the file: one numbering across both.
+	run --separate-stderr "$GATHER" --shard 1/3 -i "$in" \
+		"$BASE/p/a0" "$BASE/p/a1"
+	assert_success
+	assert_jq --arg b "$BASE" 'map([.index, .url]) ==
+		[[1, "\($b)/p/a1"], [4, "\($b)/p/f2"]]'
+	# --shard 0/1 is everything.
+	run --separate-stderr "$GATHER" --shard 0/1 -i "$in"
+	assert_success
+	assert_jq 'map(.index) == [0, 1, 2, 3]'
+}
+
+@test "bad --shard values are usage errors" {
+	reset_stats
+	for v in 3/3 -1/3 1/0 x 1 1/ /3 0/3x 4/3 ''; do
+		run --separate-stderr "$GATHER" --shard "$v" "$BASE/ok"
+		[[ $status -eq 2 ]] || fail "--shard '$v' exited $status"
+		assert_equal "$output" ""
+		assert_equal "$(wc -l <<<"$stderr")" 1
+	done
+	assert_equal "$(stat_field requests)" 0
+}
+
+# --- --resume ---------------------------------------------------------------
+
+# A list of 8 where 0, 2, 5, 7 succeed, 1 and 4 answer 500 (a failure with
+# --fail), 3 is a refused connection and 6 a request object.
+resume_input() {
+	local cp
+	cp=$(closed_port)
+	printf '%s\n' "$BASE/p/r0" "$BASE/status/500/r1" "# skip" \
+		"$BASE/p/r2" "http://127.0.0.1:$cp/r3" "" "$BASE/status/500/r4" \
+		"$BASE/p/r5" "{\"url\": \"$BASE/p/r6\", \"id\": \"six\"}" \
+		"$BASE/p/r7" >"$1"
+}
+
+@test "--resume runs only what failed and the merge covers every index once" {
+	in="$BATS_TEST_TMPDIR/in"
+	first="$BATS_TEST_TMPDIR/first.jsonl"
+	second="$BATS_TEST_TMPDIR/second.jsonl"
+	resume_input "$in"
+	"$GATHER" --fail -i "$in" >"$first" || [[ $? -eq 1 ]]
+	run jq -s -c 'map(.ok)' "$first"
+	assert_output '[true,false,true,false,false,true,true,true]'
+
+	reset_stats
+	run --separate-stderr "$GATHER" --fail --resume "$first" -i "$in"
+	assert_failure 1
+	printf '%s\n' "$output" >"$second"
+	assert_jq 'map(.index) == [1, 3, 4]'
+	assert_jq 'map(.error.kind) == ["http", "connect", "http"]'
+	for p in /p/r0 /p/r2 /p/r5 /p/r6 /p/r7; do
+		assert_equal "$(hits "$p")" 0
+	done
+	assert_equal "$(hits /status/500/r1)" 1
+	assert_equal "$(hits /status/500/r4)" 1
+	assert_equal "$(stat_field requests)" 2
+
+	run jq -s -c 'group_by(.index) | map(last) |
+		[map(.index) == [range(8)], map(.ok)]' "$first" "$second"
+	assert_output '[true,[true,false,true,false,false,true,true,true]]'
+
+	# Without --fail the 500s are ok now; the file of both runs is
+	# accepted, and a third run has only the refused connection to do.
+	run --separate-stderr "$GATHER" --resume "$first" -i "$in"
+	assert_failure 1
+	assert_jq 'map([.index, .ok, .status]) ==
+		[[1, true, 500], [3, false, null], [4, true, 500]]'
+	printf '%s\n' "$output" >>"$second"
+	cat "$first" "$second" >"$BATS_TEST_TMPDIR/both.jsonl"
+	reset_stats
+	run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/both.jsonl" \
+		-i "$in"
+	assert_failure 1
+	assert_jq 'map(.index) == [3]'
+	assert_equal "$(stat_field requests)" 0
+}
+
+@test "--resume with nothing left to do writes nothing and exits 0" {
+	in="$BATS_TEST_TMPDIR/in"
+	printf '%s\n' "$BASE/p/n0" "$BASE/p/n1" >"$in"
+	"$GATHER" -i "$in" >"$BATS_TEST_TMPDIR/first.jsonl"
+	reset_stats
+	run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/first.jsonl" \
+		-i "$in"
+	assert_success
+	assert_output ""
+	assert_no_stderr
+	assert_equal "$(stat_field requests)" 0
+	# URL arguments and stdin resume the same way.
+	run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/first.jsonl" \
+		"$BASE/p/n0" "$BASE/p/n1" "$BASE/p/n2"
+	assert_success
+	assert_jq 'map(.index) == [2]'
+	run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/first.jsonl" \
+		<"$in"
+	assert_success
+	assert_output ""
+	assert_equal "$(stat_field requests)" 1
+}
+
+@test "--resume: a changed url at an ok index is a usage error" {
+	in="$BATS_TEST_TMPDIR/in"
+	first="$BATS_TEST_TMPDIR/first.jsonl"
+	resume_input "$in"
+	"$GATHER" --fail -i "$in" >"$first" || [[ $? -eq 1 ]]
+	# Index 2 was ok: changing it means the input is another one.
+	sed 's#/p/r2$#/p/other#' "$in" >"$BATS_TEST_TMPDIR/changed"
+	reset_stats
+	run --separate-stderr "$GATHER" --fail --resume "$first" \
+		-i "$BATS_TEST_TMPDIR/changed"
+	assert_failure 2
+	assert_equal "$(wc -l <<<"$stderr")" 1
+	assert_regex "$stderr" '^gather: .*'
+	assert_equal "$(hits /p/other)" 0
+	assert_jq 'all(.index < 2)'
+	# Index 1 failed: a changed url there is just run.
+	sed 's#/status/500/r1$#/p/new1#' "$in" >"$BATS_TEST_TMPDIR/changed"
+	run --separate-stderr "$GATHER" --fail --resume "$first" \
+		-i "$BATS_TEST_TMPDIR/changed"
+	assert_failure 1
+	assert_jq 'map([.index, .ok]) == [[1, true], [3, false], [4, false]]'
+	assert_equal "$(hits /p/new1)" 1
+}
+
+@test "--resume ignores a partial last line but refuses a bad line inside" {
+	in="$BATS_TEST_TMPDIR/in"
+	first="$BATS_TEST_TMPDIR/first.jsonl"
+	cut="$BATS_TEST_TMPDIR/cut.jsonl"
+	resume_input "$in"
+	"$GATHER" --fail -i "$in" >"$first" || [[ $? -eq 1 ]]
+	# Cut in the middle of record 5's line (ok in the first run).
+	n=$(head -n 5 "$first" | wc -c)
+	head -c $((n + 40)) "$first" >"$cut"
+	reset_stats
+	run --separate-stderr "$GATHER" --fail --resume "$cut" -i "$in"
+	assert_failure 1
+	assert_no_stderr
+	assert_jq 'map(.index) == [1, 3, 4, 5, 6, 7]'
+	assert_equal "$(hits /p/r5)" 1
+	assert_equal "$(hits /p/r2)" 0
+	# The same text with a line end after it is a bad record: refused.
+	{ cat "$cut"; echo; } >"$BATS_TEST_TMPDIR/bad.jsonl"
+	reset_stats
+	run --separate-stderr "$GATHER" --fail --resume "$BATS_TEST_TMPDIR/bad.jsonl" \
+		-i "$in"
+	assert_failure 2
+	assert_output ""
+	assert_equal "$(wc -l <<<"$stderr")" 1
+	# As is a malformed line in the middle, or one that is JSON but not
+	# a record.
+	for junk in '{"index": 1, "url' 'not json' '[1, 2]' '{"index": 3}'; do
+		{ head -n 3 "$first"; printf '%s\n' "$junk"; tail -n +4 "$first"; } \
+			>"$BATS_TEST_TMPDIR/bad.jsonl"
+		run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/bad.jsonl" \
+			-i "$in"
+		[[ $status -eq 2 ]] || fail "line '$junk' gave exit $status"
+		assert_output ""
+		assert_equal "$(wc -l <<<"$stderr")" 1
+	done
+	assert_equal "$(stat_field requests)" 0
+	# A missing file too.
+	run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/none" -i "$in"
+	assert_failure 2
+	assert_output ""
+}
+
+@test "--resume continues a shard from that shard's output" {
+	in="$BATS_TEST_TMPDIR/in"
+	mixed_input "$in"
+	run --separate-stderr "$GATHER" --fail --shard 1/3 -i "$in"
+	assert_failure 1
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/s1.jsonl"
+	failed=$(jq -s -c 'map(select(.ok | not) | .index)' \
+		"$BATS_TEST_TMPDIR/s1.jsonl")
+	# Shard 1 of 3 has successes and failures of every kind.
+	assert_jq '(map(select(.ok)) | length) == 5 and
+		(map(.error.kind) | unique) == [null, "bad_input", "connect", "http"]'
+
+	reset_stats
+	run --separate-stderr "$GATHER" --fail --shard 1/3 \
+		--resume "$BATS_TEST_TMPDIR/s1.jsonl" -i "$in"
+	assert_failure 1
+	assert_jq --argjson f "$failed" 'map(.index) == $f'
+	# Nothing ok before was fetched again.
+	run jq -r 'select(.ok) | .url | sub("^http://[^/]*"; "")' \
+		"$BATS_TEST_TMPDIR/s1.jsonl"
+	for p in "${lines[@]}"; do
+		assert_equal "$(hits "$p")" 0
+	done
+	# The whole run's output resumes a shard as well.
+	run --separate-stderr "$GATHER" --fail -i "$in"
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/all.jsonl"
+	run --separate-stderr "$GATHER" --fail --shard 2/3 \
+		--resume "$BATS_TEST_TMPDIR/all.jsonl" -i "$in"
+	assert_failure 1
+	expected=$(jq -s -c 'map(select((.ok | not) and .index % 3 == 2) |
+		.index)' "$BATS_TEST_TMPDIR/all.jsonl")
+	assert_jq --argjson e "$expected" 'map(.index) == $e'
+}
+
+@test "--resume accepts its own output for urls that are not UTF-8" {
+	in="$BATS_TEST_TMPDIR/in"
+	printf '%s/p/caf\xe9\n%s/p/ok\n' "$BASE" "$BASE" >"$in"
+	"$GATHER" -i "$in" >"$BATS_TEST_TMPDIR/first.jsonl"
+	reset_stats
+	run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/first.jsonl" \
+		-i "$in"
+	assert_success
+	assert_output ""
+	assert_equal "$(stat_field requests)" 0
+}
+
+# --- crash safety -----------------------------------------------------------
+
+@test "after kill -9, --resume finishes the run without fetching twice" {
+	in="$BATS_TEST_TMPDIR/in"
+	first="$BATS_TEST_TMPDIR/first.jsonl"
+	second="$BATS_TEST_TMPDIR/second.jsonl"
+	# 300 slow URLs, each its own path (/delay/20/K: the delay ignores K).
+	awk -v b="$BASE" 'BEGIN { for (k = 0; k < 300; k++)
+		printf "%s/delay/20/%d\n", b, k }' >"$in"
+	reset_stats
+	"$GATHER" -c 8 -i "$in" >"$first" 2>/dev/null 3>&- &
+	pid=$!
+	for ((i = 0; i < 1000; i++)); do
+		(($(wc -l <"$first") >= 50)) && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.01
+	done
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	n=$(wc -l <"$first")
+	((n >= 50 && n < 300)) || fail "the run was killed after $n lines"
+
+	# Every complete line is a record; at most the last one is partial.
+	head -n "$n" "$first" >"$BATS_TEST_TMPDIR/complete.jsonl"
+	run jq -s -e 'map(.index) == [range(length)] and all(.ok)' \
+		"$BATS_TEST_TMPDIR/complete.jsonl"
+	assert_success
+	# What follows the last line end, if anything, is the start of one.
+	rest=$(tail -c +"$(($(wc -c <"$BATS_TEST_TMPDIR/complete.jsonl") + 1))" \
+		"$first")
+	[[ -z "$rest" || "$rest" == '{"index":'* ]] ||
+		fail "after the last complete line: $rest"
+
+	run --separate-stderr "$GATHER" -c 8 --resume "$first" -i "$in"
+	assert_success
+	printf '%s\n' "$output" >"$second"
+	assert_equal "${#lines[@]}" "$((300 - n))"
+	# First (complete lines) and second run: every index exactly once.
+	run jq -s -c 'map(.index) | sort == [range(300)]' \
+		"$BATS_TEST_TMPDIR/complete.jsonl" "$second"
+	assert_output true
+	# No URL that was ok in the first file was fetched again; the others
+	# were fetched once or twice (twice if in flight at the kill).
+	run bash -c 'arrivals() { curl -q -s --max-time 5 "$BASE/arrivals"; }
+		arrivals | jq -c --slurpfile done "$1" "
+			(\$done | map(\"/delay/20/\(.index)\")) as \$ok |
+			map(.[0]) | group_by(.) | map({key: .[0], value: length}) |
+			from_entries as \$n |
+			[length, all(\$ok[]; \$n[.] == 1),
+			 all(range(300); \$n[\"/delay/20/\(.)\"] >= 1),
+			 all(\$n[]; . <= 2)]"' _ "$BATS_TEST_TMPDIR/complete.jsonl"
+	assert_output '[300,true,true,true]'
+}
