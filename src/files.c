@@ -155,6 +155,9 @@ files_url_part(struct files *f, const struct rec *r, CURLUPart part,
 	const char	*s;
 	int		 rc;
 
+	/* Cleared first: on a handle that holds a URL, a scheme-less one
+	 * would be taken as relative to it. */
+	curl_url_set(f->cu, CURLUPART_URL, NULL, 0);
 	if (curl_url_set(f->cu, CURLUPART_URL, r->url.p, CURLU_GUESS_SCHEME) !=
 	    CURLUE_OK || curl_url_get(f->cu, part, &v, 0) != CURLUE_OK)
 		return 0;

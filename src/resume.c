@@ -13,6 +13,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "gather/util.h"
+
 
 struct done {
 	uint64_t	index;
@@ -23,6 +25,7 @@ struct resume {
 	struct done	*v;
 	size_t		 n, cap;
 	size_t		 cursor;
+	struct buf	 fixed;		/* a url made valid UTF-8 */
 };
 
 static uint64_t
@@ -139,7 +142,8 @@ fail:
 enum resume_verdict
 resume_check(struct resume *rs, uint64_t index, const char *url, size_t len)
 {
-	size_t lo, hi, mid;
+	size_t		lo, hi, mid;
+	uint64_t	hash;
 
 	/* In-order input moves the cursor forward; otherwise search. */
 	if (rs->cursor > 0 && rs->cursor <= rs->n &&
@@ -159,9 +163,19 @@ resume_check(struct resume *rs, uint64_t index, const char *url, size_t len)
 	}
 	if (rs->cursor >= rs->n || rs->v[rs->cursor].index != index)
 		return RESUME_RUN;
+	/* FILE has the url as written out: made valid UTF-8. */
+	if (!utf8_valid((const unsigned char *)url, len)) {
+		buf_clear(&rs->fixed);
+		if (utf8_repair(&rs->fixed, (const unsigned char *)url, len) ==
+		    -1)
+			return RESUME_RUN;
+		url = rs->fixed.p;
+		len = rs->fixed.len;
+	}
+	hash = resume_hash(url, len);
 	for (; rs->cursor < rs->n && rs->v[rs->cursor].index == index;
 	    rs->cursor++)
-		if (rs->v[rs->cursor].hash == resume_hash(url, len))
+		if (rs->v[rs->cursor].hash == hash)
 			return RESUME_SKIP;
 	return RESUME_CHANGED;
 }
@@ -178,5 +192,6 @@ resume_free(struct resume *rs)
 	if (rs == NULL)
 		return;
 	free(rs->v);
+	buf_free(&rs->fixed);
 	free(rs);
 }

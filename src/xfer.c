@@ -375,6 +375,9 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	 * one as such; under -o it is checked first, so that no file is made
 	 * for a URL that cannot be fetched.
 	 */
+	/* Cleared first, or a scheme-less URL would be relative to the last. */
+	if (x->pool->files != NULL)
+		curl_url_set(x->cu, CURLUPART_URL, NULL, 0);
 	if (x->pool->files != NULL &&
 	    (uc = curl_url_set(x->cu, CURLUPART_URL, r->url.p,
 	    CURLU_GUESS_SCHEME)) != CURLUE_OK) {
@@ -423,6 +426,8 @@ xfer_host_key(struct xfer_pool *p, const char *url, struct buf *key)
 	int	 rc;
 
 	buf_clear(key);
+	/* Cleared first, or a scheme-less URL would be relative to the last. */
+	curl_url_set(p->cu, CURLUPART_URL, NULL, 0);
 	if (curl_url_set(p->cu, CURLUPART_URL, url, CURLU_GUESS_SCHEME) !=
 	    CURLUE_OK || curl_url_get(p->cu, CURLUPART_HOST, &host, 0) !=
 	    CURLUE_OK || curl_url_get(p->cu, CURLUPART_PORT, &port,
@@ -433,6 +438,10 @@ xfer_host_key(struct xfer_pool *p, const char *url, struct buf *key)
 	rc = buf_append(key, host, strlen(host)) == -1 ||
 	    buf_append(key, ":", 1) == -1 ||
 	    buf_append(key, port, strlen(port)) == -1 ? -1 : 0;
+	/* Host names are case-insensitive: one host, one count. */
+	for (char *c = key->p; rc == 0 && *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
 	curl_free(host);
 	curl_free(port);
 	return rc;
