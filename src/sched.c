@@ -480,10 +480,6 @@ sched_pump(struct sched *s)
 	while (s->stop == STOP_NONE && !s->input_done &&
 	    s->running.n < a->opts.concurrency && s->due.n < a->opts.window &&
 	    gather_room(a->gather, s->next_seq)) {
-		if (s->rate_gap > 0 && ev_time() < s->next_start) {
-			sched_rate_take(s);	/* arms the timer */
-			break;
-		}
 		if ((r = sched_rec_get(s)) == NULL) {
 			fprintf(stderr, "gather: out of memory\n");
 			s->input_done = s->input_failed = 1;
@@ -516,8 +512,11 @@ sched_pump(struct sched *s)
 			list_add(&s->due, r);
 		else if (sched_rate_take(s))
 			sched_start(s, r);
-		else
+		else {
+			/* Its turn comes with the rate timer; read no further. */
 			list_add(&s->due, r);
+			break;
+		}
 	}
 out:
 	sched_check_end(s);
