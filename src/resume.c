@@ -84,6 +84,19 @@ resume_line(struct resume *rs, const char *line, size_t len)
 	return rc;
 }
 
+/* The next place after p[0] where a record could start, or NULL. */
+static const char *
+resume_glued(const char *p, size_t len)
+{
+	static const char head[] = "{\"index\":";
+	const char *q;
+
+	for (q = p + 1; q + sizeof(head) - 1 <= p + len; q++)
+		if (memcmp(q, head, sizeof(head) - 1) == 0)
+			return q;
+	return NULL;
+}
+
 /* Load FILE; NULL and a one-line reason when it cannot be used. */
 struct resume *
 resume_load(const char *path, char *err, size_t errlen)
@@ -94,6 +107,7 @@ resume_load(const char *path, char *err, size_t errlen)
 	size_t		 cap = 0;
 	ssize_t		 len;
 	unsigned long	 lineno = 0;
+	const char	*q;
 	int		 rc, complete;
 
 	if ((f = fopen(path, "r")) == NULL) {
@@ -111,7 +125,15 @@ resume_load(const char *path, char *err, size_t errlen)
 			len--;
 		if (len == 0)
 			continue;
-		if ((rc = resume_line(rs, line, (size_t)len)) == -2)
+		rc = resume_line(rs, line, (size_t)len);
+		/*
+		 * A run appended (>>) to a file a crash cut short glues its
+		 * first record to the partial line: take the record after it.
+		 */
+		for (q = line; rc == -1 &&
+		    (q = resume_glued(q, (size_t)(line + len - q))) != NULL; )
+			rc = resume_line(rs, q, (size_t)(line + len - q));
+		if (rc == -2)
 			goto nomem;
 		/* A crash can cut the last line short: that one is ignored. */
 		if (rc == -1 && complete) {

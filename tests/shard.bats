@@ -35,9 +35,9 @@ mixed_input() {
 	}' >"$1"
 }
 
-# index, url, status and ok of every record of the jsonl in $@, by index.
+# index, url, id, status and ok of every record of the jsonl in $@, by index.
 summary() {
-	cat "$@" | jq -s -c 'sort_by(.index) | map([.index, .url, .status, .ok])'
+	cat "$@" | jq -s -c 'sort_by(.index) | map([.index, .url, .id, .status, .ok])'
 }
 
 # --- --shard ----------------------------------------------------------------

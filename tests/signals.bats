@@ -316,6 +316,8 @@ VALGRIND=(valgrind -q --leak-check=full --error-exitcode=99
 	load_bg_output
 	assert_equal "$BG_STATUS" 130
 	assert_equal "${#lines[@]}" 3
-	assert_jq 'map(.error.kind) == [null, "cancelled", "cancelled"]'
+	# Under valgrind /ok may still be in flight when the signal lands.
+	assert_jq '(.[0].error.kind == null or .[0].error.kind == "cancelled")
+		and (.[1:] | map(.error.kind) == ["cancelled", "cancelled"])'
 	[[ "$stderr" != *"definitely lost"* ]] || fail "$stderr"
 }
