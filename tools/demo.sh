@@ -7,10 +7,18 @@ cd "$(dirname "$0")/.."
 dir=$(mktemp -d)
 pid=""
 cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	st=$?
+	trap - EXIT
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
 	rm -rf "$dir"
+	exit "$st"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 python3 tests/server.py --port-file "$dir/port" &
 pid=$!
@@ -36,9 +44,7 @@ $base/hang
 LIST
 
 echo "\$ gather -c 8 -t 1 -i urls.txt | jq -c '{index, url, status, size, ms: (.time.total * 1000 | floor), error: .error.kind}'"
-status=0
 ./gather -c 8 -t 1 -i "$dir/urls.txt" |
-    jq -c '{index, url, status, size, ms: (.time.total * 1000 | floor), error: .error.kind}' ||
-    status=$?
+    jq -c '{index, url, status, size, ms: (.time.total * 1000 | floor), error: .error.kind}'
 echo "(records come back in input order although the first one is the slowest;"
 echo " gather exits 1 because some records are not ok)"
