@@ -10,6 +10,13 @@
 /* A waiting line larger than this gives its memory back once written. */
 #define SLOT_KEEP	(64 * 1024)
 
+/*
+ * Bytes of waiting lines past which no new record is admitted, whatever
+ * room the window has: large embedded bodies fill memory long before a
+ * window of small records would.
+ */
+#define HOLD_MAX	(64 * 1024 * 1024)
+
 struct slot {
 	struct buf	line;
 	int		ready;
@@ -21,6 +28,7 @@ struct gather {
 	size_t		 cap;
 	int		 unordered;	/* -u: write lines as they come */
 	uint64_t	 head;		/* seq of the next line to write */
+	size_t		 held;		/* bytes of lines waiting */
 };
 
 struct gather *
@@ -44,7 +52,7 @@ gather_new(size_t cap, int unordered, struct out *out)
 int
 gather_room(const struct gather *g, uint64_t seq)
 {
-	return g->unordered || seq - g->head < g->cap;
+	return g->unordered || (seq - g->head < g->cap && g->held < HOLD_MAX);
 }
 
 /*
@@ -67,6 +75,7 @@ gather_put(struct gather *g, uint64_t seq, struct buf *line)
 		*line = tmp;
 		buf_clear(line);
 		s->ready = 1;
+		g->held += s->line.len;
 		return 0;
 	}
 	if (out_emit(g->out, line->p, line->len) == -1)
@@ -79,6 +88,7 @@ gather_put(struct gather *g, uint64_t seq, struct buf *line)
 		if (out_emit(g->out, s->line.p, s->line.len) == -1)
 			return -1;
 		s->ready = 0;
+		g->held -= s->line.len;
 		buf_clear(&s->line);
 		buf_trim_capacity(&s->line, SLOT_KEEP);
 		g->head++;
