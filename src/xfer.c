@@ -46,6 +46,7 @@ struct xfer_pool {
 	struct xfer		*free;
 	struct curl_slist	*headers;	/* "Expect:", then -H */
 	struct curl_slist	*get_headers;	/* -H alone, for no body */
+	int			 proxy_env;	/* a proxy variable is set */
 	char			 ua[64];
 };
 
@@ -174,6 +175,9 @@ xfer_new(struct xfer_pool *p)
 		curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
 	if (o->proxy)
 		curl_easy_setopt(e, CURLOPT_PROXY, o->proxy);
+	else if (!p->proxy_env)
+		/* Spares libcurl a look at the environment per transfer. */
+		curl_easy_setopt(e, CURLOPT_PROXY, "");
 	switch (o->http) {
 	case HTTPV_1_1:
 		curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
@@ -208,6 +212,12 @@ xfer_free(struct xfer *x)
 	free(x);
 }
 
+/* The environment variables through which libcurl may pick a proxy. */
+static const char *const proxy_vars[] = {
+	"http_proxy", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+	NULL
+};
+
 /* The pool: -H headers made into a list once; files for -o (or NULL). */
 struct xfer_pool *
 xfer_pool_new(const struct opts *o, struct files *files)
@@ -221,6 +231,9 @@ xfer_pool_new(const struct opts *o, struct files *files)
 	p->o = o;
 	p->files = files;
 	snprintf(p->ua, sizeof(p->ua), "gather/%s", GATHER_VERSION);
+	for (i = 0; proxy_vars[i] != NULL; i++)
+		if (getenv(proxy_vars[i]) != NULL)
+			p->proxy_env = 1;
 	/* No "Expect: 100-continue" wait before sending a body. */
 	if ((p->cu = curl_url()) == NULL ||
 	    (p->headers = curl_slist_append(NULL, "Expect:")) == NULL) {
