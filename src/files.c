@@ -6,6 +6,7 @@
  * any other template keeps a set of the names used so far and adds .1, .2.
  */
 #include "gather/files.h"
+#include "gather/xfer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -155,11 +156,7 @@ files_url_part(struct files *f, const struct rec *r, CURLUPart part,
 	const char	*s;
 	int		 rc;
 
-	/* Cleared first: on a handle that holds a URL, a scheme-less one
-	 * would be taken as relative to it. */
-	curl_url_set(f->cu, CURLUPART_URL, NULL, 0);
-	if (curl_url_set(f->cu, CURLUPART_URL, r->url.p, CURLU_GUESS_SCHEME) !=
-	    CURLUE_OK || curl_url_get(f->cu, part, &v, 0) != CURLUE_OK)
+	if (xfer_url_set(f->cu, r->url.p) != CURLUE_OK || curl_url_get(f->cu, part, &v, 0) != CURLUE_OK)
 		return 0;
 	s = v;
 	if (last_segment && strrchr(s, '/') != NULL)

@@ -155,6 +155,8 @@ xfer_new(struct xfer_pool *p)
 		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, xfer_header_cb);
 		curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	}
+	/* "example.com/x" is http, as the man page says, not a guess. */
+	curl_easy_setopt(e, CURLOPT_DEFAULT_PROTOCOL, "http");
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, o->proto);
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, o->proto);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, (long)o->follow);
@@ -388,12 +390,8 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	 * one as such; under -o it is checked first, so that no file is made
 	 * for a URL that cannot be fetched.
 	 */
-	/* Cleared first, or a scheme-less URL would be relative to the last. */
-	if (x->pool->files != NULL)
-		curl_url_set(x->cu, CURLUPART_URL, NULL, 0);
 	if (x->pool->files != NULL &&
-	    (uc = curl_url_set(x->cu, CURLUPART_URL, r->url.p,
-	    CURLU_GUESS_SCHEME)) != CURLUE_OK) {
+	    (uc = xfer_url_set(x->cu, r->url.p)) != CURLUE_OK) {
 		rec_fail(r, uc == CURLUE_UNSUPPORTED_SCHEME ?
 		    ERR_UNSUPPORTED_PROTOCOL : ERR_INVALID_URL, "%s",
 		    curl_url_strerror(uc));
@@ -431,6 +429,46 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	return 0;
 }
 
+/* Whether url starts with "scheme://". */
+static int
+xfer_has_scheme(const char *url)
+{
+	const char *p = url;
+
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		return 0;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	    (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	return strncmp(p, "://", 3) == 0;
+}
+
+/*
+ * Parse url into cu as a transfer would take it: a URL without a scheme is
+ * http (CURLOPT_DEFAULT_PROTOCOL), never guessed from the host name.  The
+ * handle is cleared first: on a handle that holds a URL, a scheme-less one
+ * would be read as relative to it.
+ */
+CURLUcode
+xfer_url_set(CURLU *cu, const char *url)
+{
+	CURLUcode	 uc;
+	char		*full;
+	size_t		 len;
+
+	curl_url_set(cu, CURLUPART_URL, NULL, 0);
+	if (xfer_has_scheme(url))
+		return curl_url_set(cu, CURLUPART_URL, url, 0);
+	len = strlen(url);
+	if ((full = malloc(len + 8)) == NULL)
+		return CURLUE_OUT_OF_MEMORY;
+	memcpy(full, "http://", 7);
+	memcpy(full + 7, url, len + 1);
+	uc = curl_url_set(cu, CURLUPART_URL, full, 0);
+	free(full);
+	return uc;
+}
+
 /* "host:port" of url into key, for --per-host; "" when url is unusable. */
 int
 xfer_host_key(struct xfer_pool *p, const char *url, struct buf *key)
@@ -439,10 +477,7 @@ xfer_host_key(struct xfer_pool *p, const char *url, struct buf *key)
 	int	 rc;
 
 	buf_clear(key);
-	/* Cleared first, or a scheme-less URL would be relative to the last. */
-	curl_url_set(p->cu, CURLUPART_URL, NULL, 0);
-	if (curl_url_set(p->cu, CURLUPART_URL, url, CURLU_GUESS_SCHEME) !=
-	    CURLUE_OK || curl_url_get(p->cu, CURLUPART_HOST, &host, 0) !=
+	if (xfer_url_set(p->cu, url) != CURLUE_OK || curl_url_get(p->cu, CURLUPART_HOST, &host, 0) !=
 	    CURLUE_OK || curl_url_get(p->cu, CURLUPART_PORT, &port,
 	    CURLU_DEFAULT_PORT) != CURLUE_OK) {
 		curl_free(host);

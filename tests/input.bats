@@ -183,3 +183,11 @@ teardown_file() { stop_server; }
 	assert_success
 	assert_output ''
 }
+
+@test "a line without a scheme is http even when the host starts with ftp." {
+	# curl's guessing would make this ftp (and so unsupported_protocol).
+	run --separate-stderr "$GATHER" "ftp.localhost:$(closed_port)/x"
+	assert_failure 1
+	assert_jq '.[0].effective_url | startswith("http://ftp.localhost:")'
+	assert_jq '.[0].error.kind == "connect"'
+}
