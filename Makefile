@@ -35,7 +35,7 @@ else
 Q = @
 endif
 
-.PHONY: all check test unit bats bats-asan asan soak deps demo install \
+.PHONY: all check test unit bats bats-asan asan soak clang-check deps demo install \
 	uninstall clean bench
 
 all: gather
@@ -85,12 +85,19 @@ bats-asan: obj/asan/gather
 
 test: unit bats
 
+# The sources must also compile clean under clang.
+clang-check:
+	@echo "  CLANG   src/*.c (-fsyntax-only)"
+	$(Q)for f in $(SRC); do \
+		clang $(CPPFLAGS) $(WARN) -fsyntax-only $$f || exit 1; \
+	done
+
 soak: obj/asan/gather
 	SOAK_C=128 tests/soak.sh obj/asan/gather
 
 # Sub-makes, so that the packages are there before anything compiles.
 check: deps
-	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)$(MAKE) --no-print-directory all unit clang-check
 	$(Q)$(MAKE) --no-print-directory bats
 	$(Q)$(MAKE) --no-print-directory bats-asan
 	$(Q)$(MAKE) --no-print-directory soak
