@@ -422,12 +422,19 @@ sched_cancel_all(struct sched *s, enum err_kind kind, const char *why)
 	}
 }
 
+/* Whether nothing is left to do: no input to read, no record unfinished. */
+static int
+sched_done_all(const struct sched *s)
+{
+	return (s->input_done || s->stop != STOP_NONE) && s->running.n == 0 &&
+	    s->waiting.n == 0 && s->due.n == 0;
+}
+
 /* Break out of the loop once nothing is left to do. */
 static void
 sched_check_end(struct sched *s)
 {
-	if ((s->input_done || s->stop != STOP_NONE) && s->running.n == 0 &&
-	    s->waiting.n == 0 && s->due.n == 0)
+	if (sched_done_all(s))
 		ev_break(s->app->evl, EVBREAK_ALL);
 }
 
@@ -599,6 +606,22 @@ sched_sig_handler(int signo)
 	ev_feed_signal(signo);
 }
 
+/* Watch SIGINT and SIGTERM: libev's watchers, behind our handler. */
+static void
+sched_signals_start(struct sched *s)
+{
+	struct sigaction sa;
+
+	ev_signal_start(s->app->evl, &s->sigint_w);
+	ev_signal_start(s->app->evl, &s->sigterm_w);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sched_sig_handler;
+	sigfillset(&sa.sa_mask);
+	/* It runs even inside a blocked write, so a second signal still ends us. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 /* SIGINT, SIGTERM: cancel what runs, write every record read, stop. */
 static void
 sched_signal_cb(struct ev_loop *evl, ev_signal *w, int revents)
@@ -606,8 +629,6 @@ sched_signal_cb(struct ev_loop *evl, ev_signal *w, int revents)
 	struct sched *s = w->data;
 
 	(void)revents;
-	if (s->signo != 0)
-		_exit(128 + w->signum);		/* a second signal: now */
 	s->signo = w->signum;
 	if (!sched_output_dead(s))
 		s->stop = STOP_SIGNAL;
@@ -664,24 +685,13 @@ sched_run(struct sched *s)
 		/* It must not keep the loop alive by itself. */
 		ev_unref(a->evl);
 	}
-	ev_signal_start(a->evl, &s->sigint_w);
-	ev_signal_start(a->evl, &s->sigterm_w);
-	{
-		struct sigaction sa;
-
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = sched_sig_handler;
-		sigfillset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-	}
+	sched_signals_start(s);
 	if (a->opts.deadline > 0) {
 		s->deadline_at = ev_now(a->evl) + a->opts.deadline;
 		ev_timer_start(a->evl, &s->deadline_w);
 	}
 	sched_pump(s);
-	if (!((s->input_done || s->stop != STOP_NONE) && s->running.n == 0 &&
-	    s->waiting.n == 0 && s->due.n == 0))
+	if (!sched_done_all(s))
 		ev_run(a->evl, 0);
 	if (!sched_output_dead(s) && out_finish(a->out) == -1)
 		sched_output_failed(s);
