@@ -182,3 +182,19 @@ teardown_file() {
 		(.body | fromjson | .path == "http://gather-proxy-test.invalid/echo"
 		and .headers.host == "gather-proxy-test.invalid")'
 }
+
+@test "a proxy from http_proxy in the environment is used, as libcurl does" {
+	# gather skips libcurl's look at the environment only when no proxy
+	# variable is set; with one set, it must still be honoured.
+	run --separate-stderr env -u no_proxy -u NO_PROXY \
+		http_proxy="$BASE" "$GATHER" "http://gather-proxy-test.invalid/echo"
+	assert_success
+	assert_jq '.[0] | .ok and
+		(.body | fromjson | .path == "http://gather-proxy-test.invalid/echo")'
+	# And without it, the name does not resolve: no proxy was used.
+	run --separate-stderr env -u no_proxy -u NO_PROXY -u http_proxy \
+		-u all_proxy -u ALL_PROXY \
+		"$GATHER" "http://gather-proxy-test.invalid/echo"
+	assert_failure 1
+	assert_jq '.[0].error.kind == "dns"'
+}
