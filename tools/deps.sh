@@ -6,7 +6,7 @@ set -eu
 
 packages="build-essential libcurl4-openssl-dev libev-dev libcjson-dev bats
 bats-assert bats-support jq python3 curl clang libclang-rt-dev nginx-light
-openssl valgrind bsdutils"
+openssl valgrind bsdutils time zsh"
 
 missing=""
 for p in $packages; do
