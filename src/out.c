@@ -449,7 +449,11 @@ out_record(struct out *w, const struct rec *r, struct buf *line)
 		set_raw(w->f[FLD_HTTP_VERSION], (char *)versions[r->http_version]);
 	else
 		set_null(w->f[FLD_HTTP_VERSION]);
-	if (r->effective_url != NULL) {
+	if (r->effective_url != NULL && strcmp(r->effective_url, r->url.p ?
+	    r->url.p : "") == 0)
+		/* The usual case: no redirect, a URL given in full. */
+		set_raw(w->f[FLD_EFFECTIVE_URL], w->s_url.p);
+	else if (r->effective_url != NULL) {
 		if (out_string(w, &w->s_eff, r->effective_url,
 		    strlen(r->effective_url)) == -1)
 			return -1;
