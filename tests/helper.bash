@@ -92,6 +92,16 @@ now() {
 	date +%s.%N
 }
 
+# Seconds since a time from now(), to the millisecond.
+since() {
+	awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.3f\n", a - b }'
+}
+
+# The server's [path, time] arrival list; $1: another server's base URL.
+arrivals() {
+	curl -q -s --max-time 5 "${1:-$BASE}/arrivals"
+}
+
 # Succeed when the float expression "A OP B" holds, e.g. `fcmp "$t" '<' 5`.
 fcmp() {
 	awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN {

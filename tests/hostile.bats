@@ -61,10 +61,6 @@ print(n)
 ' "$1"
 }
 
-since() {
-	awk -v a="$(now)" -v b="$1" 'BEGIN { print a - b }'
-}
-
 # Run gather on FILE through a proxy port that nothing listens on, with
 # no_proxy cleared: whatever host a random line names, no name is looked up
 # and nothing leaves 127.0.0.1; every request that starts fails as connect.

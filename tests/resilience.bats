@@ -13,11 +13,6 @@ load helper
 setup_file() { start_server; }
 teardown_file() { stop_server; }
 
-# Seconds since T (from `now`).
-since() {
-	awk -v a="$(now)" -v b="$1" 'BEGIN { print a - b }'
-}
-
 # Fail unless float A OP B, naming WHAT in the message.
 check_time() {
 	fcmp "$1" "$2" "$3" || fail "$4 took $1 s, expected $2 $3 s"

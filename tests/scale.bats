@@ -22,16 +22,6 @@ teardown_file() {
 	SERVER_PID=${SERVER2_PID:-} stop_server
 }
 
-# Seconds since $1 (a `now`).
-since() {
-	awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.3f\n", a - b }'
-}
-
-# The server's arrival list: [[path, seconds], ...] since reset_stats.
-arrivals() {
-	curl -q -s --max-time 5 "${1:-$BASE}/arrivals"
-}
-
 # max_inflight of the server at base URL $1.
 max_inflight() {
 	curl -q -s --max-time 5 "$1/stats" | jq -r .max_inflight

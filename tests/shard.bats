@@ -8,11 +8,6 @@ load helper
 setup_file() { start_server; }
 teardown_file() { stop_server; }
 
-# The server's arrival list: [[path, seconds], ...] since reset_stats.
-arrivals() {
-	curl -q -s --max-time 5 "$BASE/arrivals"
-}
-
 # Write a 30-record input to $1: URL lines (each its own path), blank and
 # comment lines (no index), request objects, bad lines, failures.  Record
 # k is of kind k % 7, so that every shard of 3 gets every kind.

@@ -22,10 +22,6 @@ teardown() {
 	exec 7>&- 8>&- 2>/dev/null || true
 }
 
-since() {
-	awk -v a="$(now)" -v b="$1" 'BEGIN { print a - b }'
-}
-
 # Poll (every 50 ms, at most SECONDS) until COMMAND... succeeds.
 wait_until() {
 	local limit=$1 t
