@@ -202,12 +202,6 @@ resume_check(struct resume *rs, uint64_t index, const char *url, size_t len)
 	return RESUME_CHANGED;
 }
 
-size_t
-resume_count(const struct resume *rs)
-{
-	return rs->n;
-}
-
 void
 resume_free(struct resume *rs)
 {

@@ -20,7 +20,6 @@ enum resume_verdict {
 struct resume	*resume_load(const char *, char *, size_t);
 enum resume_verdict resume_check(struct resume *, uint64_t, const char *,
 		    size_t);
-size_t		 resume_count(const struct resume *);
 void		 resume_free(struct resume *);
 
 #endif
