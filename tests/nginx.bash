@@ -49,29 +49,43 @@ _nginx_certs() {
 		-extfile "$d/server.ext" -out "$d/server.pem" >/dev/null 2>&1
 }
 
-# Write $NGINX_DIR/nginx.conf for port $1 (TLS) and port $2 (h2c).
-_nginx_conf() {
-	local d="$NGINX_DIR" user=""
-
+# Print the main-context lines every configuration here starts with:
+# no daemon, a master and $1 workers (default 1), pid file and error log in
+# $NGINX_DIR.
+nginx_conf_main() {
 	# Only a master running as root switches users; make its workers
 	# the current user so that they can read the files under the tmp dir.
 	if [[ "$(id -u)" -eq 0 ]]; then
-		user="user $(id -un) $(id -gn);"
+		echo "user $(id -un) $(id -gn);"
 	fi
-	cat >"$d/nginx.conf" <<CONF
-$user
+	cat <<CONF
 daemon off;
 master_process on;
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 256; }
-http {
-	client_body_temp_path $d/tmp/body;
-	proxy_temp_path $d/tmp/proxy;
-	fastcgi_temp_path $d/tmp/fastcgi;
-	uwsgi_temp_path $d/tmp/uwsgi;
-	scgi_temp_path $d/tmp/scgi;
+worker_processes ${1:-1};
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/error.log warn;
+CONF
+}
+
+# Print the http-context temp paths, all inside $NGINX_DIR/tmp.
+nginx_conf_temp_paths() {
+	local t
+
+	for t in client_body proxy fastcgi uwsgi scgi; do
+		printf '\t%s_temp_path %s/tmp/%s;\n' "$t" "$NGINX_DIR" "${t#client_}"
+	done
+}
+
+# Write $NGINX_DIR/nginx.conf for port $1 (TLS) and port $2 (h2c).
+_nginx_conf() {
+	local d="$NGINX_DIR"
+
+	{
+		nginx_conf_main 1
+		echo 'events { worker_connections 256; }'
+		echo 'http {'
+		nginx_conf_temp_paths
+		cat <<CONF
 	log_format gather '\$connection \$server_protocol \$request_uri \$status';
 	access_log $d/access.log gather;
 	default_type application/octet-stream;
@@ -90,11 +104,62 @@ http {
 	}
 }
 CONF
+	} >"$d/nginx.conf"
+}
+
+# Succeed when the nginx of _nginx_conf answers on its TLS port $1.
+_nginx_ready() {
+	curl -q -s -o /dev/null --max-time 1 --cacert "$NGINX_DIR/ca.pem" \
+		"https://127.0.0.1:$1/small.txt"
+}
+
+# Print a free TCP port of 127.0.0.1 (bound, then closed).
+nginx_free_port() {
+	python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Run nginx on $NGINX_DIR/nginx.conf, written by the command "$1 PORT PORT2"
+# for two free ports of 127.0.0.1, until "$2 PORT PORT2" succeeds; another
+# pair of ports is tried when nginx cannot start (a port found free can be
+# taken before nginx binds it).  Sets NGINX_PID, NGINX_PORT and
+# NGINX_PORT2; on failure prints nginx's error log and returns 1.  Call it
+# from the shell that will stop nginx, not from a subshell.
+nginx_launch() {
+	local write_conf="$1" ready="$2" i try port port2
+
+	for ((try = 0; try < 5; try++)); do
+		port=$(nginx_free_port)
+		port2=$(nginx_free_port)
+		"$write_conf" "$port" "$port2"
+		: >"$NGINX_DIR/access.log"
+		: >"$NGINX_DIR/error.log"
+		nginx -e "$NGINX_DIR/error.log" -p "$NGINX_DIR" \
+			-c "$NGINX_DIR/nginx.conf" 3>&- </dev/null \
+			>>"$NGINX_DIR/stderr.log" 2>&1 &
+		NGINX_PID=$!
+		for ((i = 0; i < 100; i++)); do
+			"$ready" "$port" "$port2" && break
+			kill -0 "$NGINX_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		if kill -0 "$NGINX_PID" 2>/dev/null && ((i < 100)); then
+			NGINX_PORT=$port
+			NGINX_PORT2=$port2
+			return 0
+		fi
+		kill "$NGINX_PID" 2>/dev/null
+		wait "$NGINX_PID" 2>/dev/null
+		NGINX_PID=""
+	done
+	echo "nginx did not start; its error log:" >&2
+	cat "$NGINX_DIR/error.log" "$NGINX_DIR/stderr.log" >&2
+	return 1
 }
 
 # Start nginx; export what the header above says.
 start_nginx() {
-	local i try port port2
+	local i
 
 	NGINX_MISSING=""
 	if ! command -v nginx >/dev/null 2>&1; then
@@ -117,41 +182,9 @@ start_nginx() {
 		printf 'file %d\n' "$i" >"$NGINX_DIR/www/f$i.txt"
 	done
 
-	# A port found free can be taken before nginx binds it: try again.
-	for ((try = 0; try < 5; try++)); do
-		port=$(closed_port)
-		port2=$(closed_port)
-		_nginx_conf "$port" "$port2"
-		: >"$NGINX_DIR/access.log"
-		: >"$NGINX_DIR/error.log"
-		nginx -e "$NGINX_DIR/error.log" -p "$NGINX_DIR" \
-			-c "$NGINX_DIR/nginx.conf" 3>&- </dev/null \
-			>>"$NGINX_DIR/stderr.log" 2>&1 &
-		NGINX_PID=$!
-		for ((i = 0; i < 100; i++)); do
-			if curl -q -s -o /dev/null --max-time 1 \
-				--cacert "$NGINX_DIR/ca.pem" \
-				"https://127.0.0.1:$port/small.txt"; then
-				break
-			fi
-			kill -0 "$NGINX_PID" 2>/dev/null || break
-			sleep 0.05
-		done
-		if kill -0 "$NGINX_PID" 2>/dev/null && ((i < 100)); then
-			break
-		fi
-		kill "$NGINX_PID" 2>/dev/null
-		wait "$NGINX_PID" 2>/dev/null
-		NGINX_PID=""
-	done
-	if [[ -z "$NGINX_PID" ]]; then
-		echo "nginx did not start; its error log:" >&2
-		cat "$NGINX_DIR/error.log" "$NGINX_DIR/stderr.log" >&2
-		return 1
-	fi
-	NGINX_PORT=$port
-	NGINX_BASE="https://127.0.0.1:$port"
-	NGINX_H2C="http://127.0.0.1:$port2"
+	nginx_launch _nginx_conf _nginx_ready || return 1
+	NGINX_BASE="https://127.0.0.1:$NGINX_PORT"
+	NGINX_H2C="http://127.0.0.1:$NGINX_PORT2"
 	NGINX_CA="$NGINX_DIR/ca.pem"
 	NGINX_LOG="$NGINX_DIR/access.log"
 	export NGINX_DIR NGINX_PORT NGINX_BASE NGINX_H2C NGINX_CA NGINX_LOG NGINX_PID
