@@ -2,11 +2,27 @@
 # Install what building and testing gather needs on Debian 12: with
 # apt-get when run as root, otherwise say what to install.  Quiet when
 # everything is already there.
+#
+#   tools/deps.sh         what `make check` needs
+#   tools/deps.sh bench   that, and what bench/run.sh needs beyond it
 set -eu
 
 packages="build-essential libcurl4-openssl-dev libev-dev libcjson-dev bats
 bats-assert bats-support jq python3 curl clang libclang-rt-dev nginx-light
 openssl valgrind bsdutils time zsh"
+
+# The benchmark's peers (wget2), nginx's echo module for its latency
+# scenario (echo_sleep), and taskset to pin the client to one core.
+bench_packages="wget2 libnginx-mod-http-echo util-linux"
+
+case "${1:-}" in
+"") ;;
+bench) packages="$packages $bench_packages" ;;
+*)
+	echo "usage: tools/deps.sh [bench]" >&2
+	exit 2
+	;;
+esac
 
 missing=""
 for p in $packages; do
