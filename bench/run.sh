@@ -41,7 +41,8 @@ EOF
 
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(cd -- "$HERE/.." && pwd -P)
-# shellcheck source=../tests/nginx.bash
+# shellcheck source-path=SCRIPTDIR/..
+# shellcheck source=tests/nginx.bash
 source "$ROOT/tests/nginx.bash"
 PATH=$PATH:/usr/sbin:/sbin
 
