@@ -132,7 +132,7 @@ CURL_CFG = {
     "a": '`a.cfg` pairs each `url` with `output = "/dev/null"`',
     "b": '`b.cfg` pairs each `url` with `output = "dl/NAME"`',
     "c": '`c.cfg` pairs each `url` with `output = "/dev/null"`',
-    "l": "the `.cfg` pairs each `url` with `output = \"/dev/null\"`",
+    "l": "`.cfg` pairs each `url` with `output = \"/dev/null\"`",
 }
 
 

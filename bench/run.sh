@@ -206,15 +206,24 @@ bench_http_common() {
 CONF
 }
 
+# Write nginx.conf: $1 workers of $2 connections each, the main-context
+# lines $3, and an http context of bench_http_common and the lines on stdin.
+bench_conf() {
+	{
+		nginx_conf_main "$1"
+		printf '%s' "$3"
+		echo "events { worker_connections $2; }"
+		echo 'http {'
+		bench_http_common
+		cat
+		echo '}'
+	} >"$NGINX_DIR/nginx.conf"
+}
+
 # nginx for a, b, c and d: static files on port $1 (HTTP/1.1) and $2
 # (HTTP/2 with TLS), two workers.
 static_conf() {
-	{
-		nginx_conf_main 2
-		echo 'events { worker_connections 4096; }'
-		echo 'http {'
-		bench_http_common
-		cat <<CONF
+	bench_conf 2 4096 '' <<CONF
 	sendfile on;
 	tcp_nopush on;
 	tcp_nodelay on;
@@ -232,9 +241,7 @@ static_conf() {
 		root $T/www;
 		location = /.ready { access_log off; return 204; }
 	}
-}
 CONF
-	} >"$NGINX_DIR/nginx.conf"
 }
 
 static_ready() {
@@ -246,26 +253,17 @@ static_ready() {
 # module), on port $1 of 127.0.0.1 .. 127.0.0.51; one worker, on core 1
 # when there are two, with descriptors for every connection.
 latency_conf() {
-	local i
+	local i main="load_module $ECHO_SO;"$'\n''worker_rlimit_nofile 65536;'$'\n'
+	(($(nproc) > 1)) && main+='worker_cpu_affinity 10;'$'\n'
 	{
-		echo "load_module $ECHO_SO;"
-		nginx_conf_main 1
-		(($(nproc) > 1)) && echo 'worker_cpu_affinity 10;'
-		echo 'worker_rlimit_nofile 65536;'
-		echo 'events { worker_connections 32768; }'
-		echo 'http {'
-		bench_http_common
 		echo '	server {'
 		for ((i = 1; i <= 51; i++)); do
 			echo "		listen 127.0.0.$i:$1 backlog=4096;"
 		done
-		cat <<CONF
-		location /slow/ { echo_sleep $DELAY; echo ok; }
-		location = /.ready { access_log off; return 204; }
-	}
-}
-CONF
-	} >"$NGINX_DIR/nginx.conf"
+		echo "		location /slow/ { echo_sleep $DELAY; echo ok; }"
+		echo '		location = /.ready { access_log off; return 204; }'
+		echo '	}'
+	} | bench_conf 1 32768 "$main"
 }
 
 latency_ready() {
@@ -298,13 +296,19 @@ write_meta() {
 		load_before "$(cut -d' ' -f1-3 /proc/loadavg)" \
 		gather "$(gather_version)" \
 		curl "$(curl -V | head -n 1)" \
-		wget2 "$( ((USE_WGET2)) && wget2 --version | head -n 1 | sed 's/ - .*//' || echo 'not run')" \
+		wget2 "$(wget2_version)" \
 		nginx "$(nginx -v 2>&1 | sed 's/^nginx version: //')" \
 		tls "$(openssl version)" \
 		n "$N" bign "$BIGN" bigsize "$BIGSIZE" runs "$RUNS" conc "$CONC" \
 		stream_conc "$STREAM_CONC" curl_max "$CURL_MAX" delay "$DELAY" \
 		dl_where "${DL_WHERE:-}"
 	printf '%s\n' "scenario	case	tool	conc	hosts	urls	round	wall	user	sys	maxrss	exit	requests	conns	protocol	status	command"
+}
+
+wget2_version() {
+	((USE_WGET2)) || { echo 'not run (-W)'; return; }
+	printf '%s (%s)\n' "$(wget2 --version | head -n 1 | sed 's/ - .*//')" \
+		"$(wget2 --version | grep -o -e '[+-]http2' -e '+ssl/[a-z]*' | paste -sd, -)"
 }
 
 gather_version() {
