@@ -4,8 +4,9 @@
 #
 #   tests/soak.sh [path/to/gather]        (default: ./gather)
 #
-# SOAK_N records (default 20000): one in ten /reset, one in ten /hang (with
-# -t 0.5), one in ten /status/503 (with --retries 2 --retry-delay 0.05), the
+# SOAK_N records (default 20000): one in ten /reset, one in ten /hang (a
+# request object with "timeout": 0.5; the rest have -t 20, so that a loaded
+# machine does not turn slow answers into timeouts), one in ten /status/503 (with --retries 2 --retry-delay 0.05), the
 # rest /ok?i=N, all distinct, -c SOAK_C (default 64).  Checks: exactly one
 # output line per record, every index once and in order, each record of
 # the kind its URL deserves, exit status 1, no sanitizer report on stderr.
@@ -69,7 +70,8 @@ awk -v n="$N" -v b="$BASE" 'BEGIN {
 	for (i = 0; i < n; i++) {
 		k = i % 10
 		if (k == 1) printf "%s/reset?i=%d\n", b, i
-		else if (k == 2) printf "%s/hang?i=%d\n", b, i
+		else if (k == 2)
+			printf "{\"url\": \"%s/hang?i=%d\", \"timeout\": 0.5}\n", b, i
 		else if (k == 3) printf "%s/status/503?i=%d\n", b, i
 		else printf "%s/ok?i=%d\n", b, i
 	}
@@ -83,7 +85,7 @@ rss_opt=()
 if [[ -x /usr/bin/time ]]; then
 	rss_opt=(/usr/bin/time -f '%M' -o "$TMP/rss")
 fi
-"${rss_opt[@]}" timeout "$LIMIT" "$GATHER" -c "$C" -t 0.5 --retries 2 \
+"${rss_opt[@]}" timeout "$LIMIT" "$GATHER" -c "$C" -t 20 --retries 2 \
 	--retry-delay 0.05 -i "$TMP/in" >"$TMP/out" 2>"$TMP/err"
 status=$?
 took=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { printf "%.1f", a - b }')
