@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "gather/files.h"
 
@@ -42,6 +43,7 @@ struct xfer {
 	int		 too_large;
 	int		 fd;		/* -o: the body's file, else -1 */
 	int		 io_errno;
+	int		 sock_errno;	/* why a socket could not be made */
 	char		 errbuf[CURL_ERROR_SIZE];
 	char		 io_msg[256];
 	struct xfer	*next;
@@ -241,6 +243,24 @@ xfer_prereq_cb(void *arg, char *conn_ip, char *local_ip, int conn_port,
 	return CURL_PREREQFUNC_OK;
 }
 
+/*
+ * CURLOPT_OPENSOCKETFUNCTION: make the socket as libcurl would, keeping
+ * why it failed.  libcurl 7.88 reports a socket() that fails with EMFILE as
+ * CURLE_COULDNT_CONNECT and leaves CURLINFO_OS_ERRNO at 0, which would make
+ * running out of descriptors look like the server's fault.
+ */
+static curl_socket_t
+xfer_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct xfer	*x = arg;
+	curl_socket_t	 s;
+
+	(void)purpose;
+	if ((s = socket(a->family, a->socktype, a->protocol)) == -1)
+		x->sock_errno = errno;
+	return s;
+}
+
 static struct xfer *
 xfer_new(struct xfer_pool *p)
 {
@@ -282,6 +302,7 @@ xfer_template(struct xfer_pool *p)
 		return NULL;
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, xfer_write_cb);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, xfer_opensocket_cb);
 	if (o->include_headers)
 		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, xfer_header_cb);
 	/* "example.com/x" is http, as the man page says, not a guess. */
@@ -586,6 +607,7 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	x->received = 0;
 	x->too_large = 0;
 	x->io_errno = 0;
+	x->sock_errno = 0;
 	x->errbuf[0] = '\0';
 	x->hdr_start = 1;
 	buf_clear(&x->body);
@@ -595,6 +617,7 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
 	if (o->include_headers)
 		curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 
@@ -852,8 +875,11 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	r->curl_code = rc == CURLE_OK ? -1 : (int)rc;
 	r->msg[0] = '\0';
 	os_errno = 0;
-	if (r->kind == ERR_CONNECT || r->kind == ERR_DNS)
+	if (r->kind == ERR_CONNECT || r->kind == ERR_DNS) {
 		curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
+		if (os_errno == 0)
+			os_errno = x->sock_errno;
+	}
 	if (x->io_errno) {
 		r->kind = ERR_IO;
 		snprintf(r->msg, sizeof(r->msg), "cannot write '%s': %s",
