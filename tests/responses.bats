@@ -169,15 +169,16 @@ mixed_urls() {
 
 @test "-t and a request object's timeout below 1 ms are 1 ms, not no limit" {
 	local start
-	printf '{"url": "%s", "timeout": 0.0001}\n' "$BASE/delay/3000" \
+	printf '{"url": "%s", "timeout": 0.0001}\n' "$BASE/delay/6000" \
 		>"$BATS_TEST_TMPDIR/in"
 	start=$(now)
-	run --separate-stderr "$GATHER" -t 0.0004 "$BASE/delay/3000" \
+	run --separate-stderr "$GATHER" -t 0.0004 "$BASE/delay/6000" \
 		-i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
 	assert_records 2
 	assert_jq 'all(.[]; .error.kind == "timeout")'
-	fcmp "$(since "$start")" '<' 2.5 || fail "a 1 ms timeout took too long"
+	took=$(since "$start")
+	fcmp "$took" "<" 5 || fail "a 1 ms timeout took $took s"
 }
 
 # ---- 6: --max-body counts decoded bytes ----------------------------------
