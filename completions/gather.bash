@@ -45,7 +45,7 @@ _gather() {
 	local long_opts="--body --cacert --compressed --concurrency
 		--connect-timeout --data --deadline --fail --fail-fast --format
 		--header --help --http1.1 --http2-prior-knowledge
-		--include-headers --input --insecure --location --max-body
+		--include-headers --input --insecure --location --location-trusted --max-body
 		--max-redirs --name --no-compressed --no-location --no-progress
 		--output-dir --per-host --progress --proto --proxy --quiet --rate
 		--request --resume --retries --retry-delay --retry-max-delay

@@ -49,6 +49,7 @@ enum opt_id {
 	OPT_INPUT,
 	OPT_INSECURE,
 	OPT_LOCATION,
+	OPT_LOCATION_TRUSTED,
 	OPT_MAX_BODY,
 	OPT_MAX_REDIRS,
 	OPT_NAME,
@@ -104,6 +105,7 @@ static const struct option_def options[] = {
 	{ "input",		'i', ARG_STRING,  OPT_INPUT },
 	{ "insecure",		'k', ARG_NONE,    OPT_INSECURE },
 	{ "location",		'L', ARG_NONE,    OPT_LOCATION },
+	{ "location-trusted",	0,   ARG_NONE,    OPT_LOCATION_TRUSTED },
 	{ "max-body",		0,   ARG_SIZE,    OPT_MAX_BODY },
 	{ "max-redirs",		0,   ARG_COUNT0,  OPT_MAX_REDIRS },
 	{ "name",		0,   ARG_STRING,  OPT_NAME },
@@ -387,6 +389,9 @@ cli_apply(struct opts *o, const struct option_def *d, const char *shown,
 		break;
 	case OPT_LOCATION:
 		o->follow = 1;
+		break;
+	case OPT_LOCATION_TRUSTED:
+		o->follow = o->location_trusted = 1;
 		break;
 	case OPT_MAX_BODY:
 		o->max_body = size;
@@ -675,6 +680,8 @@ cli_help(void)
 "                           bytes unchanged; repeated -d are joined by &\n"
 "  -A, --user-agent UA      User-Agent (default gather/" GATHER_VERSION ")\n"
 "  -L, --location           follow redirects (the default)\n"
+"      --location-trusted   follow redirects and send -H headers and\n"
+"                           credentials to other origins too\n"
 "      --no-location        do not follow redirects\n"
 "      --max-redirs N       redirects followed at most (default 10)\n"
 "      --compressed         ask for and decode gzip, deflate, br, zstd\n"

@@ -1,26 +1,31 @@
 /*
- * xfer: easy handles, pooled.  A handle keeps its connection-independent
- * options between transfers, so a transfer costs a URL and a few setopts.
- * Bodies are kept in a buffer that is reused from transfer to transfer, or
+ * xfer: transfers, pooled.  Every transfer gets a fresh easy handle, a
+ * duplicate of one template that holds the options that never change, so a
+ * transfer costs a duphandle, a URL and a few setopts.  Bodies are kept in a buffer that is reused from transfer to transfer, or
  * only counted with --body none; --max-body is enforced on decoded bytes as
  * they arrive, whether or not the server sent a Content-Length.
  */
 #include "gather/xfer.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "gather/files.h"
 
 /* Buffers larger than this are given back after their record is written. */
 #define BODY_KEEP	(256 * 1024)
 
+/* The longest host name DNS can carry (RFC 1035 2.3.4, without a dot). */
+#define HOST_MAX	253
+
 struct xfer {
-	CURL		*easy;
+	CURL		*easy;		/* this transfer's own, NULL between */
 	CURLU		*cu;		/* parses the URL before it is started */
 	struct xfer_pool *pool;
 	struct rec	*rec;
@@ -28,12 +33,17 @@ struct xfer {
 	struct buf	 hdrs;		/* -I: "name\0value\0" each */
 	size_t		 nhdrs;
 	struct curl_slist *own_headers;	/* a request object's, merged */
+	struct curl_slist *headers;	/* the list sent to the first origin */
+	struct buf	 origin;	/* "scheme://host:port" of the URL */
+	int		 hdr_start;	/* -I: the next header line may be a
+					   status line */
 	uint64_t	 received;
 	uint64_t	 max_body;	/* 0 = no limit */
 	int		 keep_body;
 	int		 too_large;
 	int		 fd;		/* -o: the body's file, else -1 */
 	int		 io_errno;
+	int		 sock_errno;	/* why a socket could not be made */
 	char		 errbuf[CURL_ERROR_SIZE];
 	char		 io_msg[256];
 	struct xfer	*next;
@@ -46,9 +56,13 @@ struct xfer_pool {
 	struct xfer		*free;
 	struct curl_slist	*headers;	/* "Expect:", then -H */
 	struct curl_slist	*get_headers;	/* -H alone, for no body */
+	struct curl_slist	*bare;		/* "Expect:" alone: no -H */
+	CURL			*tmpl;		/* what every transfer shares */
 	int			 proxy_env;	/* a proxy variable is set */
 	char			 ua[64];
 };
+
+static int	xfer_has_scheme(const char *);
 
 /* Keep, count or save body bytes; abort once they pass --max-body. */
 static size_t
@@ -58,6 +72,8 @@ xfer_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	size_t		 n = size * nmemb, done;
 	ssize_t		 k;
 
+	/* Header lines after a body are trailers, not a new response. */
+	x->hdr_start = 0;
 	if (x->max_body && x->received + n > x->max_body) {
 		x->too_large = 1;
 		return 0;
@@ -84,16 +100,26 @@ xfer_header_cb(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct xfer	*x = arg;
 	size_t		 n = size * nmemb, i, nlen, vstart;
+	int		 start = x->hdr_start;
 
-	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-		buf_clear(&x->hdrs);	/* a new response starts */
+	/*
+	 * A response starts with its status line: the first line, or the
+	 * first after the blank line that ends a response's headers (an
+	 * interim 1xx, a redirect).  Anywhere else a line that begins with
+	 * "HTTP/" is only a header, and must not wipe what came before it.
+	 */
+	x->hdr_start = 0;
+	if (start && n >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		buf_clear(&x->hdrs);
 		x->nhdrs = 0;
 		return n;
 	}
 	while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r'))
 		n--;
-	if (n == 0)
+	if (n == 0) {
+		x->hdr_start = 1;
 		return size * nmemb;
+	}
 	if ((data[0] == ' ' || data[0] == '\t') && x->nhdrs > 0) {
 		/* An obsolete folded line continues the last value. */
 		x->hdrs.len--;		/* drop the value's NUL */
@@ -125,18 +151,125 @@ xfer_header_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+/* Seconds as libcurl's milliseconds: only 0 is "no limit", never less. */
+static long
+xfer_ms(double secs)
+{
+	double ms = secs * 1000;
+
+	if (secs <= 0)
+		return 0;
+	if (ms < 1)
+		return 1;
+	return ms >= (double)LONG_MAX ? LONG_MAX : (long)ms;
+}
+
+/* "scheme://host:port" of url into out, lower-cased; -1 if unusable. */
+static int
+xfer_origin(CURLU *cu, const char *url, struct buf *out)
+{
+	char	*scheme = NULL, *host = NULL, *port = NULL;
+	int	 rc = -1;
+
+	buf_clear(out);
+	if (xfer_url_set(cu, url) == CURLUE_OK &&
+	    curl_url_get(cu, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(cu, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(cu, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+	    CURLUE_OK)
+		rc = buf_append(out, scheme, strlen(scheme)) == -1 ||
+		    buf_append(out, "://", 3) == -1 ||
+		    buf_append(out, host, strlen(host)) == -1 ||
+		    buf_append(out, ":", 1) == -1 ||
+		    buf_append(out, port, strlen(port) + 1) == -1 ? -1 : 0;
+	for (size_t i = 0; rc == 0 && i < out->len; i++)
+		if (out->p[i] >= 'A' && out->p[i] <= 'Z')
+			out->p[i] = (char)(out->p[i] - 'A' + 'a');
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	return rc;
+}
+
+/*
+ * Whether the transfer has moved to another origin than its URL's, where
+ * -H headers and a request object's are not sent; 1 for the same, 0 for
+ * another, -1 when that cannot be told (taken as another).
+ */
+static int
+xfer_same_origin(struct xfer *x)
+{
+	struct buf	 now = { 0 };
+	char		*url = NULL;
+	int		 same;
+
+	if (x->origin.len == 0 && xfer_origin(x->cu, x->rec->url.p,
+	    &x->origin) == -1)
+		return -1;
+	if (curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url) !=
+	    CURLE_OK || url == NULL || xfer_origin(x->cu, url, &now) == -1) {
+		buf_free(&now);
+		return -1;
+	}
+	same = now.len == x->origin.len &&
+	    memcmp(now.p, x->origin.p, now.len) == 0;
+	buf_free(&now);
+	return same;
+}
+
+/*
+ * CURLOPT_PREREQFUNCTION: runs before every request libcurl sends,
+ * including each one of a followed redirect, once the new URL is the
+ * effective one.  On another origin the header list becomes the bare one,
+ * so that an API key given with -H does not reach a host the user never
+ * named; back on the first origin the list is restored.
+ */
+static int
+xfer_prereq_cb(void *arg, char *conn_ip, char *local_ip, int conn_port,
+    int local_port)
+{
+	struct xfer	*x = arg;
+	long		 n = 0;
+
+	(void)conn_ip;
+	(void)local_ip;
+	(void)conn_port;
+	(void)local_port;
+	if (curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_COUNT, &n) !=
+	    CURLE_OK || n == 0)
+		return CURL_PREREQFUNC_OK;
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, xfer_same_origin(x) ==
+	    1 ? x->headers : x->pool->bare);
+	return CURL_PREREQFUNC_OK;
+}
+
+/*
+ * CURLOPT_OPENSOCKETFUNCTION: make the socket as libcurl would, keeping
+ * why it failed.  libcurl 7.88 reports a socket() that fails with EMFILE as
+ * CURLE_COULDNT_CONNECT and leaves CURLINFO_OS_ERRNO at 0, which would make
+ * running out of descriptors look like the server's fault.
+ */
+static curl_socket_t
+xfer_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct xfer	*x = arg;
+	curl_socket_t	 s;
+
+	(void)purpose;
+	if ((s = socket(a->family, a->socktype, a->protocol)) == -1)
+		x->sock_errno = errno;
+	return s;
+}
+
 static struct xfer *
 xfer_new(struct xfer_pool *p)
 {
 	const struct opts	*o = p->o;
 	struct xfer		*x;
-	CURL			*e;
 
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return NULL;
-	if ((x->easy = e = curl_easy_init()) == NULL ||
-	    (x->cu = curl_url()) == NULL) {
-		curl_easy_cleanup(x->easy);
+	if ((x->cu = curl_url()) == NULL) {
 		free(x);
 		return NULL;
 	}
@@ -144,29 +277,54 @@ xfer_new(struct xfer_pool *p)
 	x->fd = -1;
 	x->max_body = o->max_body;
 	x->keep_body = o->body != BODY_NONE && o->output_dir == NULL;
+	return x;
+}
 
-	/* What never changes from one transfer to the next. */
-	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+/*
+ * The template every transfer's handle is duplicated from: what never
+ * changes from one transfer to the next.  A handle is never used for a
+ * second transfer: libcurl 7.88.1 keeps a pointer to the previous
+ * transfer's last header line in a reused easy handle (state.prevhead,
+ * upstream curl issue 11101, fixed in 8.1.0), and a response whose first
+ * header line is folded then makes it unfold into freed memory, a
+ * use-after-free and double free.  A duplicate of a handle that never ran
+ * has no such state, costs about 1 us (0.7 to 2.6 measured) against some
+ * 17 us per request, and loses nothing: connections and the DNS cache live
+ * in the multi handle.
+ */
+static CURL *
+xfer_template(struct xfer_pool *p)
+{
+	const struct opts	*o = p->o;
+	CURL			*e;
+
+	if ((e = curl_easy_init()) == NULL)
+		return NULL;
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, xfer_write_cb);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	if (o->include_headers) {
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, xfer_opensocket_cb);
+	if (o->include_headers)
 		curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, xfer_header_cb);
-		curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
-	}
 	/* "example.com/x" is http, as the man page says, not a guess. */
 	curl_easy_setopt(e, CURLOPT_DEFAULT_PROTOCOL, "http");
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, o->proto);
 	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, o->proto);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, (long)o->follow);
 	curl_easy_setopt(e, CURLOPT_MAXREDIRS, o->max_redirs);
+	/* Credentials go to another origin only when the user trusts it. */
+	curl_easy_setopt(e, CURLOPT_UNRESTRICTED_AUTH,
+	    (long)o->location_trusted);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent ? o->user_agent :
 	    p->ua);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, o->compressed ? "" : NULL);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)(o->connect_timeout * 1000));
-	if (o->max_body)
+	    xfer_ms(o->connect_timeout));
+	/*
+	 * libcurl compares a Content-Length with the limit before a byte
+	 * arrives; but a compressed body's length says nothing of its decoded
+	 * size, which is what --max-body counts (in the write callback).
+	 */
+	if (o->max_body && !o->compressed)
 		curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
 		    (curl_off_t)o->max_body);
 	if (o->insecure) {
@@ -200,7 +358,7 @@ xfer_new(struct xfer_pool *p)
 		    (long)CURL_HTTP_VERSION_2TLS);
 		break;
 	}
-	return x;
+	return e;
 }
 
 static void
@@ -211,6 +369,7 @@ xfer_free(struct xfer *x)
 	curl_slist_free_all(x->own_headers);
 	buf_free(&x->body);
 	buf_free(&x->hdrs);
+	buf_free(&x->origin);
 	free(x);
 }
 
@@ -243,6 +402,11 @@ xfer_pool_new(const struct opts *o, struct files *files)
 		free(p);
 		return NULL;
 	}
+	if ((p->bare = curl_slist_append(NULL, "Expect:")) == NULL ||
+	    (p->tmpl = xfer_template(p)) == NULL) {
+		xfer_pool_free(p);
+		return NULL;
+	}
 	for (i = 0; i < o->nheaders; i++) {
 		if ((l = curl_slist_append(p->headers, o->headers[i])) == NULL) {
 			xfer_pool_free(p);
@@ -266,6 +430,8 @@ xfer_pool_free(struct xfer_pool *p)
 		p->free = x->next;
 		xfer_free(x);
 	}
+	curl_easy_cleanup(p->tmpl);
+	curl_slist_free_all(p->bare);
 	curl_slist_free_all(p->headers);
 	curl_url_cleanup(p->cu);
 	free(p);
@@ -284,10 +450,15 @@ xfer_get(struct xfer_pool *p)
 	return xfer_new(p);
 }
 
-/* Back to the pool; the body's memory is kept unless it grew large. */
+/*
+ * Back to the pool; the body's memory is kept unless it grew large, the
+ * handle never is (see xfer_template).
+ */
 void
 xfer_put(struct xfer_pool *p, struct xfer *x)
 {
+	curl_easy_cleanup(x->easy);
+	x->easy = NULL;
 	x->rec = NULL;
 	if (x->fd != -1) {
 		close(x->fd);
@@ -373,16 +544,47 @@ xfer_method(struct xfer *x, const struct rec *r)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 }
 
+/*
+ * Bytes of url's host name, %XX counted as one.  libcurl's DNS cache cuts
+ * the names it keys on, so two long names that differ only past the cut
+ * would share an entry; no name DNS can carry is that long.
+ */
+static size_t
+xfer_host_len(const char *url)
+{
+	const char	*p = url, *end, *at, *q;
+	size_t		 n = 0;
+
+	if (xfer_has_scheme(url))
+		p = strstr(url, "://") + 3;
+	end = p + strcspn(p, "/?#");
+	for (at = p; at < end; at++)
+		if (*at == '@')
+			p = at + 1;
+	if (*p == '[')
+		return 0;	/* an IPv6 literal: not a name */
+	for (q = p; q < end && *q != ':'; q++, n++)
+		if (*q == '%' && end - q >= 3)
+			q += 2;
+	return n;
+}
+
 /* Set up x to fetch r; -1 with r failed when r cannot start. */
 int
 xfer_prepare(struct xfer *x, struct rec *r)
 {
 	const struct opts	*o = x->pool->o;
 	CURLUcode		 uc;
+	CURL			*e;
 	double			 t;
 
 	if (strlen(r->url.p) != r->url.len) {
 		rec_fail(r, ERR_INVALID_URL, "URL contains a NUL byte");
+		return -1;
+	}
+	if (xfer_host_len(r->url.p) > HOST_MAX) {
+		rec_fail(r, ERR_INVALID_URL, "host name longer than %d bytes",
+		    HOST_MAX);
 		return -1;
 	}
 	/*
@@ -397,27 +599,53 @@ xfer_prepare(struct xfer *x, struct rec *r)
 		    curl_url_strerror(uc));
 		return -1;
 	}
+	if ((x->easy = e = curl_easy_duphandle(x->pool->tmpl)) == NULL) {
+		rec_fail(r, ERR_OTHER, "out of memory");
+		return -1;
+	}
 	x->rec = r;
 	x->received = 0;
 	x->too_large = 0;
 	x->io_errno = 0;
+	x->sock_errno = 0;
 	x->errbuf[0] = '\0';
+	x->hdr_start = 1;
 	buf_clear(&x->body);
 	buf_clear(&x->hdrs);
+	buf_clear(&x->origin);
 	x->nhdrs = 0;
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+	if (o->include_headers)
+		curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 
 	if (r->nheaders > 0 && xfer_merge_headers(x, r) == -1) {
 		rec_fail(r, ERR_OTHER, "out of memory");
 		return -1;
 	}
-	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->own_headers ?
-	    x->own_headers : r->has_body || o->has_data ? x->pool->headers :
-	    x->pool->get_headers);
+	x->headers = x->own_headers ? x->own_headers : r->has_body ||
+	    o->has_data ? x->pool->headers : x->pool->get_headers;
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	/*
+	 * Headers the user gave go to the URL's origin only.  libcurl 7.88
+	 * itself holds back only Authorization and Cookie on a redirect, so
+	 * the list is swapped before each request of a followed redirect
+	 * (xfer_prereq_cb).  This keeps libcurl's own following, with its
+	 * POST to GET rules, --max-redirs, --proto and timing, rather than
+	 * doing all of that again here; it costs nothing without headers.
+	 */
+	if (o->follow && !o->location_trusted &&
+	    (o->nheaders > 0 || r->nheaders > 0)) {
+		curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, xfer_prereq_cb);
+		curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
+	}
 	xfer_method(x, r);
 	t = r->timeout >= 0 ? r->timeout : o->timeout;
-	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)(t * 1000));
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, xfer_ms(t));
 	/* Wait for an HTTP/2 connection to multiplex on, not a new one. */
-	curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, (long)(o->http ==
+	curl_easy_setopt(e, CURLOPT_PIPEWAIT, (long)(o->http ==
 	    HTTPV_DEFAULT && strncasecmp(r->url.p, "https:", 6) == 0));
 	if (x->pool->files != NULL &&
 	    (x->fd = files_open(x->pool->files, r, x->io_msg,
@@ -425,7 +653,7 @@ xfer_prepare(struct xfer *x, struct rec *r)
 		rec_fail(r, ERR_IO, "%s", x->io_msg);
 		return -1;
 	}
-	curl_easy_setopt(x->easy, CURLOPT_URL, r->url.p);
+	curl_easy_setopt(e, CURLOPT_URL, r->url.p);
 	return 0;
 }
 
@@ -570,14 +798,38 @@ xfer_classify(CURLcode rc)
 	}
 }
 
+/*
+ * Whether the scheme of url (http when it has none) is one --proto allows:
+ * libcurl also says CURLE_UNSUPPORTED_PROTOCOL of a response that is not
+ * HTTP (HTTP/0.9, a bad status line), which is no refused protocol.
+ */
+static int
+xfer_proto_allowed(const struct opts *o, const char *url, char *scheme,
+    size_t len)
+{
+	const char	*p;
+	size_t		 n;
+
+	if (url == NULL || !xfer_has_scheme(url))
+		url = "http://";
+	n = strcspn(url, ":");
+	snprintf(scheme, len, "%.*s", (int)n, url);
+	for (p = o->proto; *p != '\0'; p += strcspn(p, ","), p += *p == ',')
+		if (strcspn(p, ",") == n && strncasecmp(p, url, n) == 0)
+			return 1;
+	return 0;
+}
+
 /* Fill x's record with the outcome of the transfer that ended with rc. */
 void
 xfer_finish(struct xfer *x, CURLcode rc)
 {
+	const struct opts *o = x->pool->o;
 	struct rec	*r = x->rec;
 	CURL		*e = x->easy;
 	curl_off_t	 t;
-	char		*s;
+	long		 os_errno;
+	char		*s, scheme[32];
 
 	r->status = 0;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
@@ -622,6 +874,12 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	r->kind = xfer_classify(rc);
 	r->curl_code = rc == CURLE_OK ? -1 : (int)rc;
 	r->msg[0] = '\0';
+	os_errno = 0;
+	if (r->kind == ERR_CONNECT || r->kind == ERR_DNS) {
+		curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
+		if (os_errno == 0)
+			os_errno = x->sock_errno;
+	}
 	if (x->io_errno) {
 		r->kind = ERR_IO;
 		snprintf(r->msg, sizeof(r->msg), "cannot write '%s': %s",
@@ -630,6 +888,20 @@ xfer_finish(struct xfer *x, CURLcode rc)
 		r->kind = ERR_TOO_LARGE;
 		snprintf(r->msg, sizeof(r->msg), "body larger than %llu bytes",
 		    (unsigned long long)x->max_body);
+	} else if (os_errno == EMFILE || os_errno == ENFILE) {
+		/* Not the server's fault, and no reason to retry at once. */
+		r->kind = ERR_OTHER;
+		snprintf(r->msg, sizeof(r->msg), "too many open files");
+	} else if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
+		if (xfer_proto_allowed(o, r->effective_url, scheme,
+		    sizeof(scheme))) {
+			r->kind = ERR_OTHER;
+			snprintf(r->msg, sizeof(r->msg), "%s", x->errbuf[0] ?
+			    x->errbuf : "the response is not HTTP");
+		} else
+			snprintf(r->msg, sizeof(r->msg), "protocol \"%s\" is "
+			    "not allowed by --proto %.100s%s", scheme, o->proto,
+			    r->redirects > 0 ? " (in a redirect)" : "");
 	} else if (rc == CURLE_FILESIZE_EXCEEDED)
 		snprintf(r->msg, sizeof(r->msg), "Content-Length larger than "
 		    "%llu bytes", (unsigned long long)x->max_body);

@@ -42,6 +42,10 @@ Endpoints (a query string is ignored unless an endpoint names it):
   /latin1-json          a JSON body whose strings hold bytes that are not UTF-8
   /badgzip              Content-Encoding: gzip on a body that is not gzip
   /short/<n>            Content-Length n, n // 2 bytes, then close
+  /raw/<name>           a canned raw response from RAW (a folded first
+                        header, status lines that are not HTTP, a HEAD
+                        answer with a body...), written as is, then close
+  /gzip/<n>?level=0     the same, stored without compression (n + 23 bytes)
   /stats                {"inflight", "max_inflight", "requests", "connections"}
   /reset-stats          zero the counters
   /hits?path=<p>        how many times path p was requested
@@ -67,6 +71,42 @@ import zlib
 MAX_STALL = 30.0          # no request is served for longer than this
 IDLE_TIMEOUT = 30.0       # an idle keep-alive connection is dropped after this
 CHUNK = 1000              # largest chunk of /chunked
+
+# Canned responses of /raw/<name>, sent byte for byte whatever the method,
+# then the connection is closed: what a well-behaved server never says.
+RAW = {
+    # The first header line is folded: libcurl 7.88.1 unfolds into the
+    # previous transfer's last header (curl issue 11101).
+    "folded": b"HTTP/1.1 200 OK\r\n X: a\r\nContent-Length: 2\r\n"
+              b"Connection: close\r\n\r\nok",
+    "bigstatus": b"HTTP/1.1 9999999999999 WAT\r\nContent-Length: 2\r\n"
+                 b"Connection: close\r\n\r\nok",
+    "negstatus": b"HTTP/1.1 -5 x\r\nContent-Length: 2\r\n"
+                 b"Connection: close\r\n\r\nok",
+    "foo": b"FOO BAR\r\n\r\n",
+    "nostatus": b"Content-Length: 2\r\nConnection: close\r\n\r\nok",
+    "empty": b"",
+    # A body after a response to HEAD, with and without a length.
+    "headbody": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                b"Content-Type: text/plain\r\n\r\nhello",
+    "headbody-close": b"HTTP/1.1 200 OK\r\nConnection: close\r\n"
+                      b"Content-Type: text/plain\r\n\r\nhello",
+    "headbody-keep": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                     b"Content-Type: text/plain\r\n\r\nhello",
+    "headbody-keep-late": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                          b"Content-Type: text/plain\r\n\r\nhello",
+    # Header lines that only look like a status line.
+    "httpline": b"HTTP/1.1 200 OK\r\nX-A: 1\r\nHTTP/1.1: 200 OK\r\n"
+                b"X-B: 2\r\nContent-Length: 2\r\nConnection: close\r\n"
+                b"\r\nok",
+    "trailer": b"HTTP/1.1 200 OK\r\nX-A: 1\r\nTransfer-Encoding: chunked"
+               b"\r\nConnection: close\r\n\r\n2\r\nok\r\n0\r\n"
+               b"HTTP/1.1 200 OK\r\n\r\n",
+    # An interim response, then the real one: two status lines.
+    "continue": b"HTTP/1.1 100 Continue\r\nX-Early: 1\r\n\r\n"
+                b"HTTP/1.1 200 OK\r\nX-Late: 2\r\nContent-Length: 2\r\n"
+                b"Connection: close\r\n\r\nok",
+}
 
 UTF8_TEXT = "h\u00e9llo w\u00f6rld \u2014 \u65e5\u672c\u8a9e \U0001F389\n"
 JSON_DOC = {"hello": "world", "n": [1, 2, 3], "nested": {"ok": True}}
@@ -390,7 +430,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n = int_arg(args[0]) if args else None
         if n is None:
             return self.reply(404, "not found")
-        self.reply(200, gzip.compress(b"a" * n, mtime=0), "text/plain",
+        level = int_arg(query.get("level", ["9"])[0], 9)
+        self.reply(200, gzip.compress(b"a" * n, compresslevel=min(level, 9),
+                                      mtime=0), "text/plain",
                    [("Content-Encoding", "gzip")])
 
     def ep_bomb(self, args, query):
@@ -557,6 +599,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.write(b"a" * (n // 2))
+
+    def ep_raw(self, args, query):
+        data = RAW.get(args[0]) if len(args) == 1 else None
+        if data is None:
+            return self.reply(404, "not found")
+        # These leave the connection open after their stray body; the late
+        # one sends it only once the client may have taken the response
+        # as complete.
+        self.close_connection = not args[0].startswith("headbody-keep")
+        if args[0] == "headbody-keep-late":
+            head, _, body = data.partition(b"\r\n\r\n")
+            self.write(head + b"\r\n\r\n")
+            self.wfile.flush()
+            time.sleep(0.1)
+            data = body
+        self.write(data)
 
     def ep_stats(self, args, query):
         self.reply(200, json.dumps(STATS.snapshot()), "application/json")

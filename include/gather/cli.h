@@ -59,6 +59,7 @@ struct opts {
 	int		 has_data;
 	const char	*user_agent;
 	int		 follow;
+	int		 location_trusted; /* -H headers to other origins */
 	long		 max_redirs;
 	char		 proto[256];	/* libcurl's protocol list */
 	int		 compressed;
