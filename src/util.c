@@ -83,7 +83,7 @@ buf_free(struct buf *b)
 }
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
-static size_t
+size_t
 utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];

@@ -23,6 +23,7 @@ void	 buf_clear(struct buf *);
 void	 buf_trim_capacity(struct buf *, size_t);
 void	 buf_free(struct buf *);
 
+size_t	 utf8_seq(const unsigned char *, size_t);
 int	 utf8_valid(const unsigned char *, size_t);
 size_t	 utf8_valid_prefix(const unsigned char *, size_t);
 int	 utf8_repair(struct buf *, const unsigned char *, size_t);
