@@ -397,24 +397,53 @@ input_line(struct input *in, const char *p, size_t n, struct rec *r)
 	return input_parse_line(p, n, r);
 }
 
-/* A line longer than INPUT_LINE_MAX: a bad record named by its head. */
+/*
+ * A line longer than INPUT_LINE_MAX once trimmed, which starts (trimmed)
+ * at p: a bad record named by its first BAD_URL_MAX bytes.
+ */
 static enum input_status
-input_too_long(struct input *in, struct rec *r)
+input_too_long(struct input *in, const char *p, struct rec *r)
 {
-	const char *p = in->buf + in->start;
-
 	in->skipping = 1;
-	while (p < in->buf + in->end && (*p == ' ' || *p == '\t' ||
-	    *p == '\r'))
-		p++;
-	if ((p < in->buf + in->end && *p == '#') || !input_take_index(in, r))
+	if (*p == '#' || !input_take_index(in, r))
 		return IN_AGAIN;
-	if (buf_set(&r->url, in->buf + in->start, BAD_URL_MAX) == -1)
+	if (buf_set(&r->url, p, BAD_URL_MAX) == -1)
 		rec_fail(r, ERR_OTHER, "out of memory");
 	else
 		rec_fail(r, ERR_BAD_INPUT, "line longer than %d bytes",
 		    INPUT_LINE_MAX);
 	return IN_BAD;
+}
+
+static int
+input_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/*
+ * The buffer holds more than INPUT_LINE_MAX bytes of a line whose end has
+ * not come yet.  The limit is on the trimmed line, so blanks are not held:
+ * leading ones are dropped, and a run of trailing ones is cut to what
+ * keeps the line one byte over the limit, so that anything but blanks
+ * after it still makes the line too long.  1 when the line is too long
+ * whatever follows.
+ */
+static int
+input_squeeze(struct input *in)
+{
+	size_t c;
+
+	while (in->start < in->end && input_blank(in->buf[in->start]))
+		in->start++;
+	if (in->end - in->start <= INPUT_LINE_MAX)
+		return 0;
+	for (c = in->end; c > in->start && input_blank(in->buf[c - 1]); c--)
+		;
+	if (c - in->start > INPUT_LINE_MAX)
+		return 1;
+	in->end = in->start + INPUT_LINE_MAX + 1;
+	return 0;
 }
 
 /* Read once from the stream; returns 0, or -1 when it must wait. */
@@ -482,8 +511,12 @@ input_next(struct input *in, struct rec *r)
 		}
 		if (nl != NULL || (in->eof && len > 0)) {
 			size_t n = nl ? (size_t)(nl - (in->buf + in->start)) : len;
-			if (n > INPUT_LINE_MAX) {
-				st = input_too_long(in, r);
+			const char *t = in->buf + in->start;
+			size_t tn = n;
+
+			input_trim(&t, &tn);
+			if (tn > INPUT_LINE_MAX) {
+				st = input_too_long(in, t, r);
 				if (nl) {
 					in->start += n + 1;
 					in->skipping = 0;
@@ -499,8 +532,9 @@ input_next(struct input *in, struct rec *r)
 				return st;
 			continue;
 		}
-		if (len > INPUT_LINE_MAX) {
-			if ((st = input_too_long(in, r)) != IN_AGAIN)
+		if (len > INPUT_LINE_MAX && input_squeeze(in)) {
+			if ((st = input_too_long(in, in->buf + in->start, r)) !=
+			    IN_AGAIN)
 				return st;
 			continue;
 		}
