@@ -27,7 +27,7 @@ SRC	 = $(wildcard src/*.c)
 OBJ	 = $(SRC:src/%.c=obj/%.o)
 LIBOBJ	 = $(filter-out obj/main.o,$(OBJ))
 ASANOBJ	 = $(SRC:src/%.c=obj/asan/%.o)
-UNIT	 = obj/unit obj/stats_unit obj/json_unit
+UNIT	 = obj/unit obj/stats_unit obj/json_unit obj/out_unit
 
 ifeq ($(V),1)
 Q =
@@ -61,6 +61,10 @@ obj/unit: tests/unit/unit.c $(LIBOBJ)
 	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 
 obj/json_unit: tests/unit/json_unit.c $(LIBOBJ)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+
+obj/out_unit: tests/unit/out_unit.c $(LIBOBJ)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 

@@ -283,10 +283,16 @@ input_member(struct rec *r, int f, const struct json_span *v,
 		r->timeout = t;
 		return NULL;
 	case F_ID:
-		/* Echoed as written: the text is strict JSON already. */
+		/*
+		 * Echoed as written, strict JSON already, less white space
+		 * between tokens: a tab or CR has no place in a record line.
+		 */
 		r->has_id = 1;
-		return buf_set(&r->id, v->p, v->n) == -1 ? "out of memory" :
-		    NULL;
+		buf_clear(&r->id);
+		if (buf_reserve(&r->id, v->n) == -1)
+			return "out of memory";
+		r->id.len = json_compact(r->id.p, v->p, v->n);
+		return NULL;
 	}
 	return NULL;
 }
