@@ -724,14 +724,20 @@ out_write(int fd, const char *p, size_t n)
 int
 out_emit(struct out *w, const char *p, size_t n)
 {
-	if (w->format == FORMAT_JSON &&
-	    buf_append(&w->pending, w->written ? "," : "[", 1) == -1)
+	const char *sep = w->written ? "," : "[";
+
+	if (w->format == FORMAT_JSON && buf_append(&w->pending, sep, 1) ==
+	    -1 && (out_flush(w) == -1 || out_write(w->fd, sep, 1) == -1))
 		return -1;
 	w->written++;
 	if (w->pending.len == 0 && (n >= OUT_CHUNK || w->tty))
 		return out_write(w->fd, p, n);
-	if (buf_append(&w->pending, p, n) == -1)
-		return -1;
+	if (buf_append(&w->pending, p, n) == -1) {
+		/* No memory to queue it: write what waits, then the line. */
+		if (out_flush(w) == -1)
+			return -1;
+		return out_write(w->fd, p, n);
+	}
 	if (w->pending.len >= OUT_CHUNK || w->tty)
 		return out_flush(w);
 	return 0;
