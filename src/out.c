@@ -630,11 +630,12 @@ out_format(struct out *w, const struct rec *r, struct buf *line, int lite)
 	out_link(w->root, w->f, FLD_COUNT, mask);
 
 	/*
-	 * Every value is raw text of a known length; the names, numbers and
-	 * punctuation take less than the 1024 added.  Sums stay far below
+	 * Every value is raw text of a known length (the url may be printed
+	 * twice, as effective_url too); the names, numbers and punctuation
+	 * take less than the 1024 added.  Sums stay far below
 	 * SIZE_MAX: each part was checked against OUT_LINE_MAX.
 	 */
-	need = w->s_url.len + w->s_eff.len + w->s_ctype.len + w->s_msg.len +
+	need = w->s_url.len * 2 + w->s_eff.len + w->s_ctype.len + w->s_msg.len +
 	    w->s_file.len + w->s_hdr.len + w->s_kind.len +
 	    (mask & (1u << FLD_BODY) ? w->s_body.len : 0) +
 	    (r->has_id ? r->id.len : 0) + 1024;
