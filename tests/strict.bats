@@ -154,8 +154,12 @@ print(n)
 	run --separate-stderr timeout 30 "$GATHER" -i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
 	assert_strict 2
-	assert_jq '.[0] | .error.kind == "bad_input" and (has("id") | not)'
-	assert_jq '.[1].ok and (.[1].id | tostring | length) == 1022'
+	# jq stops at 256 levels itself: look at the second line as text.
+	printf '%s\n' "${lines[0]}" | jq -e '.error.kind == "bad_input" and
+		(has("id") | not)'
+	deep=$(head -c 511 /dev/zero | tr '\0' '[')
+	assert_line --index 1 --partial "\"id\":$deep]"
+	assert_line --index 1 --partial '"ok":true'
 }
 
 @test "--body json embeds strict JSON exactly as written" {
