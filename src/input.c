@@ -312,7 +312,7 @@ input_object(struct rec *r, const char *p, size_t n)
 	char			 unknown[128];
 	unsigned		 seen = 0;
 	size_t			 pos = 0;
-	int			 f;
+	int			 f, have_url = 0;
 
 	if (!json_valid(p, n)) {
 		if (buf_set(&r->url, p, n) == -1)
@@ -326,13 +326,17 @@ input_object(struct rec *r, const char *p, size_t n)
 	}
 	if (p[0] != '{')
 		why = "a request object must be an object";
-	/* After a bad member only the id is taken: a failure echoes it. */
+	/*
+	 * After a bad member only the url and the id are taken: a failed
+	 * record is named by its url and echoes its id.
+	 */
 	while (json_next(p, n, &pos, &ks, &vs) == 0) {
 		f = input_field(&ks, &tmp);
 		if (why != NULL) {
-			if (f == F_ID && !(seen & (1u << F_ID)))
-				why = input_member(r, F_ID, &vs, &tmp, &tmp2) ?
-				    "out of memory" : why;
+			if ((f == F_ID || f == F_URL) && !(seen & (1u << f)) &&
+			    input_member(r, f, &vs, &tmp, &tmp2) == NULL &&
+			    f == F_URL)
+				have_url = 1;
 			if (f >= 0)
 				seen |= 1u << f;
 			continue;
@@ -349,6 +353,8 @@ input_object(struct rec *r, const char *p, size_t n)
 		} else {
 			seen |= 1u << f;
 			why = input_member(r, f, &vs, &tmp, &tmp2);
+			if (why == NULL && f == F_URL)
+				have_url = 1;
 		}
 	}
 	if (why == NULL && !(seen & (1u << F_URL)))
@@ -357,8 +363,8 @@ input_object(struct rec *r, const char *p, size_t n)
 	buf_free(&tmp2);
 	if (why == NULL)
 		return IN_RECORD;
-	/* A bad record is named by its line, not by a part of it. */
-	if (buf_set(&r->url, p, n) == -1)
+	/* Without a url of its own, a bad record is named by its line. */
+	if (!have_url && buf_set(&r->url, p, n) == -1)
 		rec_fail(r, ERR_OTHER, "out of memory");
 	else
 		rec_fail(r, strcmp(why, "out of memory") == 0 ? ERR_OTHER :
