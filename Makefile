@@ -27,7 +27,7 @@ SRC	 = $(wildcard src/*.c)
 OBJ	 = $(SRC:src/%.c=obj/%.o)
 LIBOBJ	 = $(filter-out obj/main.o,$(OBJ))
 ASANOBJ	 = $(SRC:src/%.c=obj/asan/%.o)
-UNIT	 = obj/unit obj/stats_unit
+UNIT	 = obj/unit obj/stats_unit obj/json_unit obj/out_unit
 
 ifeq ($(V),1)
 Q =
@@ -57,6 +57,14 @@ obj/asan/gather: $(ASANOBJ)
 	$(Q)$(CC) -g $(SAN) -o $@ $(ASANOBJ) $(LDLIBS)
 
 obj/unit: tests/unit/unit.c $(LIBOBJ)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+
+obj/json_unit: tests/unit/json_unit.c $(LIBOBJ)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+
+obj/out_unit: tests/unit/out_unit.c $(LIBOBJ)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 

@@ -10,8 +10,11 @@
  *  - a plain line's url is the trimmed line, byte for byte;
  *  - no header or method of a request object can carry CR, LF or NUL
  *    (header injection), every header is "Name: value" with a token name;
+ *  - a request object is a record only when the line is strict JSON
+ *    (json_valid), its id is strict JSON, and its url holds no NUL;
  *  - the record, written by out_record() as gather would write it, is one
- *    line of strict JSON (valid UTF-8, a single trailing newline).
+ *    line of strict JSON (json_valid, valid UTF-8, a single trailing
+ *    newline), and cJSON reads it as one object.
  *
  * One struct rec is reused from input to input, cleared by rec_reset as
  * the scheduler does, so state left over from a previous line shows up.
@@ -26,6 +29,7 @@
 
 #include "gather/cli.h"
 #include "gather/input.h"
+#include "gather/json.h"
 #include "gather/out.h"
 #include "gather/rec.h"
 #include "gather/util.h"
@@ -127,6 +131,8 @@ check_output(const struct rec *r, const uint8_t *data, size_t size)
 			    "JSON strings must escape them", data, size, &line);
 	if (!strict_utf8((const unsigned char *)line.p, line.len))
 		die("the record is not valid UTF-8", data, size, &line);
+	if (!json_valid(line.p, line.len - 1))
+		die("the record is not strict JSON", data, size, &line);
 	doc = cJSON_ParseWithLengthOpts(line.p, line.len - 1, &end, 0);
 	if (doc == NULL || end != line.p + line.len - 1 ||
 	    !cJSON_IsObject(doc))
@@ -178,6 +184,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (t[0] != '{' && (r.url.len != n ||
 		    memcmp(r.url.p, t, n) != 0))
 			die("url is not the trimmed line", data, size, NULL);
+		if (t[0] == '{') {
+			if (!json_valid((const char *)t, n))
+				die("a request object that is not strict JSON "
+				    "was taken", data, size, NULL);
+			if (r.has_id && !json_valid(r.id.p, r.id.len))
+				die("an id that is not strict JSON", data, size,
+				    NULL);
+			if (strlen(r.url.p) != r.url.len)
+				die("a NUL in a request object's url", data,
+				    size, NULL);
+		}
 		check_request(&r, data, size);
 		check_output(&r, data, size);
 		break;

@@ -36,6 +36,7 @@
 #include <curl/curl.h>
 
 #include "gather/cli.h"
+#include "gather/json.h"
 #include "gather/out.h"
 #include "gather/rec.h"
 #include "gather/util.h"
@@ -84,6 +85,8 @@ check_line(const struct buf *line)
 		die("the buffer is not NUL-terminated", line);
 	if (!strict_utf8((const unsigned char *)line->p, line->len))
 		die("the line is not valid UTF-8", line);
+	if (!json_valid(line->p, line->len - 1))
+		die("the line is not strict JSON", line);
 	doc = cJSON_ParseWithLengthOpts(line->p, line->len - 1, &end, 0);
 	if (doc == NULL)
 		die("the line is not JSON", line);
@@ -204,15 +207,14 @@ b64_equals(const char *s, const uint8_t *want, size_t wlen)
 }
 
 /*
- * The id as input.c hands it over: the JSON text of a value, valid UTF-8,
- * on one line.  The bytes are used when they are such a text; otherwise
- * they are made one (bytes >= 0x80 of invalid UTF-8 become '?', and what
- * does not parse becomes a JSON string of them).
+ * The id as input.c hands it over: strict JSON text (json_valid), white
+ * space between tokens taken out.  The bytes are used when they are such
+ * a text; otherwise they are made one (bytes >= 0x80 of invalid UTF-8
+ * become '?', and the rest becomes a JSON string of them).
  */
 static void
 make_id(struct rec *r, const uint8_t *p, size_t n)
 {
-	const char	*end = NULL;
 	char		*s, *json;
 	size_t		 i;
 	cJSON		*v;
@@ -225,15 +227,14 @@ make_id(struct rec *r, const uint8_t *p, size_t n)
 		for (i = 0; i < n; i++)
 			if ((unsigned char)s[i] >= 0x80)
 				s[i] = '?';
-	v = cJSON_ParseWithLengthOpts(s, n, &end, 0);
-	for (i = 0; v != NULL && i < n; i++)
-		if ((unsigned char)s[i] < 0x20)
-			break;		/* input.c prints such an id anew */
-	if (v != NULL && end == s + n && i == n) {
-		if (buf_set(&r->id, s, n) == -1)	/* the raw text */
+	v = NULL;
+	if (json_valid(s, n)) {
+		/* input.c keeps a strict id, white space between tokens out. */
+		buf_clear(&r->id);
+		if (buf_reserve(&r->id, n) == -1)
 			abort();
+		r->id.len = json_compact(r->id.p, s, n);
 	} else {
-		cJSON_Delete(v);
 		s[strnlen(s, n)] = '\0';
 		if ((v = cJSON_CreateString(s)) == NULL)
 			abort();

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
+#include "gather/json.h"
 
 #define INPUT_BUF	(2 * INPUT_LINE_MAX + 4096)
 #define BAD_URL_MAX	256
@@ -131,208 +131,245 @@ input_token_ok(const char *s, size_t n)
 
 /* Add "name: value" to r's headers; -1 when it would be unsafe. */
 static int
-input_header(struct rec *r, const char *name, size_t nlen, const char *val)
+input_header(struct rec *r, const char *name, size_t nlen, const char *val,
+    size_t vlen)
 {
-	if (!input_token_ok(name, nlen) || strpbrk(val, "\r\n") != NULL)
+	if (!input_token_ok(name, nlen) || memchr(val, '\r', vlen) != NULL ||
+	    memchr(val, '\n', vlen) != NULL || memchr(val, '\0', vlen) != NULL)
 		return -1;
 	if (buf_append(&r->headers, name, nlen) == -1 ||
 	    buf_append(&r->headers, ": ", 2) == -1 ||
-	    buf_append(&r->headers, val, strlen(val) + 1) == -1)
+	    buf_append(&r->headers, val, vlen) == -1 ||
+	    buf_append(&r->headers, "", 1) == -1)
 		return -1;
 	r->nheaders++;
 	return 0;
 }
 
+/* Decode the valid string literal s into b; -1 when it is not a string. */
+static int
+input_string(struct buf *b, const struct json_span *s)
+{
+	buf_clear(b);
+	if (s->n < 2 || s->p[0] != '"')
+		return -1;
+	if (memchr(s->p, '\\', s->n) == NULL)
+		return buf_append(b, s->p + 1, s->n - 2);
+	return json_unescape(b, s->p, s->n);
+}
+
 /* The headers of a request object: {"K": "V"} or ["K: V", ...]. */
 static const char *
-input_headers(struct rec *r, const cJSON *h)
+input_headers(struct rec *r, const struct json_span *h, struct buf *tmp,
+    struct buf *tmp2)
 {
-	const cJSON	*it;
-	const char	*colon, *v;
+	struct json_span	 k, v;
+	const char		*colon, *val, *end;
+	size_t			 pos = 0;
 
-	if (cJSON_IsObject(h)) {
-		cJSON_ArrayForEach(it, h) {
-			if (!cJSON_IsString(it))
-				return "header values must be strings";
-			if (input_header(r, it->string, strlen(it->string),
-			    it->valuestring) == -1)
-				return "invalid header name or value";
-		}
-		return NULL;
-	}
-	if (!cJSON_IsArray(h))
+	if (h->p[0] != '{' && h->p[0] != '[')
 		return "headers must be an object or an array of strings";
-	cJSON_ArrayForEach(it, h) {
-		if (!cJSON_IsString(it) ||
-		    (colon = strchr(it->valuestring, ':')) == NULL)
+	while (json_next(h->p, h->n, &pos, &k, &v) == 0) {
+		if (v.p[0] != '"')
+			return h->p[0] == '{' ? "header values must be strings" :
+			    "headers must be \"Name: value\" strings";
+		if (input_string(tmp, &v) == -1)
+			return "out of memory";
+		if (h->p[0] == '{') {
+			if (input_string(tmp2, &k) == -1)
+				return "out of memory";
+			if (input_header(r, tmp2->p, tmp2->len, tmp->p,
+			    tmp->len) == -1)
+				return "invalid header name or value";
+			continue;
+		}
+		end = tmp->p + tmp->len;
+		if ((colon = memchr(tmp->p, ':', tmp->len)) == NULL)
 			return "headers must be \"Name: value\" strings";
-		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+		for (val = colon + 1; val < end && (*val == ' ' || *val == '\t');
+		    val++)
 			;
-		if (input_header(r, it->valuestring,
-		    (size_t)(colon - it->valuestring), v) == -1)
+		if (input_header(r, tmp->p, (size_t)(colon - tmp->p), val,
+		    (size_t)(end - val)) == -1)
 			return "invalid header name or value";
 	}
 	return NULL;
 }
 
-/* Fill r from a request object; NULL, or why it is bad. */
-static const char *
-input_fields(struct rec *r, cJSON *o, char *tmp, size_t tmplen)
+/* The known fields of a request object, one bit each to spot repeats. */
+enum { F_URL, F_METHOD, F_HEADERS, F_BODY, F_TIMEOUT, F_ID };
+static const char *const input_field_names[] = {
+	"url", "method", "headers", "body", "timeout", "id"
+};
+
+/* Which known field the quoted name k is (decoded through tmp), or -1. */
+static int
+input_field(const struct json_span *k, struct buf *tmp)
 {
-	cJSON	*it;
+	const char	*s = k->p + 1;
+	size_t		 n = k->n - 2, i;
 
-	cJSON_ArrayForEach(it, o) {
-		const char *k = it->string;
+	if (memchr(s, '\\', n) != NULL) {
+		if (input_string(tmp, k) == -1)
+			return -1;
+		s = tmp->p;
+		n = tmp->len;
+	}
+	for (i = 0; i < sizeof(input_field_names) /
+	    sizeof(input_field_names[0]); i++)
+		if (n == strlen(input_field_names[i]) &&
+		    memcmp(s, input_field_names[i], n) == 0)
+			return (int)i;
+	return -1;
+}
 
-		if (strcmp(k, "url") == 0 || strcmp(k, "id") == 0)
-			continue;
-		if (strcmp(k, "method") == 0) {
-			if (!cJSON_IsString(it) || !input_token_ok(
-			    it->valuestring, strlen(it->valuestring)))
-				return "method must be a word such as POST";
-			if (buf_set(&r->method, it->valuestring,
-			    strlen(it->valuestring)) == -1)
-				return "out of memory";
-		} else if (strcmp(k, "headers") == 0) {
-			const char *why = input_headers(r, it);
-			if (why != NULL)
-				return why;
-		} else if (strcmp(k, "body") == 0) {
-			continue;	/* taken from the raw text */
-		} else if (strcmp(k, "timeout") == 0) {
-			if (!cJSON_IsNumber(it) || !(it->valuedouble >= 0) ||
-			    it->valuedouble > 1e9)
-				return "timeout must be a number of seconds";
-			r->timeout = it->valuedouble;
-		} else {
-			snprintf(tmp, tmplen, "unknown field \"%.64s\" in the "
-			    "request object", k);
-			return tmp;
-		}
+/* Trim what a line is trimmed of, and LF, from both ends of b. */
+static void
+input_trim_buf(struct buf *b)
+{
+	size_t s = 0, e = b->len;
+
+	while (s < e && (b->p[s] == ' ' || b->p[s] == '\t' ||
+	    b->p[s] == '\r' || b->p[s] == '\n'))
+		s++;
+	while (e > s && (b->p[e - 1] == ' ' || b->p[e - 1] == '\t' ||
+	    b->p[e - 1] == '\r' || b->p[e - 1] == '\n'))
+		e--;
+	memmove(b->p, b->p + s, e - s);
+	b->len = e - s;
+	b->p[b->len] = '\0';
+}
+
+/* One member of a request object into r; NULL, or why it is bad. */
+static const char *
+input_member(struct rec *r, int f, const struct json_span *v,
+    struct buf *tmp, struct buf *tmp2)
+{
+	char	*end;
+	double	 t;
+
+	switch (f) {
+	case F_URL:
+		if (v->p[0] != '"')
+			return "a request object needs a string \"url\"";
+		if (json_string_has_nul(v))
+			return "a NUL (\\u0000) in a request object's url";
+		if (input_string(&r->url, v) == -1)
+			return "out of memory";
+		input_trim_buf(&r->url);
+		return NULL;
+	case F_METHOD:
+		if (v->p[0] != '"' || input_string(&r->method, v) == -1 ||
+		    !input_token_ok(r->method.p, r->method.len))
+			return "method must be a word such as POST";
+		return NULL;
+	case F_HEADERS:
+		return input_headers(r, v, tmp, tmp2);
+	case F_BODY:
+		/* A string is sent as the bytes it decodes to, NULs too. */
+		r->has_body = 1;
+		if (v->p[0] == '"')
+			return input_string(&r->body, v) == -1 ?
+			    "out of memory" : NULL;
+		return buf_set(&r->body, v->p, v->n) == -1 ? "out of memory" :
+		    NULL;
+	case F_TIMEOUT:
+		if (v->p[0] != '-' && (v->p[0] < '0' || v->p[0] > '9'))
+			return "timeout must be a number of seconds";
+		/* The text goes on past the number: "," or "}" stops strtod. */
+		t = strtod(v->p, &end);
+		if (end != v->p + v->n || !(t >= 0) || t > 1e9)
+			return "timeout must be a number of seconds";
+		r->timeout = t;
+		return NULL;
+	case F_ID:
+		/*
+		 * Echoed as written, strict JSON already, less white space
+		 * between tokens: a tab or CR has no place in a record line.
+		 */
+		r->has_id = 1;
+		buf_clear(&r->id);
+		if (buf_reserve(&r->id, v->n) == -1)
+			return "out of memory";
+		r->id.len = json_compact(r->id.p, v->p, v->n);
+		return NULL;
 	}
 	return NULL;
 }
 
 /*
- * id and body from the object's own text: id is echoed exactly as written
- * (cJSON would turn big numbers into doubles and cut strings at \u0000),
- * and a string body keeps every byte it decodes to, NULs included.  A NUL
- * anywhere else (url, method, headers) is refused: it cannot be sent.
+ * A line starting with {: a request object.  It must be strict JSON as a
+ * whole (json_valid) before any field is taken; then its members are read
+ * straight from the text, so nothing is cut at a \u0000 and an id or a
+ * body goes on exactly as written.
  */
-static const char *
-input_raw_fields(struct rec *r, cJSON *o, const char *p, size_t n)
-{
-	const char	*ids = NULL, *bs = NULL, *q;
-	size_t		 idn = 0, bn = 0, i;
-	cJSON		*id, *body;
-	char		*json;
-
-	id = cJSON_GetObjectItemCaseSensitive(o, "id");
-	body = cJSON_GetObjectItemCaseSensitive(o, "body");
-	if (id != NULL && json_member_raw(p, n, "id", &ids, &idn) == -1)
-		ids = NULL;
-	if (body != NULL && json_member_raw(p, n, "body", &bs, &bn) == -1)
-		bs = NULL;
-
-	/* An escaped NUL is fine only inside the id or the body. */
-	for (q = p; (q = json_find_nul_escape(q, (size_t)(p + n - q))) != NULL;
-	    q += 6)
-		if (!((ids && q >= ids && q < ids + idn) ||
-		    (bs && q >= bs && q < bs + bn)))
-			return "a NUL (\\u0000) in a request object's url, "
-			    "method or headers";
-
-	if (id != NULL) {
-		r->has_id = 1;
-		for (i = 0; ids != NULL && i < idn; i++)
-			if ((unsigned char)ids[i] < 0x20)
-				ids = NULL;	/* printed escaped instead */
-		if (ids != NULL) {
-			if (buf_set(&r->id, ids, idn) == -1)
-				return "out of memory";
-		} else {
-			if ((json = cJSON_PrintUnformatted(id)) == NULL)
-				return "out of memory";
-			i = (size_t)buf_set(&r->id, json, strlen(json));
-			cJSON_free(json);
-			if (i != 0)
-				return "out of memory";
-		}
-	}
-	if (body != NULL) {
-		r->has_body = 1;
-		buf_clear(&r->body);
-		if (cJSON_IsString(body) && bs != NULL) {
-			if (json_unescape(&r->body, bs, bn) == -1)
-				return "malformed body string";
-		} else if (bs != NULL) {
-			if (buf_set(&r->body, bs, bn) == -1)
-				return "out of memory";
-		} else {
-			if ((json = cJSON_IsString(body) ? NULL :
-			    cJSON_PrintUnformatted(body)) == NULL &&
-			    !cJSON_IsString(body))
-				return "out of memory";
-			i = (size_t)buf_set(&r->body, json ? json :
-			    body->valuestring, strlen(json ? json :
-			    body->valuestring));
-			cJSON_free(json);
-			if (i != 0)
-				return "out of memory";
-		}
-	}
-	return NULL;
-}
-
-/* A line starting with {: a request object. */
 static enum input_status
 input_object(struct rec *r, const char *p, size_t n)
 {
-	const char	*end = NULL, *why;
-	char		 tmp[128];
-	cJSON		*o, *url;
+	struct buf		 tmp = { 0 }, tmp2 = { 0 };
+	struct json_span	 ks, vs;
+	const char		*why = NULL;
+	char			 unknown[128];
+	unsigned		 seen = 0;
+	size_t			 pos = 0;
+	int			 f, have_url = 0;
 
-	if (!utf8_valid((const unsigned char *)p, n)) {
-		rec_fail(r, ERR_BAD_INPUT, "request object is not valid UTF-8");
+	if (!json_valid(p, n)) {
+		if (buf_set(&r->url, p, n) == -1)
+			rec_fail(r, ERR_OTHER, "out of memory");
+		else
+			rec_fail(r, ERR_BAD_INPUT, "%s", !utf8_valid(
+			    (const unsigned char *)p, n) ?
+			    "request object is not valid UTF-8" :
+			    "malformed request object (not strict JSON)");
 		return IN_BAD;
 	}
-	if ((o = cJSON_ParseWithLengthOpts(p, n, &end, 0)) == NULL) {
-		rec_fail(r, ERR_BAD_INPUT, "malformed request object");
-		return IN_BAD;
+	if (p[0] != '{')
+		why = "a request object must be an object";
+	/*
+	 * After a bad member only the url and the id are taken: a failed
+	 * record is named by its url and echoes its id.
+	 */
+	while (json_next(p, n, &pos, &ks, &vs) == 0) {
+		f = input_field(&ks, &tmp);
+		if (why != NULL) {
+			if ((f == F_ID || f == F_URL) && !(seen & (1u << f)) &&
+			    input_member(r, f, &vs, &tmp, &tmp2) == NULL &&
+			    f == F_URL)
+				have_url = 1;
+			if (f >= 0)
+				seen |= 1u << f;
+			continue;
+		}
+		if (f == -1) {
+			snprintf(unknown, sizeof(unknown), "unknown field "
+			    "%.*s in the request object",
+			    (int)(ks.n > 64 ? 64 : ks.n), ks.p);
+			why = unknown;
+		} else if (seen & (1u << f)) {
+			snprintf(unknown, sizeof(unknown), "field \"%s\" "
+			    "given twice", input_field_names[f]);
+			why = unknown;
+		} else {
+			seen |= 1u << f;
+			why = input_member(r, f, &vs, &tmp, &tmp2);
+			if (why == NULL && f == F_URL)
+				have_url = 1;
+		}
 	}
-	if (end != p + n) {
-		cJSON_Delete(o);
-		rec_fail(r, ERR_BAD_INPUT, "trailing bytes after the request "
-		    "object");
-		return IN_BAD;
-	}
-	if (!cJSON_IsObject(o)) {
-		cJSON_Delete(o);
-		rec_fail(r, ERR_BAD_INPUT, "a request object must be an "
-		    "object");
-		return IN_BAD;
-	}
-	/* Before the url is taken: a url cut at a NUL is not the url. */
-	if ((why = input_raw_fields(r, o, p, n)) != NULL) {
-		cJSON_Delete(o);
-		rec_fail(r, ERR_BAD_INPUT, "%s", why);
-		return IN_BAD;
-	}
-	url = cJSON_GetObjectItemCaseSensitive(o, "url");
-	if (cJSON_IsString(url) && buf_set(&r->url, url->valuestring,
-	    strlen(url->valuestring)) == -1) {
-		cJSON_Delete(o);
+	if (why == NULL && !(seen & (1u << F_URL)))
+		why = "a request object needs a string \"url\"";
+	buf_free(&tmp);
+	buf_free(&tmp2);
+	if (why == NULL)
+		return IN_RECORD;
+	/* Without a url of its own, a bad record is named by its line. */
+	if (!have_url && buf_set(&r->url, p, n) == -1)
 		rec_fail(r, ERR_OTHER, "out of memory");
-		return IN_BAD;
-	}
-	why = cJSON_IsString(url) ? input_fields(r, o, tmp, sizeof(tmp)) :
-	    "a request object needs a string \"url\"";
-	cJSON_Delete(o);
-	if (why != NULL) {
-		rec_fail(r, ERR_BAD_INPUT, "%s", why);
-		return IN_BAD;
-	}
-	return IN_RECORD;
+	else
+		rec_fail(r, strcmp(why, "out of memory") == 0 ? ERR_OTHER :
+		    ERR_BAD_INPUT, "%s", why);
+	return IN_BAD;
 }
 
 /*
@@ -345,12 +382,12 @@ input_parse_line(const char *p, size_t n, struct rec *r)
 	input_trim(&p, &n);
 	if (n == 0 || *p == '#')
 		return IN_AGAIN;
+	if (*p == '{')
+		return input_object(r, p, n);
 	if (buf_set(&r->url, p, n) == -1) {
 		rec_fail(r, ERR_OTHER, "out of memory");
 		return IN_BAD;
 	}
-	if (*p == '{')
-		return input_object(r, p, n);
 	return IN_RECORD;
 }
 
@@ -372,24 +409,53 @@ input_line(struct input *in, const char *p, size_t n, struct rec *r)
 	return input_parse_line(p, n, r);
 }
 
-/* A line longer than INPUT_LINE_MAX: a bad record named by its head. */
+/*
+ * A line longer than INPUT_LINE_MAX once trimmed, which starts (trimmed)
+ * at p: a bad record named by its first BAD_URL_MAX bytes.
+ */
 static enum input_status
-input_too_long(struct input *in, struct rec *r)
+input_too_long(struct input *in, const char *p, struct rec *r)
 {
-	const char *p = in->buf + in->start;
-
 	in->skipping = 1;
-	while (p < in->buf + in->end && (*p == ' ' || *p == '\t' ||
-	    *p == '\r'))
-		p++;
-	if ((p < in->buf + in->end && *p == '#') || !input_take_index(in, r))
+	if (*p == '#' || !input_take_index(in, r))
 		return IN_AGAIN;
-	if (buf_set(&r->url, in->buf + in->start, BAD_URL_MAX) == -1)
+	if (buf_set(&r->url, p, BAD_URL_MAX) == -1)
 		rec_fail(r, ERR_OTHER, "out of memory");
 	else
 		rec_fail(r, ERR_BAD_INPUT, "line longer than %d bytes",
 		    INPUT_LINE_MAX);
 	return IN_BAD;
+}
+
+static int
+input_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/*
+ * The buffer holds more than INPUT_LINE_MAX bytes of a line whose end has
+ * not come yet.  The limit is on the trimmed line, so blanks are not held:
+ * leading ones are dropped, and a run of trailing ones is cut to what
+ * keeps the line one byte over the limit, so that anything but blanks
+ * after it still makes the line too long.  1 when the line is too long
+ * whatever follows.
+ */
+static int
+input_squeeze(struct input *in)
+{
+	size_t c;
+
+	while (in->start < in->end && input_blank(in->buf[in->start]))
+		in->start++;
+	if (in->end - in->start <= INPUT_LINE_MAX)
+		return 0;
+	for (c = in->end; c > in->start && input_blank(in->buf[c - 1]); c--)
+		;
+	if (c - in->start > INPUT_LINE_MAX)
+		return 1;
+	in->end = in->start + INPUT_LINE_MAX + 1;
+	return 0;
 }
 
 /* Read once from the stream; returns 0, or -1 when it must wait. */
@@ -457,8 +523,12 @@ input_next(struct input *in, struct rec *r)
 		}
 		if (nl != NULL || (in->eof && len > 0)) {
 			size_t n = nl ? (size_t)(nl - (in->buf + in->start)) : len;
-			if (n > INPUT_LINE_MAX) {
-				st = input_too_long(in, r);
+			const char *t = in->buf + in->start;
+			size_t tn = n;
+
+			input_trim(&t, &tn);
+			if (tn > INPUT_LINE_MAX) {
+				st = input_too_long(in, t, r);
 				if (nl) {
 					in->start += n + 1;
 					in->skipping = 0;
@@ -474,8 +544,9 @@ input_next(struct input *in, struct rec *r)
 				return st;
 			continue;
 		}
-		if (len > INPUT_LINE_MAX) {
-			if ((st = input_too_long(in, r)) != IN_AGAIN)
+		if (len > INPUT_LINE_MAX && input_squeeze(in)) {
+			if ((st = input_too_long(in, in->buf + in->start, r)) !=
+			    IN_AGAIN)
 				return st;
 			continue;
 		}

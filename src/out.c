@@ -17,8 +17,22 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "gather/json.h"
+
 /* Write what is pending once this much is buffered. */
 #define OUT_CHUNK	(64 * 1024)
+
+/*
+ * The longest line: cJSON_PrintPreallocated takes an int.  The unit test
+ * builds this file with a smaller one.
+ */
+#ifndef OUT_LINE_MAX
+#define OUT_LINE_MAX	((size_t)INT_MAX - 1)
+#endif
+
+/* What a string helper says besides 0: no memory, or over OUT_LINE_MAX. */
+#define OUT_NOMEM	(-1)
+#define OUT_TOOBIG	(-2)
 
 /* Room for one formatted number. */
 #define NUM_LEN		32
@@ -82,6 +96,8 @@ struct out {
 
 	/* Escaped strings, reused from record to record. */
 	struct buf	 s_url, s_eff, s_ctype, s_body, s_msg, s_kind, s_file;
+	struct buf	 s_hdr;		/* -I: the headers object */
+	struct buf	 hent, htab;	/* -I: grouping repeated names */
 	struct buf	 repair;
 	char		 num[FLD_COUNT + T_COUNT + E_COUNT][NUM_LEN];
 };
@@ -269,28 +285,47 @@ out_free(struct out *w)
 	buf_free(&w->s_msg);
 	buf_free(&w->s_kind);
 	buf_free(&w->s_file);
+	buf_free(&w->s_hdr);
+	buf_free(&w->hent);
+	buf_free(&w->htab);
 	buf_free(&w->repair);
 	free(w);
+}
+
+/*
+ * Append s as a JSON string to dst, repairing invalid UTF-8 first: 0,
+ * OUT_NOMEM, or OUT_TOOBIG when it could not fit in a line.
+ */
+static int
+out_append_string(struct out *w, struct buf *dst, const char *s, size_t n)
+{
+	const unsigned char	*u = (const unsigned char *)s;
+	size_t			 len;
+
+	if (n > OUT_LINE_MAX)
+		return OUT_TOOBIG;
+	if (!utf8_valid(u, n)) {
+		buf_clear(&w->repair);
+		if (utf8_repair(&w->repair, u, n) == -1)
+			return OUT_NOMEM;
+		u = (const unsigned char *)w->repair.p;
+		n = w->repair.len;
+	}
+	if ((len = json_escaped_len(u, n)) > OUT_LINE_MAX ||
+	    dst->len > OUT_LINE_MAX - len)
+		return OUT_TOOBIG;
+	if (buf_reserve(dst, len) == -1)
+		return OUT_NOMEM;
+	dst->len += json_escape(dst->p + dst->len, u, n);
+	return 0;
 }
 
 /* Escape s as a JSON string into dst, repairing invalid UTF-8 first. */
 static int
 out_string(struct out *w, struct buf *dst, const char *s, size_t n)
 {
-	const unsigned char *u = (const unsigned char *)s;
-
-	if (!utf8_valid(u, n)) {
-		buf_clear(&w->repair);
-		if (utf8_repair(&w->repair, u, n) == -1)
-			return -1;
-		u = (const unsigned char *)w->repair.p;
-		n = w->repair.len;
-	}
 	buf_clear(dst);
-	if (buf_reserve(dst, json_escaped_len(u, n)) == -1)
-		return -1;
-	dst->len = json_escape(dst->p, u, n);
-	return 0;
+	return out_append_string(w, dst, s, n);
 }
 
 /* Base64 of s as a JSON string into dst. */
@@ -298,8 +333,10 @@ static int
 out_base64(struct buf *dst, const char *s, size_t n)
 {
 	buf_clear(dst);
+	if (n > OUT_LINE_MAX / 4 * 3 || base64_len(n) > OUT_LINE_MAX - 2)
+		return OUT_TOOBIG;
 	if (buf_reserve(dst, base64_len(n) + 2) == -1)
-		return -1;
+		return OUT_NOMEM;
 	dst->p[0] = '"';
 	dst->len = 1 + base64_encode(dst->p + 1, (const unsigned char *)s, n);
 	dst->p[dst->len++] = '"';
@@ -308,117 +345,180 @@ out_base64(struct buf *dst, const char *s, size_t n)
 }
 
 /*
- * Set the body and body_encoding nodes for the body in b.  Returns the
- * parsed tree when the body is embedded as JSON (the caller frees it).
+ * Set the body and body_encoding nodes for the body in b.  --body json
+ * embeds only strict JSON, and as its own text (less the white space
+ * between tokens): a number keeps every digit it was written with.
  */
 static int
-out_body(struct out *w, const struct buf *b, cJSON **parsed)
+out_body(struct out *w, const struct buf *b)
 {
 	const char		*enc = "\"utf-8\"";
-	const char		*end = NULL;
 	enum body_mode		 mode = w->body_mode;
-	int			 valid;
+	int			 valid, rc;
 
-	*parsed = NULL;
-	/* Embedded only when printing it back loses nothing. */
-	if (mode == BODY_JSON && b->len > 0 &&
-	    utf8_valid((const unsigned char *)b->p, b->len) &&
-	    json_find_nul_escape(b->p, b->len) == NULL) {
-		*parsed = cJSON_ParseWithLengthOpts(b->p, b->len, &end, 0);
-		if (*parsed != NULL) {
-			while (end < b->p + b->len && (*end == ' ' ||
-			    *end == '\n' || *end == '\r' || *end == '\t'))
-				end++;
-			if (end == b->p + b->len) {
-				(*parsed)->string = (char *)field_names[FLD_BODY];
-				(*parsed)->type |= cJSON_StringIsConst;
-				w->f[FLD_BODY] = *parsed;
-				set_raw(w->f[FLD_BODY_ENCODING], "\"json\"");
-				return 0;
-			}
-			cJSON_Delete(*parsed);
-			*parsed = NULL;
-		}
+	if (mode == BODY_JSON && b->len > 0 && json_valid(b->p, b->len)) {
+		buf_clear(&w->s_body);
+		if (b->len > OUT_LINE_MAX)
+			return OUT_TOOBIG;
+		if (buf_reserve(&w->s_body, b->len) == -1)
+			return OUT_NOMEM;
+		w->s_body.len = json_compact(w->s_body.p, b->p, b->len);
+		set_raw(w->f[FLD_BODY], w->s_body.p);
+		set_raw(w->f[FLD_BODY_ENCODING], "\"json\"");
+		return 0;
 	}
 	if (mode == BODY_JSON)
 		mode = BODY_AUTO;
 	valid = mode != BODY_BASE64 &&
 	    utf8_valid((const unsigned char *)b->p, b->len);
 	if (mode == BODY_BASE64 || (mode == BODY_AUTO && !valid)) {
-		if (out_base64(&w->s_body, b->p, b->len) == -1)
-			return -1;
+		if ((rc = out_base64(&w->s_body, b->p, b->len)) != 0)
+			return rc;
 		enc = "\"base64\"";
-	} else if (out_string(w, &w->s_body, b->p ? b->p : "", b->len) == -1)
-		return -1;
+	} else if ((rc = out_string(w, &w->s_body, b->p ? b->p : "",
+	    b->len)) != 0)
+		return rc;
 	set_raw(w->f[FLD_BODY], w->s_body.p);
 	set_raw(w->f[FLD_BODY_ENCODING], (char *)enc);
 	return 0;
 }
 
-/* s as valid UTF-8 (the server's bytes may not be), NUL-terminated. */
-static const char *
-out_utf8(struct buf *tmp, const char *s)
-{
-	size_t n = strlen(s);
+/* One response header while the -I object is built. */
+struct hdr {
+	const char	*val;
+	size_t		 vlen;
+	size_t		 noff, nlen;	/* its escaped name in s_hdr */
+	size_t		 next;		/* the next of the same name, or 0 */
+	size_t		 last;		/* first of a name: its last one */
+	size_t		 count;		/* first of a name: how many */
+};
 
-	if (utf8_valid((const unsigned char *)s, n))
-		return s;
-	buf_clear(tmp);
-	if (utf8_repair(tmp, (const unsigned char *)s, n) == -1)
-		return NULL;
-	return tmp->p;
+/* FNV-1a of the escaped name. */
+static uint32_t
+out_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
 }
 
 /*
- * The -I headers as an object: a name seen once has a string, a repeated
- * one an array of its values in order.  Returns a new tree.
+ * The -I headers as the text of an object in s_hdr: a name seen once has
+ * a string, a repeated one an array of its values in order, in the order
+ * names first appear.  Repeats are found through a hash table of the
+ * escaped names, so the work is linear in the number of headers.
  */
-static cJSON *
+static int
 out_headers(struct out *w, const struct rec *r)
 {
-	const char	*p, *name, *val;
-	cJSON		*obj, *old, *arr, *v, *first;
-	struct buf	 nbuf = { 0 };
-	size_t		 i;
+	const char	*p, *name;
+	struct hdr	*h;
+	uint32_t	*tab;
+	size_t		 n = r->resp_headers ? r->nresp_headers : 0;
+	size_t		 i, k, mask, names, nlen, tsize;
+	int		 rc;
 
-	if ((obj = cJSON_CreateObject()) == NULL)
-		return NULL;
-	p = r->resp_headers ? r->resp_headers->p : NULL;
-	for (i = 0; p != NULL && i < r->nresp_headers; i++) {
+	buf_clear(&w->s_hdr);
+	if (n >= UINT32_MAX || n > SIZE_MAX / 4 / sizeof(*h))
+		return OUT_TOOBIG;
+	for (tsize = 16; tsize < 2 * n; tsize *= 2)
+		;
+	buf_clear(&w->hent);
+	buf_clear(&w->htab);
+	if (buf_reserve(&w->hent, (n + 1) * sizeof(*h)) == -1 ||
+	    buf_reserve(&w->htab, tsize * sizeof(*tab)) == -1)
+		return OUT_NOMEM;
+	h = (struct hdr *)(void *)w->hent.p;
+	tab = (uint32_t *)(void *)w->htab.p;
+	memset(tab, 0, tsize * sizeof(*tab));
+	mask = tsize - 1;
+
+	/* Escaped names go first in s_hdr, the object is written after. */
+	p = n ? r->resp_headers->p : NULL;
+	for (i = 1; i <= n; i++) {
 		name = p;
-		val = name + strlen(name) + 1;
-		p = val + strlen(val) + 1;
-		if ((name = out_utf8(&nbuf, name)) == NULL ||
-		    (val = out_utf8(&w->repair, val)) == NULL ||
-		    (v = cJSON_CreateString(val)) == NULL)
-			break;
-		old = cJSON_GetObjectItemCaseSensitive(obj, name);
-		if (old == NULL) {
-			cJSON_AddItemToObject(obj, name, v);
-			continue;
-		}
-		if (!cJSON_IsArray(old)) {
-			/* The first value moves into an array in its place. */
-			first = cJSON_CreateString(old->valuestring);
-			if ((arr = cJSON_CreateArray()) == NULL || first == NULL) {
-				cJSON_Delete(arr);
-				cJSON_Delete(first);
-				cJSON_Delete(v);
+		nlen = strlen(name);
+		h[i].val = name + nlen + 1;
+		h[i].vlen = strlen(h[i].val);
+		p = h[i].val + h[i].vlen + 1;
+		h[i].noff = w->s_hdr.len;
+		if ((rc = out_append_string(w, &w->s_hdr, name, nlen)) != 0)
+			return rc;
+		h[i].nlen = w->s_hdr.len - h[i].noff;
+		h[i].next = 0;
+		h[i].count = 1;
+		h[i].last = i;
+		for (k = out_hash(w->s_hdr.p + h[i].noff, h[i].nlen) & mask;
+		    tab[k] != 0; k = (k + 1) & mask) {
+			struct hdr *f = &h[tab[k]];
+			if (f->nlen == h[i].nlen && memcmp(w->s_hdr.p + f->noff,
+			    w->s_hdr.p + h[i].noff, f->nlen) == 0)
 				break;
-			}
-			cJSON_AddItemToArray(arr, first);
-			cJSON_ReplaceItemInObjectCaseSensitive(obj, name, arr);
-			old = arr;
 		}
-		cJSON_AddItemToArray(old, v);
+		if (tab[k] == 0)
+			tab[k] = (uint32_t)i;
+		else {
+			struct hdr *f = &h[tab[k]];
+			h[f->last].next = i;
+			f->last = i;
+			f->count++;
+			h[i].count = 0;	/* not the first of its name */
+			w->s_hdr.len = h[i].noff;	/* one copy is enough */
+			h[i].noff = f->noff;
+		}
 	}
-	buf_free(&nbuf);
-	return obj;
+	names = w->s_hdr.len;
+	if (buf_append(&w->s_hdr, "{", 1) == -1)
+		return OUT_NOMEM;
+	for (i = 1; i <= n; i++) {
+		if (h[i].count == 0)
+			continue;
+		/* Room first: the name is copied from s_hdr itself. */
+		if (buf_reserve(&w->s_hdr, h[i].nlen + 3) == -1)
+			return OUT_NOMEM;
+		if (w->s_hdr.len > names + 1)
+			w->s_hdr.p[w->s_hdr.len++] = ',';
+		memcpy(w->s_hdr.p + w->s_hdr.len, w->s_hdr.p + h[i].noff,
+		    h[i].nlen);
+		w->s_hdr.len += h[i].nlen;
+		if (buf_append(&w->s_hdr, h[i].count > 1 ? ":[" : ":",
+		    h[i].count > 1 ? 2 : 1) == -1)
+			return OUT_NOMEM;
+		for (k = i; k != 0; k = h[k].next) {
+			if ((k != i && buf_append(&w->s_hdr, ",", 1) == -1))
+				return OUT_NOMEM;
+			if ((rc = out_append_string(w, &w->s_hdr, h[k].val,
+			    h[k].vlen)) != 0)
+				return rc;
+		}
+		if (h[i].count > 1 && buf_append(&w->s_hdr, "]", 1) == -1)
+			return OUT_NOMEM;
+	}
+	if (buf_append(&w->s_hdr, "}", 1) == -1)
+		return OUT_NOMEM;
+	/* The object moves to the front; the names were only scratch. */
+	memmove(w->s_hdr.p, w->s_hdr.p + names, w->s_hdr.len - names);
+	w->s_hdr.len -= names;
+	w->s_hdr.p[w->s_hdr.len] = '\0';
+	return 0;
 }
 
-/* Format r as one line of JSON, newline included, into line. */
-int
-out_record(struct out *w, const struct rec *r, struct buf *line)
+/* How formatting a record can fail, said in the record that replaces it. */
+static const char *
+out_why(int rc)
+{
+	return rc == OUT_TOOBIG ? "record too large to format" :
+	    "out of memory formatting the record";
+}
+
+/*
+ * Format r as one line of JSON, newline included, into line; NULL, or why
+ * it could not be.  lite leaves out the headers and the file.
+ */
+static const char *
+out_format(struct out *w, const struct rec *r, struct buf *line, int lite)
 {
 	static const char *const versions[] = {
 		[CURL_HTTP_VERSION_1_0] = "\"1.0\"",
@@ -426,17 +526,20 @@ out_record(struct out *w, const struct rec *r, struct buf *line)
 		[CURL_HTTP_VERSION_2_0] = "\"2\"",
 		[CURL_HTTP_VERSION_3] = "\"3\"",
 	};
-	cJSON		*body_node = w->f[FLD_BODY], *parsed = NULL;
-	cJSON		*hdr_node = w->f[FLD_HEADERS];
-	cJSON		*headers = NULL;
 	unsigned	 mask = (1u << FLD_COUNT) - 1;
 	unsigned	 emask = (1u << E_KIND) | (1u << E_MESSAGE);
 	size_t		 need;
-	int		 rc = -1;
+	int		 rc;
 
-	if (out_string(w, &w->s_url, r->url.p ? r->url.p : "", r->url.len) ==
-	    -1)
-		return -1;
+	buf_clear(&w->s_eff);
+	buf_clear(&w->s_ctype);
+	buf_clear(&w->s_body);
+	buf_clear(&w->s_file);
+	buf_clear(&w->s_msg);
+	buf_clear(&w->s_hdr);
+	if ((rc = out_string(w, &w->s_url, r->url.p ? r->url.p : "",
+	    r->url.len)) != 0)
+		return out_why(rc);
 	set_int(w->f[FLD_INDEX], w->num[FLD_INDEX], (int64_t)r->index);
 	set_raw(w->f[FLD_URL], w->s_url.p);
 	set_type(w->f[FLD_OK], r->kind == ERR_NONE ? cJSON_True : cJSON_False);
@@ -454,44 +557,42 @@ out_record(struct out *w, const struct rec *r, struct buf *line)
 		/* The usual case: no redirect, a URL given in full. */
 		set_raw(w->f[FLD_EFFECTIVE_URL], w->s_url.p);
 	else if (r->effective_url != NULL) {
-		if (out_string(w, &w->s_eff, r->effective_url,
-		    strlen(r->effective_url)) == -1)
-			return -1;
+		if ((rc = out_string(w, &w->s_eff, r->effective_url,
+		    strlen(r->effective_url))) != 0)
+			return out_why(rc);
 		set_raw(w->f[FLD_EFFECTIVE_URL], w->s_eff.p);
 	} else
 		set_null(w->f[FLD_EFFECTIVE_URL]);
 	set_int(w->f[FLD_REDIRECTS], w->num[FLD_REDIRECTS], r->redirects);
 	if (r->content_type != NULL) {
-		if (out_string(w, &w->s_ctype, r->content_type,
-		    strlen(r->content_type)) == -1)
-			return -1;
+		if ((rc = out_string(w, &w->s_ctype, r->content_type,
+		    strlen(r->content_type))) != 0)
+			return out_why(rc);
 		set_raw(w->f[FLD_CONTENT_TYPE], w->s_ctype.p);
 	} else
 		set_null(w->f[FLD_CONTENT_TYPE]);
 	set_int(w->f[FLD_SIZE], w->num[FLD_SIZE], (int64_t)r->size);
 
 	if (r->resp_body != NULL && w->body_mode != BODY_NONE) {
-		if (out_body(w, r->resp_body, &parsed) == -1)
-			goto done;
+		if ((rc = out_body(w, r->resp_body)) != 0)
+			return out_why(rc);
 	} else
 		mask &= ~((1u << FLD_BODY) | (1u << FLD_BODY_ENCODING));
 
-	/* The id and the headers are trees of their own, hung in for now. */
 	if (r->has_id)
 		set_raw(w->f[FLD_ID], r->id.p);
 	else
 		mask &= ~(1u << FLD_ID);
-	if (w->include_headers) {
-		if ((headers = out_headers(w, r)) == NULL)
-			goto done;
-		headers->string = (char *)field_names[FLD_HEADERS];
-		headers->type |= cJSON_StringIsConst;
-		w->f[FLD_HEADERS] = headers;
+	if (w->include_headers && !lite) {
+		if ((rc = out_headers(w, r)) != 0)
+			return out_why(rc);
+		set_raw(w->f[FLD_HEADERS], w->s_hdr.p);
 	} else
 		mask &= ~(1u << FLD_HEADERS);
-	if (w->to_files && r->file.len > 0) {
-		if (out_string(w, &w->s_file, r->file.p, r->file.len) == -1)
-			goto done;
+	if (w->to_files && r->file.len > 0 && !lite) {
+		if ((rc = out_string(w, &w->s_file, r->file.p, r->file.len)) !=
+		    0)
+			return out_why(rc);
 		set_raw(w->f[FLD_FILE], w->s_file.p);
 	} else
 		mask &= ~(1u << FLD_FILE);
@@ -511,9 +612,11 @@ out_record(struct out *w, const struct rec *r, struct buf *line)
 		if (buf_append(&w->s_kind, "\"", 1) == -1 ||
 		    buf_append(&w->s_kind, err_kind_name(r->kind),
 		    strlen(err_kind_name(r->kind))) == -1 ||
-		    buf_append(&w->s_kind, "\"", 1) == -1 ||
-		    out_string(w, &w->s_msg, r->msg, strlen(r->msg)) == -1)
-			goto done;
+		    buf_append(&w->s_kind, "\"", 1) == -1)
+			return out_why(OUT_NOMEM);
+		if ((rc = out_string(w, &w->s_msg, r->msg, strlen(r->msg))) !=
+		    0)
+			return out_why(rc);
 		set_raw(w->e[E_KIND], w->s_kind.p);
 		set_raw(w->e[E_MESSAGE], w->s_msg.p);
 		if (r->curl_code >= 0) {
@@ -526,36 +629,77 @@ out_record(struct out *w, const struct rec *r, struct buf *line)
 	}
 	out_link(w->root, w->f, FLD_COUNT, mask);
 
-	/* Escaped strings are exact; numbers and structure need the rest. */
-	need = w->s_url.len + w->s_eff.len + w->s_ctype.len + w->s_msg.len +
-	    w->s_file.len + (mask & (1u << FLD_BODY) ? w->s_body.len : 0) +
-	    r->id.len + 1024 + (headers ? 4096 : 0);
-	for (;;) {
-		buf_clear(line);
-		if (buf_reserve(line, need) == -1)
-			goto done;
-		if (cJSON_PrintPreallocated(w->root, line->p, (int)need - 1, 0))
-			break;
-		if (need > INT_MAX / 2)
-			goto done;
-		need *= 2;	/* an embedded JSON body can be any size */
-	}
+	/*
+	 * Every value is raw text of a known length (the url may be printed
+	 * twice, as effective_url too); the names, numbers and punctuation
+	 * take less than the 1024 added.  Sums stay far below
+	 * SIZE_MAX: each part was checked against OUT_LINE_MAX.
+	 */
+	need = w->s_url.len * 2 + w->s_eff.len + w->s_ctype.len + w->s_msg.len +
+	    w->s_file.len + w->s_hdr.len + w->s_kind.len +
+	    (mask & (1u << FLD_BODY) ? w->s_body.len : 0) +
+	    (r->has_id ? r->id.len : 0) + 1024;
+	if (need > OUT_LINE_MAX)
+		return out_why(OUT_TOOBIG);
+	buf_clear(line);
+	if (buf_reserve(line, need) == -1)
+		return out_why(OUT_NOMEM);
+	if (!cJSON_PrintPreallocated(w->root, line->p, (int)need, 0))
+		return out_why(OUT_TOOBIG);
 	line->len = strlen(line->p);
 	line->p[line->len++] = '\n';
 	line->p[line->len] = '\0';
-	rc = 0;
-done:
-	w->f[FLD_BODY] = body_node;
-	w->f[FLD_HEADERS] = hdr_node;
-	if (headers != NULL) {
-		headers->next = headers->prev = NULL;
-		cJSON_Delete(headers);
+	return NULL;
+}
+
+/* Give back what a record too large to format left in the buffers. */
+static void
+out_shrink(struct out *w)
+{
+	struct buf *b[] = { &w->s_body, &w->s_hdr, &w->repair, &w->hent,
+	    &w->htab };
+	size_t i;
+
+	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
+		buf_clear(b[i]);
+		buf_trim_capacity(b[i], 4 * OUT_CHUNK);
 	}
-	if (parsed != NULL) {
-		parsed->next = parsed->prev = NULL;
-		cJSON_Delete(parsed);
-	}
-	return rc;
+}
+
+/*
+ * Format r as one line of JSON, newline included, into line.  A record
+ * that cannot be (no memory, or more than a line can hold) becomes an
+ * error record of kind other saying so, with its url, index and id but no
+ * body; then smaller still, its url cut, without id.  -1 only when not
+ * even that fits in memory.
+ */
+int
+out_record(struct out *w, const struct rec *r, struct buf *line)
+{
+	struct rec	 small;
+	const char	*why;
+
+	if ((why = out_format(w, r, line, 0)) == NULL)
+		return 0;
+	out_shrink(w);
+	memcpy(&small, r, sizeof(small));
+	small.kind = ERR_OTHER;
+	small.curl_code = -1;
+	snprintf(small.msg, sizeof(small.msg), "%s", why);
+	small.resp_body = NULL;
+	small.resp_headers = NULL;
+	small.nresp_headers = 0;
+	if (out_format(w, &small, line, 1) == NULL)
+		return 0;
+	out_shrink(w);
+	if (small.url.len > 256)
+		small.url.len = 256;
+	small.has_id = 0;
+	small.effective_url = NULL;
+	small.content_type = NULL;
+	if (out_format(w, &small, line, 1) == NULL)
+		return 0;
+	return -1;
 }
 
 /* Write all of p; -1 with errno set when the reader is gone or worse. */
@@ -581,14 +725,20 @@ out_write(int fd, const char *p, size_t n)
 int
 out_emit(struct out *w, const char *p, size_t n)
 {
-	if (w->format == FORMAT_JSON &&
-	    buf_append(&w->pending, w->written ? "," : "[", 1) == -1)
+	const char *sep = w->written ? "," : "[";
+
+	if (w->format == FORMAT_JSON && buf_append(&w->pending, sep, 1) ==
+	    -1 && (out_flush(w) == -1 || out_write(w->fd, sep, 1) == -1))
 		return -1;
 	w->written++;
 	if (w->pending.len == 0 && (n >= OUT_CHUNK || w->tty))
 		return out_write(w->fd, p, n);
-	if (buf_append(&w->pending, p, n) == -1)
-		return -1;
+	if (buf_append(&w->pending, p, n) == -1) {
+		/* No memory to queue it: write what waits, then the line. */
+		if (out_flush(w) == -1)
+			return -1;
+		return out_write(w->fd, p, n);
+	}
 	if (w->pending.len >= OUT_CHUNK || w->tty)
 		return out_flush(w);
 	return 0;

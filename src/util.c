@@ -83,7 +83,7 @@ buf_free(struct buf *b)
 }
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
-static size_t
+size_t
 utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
@@ -267,112 +267,7 @@ json_escape(char *out, const unsigned char *s, size_t n)
 	return (size_t)(o - out);
 }
 
-/*
- * The first \u0000 escape in JSON text p, or NULL: cJSON's strings are C
- * strings, so a value holding one would be silently cut short.
- */
-const char *
-json_find_nul_escape(const char *p, size_t n)
-{
-	size_t i, k;
-
-	for (i = 0; i + 6 <= n; i++) {
-		if (p[i] != '\\' || memcmp(p + i + 1, "u0000", 5) != 0)
-			continue;
-		for (k = 0; k < i && p[i - 1 - k] == '\\'; k++)
-			;
-		if (k % 2 == 0)
-			return p + i;
-	}
-	return NULL;
-}
-
-static size_t
-json_skip_ws(const char *p, size_t n, size_t i)
-{
-	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
-	    p[i] == '\n'))
-		i++;
-	return i;
-}
-
-/* Past the string literal starting at p[i] == '"'. */
-static size_t
-json_skip_string(const char *p, size_t n, size_t i)
-{
-	for (i++; i < n; i++) {
-		if (p[i] == '\\')
-			i++;
-		else if (p[i] == '"')
-			return i + 1;
-	}
-	return n;
-}
-
-/* Past the JSON value starting at p[i]. */
-static size_t
-json_skip_value(const char *p, size_t n, size_t i)
-{
-	size_t depth = 0;
-
-	if (i < n && p[i] == '"')
-		return json_skip_string(p, n, i);
-	if (i < n && (p[i] == '{' || p[i] == '[')) {
-		for (; i < n; i++) {
-			if (p[i] == '"')
-				i = json_skip_string(p, n, i) - 1;
-			else if (p[i] == '{' || p[i] == '[')
-				depth++;
-			else if ((p[i] == '}' || p[i] == ']') && --depth == 0)
-				return i + 1;
-		}
-		return n;
-	}
-	while (i < n && p[i] != ',' && p[i] != '}' && p[i] != ']' &&
-	    p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
-		i++;
-	return i;
-}
-
-/*
- * The raw text of the first top-level member named key (written without
- * escapes) in the JSON object text p, which must be valid JSON.  Lets a
- * value go through untouched where cJSON would change it: numbers beyond
- * a double, strings holding \u0000.  0 when found.
- */
-int
-json_member_raw(const char *p, size_t n, const char *key, const char **vs,
-    size_t *vn)
-{
-	size_t i, ks, ke, v, klen = strlen(key);
-
-	i = json_skip_ws(p, n, 0);
-	if (i >= n || p[i] != '{')
-		return -1;
-	for (i++;;) {
-		i = json_skip_ws(p, n, i);
-		if (i >= n || p[i] != '"')
-			return -1;
-		ks = i + 1;
-		i = json_skip_string(p, n, i);
-		ke = i - 1;
-		i = json_skip_ws(p, n, i);
-		if (i >= n || p[i] != ':')
-			return -1;
-		v = json_skip_ws(p, n, i + 1);
-		i = json_skip_value(p, n, v);
-		if (ke - ks == klen && memcmp(p + ks, key, klen) == 0) {
-			*vs = p + v;
-			*vn = i - v;
-			return 0;
-		}
-		i = json_skip_ws(p, n, i);
-		if (i >= n || p[i] != ',')
-			return -1;
-		i++;
-	}
-}
-
+/* The value of the 4 hex digits at s. */
 static int
 json_hex4(const char *s, unsigned *out)
 {

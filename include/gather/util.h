@@ -23,6 +23,7 @@ void	 buf_clear(struct buf *);
 void	 buf_trim_capacity(struct buf *, size_t);
 void	 buf_free(struct buf *);
 
+size_t	 utf8_seq(const unsigned char *, size_t);
 int	 utf8_valid(const unsigned char *, size_t);
 size_t	 utf8_valid_prefix(const unsigned char *, size_t);
 int	 utf8_repair(struct buf *, const unsigned char *, size_t);
@@ -32,9 +33,6 @@ size_t	 base64_encode(char *, const unsigned char *, size_t);
 
 size_t	 json_escaped_len(const unsigned char *, size_t);
 size_t	 json_escape(char *, const unsigned char *, size_t);
-const char *json_find_nul_escape(const char *, size_t);
-int	 json_member_raw(const char *, size_t, const char *, const char **,
-	    size_t *);
 int	 json_unescape(struct buf *, const char *, size_t);
 
 int	 parse_count(const char *, long, long, long *);
