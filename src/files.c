@@ -375,7 +375,8 @@ files_create(struct files *f, struct rec *r, int excl, char *err,
 	const char	*name, *why;
 	int		 fd, e, fl;
 
-	name = strrchr(r->file.p, '/') + 1;
+	name = strrchr(r->file.p, '/');
+	name = name != NULL ? name + 1 : r->file.p;
 	fd = openat(f->dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW |
 	    O_NONBLOCK | O_CLOEXEC | (excl ? O_EXCL : 0), 0666);
 	if (fd == -1) {

@@ -250,7 +250,7 @@ resume_load(const char *path, char *err, size_t errlen)
 			line++;
 			len--;
 		}
-		if (len == 1 && line[0] == ']')
+		if (len == 0 || (len == 1 && line[0] == ']'))
 			continue;
 		rc = rd->too_long ? -1 : resume_line(rs, line, len);
 		/*
