@@ -180,6 +180,36 @@ fingerprint() {
 	assert_equal "$(jq -s 'map(select(.attempts == 2)) | length' records)" 5
 }
 
+@test "--name: past 16384 remembered names, a name that comes back still gets a suffix" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir out
+	printf 'old\n' >out/n1
+	printf 'old\n' >out/late
+	{
+		urls 16500 /p/n | sed 's#/p/n?i=\([0-9]*\)$#/p/n\1#'
+		printf '%s\n' "$BASE/p/n5" "$BASE/p/n16499" "$BASE/p/n5" \
+			"$BASE/p/n1" "$BASE/p/late"
+	} >in
+	run --separate-stderr "$GATHER" -q -c 64 -o out --name '{name}' -i in
+	assert_success
+	printf '%s\n' "$output" >records
+	assert_equal "$(jq -r .file records | sort -u | wc -l)" 16505
+	assert_equal "$(ls out | wc -l)" 16506
+	assert_equal "$(jq -c 'select(.index == 1 or .index == 5) | .file' \
+		records | paste -sd ' ')" '"out/n1" "out/n5"'
+	# The file from before the run was overwritten while the table knew
+	# every name; once it is full, existing files are never replaced.
+	assert_equal "$(cat out/n1)" "p"
+	assert_equal "$(cat out/late)" "old"
+	run jq -r 'select(.index >= 16500) | .file' records
+	assert_regex "${lines[0]}" '^out/n5\.[0-9]+$'
+	assert_regex "${lines[1]}" '^out/n16499\.[0-9]+$'
+	assert_regex "${lines[2]}" '^out/n5\.[0-9]+$'
+	assert_regex "${lines[3]}" '^out/n1\.[0-9]+$'
+	assert_regex "${lines[4]}" '^out/late\.[0-9]+$'
+	assert_equal "$(cat "${lines[0]}" "${lines[4]}")" "pp"
+}
+
 @test "--name: a name from the run is never reused, a literal x.1 included" {
 	cd "$BATS_TEST_TMPDIR"
 	run --separate-stderr "$GATHER" -o out --name '{name}' \
