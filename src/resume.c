@@ -240,8 +240,6 @@ resume_load(const char *path, char *err, size_t errlen)
 		lineno++;
 		line = rd->line.p;
 		len = rd->line.len;
-		if (len == 0 && !rd->too_long)
-			continue;
 		/*
 		 * --format json: "[" before the first record, "," before the
 		 * others, "]" alone at the end ("[]" when there were none).
@@ -250,9 +248,12 @@ resume_load(const char *path, char *err, size_t errlen)
 			line++;
 			len--;
 		}
-		if (len == 0 || (len == 1 && line[0] == ']'))
+		if (rd->too_long)
+			rc = -1;
+		else if (len == 0 || (len == 1 && line[0] == ']'))
 			continue;
-		rc = rd->too_long ? -1 : resume_line(rs, line, len);
+		else
+			rc = resume_line(rs, line, len);
 		/*
 		 * A run appended (>>) to a file a crash cut short glues its
 		 * first record to the partial line: take the record after it.
