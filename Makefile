@@ -27,7 +27,8 @@ SRC	 = $(wildcard src/*.c)
 OBJ	 = $(SRC:src/%.c=obj/%.o)
 LIBOBJ	 = $(filter-out obj/main.o,$(OBJ))
 ASANOBJ	 = $(SRC:src/%.c=obj/asan/%.o)
-UNIT	 = obj/unit obj/stats_unit obj/json_unit obj/out_unit
+UNITSRC	 = $(wildcard tests/unit/*.c)
+UNIT	 = $(UNITSRC:tests/unit/%.c=obj/%)
 
 ifeq ($(V),1)
 Q =
@@ -56,19 +57,8 @@ obj/asan/gather: $(ASANOBJ)
 	@echo "  LINK    $@"
 	$(Q)$(CC) -g $(SAN) -o $@ $(ASANOBJ) $(LDLIBS)
 
-obj/unit: tests/unit/unit.c $(LIBOBJ)
-	@echo "  LINK    $@"
-	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
-
-obj/json_unit: tests/unit/json_unit.c $(LIBOBJ)
-	@echo "  LINK    $@"
-	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
-
-obj/out_unit: tests/unit/out_unit.c $(LIBOBJ)
-	@echo "  LINK    $@"
-	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
-
-obj/stats_unit: tests/unit/stats_unit.c $(LIBOBJ)
+# Each tests/unit/NAME.c is a program of its own, linked against the modules.
+obj/%: tests/unit/%.c $(LIBOBJ) | obj
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 

@@ -1,19 +1,35 @@
 /*
  * files: -o DIR and --name TEMPLATE.  A produced name never holds '/', a
- * NUL or a control byte, and never starts with a dot, so with openat() on
- * the directory and O_NOFOLLOW nothing can be written outside it.  Names
- * are unique within the run: the default {index} is unique by construction;
- * any other template keeps a set of the names used so far and adds .1, .2.
+ * NUL or a control byte, never starts with a dot and is valid UTF-8, so
+ * with openat() on the directory and O_NOFOLLOW nothing can be written
+ * outside it, and the record's "file" names the file byte for byte.  A
+ * file is written only when fstat() shows a regular file with one link.
+ *
+ * Names are unique within the run.  The default {index} is unique by
+ * construction.  Any other template uses a table of the names used so
+ * far, each with the next suffix to try when it comes again, so that a
+ * fixed name costs O(1) per record rather than a walk over .1, .2, ...
+ * The table is bounded: when it is full it is emptied, each entry's next
+ * suffix being kept in a small array indexed by the name's hash.  From
+ * then on the table no longer knows every name this run used, so files
+ * are created with O_EXCL and a name that exists (ours or not) gets the
+ * next suffix: a file written earlier in the run is never overwritten,
+ * and the hash array lets a name that comes back skip its used suffixes
+ * instead of probing them one by one.  Before that point a file that
+ * existed before the run is overwritten, as it always was.
  */
 #include "gather/files.h"
 #include "gather/xfer.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -21,15 +37,28 @@
 
 /* Room is left after this for a ".N" suffix within NAME_MAX. */
 #define NAME_LEN	200
+/* Names the table remembers exactly: at most about 4 MiB with NAME_LEN. */
+#define TABLE_MAX	16384
+/* Next suffixes kept by hash once the table has been emptied. */
+#define FLOOR_LEN	4096
+
+struct name {
+	char		*s;		/* NULL: a free slot */
+	uint64_t	 hash;
+	uint64_t	 next;		/* the suffix to try when s comes again */
+};
 
 struct files {
 	int		 dirfd;
 	const char	*dir;		/* as given */
 	const char	*tmpl;
-	int		 unique;	/* the template has {index} */
+	int		 unique;	/* the template is {index} */
+	int		 forgot;	/* the table was emptied at least once */
+	uint64_t	 seed;
 	CURLU		*cu;
-	char	       **set;		/* names used, open addressing */
+	struct name	*set;		/* open addressing, at most half full */
 	size_t		 setcap, setlen;
+	uint64_t	 floor[FLOOR_LEN];
 	struct buf	 name;
 };
 
@@ -70,6 +99,9 @@ files_new(const struct opts *o, char *err, size_t errlen)
 	f->tmpl = o->name_template;
 	/* Only a bare {index} cannot collide: "{name}{index}" can. */
 	f->unique = strcmp(f->tmpl, "{index}") == 0;
+	/* Not a secret, only different from run to run. */
+	f->seed = ((uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL) ^
+	    ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)f;
 	if (files_mkdirs(f->dir) == -1 ||
 	    (f->dirfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1) {
@@ -95,7 +127,7 @@ files_free(struct files *f)
 	if (f == NULL)
 		return;
 	for (i = 0; i < f->setcap; i++)
-		free(f->set[i]);
+		free(f->set[i].s);
 	free(f->set);
 	buf_free(&f->name);
 	curl_url_cleanup(f->cu);
@@ -103,32 +135,86 @@ files_free(struct files *f)
 	free(f);
 }
 
-static size_t
-files_hash(const char *s)
+/*
+ * FNV-1a over the name, keyed by a per-run seed and mixed at the end, so
+ * that a list of URLs cannot be made to pile its names into one chain.
+ */
+static uint64_t
+files_hash(const struct files *f, const char *s, size_t n)
 {
-	size_t h = 1469598103934665603ULL;
+	uint64_t	h = 1469598103934665603ULL ^ f->seed;
+	size_t		i;
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
 	return h;
 }
 
-/* Add name to the set; 0 if it was new, 1 if taken, -1 on no memory. */
-static int
-files_claim(struct files *f, const char *name)
+/* The table's entry for name, or NULL. */
+static struct name *
+files_find(const struct files *f, const char *s, size_t n, uint64_t h)
 {
-	size_t	 i, cap;
-	char	**set;
+	size_t i;
 
-	if (f->setlen * 2 >= f->setcap) {
+	if (f->setcap == 0)
+		return NULL;
+	for (i = h & (f->setcap - 1); f->set[i].s != NULL;
+	    i = (i + 1) & (f->setcap - 1))
+		if (f->set[i].hash == h && strncmp(f->set[i].s, s, n) == 0 &&
+		    f->set[i].s[n] == '\0')
+			return &f->set[i];
+	return NULL;
+}
+
+/*
+ * Empty the table, keeping each entry's next suffix in the hash-indexed
+ * floor so that a name that comes back does not probe from .1 again.
+ */
+static void
+files_forget(struct files *f)
+{
+	struct name	*e;
+	uint64_t	*fl;
+	size_t		 i;
+
+	for (i = 0; i < f->setcap; i++) {
+		e = &f->set[i];
+		if (e->s == NULL)
+			continue;
+		fl = &f->floor[e->hash % FLOOR_LEN];
+		if (*fl < e->next)
+			*fl = e->next;
+		free(e->s);
+		e->s = NULL;
+	}
+	f->setlen = 0;
+	f->forgot = 1;
+}
+
+/*
+ * Record that name (not in the table) was used and that next is the
+ * suffix to try when it comes again; -1 when out of memory.
+ */
+static int
+files_remember(struct files *f, const char *s, size_t n, uint64_t h,
+    uint64_t next)
+{
+	struct name	*set;
+	size_t		 i, j, cap;
+
+	if (f->setlen >= TABLE_MAX)
+		files_forget(f);
+	if ((f->setlen + 1) * 2 > f->setcap) {
 		cap = f->setcap ? f->setcap * 2 : 64;
 		if ((set = calloc(cap, sizeof(*set))) == NULL)
 			return -1;
 		for (i = 0; i < f->setcap; i++) {
-			size_t j;
-			if (f->set[i] == NULL)
+			if (f->set[i].s == NULL)
 				continue;
-			for (j = files_hash(f->set[i]) & (cap - 1); set[j];
+			for (j = f->set[i].hash & (cap - 1); set[j].s != NULL;
 			    j = (j + 1) & (cap - 1))
 				;
 			set[j] = f->set[i];
@@ -137,12 +223,15 @@ files_claim(struct files *f, const char *name)
 		f->set = set;
 		f->setcap = cap;
 	}
-	for (i = files_hash(name) & (f->setcap - 1); f->set[i];
+	for (i = h & (f->setcap - 1); f->set[i].s != NULL;
 	    i = (i + 1) & (f->setcap - 1))
-		if (strcmp(f->set[i], name) == 0)
-			return 1;
-	if ((f->set[i] = strdup(name)) == NULL)
+		;
+	if ((f->set[i].s = malloc(n + 1)) == NULL)
 		return -1;
+	memcpy(f->set[i].s, s, n);
+	f->set[i].s[n] = '\0';
+	f->set[i].hash = h;
+	f->set[i].next = next;
 	f->setlen++;
 	return 0;
 }
@@ -190,13 +279,41 @@ files_id(struct files *f, const struct rec *r)
 	return buf_append(&f->name, r->id.p, r->id.len);
 }
 
+/*
+ * Make name safe in place: '/', control bytes, bytes that are not UTF-8
+ * and leading dots become '_', and a long name is cut to NAME_LEN bytes
+ * at a character boundary, so that what "file" says is what was made.
+ */
+static void
+files_safe(struct buf *name)
+{
+	unsigned char	*p = (unsigned char *)name->p;
+	size_t		 i, len = name->len;
+
+	for (i = 0; i < len; i++)
+		if (p[i] == '/' || p[i] < 0x20 || p[i] == 0x7f)
+			p[i] = '_';
+	for (i = 0; i < len; i++) {
+		i += utf8_valid_prefix(p + i, len - i);
+		if (i < len)
+			p[i] = '_';
+	}
+	if (len > NAME_LEN) {
+		/* The bytes are UTF-8 now: back off continuation bytes. */
+		for (len = NAME_LEN; len > 0 && (p[len] & 0xc0) == 0x80; len--)
+			;
+	}
+	for (i = 0; i < len && p[i] == '.'; i++)
+		p[i] = '_';
+	name->len = len;
+}
+
 /* Expand the template for r into f->name, made safe. */
 static int
 files_expand(struct files *f, const struct rec *r)
 {
 	const char	*p;
 	char		 num[32];
-	size_t		 i;
 	int		 rc = 0;
 
 	buf_clear(&f->name);
@@ -222,61 +339,158 @@ files_expand(struct files *f, const struct rec *r)
 	}
 	if (rc == -1)
 		return -1;
-	if (f->name.len > NAME_LEN)
-		f->name.len = NAME_LEN;
-	for (i = 0; i < f->name.len; i++) {
-		unsigned char c = (unsigned char)f->name.p[i];
-		if (c == '/' || c < 0x20 || c == 0x7f)
-			f->name.p[i] = '_';
-	}
-	for (i = 0; i < f->name.len && f->name.p[i] == '.'; i++)
-		f->name.p[i] = '_';
+	files_safe(&f->name);
 	if (f->name.len == 0 && buf_append(&f->name, "_", 1) == -1)
 		return -1;
 	f->name.p[f->name.len] = '\0';
 	return 0;
 }
 
+/* r->file: DIR as given joined with f->name. */
+static int
+files_path(struct files *f, struct rec *r)
+{
+	size_t dirlen = strlen(f->dir);
+
+	if (buf_set(&r->file, f->dir, dirlen) == -1 ||
+	    (dirlen > 0 && f->dir[dirlen - 1] != '/' &&
+	    buf_append(&r->file, "/", 1) == -1) ||
+	    buf_append(&r->file, f->name.p, f->name.len) == -1)
+		return -1;
+	return 0;
+}
+
 /*
- * Open (truncating) the file for r's body.  The name is chosen on the
- * first attempt and kept in r->file for retries.  Returns a descriptor, or
- * -1 with a reason in err.
+ * Open r->file for writing without following a symbolic link or blocking
+ * on a FIFO, and truncate it only once fstat() has shown a regular file
+ * with no other link: a name in DIR must never reach a file elsewhere.
+ * excl: the file must be new.  Returns a descriptor, -2 when excl and
+ * the name exists, or -1 with a reason in err.
+ */
+static int
+files_create(struct files *f, struct rec *r, int excl, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	const char	*name, *why;
+	int		 fd, e, fl;
+
+	name = strrchr(r->file.p, '/');
+	name = name != NULL ? name + 1 : r->file.p;
+	fd = openat(f->dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC | (excl ? O_EXCL : 0), 0666);
+	if (fd == -1) {
+		e = errno;
+		if (excl && e == EEXIST)
+			return -2;
+		/* Name what is in the way rather than say ELOOP or ENXIO. */
+		if (fstatat(f->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISREG(st.st_mode))
+			snprintf(err, errlen, "refusing to write '%s': %s",
+			    r->file.p, S_ISLNK(st.st_mode) ?
+			    "is a symbolic link" : "not a regular file");
+		else
+			snprintf(err, errlen, "cannot open '%s': %s",
+			    r->file.p, strerror(e));
+		return -1;
+	}
+	why = NULL;
+	if (fstat(fd, &st) == -1)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	else if (st.st_nlink > 1)
+		why = "has other hard links";
+	else if (st.st_nlink == 0)
+		why = "was removed as it was opened";
+	if (why != NULL) {
+		close(fd);
+		snprintf(err, errlen, "refusing to write '%s': %s", r->file.p,
+		    why);
+		return -1;
+	}
+	/*
+	 * O_NONBLOCK was for the open only: a write to a regular file that
+	 * said EAGAIN would end the transfer.
+	 */
+	if ((st.st_size > 0 && ftruncate(fd, 0) == -1) ||
+	    (fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
+		e = errno;
+		close(fd);
+		snprintf(err, errlen, "cannot open '%s': %s", r->file.p,
+		    strerror(e));
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Open the file for r's body, truncated.  The name is chosen on the first
+ * attempt and kept in r->file for retries.  Returns a descriptor, or -1
+ * with a reason in err.
  */
 int
 files_open(struct files *f, struct rec *r, char *err, size_t errlen)
 {
-	const char	*name;
-	size_t		 base, dirlen;
-	int		 fd, taken, n;
+	struct name	*e;
+	char		 num[24];
+	size_t		 base;
+	uint64_t	 h, n;
+	int		 fd;
 
-	if (r->file.len == 0) {
-		if (files_expand(f, r) == -1)
+	if (r->file.len > 0)
+		return files_create(f, r, 0, err, errlen);
+	if (files_expand(f, r) == -1)
+		goto nomem;
+	if (f->unique) {
+		if (files_path(f, r) == -1)
 			goto nomem;
-		base = f->name.len;
-		for (n = 1; !f->unique; n++) {
-			if ((taken = files_claim(f, f->name.p)) == -1)
-				goto nomem;
-			if (!taken)
-				break;
-			f->name.len = base;
-			snprintf(err, errlen, ".%d", n);
-			if (buf_append(&f->name, err, strlen(err)) == -1)
-				goto nomem;
-		}
-		dirlen = strlen(f->dir);
-		if (buf_set(&r->file, f->dir, dirlen) == -1 ||
-		    (dirlen > 0 && f->dir[dirlen - 1] != '/' &&
-		    buf_append(&r->file, "/", 1) == -1) ||
-		    buf_append(&r->file, f->name.p, f->name.len) == -1)
-			goto nomem;
+		return files_create(f, r, 0, err, errlen);
 	}
-	name = strrchr(r->file.p, '/') + 1;
-	fd = openat(f->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0666);
-	if (fd == -1)
-		snprintf(err, errlen, "cannot open '%s': %s", r->file.p,
-		    strerror(errno));
+	base = f->name.len;
+	h = files_hash(f, f->name.p, base);
+	e = files_find(f, f->name.p, base, h);
+	n = e != NULL ? e->next : 0;
+	for (;;) {
+		f->name.len = base;
+		f->name.p[base] = '\0';
+		if (n > 0) {
+			snprintf(num, sizeof(num), ".%" PRIu64, n);
+			if (buf_append(&f->name, num, strlen(num)) == -1)
+				goto nomem;
+			/* The template itself made "x.1" earlier, say. */
+			if (files_find(f, f->name.p, f->name.len,
+			    files_hash(f, f->name.p, f->name.len)) != NULL) {
+				n++;
+				continue;
+			}
+		}
+		if (files_path(f, r) == -1)
+			goto nomem;
+		if ((fd = files_create(f, r, f->forgot, err, errlen)) != -2)
+			break;
+		/*
+		 * It exists and the table cannot say whether this run made
+		 * it: skip what the floor knows was used, else the next one.
+		 */
+		if (n == 0 && f->floor[h % FLOOR_LEN] > 0)
+			n = f->floor[h % FLOOR_LEN];
+		else
+			n++;
+	}
+	/* e goes stale once the table changes: update it first. */
+	if (e != NULL)
+		e->next = n + 1;
+	else if (files_remember(f, f->name.p, base, h, n + 1) == -1)
+		goto fail;
+	if (n > 0 && files_remember(f, f->name.p, f->name.len,
+	    files_hash(f, f->name.p, f->name.len), 1) == -1)
+		goto fail;
 	return fd;
+fail:
+	if (fd != -1)
+		close(fd);
 nomem:
 	snprintf(err, errlen, "out of memory");
 	return -1;

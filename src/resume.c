@@ -1,8 +1,13 @@
 /*
- * resume: reads an earlier run's jsonl output once, keeping for every ok
- * record only its index and a 64-bit hash of its url (16 bytes each),
- * sorted by index.  Input arrives in index order, so a cursor walks the
- * array and each check is O(1) amortised.
+ * resume: reads an earlier run's output once, keeping for every ok record
+ * only its index and a 64-bit hash of its url (16 bytes each), sorted by
+ * index.  Input arrives in index order, so a cursor walks the array and
+ * each check is O(1) amortised.
+ *
+ * FILE is read a block at a time and no line is kept past RESUME_LINE_MAX
+ * bytes, each line is parsed once or twice, and finding a record glued to
+ * a cut line is one backward pass: the whole load is linear in the size of
+ * FILE and its memory is the table plus one line.
  */
 #include "gather/resume.h"
 
@@ -15,6 +20,8 @@
 
 #include "gather/util.h"
 
+/* A longer line is not a record: memory per line stays bounded. */
+#define RESUME_LINE_MAX	(1024 * 1024)
 
 struct done {
 	uint64_t	index;
@@ -26,6 +33,16 @@ struct resume {
 	size_t		 n, cap;
 	size_t		 cursor;
 	struct buf	 fixed;		/* a url made valid UTF-8 */
+};
+
+/* FILE read in blocks, one line at a time. */
+struct reader {
+	FILE		*f;
+	char		 block[65536];
+	size_t		 pos, end;
+	struct buf	 line;
+	int		 too_long;	/* the line was over RESUME_LINE_MAX */
+	int		 complete;	/* the line ended with a newline */
 };
 
 static uint64_t
@@ -47,20 +64,93 @@ resume_cmp(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/*
+ * An index as gather writes it: decimal digits without a sign, fraction,
+ * exponent or leading zero, within uint64.  0 when it is one.
+ */
+int
+resume_parse_index(const char *s, size_t n, uint64_t *out)
+{
+	uint64_t	v = 0;
+	size_t		i;
+	unsigned	d;
+
+	if (n == 0 || n > 20 || (s[0] == '0' && n > 1))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * Where the JSON object that ends line starts: the '{' that matches its
+ * last '}', found walking back once.  Going backwards, a quote ends or
+ * starts a string unless an odd run of backslashes comes before it.
+ * Returns an offset, or -1 when line does not end with an object.
+ */
+long
+resume_last_object(const char *line, size_t len)
+{
+	size_t	i, k, depth = 0;
+	int	in_string = 0;
+
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
+	    line[len - 1] == '\r'))
+		len--;
+	if (len == 0 || line[len - 1] != '}')
+		return -1;
+	for (i = len; i-- > 0; ) {
+		if (line[i] == '"') {
+			for (k = i; k > 0 && line[k - 1] == '\\'; k--)
+				;
+			if ((i - k) % 2 == 0)
+				in_string = !in_string;
+			continue;
+		}
+		if (in_string)
+			continue;
+		if (line[i] == '}' || line[i] == ']')
+			depth++;
+		else if (line[i] == '{' || line[i] == '[') {
+			if (depth == 0)
+				return -1;	/* a '[' closed by a '}' */
+			if (--depth == 0)
+				return line[i] == '{' ? (long)i : -1;
+		}
+	}
+	return -1;
+}
+
 /* Take one line of FILE; -1 when it is not a record of ours. */
 static int
 resume_line(struct resume *rs, const char *line, size_t len)
 {
-	cJSON		*o, *index, *url, *ok;
+	cJSON		*o, *url, *ok;
+	const char	*end, *is;
+	size_t		 in;
+	uint64_t	 index;
 	struct done	*v;
 	int		 rc = -1;
 
-	if ((o = cJSON_ParseWithLength(line, len)) == NULL)
+	if ((o = cJSON_ParseWithLengthOpts(line, len, &end, 0)) == NULL)
 		return -1;
-	index = cJSON_GetObjectItemCaseSensitive(o, "index");
+	/* Nothing but white space may follow the object. */
+	while (end < line + len && (*end == ' ' || *end == '\t' ||
+	    *end == '\r'))
+		end++;
 	url = cJSON_GetObjectItemCaseSensitive(o, "url");
 	ok = cJSON_GetObjectItemCaseSensitive(o, "ok");
-	if (cJSON_IsNumber(index) && index->valuedouble >= 0 &&
+	/* cJSON keeps numbers as doubles: read the index from the text. */
+	if (end == line + len && cJSON_IsObject(o) &&
+	    json_member_raw(line, len, "index", &is, &in) == 0 &&
+	    resume_parse_index(is, in, &index) == 0 &&
 	    cJSON_IsString(url) && cJSON_IsBool(ok)) {
 		rc = 0;
 		if (cJSON_IsTrue(ok)) {
@@ -74,7 +164,7 @@ resume_line(struct resume *rs, const char *line, size_t len)
 				rs->v = v;
 				rs->cap = cap;
 			}
-			rs->v[rs->n].index = (uint64_t)index->valuedouble;
+			rs->v[rs->n].index = index;
 			rs->v[rs->n].hash = resume_hash(url->valuestring,
 			    strlen(url->valuestring));
 			rs->n++;
@@ -84,78 +174,125 @@ resume_line(struct resume *rs, const char *line, size_t len)
 	return rc;
 }
 
-/* The next place after p[0] where a record could start, or NULL. */
-static const char *
-resume_glued(const char *p, size_t len)
+/*
+ * The next line into rd->line, keeping at most RESUME_LINE_MAX bytes of
+ * it; 0 at the end of FILE, -1 on a read error or no memory.
+ */
+static int
+resume_read(struct reader *rd)
 {
-	static const char head[] = "{\"index\":";
-	const char *q;
+	const char	*nl;
+	size_t		 n;
+	int		 any = 0;
 
-	for (q = p + 1; q + sizeof(head) - 1 <= p + len; q++)
-		if (memcmp(q, head, sizeof(head) - 1) == 0)
-			return q;
-	return NULL;
+	buf_clear(&rd->line);
+	rd->too_long = rd->complete = 0;
+	for (;;) {
+		if (rd->pos == rd->end) {
+			rd->pos = 0;
+			rd->end = fread(rd->block, 1, sizeof(rd->block), rd->f);
+			if (rd->end == 0)
+				return ferror(rd->f) ? -1 : any;
+		}
+		any = 1;
+		nl = memchr(rd->block + rd->pos, '\n', rd->end - rd->pos);
+		n = nl != NULL ? (size_t)(nl - rd->block) - rd->pos :
+		    rd->end - rd->pos;
+		if (rd->line.len + n > RESUME_LINE_MAX) {
+			rd->too_long = 1;
+			buf_clear(&rd->line);
+		} else if (!rd->too_long &&
+		    buf_append(&rd->line, rd->block + rd->pos, n) == -1)
+			return -1;
+		rd->pos += n;
+		if (nl != NULL) {
+			rd->pos++;
+			rd->complete = 1;
+			return 1;
+		}
+	}
 }
 
 /* Load FILE; NULL and a one-line reason when it cannot be used. */
 struct resume *
 resume_load(const char *path, char *err, size_t errlen)
 {
-	struct resume	*rs;
-	FILE		*f;
-	char		*line = NULL;
-	size_t		 cap = 0;
-	ssize_t		 len;
+	struct resume	*rs = NULL;
+	struct reader	*rd;
 	unsigned long	 lineno = 0;
-	const char	*q;
-	int		 rc, complete;
+	const char	*line;
+	size_t		 len;
+	long		 q;
+	int		 rc, got;
 
-	if ((f = fopen(path, "r")) == NULL) {
+	if ((rd = calloc(1, sizeof(*rd))) == NULL)
+		goto nomem;
+	if ((rd->f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "--resume: cannot open '%s': %s", path,
 		    strerror(errno));
+		free(rd);
 		return NULL;
 	}
 	if ((rs = calloc(1, sizeof(*rs))) == NULL)
 		goto nomem;
 	errno = 0;
-	while ((len = getline(&line, &cap, f)) != -1) {
+	while ((got = resume_read(rd)) == 1) {
 		lineno++;
-		complete = line[len - 1] == '\n';
-		if (complete)
+		line = rd->line.p;
+		len = rd->line.len;
+		/*
+		 * --format json: "[" before the first record, "," before the
+		 * others, "]" alone at the end ("[]" when there were none).
+		 */
+		if (len > 0 && (line[0] == '[' || line[0] == ',')) {
+			line++;
 			len--;
-		if (len == 0)
+		}
+		if (rd->too_long)
+			rc = -1;
+		else if (len == 0 || (len == 1 && line[0] == ']'))
 			continue;
-		rc = resume_line(rs, line, (size_t)len);
+		else
+			rc = resume_line(rs, line, len);
 		/*
 		 * A run appended (>>) to a file a crash cut short glues its
 		 * first record to the partial line: take the record after it.
 		 */
-		for (q = line; rc == -1 &&
-		    (q = resume_glued(q, (size_t)(line + len - q))) != NULL; )
-			rc = resume_line(rs, q, (size_t)(line + len - q));
+		if (rc == -1 && !rd->too_long &&
+		    (q = resume_last_object(line, len)) > 0)
+			rc = resume_line(rs, line + q, len - (size_t)q);
 		if (rc == -2)
 			goto nomem;
 		/* A crash can cut the last line short: that one is ignored. */
-		if (rc == -1 && complete) {
+		if (rc == -1 && rd->complete) {
 			snprintf(err, errlen, "--resume: '%s' line %lu is not a "
-			    "record of gather's jsonl output", path, lineno);
+			    "record of gather's output", path, lineno);
 			goto fail;
 		}
 	}
-	if (ferror(f)) {
+	if (got == -1 && errno == ENOMEM)
+		goto nomem;
+	if (got == -1) {
 		snprintf(err, errlen, "--resume: cannot read '%s': %s", path,
 		    strerror(errno));
 		goto fail;
 	}
-	fclose(f);
-	free(line);
-	qsort(rs->v, rs->n, sizeof(*rs->v), resume_cmp);
+	fclose(rd->f);
+	buf_free(&rd->line);
+	free(rd);
+	/* qsort() wants a real array, even of nothing. */
+	if (rs->n > 1)
+		qsort(rs->v, rs->n, sizeof(*rs->v), resume_cmp);
 	return rs;
 nomem:
 	snprintf(err, errlen, "out of memory");
 fail:
-	fclose(f);
-	free(line);
+	if (rd != NULL) {
+		if (rd->f != NULL)
+			fclose(rd->f);
+		buf_free(&rd->line);
+		free(rd);
+	}
 	resume_free(rs);
 	return NULL;
 }

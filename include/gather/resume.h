@@ -1,7 +1,8 @@
 /*
- * resume: --resume FILE.  The indexes an earlier jsonl output has as ok,
- * with a hash of each one's url, so that a rerun skips them and notices
- * when the input is not the one that run read.
+ * resume: --resume FILE.  The indexes an earlier output (jsonl, or the
+ * array of --format json) has as ok, with a hash of each one's url, so
+ * that a rerun skips them and notices when the input is not the one that
+ * run read.
  */
 #ifndef GATHER_RESUME_H
 #define GATHER_RESUME_H
@@ -21,5 +22,9 @@ struct resume	*resume_load(const char *, char *, size_t);
 enum resume_verdict resume_check(struct resume *, uint64_t, const char *,
 		    size_t);
 void		 resume_free(struct resume *);
+
+/* Pure parts, exposed for the unit tests. */
+int		 resume_parse_index(const char *, size_t, uint64_t *);
+long		 resume_last_object(const char *, size_t);
 
 #endif
