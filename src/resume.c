@@ -16,11 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
+#include "gather/json.h"
 #include "gather/util.h"
 
-/* A longer line is not a record: memory per line stays bounded. */
+/* Only this much of a line is kept: memory per line stays bounded. */
 #define RESUME_LINE_MAX	(1024 * 1024)
 
 struct done {
@@ -33,6 +32,8 @@ struct resume {
 	size_t		 n, cap;
 	size_t		 cursor;
 	struct buf	 fixed;		/* a url made valid UTF-8 */
+	struct buf	 url;		/* a url of FILE, unescaped */
+	struct buf	 head;		/* the head of a long line, closed */
 };
 
 /* FILE read in blocks, one line at a time. */
@@ -128,50 +129,100 @@ resume_last_object(const char *line, size_t len)
 	return -1;
 }
 
-/* Take one line of FILE; -1 when it is not a record of ours. */
+/* Whether the member name k is the quoted name q. */
+static int
+resume_is(const struct json_span *k, const char *q)
+{
+	return k->n == strlen(q) && memcmp(k->p, q, k->n) == 0;
+}
+
+/*
+ * Take one line of FILE; -1 when it is not a record of ours.  The line
+ * must be strict JSON (the same check as request objects), and the index
+ * is read from its text, never through a double.
+ */
 static int
 resume_line(struct resume *rs, const char *line, size_t len)
 {
-	cJSON		*o, *url, *ok;
-	const char	*end, *is;
-	size_t		 in;
+	struct json_span k, v, idx = { NULL, 0 }, url = { NULL, 0 },
+			 ok = { NULL, 0 };
+	size_t		 pos = 0;
 	uint64_t	 index;
-	struct done	*v;
-	int		 rc = -1;
+	struct done	*d;
 
-	if ((o = cJSON_ParseWithLengthOpts(line, len, &end, 0)) == NULL)
+	while (len > 0 && (*line == ' ' || *line == '\t' || *line == '\r')) {
+		line++;
+		len--;
+	}
+	if (len == 0 || line[0] != '{' || !json_valid(line, len))
 		return -1;
-	/* Nothing but white space may follow the object. */
-	while (end < line + len && (*end == ' ' || *end == '\t' ||
-	    *end == '\r'))
-		end++;
-	url = cJSON_GetObjectItemCaseSensitive(o, "url");
-	ok = cJSON_GetObjectItemCaseSensitive(o, "ok");
-	/* cJSON keeps numbers as doubles: read the index from the text. */
-	if (end == line + len && cJSON_IsObject(o) &&
-	    json_member_raw(line, len, "index", &is, &in) == 0 &&
-	    resume_parse_index(is, in, &index) == 0 &&
-	    cJSON_IsString(url) && cJSON_IsBool(ok)) {
-		rc = 0;
-		if (cJSON_IsTrue(ok)) {
-			if (rs->n == rs->cap) {
-				size_t cap = rs->cap ? rs->cap * 2 : 1024;
-				if ((v = realloc(rs->v, cap * sizeof(*v))) ==
-				    NULL) {
-					cJSON_Delete(o);
-					return -2;
-				}
-				rs->v = v;
-				rs->cap = cap;
-			}
-			rs->v[rs->n].index = index;
-			rs->v[rs->n].hash = resume_hash(url->valuestring,
-			    strlen(url->valuestring));
-			rs->n++;
+	while (json_next(line, len, &pos, &k, &v) == 0) {
+		if (resume_is(&k, "\"index\""))
+			idx = v;
+		else if (resume_is(&k, "\"url\""))
+			url = v;
+		else if (resume_is(&k, "\"ok\""))
+			ok = v;
+	}
+	if (idx.p == NULL || resume_parse_index(idx.p, idx.n, &index) == -1 ||
+	    url.p == NULL || url.p[0] != '"' || ok.p == NULL ||
+	    (!(ok.n == 4 && memcmp(ok.p, "true", 4) == 0) &&
+	    !(ok.n == 5 && memcmp(ok.p, "false", 5) == 0)))
+		return -1;
+	if (ok.n == 5)
+		return 0;
+	buf_clear(&rs->url);
+	if (json_unescape(&rs->url, url.p, url.n) == -1)
+		return -2;
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 1024;
+
+		if ((d = realloc(rs->v, cap * sizeof(*d))) == NULL)
+			return -2;
+		rs->v = d;
+		rs->cap = cap;
+	}
+	rs->v[rs->n].index = index;
+	rs->v[rs->n].hash = resume_hash(rs->url.p, rs->url.len);
+	rs->n++;
+	return 0;
+}
+
+/*
+ * A line over RESUME_LINE_MAX is a record with a large body or id: only
+ * its head was kept.  gather writes "index", "url", "id" and "ok" before
+ * "status" and the rest, so the head up to "status" at the top level,
+ * closed with a brace, is a record of its own; -1 when there is none.
+ */
+static int
+resume_head(struct resume *rs, const char *line, size_t len)
+{
+	static const char	 cut[] = ",\"status\":";
+	size_t			 i, depth = 0;
+	int			 str = 0;
+
+	for (i = 0; i < len; i++) {
+		if (str) {
+			if (line[i] == '\\')
+				i++;
+			else if (line[i] == '"')
+				str = 0;
+		} else if (line[i] == '"')
+			str = 1;
+		else if (line[i] == '{' || line[i] == '[')
+			depth++;
+		else if (line[i] == '}' || line[i] == ']')
+			depth--;
+		else if (depth == 1 && len - i >= sizeof(cut) - 1 &&
+		    memcmp(line + i, cut, sizeof(cut) - 1) == 0) {
+			buf_clear(&rs->head);
+			if (buf_append(&rs->head, line, i) == -1 ||
+			    buf_append(&rs->head, "}", 1) == -1)
+				return -2;
+			return resume_line(rs, rs->head.p, rs->head.len);
 		}
 	}
-	cJSON_Delete(o);
-	return rc;
+	return -1;
 }
 
 /*
@@ -182,7 +233,7 @@ static int
 resume_read(struct reader *rd)
 {
 	const char	*nl;
-	size_t		 n;
+	size_t		 n, k;
 	int		 any = 0;
 
 	buf_clear(&rd->line);
@@ -198,12 +249,15 @@ resume_read(struct reader *rd)
 		nl = memchr(rd->block + rd->pos, '\n', rd->end - rd->pos);
 		n = nl != NULL ? (size_t)(nl - rd->block) - rd->pos :
 		    rd->end - rd->pos;
-		if (rd->line.len + n > RESUME_LINE_MAX) {
-			rd->too_long = 1;
-			buf_clear(&rd->line);
-		} else if (!rd->too_long &&
-		    buf_append(&rd->line, rd->block + rd->pos, n) == -1)
-			return -1;
+		if (!rd->too_long) {
+			/* Keep the head of a long line: it has what we need. */
+			k = RESUME_LINE_MAX - rd->line.len;
+			if (n > k)
+				rd->too_long = 1;
+			if (buf_append(&rd->line, rd->block + rd->pos,
+			    n < k ? n : k) == -1)
+				return -1;
+		}
 		rd->pos += n;
 		if (nl != NULL) {
 			rd->pos++;
@@ -249,7 +303,7 @@ resume_load(const char *path, char *err, size_t errlen)
 			len--;
 		}
 		if (rd->too_long)
-			rc = -1;
+			rc = resume_head(rs, line, len);
 		else if (len == 0 || (len == 1 && line[0] == ']'))
 			continue;
 		else
@@ -346,5 +400,7 @@ resume_free(struct resume *rs)
 		return;
 	free(rs->v);
 	buf_free(&rs->fixed);
+	buf_free(&rs->url);
+	buf_free(&rs->head);
 	free(rs);
 }

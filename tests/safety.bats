@@ -264,6 +264,20 @@ assert_refused() {
 	assert_regex "$stderr" "^gather: --resume: '.*' line $3 is not a record"
 }
 
+@test "--resume: a record whose body makes its line over 1 MiB is still read" {
+	in="$BATS_TEST_TMPDIR/in" first="$BATS_TEST_TMPDIR/first.jsonl"
+	printf '%s\n' "$BASE/size/3000000" "$BASE/p/big1" \
+		"http://127.0.0.1:$(closed_port)/big2" >"$in"
+	"$GATHER" -i "$in" >"$first" || [[ $? -eq 1 ]]
+	# The first line is a 3 MB body: only its head is kept and read.
+	(($(head -n 1 "$first" | wc -c) > 3000000))
+	reset_stats
+	run --separate-stderr "$GATHER" --resume "$first" -i "$in"
+	assert_failure 1
+	assert_jq 'map(.index) == [2]'
+	assert_equal "$(stat_field requests)" 0
+}
+
 @test "--resume: a line over 1 MiB is not a record; memory stays bounded" {
 	in="$BATS_TEST_TMPDIR/in" first="$BATS_TEST_TMPDIR/first.jsonl"
 	big="$BATS_TEST_TMPDIR/big.jsonl"
