@@ -26,6 +26,7 @@
 #include "gather/input.h"
 #include "gather/loop.h"
 #include "gather/out.h"
+#include "gather/policy.h"
 #include "gather/rec.h"
 #include "gather/resume.h"
 #include "gather/stats.h"
@@ -320,15 +321,25 @@ sched_random(struct sched *s)
 static double
 sched_backoff(struct sched *s, const struct rec *r)
 {
-	const struct opts	*o = &s->app->opts;
-	double			 cap;
+	const struct opts *o = &s->app->opts;
 
-	if (r->retry_after >= 0)
-		return fmin(r->retry_after, o->retry_max_delay);
-	cap = fmin(o->retry_max_delay,
-	    o->retry_delay * ldexp(1.0, r->attempts - 1 > 60 ? 60 :
-	    r->attempts - 1));
-	return sched_random(s) * cap;
+	return policy_wait(r->retry_after, r->attempts, o->retry_delay,
+	    o->retry_max_delay, sched_random(s));
+}
+
+/*
+ * Read Retry-After from the response itself: libcurl turns a number too
+ * large for it into 0, which reads as no header at all, not as "long".
+ */
+static void
+sched_retry_after(struct rec *r, CURL *e)
+{
+	struct curl_header *h;
+
+	if ((r->status == 429 || r->status == 503) &&
+	    curl_easy_header(e, "Retry-After", 0, CURLH_HEADER, -1, &h) ==
+	    CURLHE_OK)
+		r->retry_after = policy_retry_after(h->value, time(NULL));
 }
 
 static void
@@ -383,6 +394,7 @@ sched_done(void *arg, CURL *e, CURLcode rc)
 
 	sched_detach(s, r);
 	xfer_finish(x, rc);
+	sched_retry_after(r, e);
 	if (!sched_retry(s, r)) {
 		if (s->app->opts.fail && r->kind == ERR_NONE &&
 		    r->status >= 400) {
