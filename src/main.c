@@ -143,15 +143,15 @@ main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
-	if (closed[STDIN_FILENO] && main_reads_stdin(&a.opts)) {
-		fprintf(stderr, "gather: standard input is closed\n");
-		cli_free(&a.opts);
-		return EXIT_INPUT;
-	}
 	/* Nobody can read what we would write: end as when the reader left. */
 	if (closed[STDOUT_FILENO]) {
 		cli_free(&a.opts);
 		return EXIT_SIGPIPE;
+	}
+	if (closed[STDIN_FILENO] && main_reads_stdin(&a.opts)) {
+		fprintf(stderr, "gather: standard input is closed\n");
+		cli_free(&a.opts);
+		return EXIT_INPUT;
 	}
 	if (main_fd_limit(&a.opts, err, sizeof(err)) == -1) {
 		fprintf(stderr, "gather: %s\n", err);

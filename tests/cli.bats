@@ -198,7 +198,7 @@ assert_usage_error() {
 }
 
 @test "-d @/dev/stdin is refused as -d @- is: stdin carries the URLs" {
-	for name in - /dev/stdin /dev/fd/0 /proc/self/fd/0; do
+	for name in /dev/stdin /dev/fd/0 /proc/self/fd/0 -; do
 		reset_stats
 		run --separate-stderr bash -c \
 			'echo "$2" | "$GATHER" -d "@$1" "$2"' _ "$name" "$BASE/ok"
