@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -136,7 +137,8 @@ static const struct option_def options[] = {
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
 
 #define MAX_COUNT	100000
-#define MAX_DATA	(1024L * 1024 * 1024)
+/* -d: what a body held in memory and copied per request may weigh. */
+#define MAX_DATA	(64L * 1024 * 1024)
 
 static const char *const body_names[] = {
 	"auto", "text", "base64", "json", "none"
@@ -187,14 +189,35 @@ cli_find_short(char c)
 	return NULL;
 }
 
+/*
+ * Whether name is the standard input under another name.  stdin may carry
+ * the URLs, and a pipe read from two places loses lines to either.
+ */
+static int
+cli_is_stdin(const char *name, int fd)
+{
+	struct stat	in, st;
+
+	if (strcmp(name, "-") == 0 || strcmp(name, "/dev/stdin") == 0 ||
+	    strcmp(name, "/dev/fd/0") == 0 ||
+	    strcmp(name, "/proc/self/fd/0") == 0)
+		return 1;
+	if (fd == -1 || fstat(fd, &st) == -1 || fstat(STDIN_FILENO, &in) == -1)
+		return 0;
+	return (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
+	    st.st_dev == in.st_dev && st.st_ino == in.st_ino;
+}
+
 /* Append the bytes of a -d value (or of the file after @) to o->data. */
 static enum cli_status
 cli_data(struct opts *o, const char *shown, const char *val, char *err,
     size_t errlen)
 {
-	char	chunk[65536];
-	ssize_t	n;
-	int	fd;
+	char		chunk[65536];
+	struct stat	st;
+	size_t		room;
+	ssize_t		n;
+	int		fd, saved;
 
 	if (o->has_data && buf_append(&o->data, "&", 1) == -1)
 		return cli_usage(err, errlen, "out of memory");
@@ -202,29 +225,45 @@ cli_data(struct opts *o, const char *shown, const char *val, char *err,
 	if (val[0] != '@')
 		return buf_append(&o->data, val, strlen(val)) == -1 ?
 		    cli_usage(err, errlen, "out of memory") : CLI_RUN;
-	if (strcmp(val, "@-") == 0)
-		return cli_usage(err, errlen, "%s: reading data from stdin is "
-		    "not supported (stdin may carry the URLs)", shown);
+	if (cli_is_stdin(val + 1, -1))
+		return cli_usage(err, errlen, "%s %s: reading data from stdin "
+		    "is not supported (stdin may carry the URLs)", shown, val);
 	if ((fd = open(val + 1, O_RDONLY | O_CLOEXEC)) == -1)
 		return cli_usage(err, errlen, "%s: cannot open '%s': %s", shown,
 		    val + 1, strerror(errno));
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (o->data.len + (size_t)n > MAX_DATA ||
-		    buf_append(&o->data, chunk, (size_t)n) == -1) {
-			close(fd);
-			return cli_usage(err, errlen, "%s: '%s' is too large",
-			    shown, val + 1);
+	if (cli_is_stdin(val + 1, fd)) {
+		close(fd);
+		return cli_usage(err, errlen, "%s %s: reading data from stdin "
+		    "is not supported (stdin may carry the URLs)", shown, val);
+	}
+	room = o->data.len < MAX_DATA ? MAX_DATA - o->data.len : 0;
+	/* A regular file says its size; anything else is read up to the cap. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size > room)
+		n = 1;
+	else {
+		while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1)
+				break;
+			if ((size_t)n > room)
+				break;
+			room -= (size_t)n;
+			if (buf_append(&o->data, chunk, (size_t)n) == -1) {
+				close(fd);
+				return cli_usage(err, errlen, "out of memory");
+			}
 		}
 	}
+	saved = errno;
 	close(fd);
 	if (n == -1)
 		return cli_usage(err, errlen, "%s: cannot read '%s': %s", shown,
-		    val + 1, strerror(errno));
+		    val + 1, strerror(saved));
+	if (n > 0)
+		return cli_usage(err, errlen, "%s %s: larger than %ld bytes",
+		    shown, val, MAX_DATA);
 	return CLI_RUN;
 }
 
@@ -604,8 +643,6 @@ cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 
 	if (o->output_dir && !o->max_body_set)
 		o->max_body = 0;	/* files are not held in memory */
-	if (o->retry_max_delay < o->retry_delay)
-		o->retry_max_delay = o->retry_delay;
 	if (o->window == 0)
 		o->window = o->concurrency * 4 < 256 ? 256 : o->concurrency * 4;
 	if (o->window < o->concurrency)
@@ -677,7 +714,8 @@ cli_help(void)
 "  -X, --request METHOD     method (default GET, or POST with -d)\n"
 "  -H, --header 'K: V'      add a header; repeatable\n"
 "  -d, --data DATA          send DATA as the body; @FILE sends a file's\n"
-"                           bytes unchanged; repeated -d are joined by &\n"
+"                           bytes unchanged (64 MiB at most); repeated -d\n"
+"                           are joined by &\n"
 "  -A, --user-agent UA      User-Agent (default gather/" GATHER_VERSION ")\n"
 "  -L, --location           follow redirects (the default)\n"
 "      --location-trusted   follow redirects and send -H headers and\n"

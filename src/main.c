@@ -3,10 +3,13 @@
  * together around one libev loop, runs it, and turns the outcome into the
  * exit status.  It knows nothing of libcurl's or JSON's details.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include <curl/curl.h>
 #include <ev.h>
@@ -23,18 +26,116 @@
 #include "gather/stats.h"
 #include "gather/xfer.h"
 
+/* Descriptors a run needs besides its slots: libev, stdio, input, DNS. */
+#define FD_MARGIN	32
+
+/*
+ * Put /dev/null on each of descriptors 0, 1 and 2 that is closed, noting
+ * which were, so that no file, socket or epoll descriptor of ours lands on
+ * one and is taken for stdin, stdout or stderr.
+ */
+static int
+main_std_fds(int closed[3])
+{
+	int fd, nfd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		closed[fd] = fcntl(fd, F_GETFD) == -1 && errno == EBADF;
+		if (!closed[fd])
+			continue;
+		/* The lowest free descriptor is this one: 0..fd-1 are open. */
+		if ((nfd = open("/dev/null", O_RDWR)) != fd) {
+			if (nfd != -1)
+				close(nfd);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Whether the run reads its records from stdin. */
+static int
+main_reads_stdin(const struct opts *o)
+{
+	size_t i;
+
+	if (o->input != NULL)
+		return strcmp(o->input, "-") == 0;
+	for (i = 0; i < o->nurls; i++)
+		if (strcmp(o->urls[i], "-") == 0)
+			return 1;
+	return o->nurls == 0;
+}
+
+/*
+ * Raise the soft limit on open files to the hard one, then check that -c
+ * fits: a descriptor per slot, another per slot under -o, and a margin.
+ */
+static int
+main_fd_limit(const struct opts *o, char *err, size_t errlen)
+{
+	struct rlimit	rl;
+	unsigned long	per_slot = o->output_dir != NULL ? 2 : 1;
+	unsigned long	need, have, fits;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 0;
+	if (rl.rlim_cur != rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		/* An unlimited hard limit may be refused: keep what we have. */
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	need = (unsigned long)o->concurrency * per_slot + FD_MARGIN;
+	have = (unsigned long)rl.rlim_cur;
+	if (need <= have)
+		return 0;
+	fits = have > FD_MARGIN ? (have - FD_MARGIN) / per_slot : 0;
+	if (fits == 0)
+		snprintf(err, errlen, "-c %ld needs about %lu file descriptors "
+		    "but only %lu are allowed; raise ulimit -n",
+		    o->concurrency, need, have);
+	else
+		snprintf(err, errlen, "-c %ld needs about %lu file descriptors "
+		    "but only %lu are allowed; use -c %lu or raise ulimit -n",
+		    o->concurrency, need, have, fits);
+	return -1;
+}
+
+/* The end of --help or --version: whether stdout took all of it. */
+static int
+main_printed(int stdout_closed)
+{
+	/* A reader that is gone gets nothing, not even a complaint. */
+	if (stdout_closed)
+		return EXIT_SIGPIPE;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return EXIT_ALL_OK;
+	if (errno == EPIPE)
+		return EXIT_SIGPIPE;
+	fprintf(stderr, "gather: cannot write output: %s\n",
+	    strerror(errno != 0 ? errno : EIO));
+	return EXIT_SOME_FAILED;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct app	a;
 	char		err[512];
-	int		status = EXIT_SOME_FAILED;
+	int		status = EXIT_SOME_FAILED, closed[3];
 
+	if (main_std_fds(closed) == -1)
+		return EXIT_SOME_FAILED;
+	/* A closed stdout shows up as EPIPE from write(), not as a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	memset(&a, 0, sizeof(a));
 	switch (cli_parse(&a.opts, argc, argv, err, sizeof(err))) {
 	case CLI_EXIT_OK:
 		cli_free(&a.opts);
-		return fflush(stdout) == 0 ? 0 : EXIT_SOME_FAILED;
+		return main_printed(closed[STDOUT_FILENO]);
 	case CLI_USAGE:
 		fprintf(stderr, "gather: %s\n", err);
 		cli_free(&a.opts);
@@ -42,9 +143,22 @@ main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
+	/* Nobody can read what we would write: end as when the reader left. */
+	if (closed[STDOUT_FILENO]) {
+		cli_free(&a.opts);
+		return EXIT_SIGPIPE;
+	}
+	if (closed[STDIN_FILENO] && main_reads_stdin(&a.opts)) {
+		fprintf(stderr, "gather: standard input is closed\n");
+		cli_free(&a.opts);
+		return EXIT_INPUT;
+	}
+	if (main_fd_limit(&a.opts, err, sizeof(err)) == -1) {
+		fprintf(stderr, "gather: %s\n", err);
+		cli_free(&a.opts);
+		return EXIT_USAGE;
+	}
 
-	/* A closed stdout shows up as EPIPE from write(), not as a signal. */
-	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "gather: cannot initialise libcurl\n");
 		cli_free(&a.opts);

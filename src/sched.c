@@ -26,6 +26,7 @@
 #include "gather/input.h"
 #include "gather/loop.h"
 #include "gather/out.h"
+#include "gather/policy.h"
 #include "gather/rec.h"
 #include "gather/resume.h"
 #include "gather/stats.h"
@@ -146,19 +147,56 @@ sched_output_dead(const struct sched *s)
 	return s->stop == STOP_EPIPE || s->stop == STOP_WRITE;
 }
 
+/*
+ * s with control bytes and backslashes as \xHH and \\, in a new string: a
+ * URL or a server's message must not move the cursor, clear the screen or
+ * forge a line of its own on the user's terminal.
+ */
+static char *
+sched_log_escape(const char *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p;
+	char			*out, *q;
+
+	if ((out = malloc(strlen(s) * 4 + 1)) == NULL)
+		return NULL;
+	for (p = (const unsigned char *)s, q = out; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			*q++ = '\\';
+			*q++ = 'x';
+			*q++ = hex[*p >> 4];
+			*q++ = hex[*p & 0xf];
+		} else if (*p == '\\') {
+			*q++ = '\\';
+			*q++ = '\\';
+		} else
+			*q++ = (char)*p;
+	}
+	*q = '\0';
+	return out;
+}
+
+/* One -v line, written whole: an attempt that ended and what came of it. */
 static void
 sched_log(const struct sched *s, const struct rec *r, const char *what)
 {
+	char *url, *msg;
+
 	if (s->app->opts.verbose == 0 || s->app->opts.quiet)
 		return;
+	url = sched_log_escape(r->url.p != NULL ? r->url.p : "");
+	msg = sched_log_escape(r->msg);
 	if (r->kind == ERR_NONE)
 		fprintf(stderr, "gather: [%llu] %s%ld %.3fs %s\n",
 		    (unsigned long long)r->index, what, r->status,
-		    r->time.total, r->url.p);
+		    r->time.total, url ? url : "(out of memory)");
 	else
 		fprintf(stderr, "gather: [%llu] %s%s: %s %s\n",
 		    (unsigned long long)r->index, what, err_kind_name(r->kind),
-		    r->msg, r->url.p);
+		    msg ? msg : "(out of memory)", url ? url : "(out of memory)");
+	free(url);
+	free(msg);
 }
 
 static void	sched_cancel_all(struct sched *, enum err_kind, const char *);
@@ -320,15 +358,25 @@ sched_random(struct sched *s)
 static double
 sched_backoff(struct sched *s, const struct rec *r)
 {
-	const struct opts	*o = &s->app->opts;
-	double			 cap;
+	const struct opts *o = &s->app->opts;
 
-	if (r->retry_after >= 0)
-		return fmin(r->retry_after, o->retry_max_delay);
-	cap = fmin(o->retry_max_delay,
-	    o->retry_delay * ldexp(1.0, r->attempts - 1 > 60 ? 60 :
-	    r->attempts - 1));
-	return sched_random(s) * cap;
+	return policy_wait(r->retry_after, r->attempts, o->retry_delay,
+	    o->retry_max_delay, sched_random(s));
+}
+
+/*
+ * Read Retry-After from the response itself: libcurl turns a number too
+ * large for it into 0, which reads as no header at all, not as "long".
+ */
+static void
+sched_retry_after(struct rec *r, CURL *e)
+{
+	struct curl_header *h;
+
+	if ((r->status == 429 || r->status == 503) &&
+	    curl_easy_header(e, "Retry-After", 0, CURLH_HEADER, -1, &h) ==
+	    CURLHE_OK)
+		r->retry_after = policy_retry_after(h->value, time(NULL));
 }
 
 static void
@@ -383,6 +431,7 @@ sched_done(void *arg, CURL *e, CURLcode rc)
 
 	sched_detach(s, r);
 	xfer_finish(x, rc);
+	sched_retry_after(r, e);
 	if (!sched_retry(s, r)) {
 		if (s->app->opts.fail && r->kind == ERR_NONE &&
 		    r->status >= 400) {

@@ -41,8 +41,16 @@ assert_usage_error() {
 	assert_usage_error -c 100001 "$BASE/ok"
 	assert_usage_error -c '' "$BASE/ok"
 	assert_usage_error --concurrency=8x "$BASE/ok"
+	# 100000 parses; it runs only where that many descriptors are allowed.
 	run --separate-stderr "$GATHER" -c 100000 "$BASE/ok"
-	assert_success
+	hard=$(ulimit -Hn)
+	if [[ "$hard" == unlimited ]] || ((hard >= 100032)); then
+		assert_success
+	else
+		assert_equal "$status" 2
+		[[ "$stderr" == "gather: -c 100000 needs about 100032 file "* ]] ||
+			fail "not the open-file limit: $stderr"
+	fi
 }
 
 @test "-t and --connect-timeout must be non-negative seconds" {
@@ -170,4 +178,70 @@ assert_usage_error() {
 	run --separate-stderr "$GATHER" "$BASE/ok" "$BASE/utf8"
 	assert_success
 	assert_no_stderr
+}
+
+@test "-v lines show control bytes in a URL escaped, never raw" {
+	url="$BASE/a"$'\e[2Jb\rc\nd\x7fe\\f'
+	run --separate-stderr "$GATHER" -v "$url" "$BASE/ok"
+	assert_failure 1
+	assert_equal "${#lines[@]}" 2
+	# One line per record, the URL's bytes as \xHH and its \ as \\.
+	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 2
+	printf '%s\n' "$stderr" | grep -qF "$BASE/a\\x1b[2Jb\\x0dc\\x0ad\\x7fe\\\\f" ||
+		fail "no escaped URL in: $stderr"
+	if printf '%s' "$stderr" | LC_ALL=C grep -q $'[\e\r\x7f]'; then
+		fail "a raw control byte on stderr: $stderr"
+	fi
+	# The record keeps the URL as given.
+	assert_jq --arg u "$url" '.[0].url == $u'
+}
+
+@test "--help and --version to a full device: exit 1 and one line" {
+	for opt in --help --version; do
+		run --separate-stderr bash -c '"$GATHER" "$1" >/dev/full' _ "$opt"
+		assert_equal "$status" 1
+		assert_equal "$stderr" \
+			'gather: cannot write output: No space left on device'
+	done
+}
+
+@test "-d @/dev/stdin is refused as -d @- is: stdin carries the URLs" {
+	for name in /dev/stdin /dev/fd/0 /proc/self/fd/0 -; do
+		reset_stats
+		run --separate-stderr bash -c \
+			'echo "$2" | "$GATHER" -d "@$1" "$2"' _ "$name" "$BASE/ok"
+		assert_equal "$status" 2
+		assert_equal "$output" ''
+		assert_equal "$stderr" "gather: -d @$name: reading data from \
+stdin is not supported (stdin may carry the URLs)"
+		assert_equal "$(stat_field requests)" 0
+	done
+	# The same pipe under a name of its own.
+	run --separate-stderr bash -c 'echo x | bash -c \
+		'\''exec "$GATHER" -d "@/proc/$$/fd/0" "$1"'\'' _ "$1"' _ "$BASE/ok"
+	assert_equal "$status" 2
+	assert_output ''
+	[[ "$stderr" == *"reading data from stdin is not supported"* ]] ||
+		fail "not refused as stdin: $stderr"
+}
+
+@test "-d @FILE larger than 64 MiB is refused without reading it all" {
+	truncate -s 65M "$BATS_TEST_TMPDIR/big"
+	for file in /dev/zero "$BATS_TEST_TMPDIR/big"; do
+		reset_stats
+		t=$(now)
+		run --separate-stderr "$GATHER" -d "@$file" "$BASE/ok"
+		took=$(since "$t")
+		assert_equal "$status" 2
+		assert_equal "$output" ''
+		assert_equal "$stderr" "gather: -d @$file: larger than \
+67108864 bytes"
+		assert_equal "$(stat_field requests)" 0
+		fcmp "$took" '<' 5 || fail "-d @$file took $took s"
+	done
+	# A small one is sent.
+	head -c 1000 /dev/zero >"$BATS_TEST_TMPDIR/small"
+	run --separate-stderr "$GATHER" --body none -d "@$BATS_TEST_TMPDIR/small" \
+		"$BASE/ok"
+	assert_success
 }

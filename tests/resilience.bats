@@ -173,6 +173,63 @@ check_time() {
 	check_time "$took" '<' 5 "Retry-After 30 capped at 0.1 s"
 }
 
+@test "--retry-max-delay caps each wait even below --retry-delay" {
+	# Four waits of at most 0.1 s each.  Were the cap raised to the 5 s
+	# delay, four waits of random(0, 5) would sum below 2.5 s with
+	# probability 1/2^4/4! (about 0.3%).
+	reset_stats
+	t=$(now)
+	run --separate-stderr "$GATHER" --retries 4 --retry-delay 5 \
+		--retry-max-delay 0.1 "$BASE/flaky/res-cap/9"
+	took=$(since "$t")
+	assert_success
+	assert_jq '.[0] | .status == 503 and .attempts == 5'
+	assert_equal "$(hits /flaky/res-cap/9)" 5
+	check_time "$took" '<' 2.5 "4 waits capped at 0.1 s under a 5 s delay"
+}
+
+@test "--retry-max-delay alone caps the default 0.5 s delay" {
+	# Twenty waits of at most 0.02 s.  Twenty of random(0, 0.5), the
+	# default delay, sum below 2 s with probability under 4^20/20!
+	# (about 5e-7).
+	t=$(now)
+	run --separate-stderr "$GATHER" --retries 20 --retry-max-delay 0.02 \
+		"$BASE/status/503"
+	took=$(since "$t")
+	assert_success
+	assert_jq '.[0] | .status == 503 and .attempts == 21'
+	check_time "$took" '<' 2 "20 waits capped at 0.02 s"
+}
+
+@test "a Retry-After too large for any integer waits exactly the cap" {
+	# With --retry-delay 0 the backoff is no wait at all: only a
+	# Retry-After taken as "very long" and cut to the cap waits 0.6 s.
+	for value in 9223372036854775807 9223372036854775808 \
+		99999999999999999999 123456789012345678901234567890; do
+		reset_stats
+		t=$(now)
+		run --separate-stderr "$GATHER" --retries 1 --retry-delay 0 \
+			--retry-max-delay 0.6 "$BASE/retry-after/$value"
+		took=$(since "$t")
+		assert_success
+		assert_jq '.[0] | .status == 503 and .attempts == 2'
+		assert_equal "$(hits "/retry-after/$value")" 2
+		check_time "$took" '>=' 0.55 "Retry-After: $value, capped"
+		check_time "$took" '<' 5 "Retry-After: $value, capped"
+	done
+}
+
+@test "a Retry-After date centuries ahead waits the cap" {
+	t=$(now)
+	run --separate-stderr "$GATHER" --retries 1 --retry-delay 0 \
+		--retry-max-delay 0.6 "$BASE/retry-after-date/100000000000"
+	took=$(since "$t")
+	assert_success
+	assert_jq '.[0] | .status == 503 and .attempts == 2'
+	check_time "$took" '>=' 0.55 "Retry-After: <a date far ahead>"
+	check_time "$took" '<' 5 "Retry-After: <a date far ahead>"
+}
+
 @test "Retry-After in seconds is honoured" {
 	t=$(now)
 	run --separate-stderr "$GATHER" --retries 1 --retry-delay 0.01 \

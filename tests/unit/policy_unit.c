@@ -1,0 +1,117 @@
+/*
+ * Unit tests for policy: the backoff's growth, jitter and cap (the cap
+ * holds below --retry-delay too), and Retry-After in seconds and as an
+ * HTTP date, huge values included.  The clock and the random draw are
+ * arguments, so every expected value here is exact.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "gather/policy.h"
+
+static int passed, failed;
+
+#define CHECK(cond) do {						\
+	if (cond)							\
+		passed++;						\
+	else {								\
+		failed++;						\
+		fprintf(stdout, "policy_unit: %s:%d: %s\n", __FILE__,	\
+		    __LINE__, #cond);					\
+	}								\
+} while (0)
+
+/* Whether a and b agree to a microsecond. */
+static int
+near(double a, double b)
+{
+	return fabs(a - b) < 1e-6;
+}
+
+/* Full jitter over delay * 2^(attempt - 1), capped by max. */
+static void
+test_backoff(void)
+{
+	CHECK(near(policy_backoff(1, 0.5, 30, 0.5), 0.25));
+	CHECK(near(policy_backoff(2, 0.5, 30, 0.5), 0.5));
+	CHECK(near(policy_backoff(3, 0.5, 30, 0.5), 1.0));
+	CHECK(near(policy_backoff(4, 0.5, 30, 0.999), 3.996));
+	/* The cap: long before 2^60. */
+	CHECK(near(policy_backoff(10, 0.5, 30, 0.5), 15));
+	CHECK(near(policy_backoff(1000000, 0.5, 30, 0.5), 15));
+	CHECK(policy_backoff(1000000, 1e300, 30, 0.9) <= 30);
+	/* The cap holds below the delay: --retry-max-delay 0.2 alone. */
+	CHECK(near(policy_backoff(1, 0.5, 0.2, 0.5), 0.1));
+	CHECK(policy_backoff(1, 5, 0.1, 0.999999) <= 0.1);
+	CHECK(policy_backoff(7, 5, 0.1, 0.999999) <= 0.1);
+	/* Nothing to wait: no delay, no cap, a zero draw, attempt 0. */
+	CHECK(policy_backoff(3, 0, 30, 0.5) == 0);
+	CHECK(policy_backoff(3, 0.5, 0, 0.5) == 0);
+	CHECK(policy_backoff(3, 0.5, 30, 0) == 0);
+	CHECK(near(policy_backoff(0, 0.5, 30, 0.5), 0.25));
+	CHECK(policy_backoff(-5, 0.5, 30, 0.5) >= 0);
+	/* Never more than the cap, even from a draw out of range or NaN. */
+	CHECK(near(policy_backoff(3, 0.5, 30, 1.5), 2.0));
+	CHECK(policy_backoff(3, 0.5, 30, NAN) == 0);
+	CHECK(policy_backoff(3, NAN, 30, 0.5) == 0);
+}
+
+/* Retry-After: seconds, dates, and what is neither. */
+static void
+test_retry_after(void)
+{
+	time_t now = 784111777;		/* Sun, 06 Nov 1994 08:49:37 GMT */
+
+	CHECK(policy_retry_after("120", now) == 120);
+	CHECK(policy_retry_after("0", now) == 0);
+	CHECK(policy_retry_after(" 7 ", now) == 7);
+	CHECK(policy_retry_after("\t3\r\n", now) == 3);
+	/* Past any integer type: the number stands, for the cap to cut. */
+	CHECK(policy_retry_after("9223372036854775807", now) >= 9.2e18);
+	CHECK(policy_retry_after("9223372036854775808", now) >= 9.2e18);
+	CHECK(policy_retry_after("99999999999999999999", now) >= 9.9e19);
+	CHECK(policy_retry_after("184467440737095516160000", now) > 1e23);
+	/* Dates, in the three forms HTTP allows. */
+	CHECK(policy_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now) == 60);
+	CHECK(policy_retry_after("Sunday, 06-Nov-94 08:49:47 GMT", now) == 10);
+	CHECK(policy_retry_after("Sun Nov  6 08:49:40 1994", now) == 3);
+	/* A date in the past means now. */
+	CHECK(policy_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now) == 0);
+	/* Far ahead: a long wait, which the cap then cuts. */
+	CHECK(policy_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now) > 1e10);
+	/* Neither seconds nor a date. */
+	CHECK(policy_retry_after(NULL, now) == -1);
+	CHECK(policy_retry_after("", now) == -1);
+	CHECK(policy_retry_after("   ", now) == -1);
+	CHECK(policy_retry_after("-5", now) == -1);
+	CHECK(policy_retry_after("1.5", now) == -1);
+	CHECK(policy_retry_after("soon", now) == -1);
+}
+
+/* The wait itself: Retry-After or the backoff, capped either way. */
+static void
+test_wait(void)
+{
+	CHECK(policy_wait(2, 1, 0.5, 30, 0.5) == 2);
+	CHECK(policy_wait(0, 1, 0.5, 30, 0.5) == 0);
+	CHECK(policy_wait(100, 1, 0.5, 30, 0.5) == 30);
+	CHECK(near(policy_wait(HUGE_VAL, 1, 0.5, 0.3, 0.5), 0.3));
+	CHECK(near(policy_wait(policy_retry_after("99999999999999999999", 0),
+	    1, 10, 0.3, 0.5), 0.3));
+	/* Below the delay, the cap still wins. */
+	CHECK(near(policy_wait(5, 1, 10, 0.3, 0.5), 0.3));
+	/* No Retry-After: the backoff. */
+	CHECK(near(policy_wait(-1, 2, 0.5, 30, 0.5), 0.5));
+	CHECK(near(policy_wait(-1, 1, 0.5, 0.2, 0.5), 0.1));
+}
+
+int
+main(void)
+{
+	test_backoff();
+	test_retry_after();
+	test_wait();
+	printf("policy_unit: %d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
