@@ -19,6 +19,7 @@
  * existed before the run is overwritten, as it always was.
  */
 #include "gather/files.h"
+#include "gather/text.h"
 #include "gather/xfer.h"
 
 #include <errno.h>
@@ -142,11 +143,8 @@ files_free(struct files *f)
 static uint64_t
 files_hash(const struct files *f, const char *s, size_t n)
 {
-	uint64_t	h = 1469598103934665603ULL ^ f->seed;
-	size_t		i;
+	uint64_t	h = text_hash(s, n, f->seed);
 
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gather/text.h"
+
 #define NBUCKETS	256
 
 struct host {
@@ -20,14 +22,11 @@ struct hosts {
 	struct host	*b[NBUCKETS];
 };
 
+/* The bucket of key. */
 static size_t
 hosts_bucket(const char *key)
 {
-	size_t h = 5381;
-
-	while (*key)
-		h = h * 33 ^ (unsigned char)*key++;
-	return h % NBUCKETS;
+	return text_hash(key, strlen(key), 0) % NBUCKETS;
 }
 
 static struct host **

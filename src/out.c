@@ -18,6 +18,7 @@
 #include <curl/curl.h>
 
 #include "gather/json.h"
+#include "gather/text.h"
 
 /* Write what is pending once this much is buffered. */
 #define OUT_CHUNK	(64 * 1024)
@@ -393,17 +394,6 @@ struct hdr {
 	size_t		 count;		/* first of a name: how many */
 };
 
-/* FNV-1a of the escaped name. */
-static uint32_t
-out_hash(const char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	while (n-- > 0)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
 /*
  * The -I headers as the text of an object in s_hdr: a name seen once has
  * a string, a repeated one an array of its values in order, in the order
@@ -450,7 +440,7 @@ out_headers(struct out *w, const struct rec *r)
 		h[i].next = 0;
 		h[i].count = 1;
 		h[i].last = i;
-		for (k = out_hash(w->s_hdr.p + h[i].noff, h[i].nlen) & mask;
+		for (k = text_hash(w->s_hdr.p + h[i].noff, h[i].nlen, 0) & mask;
 		    tab[k] != 0; k = (k + 1) & mask) {
 			struct hdr *f = &h[tab[k]];
 			if (f->nlen == h[i].nlen && memcmp(w->s_hdr.p + f->noff,

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "gather/json.h"
-#include "gather/util.h"
+#include "gather/text.h"
 
 /* Only this much of a line is kept: memory per line stays bounded. */
 #define RESUME_LINE_MAX	(1024 * 1024)
@@ -46,17 +46,7 @@ struct reader {
 	int		 complete;	/* the line ended with a newline */
 };
 
-static uint64_t
-resume_hash(const char *s, size_t n)
-{
-	uint64_t	h = 1469598103934665603ULL;
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
-
+/* Order done entries by index, for qsort. */
 static int
 resume_cmp(const void *a, const void *b)
 {
@@ -183,7 +173,7 @@ resume_line(struct resume *rs, const char *line, size_t len)
 		rs->cap = cap;
 	}
 	rs->v[rs->n].index = index;
-	rs->v[rs->n].hash = resume_hash(rs->url.p, rs->url.len);
+	rs->v[rs->n].hash = text_hash(rs->url.p, rs->url.len, 0);
 	rs->n++;
 	return 0;
 }
@@ -385,7 +375,7 @@ resume_check(struct resume *rs, uint64_t index, const char *url, size_t len)
 		url = rs->fixed.p;
 		len = rs->fixed.len;
 	}
-	hash = resume_hash(url, len);
+	hash = text_hash(url, len, 0);
 	for (; rs->cursor < rs->n && rs->v[rs->cursor].index == index;
 	    rs->cursor++)
 		if (rs->v[rs->cursor].hash == hash)

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "gather/files.h"
+#include "gather/text.h"
 
 /* Buffers larger than this are given back after their record is written. */
 #define BODY_KEEP	(256 * 1024)
@@ -138,9 +139,7 @@ xfer_header_cb(char *data, size_t size, size_t nmemb, void *arg)
 	for (vstart = nlen + 1; vstart < n && (data[vstart] == ' ' ||
 	    data[vstart] == '\t'); vstart++)
 		;
-	for (i = 0; i < nlen; i++)
-		if (data[i] >= 'A' && data[i] <= 'Z')
-			data[i] = (char)(data[i] - 'A' + 'a');
+	text_lower(data, nlen);
 	/* NUL bytes inside would split the pair: keep what precedes them. */
 	if (buf_append(&x->hdrs, data, strnlen(data, nlen)) == -1 ||
 	    buf_append(&x->hdrs, "", 1) == -1 ||
