@@ -20,7 +20,7 @@
  */
 #include "gather/files.h"
 #include "gather/text.h"
-#include "gather/xfer.h"
+#include "gather/url.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -243,7 +243,8 @@ files_url_part(struct files *f, const struct rec *r, CURLUPart part,
 	const char	*s;
 	int		 rc;
 
-	if (xfer_url_set(f->cu, r->url.p) != CURLUE_OK || curl_url_get(f->cu, part, &v, 0) != CURLUE_OK)
+	if (url_set(f->cu, r->url.p) != CURLUE_OK ||
+	    curl_url_get(f->cu, part, &v, 0) != CURLUE_OK)
 		return 0;
 	s = v;
 	if (last_segment && strrchr(s, '/') != NULL)

@@ -30,6 +30,7 @@
 #include "gather/rec.h"
 #include "gather/resume.h"
 #include "gather/stats.h"
+#include "gather/url.h"
 #include "gather/xfer.h"
 
 enum stop {
@@ -55,6 +56,7 @@ struct sched {
 	struct rec_list	 due;		/* read or due, waiting for a start */
 	struct rec	*free_recs;
 	struct hosts	*hosts;		/* --per-host counts */
+	CURLU		*cu;		/* --per-host: parses host keys */
 	struct resume	*resume;
 	uint64_t	 next_seq;
 	uint64_t	 rng;
@@ -315,8 +317,7 @@ sched_host_room(struct sched *s, struct rec *r)
 {
 	if (s->hosts == NULL)
 		return 1;
-	if (r->host.len == 0 && xfer_host_key(s->app->pool, r->url.p,
-	    &r->host) == -1)
+	if (r->host.len == 0 && url_host_key(s->cu, r->url.p, &r->host) == -1)
 		return 1;
 	return hosts_count(s->hosts, r->host.p) < s->app->opts.per_host;
 }
@@ -706,7 +707,9 @@ sched_new(struct app *a)
 	s->rate_w.data = s;
 	if (a->opts.rate > 0)
 		s->rate_gap = 1.0 / a->opts.rate;
-	if (a->opts.per_host > 0 && (s->hosts = hosts_new()) == NULL) {
+	if (a->opts.per_host > 0 && ((s->hosts = hosts_new()) == NULL ||
+	    (s->cu = curl_url()) == NULL)) {
+		hosts_free(s->hosts);
 		free(s);
 		return NULL;
 	}
@@ -803,6 +806,7 @@ sched_free(struct sched *s)
 		rec_free(r);
 	}
 	hosts_free(s->hosts);
+	curl_url_cleanup(s->cu);
 	buf_free(&s->line);
 	free(s);
 }

@@ -18,12 +18,10 @@
 
 #include "gather/files.h"
 #include "gather/text.h"
+#include "gather/url.h"
 
 /* Buffers larger than this are given back after their record is written. */
 #define BODY_KEEP	(256 * 1024)
-
-/* The longest host name DNS can carry (RFC 1035 2.3.4, without a dot). */
-#define HOST_MAX	253
 
 struct xfer {
 	CURL		*easy;		/* this transfer's own, NULL between */
@@ -52,7 +50,6 @@ struct xfer {
 
 struct xfer_pool {
 	const struct opts	*o;
-	CURLU			*cu;		/* for host keys */
 	struct files		*files;
 	struct xfer		*free;
 	struct curl_slist	*headers;	/* "Expect:", then -H */
@@ -62,8 +59,6 @@ struct xfer_pool {
 	int			 proxy_env;	/* a proxy variable is set */
 	char			 ua[64];
 };
-
-static int	xfer_has_scheme(const char *);
 
 /* Keep, count or save body bytes; abort once they pass --max-body. */
 static size_t
@@ -163,33 +158,6 @@ xfer_ms(double secs)
 	return ms >= (double)LONG_MAX ? LONG_MAX : (long)ms;
 }
 
-/* "scheme://host:port" of url into out, lower-cased; -1 if unusable. */
-static int
-xfer_origin(CURLU *cu, const char *url, struct buf *out)
-{
-	char	*scheme = NULL, *host = NULL, *port = NULL;
-	int	 rc = -1;
-
-	buf_clear(out);
-	if (xfer_url_set(cu, url) == CURLUE_OK &&
-	    curl_url_get(cu, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(cu, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-	    curl_url_get(cu, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
-	    CURLUE_OK)
-		rc = buf_append(out, scheme, strlen(scheme)) == -1 ||
-		    buf_append(out, "://", 3) == -1 ||
-		    buf_append(out, host, strlen(host)) == -1 ||
-		    buf_append(out, ":", 1) == -1 ||
-		    buf_append(out, port, strlen(port) + 1) == -1 ? -1 : 0;
-	for (size_t i = 0; rc == 0 && i < out->len; i++)
-		if (out->p[i] >= 'A' && out->p[i] <= 'Z')
-			out->p[i] = (char)(out->p[i] - 'A' + 'a');
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	return rc;
-}
-
 /*
  * Whether the transfer has moved to another origin than its URL's, where
  * -H headers and a request object's are not sent; 1 for the same, 0 for
@@ -198,22 +166,15 @@ xfer_origin(CURLU *cu, const char *url, struct buf *out)
 static int
 xfer_same_origin(struct xfer *x)
 {
-	struct buf	 now = { 0 };
-	char		*url = NULL;
-	int		 same;
+	char *url = NULL;
 
-	if (x->origin.len == 0 && xfer_origin(x->cu, x->rec->url.p,
+	if (x->origin.len == 0 && url_origin(x->cu, x->rec->url.p,
 	    &x->origin) == -1)
 		return -1;
 	if (curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url) !=
-	    CURLE_OK || url == NULL || xfer_origin(x->cu, url, &now) == -1) {
-		buf_free(&now);
+	    CURLE_OK || url == NULL)
 		return -1;
-	}
-	same = now.len == x->origin.len &&
-	    memcmp(now.p, x->origin.p, now.len) == 0;
-	buf_free(&now);
-	return same;
+	return url_same_origin(x->cu, &x->origin, url);
 }
 
 /*
@@ -395,9 +356,7 @@ xfer_pool_new(const struct opts *o, struct files *files)
 		if (getenv(proxy_vars[i]) != NULL)
 			p->proxy_env = 1;
 	/* No "Expect: 100-continue" wait before sending a body. */
-	if ((p->cu = curl_url()) == NULL ||
-	    (p->headers = curl_slist_append(NULL, "Expect:")) == NULL) {
-		curl_url_cleanup(p->cu);
+	if ((p->headers = curl_slist_append(NULL, "Expect:")) == NULL) {
 		free(p);
 		return NULL;
 	}
@@ -432,7 +391,6 @@ xfer_pool_free(struct xfer_pool *p)
 	curl_easy_cleanup(p->tmpl);
 	curl_slist_free_all(p->bare);
 	curl_slist_free_all(p->headers);
-	curl_url_cleanup(p->cu);
 	free(p);
 }
 
@@ -543,31 +501,6 @@ xfer_method(struct xfer *x, const struct rec *r)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 }
 
-/*
- * Bytes of url's host name, %XX counted as one.  libcurl's DNS cache cuts
- * the names it keys on, so two long names that differ only past the cut
- * would share an entry; no name DNS can carry is that long.
- */
-static size_t
-xfer_host_len(const char *url)
-{
-	const char	*p = url, *end, *at, *q;
-	size_t		 n = 0;
-
-	if (xfer_has_scheme(url))
-		p = strstr(url, "://") + 3;
-	end = p + strcspn(p, "/?#");
-	for (at = p; at < end; at++)
-		if (*at == '@')
-			p = at + 1;
-	if (*p == '[')
-		return 0;	/* an IPv6 literal: not a name */
-	for (q = p; q < end && *q != ':'; q++, n++)
-		if (*q == '%' && end - q >= 3)
-			q += 2;
-	return n;
-}
-
 /* Set up x to fetch r; -1 with r failed when r cannot start. */
 int
 xfer_prepare(struct xfer *x, struct rec *r)
@@ -581,9 +514,9 @@ xfer_prepare(struct xfer *x, struct rec *r)
 		rec_fail(r, ERR_INVALID_URL, "URL contains a NUL byte");
 		return -1;
 	}
-	if (xfer_host_len(r->url.p) > HOST_MAX) {
+	if (url_host_len(r->url.p) > URL_HOST_MAX) {
 		rec_fail(r, ERR_INVALID_URL, "host name longer than %d bytes",
-		    HOST_MAX);
+		    URL_HOST_MAX);
 		return -1;
 	}
 	/*
@@ -592,7 +525,7 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	 * for a URL that cannot be fetched.
 	 */
 	if (x->pool->files != NULL &&
-	    (uc = xfer_url_set(x->cu, r->url.p)) != CURLUE_OK) {
+	    (uc = url_set(x->cu, r->url.p)) != CURLUE_OK) {
 		rec_fail(r, uc == CURLUE_UNSUPPORTED_SCHEME ?
 		    ERR_UNSUPPORTED_PROTOCOL : ERR_INVALID_URL, "%s",
 		    curl_url_strerror(uc));
@@ -654,72 +587,6 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	}
 	curl_easy_setopt(e, CURLOPT_URL, r->url.p);
 	return 0;
-}
-
-/* Whether url starts with "scheme://". */
-static int
-xfer_has_scheme(const char *url)
-{
-	const char *p = url;
-
-	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-		return 0;
-	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-	    (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.')
-		p++;
-	return strncmp(p, "://", 3) == 0;
-}
-
-/*
- * Parse url into cu as a transfer would take it: a URL without a scheme is
- * http (CURLOPT_DEFAULT_PROTOCOL), never guessed from the host name.  The
- * handle is cleared first: on a handle that holds a URL, a scheme-less one
- * would be read as relative to it.
- */
-CURLUcode
-xfer_url_set(CURLU *cu, const char *url)
-{
-	CURLUcode	 uc;
-	char		*full;
-	size_t		 len;
-
-	curl_url_set(cu, CURLUPART_URL, NULL, 0);
-	if (xfer_has_scheme(url))
-		return curl_url_set(cu, CURLUPART_URL, url, 0);
-	len = strlen(url);
-	if ((full = malloc(len + 8)) == NULL)
-		return CURLUE_OUT_OF_MEMORY;
-	memcpy(full, "http://", 7);
-	memcpy(full + 7, url, len + 1);
-	uc = curl_url_set(cu, CURLUPART_URL, full, 0);
-	free(full);
-	return uc;
-}
-
-/* "host:port" of url into key, for --per-host; "" when url is unusable. */
-int
-xfer_host_key(struct xfer_pool *p, const char *url, struct buf *key)
-{
-	char	*host = NULL, *port = NULL;
-	int	 rc;
-
-	buf_clear(key);
-	if (xfer_url_set(p->cu, url) != CURLUE_OK || curl_url_get(p->cu, CURLUPART_HOST, &host, 0) !=
-	    CURLUE_OK || curl_url_get(p->cu, CURLUPART_PORT, &port,
-	    CURLU_DEFAULT_PORT) != CURLUE_OK) {
-		curl_free(host);
-		return buf_append(key, "", 0);
-	}
-	rc = buf_append(key, host, strlen(host)) == -1 ||
-	    buf_append(key, ":", 1) == -1 ||
-	    buf_append(key, port, strlen(port)) == -1 ? -1 : 0;
-	/* Host names are case-insensitive: one host, one count. */
-	for (char *c = key->p; rc == 0 && *c; c++)
-		if (*c >= 'A' && *c <= 'Z')
-			*c = (char)(*c - 'A' + 'a');
-	curl_free(host);
-	curl_free(port);
-	return rc;
 }
 
 CURL *
@@ -797,28 +664,6 @@ xfer_classify(CURLcode rc)
 	}
 }
 
-/*
- * Whether the scheme of url (http when it has none) is one --proto allows:
- * libcurl also says CURLE_UNSUPPORTED_PROTOCOL of a response that is not
- * HTTP (HTTP/0.9, a bad status line), which is no refused protocol.
- */
-static int
-xfer_proto_allowed(const struct opts *o, const char *url, char *scheme,
-    size_t len)
-{
-	const char	*p;
-	size_t		 n;
-
-	if (url == NULL || !xfer_has_scheme(url))
-		url = "http://";
-	n = strcspn(url, ":");
-	snprintf(scheme, len, "%.*s", (int)n, url);
-	for (p = o->proto; *p != '\0'; p += strcspn(p, ","), p += *p == ',')
-		if (strcspn(p, ",") == n && strncasecmp(p, url, n) == 0)
-			return 1;
-	return 0;
-}
-
 /* Fill x's record with the outcome of the transfer that ended with rc. */
 void
 xfer_finish(struct xfer *x, CURLcode rc)
@@ -892,7 +737,12 @@ xfer_finish(struct xfer *x, CURLcode rc)
 		r->kind = ERR_OTHER;
 		snprintf(r->msg, sizeof(r->msg), "too many open files");
 	} else if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
-		if (xfer_proto_allowed(o, r->effective_url, scheme,
+		/*
+		 * libcurl also says CURLE_UNSUPPORTED_PROTOCOL of a response
+		 * that is not HTTP (HTTP/0.9, a bad status line), which is no
+		 * refused protocol.
+		 */
+		if (url_proto_allowed(o->proto, r->effective_url, scheme,
 		    sizeof(scheme))) {
 			r->kind = ERR_OTHER;
 			snprintf(r->msg, sizeof(r->msg), "%s", x->errbuf[0] ?
