@@ -13,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
 #include "gather/files.h"
+#include "gather/policy.h"
 #include "gather/text.h"
 #include "gather/url.h"
 
@@ -501,14 +503,11 @@ xfer_method(struct xfer *x, const struct rec *r)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 }
 
-/* Set up x to fetch r; -1 with r failed when r cannot start. */
-int
-xfer_prepare(struct xfer *x, struct rec *r)
+/* Whether r's URL may be fetched at all; -1 with r failed when not. */
+static int
+xfer_check_url(struct xfer *x, struct rec *r)
 {
-	const struct opts	*o = x->pool->o;
-	CURLUcode		 uc;
-	CURL			*e;
-	double			 t;
+	CURLUcode uc;
 
 	if (strlen(r->url.p) != r->url.len) {
 		rec_fail(r, ERR_INVALID_URL, "URL contains a NUL byte");
@@ -531,10 +530,15 @@ xfer_prepare(struct xfer *x, struct rec *r)
 		    curl_url_strerror(uc));
 		return -1;
 	}
-	if ((x->easy = e = curl_easy_duphandle(x->pool->tmpl)) == NULL) {
-		rec_fail(r, ERR_OTHER, "out of memory");
-		return -1;
-	}
+	return 0;
+}
+
+/* Clear x's per-transfer state for r and point the new handle at x. */
+static void
+xfer_reset(struct xfer *x, struct rec *r)
+{
+	CURL *e = x->easy;
+
 	x->rec = r;
 	x->received = 0;
 	x->too_large = 0;
@@ -550,16 +554,21 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
-	if (o->include_headers)
+	if (x->pool->o->include_headers)
 		curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+}
 
-	if (r->nheaders > 0 && xfer_merge_headers(x, r) == -1) {
-		rec_fail(r, ERR_OTHER, "out of memory");
+/* The request headers of r; -1 when out of memory. */
+static int
+xfer_headers(struct xfer *x, const struct rec *r)
+{
+	const struct opts *o = x->pool->o;
+
+	if (r->nheaders > 0 && xfer_merge_headers(x, r) == -1)
 		return -1;
-	}
 	x->headers = x->own_headers ? x->own_headers : r->has_body ||
 	    o->has_data ? x->pool->headers : x->pool->get_headers;
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
 	/*
 	 * Headers the user gave go to the URL's origin only.  libcurl 7.88
 	 * itself holds back only Authorization and Cookie on a redirect, so
@@ -570,14 +579,37 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	 */
 	if (o->follow && !o->location_trusted &&
 	    (o->nheaders > 0 || r->nheaders > 0)) {
-		curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, xfer_prereq_cb);
-		curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
+		curl_easy_setopt(x->easy, CURLOPT_PREREQFUNCTION,
+		    xfer_prereq_cb);
+		curl_easy_setopt(x->easy, CURLOPT_PREREQDATA, x);
+	}
+	return 0;
+}
+
+/* Set up x to fetch r; -1 with r failed when r cannot start. */
+int
+xfer_prepare(struct xfer *x, struct rec *r)
+{
+	const struct opts	*o = x->pool->o;
+	double			 t;
+
+	if (xfer_check_url(x, r) == -1)
+		return -1;
+	/* A fresh handle per transfer: see xfer_template. */
+	if ((x->easy = curl_easy_duphandle(x->pool->tmpl)) == NULL) {
+		rec_fail(r, ERR_OTHER, "out of memory");
+		return -1;
+	}
+	xfer_reset(x, r);
+	if (xfer_headers(x, r) == -1) {
+		rec_fail(r, ERR_OTHER, "out of memory");
+		return -1;
 	}
 	xfer_method(x, r);
 	t = r->timeout >= 0 ? r->timeout : o->timeout;
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, xfer_ms(t));
+	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, xfer_ms(t));
 	/* Wait for an HTTP/2 connection to multiplex on, not a new one. */
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, (long)(o->http ==
+	curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, (long)(o->http ==
 	    HTTPV_DEFAULT && strncasecmp(r->url.p, "https:", 6) == 0));
 	if (x->pool->files != NULL &&
 	    (x->fd = files_open(x->pool->files, r, x->io_msg,
@@ -585,7 +617,7 @@ xfer_prepare(struct xfer *x, struct rec *r)
 		rec_fail(r, ERR_IO, "%s", x->io_msg);
 		return -1;
 	}
-	curl_easy_setopt(e, CURLOPT_URL, r->url.p);
+	curl_easy_setopt(x->easy, CURLOPT_URL, r->url.p);
 	return 0;
 }
 
@@ -664,16 +696,14 @@ xfer_classify(CURLcode rc)
 	}
 }
 
-/* Fill x's record with the outcome of the transfer that ended with rc. */
-void
-xfer_finish(struct xfer *x, CURLcode rc)
+/* The response's fields and the transfer's times into x's record. */
+static void
+xfer_result(struct xfer *x, CURLcode rc)
 {
-	const struct opts *o = x->pool->o;
 	struct rec	*r = x->rec;
 	CURL		*e = x->easy;
 	curl_off_t	 t;
-	long		 os_errno;
-	char		*s, scheme[32];
+	char		*s;
 
 	r->status = 0;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
@@ -691,11 +721,6 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	r->resp_body = x->keep_body && rc == CURLE_OK ? &x->body : NULL;
 	r->resp_headers = &x->hdrs;
 	r->nresp_headers = x->nhdrs;
-	if (x->fd != -1) {
-		if (close(x->fd) == -1 && rc == CURLE_OK && !x->io_errno)
-			x->io_errno = errno;
-		x->fd = -1;
-	}
 
 	t = 0; curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &t);
 	r->time.dns = t / 1e6;
@@ -707,20 +732,47 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	r->time.ttfb = t / 1e6;
 	t = 0; curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &t);
 	r->time.total = t / 1e6;
+}
 
-	t = -1;
-	r->retry_after = -1;
-	/* libcurl says 0 both for "Retry-After: 0" and for no header. */
-	if ((r->status == 429 || r->status == 503) &&
-	    curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &t) == CURLE_OK && t > 0)
-		r->retry_after = (double)t;
+/*
+ * The wait a 429 or 503 asked for, or -1.  The header is read from the
+ * response itself: libcurl turns a number too large for it into 0, which
+ * reads as no header at all, not as "long"; and it says 0 both for
+ * "Retry-After: 0" and for no header.
+ */
+static double
+xfer_retry_after(struct xfer *x)
+{
+	struct curl_header	*h;
+	curl_off_t		 t = -1;
+	double			 wait = -1;
+	long			 status = x->rec->status;
+
+	if (status != 429 && status != 503)
+		return -1;
+	if (curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &t) ==
+	    CURLE_OK && t > 0)
+		wait = (double)t;
+	if (curl_easy_header(x->easy, "Retry-After", 0, CURLH_HEADER, -1,
+	    &h) == CURLHE_OK)
+		wait = policy_retry_after(h->value, time(NULL));
+	return wait;
+}
+
+/* The error kind and message of the transfer that ended with rc. */
+static void
+xfer_error(struct xfer *x, CURLcode rc)
+{
+	const struct opts	*o = x->pool->o;
+	struct rec		*r = x->rec;
+	long			 os_errno = 0;
+	char			 scheme[32];
 
 	r->kind = xfer_classify(rc);
 	r->curl_code = rc == CURLE_OK ? -1 : (int)rc;
 	r->msg[0] = '\0';
-	os_errno = 0;
 	if (r->kind == ERR_CONNECT || r->kind == ERR_DNS) {
-		curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
+		curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
 		if (os_errno == 0)
 			os_errno = x->sock_errno;
 	}
@@ -757,4 +809,18 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	else if (rc != CURLE_OK)
 		snprintf(r->msg, sizeof(r->msg), "%s", x->errbuf[0] ?
 		    x->errbuf : curl_easy_strerror(rc));
+}
+
+/* Fill x's record with the outcome of the transfer that ended with rc. */
+void
+xfer_finish(struct xfer *x, CURLcode rc)
+{
+	xfer_result(x, rc);
+	if (x->fd != -1) {
+		if (close(x->fd) == -1 && rc == CURLE_OK && !x->io_errno)
+			x->io_errno = errno;
+		x->fd = -1;
+	}
+	x->rec->retry_after = xfer_retry_after(x);
+	xfer_error(x, rc);
 }
