@@ -257,6 +257,41 @@ resume_read(struct reader *rd)
 	}
 }
 
+/*
+ * Take the line rd holds: 0 when it is a record or nothing (an empty line,
+ * the framing of --format json), -1 when it is not a record, -2 when out
+ * of memory.
+ */
+static int
+resume_take(struct resume *rs, const struct reader *rd)
+{
+	const char	*line = rd->line.p;
+	size_t		 len = rd->line.len;
+	long		 q;
+	int		 rc;
+
+	/*
+	 * --format json: "[" before the first record, "," before the
+	 * others, "]" alone at the end ("[]" when there were none).
+	 */
+	if (len > 0 && (line[0] == '[' || line[0] == ',')) {
+		line++;
+		len--;
+	}
+	if (rd->too_long)
+		return resume_head(rs, line, len);
+	if (len == 0 || (len == 1 && line[0] == ']'))
+		return 0;
+	rc = resume_line(rs, line, len);
+	/*
+	 * A run appended (>>) to a file a crash cut short glues its first
+	 * record to the partial line: take the record after it.
+	 */
+	if (rc == -1 && (q = resume_last_object(line, len)) > 0)
+		rc = resume_line(rs, line + q, len - (size_t)q);
+	return rc;
+}
+
 /* Load FILE; NULL and a one-line reason when it cannot be used. */
 struct resume *
 resume_load(const char *path, char *err, size_t errlen)
@@ -264,9 +299,6 @@ resume_load(const char *path, char *err, size_t errlen)
 	struct resume	*rs = NULL;
 	struct reader	*rd;
 	unsigned long	 lineno = 0;
-	const char	*line;
-	size_t		 len;
-	long		 q;
 	int		 rc, got;
 
 	if ((rd = calloc(1, sizeof(*rd))) == NULL)
@@ -282,30 +314,7 @@ resume_load(const char *path, char *err, size_t errlen)
 	errno = 0;
 	while ((got = resume_read(rd)) == 1) {
 		lineno++;
-		line = rd->line.p;
-		len = rd->line.len;
-		/*
-		 * --format json: "[" before the first record, "," before the
-		 * others, "]" alone at the end ("[]" when there were none).
-		 */
-		if (len > 0 && (line[0] == '[' || line[0] == ',')) {
-			line++;
-			len--;
-		}
-		if (rd->too_long)
-			rc = resume_head(rs, line, len);
-		else if (len == 0 || (len == 1 && line[0] == ']'))
-			continue;
-		else
-			rc = resume_line(rs, line, len);
-		/*
-		 * A run appended (>>) to a file a crash cut short glues its
-		 * first record to the partial line: take the record after it.
-		 */
-		if (rc == -1 && !rd->too_long &&
-		    (q = resume_last_object(line, len)) > 0)
-			rc = resume_line(rs, line + q, len - (size_t)q);
-		if (rc == -2)
+		if ((rc = resume_take(rs, rd)) == -2)
 			goto nomem;
 		/* A crash can cut the last line short: that one is ignored. */
 		if (rc == -1 && rd->complete) {
