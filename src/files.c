@@ -87,6 +87,7 @@ files_mkdirs(const char *dir)
 	return 0;
 }
 
+/* The -o directory, made and opened; NULL with a reason in err. */
 struct files *
 files_new(const struct opts *o, char *err, size_t errlen)
 {
@@ -120,6 +121,7 @@ files_new(const struct opts *o, char *err, size_t errlen)
 	return f;
 }
 
+/* Close the directory and free the name table. */
 void
 files_free(struct files *f)
 {

@@ -29,6 +29,7 @@ hosts_bucket(const char *key)
 	return text_hash(key, strlen(key), 0) % NBUCKETS;
 }
 
+/* Where key's entry is, or would be linked in. */
 static struct host **
 hosts_find(const struct hosts *hs, const char *key)
 {
@@ -39,12 +40,14 @@ hosts_find(const struct hosts *hs, const char *key)
 	return (struct host **)p;
 }
 
+/* An empty table. */
 struct hosts *
 hosts_new(void)
 {
 	return calloc(1, sizeof(struct hosts));
 }
 
+/* Transfers in flight to key. */
 long
 hosts_count(const struct hosts *hs, const char *key)
 {
@@ -53,6 +56,7 @@ hosts_count(const struct hosts *hs, const char *key)
 	return h ? h->n : 0;
 }
 
+/* One more transfer to key; -1 when out of memory. */
 int
 hosts_inc(struct hosts *hs, const char *key)
 {
@@ -69,6 +73,7 @@ hosts_inc(struct hosts *hs, const char *key)
 	return 0;
 }
 
+/* One fewer transfer to key, dropping its entry at zero. */
 void
 hosts_dec(struct hosts *hs, const char *key)
 {
@@ -80,6 +85,7 @@ hosts_dec(struct hosts *hs, const char *key)
 	}
 }
 
+/* Free the table. */
 void
 hosts_free(struct hosts *hs)
 {

@@ -101,6 +101,7 @@ struct record {
 	char		 num[FLD_COUNT + T_COUNT + E_COUNT][NUM_LEN];
 };
 
+/* A leaf node named key, of type, that never frees what it points at. */
 static cJSON *
 record_node(const char *key, int type)
 {
@@ -136,12 +137,14 @@ record_link(cJSON *parent, cJSON **nodes, int n, unsigned mask)
 	parent->child = first;
 }
 
+/* Change n's type, keeping its reference flags. */
 static void
 set_type(cJSON *n, int type)
 {
 	n->type = (n->type & (cJSON_IsReference | cJSON_StringIsConst)) | type;
 }
 
+/* Make n the raw JSON text s. */
 static void
 set_raw(cJSON *n, char *s)
 {
@@ -149,6 +152,7 @@ set_raw(cJSON *n, char *s)
 	n->valuestring = s;
 }
 
+/* Make n null. */
 static void
 set_null(cJSON *n)
 {
@@ -172,6 +176,7 @@ fmt_u64(char *end, uint64_t v)
 	return end;
 }
 
+/* Make n the integer v, formatted into its buffer buf. */
 static void
 set_int(cJSON *n, char *buf, int64_t v)
 {

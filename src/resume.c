@@ -392,6 +392,7 @@ resume_check(struct resume *rs, uint64_t index, const char *url, size_t len)
 	return RESUME_CHANGED;
 }
 
+/* Free the index. */
 void
 resume_free(struct resume *rs)
 {

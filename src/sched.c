@@ -77,7 +77,6 @@ list_add(struct rec_list *l, struct rec *r)
 }
 
 /* Take r out of l. */
-
 static void
 list_del(struct rec_list *l, struct rec *r)
 {

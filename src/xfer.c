@@ -223,6 +223,7 @@ xfer_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 	return s;
 }
 
+/* A new transfer of p, without a handle until it is prepared. */
 static struct xfer *
 xfer_new(struct xfer_pool *p)
 {
@@ -323,6 +324,7 @@ xfer_template(struct xfer_pool *p)
 	return e;
 }
 
+/* Free x and everything it holds. */
 static void
 xfer_free(struct xfer *x)
 {
@@ -379,6 +381,7 @@ xfer_pool_new(const struct opts *o, struct files *files)
 	return p;
 }
 
+/* Free the pool, its idle transfers and its template. */
 void
 xfer_pool_free(struct xfer_pool *p)
 {
@@ -621,12 +624,14 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	return 0;
 }
 
+/* x's easy handle, while it runs. */
 CURL *
 xfer_easy(const struct xfer *x)
 {
 	return x->easy;
 }
 
+/* The transfer an easy handle belongs to. */
 struct xfer *
 xfer_of(CURL *e)
 {
@@ -636,6 +641,7 @@ xfer_of(CURL *e)
 	return x;
 }
 
+/* The record x is fetching. */
 struct rec *
 xfer_rec(const struct xfer *x)
 {
