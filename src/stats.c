@@ -253,16 +253,22 @@ stats_window_rate(const struct stats *s, double now)
 	return (double)(s->records - s->win_n[s->win_head]) / dt;
 }
 
+/* v and unit, with two decimals below two, one below one, else none. */
+static void
+stats_fmt_digits(char *p, size_t n, double v, double two, double one,
+    const char *unit)
+{
+	snprintf(p, n, "%.*f%s", v < two ? 2 : v < one ? 1 : 0, v, unit);
+}
+
 /* "245/s", "3.5/s": a few significant digits, enough for a glance. */
 static void
 stats_fmt_rate(char *p, size_t n, double rate)
 {
 	if (rate < 0)
 		snprintf(p, n, "-/s");
-	else if (rate < 9.95)
-		snprintf(p, n, "%.1f/s", rate);
 	else
-		snprintf(p, n, "%.0f/s", rate);
+		stats_fmt_digits(p, n, rate, 0, 9.95, "/s");
 }
 
 /* "0:15", "1:02:03": the form a countdown is read in. */
@@ -500,14 +506,7 @@ stats_timer_stop(struct stats *s)
 static void
 stats_fmt_ms(char *p, size_t n, uint64_t us)
 {
-	double ms = (double)us / 1000;
-
-	if (ms < 10)
-		snprintf(p, n, "%.2f ms", ms);
-	else if (ms < 100)
-		snprintf(p, n, "%.1f ms", ms);
-	else
-		snprintf(p, n, "%.0f ms", ms);
+	stats_fmt_digits(p, n, (double)us / 1000, 10, 100, " ms");
 }
 
 /* "1.2 MiB" beside the exact count, for a reader of the text summary. */
