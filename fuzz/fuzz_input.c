@@ -12,7 +12,7 @@
  *    (header injection), every header is "Name: value" with a token name;
  *  - a request object is a record only when the line is strict JSON
  *    (json_valid), its id is strict JSON, and its url holds no NUL;
- *  - the record, written by out_record() as gather would write it, is one
+ *  - the record, written by record_format() as gather would write it, is one
  *    line of strict JSON (json_valid, valid UTF-8, a single trailing
  *    newline), and cJSON reads it as one object.
  *
@@ -30,7 +30,7 @@
 #include "gather/cli.h"
 #include "gather/input.h"
 #include "gather/json.h"
-#include "gather/out.h"
+#include "gather/record.h"
 #include "gather/rec.h"
 #include "gather/util.h"
 
@@ -106,7 +106,7 @@ check_request(const struct rec *r, const uint8_t *data, size_t size)
 static void
 check_output(const struct rec *r, const uint8_t *data, size_t size)
 {
-	static struct out	*w;
+	static struct record	*w;
 	static struct buf	 line;
 	struct opts		 o;
 	const char		*end = NULL;
@@ -117,11 +117,11 @@ check_output(const struct rec *r, const uint8_t *data, size_t size)
 		memset(&o, 0, sizeof(o));
 		o.body = BODY_AUTO;
 		o.format = FORMAT_JSONL;
-		if ((w = out_new(&o, -1)) == NULL)
+		if ((w = record_new(&o, NULL)) == NULL)
 			abort();
 	}
-	if (out_record(w, r, &line) == -1)
-		die("out_record failed", data, size, NULL);
+	if (record_format(w, r, &line) == -1)
+		die("record_format failed", data, size, NULL);
 	if (line.len == 0 || line.p[line.len - 1] != '\n' ||
 	    memchr(line.p, '\n', line.len - 1) != NULL)
 		die("the record is not exactly one line", data, size, &line);

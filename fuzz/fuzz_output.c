@@ -1,9 +1,9 @@
 /*
- * fuzz_output: libFuzzer target for out_record(), the step that turns a
+ * fuzz_output: libFuzzer target for record_format(), the step that turns a
  * finished record into one line of JSON.  The fuzz bytes become what a
  * server and an input line could put in a record: the URL, the body, the
  * content type, the effective URL, the response headers, the error message
- * and a request object's id; out_record must always produce exactly one
+ * and a request object's id; record_format must always produce exactly one
  * line of strict JSON (valid UTF-8, no raw control byte, one trailing
  * newline, nothing after).
  *
@@ -23,7 +23,7 @@
  *   value" lines separated by \n, made into the "name\0value\0" pairs that
  *   xfer keeps).
  *
- * Records go through one struct out per body mode, reused from input to
+ * Records go through one struct record per body mode, reused from input to
  * input like gather reuses its writer from record to record.
  */
 #include <stddef.h>
@@ -37,7 +37,7 @@
 
 #include "gather/cli.h"
 #include "gather/json.h"
-#include "gather/out.h"
+#include "gather/record.h"
 #include "gather/rec.h"
 #include "gather/util.h"
 
@@ -248,10 +248,10 @@ make_id(struct rec *r, const uint8_t *p, size_t n)
 	r->has_id = 1;
 }
 
-static struct out *
+static struct record *
 writer(enum body_mode mode)
 {
-	static struct out	*outs[5];
+	static struct record	*outs[5];
 	struct opts		 o;
 
 	if (outs[mode] == NULL) {
@@ -259,8 +259,8 @@ writer(enum body_mode mode)
 		o.body = mode;
 		o.include_headers = 1;
 		o.format = FORMAT_JSONL;
-		/* fd -1: out_record never writes; out_new only asks isatty. */
-		if ((outs[mode] = out_new(&o, -1)) == NULL)
+		/* record_format never writes. */
+		if ((outs[mode] = record_new(&o, NULL)) == NULL)
 			abort();
 	}
 	return outs[mode];
@@ -315,8 +315,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.resp_headers = &hdrs;
 	r.time.total = r.time.ttfb = (double)r.status / 1000.0;
 
-	if (out_record(writer(mode), &r, &line) == -1)
-		die("out_record failed", NULL);
+	if (record_format(writer(mode), &r, &line) == -1)
+		die("record_format failed", NULL);
 	doc = check_line(&line);
 
 	/* What must be there, and what must come back unchanged. */

@@ -4,7 +4,7 @@
  * gather's own xfer (handle pool, write and header callbacks, result
  * classification) driven by its own loop (libev and libcurl's multi
  * interface) against a listener on 127.0.0.1 in a thread of this process.
- * The finished record goes through out_record, which must give one line
+ * The finished record goes through record_format, which must give one line
  * of strict JSON, whatever arrived.
  *
  * Each input runs two transfers through the same pool, the first answered
@@ -34,7 +34,7 @@
 
 #include "gather/cli.h"
 #include "gather/loop.h"
-#include "gather/out.h"
+#include "gather/record.h"
 #include "gather/rec.h"
 #include "gather/util.h"
 #include "gather/xfer.h"
@@ -60,7 +60,7 @@ static struct {
 static struct opts	 opts;
 static struct xfer_pool	*pool;
 static struct loop	*lp;
-static struct out	*out;
+static struct record	*out;
 static struct ev_loop	*evl;
 static char		 url[64];
 static int		 finished;
@@ -170,7 +170,7 @@ init(void)
 	if ((evl = ev_default_loop(0)) == NULL ||
 	    (pool = xfer_pool_new(&opts, NULL)) == NULL ||
 	    (lp = loop_new(evl, 4, done_cb, NULL)) == NULL ||
-	    (out = out_new(&opts, -1)) == NULL)
+	    (out = record_new(&opts, NULL)) == NULL)
 		abort();
 }
 
@@ -223,8 +223,8 @@ fetch(const uint8_t *p, size_t n)
 	if (r.kind == ERR_UNSUPPORTED_PROTOCOL)
 		die("a response made an allowed protocol unsupported", NULL);
 	buf_clear(&line);
-	if (out_record(out, &r, &line) == -1)
-		die("out_record failed", NULL);
+	if (record_format(out, &r, &line) == -1)
+		die("record_format failed", NULL);
 	check_line(&line);
 	xfer_put(pool, x);
 	r.xfer = NULL;

@@ -19,7 +19,8 @@
  * existed before the run is overwritten, as it always was.
  */
 #include "gather/files.h"
-#include "gather/xfer.h"
+#include "gather/text.h"
+#include "gather/url.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,6 +87,7 @@ files_mkdirs(const char *dir)
 	return 0;
 }
 
+/* The -o directory, made and opened; NULL with a reason in err. */
 struct files *
 files_new(const struct opts *o, char *err, size_t errlen)
 {
@@ -119,6 +121,7 @@ files_new(const struct opts *o, char *err, size_t errlen)
 	return f;
 }
 
+/* Close the directory and free the name table. */
 void
 files_free(struct files *f)
 {
@@ -142,11 +145,8 @@ files_free(struct files *f)
 static uint64_t
 files_hash(const struct files *f, const char *s, size_t n)
 {
-	uint64_t	h = 1469598103934665603ULL ^ f->seed;
-	size_t		i;
+	uint64_t	h = text_hash(s, n, f->seed);
 
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
@@ -245,7 +245,8 @@ files_url_part(struct files *f, const struct rec *r, CURLUPart part,
 	const char	*s;
 	int		 rc;
 
-	if (xfer_url_set(f->cu, r->url.p) != CURLUE_OK || curl_url_get(f->cu, part, &v, 0) != CURLUE_OK)
+	if (url_set(f->cu, r->url.p) != CURLUE_OK ||
+	    curl_url_get(f->cu, part, &v, 0) != CURLUE_OK)
 		return 0;
 	s = v;
 	if (last_segment && strrchr(s, '/') != NULL)

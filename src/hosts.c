@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gather/text.h"
+
 #define NBUCKETS	256
 
 struct host {
@@ -20,16 +22,14 @@ struct hosts {
 	struct host	*b[NBUCKETS];
 };
 
+/* The bucket of key. */
 static size_t
 hosts_bucket(const char *key)
 {
-	size_t h = 5381;
-
-	while (*key)
-		h = h * 33 ^ (unsigned char)*key++;
-	return h % NBUCKETS;
+	return text_hash(key, strlen(key), 0) % NBUCKETS;
 }
 
+/* Where key's entry is, or would be linked in. */
 static struct host **
 hosts_find(const struct hosts *hs, const char *key)
 {
@@ -40,12 +40,14 @@ hosts_find(const struct hosts *hs, const char *key)
 	return (struct host **)p;
 }
 
+/* An empty table. */
 struct hosts *
 hosts_new(void)
 {
 	return calloc(1, sizeof(struct hosts));
 }
 
+/* Transfers in flight to key. */
 long
 hosts_count(const struct hosts *hs, const char *key)
 {
@@ -54,6 +56,7 @@ hosts_count(const struct hosts *hs, const char *key)
 	return h ? h->n : 0;
 }
 
+/* One more transfer to key; -1 when out of memory. */
 int
 hosts_inc(struct hosts *hs, const char *key)
 {
@@ -70,6 +73,7 @@ hosts_inc(struct hosts *hs, const char *key)
 	return 0;
 }
 
+/* One fewer transfer to key, dropping its entry at zero. */
 void
 hosts_dec(struct hosts *hs, const char *key)
 {
@@ -81,6 +85,7 @@ hosts_dec(struct hosts *hs, const char *key)
 	}
 }
 
+/* Free the table. */
 void
 hosts_free(struct hosts *hs)
 {

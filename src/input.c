@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "gather/json.h"
+#include "gather/text.h"
 
 #define INPUT_BUF	(2 * INPUT_LINE_MAX + 4096)
 #define BAD_URL_MAX	256

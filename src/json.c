@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "gather/util.h"
+#include "gather/text.h"
 
 static size_t
 json_ws(const unsigned char *p, size_t n, size_t i)

@@ -16,14 +16,16 @@
 
 #include "gather/app.h"
 #include "gather/cli.h"
+#include "gather/ends.h"
 #include "gather/files.h"
-#include "gather/gather.h"
 #include "gather/input.h"
 #include "gather/loop.h"
-#include "gather/out.h"
+#include "gather/record.h"
+#include "gather/reorder.h"
 #include "gather/resume.h"
 #include "gather/sched.h"
 #include "gather/stats.h"
+#include "gather/writer.h"
 #include "gather/xfer.h"
 
 /* Descriptors a run needs besides its slots: libev, stdio, input, DNS. */
@@ -120,109 +122,148 @@ main_printed(int stdout_closed)
 	return EXIT_SOME_FAILED;
 }
 
+/*
+ * Whether the command line in a->opts can run here: -1 to go on, else the
+ * exit status (after --help or --version, or a one-line reason).
+ */
+static int
+main_check(struct app *a, const int closed[3], int argc, char **argv)
+{
+	char err[512];
+
+	switch (cli_parse(&a->opts, argc, argv, err, sizeof(err))) {
+	case CLI_EXIT_OK:
+		return main_printed(closed[STDOUT_FILENO]);
+	case CLI_USAGE:
+		fprintf(stderr, "gather: %s\n", err);
+		return EXIT_USAGE;
+	case CLI_RUN:
+		break;
+	}
+	/* Nobody can read what we would write: end as when the reader left. */
+	if (closed[STDOUT_FILENO])
+		return EXIT_SIGPIPE;
+	if (closed[STDIN_FILENO] && main_reads_stdin(&a->opts)) {
+		fprintf(stderr, "gather: standard input is closed\n");
+		return EXIT_INPUT;
+	}
+	if (main_fd_limit(&a->opts, err, sizeof(err)) == -1) {
+		fprintf(stderr, "gather: %s\n", err);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
+/*
+ * The output's way, writer first: writer, reorder ring, formatter; then
+ * the transfers, the scheduler and the loop that calls it back.  -1 (out
+ * of memory) when one could not be made.
+ */
+static int
+main_pipeline(struct app *a)
+{
+	const struct opts *o = &a->opts;
+
+	if ((a->writer = writer_new(o->format, STDOUT_FILENO)) == NULL ||
+	    (a->reorder = reorder_new((size_t)o->window, o->unordered,
+	    a->writer)) == NULL ||
+	    (a->record = record_new(o, a->reorder)) == NULL ||
+	    (a->pool = xfer_pool_new(o, a->files)) == NULL ||
+	    (a->sched = sched_new(o, a->evl)) == NULL ||
+	    (a->loop = loop_new(a->evl, o->concurrency < 32 ? 32 :
+	    o->concurrency, sched_done, a->sched)) == NULL ||
+	    (a->ends = ends_new(a->evl, o, sched_stop, a->sched)) == NULL ||
+	    (a->stats = stats_new(a->evl, o)) == NULL)
+		return -1;
+	/* The total is known only for URL arguments alone. */
+	if (o->input == NULL && o->nurls > 0 && o->resume == NULL)
+		stats_set_total(a->stats, o->shard_n == 0 ? o->nurls :
+		    (o->nurls + (size_t)(o->shard_n - o->shard_k) - 1) /
+		    (size_t)o->shard_n);
+	return 0;
+}
+
+/* Make every module of the run; -1 or the exit status when one fails. */
+static int
+main_open(struct app *a)
+{
+	char err[512];
+
+	if ((a->evl = ev_default_loop(EVFLAG_AUTO)) == NULL) {
+		fprintf(stderr, "gather: cannot initialise libev\n");
+		return EXIT_SOME_FAILED;
+	}
+	if ((a->opts.resume != NULL && (a->resume = resume_load(a->opts.resume,
+	    err, sizeof(err))) == NULL) || (a->opts.output_dir != NULL &&
+	    (a->files = files_new(&a->opts, err, sizeof(err))) == NULL)) {
+		fprintf(stderr, "gather: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (main_pipeline(a) == -1) {
+		fprintf(stderr, "gather: out of memory\n");
+		return EXIT_SOME_FAILED;
+	}
+	if ((a->in = input_new(a->evl, &a->opts, sched_input_ready, a->sched,
+	    err, sizeof(err))) == NULL) {
+		fprintf(stderr, "gather: %s\n", err);
+		return EXIT_INPUT;
+	}
+	sched_attach(a->sched, &(struct sched_parts){ .loop = a->loop,
+	    .pool = a->pool, .in = a->in, .ends = a->ends,
+	    .record = a->record, .reorder = a->reorder, .writer = a->writer,
+	    .resume = a->resume, .stats = a->stats });
+	return -1;
+}
+
+/* Free every module, in the reverse of the order main_open made them. */
+static void
+main_close(struct app *a)
+{
+	sched_free(a->sched);
+	stats_free(a->stats);
+	ends_free(a->ends);
+	loop_free(a->loop);
+	xfer_pool_free(a->pool);
+	files_free(a->files);
+	resume_free(a->resume);
+	record_free(a->record);
+	reorder_free(a->reorder);
+	writer_free(a->writer);
+	input_free(a->in);
+	if (a->evl)
+		ev_loop_destroy(a->evl);
+}
+
+/* Parse, wire, run, and turn the outcome into the exit status. */
 int
 main(int argc, char **argv)
 {
 	struct app	a;
-	char		err[512];
-	int		status = EXIT_SOME_FAILED, closed[3];
+	int		status, closed[3];
 
 	if (main_std_fds(closed) == -1)
 		return EXIT_SOME_FAILED;
 	/* A closed stdout shows up as EPIPE from write(), not as a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	memset(&a, 0, sizeof(a));
-	switch (cli_parse(&a.opts, argc, argv, err, sizeof(err))) {
-	case CLI_EXIT_OK:
+	if ((status = main_check(&a, closed, argc, argv)) != -1) {
 		cli_free(&a.opts);
-		return main_printed(closed[STDOUT_FILENO]);
-	case CLI_USAGE:
-		fprintf(stderr, "gather: %s\n", err);
-		cli_free(&a.opts);
-		return EXIT_USAGE;
-	case CLI_RUN:
-		break;
+		return status;
 	}
-	/* Nobody can read what we would write: end as when the reader left. */
-	if (closed[STDOUT_FILENO]) {
-		cli_free(&a.opts);
-		return EXIT_SIGPIPE;
-	}
-	if (closed[STDIN_FILENO] && main_reads_stdin(&a.opts)) {
-		fprintf(stderr, "gather: standard input is closed\n");
-		cli_free(&a.opts);
-		return EXIT_INPUT;
-	}
-	if (main_fd_limit(&a.opts, err, sizeof(err)) == -1) {
-		fprintf(stderr, "gather: %s\n", err);
-		cli_free(&a.opts);
-		return EXIT_USAGE;
-	}
-
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "gather: cannot initialise libcurl\n");
 		cli_free(&a.opts);
 		return EXIT_SOME_FAILED;
 	}
-	if ((a.evl = ev_default_loop(EVFLAG_AUTO)) == NULL) {
-		fprintf(stderr, "gather: cannot initialise libev\n");
-		goto out;
+	if ((status = main_open(&a)) == -1) {
+		sched_run(a.sched);
+		if ((status = ends_status(a.ends)) == -1)
+			status = sched_status(a.sched);
+		/* A reader that left gets nothing more, not even on stderr. */
+		if (status != EXIT_SIGPIPE)
+			stats_finish(a.stats);
 	}
-	if (a.opts.resume != NULL &&
-	    (a.resume = resume_load(a.opts.resume, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "gather: %s\n", err);
-		status = EXIT_USAGE;
-		goto out;
-	}
-	if (a.opts.output_dir != NULL &&
-	    (a.files = files_new(&a.opts, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "gather: %s\n", err);
-		status = EXIT_USAGE;
-		goto out;
-	}
-	if ((a.out = out_new(&a.opts, STDOUT_FILENO)) == NULL ||
-	    (a.gather = gather_new((size_t)a.opts.window,
-	    a.opts.unordered, a.out)) == NULL ||
-	    (a.pool = xfer_pool_new(&a.opts, a.files)) == NULL ||
-	    (a.sched = sched_new(&a)) == NULL ||
-	    (a.loop = loop_new(a.evl, a.opts.concurrency < 32 ? 32 :
-	    a.opts.concurrency, sched_done, a.sched)) == NULL) {
-		fprintf(stderr, "gather: out of memory\n");
-		goto out;
-	}
-	if ((a.stats = stats_new(a.evl, &a.opts)) == NULL) {
-		fprintf(stderr, "gather: out of memory\n");
-		goto out;
-	}
-	/* The total is known only for URL arguments alone. */
-	if (a.opts.input == NULL && a.opts.nurls > 0 && a.opts.resume == NULL)
-		stats_set_total(a.stats, a.opts.shard_n == 0 ? a.opts.nurls :
-		    (a.opts.nurls + (size_t)(a.opts.shard_n - a.opts.shard_k) -
-		    1) / (size_t)a.opts.shard_n);
-	if ((a.in = input_new(a.evl, &a.opts, sched_input_ready, a.sched, err,
-	    sizeof(err))) == NULL) {
-		fprintf(stderr, "gather: %s\n", err);
-		status = EXIT_INPUT;
-		goto out;
-	}
-
-	sched_run(a.sched);
-	status = sched_status(a.sched);
-	/* A reader that left gets nothing more, not even on stderr. */
-	if (status != EXIT_SIGPIPE)
-		stats_finish(a.stats);
-out:
-	sched_free(a.sched);
-	stats_free(a.stats);
-	loop_free(a.loop);
-	xfer_pool_free(a.pool);
-	files_free(a.files);
-	resume_free(a.resume);
-	gather_free(a.gather);
-	out_free(a.out);
-	input_free(a.in);
-	if (a.evl)
-		ev_loop_destroy(a.evl);
+	main_close(&a);
 	curl_global_cleanup();
 	cli_free(&a.opts);
 	return status;

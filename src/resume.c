@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "gather/json.h"
-#include "gather/util.h"
+#include "gather/text.h"
 
 /* Only this much of a line is kept: memory per line stays bounded. */
 #define RESUME_LINE_MAX	(1024 * 1024)
@@ -46,17 +46,7 @@ struct reader {
 	int		 complete;	/* the line ended with a newline */
 };
 
-static uint64_t
-resume_hash(const char *s, size_t n)
-{
-	uint64_t	h = 1469598103934665603ULL;
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
-
+/* Order done entries by index, for qsort. */
 static int
 resume_cmp(const void *a, const void *b)
 {
@@ -183,7 +173,7 @@ resume_line(struct resume *rs, const char *line, size_t len)
 		rs->cap = cap;
 	}
 	rs->v[rs->n].index = index;
-	rs->v[rs->n].hash = resume_hash(rs->url.p, rs->url.len);
+	rs->v[rs->n].hash = text_hash(rs->url.p, rs->url.len, 0);
 	rs->n++;
 	return 0;
 }
@@ -267,6 +257,41 @@ resume_read(struct reader *rd)
 	}
 }
 
+/*
+ * Take the line rd holds: 0 when it is a record or nothing (an empty line,
+ * the framing of --format json), -1 when it is not a record, -2 when out
+ * of memory.
+ */
+static int
+resume_take(struct resume *rs, const struct reader *rd)
+{
+	const char	*line = rd->line.p;
+	size_t		 len = rd->line.len;
+	long		 q;
+	int		 rc;
+
+	/*
+	 * --format json: "[" before the first record, "," before the
+	 * others, "]" alone at the end ("[]" when there were none).
+	 */
+	if (len > 0 && (line[0] == '[' || line[0] == ',')) {
+		line++;
+		len--;
+	}
+	if (rd->too_long)
+		return resume_head(rs, line, len);
+	if (len == 0 || (len == 1 && line[0] == ']'))
+		return 0;
+	rc = resume_line(rs, line, len);
+	/*
+	 * A run appended (>>) to a file a crash cut short glues its first
+	 * record to the partial line: take the record after it.
+	 */
+	if (rc == -1 && (q = resume_last_object(line, len)) > 0)
+		rc = resume_line(rs, line + q, len - (size_t)q);
+	return rc;
+}
+
 /* Load FILE; NULL and a one-line reason when it cannot be used. */
 struct resume *
 resume_load(const char *path, char *err, size_t errlen)
@@ -274,9 +299,6 @@ resume_load(const char *path, char *err, size_t errlen)
 	struct resume	*rs = NULL;
 	struct reader	*rd;
 	unsigned long	 lineno = 0;
-	const char	*line;
-	size_t		 len;
-	long		 q;
 	int		 rc, got;
 
 	if ((rd = calloc(1, sizeof(*rd))) == NULL)
@@ -292,30 +314,7 @@ resume_load(const char *path, char *err, size_t errlen)
 	errno = 0;
 	while ((got = resume_read(rd)) == 1) {
 		lineno++;
-		line = rd->line.p;
-		len = rd->line.len;
-		/*
-		 * --format json: "[" before the first record, "," before the
-		 * others, "]" alone at the end ("[]" when there were none).
-		 */
-		if (len > 0 && (line[0] == '[' || line[0] == ',')) {
-			line++;
-			len--;
-		}
-		if (rd->too_long)
-			rc = resume_head(rs, line, len);
-		else if (len == 0 || (len == 1 && line[0] == ']'))
-			continue;
-		else
-			rc = resume_line(rs, line, len);
-		/*
-		 * A run appended (>>) to a file a crash cut short glues its
-		 * first record to the partial line: take the record after it.
-		 */
-		if (rc == -1 && !rd->too_long &&
-		    (q = resume_last_object(line, len)) > 0)
-			rc = resume_line(rs, line + q, len - (size_t)q);
-		if (rc == -2)
+		if ((rc = resume_take(rs, rd)) == -2)
 			goto nomem;
 		/* A crash can cut the last line short: that one is ignored. */
 		if (rc == -1 && rd->complete) {
@@ -385,7 +384,7 @@ resume_check(struct resume *rs, uint64_t index, const char *url, size_t len)
 		url = rs->fixed.p;
 		len = rs->fixed.len;
 	}
-	hash = resume_hash(url, len);
+	hash = text_hash(url, len, 0);
 	for (; rs->cursor < rs->n && rs->v[rs->cursor].index == index;
 	    rs->cursor++)
 		if (rs->v[rs->cursor].hash == hash)
@@ -393,6 +392,7 @@ resume_check(struct resume *rs, uint64_t index, const char *url, size_t len)
 	return RESUME_CHANGED;
 }
 
+/* Free the index. */
 void
 resume_free(struct resume *rs)
 {

@@ -1,46 +1,36 @@
 /*
- * sched: the semaphore, admission, retries and the end of the run.
- * Admission is pull-based: whenever a slot frees up, a retry comes due or
- * input becomes readable, the pump starts records until the slots or the
- * reorder window are full, so a handle joins libcurl only when it really
- * starts and -t counts from there.  A record waiting to retry sits on its
- * own timer and holds no slot.  Every record read leaves through
- * sched_finish exactly once, whatever ends the run.
+ * sched: the semaphore, admission and retries.  Admission is pull-based:
+ * whenever a slot frees up, a retry comes due or input becomes readable,
+ * the pump starts records until the slots or the reorder window are full,
+ * so a handle joins libcurl only when it really starts and -t counts from
+ * there.  A record waiting to retry sits on its own timer and holds no
+ * slot.  Every record read leaves through sched_finish exactly once,
+ * whatever ends the run; ending the others (--fail-fast, a changed
+ * --resume input) is left to the top of the pump, so that sched_finish
+ * never runs inside itself.
  */
 #include "gather/sched.h"
 
 #include <errno.h>
-#include <poll.h>
-#include <math.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "gather/gather.h"
+#include "gather/ends.h"
 #include "gather/hosts.h"
 #include "gather/input.h"
 #include "gather/loop.h"
-#include "gather/out.h"
 #include "gather/policy.h"
-#include "gather/rec.h"
+#include "gather/record.h"
+#include "gather/reorder.h"
 #include "gather/resume.h"
 #include "gather/stats.h"
+#include "gather/url.h"
+#include "gather/writer.h"
 #include "gather/xfer.h"
-
-enum stop {
-	STOP_NONE,
-	STOP_FAIL_FAST,
-	STOP_DEADLINE,
-	STOP_SIGNAL,
-	STOP_CHANGED,		/* --resume: the input is not FILE's */
-	STOP_EPIPE,		/* the reader of stdout left */
-	STOP_WRITE		/* stdout failed otherwise */
-};
 
 /* A list of records through their prev/next links. */
 struct rec_list {
@@ -49,33 +39,31 @@ struct rec_list {
 };
 
 struct sched {
-	struct app	*app;
-	struct rec_list	 running;	/* transfers in libcurl: the slots */
-	struct rec_list	 waiting;	/* retry timers pending */
-	struct rec_list	 due;		/* read or due, waiting for a start */
-	struct rec	*free_recs;
-	struct hosts	*hosts;		/* --per-host counts */
-	struct resume	*resume;
-	uint64_t	 next_seq;
-	uint64_t	 rng;
-	double		 deadline_at;
-	double		 rate_gap;	/* --rate: seconds between starts */
-	double		 next_start;	/* --rate: earliest next start */
-	struct buf	 line;		/* the record being written */
-	int		 input_done;
-	int		 input_failed;
-	int		 failed;	/* some record was not ok */
-	enum stop	 stop;
-	int		 signo;
-	ev_prepare	 flush_w;
-	ev_timer	 deadline_w;
-	ev_timer	 rate_w;
-	ev_io		 stdout_w;	/* notices a reader that left */
-	ev_signal	 sigint_w, sigterm_w;
+	const struct opts	*o;
+	struct ev_loop		*evl;
+	struct sched_parts	 p;
+	struct rec_list		 running;	/* transfers in libcurl: the slots */
+	struct rec_list		 waiting;	/* retry timers pending */
+	struct rec_list		 due;		/* read or due, waiting for a start */
+	struct rec		*free_recs;
+	struct hosts		*hosts;		/* --per-host counts */
+	CURLU			*cu;		/* --per-host: parses host keys */
+	uint64_t		 next_seq;
+	uint64_t		 rng;
+	double			 rate_gap;	/* --rate: seconds between starts */
+	double			 next_start;	/* --rate: earliest next start */
+	enum err_kind		 cancel;	/* the rest is to end as this */
+	const char		*cancel_why;
+	int			 input_done;
+	int			 input_failed;
+	int			 failed;	/* some record was not ok */
+	ev_prepare		 flush_w;
+	ev_timer		 rate_w;
 };
 
 static void	sched_pump(struct sched *);
 
+/* Append r to l. */
 static void
 list_add(struct rec_list *l, struct rec *r)
 {
@@ -88,6 +76,7 @@ list_add(struct rec_list *l, struct rec *r)
 	l->n++;
 }
 
+/* Take r out of l. */
 static void
 list_del(struct rec_list *l, struct rec *r)
 {
@@ -103,6 +92,7 @@ list_del(struct rec_list *l, struct rec *r)
 	l->n--;
 }
 
+/* A cleared record, from the free list or new. */
 static struct rec *
 sched_rec_get(struct sched *s)
 {
@@ -116,6 +106,7 @@ sched_rec_get(struct sched *s)
 	return r;
 }
 
+/* Back to the free list, its buffers kept for the next record. */
 static void
 sched_rec_put(struct sched *s, struct rec *r)
 {
@@ -124,124 +115,53 @@ sched_rec_put(struct sched *s, struct rec *r)
 	s->free_recs = r;
 }
 
-/* Stop the run because stdout failed; quietly when the reader left. */
+/* End the rest of the run as kind once back at the top of the pump. */
 static void
-sched_output_failed(struct sched *s)
+sched_cancel_later(struct sched *s, enum err_kind kind, const char *why)
 {
-	if (s->stop != STOP_EPIPE && s->stop != STOP_WRITE) {
-		if (errno == EPIPE)
-			s->stop = STOP_EPIPE;
-		else {
-			s->stop = STOP_WRITE;
-			fprintf(stderr, "gather: cannot write output: %s\n",
-			    strerror(errno));
-		}
-	}
-	input_stop(s->app->in);
-	ev_break(s->app->evl, EVBREAK_ALL);
+	s->cancel = kind;
+	s->cancel_why = why;
 }
-
-static int
-sched_output_dead(const struct sched *s)
-{
-	return s->stop == STOP_EPIPE || s->stop == STOP_WRITE;
-}
-
-/*
- * s with control bytes and backslashes as \xHH and \\, in a new string: a
- * URL or a server's message must not move the cursor, clear the screen or
- * forge a line of its own on the user's terminal.
- */
-static char *
-sched_log_escape(const char *s)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	const unsigned char	*p;
-	char			*out, *q;
-
-	if ((out = malloc(strlen(s) * 4 + 1)) == NULL)
-		return NULL;
-	for (p = (const unsigned char *)s, q = out; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
-			*q++ = '\\';
-			*q++ = 'x';
-			*q++ = hex[*p >> 4];
-			*q++ = hex[*p & 0xf];
-		} else if (*p == '\\') {
-			*q++ = '\\';
-			*q++ = '\\';
-		} else
-			*q++ = (char)*p;
-	}
-	*q = '\0';
-	return out;
-}
-
-/* One -v line, written whole: an attempt that ended and what came of it. */
-static void
-sched_log(const struct sched *s, const struct rec *r, const char *what)
-{
-	char *url, *msg;
-
-	if (s->app->opts.verbose == 0 || s->app->opts.quiet)
-		return;
-	url = sched_log_escape(r->url.p != NULL ? r->url.p : "");
-	msg = sched_log_escape(r->msg);
-	if (r->kind == ERR_NONE)
-		fprintf(stderr, "gather: [%llu] %s%ld %.3fs %s\n",
-		    (unsigned long long)r->index, what, r->status,
-		    r->time.total, url ? url : "(out of memory)");
-	else
-		fprintf(stderr, "gather: [%llu] %s%s: %s %s\n",
-		    (unsigned long long)r->index, what, err_kind_name(r->kind),
-		    msg ? msg : "(out of memory)", url ? url : "(out of memory)");
-	free(url);
-	free(msg);
-}
-
-static void	sched_cancel_all(struct sched *, enum err_kind, const char *);
 
 /* Write r's record (in order) and recycle r and its transfer. */
 static void
 sched_finish(struct sched *s, struct rec *r)
 {
-	struct app	*a = s->app;
-	int		 failed = r->kind != ERR_NONE;
+	int failed = r->kind != ERR_NONE;
 
 	if (failed)
 		s->failed = 1;
-	sched_log(s, r, "");
-	stats_record(a->stats, r);
-	if (!sched_output_dead(s)) {
-		if (out_record(a->out, r, &s->line) == -1) {
-			errno = ENOMEM;
-			sched_output_failed(s);
-		} else if (gather_put(a->gather, r->seq, &s->line) == -1)
-			sched_output_failed(s);
-	}
+	stats_log(s->p.stats, r, "");
+	stats_record(s->p.stats, r);
+	if (!ends_output_dead(s->p.ends) && record_put(s->p.record, r) == -1)
+		ends_output_failed(s->p.ends, errno);
 	if (r->xfer != NULL) {
-		xfer_put(a->pool, r->xfer);
+		xfer_put(s->p.pool, r->xfer);
 		r->xfer = NULL;
 	}
 	sched_rec_put(s, r);
-	if (failed && a->opts.fail_fast && s->stop == STOP_NONE) {
-		s->stop = STOP_FAIL_FAST;
-		input_stop(a->in);
-		sched_cancel_all(s, ERR_CANCELLED, "cancelled by --fail-fast "
+	if (failed && ends_failed(s->p.ends))
+		sched_cancel_later(s, ERR_CANCELLED, "cancelled by --fail-fast "
 		    "after an earlier failure");
-	}
+}
+
+/* Finish r as failed with kind and msg, before its transfer started. */
+static void
+sched_refuse(struct sched *s, struct rec *r, enum err_kind kind,
+    const char *msg)
+{
+	rec_fail(r, kind, "%s", msg);
+	sched_finish(s, r);
 }
 
 /* Start r's transfer (a first attempt or a retry), or finish it. */
 static void
 sched_start(struct sched *s, struct rec *r)
 {
-	struct app	*a = s->app;
-	struct xfer	*x;
+	struct xfer *x;
 
-	if ((x = xfer_get(a->pool)) == NULL) {
-		rec_fail(r, ERR_OTHER, "out of memory");
-		sched_finish(s, r);
+	if ((x = xfer_get(s->p.pool)) == NULL) {
+		sched_refuse(s, r, ERR_OTHER, "out of memory");
 		return;
 	}
 	r->xfer = x;
@@ -254,58 +174,47 @@ sched_start(struct sched *s, struct rec *r)
 		r->t_start = ev_time();
 		r->time.queue = r->t_start - r->t_read;
 	}
-	if (loop_add(a->loop, xfer_easy(x)) == -1) {
-		rec_fail(r, ERR_OTHER, "libcurl refused the transfer");
-		sched_finish(s, r);
+	if (loop_add(s->p.loop, xfer_easy(x)) == -1) {
+		sched_refuse(s, r, ERR_OTHER, "libcurl refused the transfer");
 		return;
 	}
 	if (s->hosts != NULL && hosts_inc(s->hosts, r->host.p) == -1) {
-		loop_remove(a->loop, xfer_easy(x));
-		rec_fail(r, ERR_OTHER, "out of memory");
-		sched_finish(s, r);
+		loop_remove(s->p.loop, xfer_easy(x));
+		sched_refuse(s, r, ERR_OTHER, "out of memory");
 		return;
 	}
 	list_add(&s->running, r);
-	stats_attempt_start(a->stats);
+	stats_attempt_start(s->p.stats);
 }
 
 /* Take r's transfer out of libcurl and give its slot back. */
 static void
 sched_detach(struct sched *s, struct rec *r)
 {
-	loop_remove(s->app->loop, xfer_easy(r->xfer));
+	loop_remove(s->p.loop, xfer_easy(r->xfer));
 	list_del(&s->running, r);
-	stats_attempt_end(s->app->stats);
+	stats_attempt_end(s->p.stats);
 	if (s->hosts != NULL)
 		hosts_dec(s->hosts, r->host.p);
 }
 
-/*
- * --rate: whether a start may happen now, taking the turn if so.  Starts
- * are spaced by rate_gap.
- */
+/* --rate: whether a start may happen now, taking the turn if so. */
 static int
 sched_rate_take(struct sched *s)
 {
-	double now;
+	double now, wait;
 
 	if (s->rate_gap <= 0)
 		return 1;
 	now = ev_time();
-	if (now < s->next_start) {
+	if ((wait = policy_rate_wait(now, s->next_start)) > 0) {
 		if (!ev_is_active(&s->rate_w)) {
-			ev_timer_set(&s->rate_w, s->next_start - now, 0.);
-			ev_timer_start(s->app->evl, &s->rate_w);
+			ev_timer_set(&s->rate_w, wait, 0.);
+			ev_timer_start(s->evl, &s->rate_w);
 		}
 		return 0;
 	}
-	/*
-	 * Timers fire up to a millisecond late; within a few gaps of the
-	 * schedule keep to it so lateness does not add up, but after an idle
-	 * spell start afresh rather than burst to catch up.
-	 */
-	s->next_start = now - s->next_start < 4 * s->rate_gap ?
-	    s->next_start + s->rate_gap : now + s->rate_gap;
+	s->next_start = policy_rate_next(now, s->next_start, s->rate_gap);
 	return 1;
 }
 
@@ -315,70 +224,12 @@ sched_host_room(struct sched *s, struct rec *r)
 {
 	if (s->hosts == NULL)
 		return 1;
-	if (r->host.len == 0 && xfer_host_key(s->app->pool, r->url.p,
-	    &r->host) == -1)
+	if (r->host.len == 0 && url_host_key(s->cu, r->url.p, &r->host) == -1)
 		return 1;
-	return hosts_count(s->hosts, r->host.p) < s->app->opts.per_host;
+	return hosts_count(s->hosts, r->host.p) < s->o->per_host;
 }
 
-/* Whether r's outcome is worth another attempt. */
-static int
-sched_transient(const struct rec *r)
-{
-	switch (r->kind) {
-	case ERR_DNS:
-	case ERR_CONNECT:
-	case ERR_TIMEOUT:
-	case ERR_RESET:
-		return 1;
-	case ERR_NONE:
-		return r->status == 408 || r->status == 429 ||
-		    r->status == 500 || r->status == 502 ||
-		    r->status == 503 || r->status == 504;
-	default:
-		return 0;
-	}
-}
-
-/* A uniform double in [0, 1) from xorshift64*. */
-static double
-sched_random(struct sched *s)
-{
-	s->rng ^= s->rng >> 12;
-	s->rng ^= s->rng << 25;
-	s->rng ^= s->rng >> 27;
-	return (double)((s->rng * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
-}
-
-/*
- * Seconds to wait before the next attempt: Retry-After when the server
- * gave one on 429 or 503, else full jitter over an exponential backoff;
- * capped by --retry-max-delay either way.
- */
-static double
-sched_backoff(struct sched *s, const struct rec *r)
-{
-	const struct opts *o = &s->app->opts;
-
-	return policy_wait(r->retry_after, r->attempts, o->retry_delay,
-	    o->retry_max_delay, sched_random(s));
-}
-
-/*
- * Read Retry-After from the response itself: libcurl turns a number too
- * large for it into 0, which reads as no header at all, not as "long".
- */
-static void
-sched_retry_after(struct rec *r, CURL *e)
-{
-	struct curl_header *h;
-
-	if ((r->status == 429 || r->status == 503) &&
-	    curl_easy_header(e, "Retry-After", 0, CURLH_HEADER, -1, &h) ==
-	    CURLHE_OK)
-		r->retry_after = policy_retry_after(h->value, time(NULL));
-}
-
+/* A retry came due: r joins the records waiting for a start. */
 static void
 sched_retry_cb(struct ev_loop *evl, ev_timer *w, int revents)
 {
@@ -397,18 +248,18 @@ sched_retry_cb(struct ev_loop *evl, ev_timer *w, int revents)
 static int
 sched_retry(struct sched *s, struct rec *r)
 {
-	const struct opts	*o = &s->app->opts;
-	double			 wait;
+	double wait, deadline_at = ends_deadline_at(s->p.ends);
 
-	if (s->stop != STOP_NONE || r->attempts > o->retries ||
-	    !sched_transient(r))
+	if (ends_stopped(s->p.ends) || r->attempts > s->o->retries ||
+	    !policy_transient(r->kind, r->status))
 		return 0;
-	wait = sched_backoff(s, r);
+	wait = policy_wait(r->retry_after, r->attempts, s->o->retry_delay,
+	    s->o->retry_max_delay, policy_uniform(&s->rng));
 	/* No wait runs past the deadline. */
-	if (s->deadline_at > 0 && ev_now(s->app->evl) + wait >= s->deadline_at)
+	if (deadline_at > 0 && ev_now(s->evl) + wait >= deadline_at)
 		return 0;
-	sched_log(s, r, "retry: ");
-	xfer_put(s->app->pool, r->xfer);
+	stats_log(s->p.stats, r, "retry: ");
+	xfer_put(s->p.pool, r->xfer);
 	r->xfer = NULL;
 	/* What pointed into the transfer is gone with it. */
 	r->effective_url = r->content_type = NULL;
@@ -416,7 +267,7 @@ sched_retry(struct sched *s, struct rec *r)
 	r->nresp_headers = 0;
 	ev_timer_init(&r->retry_w, sched_retry_cb, wait, 0.);
 	r->retry_w.data = s;
-	ev_timer_start(s->app->evl, &r->retry_w);
+	ev_timer_start(s->evl, &r->retry_w);
 	list_add(&s->waiting, r);
 	return 1;
 }
@@ -431,10 +282,8 @@ sched_done(void *arg, CURL *e, CURLcode rc)
 
 	sched_detach(s, r);
 	xfer_finish(x, rc);
-	sched_retry_after(r, e);
 	if (!sched_retry(s, r)) {
-		if (s->app->opts.fail && r->kind == ERR_NONE &&
-		    r->status >= 400) {
+		if (s->o->fail && r->kind == ERR_NONE && r->status >= 400) {
 			r->kind = ERR_HTTP;
 			snprintf(r->msg, sizeof(r->msg), "HTTP status %ld",
 			    r->status);
@@ -442,6 +291,17 @@ sched_done(void *arg, CURL *e, CURLcode rc)
 		sched_finish(s, r);
 	}
 	sched_pump(s);
+}
+
+/* End r, read and unfinished, as kind, saying why. */
+static void
+sched_cancel(struct sched *s, struct rec *r, enum err_kind kind,
+    const char *why)
+{
+	r->kind = kind;
+	r->curl_code = -1;
+	snprintf(r->msg, sizeof(r->msg), "%s", why);
+	sched_finish(s, r);
 }
 
 /* End every record read and unfinished now with kind, writing each. */
@@ -453,45 +313,59 @@ sched_cancel_all(struct sched *s, enum err_kind kind, const char *why)
 	while ((r = s->running.head) != NULL) {
 		sched_detach(s, r);
 		xfer_finish(r->xfer, CURLE_ABORTED_BY_CALLBACK);
-		r->kind = kind;
-		r->curl_code = -1;
-		snprintf(r->msg, sizeof(r->msg), "%s", why);
-		sched_finish(s, r);
+		sched_cancel(s, r, kind, why);
 	}
 	while ((r = s->waiting.head) != NULL || (r = s->due.head) != NULL) {
 		if (ev_is_active(&r->retry_w)) {
-			ev_timer_stop(s->app->evl, &r->retry_w);
+			ev_timer_stop(s->evl, &r->retry_w);
 			list_del(&s->waiting, r);
 		} else
 			list_del(&s->due, r);
-		r->kind = kind;
-		r->curl_code = -1;
-		snprintf(r->msg, sizeof(r->msg), "%s", why);
-		sched_finish(s, r);
+		sched_cancel(s, r, kind, why);
 	}
+}
+
+/* End the rest of the run if sched_finish or the pump asked for it. */
+static void
+sched_settle(struct sched *s)
+{
+	enum err_kind kind = s->cancel;
+
+	if (kind == ERR_NONE)
+		return;
+	s->cancel = ERR_NONE;
+	input_stop(s->p.in);
+	sched_cancel_all(s, kind, s->cancel_why);
+}
+
+/*
+ * The ends' stop callback: the run stops now.  Records read end as kind,
+ * or with ERR_NONE (the output failed) are left to sched_free.
+ */
+void
+sched_stop(void *arg, enum err_kind kind, const char *why)
+{
+	struct sched *s = arg;
+
+	input_stop(s->p.in);
+	if (kind != ERR_NONE)
+		sched_cancel_all(s, kind, why);
+	ev_break(s->evl, EVBREAK_ALL);
 }
 
 /* Whether nothing is left to do: no input to read, no record unfinished. */
 static int
 sched_done_all(const struct sched *s)
 {
-	return (s->input_done || s->stop != STOP_NONE) && s->running.n == 0 &&
-	    s->waiting.n == 0 && s->due.n == 0;
-}
-
-/* Break out of the loop once nothing is left to do. */
-static void
-sched_check_end(struct sched *s)
-{
-	if (sched_done_all(s))
-		ev_break(s->app->evl, EVBREAK_ALL);
+	return (s->input_done || ends_stopped(s->p.ends)) &&
+	    s->running.n == 0 && s->waiting.n == 0 && s->due.n == 0;
 }
 
 /* --resume: whether r was done before; stops the run if the input changed. */
 static int
 sched_resumed(struct sched *s, struct rec *r)
 {
-	switch (resume_check(s->resume, r->index, r->url.p, r->url.len)) {
+	switch (resume_check(s->p.resume, r->index, r->url.p, r->url.len)) {
 	case RESUME_RUN:
 		return 0;
 	case RESUME_SKIP:
@@ -502,61 +376,85 @@ sched_resumed(struct sched *s, struct rec *r)
 	fprintf(stderr, "gather: --resume: record %llu is not the one the "
 	    "earlier run had at that index: the input changed\n",
 	    (unsigned long long)r->index);
-	s->stop = STOP_CHANGED;
-	input_stop(s->app->in);
-	sched_cancel_all(s, ERR_CANCELLED, "cancelled: the input does not "
+	ends_input_changed(s->p.ends);
+	sched_cancel_later(s, ERR_CANCELLED, "cancelled: the input does not "
 	    "match the --resume file");
 	return 1;
 }
 
 /*
- * Start what may start: first records already read (due retries, and
- * records held back because their host was full), in order, then new
- * records from the input while slots, the window and --rate allow.  A
- * record whose host is full waits on the due list while reading goes on
- * past it, at most a window ahead.
+ * Start the due records (retries, records held for their host) in order;
+ * 0 when --rate stopped them, and no new record is to be read either.
  */
-static void
-sched_pump(struct sched *s)
+static int
+sched_pump_due(struct sched *s)
 {
-	struct app		*a = s->app;
-	struct rec		*r, *next;
-	enum input_status	 st;
+	struct rec *r, *next;
 
-	for (r = s->due.head; r != NULL && s->stop == STOP_NONE &&
-	    s->running.n < a->opts.concurrency; r = next) {
+	for (r = s->due.head; r != NULL && !ends_stopped(s->p.ends) &&
+	    s->running.n < s->o->concurrency; r = next) {
 		next = r->next;
 		if (!sched_host_room(s, r))
 			continue;
 		if (!sched_rate_take(s))
-			goto out;
+			return 0;
 		list_del(&s->due, r);
 		sched_start(s, r);
 	}
-	while (s->stop == STOP_NONE && !s->input_done &&
-	    s->running.n < a->opts.concurrency && s->due.n < a->opts.window &&
-	    gather_room(a->gather, s->next_seq)) {
-		if ((r = sched_rec_get(s)) == NULL) {
-			fprintf(stderr, "gather: out of memory\n");
-			s->input_done = s->input_failed = 1;
-			break;
-		}
-		st = input_next(a->in, r);
-		if (st == IN_AGAIN) {
-			sched_rec_put(s, r);
-			goto out;
-		}
-		if (st == IN_EOF || st == IN_ERROR) {
-			sched_rec_put(s, r);
-			s->input_done = 1;
-			if (st == IN_ERROR) {
-				s->input_failed = 1;
-				fprintf(stderr, "gather: %s\n",
-				    input_error(a->in));
-			}
-			break;
-		}
-		if (s->resume != NULL && sched_resumed(s, r)) {
+	return 1;
+}
+
+/*
+ * The next record from the input into *rp: 1 when there is one to place,
+ * 0 when reading is to stop for now, -1 when there is no more.
+ */
+static int
+sched_read(struct sched *s, struct rec **rp, enum input_status *stp)
+{
+	struct rec *r;
+
+	if ((r = sched_rec_get(s)) == NULL) {
+		fprintf(stderr, "gather: out of memory\n");
+		s->input_done = s->input_failed = 1;
+		return -1;
+	}
+	switch (*stp = input_next(s->p.in, r)) {
+	case IN_AGAIN:
+		sched_rec_put(s, r);
+		return 0;
+	case IN_ERROR:
+		s->input_failed = 1;
+		fprintf(stderr, "gather: %s\n", input_error(s->p.in));
+		/* FALLTHROUGH */
+	case IN_EOF:
+		sched_rec_put(s, r);
+		s->input_done = 1;
+		return -1;
+	default:
+		break;
+	}
+	*rp = r;
+	return 1;
+}
+
+/*
+ * Read and start new records while slots, the window and --rate allow.
+ * A record whose host is full waits on the due list while reading goes on
+ * past it, at most a window ahead.
+ */
+static void
+sched_pump_input(struct sched *s)
+{
+	struct rec		*r;
+	enum input_status	 st;
+	int			 rc;
+
+	while (!ends_stopped(s->p.ends) && !s->input_done &&
+	    s->running.n < s->o->concurrency && s->due.n < s->o->window &&
+	    reorder_room(s->p.reorder, s->next_seq)) {
+		if ((rc = sched_read(s, &r, &st)) <= 0)
+			return;
+		if (s->p.resume != NULL && sched_resumed(s, r)) {
 			sched_rec_put(s, r);
 			continue;
 		}
@@ -571,13 +469,27 @@ sched_pump(struct sched *s)
 		else {
 			/* Its turn comes with the rate timer; read no further. */
 			list_add(&s->due, r);
-			break;
+			return;
 		}
 	}
-out:
-	sched_check_end(s);
 }
 
+/*
+ * Start what may start: first records already read, in order, then new
+ * records from the input; then end the run if something asked for it, or
+ * if nothing is left to do.
+ */
+static void
+sched_pump(struct sched *s)
+{
+	if (sched_pump_due(s))
+		sched_pump_input(s);
+	sched_settle(s);
+	if (sched_done_all(s))
+		ev_break(s->evl, EVBREAK_ALL);
+}
+
+/* --rate: the next start is due. */
 static void
 sched_rate_cb(struct ev_loop *evl, ev_timer *w, int revents)
 {
@@ -586,6 +498,7 @@ sched_rate_cb(struct ev_loop *evl, ev_timer *w, int revents)
 	sched_pump(w->data);
 }
 
+/* The input's ready callback: records can be read again. */
 void
 sched_input_ready(void *arg)
 {
@@ -600,176 +513,63 @@ sched_flush_cb(struct ev_loop *evl, ev_prepare *w, int revents)
 
 	(void)evl;
 	(void)revents;
-	if (!sched_output_dead(s) && out_flush(s->app->out) == -1)
-		sched_output_failed(s);
+	if (!ends_output_dead(s->p.ends) && writer_flush(s->p.writer) == -1)
+		ends_output_failed(s->p.ends, errno);
 }
 
-/*
- * stdout is a pipe or socket: an error on it means the reader left.  Ask
- * poll() to be sure, so that anything else stops the watching instead of
- * spinning on it.
- */
-static void
-sched_stdout_cb(struct ev_loop *evl, ev_io *w, int revents)
-{
-	struct sched	*s = w->data;
-	struct pollfd	 pfd = { .fd = w->fd, .events = POLLOUT };
-
-	(void)revents;
-	ev_ref(evl);
-	ev_io_stop(evl, w);
-	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP))) {
-		errno = EPIPE;
-		sched_output_failed(s);
-	}
-}
-
-/* --deadline: whatever is unfinished ends now. */
-static void
-sched_deadline_cb(struct ev_loop *evl, ev_timer *w, int revents)
-{
-	struct sched *s = w->data;
-
-	(void)evl;
-	(void)revents;
-	if (s->stop != STOP_NONE)
-		return;
-	s->stop = STOP_DEADLINE;
-	input_stop(s->app->in);
-	sched_cancel_all(s, ERR_DEADLINE, "the --deadline of the run passed");
-	sched_check_end(s);
-}
-
-/*
- * The only global: how many SIGINT/SIGTERM arrived.  Our handler stands in
- * front of libev's so that a second signal ends the process even while a
- * write to a stuck stdout blocks the loop; the first is fed to libev.
- */
-static volatile sig_atomic_t signals_seen;
-
-static void
-sched_sig_handler(int signo)
-{
-	if (signals_seen++ > 0)
-		_exit(128 + signo);
-	ev_feed_signal(signo);
-}
-
-/* Watch SIGINT and SIGTERM: libev's watchers, behind our handler. */
-static void
-sched_signals_start(struct sched *s)
-{
-	struct sigaction sa;
-
-	ev_signal_start(s->app->evl, &s->sigint_w);
-	ev_signal_start(s->app->evl, &s->sigterm_w);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = sched_sig_handler;
-	sigfillset(&sa.sa_mask);
-	/* It runs even inside a blocked write, so a second signal still ends us. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
-/* SIGINT, SIGTERM: cancel what runs, write every record read, stop. */
-static void
-sched_signal_cb(struct ev_loop *evl, ev_signal *w, int revents)
-{
-	struct sched *s = w->data;
-
-	(void)revents;
-	s->signo = w->signum;
-	if (!sched_output_dead(s))
-		s->stop = STOP_SIGNAL;
-	input_stop(s->app->in);
-	sched_cancel_all(s, ERR_CANCELLED, w->signum == SIGINT ?
-	    "cancelled by SIGINT" : "cancelled by SIGTERM");
-	ev_break(evl, EVBREAK_ALL);
-}
-
+/* A scheduler for o on evl; sched_attach gives it its parts. */
 struct sched *
-sched_new(struct app *a)
+sched_new(const struct opts *o, struct ev_loop *evl)
 {
 	struct sched *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	s->app = a;
-	s->resume = a->resume;
+	s->o = o;
+	s->evl = evl;
 	s->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^
 	    0x9e3779b97f4a7c15ULL;
 	ev_prepare_init(&s->flush_w, sched_flush_cb);
 	s->flush_w.data = s;
-	ev_timer_init(&s->deadline_w, sched_deadline_cb, a->opts.deadline, 0.);
-	s->deadline_w.data = s;
 	ev_timer_init(&s->rate_w, sched_rate_cb, 0., 0.);
 	s->rate_w.data = s;
-	if (a->opts.rate > 0)
-		s->rate_gap = 1.0 / a->opts.rate;
-	if (a->opts.per_host > 0 && (s->hosts = hosts_new()) == NULL) {
+	s->rate_gap = policy_rate_gap(o->rate);
+	if (o->per_host > 0 && ((s->hosts = hosts_new()) == NULL ||
+	    (s->cu = curl_url()) == NULL)) {
+		hosts_free(s->hosts);
 		free(s);
 		return NULL;
 	}
-	ev_signal_init(&s->sigint_w, sched_signal_cb, SIGINT);
-	s->sigint_w.data = s;
-	ev_signal_init(&s->sigterm_w, sched_signal_cb, SIGTERM);
-	s->sigterm_w.data = s;
 	return s;
+}
+
+/* The modules s drives, made after s because they call back into it. */
+void
+sched_attach(struct sched *s, const struct sched_parts *p)
+{
+	s->p = *p;
 }
 
 /* Run until every record read has been written, or the run is stopped. */
 void
 sched_run(struct sched *s)
 {
-	struct app	*a = s->app;
-	struct stat	 st;
-
-	ev_prepare_start(a->evl, &s->flush_w);
-	if (fstat(STDOUT_FILENO, &st) == 0 &&
-	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) {
-		ev_io_init(&s->stdout_w, sched_stdout_cb, STDOUT_FILENO,
-		    EV_READ);
-		s->stdout_w.data = s;
-		ev_io_start(a->evl, &s->stdout_w);
-		/* It must not keep the loop alive by itself. */
-		ev_unref(a->evl);
-	}
-	sched_signals_start(s);
-	if (a->opts.deadline > 0) {
-		s->deadline_at = ev_now(a->evl) + a->opts.deadline;
-		ev_timer_start(a->evl, &s->deadline_w);
-	}
+	ev_prepare_start(s->evl, &s->flush_w);
+	ends_start(s->p.ends);
 	sched_pump(s);
 	if (!sched_done_all(s))
-		ev_run(a->evl, 0);
-	if (!sched_output_dead(s) && out_finish(a->out) == -1)
-		sched_output_failed(s);
-	ev_timer_stop(a->evl, &s->deadline_w);
-	ev_timer_stop(a->evl, &s->rate_w);
-	if (ev_is_active(&s->stdout_w)) {
-		ev_ref(a->evl);
-		ev_io_stop(a->evl, &s->stdout_w);
-	}
-	ev_prepare_stop(a->evl, &s->flush_w);
-	ev_signal_stop(a->evl, &s->sigint_w);
-	ev_signal_stop(a->evl, &s->sigterm_w);
+		ev_run(s->evl, 0);
+	if (!ends_output_dead(s->p.ends) && writer_finish(s->p.writer) == -1)
+		ends_output_failed(s->p.ends, errno);
+	ends_stop(s->p.ends);
+	ev_timer_stop(s->evl, &s->rate_w);
+	ev_prepare_stop(s->evl, &s->flush_w);
 }
 
+/* The exit status the records leave (ends may have another say). */
 int
 sched_status(const struct sched *s)
 {
-	switch (s->stop) {
-	case STOP_EPIPE:
-		return EXIT_SIGPIPE;
-	case STOP_WRITE:
-		return EXIT_SOME_FAILED;
-	case STOP_CHANGED:
-		return EXIT_USAGE;
-	default:
-		break;
-	}
-	if (s->signo != 0)
-		return 128 + s->signo;
 	if (s->input_failed)
 		return EXIT_INPUT;
 	return s->failed ? EXIT_SOME_FAILED : EXIT_ALL_OK;
@@ -785,12 +585,12 @@ sched_free(struct sched *s)
 		return;
 	while ((r = s->running.head) != NULL) {
 		sched_detach(s, r);
-		xfer_put(s->app->pool, r->xfer);
+		xfer_put(s->p.pool, r->xfer);
 		r->xfer = NULL;
 		sched_rec_put(s, r);
 	}
 	while ((r = s->waiting.head) != NULL) {
-		ev_timer_stop(s->app->evl, &r->retry_w);
+		ev_timer_stop(s->evl, &r->retry_w);
 		list_del(&s->waiting, r);
 		sched_rec_put(s, r);
 	}
@@ -803,6 +603,6 @@ sched_free(struct sched *s)
 		rec_free(r);
 	}
 	hosts_free(s->hosts);
-	buf_free(&s->line);
+	curl_url_cleanup(s->cu);
 	free(s);
 }

@@ -69,6 +69,7 @@ struct stats {
 	int		 drawn;		/* a line is on the terminal */
 	int		 finished;
 	int		 mode;		/* 0, STATS_TEXT or STATS_JSON */
+	int		 verbose;	/* -v lines are wanted */
 	double		 t0;		/* monotonic seconds at the start */
 
 	uint64_t	 total;		/* records expected, when known */
@@ -252,16 +253,22 @@ stats_window_rate(const struct stats *s, double now)
 	return (double)(s->records - s->win_n[s->win_head]) / dt;
 }
 
+/* v and unit, with two decimals below two, one below one, else none. */
+static void
+stats_fmt_digits(char *p, size_t n, double v, double two, double one,
+    const char *unit)
+{
+	snprintf(p, n, "%.*f%s", v < two ? 2 : v < one ? 1 : 0, v, unit);
+}
+
 /* "245/s", "3.5/s": a few significant digits, enough for a glance. */
 static void
 stats_fmt_rate(char *p, size_t n, double rate)
 {
 	if (rate < 0)
 		snprintf(p, n, "-/s");
-	else if (rate < 9.95)
-		snprintf(p, n, "%.1f/s", rate);
 	else
-		snprintf(p, n, "%.0f/s", rate);
+		stats_fmt_digits(p, n, rate, 0, 9.95, "/s");
 }
 
 /* "0:15", "1:02:03": the form a countdown is read in. */
@@ -406,6 +413,7 @@ stats_new(struct ev_loop *evl, const struct opts *o)
 	s->t0 = stats_clock();
 	if (!o->quiet) {
 		s->mode = o->stats;
+		s->verbose = o->verbose != 0;
 		/* As curl: not over records printed to the same terminal. */
 		s->progress = o->progress > 0 ||
 		    (o->progress < 0 && isatty(STDERR_FILENO) &&
@@ -498,14 +506,7 @@ stats_timer_stop(struct stats *s)
 static void
 stats_fmt_ms(char *p, size_t n, uint64_t us)
 {
-	double ms = (double)us / 1000;
-
-	if (ms < 10)
-		snprintf(p, n, "%.2f ms", ms);
-	else if (ms < 100)
-		snprintf(p, n, "%.1f ms", ms);
-	else
-		snprintf(p, n, "%.0f ms", ms);
+	stats_fmt_digits(p, n, (double)us / 1000, 10, 100, " ms");
 }
 
 /* "1.2 MiB" beside the exact count, for a reader of the text summary. */
@@ -695,4 +696,56 @@ stats_free(struct stats *s)
 	stats_timer_stop(s);
 	stats_clear(s);
 	free(s);
+}
+
+/*
+ * s with control bytes and backslashes as \xHH and \\, in a new string: a
+ * URL or a server's message must not move the cursor, clear the screen or
+ * forge a line of its own on the user's terminal.
+ */
+static char *
+stats_log_escape(const char *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p;
+	char			*out, *q;
+
+	if ((out = malloc(strlen(s) * 4 + 1)) == NULL)
+		return NULL;
+	for (p = (const unsigned char *)s, q = out; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			*q++ = '\\';
+			*q++ = 'x';
+			*q++ = hex[*p >> 4];
+			*q++ = hex[*p & 0xf];
+		} else if (*p == '\\') {
+			*q++ = '\\';
+			*q++ = '\\';
+		} else
+			*q++ = (char)*p;
+	}
+	*q = '\0';
+	return out;
+}
+
+/* One -v line, written whole: an attempt that ended and what came of it. */
+void
+stats_log(const struct stats *s, const struct rec *r, const char *what)
+{
+	char *url, *msg;
+
+	if (!s->verbose)
+		return;
+	url = stats_log_escape(r->url.p != NULL ? r->url.p : "");
+	msg = stats_log_escape(r->msg);
+	if (r->kind == ERR_NONE)
+		fprintf(stderr, "gather: [%llu] %s%ld %.3fs %s\n",
+		    (unsigned long long)r->index, what, r->status,
+		    r->time.total, url ? url : "(out of memory)");
+	else
+		fprintf(stderr, "gather: [%llu] %s%s: %s %s\n",
+		    (unsigned long long)r->index, what, err_kind_name(r->kind),
+		    msg ? msg : "(out of memory)", url ? url : "(out of memory)");
+	free(url);
+	free(msg);
 }

@@ -13,16 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
 #include "gather/files.h"
+#include "gather/policy.h"
+#include "gather/text.h"
+#include "gather/url.h"
 
 /* Buffers larger than this are given back after their record is written. */
 #define BODY_KEEP	(256 * 1024)
-
-/* The longest host name DNS can carry (RFC 1035 2.3.4, without a dot). */
-#define HOST_MAX	253
 
 struct xfer {
 	CURL		*easy;		/* this transfer's own, NULL between */
@@ -51,7 +52,6 @@ struct xfer {
 
 struct xfer_pool {
 	const struct opts	*o;
-	CURLU			*cu;		/* for host keys */
 	struct files		*files;
 	struct xfer		*free;
 	struct curl_slist	*headers;	/* "Expect:", then -H */
@@ -61,8 +61,6 @@ struct xfer_pool {
 	int			 proxy_env;	/* a proxy variable is set */
 	char			 ua[64];
 };
-
-static int	xfer_has_scheme(const char *);
 
 /* Keep, count or save body bytes; abort once they pass --max-body. */
 static size_t
@@ -138,9 +136,7 @@ xfer_header_cb(char *data, size_t size, size_t nmemb, void *arg)
 	for (vstart = nlen + 1; vstart < n && (data[vstart] == ' ' ||
 	    data[vstart] == '\t'); vstart++)
 		;
-	for (i = 0; i < nlen; i++)
-		if (data[i] >= 'A' && data[i] <= 'Z')
-			data[i] = (char)(data[i] - 'A' + 'a');
+	text_lower(data, nlen);
 	/* NUL bytes inside would split the pair: keep what precedes them. */
 	if (buf_append(&x->hdrs, data, strnlen(data, nlen)) == -1 ||
 	    buf_append(&x->hdrs, "", 1) == -1 ||
@@ -164,33 +160,6 @@ xfer_ms(double secs)
 	return ms >= (double)LONG_MAX ? LONG_MAX : (long)ms;
 }
 
-/* "scheme://host:port" of url into out, lower-cased; -1 if unusable. */
-static int
-xfer_origin(CURLU *cu, const char *url, struct buf *out)
-{
-	char	*scheme = NULL, *host = NULL, *port = NULL;
-	int	 rc = -1;
-
-	buf_clear(out);
-	if (xfer_url_set(cu, url) == CURLUE_OK &&
-	    curl_url_get(cu, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(cu, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-	    curl_url_get(cu, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
-	    CURLUE_OK)
-		rc = buf_append(out, scheme, strlen(scheme)) == -1 ||
-		    buf_append(out, "://", 3) == -1 ||
-		    buf_append(out, host, strlen(host)) == -1 ||
-		    buf_append(out, ":", 1) == -1 ||
-		    buf_append(out, port, strlen(port) + 1) == -1 ? -1 : 0;
-	for (size_t i = 0; rc == 0 && i < out->len; i++)
-		if (out->p[i] >= 'A' && out->p[i] <= 'Z')
-			out->p[i] = (char)(out->p[i] - 'A' + 'a');
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	return rc;
-}
-
 /*
  * Whether the transfer has moved to another origin than its URL's, where
  * -H headers and a request object's are not sent; 1 for the same, 0 for
@@ -199,22 +168,15 @@ xfer_origin(CURLU *cu, const char *url, struct buf *out)
 static int
 xfer_same_origin(struct xfer *x)
 {
-	struct buf	 now = { 0 };
-	char		*url = NULL;
-	int		 same;
+	char *url = NULL;
 
-	if (x->origin.len == 0 && xfer_origin(x->cu, x->rec->url.p,
+	if (x->origin.len == 0 && url_origin(x->cu, x->rec->url.p,
 	    &x->origin) == -1)
 		return -1;
 	if (curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url) !=
-	    CURLE_OK || url == NULL || xfer_origin(x->cu, url, &now) == -1) {
-		buf_free(&now);
+	    CURLE_OK || url == NULL)
 		return -1;
-	}
-	same = now.len == x->origin.len &&
-	    memcmp(now.p, x->origin.p, now.len) == 0;
-	buf_free(&now);
-	return same;
+	return url_same_origin(x->cu, &x->origin, url);
 }
 
 /*
@@ -261,6 +223,7 @@ xfer_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 	return s;
 }
 
+/* A new transfer of p, without a handle until it is prepared. */
 static struct xfer *
 xfer_new(struct xfer_pool *p)
 {
@@ -361,6 +324,7 @@ xfer_template(struct xfer_pool *p)
 	return e;
 }
 
+/* Free x and everything it holds. */
 static void
 xfer_free(struct xfer *x)
 {
@@ -396,9 +360,7 @@ xfer_pool_new(const struct opts *o, struct files *files)
 		if (getenv(proxy_vars[i]) != NULL)
 			p->proxy_env = 1;
 	/* No "Expect: 100-continue" wait before sending a body. */
-	if ((p->cu = curl_url()) == NULL ||
-	    (p->headers = curl_slist_append(NULL, "Expect:")) == NULL) {
-		curl_url_cleanup(p->cu);
+	if ((p->headers = curl_slist_append(NULL, "Expect:")) == NULL) {
 		free(p);
 		return NULL;
 	}
@@ -419,6 +381,7 @@ xfer_pool_new(const struct opts *o, struct files *files)
 	return p;
 }
 
+/* Free the pool, its idle transfers and its template. */
 void
 xfer_pool_free(struct xfer_pool *p)
 {
@@ -433,7 +396,6 @@ xfer_pool_free(struct xfer_pool *p)
 	curl_easy_cleanup(p->tmpl);
 	curl_slist_free_all(p->bare);
 	curl_slist_free_all(p->headers);
-	curl_url_cleanup(p->cu);
 	free(p);
 }
 
@@ -544,47 +506,19 @@ xfer_method(struct xfer *x, const struct rec *r)
 		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
 }
 
-/*
- * Bytes of url's host name, %XX counted as one.  libcurl's DNS cache cuts
- * the names it keys on, so two long names that differ only past the cut
- * would share an entry; no name DNS can carry is that long.
- */
-static size_t
-xfer_host_len(const char *url)
+/* Whether r's URL may be fetched at all; -1 with r failed when not. */
+static int
+xfer_check_url(struct xfer *x, struct rec *r)
 {
-	const char	*p = url, *end, *at, *q;
-	size_t		 n = 0;
-
-	if (xfer_has_scheme(url))
-		p = strstr(url, "://") + 3;
-	end = p + strcspn(p, "/?#");
-	for (at = p; at < end; at++)
-		if (*at == '@')
-			p = at + 1;
-	if (*p == '[')
-		return 0;	/* an IPv6 literal: not a name */
-	for (q = p; q < end && *q != ':'; q++, n++)
-		if (*q == '%' && end - q >= 3)
-			q += 2;
-	return n;
-}
-
-/* Set up x to fetch r; -1 with r failed when r cannot start. */
-int
-xfer_prepare(struct xfer *x, struct rec *r)
-{
-	const struct opts	*o = x->pool->o;
-	CURLUcode		 uc;
-	CURL			*e;
-	double			 t;
+	CURLUcode uc;
 
 	if (strlen(r->url.p) != r->url.len) {
 		rec_fail(r, ERR_INVALID_URL, "URL contains a NUL byte");
 		return -1;
 	}
-	if (xfer_host_len(r->url.p) > HOST_MAX) {
+	if (url_host_len(r->url.p) > URL_HOST_MAX) {
 		rec_fail(r, ERR_INVALID_URL, "host name longer than %d bytes",
-		    HOST_MAX);
+		    URL_HOST_MAX);
 		return -1;
 	}
 	/*
@@ -593,16 +527,21 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	 * for a URL that cannot be fetched.
 	 */
 	if (x->pool->files != NULL &&
-	    (uc = xfer_url_set(x->cu, r->url.p)) != CURLUE_OK) {
+	    (uc = url_set(x->cu, r->url.p)) != CURLUE_OK) {
 		rec_fail(r, uc == CURLUE_UNSUPPORTED_SCHEME ?
 		    ERR_UNSUPPORTED_PROTOCOL : ERR_INVALID_URL, "%s",
 		    curl_url_strerror(uc));
 		return -1;
 	}
-	if ((x->easy = e = curl_easy_duphandle(x->pool->tmpl)) == NULL) {
-		rec_fail(r, ERR_OTHER, "out of memory");
-		return -1;
-	}
+	return 0;
+}
+
+/* Clear x's per-transfer state for r and point the new handle at x. */
+static void
+xfer_reset(struct xfer *x, struct rec *r)
+{
+	CURL *e = x->easy;
+
 	x->rec = r;
 	x->received = 0;
 	x->too_large = 0;
@@ -618,16 +557,21 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
-	if (o->include_headers)
+	if (x->pool->o->include_headers)
 		curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+}
 
-	if (r->nheaders > 0 && xfer_merge_headers(x, r) == -1) {
-		rec_fail(r, ERR_OTHER, "out of memory");
+/* The request headers of r; -1 when out of memory. */
+static int
+xfer_headers(struct xfer *x, const struct rec *r)
+{
+	const struct opts *o = x->pool->o;
+
+	if (r->nheaders > 0 && xfer_merge_headers(x, r) == -1)
 		return -1;
-	}
 	x->headers = x->own_headers ? x->own_headers : r->has_body ||
 	    o->has_data ? x->pool->headers : x->pool->get_headers;
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
 	/*
 	 * Headers the user gave go to the URL's origin only.  libcurl 7.88
 	 * itself holds back only Authorization and Cookie on a redirect, so
@@ -638,14 +582,37 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	 */
 	if (o->follow && !o->location_trusted &&
 	    (o->nheaders > 0 || r->nheaders > 0)) {
-		curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, xfer_prereq_cb);
-		curl_easy_setopt(e, CURLOPT_PREREQDATA, x);
+		curl_easy_setopt(x->easy, CURLOPT_PREREQFUNCTION,
+		    xfer_prereq_cb);
+		curl_easy_setopt(x->easy, CURLOPT_PREREQDATA, x);
+	}
+	return 0;
+}
+
+/* Set up x to fetch r; -1 with r failed when r cannot start. */
+int
+xfer_prepare(struct xfer *x, struct rec *r)
+{
+	const struct opts	*o = x->pool->o;
+	double			 t;
+
+	if (xfer_check_url(x, r) == -1)
+		return -1;
+	/* A fresh handle per transfer: see xfer_template. */
+	if ((x->easy = curl_easy_duphandle(x->pool->tmpl)) == NULL) {
+		rec_fail(r, ERR_OTHER, "out of memory");
+		return -1;
+	}
+	xfer_reset(x, r);
+	if (xfer_headers(x, r) == -1) {
+		rec_fail(r, ERR_OTHER, "out of memory");
+		return -1;
 	}
 	xfer_method(x, r);
 	t = r->timeout >= 0 ? r->timeout : o->timeout;
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, xfer_ms(t));
+	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, xfer_ms(t));
 	/* Wait for an HTTP/2 connection to multiplex on, not a new one. */
-	curl_easy_setopt(e, CURLOPT_PIPEWAIT, (long)(o->http ==
+	curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, (long)(o->http ==
 	    HTTPV_DEFAULT && strncasecmp(r->url.p, "https:", 6) == 0));
 	if (x->pool->files != NULL &&
 	    (x->fd = files_open(x->pool->files, r, x->io_msg,
@@ -653,82 +620,18 @@ xfer_prepare(struct xfer *x, struct rec *r)
 		rec_fail(r, ERR_IO, "%s", x->io_msg);
 		return -1;
 	}
-	curl_easy_setopt(e, CURLOPT_URL, r->url.p);
+	curl_easy_setopt(x->easy, CURLOPT_URL, r->url.p);
 	return 0;
 }
 
-/* Whether url starts with "scheme://". */
-static int
-xfer_has_scheme(const char *url)
-{
-	const char *p = url;
-
-	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
-		return 0;
-	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-	    (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.')
-		p++;
-	return strncmp(p, "://", 3) == 0;
-}
-
-/*
- * Parse url into cu as a transfer would take it: a URL without a scheme is
- * http (CURLOPT_DEFAULT_PROTOCOL), never guessed from the host name.  The
- * handle is cleared first: on a handle that holds a URL, a scheme-less one
- * would be read as relative to it.
- */
-CURLUcode
-xfer_url_set(CURLU *cu, const char *url)
-{
-	CURLUcode	 uc;
-	char		*full;
-	size_t		 len;
-
-	curl_url_set(cu, CURLUPART_URL, NULL, 0);
-	if (xfer_has_scheme(url))
-		return curl_url_set(cu, CURLUPART_URL, url, 0);
-	len = strlen(url);
-	if ((full = malloc(len + 8)) == NULL)
-		return CURLUE_OUT_OF_MEMORY;
-	memcpy(full, "http://", 7);
-	memcpy(full + 7, url, len + 1);
-	uc = curl_url_set(cu, CURLUPART_URL, full, 0);
-	free(full);
-	return uc;
-}
-
-/* "host:port" of url into key, for --per-host; "" when url is unusable. */
-int
-xfer_host_key(struct xfer_pool *p, const char *url, struct buf *key)
-{
-	char	*host = NULL, *port = NULL;
-	int	 rc;
-
-	buf_clear(key);
-	if (xfer_url_set(p->cu, url) != CURLUE_OK || curl_url_get(p->cu, CURLUPART_HOST, &host, 0) !=
-	    CURLUE_OK || curl_url_get(p->cu, CURLUPART_PORT, &port,
-	    CURLU_DEFAULT_PORT) != CURLUE_OK) {
-		curl_free(host);
-		return buf_append(key, "", 0);
-	}
-	rc = buf_append(key, host, strlen(host)) == -1 ||
-	    buf_append(key, ":", 1) == -1 ||
-	    buf_append(key, port, strlen(port)) == -1 ? -1 : 0;
-	/* Host names are case-insensitive: one host, one count. */
-	for (char *c = key->p; rc == 0 && *c; c++)
-		if (*c >= 'A' && *c <= 'Z')
-			*c = (char)(*c - 'A' + 'a');
-	curl_free(host);
-	curl_free(port);
-	return rc;
-}
-
+/* x's easy handle, while it runs. */
 CURL *
 xfer_easy(const struct xfer *x)
 {
 	return x->easy;
 }
 
+/* The transfer an easy handle belongs to. */
 struct xfer *
 xfer_of(CURL *e)
 {
@@ -738,6 +641,7 @@ xfer_of(CURL *e)
 	return x;
 }
 
+/* The record x is fetching. */
 struct rec *
 xfer_rec(const struct xfer *x)
 {
@@ -798,38 +702,14 @@ xfer_classify(CURLcode rc)
 	}
 }
 
-/*
- * Whether the scheme of url (http when it has none) is one --proto allows:
- * libcurl also says CURLE_UNSUPPORTED_PROTOCOL of a response that is not
- * HTTP (HTTP/0.9, a bad status line), which is no refused protocol.
- */
-static int
-xfer_proto_allowed(const struct opts *o, const char *url, char *scheme,
-    size_t len)
+/* The response's fields and the transfer's times into x's record. */
+static void
+xfer_result(struct xfer *x, CURLcode rc)
 {
-	const char	*p;
-	size_t		 n;
-
-	if (url == NULL || !xfer_has_scheme(url))
-		url = "http://";
-	n = strcspn(url, ":");
-	snprintf(scheme, len, "%.*s", (int)n, url);
-	for (p = o->proto; *p != '\0'; p += strcspn(p, ","), p += *p == ',')
-		if (strcspn(p, ",") == n && strncasecmp(p, url, n) == 0)
-			return 1;
-	return 0;
-}
-
-/* Fill x's record with the outcome of the transfer that ended with rc. */
-void
-xfer_finish(struct xfer *x, CURLcode rc)
-{
-	const struct opts *o = x->pool->o;
 	struct rec	*r = x->rec;
 	CURL		*e = x->easy;
 	curl_off_t	 t;
-	long		 os_errno;
-	char		*s, scheme[32];
+	char		*s;
 
 	r->status = 0;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
@@ -847,11 +727,6 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	r->resp_body = x->keep_body && rc == CURLE_OK ? &x->body : NULL;
 	r->resp_headers = &x->hdrs;
 	r->nresp_headers = x->nhdrs;
-	if (x->fd != -1) {
-		if (close(x->fd) == -1 && rc == CURLE_OK && !x->io_errno)
-			x->io_errno = errno;
-		x->fd = -1;
-	}
 
 	t = 0; curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &t);
 	r->time.dns = t / 1e6;
@@ -863,20 +738,47 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	r->time.ttfb = t / 1e6;
 	t = 0; curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &t);
 	r->time.total = t / 1e6;
+}
 
-	t = -1;
-	r->retry_after = -1;
-	/* libcurl says 0 both for "Retry-After: 0" and for no header. */
-	if ((r->status == 429 || r->status == 503) &&
-	    curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &t) == CURLE_OK && t > 0)
-		r->retry_after = (double)t;
+/*
+ * The wait a 429 or 503 asked for, or -1.  The header is read from the
+ * response itself: libcurl turns a number too large for it into 0, which
+ * reads as no header at all, not as "long"; and it says 0 both for
+ * "Retry-After: 0" and for no header.
+ */
+static double
+xfer_retry_after(struct xfer *x)
+{
+	struct curl_header	*h;
+	curl_off_t		 t = -1;
+	double			 wait = -1;
+	long			 status = x->rec->status;
+
+	if (status != 429 && status != 503)
+		return -1;
+	if (curl_easy_getinfo(x->easy, CURLINFO_RETRY_AFTER, &t) ==
+	    CURLE_OK && t > 0)
+		wait = (double)t;
+	if (curl_easy_header(x->easy, "Retry-After", 0, CURLH_HEADER, -1,
+	    &h) == CURLHE_OK)
+		wait = policy_retry_after(h->value, time(NULL));
+	return wait;
+}
+
+/* The error kind and message of the transfer that ended with rc. */
+static void
+xfer_error(struct xfer *x, CURLcode rc)
+{
+	const struct opts	*o = x->pool->o;
+	struct rec		*r = x->rec;
+	long			 os_errno = 0;
+	char			 scheme[32];
 
 	r->kind = xfer_classify(rc);
 	r->curl_code = rc == CURLE_OK ? -1 : (int)rc;
 	r->msg[0] = '\0';
-	os_errno = 0;
 	if (r->kind == ERR_CONNECT || r->kind == ERR_DNS) {
-		curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &os_errno);
+		curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
 		if (os_errno == 0)
 			os_errno = x->sock_errno;
 	}
@@ -893,7 +795,12 @@ xfer_finish(struct xfer *x, CURLcode rc)
 		r->kind = ERR_OTHER;
 		snprintf(r->msg, sizeof(r->msg), "too many open files");
 	} else if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
-		if (xfer_proto_allowed(o, r->effective_url, scheme,
+		/*
+		 * libcurl also says CURLE_UNSUPPORTED_PROTOCOL of a response
+		 * that is not HTTP (HTTP/0.9, a bad status line), which is no
+		 * refused protocol.
+		 */
+		if (url_proto_allowed(o->proto, r->effective_url, scheme,
 		    sizeof(scheme))) {
 			r->kind = ERR_OTHER;
 			snprintf(r->msg, sizeof(r->msg), "%s", x->errbuf[0] ?
@@ -908,4 +815,18 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	else if (rc != CURLE_OK)
 		snprintf(r->msg, sizeof(r->msg), "%s", x->errbuf[0] ?
 		    x->errbuf : curl_easy_strerror(rc));
+}
+
+/* Fill x's record with the outcome of the transfer that ended with rc. */
+void
+xfer_finish(struct xfer *x, CURLcode rc)
+{
+	xfer_result(x, rc);
+	if (x->fd != -1) {
+		if (close(x->fd) == -1 && rc == CURLE_OK && !x->io_errno)
+			x->io_errno = errno;
+		x->fd = -1;
+	}
+	x->rec->retry_after = xfer_retry_after(x);
+	xfer_error(x, rc);
 }

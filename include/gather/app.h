@@ -1,6 +1,7 @@
 /*
- * app: the root of the program's state.  One struct app reaches every
- * callback through its user-data pointer; there are no other globals.
+ * app: the root of the program's state, held by main, which wires the
+ * modules together; each module gets only the handles it uses.  There
+ * are no other globals.
  */
 #ifndef GATHER_APP_H
 #define GATHER_APP_H
@@ -18,8 +19,10 @@ struct app {
 	struct resume		*resume;
 	struct stats		*stats;
 	struct input		*in;
-	struct out		*out;
-	struct gather		*gather;
+	struct ends		*ends;
+	struct record		*record;
+	struct reorder		*reorder;
+	struct writer		*writer;
 	struct sched		*sched;
 };
 

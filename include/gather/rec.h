@@ -10,7 +10,7 @@
 
 #include <ev.h>
 
-#include "gather/util.h"
+#include "gather/buf.h"
 
 struct xfer;
 

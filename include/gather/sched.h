@@ -1,33 +1,42 @@
 /*
- * sched: decides what runs when.  It holds the semaphore (-c), reads a
- * record only when a slot and a place in the reorder window are free,
- * starts its transfer, takes it back when libcurl is done, and hands the
- * finished record to gather.  It also ends the run: on end of input, a
- * closed stdout or a signal, every record read gets its record.
+ * sched: decides what runs when.  It holds the semaphore (-c), the
+ * per-host counts and the window: it reads a record only when a slot and
+ * a place in the reorder window are free, starts its transfer, takes it
+ * back when libcurl is done, retries it or hands it on to be formatted.
+ * When the run ends, for whatever reason, every record read gets its
+ * record.
  */
 #ifndef GATHER_SCHED_H
 #define GATHER_SCHED_H
 
 #include <curl/curl.h>
+#include <ev.h>
 
-#include "gather/app.h"
+#include "gather/cli.h"
+#include "gather/rec.h"
 
-/* Exit statuses, as documented in gather(1). */
-enum exit_status {
-	EXIT_ALL_OK = 0,
-	EXIT_SOME_FAILED = 1,
-	EXIT_USAGE = 2,
-	EXIT_INPUT = 3,
-	EXIT_SIGPIPE = 141
+/* The modules the scheduler drives; none is owned by it. */
+struct sched_parts {
+	struct loop		*loop;
+	struct xfer_pool	*pool;
+	struct input		*in;
+	struct ends		*ends;
+	struct record		*record;
+	struct reorder		*reorder;
+	struct writer		*writer;
+	struct resume		*resume;	/* NULL without --resume */
+	struct stats		*stats;
 };
 
 struct sched;
 
-struct sched	*sched_new(struct app *);
+struct sched	*sched_new(const struct opts *, struct ev_loop *);
+void		 sched_attach(struct sched *, const struct sched_parts *);
 void		 sched_run(struct sched *);
 int		 sched_status(const struct sched *);
 void		 sched_done(void *, CURL *, CURLcode);
 void		 sched_input_ready(void *);
+void		 sched_stop(void *, enum err_kind, const char *);
 void		 sched_free(struct sched *);
 
 #endif

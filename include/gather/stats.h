@@ -1,7 +1,8 @@
 /*
  * stats: counts and timings of the run, for the --progress line on stderr
- * and the --stats summary at the end.  The hot path only bumps counters
- * and one histogram bucket; formatting happens at most ten times a second.
+ * and the --stats summary at the end, and the -v line of each attempt.
+ * The hot path only bumps counters and one histogram bucket; formatting
+ * happens at most ten times a second.
  */
 #ifndef GATHER_STATS_H
 #define GATHER_STATS_H
@@ -20,6 +21,8 @@ void		 stats_set_total(struct stats *, uint64_t);
 void		 stats_attempt_start(struct stats *);
 void		 stats_attempt_end(struct stats *);
 void		 stats_record(struct stats *, const struct rec *);
+void		 stats_log(const struct stats *, const struct rec *,
+		    const char *);
 void		 stats_finish(struct stats *);
 void		 stats_free(struct stats *);
 

@@ -24,8 +24,6 @@ struct xfer	*xfer_get(struct xfer_pool *);
 void		 xfer_put(struct xfer_pool *, struct xfer *);
 
 int		 xfer_prepare(struct xfer *, struct rec *);
-int		 xfer_host_key(struct xfer_pool *, const char *, struct buf *);
-CURLUcode	 xfer_url_set(CURLU *, const char *);
 CURL		*xfer_easy(const struct xfer *);
 struct xfer	*xfer_of(CURL *);
 struct rec	*xfer_rec(const struct xfer *);

@@ -1,5 +1,5 @@
 /*
- * Unit tests for out_record(), the formatter, where a bats test would be
+ * Unit tests for record_format(), the formatter, where a bats test would be
  * too slow or too big: a body whose record would pass 2 GiB, a record that
  * runs out of memory, -I with a great many headers, and --body json
  * embedding only strict JSON, exactly as written.
@@ -17,7 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "gather/cli.h"
-#include "gather/out.h"
+#include "gather/record.h"
 #include "gather/rec.h"
 #include "gather/util.h"
 
@@ -33,17 +33,17 @@ static int passed, failed;
 	}								\
 } while (0)
 
-static struct out *
+static struct record *
 writer(enum body_mode mode, int headers)
 {
 	struct opts	 o;
-	struct out	*w;
+	struct record	*w;
 
 	memset(&o, 0, sizeof(o));
 	o.body = mode;
 	o.format = FORMAT_JSONL;
 	o.include_headers = headers;
-	if ((w = out_new(&o, -1)) == NULL)
+	if ((w = record_new(&o, NULL)) == NULL)
 		abort();
 	return w;
 }
@@ -91,7 +91,7 @@ is_error(const struct buf *line, const char *kind, const char *msg)
 static void
 test_too_large(void)
 {
-	struct out	*w = writer(BODY_BASE64, 0);
+	struct record	*w = writer(BODY_BASE64, 0);
 	struct buf	 line = { 0 }, body = { 0 };
 	struct rec	 r;
 	size_t		 n = (size_t)1800 * 1024 * 1024;
@@ -111,7 +111,7 @@ test_too_large(void)
 	buf_set(&r.id, "{\"k\":[1]}", 9);
 	r.resp_body = &body;
 	r.size = n;
-	CHECK(out_record(w, &r, &line) == 0);
+	CHECK(record_format(w, &r, &line) == 0);
 	CHECK(is_error(&line, "other", "record too large to format"));
 	CHECK(strstr(line.p, "\"index\":7,\"url\":\"http://h/big\","
 	    "\"id\":{\"k\":[1]},\"ok\":false,\"status\":200") != NULL);
@@ -121,14 +121,14 @@ test_too_large(void)
 	/* The next record is whole again. */
 	buf_set(&body, "hi", 2);
 	r.index = 8;
-	CHECK(out_record(w, &r, &line) == 0);
+	CHECK(record_format(w, &r, &line) == 0);
 	CHECK(strstr(line.p, "\"body\":\"aGk=\"") != NULL &&
 	    strstr(line.p, "\"error\":null") != NULL);
 	buf_free(&body);
 	buf_free(&line);
 	buf_free(&r.url);
 	buf_free(&r.id);
-	out_free(w);
+	record_free(w);
 }
 
 /* Size of the address space in use, from /proc. */
@@ -149,7 +149,7 @@ vm_size(void)
 static void
 test_no_memory(void)
 {
-	struct out	*w = writer(BODY_TEXT, 1);
+	struct record	*w = writer(BODY_TEXT, 1);
 	struct buf	 line = { 0 }, body = { 0 }, hdrs = { 0 };
 	struct rec	 r;
 	struct rlimit	 old, lim;
@@ -179,7 +179,7 @@ test_no_memory(void)
 		munmap(m, n);
 		return;
 	}
-	rc = out_record(w, &r, &line);
+	rc = record_format(w, &r, &line);
 	setrlimit(RLIMIT_AS, &old);
 	CHECK(rc == 0);
 	CHECK(is_error(&line, "other", "out of memory formatting the record"));
@@ -188,14 +188,14 @@ test_no_memory(void)
 	memset(&body, 0, sizeof(body));
 
 	buf_set(&body, "ok", 2);
-	CHECK(out_record(w, &r, &line) == 0);
+	CHECK(record_format(w, &r, &line) == 0);
 	CHECK(strstr(line.p, "\"body\":\"ok\"") != NULL &&
 	    strstr(line.p, "\"headers\":{\"x-a\":\"1\"}") != NULL);
 	buf_free(&body);
 	buf_free(&hdrs);
 	buf_free(&line);
 	buf_free(&r.url);
-	out_free(w);
+	record_free(w);
 }
 
 static void
@@ -214,7 +214,7 @@ on_alarm(int sig)
 static void
 test_many_headers(void)
 {
-	struct out	*w = writer(BODY_NONE, 1);
+	struct record	*w = writer(BODY_NONE, 1);
 	struct buf	 line = { 0 }, hdrs = { 0 };
 	struct rec	 r;
 	char		 tmp[64];
@@ -231,7 +231,7 @@ test_many_headers(void)
 	r.nresp_headers = n;
 	signal(SIGALRM, on_alarm);
 	alarm(20);
-	CHECK(out_record(w, &r, &line) == 0);
+	CHECK(record_format(w, &r, &line) == 0);
 	alarm(0);
 	d = parse(&line);
 	h = cJSON_GetObjectItemCaseSensitive(d, "headers");
@@ -246,7 +246,7 @@ test_many_headers(void)
 	buf_free(&hdrs);
 	buf_free(&line);
 	buf_free(&r.url);
-	out_free(w);
+	record_free(w);
 }
 
 /* --body json: strict JSON embedded as written, anything else as auto. */
@@ -271,7 +271,7 @@ test_body_json(void)
 		{ "[1] x", "\"body\":\"[1] x\",\"body_encoding\":\"utf-8\"" },
 		{ "\"\xff\"", "\"body\":\"Iv8i\",\"body_encoding\":\"base64\"" },
 	};
-	struct out	*w = writer(BODY_JSON, 0);
+	struct record	*w = writer(BODY_JSON, 0);
 	struct buf	 line = { 0 }, body = { 0 };
 	struct rec	 r;
 	size_t		 i;
@@ -280,7 +280,7 @@ test_body_json(void)
 	r.resp_body = &body;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		buf_set(&body, cases[i].body, strlen(cases[i].body));
-		CHECK(out_record(w, &r, &line) == 0);
+		CHECK(record_format(w, &r, &line) == 0);
 		CHECK(strstr(line.p, cases[i].want) != NULL);
 		if (strstr(line.p, cases[i].want) == NULL)
 			fprintf(stderr, "out_unit: got %s", line.p);
@@ -288,7 +288,7 @@ test_body_json(void)
 	buf_free(&body);
 	buf_free(&line);
 	buf_free(&r.url);
-	out_free(w);
+	record_free(w);
 }
 
 int

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "gather/cli.h"
-#include "gather/gather.h"
-#include "gather/out.h"
+#include "gather/reorder.h"
+#include "gather/writer.h"
 #include "gather/util.h"
 
 static int passed, failed;
@@ -134,8 +134,8 @@ static void
 test_gather(void)
 {
 	struct opts	 o;
-	struct out	*w;
-	struct gather	*g;
+	struct writer	*w;
+	struct reorder	*g;
 	struct buf	 line = { 0 }, big = { 0 };
 	char		 path[] = "/tmp/gather-unit-XXXXXX", got[64];
 	int		 fd;
@@ -147,34 +147,34 @@ test_gather(void)
 		return;
 	}
 	unlink(path);
-	w = out_new(&o, fd);
-	g = gather_new(4, 0, w);
-	CHECK(gather_room(g, 0) && gather_room(g, 3) && !gather_room(g, 4));
+	w = writer_new(o.format, fd);
+	g = reorder_new(4, 0, w);
+	CHECK(reorder_room(g, 0) && reorder_room(g, 3) && !reorder_room(g, 4));
 	buf_set(&line, "c\n", 2);
-	CHECK(gather_put(g, 2, &line) == 0);
+	CHECK(reorder_put(g, 2, &line) == 0);
 	buf_set(&line, "b\n", 2);
-	CHECK(gather_put(g, 1, &line) == 0);
-	CHECK(!gather_room(g, 4));
+	CHECK(reorder_put(g, 1, &line) == 0);
+	CHECK(!reorder_room(g, 4));
 	buf_set(&line, "a\n", 2);
-	CHECK(gather_put(g, 0, &line) == 0);	/* flushes a, b, c */
-	CHECK(gather_room(g, 6) && !gather_room(g, 7));
+	CHECK(reorder_put(g, 0, &line) == 0);	/* flushes a, b, c */
+	CHECK(reorder_room(g, 6) && !reorder_room(g, 7));
 
 	/* A huge waiting line closes admission until it is written. */
 	buf_reserve(&big, 65 * 1024 * 1024);
 	memset(big.p, 'x', 65 * 1024 * 1024 - 1);
 	big.p[65 * 1024 * 1024 - 1] = '\n';
 	big.len = 65 * 1024 * 1024;
-	CHECK(gather_put(g, 4, &big) == 0);
-	CHECK(!gather_room(g, 5));
+	CHECK(reorder_put(g, 4, &big) == 0);
+	CHECK(!reorder_room(g, 5));
 	buf_set(&line, "d\n", 2);
-	CHECK(gather_put(g, 3, &line) == 0);
-	CHECK(gather_room(g, 5));
-	out_flush(w);
+	CHECK(reorder_put(g, 3, &line) == 0);
+	CHECK(reorder_room(g, 5));
+	writer_flush(w);
 
 	n = pread(fd, got, 8, 0);
 	CHECK(n == 8 && memcmp(got, "a\nb\nc\nd\n", 8) == 0);
-	gather_free(g);
-	out_free(w);
+	reorder_free(g);
+	writer_free(w);
 	buf_free(&line);
 	buf_free(&big);
 	close(fd);

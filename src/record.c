@@ -1,38 +1,40 @@
 /*
- * out: records to JSON.  The record's cJSON tree is made once and reused:
+ * record: a finished record becomes one line of JSON, handed on to the
+ * reorder ring.  The record's cJSON tree is made once and reused:
  * per record its nodes get new values and are linked in the order of the
  * fields present, and the tree is printed into the caller's buffer without
  * allocating.  Outside strings are escaped by util's json_escape (which,
  * unlike a C-string API, keeps NUL bytes) and hung in the tree as raw JSON.
  */
-#include "gather/out.h"
+#include "gather/record.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
 #include "gather/json.h"
+#include "gather/reorder.h"
+#include "gather/text.h"
 
-/* Write what is pending once this much is buffered. */
-#define OUT_CHUNK	(64 * 1024)
+/* Scratch buffers past this are given back after a record too large. */
+#define RECORD_KEEP	(256 * 1024)
 
 /*
  * The longest line: cJSON_PrintPreallocated takes an int.  The unit test
  * builds this file with a smaller one.
  */
-#ifndef OUT_LINE_MAX
-#define OUT_LINE_MAX	((size_t)INT_MAX - 1)
+#ifndef RECORD_LINE_MAX
+#define RECORD_LINE_MAX	((size_t)INT_MAX - 1)
 #endif
 
-/* What a string helper says besides 0: no memory, or over OUT_LINE_MAX. */
-#define OUT_NOMEM	(-1)
-#define OUT_TOOBIG	(-2)
+/* What a string helper says besides 0: no memory, or over RECORD_LINE_MAX. */
+#define RECORD_NOMEM	(-1)
+#define RECORD_TOOBIG	(-2)
 
 /* Room for one formatted number. */
 #define NUM_LEN		32
@@ -77,15 +79,12 @@ static const char *const error_names[E_COUNT] = {
 	"kind", "message", "curl_code"
 };
 
-struct out {
-	int		 fd;
-	int		 tty;		/* flush every line */
+struct record {
+	struct reorder	*reorder;	/* where lines go, or NULL */
 	enum body_mode	 body_mode;
-	enum format	 format;
 	int		 include_headers;
 	int		 to_files;
-	uint64_t	 written;	/* records written so far */
-	struct buf	 pending;	/* bytes not yet written */
+	struct buf	 line;		/* the line being handed on */
 
 	cJSON		*root;
 	cJSON		*f[FLD_COUNT];
@@ -102,8 +101,9 @@ struct out {
 	char		 num[FLD_COUNT + T_COUNT + E_COUNT][NUM_LEN];
 };
 
+/* A leaf node named key, of type, that never frees what it points at. */
 static cJSON *
-out_node(const char *key, int type)
+record_node(const char *key, int type)
 {
 	cJSON *n;
 
@@ -116,7 +116,7 @@ out_node(const char *key, int type)
 
 /* Link nodes[0..n) whose bit is set in mask as the children of parent. */
 static void
-out_link(cJSON *parent, cJSON **nodes, int n, unsigned mask)
+record_link(cJSON *parent, cJSON **nodes, int n, unsigned mask)
 {
 	cJSON	*first = NULL, *last = NULL;
 	int	 i;
@@ -137,12 +137,14 @@ out_link(cJSON *parent, cJSON **nodes, int n, unsigned mask)
 	parent->child = first;
 }
 
+/* Change n's type, keeping its reference flags. */
 static void
 set_type(cJSON *n, int type)
 {
 	n->type = (n->type & (cJSON_IsReference | cJSON_StringIsConst)) | type;
 }
 
+/* Make n the raw JSON text s. */
 static void
 set_raw(cJSON *n, char *s)
 {
@@ -150,6 +152,7 @@ set_raw(cJSON *n, char *s)
 	n->valuestring = s;
 }
 
+/* Make n null. */
 static void
 set_null(cJSON *n)
 {
@@ -173,6 +176,7 @@ fmt_u64(char *end, uint64_t v)
 	return end;
 }
 
+/* Make n the integer v, formatted into its buffer buf. */
 static void
 set_int(cJSON *n, char *buf, int64_t v)
 {
@@ -212,46 +216,45 @@ set_secs(cJSON *n, char *buf, double secs)
 	set_raw(n, p);
 }
 
-struct out *
-out_new(const struct opts *o, int fd)
+/* The formatter for o's output; lines go to ro (NULL: only format). */
+struct record *
+record_new(const struct opts *o, struct reorder *ro)
 {
-	struct out	*w;
+	struct record	*w;
 	int		 i, ok = 1;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
-	w->fd = fd;
-	w->tty = isatty(fd);
+	w->reorder = ro;
 	w->body_mode = o->output_dir ? BODY_NONE : o->body;
-	w->format = o->format;
 	w->include_headers = o->include_headers;
 	w->to_files = o->output_dir != NULL;
 	w->root = cJSON_CreateObject();
-	w->error_obj = out_node("error", cJSON_Object);
-	w->error_null = out_node("error", cJSON_NULL);
+	w->error_obj = record_node("error", cJSON_Object);
+	w->error_null = record_node("error", cJSON_NULL);
 	ok = w->root && w->error_obj && w->error_null;
 	if (w->error_obj)
 		w->error_obj->type = cJSON_Object | cJSON_StringIsConst;
 	for (i = 0; ok && i < FLD_COUNT; i++)
 		ok = (w->f[i] = i == FLD_ERROR ? w->error_null :
-		    out_node(field_names[i], cJSON_NULL)) != NULL;
+		    record_node(field_names[i], cJSON_NULL)) != NULL;
 	if (ok)
 		w->f[FLD_TIME]->type = cJSON_Object | cJSON_StringIsConst;
 	for (i = 0; ok && i < T_COUNT; i++)
-		ok = (w->t[i] = out_node(time_names[i], cJSON_Number)) != NULL;
+		ok = (w->t[i] = record_node(time_names[i], cJSON_Number)) != NULL;
 	for (i = 0; ok && i < E_COUNT; i++)
-		ok = (w->e[i] = out_node(error_names[i], cJSON_NULL)) != NULL;
+		ok = (w->e[i] = record_node(error_names[i], cJSON_NULL)) != NULL;
 	if (!ok) {
-		out_free(w);
+		record_free(w);
 		return NULL;
 	}
-	out_link(w->f[FLD_TIME], w->t, T_COUNT, (1u << T_COUNT) - 1);
+	record_link(w->f[FLD_TIME], w->t, T_COUNT, (1u << T_COUNT) - 1);
 	return w;
 }
 
 /* Free one node alone: cJSON_Delete would follow its siblings. */
 static void
-out_node_free(cJSON *n)
+record_node_free(cJSON *n)
 {
 	if (n == NULL)
 		return;
@@ -260,24 +263,25 @@ out_node_free(cJSON *n)
 	cJSON_Delete(n);
 }
 
+/* Free the formatter and its tree. */
 void
-out_free(struct out *w)
+record_free(struct record *w)
 {
 	int i;
 
 	if (w == NULL)
 		return;
-	out_node_free(w->root);
-	out_node_free(w->error_obj);
-	out_node_free(w->error_null);
+	record_node_free(w->root);
+	record_node_free(w->error_obj);
+	record_node_free(w->error_null);
 	for (i = 0; i < FLD_COUNT; i++)
 		if (i != FLD_ERROR)
-			out_node_free(w->f[i]);
+			record_node_free(w->f[i]);
 	for (i = 0; i < T_COUNT; i++)
-		out_node_free(w->t[i]);
+		record_node_free(w->t[i]);
 	for (i = 0; i < E_COUNT; i++)
-		out_node_free(w->e[i]);
-	buf_free(&w->pending);
+		record_node_free(w->e[i]);
+	buf_free(&w->line);
 	buf_free(&w->s_url);
 	buf_free(&w->s_eff);
 	buf_free(&w->s_ctype);
@@ -294,53 +298,69 @@ out_free(struct out *w)
 
 /*
  * Append s as a JSON string to dst, repairing invalid UTF-8 first: 0,
- * OUT_NOMEM, or OUT_TOOBIG when it could not fit in a line.
+ * RECORD_NOMEM, or RECORD_TOOBIG when it could not fit in a line.
  */
 static int
-out_append_string(struct out *w, struct buf *dst, const char *s, size_t n)
+record_append_string(struct record *w, struct buf *dst, const char *s, size_t n)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	size_t			 len;
 
-	if (n > OUT_LINE_MAX)
-		return OUT_TOOBIG;
+	if (n > RECORD_LINE_MAX)
+		return RECORD_TOOBIG;
 	if (!utf8_valid(u, n)) {
 		buf_clear(&w->repair);
 		if (utf8_repair(&w->repair, u, n) == -1)
-			return OUT_NOMEM;
+			return RECORD_NOMEM;
 		u = (const unsigned char *)w->repair.p;
 		n = w->repair.len;
 	}
-	if ((len = json_escaped_len(u, n)) > OUT_LINE_MAX ||
-	    dst->len > OUT_LINE_MAX - len)
-		return OUT_TOOBIG;
+	if ((len = json_escaped_len(u, n)) > RECORD_LINE_MAX ||
+	    dst->len > RECORD_LINE_MAX - len)
+		return RECORD_TOOBIG;
 	if (buf_reserve(dst, len) == -1)
-		return OUT_NOMEM;
+		return RECORD_NOMEM;
 	dst->len += json_escape(dst->p + dst->len, u, n);
 	return 0;
 }
 
 /* Escape s as a JSON string into dst, repairing invalid UTF-8 first. */
 static int
-out_string(struct out *w, struct buf *dst, const char *s, size_t n)
+record_string(struct record *w, struct buf *dst, const char *s, size_t n)
 {
 	buf_clear(dst);
-	return out_append_string(w, dst, s, n);
+	return record_append_string(w, dst, s, n);
 }
 
 /* Base64 of s as a JSON string into dst. */
 static int
-out_base64(struct buf *dst, const char *s, size_t n)
+record_base64(struct buf *dst, const char *s, size_t n)
 {
 	buf_clear(dst);
-	if (n > OUT_LINE_MAX / 4 * 3 || base64_len(n) > OUT_LINE_MAX - 2)
-		return OUT_TOOBIG;
+	if (n > RECORD_LINE_MAX / 4 * 3 || base64_len(n) > RECORD_LINE_MAX - 2)
+		return RECORD_TOOBIG;
 	if (buf_reserve(dst, base64_len(n) + 2) == -1)
-		return OUT_NOMEM;
+		return RECORD_NOMEM;
 	dst->p[0] = '"';
 	dst->len = 1 + base64_encode(dst->p + 1, (const unsigned char *)s, n);
 	dst->p[dst->len++] = '"';
 	dst->p[dst->len] = '\0';
+	return 0;
+}
+
+/* Set n to s as a JSON string through dst, or to null when s is NULL. */
+static int
+record_opt_string(struct record *w, cJSON *n, struct buf *dst, const char *s)
+{
+	int rc;
+
+	if (s == NULL) {
+		set_null(n);
+		return 0;
+	}
+	if ((rc = record_string(w, dst, s, strlen(s))) != 0)
+		return rc;
+	set_raw(n, dst->p);
 	return 0;
 }
 
@@ -350,7 +370,7 @@ out_base64(struct buf *dst, const char *s, size_t n)
  * between tokens): a number keeps every digit it was written with.
  */
 static int
-out_body(struct out *w, const struct buf *b)
+record_body(struct record *w, const struct buf *b)
 {
 	const char		*enc = "\"utf-8\"";
 	enum body_mode		 mode = w->body_mode;
@@ -358,10 +378,10 @@ out_body(struct out *w, const struct buf *b)
 
 	if (mode == BODY_JSON && b->len > 0 && json_valid(b->p, b->len)) {
 		buf_clear(&w->s_body);
-		if (b->len > OUT_LINE_MAX)
-			return OUT_TOOBIG;
+		if (b->len > RECORD_LINE_MAX)
+			return RECORD_TOOBIG;
 		if (buf_reserve(&w->s_body, b->len) == -1)
-			return OUT_NOMEM;
+			return RECORD_NOMEM;
 		w->s_body.len = json_compact(w->s_body.p, b->p, b->len);
 		set_raw(w->f[FLD_BODY], w->s_body.p);
 		set_raw(w->f[FLD_BODY_ENCODING], "\"json\"");
@@ -372,10 +392,10 @@ out_body(struct out *w, const struct buf *b)
 	valid = mode != BODY_BASE64 &&
 	    utf8_valid((const unsigned char *)b->p, b->len);
 	if (mode == BODY_BASE64 || (mode == BODY_AUTO && !valid)) {
-		if ((rc = out_base64(&w->s_body, b->p, b->len)) != 0)
+		if ((rc = record_base64(&w->s_body, b->p, b->len)) != 0)
 			return rc;
 		enc = "\"base64\"";
-	} else if ((rc = out_string(w, &w->s_body, b->p ? b->p : "",
+	} else if ((rc = record_string(w, &w->s_body, b->p ? b->p : "",
 	    b->len)) != 0)
 		return rc;
 	set_raw(w->f[FLD_BODY], w->s_body.p);
@@ -393,15 +413,90 @@ struct hdr {
 	size_t		 count;		/* first of a name: how many */
 };
 
-/* FNV-1a of the escaped name. */
-static uint32_t
-out_hash(const char *s, size_t n)
+/*
+ * The escaped names of r's n headers into s_hdr, one copy per name, with
+ * h[1..n] describing each header and repeats chained from the first of
+ * their name through tab, a hash table of mask + 1 entries.
+ */
+static int
+record_header_names(struct record *w, const struct rec *r, struct hdr *h,
+    size_t n, uint32_t *tab, size_t mask)
 {
-	uint32_t h = 2166136261u;
+	const char	*p = n ? r->resp_headers->p : NULL, *name;
+	struct hdr	*f;
+	size_t		 i, k, nlen;
+	int		 rc;
 
-	while (n-- > 0)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
+	for (i = 1; i <= n; i++) {
+		name = p;
+		nlen = strlen(name);
+		h[i].val = name + nlen + 1;
+		h[i].vlen = strlen(h[i].val);
+		p = h[i].val + h[i].vlen + 1;
+		h[i].noff = w->s_hdr.len;
+		if ((rc = record_append_string(w, &w->s_hdr, name, nlen)) != 0)
+			return rc;
+		h[i].nlen = w->s_hdr.len - h[i].noff;
+		h[i].next = 0;
+		h[i].count = 1;
+		h[i].last = i;
+		for (k = text_hash(w->s_hdr.p + h[i].noff, h[i].nlen, 0) & mask;
+		    tab[k] != 0; k = (k + 1) & mask) {
+			f = &h[tab[k]];
+			if (f->nlen == h[i].nlen && memcmp(w->s_hdr.p + f->noff,
+			    w->s_hdr.p + h[i].noff, f->nlen) == 0)
+				break;
+		}
+		if (tab[k] == 0) {
+			tab[k] = (uint32_t)i;
+			continue;
+		}
+		f = &h[tab[k]];
+		h[f->last].next = i;
+		f->last = i;
+		f->count++;
+		h[i].count = 0;	/* not the first of its name */
+		w->s_hdr.len = h[i].noff;	/* one copy is enough */
+		h[i].noff = f->noff;
+	}
+	return 0;
+}
+
+/* Append the object of the n headers in h, names from s_hdr, to s_hdr. */
+static int
+record_header_object(struct record *w, const struct hdr *h, size_t n,
+    size_t names)
+{
+	size_t	i, k;
+	int	rc;
+
+	if (buf_append(&w->s_hdr, "{", 1) == -1)
+		return RECORD_NOMEM;
+	for (i = 1; i <= n; i++) {
+		if (h[i].count == 0)
+			continue;
+		/* Room first: the name is copied from s_hdr itself. */
+		if (buf_reserve(&w->s_hdr, h[i].nlen + 3) == -1)
+			return RECORD_NOMEM;
+		if (w->s_hdr.len > names + 1)
+			w->s_hdr.p[w->s_hdr.len++] = ',';
+		memcpy(w->s_hdr.p + w->s_hdr.len, w->s_hdr.p + h[i].noff,
+		    h[i].nlen);
+		w->s_hdr.len += h[i].nlen;
+		if (buf_append(&w->s_hdr, h[i].count > 1 ? ":[" : ":",
+		    h[i].count > 1 ? 2 : 1) == -1)
+			return RECORD_NOMEM;
+		for (k = i; k != 0; k = h[k].next) {
+			if ((k != i && buf_append(&w->s_hdr, ",", 1) == -1))
+				return RECORD_NOMEM;
+			if ((rc = record_append_string(w, &w->s_hdr, h[k].val,
+			    h[k].vlen)) != 0)
+				return rc;
+		}
+		if (h[i].count > 1 && buf_append(&w->s_hdr, "]", 1) == -1)
+			return RECORD_NOMEM;
+	}
+	return buf_append(&w->s_hdr, "}", 1) == -1 ? RECORD_NOMEM : 0;
 }
 
 /*
@@ -411,93 +506,33 @@ out_hash(const char *s, size_t n)
  * escaped names, so the work is linear in the number of headers.
  */
 static int
-out_headers(struct out *w, const struct rec *r)
+record_headers(struct record *w, const struct rec *r)
 {
-	const char	*p, *name;
 	struct hdr	*h;
 	uint32_t	*tab;
 	size_t		 n = r->resp_headers ? r->nresp_headers : 0;
-	size_t		 i, k, mask, names, nlen, tsize;
+	size_t		 names, tsize;
 	int		 rc;
 
 	buf_clear(&w->s_hdr);
 	if (n >= UINT32_MAX || n > SIZE_MAX / 4 / sizeof(*h))
-		return OUT_TOOBIG;
+		return RECORD_TOOBIG;
 	for (tsize = 16; tsize < 2 * n; tsize *= 2)
 		;
 	buf_clear(&w->hent);
 	buf_clear(&w->htab);
 	if (buf_reserve(&w->hent, (n + 1) * sizeof(*h)) == -1 ||
 	    buf_reserve(&w->htab, tsize * sizeof(*tab)) == -1)
-		return OUT_NOMEM;
+		return RECORD_NOMEM;
 	h = (struct hdr *)(void *)w->hent.p;
 	tab = (uint32_t *)(void *)w->htab.p;
 	memset(tab, 0, tsize * sizeof(*tab));
-	mask = tsize - 1;
-
 	/* Escaped names go first in s_hdr, the object is written after. */
-	p = n ? r->resp_headers->p : NULL;
-	for (i = 1; i <= n; i++) {
-		name = p;
-		nlen = strlen(name);
-		h[i].val = name + nlen + 1;
-		h[i].vlen = strlen(h[i].val);
-		p = h[i].val + h[i].vlen + 1;
-		h[i].noff = w->s_hdr.len;
-		if ((rc = out_append_string(w, &w->s_hdr, name, nlen)) != 0)
-			return rc;
-		h[i].nlen = w->s_hdr.len - h[i].noff;
-		h[i].next = 0;
-		h[i].count = 1;
-		h[i].last = i;
-		for (k = out_hash(w->s_hdr.p + h[i].noff, h[i].nlen) & mask;
-		    tab[k] != 0; k = (k + 1) & mask) {
-			struct hdr *f = &h[tab[k]];
-			if (f->nlen == h[i].nlen && memcmp(w->s_hdr.p + f->noff,
-			    w->s_hdr.p + h[i].noff, f->nlen) == 0)
-				break;
-		}
-		if (tab[k] == 0)
-			tab[k] = (uint32_t)i;
-		else {
-			struct hdr *f = &h[tab[k]];
-			h[f->last].next = i;
-			f->last = i;
-			f->count++;
-			h[i].count = 0;	/* not the first of its name */
-			w->s_hdr.len = h[i].noff;	/* one copy is enough */
-			h[i].noff = f->noff;
-		}
-	}
+	if ((rc = record_header_names(w, r, h, n, tab, tsize - 1)) != 0)
+		return rc;
 	names = w->s_hdr.len;
-	if (buf_append(&w->s_hdr, "{", 1) == -1)
-		return OUT_NOMEM;
-	for (i = 1; i <= n; i++) {
-		if (h[i].count == 0)
-			continue;
-		/* Room first: the name is copied from s_hdr itself. */
-		if (buf_reserve(&w->s_hdr, h[i].nlen + 3) == -1)
-			return OUT_NOMEM;
-		if (w->s_hdr.len > names + 1)
-			w->s_hdr.p[w->s_hdr.len++] = ',';
-		memcpy(w->s_hdr.p + w->s_hdr.len, w->s_hdr.p + h[i].noff,
-		    h[i].nlen);
-		w->s_hdr.len += h[i].nlen;
-		if (buf_append(&w->s_hdr, h[i].count > 1 ? ":[" : ":",
-		    h[i].count > 1 ? 2 : 1) == -1)
-			return OUT_NOMEM;
-		for (k = i; k != 0; k = h[k].next) {
-			if ((k != i && buf_append(&w->s_hdr, ",", 1) == -1))
-				return OUT_NOMEM;
-			if ((rc = out_append_string(w, &w->s_hdr, h[k].val,
-			    h[k].vlen)) != 0)
-				return rc;
-		}
-		if (h[i].count > 1 && buf_append(&w->s_hdr, "]", 1) == -1)
-			return OUT_NOMEM;
-	}
-	if (buf_append(&w->s_hdr, "}", 1) == -1)
-		return OUT_NOMEM;
+	if ((rc = record_header_object(w, h, n, names)) != 0)
+		return rc;
 	/* The object moves to the front; the names were only scratch. */
 	memmove(w->s_hdr.p, w->s_hdr.p + names, w->s_hdr.len - names);
 	w->s_hdr.len -= names;
@@ -507,18 +542,18 @@ out_headers(struct out *w, const struct rec *r)
 
 /* How formatting a record can fail, said in the record that replaces it. */
 static const char *
-out_why(int rc)
+record_why(int rc)
 {
-	return rc == OUT_TOOBIG ? "record too large to format" :
+	return rc == RECORD_TOOBIG ? "record too large to format" :
 	    "out of memory formatting the record";
 }
 
 /*
- * Format r as one line of JSON, newline included, into line; NULL, or why
- * it could not be.  lite leaves out the headers and the file.
+ * Set index, url, ok, status, http_version, effective_url, redirects,
+ * content_type and size; 0 or a string helper's failure.
  */
-static const char *
-out_format(struct out *w, const struct rec *r, struct buf *line, int lite)
+static int
+record_result(struct record *w, const struct rec *r)
 {
 	static const char *const versions[] = {
 		[CURL_HTTP_VERSION_1_0] = "\"1.0\"",
@@ -526,20 +561,11 @@ out_format(struct out *w, const struct rec *r, struct buf *line, int lite)
 		[CURL_HTTP_VERSION_2_0] = "\"2\"",
 		[CURL_HTTP_VERSION_3] = "\"3\"",
 	};
-	unsigned	 mask = (1u << FLD_COUNT) - 1;
-	unsigned	 emask = (1u << E_KIND) | (1u << E_MESSAGE);
-	size_t		 need;
-	int		 rc;
+	int rc;
 
-	buf_clear(&w->s_eff);
-	buf_clear(&w->s_ctype);
-	buf_clear(&w->s_body);
-	buf_clear(&w->s_file);
-	buf_clear(&w->s_msg);
-	buf_clear(&w->s_hdr);
-	if ((rc = out_string(w, &w->s_url, r->url.p ? r->url.p : "",
+	if ((rc = record_string(w, &w->s_url, r->url.p ? r->url.p : "",
 	    r->url.len)) != 0)
-		return out_why(rc);
+		return rc;
 	set_int(w->f[FLD_INDEX], w->num[FLD_INDEX], (int64_t)r->index);
 	set_raw(w->f[FLD_URL], w->s_url.p);
 	set_type(w->f[FLD_OK], r->kind == ERR_NONE ? cJSON_True : cJSON_False);
@@ -556,105 +582,159 @@ out_format(struct out *w, const struct rec *r, struct buf *line, int lite)
 	    r->url.p : "") == 0)
 		/* The usual case: no redirect, a URL given in full. */
 		set_raw(w->f[FLD_EFFECTIVE_URL], w->s_url.p);
-	else if (r->effective_url != NULL) {
-		if ((rc = out_string(w, &w->s_eff, r->effective_url,
-		    strlen(r->effective_url))) != 0)
-			return out_why(rc);
-		set_raw(w->f[FLD_EFFECTIVE_URL], w->s_eff.p);
-	} else
-		set_null(w->f[FLD_EFFECTIVE_URL]);
+	else if ((rc = record_opt_string(w, w->f[FLD_EFFECTIVE_URL],
+	    &w->s_eff, r->effective_url)) != 0)
+		return rc;
 	set_int(w->f[FLD_REDIRECTS], w->num[FLD_REDIRECTS], r->redirects);
-	if (r->content_type != NULL) {
-		if ((rc = out_string(w, &w->s_ctype, r->content_type,
-		    strlen(r->content_type))) != 0)
-			return out_why(rc);
-		set_raw(w->f[FLD_CONTENT_TYPE], w->s_ctype.p);
-	} else
-		set_null(w->f[FLD_CONTENT_TYPE]);
+	if ((rc = record_opt_string(w, w->f[FLD_CONTENT_TYPE], &w->s_ctype,
+	    r->content_type)) != 0)
+		return rc;
 	set_int(w->f[FLD_SIZE], w->num[FLD_SIZE], (int64_t)r->size);
+	return 0;
+}
+
+/*
+ * Set body, id, headers and file, clearing in *mask the bits of those
+ * the record leaves out; lite leaves out the headers and the file.
+ */
+static int
+record_extras(struct record *w, const struct rec *r, int lite,
+    unsigned *mask)
+{
+	int rc;
 
 	if (r->resp_body != NULL && w->body_mode != BODY_NONE) {
-		if ((rc = out_body(w, r->resp_body)) != 0)
-			return out_why(rc);
+		if ((rc = record_body(w, r->resp_body)) != 0)
+			return rc;
 	} else
-		mask &= ~((1u << FLD_BODY) | (1u << FLD_BODY_ENCODING));
-
+		*mask &= ~((1u << FLD_BODY) | (1u << FLD_BODY_ENCODING));
 	if (r->has_id)
 		set_raw(w->f[FLD_ID], r->id.p);
 	else
-		mask &= ~(1u << FLD_ID);
+		*mask &= ~(1u << FLD_ID);
 	if (w->include_headers && !lite) {
-		if ((rc = out_headers(w, r)) != 0)
-			return out_why(rc);
+		if ((rc = record_headers(w, r)) != 0)
+			return rc;
 		set_raw(w->f[FLD_HEADERS], w->s_hdr.p);
 	} else
-		mask &= ~(1u << FLD_HEADERS);
+		*mask &= ~(1u << FLD_HEADERS);
 	if (w->to_files && r->file.len > 0 && !lite) {
-		if ((rc = out_string(w, &w->s_file, r->file.p, r->file.len)) !=
+		if ((rc = record_string(w, &w->s_file, r->file.p, r->file.len)) !=
 		    0)
-			return out_why(rc);
+			return rc;
 		set_raw(w->f[FLD_FILE], w->s_file.p);
 	} else
-		mask &= ~(1u << FLD_FILE);
+		*mask &= ~(1u << FLD_FILE);
+	return 0;
+}
 
-	set_secs(w->t[T_QUEUE], w->num[FLD_COUNT + T_QUEUE], r->time.queue);
-	set_secs(w->t[T_DNS], w->num[FLD_COUNT + T_DNS], r->time.dns);
-	set_secs(w->t[T_CONNECT], w->num[FLD_COUNT + T_CONNECT], r->time.connect);
-	set_secs(w->t[T_TLS], w->num[FLD_COUNT + T_TLS], r->time.tls);
-	set_secs(w->t[T_TTFB], w->num[FLD_COUNT + T_TTFB], r->time.ttfb);
-	set_secs(w->t[T_TOTAL], w->num[FLD_COUNT + T_TOTAL], r->time.total);
+/* Set the time object and attempts. */
+static void
+record_times(struct record *w, const struct rec *r)
+{
+	const double	v[T_COUNT] = {
+		[T_QUEUE] = r->time.queue, [T_DNS] = r->time.dns,
+		[T_CONNECT] = r->time.connect, [T_TLS] = r->time.tls,
+		[T_TTFB] = r->time.ttfb, [T_TOTAL] = r->time.total
+	};
+	int		i;
+
+	for (i = 0; i < T_COUNT; i++)
+		set_secs(w->t[i], w->num[FLD_COUNT + i], v[i]);
 	set_int(w->f[FLD_ATTEMPTS], w->num[FLD_ATTEMPTS], r->attempts);
+}
 
-	if (r->kind == ERR_NONE)
+/* Set error: null, or the object of kind, message and curl_code. */
+static int
+record_error(struct record *w, const struct rec *r)
+{
+	unsigned	emask = (1u << E_KIND) | (1u << E_MESSAGE);
+	const char	*kind = err_kind_name(r->kind);
+	int		 rc;
+
+	if (r->kind == ERR_NONE) {
 		w->f[FLD_ERROR] = w->error_null;
-	else {
-		buf_clear(&w->s_kind);
-		if (buf_append(&w->s_kind, "\"", 1) == -1 ||
-		    buf_append(&w->s_kind, err_kind_name(r->kind),
-		    strlen(err_kind_name(r->kind))) == -1 ||
-		    buf_append(&w->s_kind, "\"", 1) == -1)
-			return out_why(OUT_NOMEM);
-		if ((rc = out_string(w, &w->s_msg, r->msg, strlen(r->msg))) !=
-		    0)
-			return out_why(rc);
-		set_raw(w->e[E_KIND], w->s_kind.p);
-		set_raw(w->e[E_MESSAGE], w->s_msg.p);
-		if (r->curl_code >= 0) {
-			set_int(w->e[E_CURL_CODE], w->num[FLD_COUNT + T_COUNT +
-			    E_CURL_CODE], r->curl_code);
-			emask |= 1u << E_CURL_CODE;
-		}
-		out_link(w->error_obj, w->e, E_COUNT, emask);
-		w->f[FLD_ERROR] = w->error_obj;
+		return 0;
 	}
-	out_link(w->root, w->f, FLD_COUNT, mask);
+	buf_clear(&w->s_kind);
+	if (buf_append(&w->s_kind, "\"", 1) == -1 ||
+	    buf_append(&w->s_kind, kind, strlen(kind)) == -1 ||
+	    buf_append(&w->s_kind, "\"", 1) == -1)
+		return RECORD_NOMEM;
+	if ((rc = record_string(w, &w->s_msg, r->msg, strlen(r->msg))) != 0)
+		return rc;
+	set_raw(w->e[E_KIND], w->s_kind.p);
+	set_raw(w->e[E_MESSAGE], w->s_msg.p);
+	if (r->curl_code >= 0) {
+		set_int(w->e[E_CURL_CODE], w->num[FLD_COUNT + T_COUNT +
+		    E_CURL_CODE], r->curl_code);
+		emask |= 1u << E_CURL_CODE;
+	}
+	record_link(w->error_obj, w->e, E_COUNT, emask);
+	w->f[FLD_ERROR] = w->error_obj;
+	return 0;
+}
 
-	/*
-	 * Every value is raw text of a known length (the url may be printed
-	 * twice, as effective_url too); the names, numbers and punctuation
-	 * take less than the 1024 added.  Sums stay far below
-	 * SIZE_MAX: each part was checked against OUT_LINE_MAX.
-	 */
+/*
+ * Print the tree, fields in mask, as one line with its newline into line.
+ * Every value is raw text of a known length (the url may be printed
+ * twice, as effective_url too); the names, numbers and punctuation take
+ * less than the 1024 added.  Sums stay far below SIZE_MAX: each part was
+ * checked against RECORD_LINE_MAX.
+ */
+static int
+record_print(struct record *w, const struct rec *r, unsigned mask,
+    struct buf *line)
+{
+	size_t need;
+
+	record_link(w->root, w->f, FLD_COUNT, mask);
 	need = w->s_url.len * 2 + w->s_eff.len + w->s_ctype.len + w->s_msg.len +
 	    w->s_file.len + w->s_hdr.len + w->s_kind.len +
 	    (mask & (1u << FLD_BODY) ? w->s_body.len : 0) +
 	    (r->has_id ? r->id.len : 0) + 1024;
-	if (need > OUT_LINE_MAX)
-		return out_why(OUT_TOOBIG);
+	if (need > RECORD_LINE_MAX)
+		return RECORD_TOOBIG;
 	buf_clear(line);
 	if (buf_reserve(line, need) == -1)
-		return out_why(OUT_NOMEM);
+		return RECORD_NOMEM;
 	if (!cJSON_PrintPreallocated(w->root, line->p, (int)need, 0))
-		return out_why(OUT_TOOBIG);
+		return RECORD_TOOBIG;
 	line->len = strlen(line->p);
 	line->p[line->len++] = '\n';
 	line->p[line->len] = '\0';
+	return 0;
+}
+
+/*
+ * Format r as one line of JSON, newline included, into line; NULL, or why
+ * it could not be.  lite leaves out the headers and the file.
+ */
+static const char *
+record_line(struct record *w, const struct rec *r, struct buf *line, int lite)
+{
+	unsigned	mask = (1u << FLD_COUNT) - 1;
+	int		rc;
+
+	buf_clear(&w->s_eff);
+	buf_clear(&w->s_ctype);
+	buf_clear(&w->s_body);
+	buf_clear(&w->s_file);
+	buf_clear(&w->s_msg);
+	buf_clear(&w->s_hdr);
+	if ((rc = record_result(w, r)) != 0 ||
+	    (rc = record_extras(w, r, lite, &mask)) != 0)
+		return record_why(rc);
+	record_times(w, r);
+	if ((rc = record_error(w, r)) != 0 ||
+	    (rc = record_print(w, r, mask, line)) != 0)
+		return record_why(rc);
 	return NULL;
 }
 
 /* Give back what a record too large to format left in the buffers. */
 static void
-out_shrink(struct out *w)
+record_shrink(struct record *w)
 {
 	struct buf *b[] = { &w->s_body, &w->s_hdr, &w->repair, &w->hent,
 	    &w->htab };
@@ -662,7 +742,7 @@ out_shrink(struct out *w)
 
 	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
 		buf_clear(b[i]);
-		buf_trim_capacity(b[i], 4 * OUT_CHUNK);
+		buf_trim_capacity(b[i], RECORD_KEEP);
 	}
 }
 
@@ -674,14 +754,14 @@ out_shrink(struct out *w)
  * even that fits in memory.
  */
 int
-out_record(struct out *w, const struct rec *r, struct buf *line)
+record_format(struct record *w, const struct rec *r, struct buf *line)
 {
 	struct rec	 small;
 	const char	*why;
 
-	if ((why = out_format(w, r, line, 0)) == NULL)
+	if ((why = record_line(w, r, line, 0)) == NULL)
 		return 0;
-	out_shrink(w);
+	record_shrink(w);
 	memcpy(&small, r, sizeof(small));
 	small.kind = ERR_OTHER;
 	small.curl_code = -1;
@@ -689,82 +769,29 @@ out_record(struct out *w, const struct rec *r, struct buf *line)
 	small.resp_body = NULL;
 	small.resp_headers = NULL;
 	small.nresp_headers = 0;
-	if (out_format(w, &small, line, 1) == NULL)
+	if (record_line(w, &small, line, 1) == NULL)
 		return 0;
-	out_shrink(w);
+	record_shrink(w);
 	if (small.url.len > 256)
 		small.url.len = 256;
 	small.has_id = 0;
 	small.effective_url = NULL;
 	small.content_type = NULL;
-	if (out_format(w, &small, line, 1) == NULL)
+	if (record_line(w, &small, line, 1) == NULL)
 		return 0;
 	return -1;
 }
 
-/* Write all of p; -1 with errno set when the reader is gone or worse. */
-static int
-out_write(int fd, const char *p, size_t n)
-{
-	ssize_t k;
-
-	while (n > 0) {
-		k = write(fd, p, n);
-		if (k == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-/* Queue one formatted record for stdout, framed for --format. */
+/*
+ * Format r and hand its line to the reorder ring: -1 with errno set when
+ * writing failed, or ENOMEM when not even a short error record fits.
+ */
 int
-out_emit(struct out *w, const char *p, size_t n)
+record_put(struct record *w, const struct rec *r)
 {
-	const char *sep = w->written ? "," : "[";
-
-	if (w->format == FORMAT_JSON && buf_append(&w->pending, sep, 1) ==
-	    -1 && (out_flush(w) == -1 || out_write(w->fd, sep, 1) == -1))
+	if (record_format(w, r, &w->line) == -1) {
+		errno = ENOMEM;
 		return -1;
-	w->written++;
-	if (w->pending.len == 0 && (n >= OUT_CHUNK || w->tty))
-		return out_write(w->fd, p, n);
-	if (buf_append(&w->pending, p, n) == -1) {
-		/* No memory to queue it: write what waits, then the line. */
-		if (out_flush(w) == -1)
-			return -1;
-		return out_write(w->fd, p, n);
 	}
-	if (w->pending.len >= OUT_CHUNK || w->tty)
-		return out_flush(w);
-	return 0;
-}
-
-/* Write what is pending: called before the loop waits, and at the end. */
-int
-out_flush(struct out *w)
-{
-	int rc;
-
-	if (w->pending.len == 0)
-		return 0;
-	rc = out_write(w->fd, w->pending.p, w->pending.len);
-	buf_clear(&w->pending);
-	buf_trim_capacity(&w->pending, 4 * OUT_CHUNK);
-	return rc;
-}
-
-/* End the output: close the array of --format json, whatever happened. */
-int
-out_finish(struct out *w)
-{
-	if (w->format == FORMAT_JSON &&
-	    buf_append(&w->pending, w->written ? "]\n" : "[]\n", w->written ?
-	    2 : 3) == -1)
-		return -1;
-	return out_flush(w);
+	return reorder_put(w->reorder, r->seq, &w->line);
 }

@@ -1,0 +1,324 @@
+/*
+ * text: pure byte-string helpers: UTF-8 checking and repair, base64, JSON
+ * string escaping and unescaping, the one string hash and the one ASCII
+ * lower-caser.  Nothing here allocates except through a caller's buffer, so
+ * the record path can call it per record without cost.
+ */
+#include "gather/text.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
+size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xe0 && s[1] < 0xa0)
+			return 0;	/* overlong */
+		if (c == 0xed && s[1] > 0x9f)
+			return 0;	/* surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if (c == 0xf0 && s[1] < 0x90)
+			return 0;	/* overlong */
+		if (c == 0xf4 && s[1] > 0x8f)
+			return 0;	/* above U+10FFFF */
+		return 4;
+	}
+	return 0;
+}
+
+/* How many leading bytes of s form complete, valid UTF-8. */
+size_t
+utf8_valid_prefix(const unsigned char *s, size_t n)
+{
+	size_t i = 0, k;
+
+	while (i < n) {
+		/* Runs of ASCII are the common case: skip them eight at a time. */
+		while (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
+		if ((k = utf8_seq(s + i, n - i)) == 0)
+			break;
+		i += k;
+	}
+	return i;
+}
+
+/* Whether all of s is valid UTF-8. */
+int
+utf8_valid(const unsigned char *s, size_t n)
+{
+	return utf8_valid_prefix(s, n) == n;
+}
+
+/* Append s to b with every invalid byte replaced by U+FFFD. */
+int
+utf8_repair(struct buf *b, const unsigned char *s, size_t n)
+{
+	static const char repl[] = "\xef\xbf\xbd";
+	size_t ok;
+
+	while (n > 0) {
+		ok = utf8_valid_prefix(s, n);
+		if (buf_append(b, s, ok) == -1)
+			return -1;
+		s += ok;
+		n -= ok;
+		if (n > 0) {
+			if (buf_append(b, repl, 3) == -1)
+				return -1;
+			s++;
+			n--;
+		}
+	}
+	return 0;
+}
+
+/* Encoded length of n bytes, without the NUL. */
+size_t
+base64_len(size_t n)
+{
+	return (n + 2) / 3 * 4;
+}
+
+/* Encode n bytes into out, which has base64_len(n) + 1 bytes; NUL-terminated. */
+size_t
+base64_encode(char *out, const unsigned char *s, size_t n)
+{
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char	*o = out;
+	size_t	 i;
+
+	for (i = 0; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = tab[(v >> 6) & 63];
+		*o++ = tab[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)s[i] << 16;
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = '=';
+		*o++ = '=';
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8;
+		*o++ = tab[v >> 18];
+		*o++ = tab[(v >> 12) & 63];
+		*o++ = tab[(v >> 6) & 63];
+		*o++ = '=';
+	}
+	*o = '\0';
+	return (size_t)(o - out);
+}
+
+/* Bytes json_escape writes for s, quotes included. */
+size_t
+json_escaped_len(const unsigned char *s, size_t n)
+{
+	size_t i, len = n + 2;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\' || s[i] == '\b' || s[i] == '\f' ||
+		    s[i] == '\n' || s[i] == '\r' || s[i] == '\t')
+			len += 1;
+		else if (s[i] < 0x20)
+			len += 5;
+	}
+	return len;
+}
+
+/*
+ * Write s, which must be valid UTF-8, as a quoted JSON string; NUL bytes
+ * become \u0000, which is why bodies are escaped here rather than through a
+ * C-string API.  out needs json_escaped_len(s, n) + 1 bytes.
+ */
+size_t
+json_escape(char *out, const unsigned char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char	*o = out;
+	size_t	 i, run;
+
+	*o++ = '"';
+	for (i = 0; i < n; ) {
+		for (run = i; run < n && s[run] >= 0x20 && s[run] != '"' &&
+		    s[run] != '\\'; run++)
+			;
+		memcpy(o, s + i, run - i);
+		o += run - i;
+		if ((i = run) >= n)
+			break;
+		*o++ = '\\';
+		switch (s[i]) {
+		case '"':  *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		default:
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[s[i] >> 4];
+			*o++ = hex[s[i] & 15];
+		}
+		i++;
+	}
+	*o++ = '"';
+	*o = '\0';
+	return (size_t)(o - out);
+}
+
+/* The value of the 4 hex digits at s. */
+static int
+json_hex4(const char *s, unsigned *out)
+{
+	unsigned	v = 0;
+	int		i;
+
+	for (i = 0; i < 4; i++) {
+		char c = s[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Append code point c as UTF-8. */
+static int
+utf8_put(struct buf *b, unsigned c)
+{
+	char	u[4];
+	size_t	n;
+
+	if (c < 0x80) {
+		u[0] = (char)c;
+		n = 1;
+	} else if (c < 0x800) {
+		u[0] = (char)(0xc0 | c >> 6);
+		u[1] = (char)(0x80 | (c & 0x3f));
+		n = 2;
+	} else if (c < 0x10000) {
+		u[0] = (char)(0xe0 | c >> 12);
+		u[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		u[2] = (char)(0x80 | (c & 0x3f));
+		n = 3;
+	} else {
+		u[0] = (char)(0xf0 | c >> 18);
+		u[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+		u[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+		u[3] = (char)(0x80 | (c & 0x3f));
+		n = 4;
+	}
+	return buf_append(b, u, n);
+}
+
+/* Append the bytes of the JSON string literal s (quotes included), NULs too. */
+int
+json_unescape(struct buf *b, const char *s, size_t n)
+{
+	size_t		i, run;
+	unsigned	c, lo;
+
+	if (n < 2 || s[0] != '"' || s[n - 1] != '"')
+		return -1;
+	for (i = 1; i < n - 1; ) {
+		for (run = i; run < n - 1 && s[run] != '\\'; run++)
+			;
+		if (buf_append(b, s + i, run - i) == -1)
+			return -1;
+		if ((i = run) >= n - 1)
+			break;
+		if (i + 1 >= n - 1)
+			return -1;
+		switch (s[i + 1]) {
+		case '"': case '\\': case '/':
+			c = (unsigned char)s[i + 1];
+			break;
+		case 'b': c = '\b'; break;
+		case 'f': c = '\f'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 't': c = '\t'; break;
+		case 'u':
+			if (i + 6 > n - 1 || json_hex4(s + i + 2, &c) == -1)
+				return -1;
+			i += 4;
+			if (c >= 0xd800 && c <= 0xdbff && i + 8 <= n - 1 &&
+			    s[i + 2] == '\\' && s[i + 3] == 'u' &&
+			    json_hex4(s + i + 4, &lo) == 0 && lo >= 0xdc00 &&
+			    lo <= 0xdfff) {
+				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+				i += 6;
+			} else if (c >= 0xd800 && c <= 0xdfff)
+				c = 0xfffd;	/* a lone surrogate */
+			break;
+		default:
+			return -1;
+		}
+		if (utf8_put(b, c) == -1)
+			return -1;
+		i += 2;
+	}
+	return 0;
+}
+
+/*
+ * FNV-1a over n bytes of s, started from its offset basis xored with seed
+ * (0 for the plain hash).
+ */
+uint64_t
+text_hash(const char *s, size_t n, uint64_t seed)
+{
+	uint64_t	h = 1469598103934665603ULL ^ seed;
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* Lower-case the ASCII letters of n bytes of s in place. */
+void
+text_lower(char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] >= 'A' && s[i] <= 'Z')
+			s[i] = (char)(s[i] - 'A' + 'a');
+}
