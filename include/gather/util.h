@@ -1,7 +1,6 @@
 /*
  * util: small pure helpers shared by every module: a growable byte buffer,
- * UTF-8 checking and repair, base64, JSON string escaping, and the parsing
- * of sizes, durations and counts given on the command line.
+ * UTF-8 checking and repair, base64 and JSON string escaping.
  */
 #ifndef GATHER_UTIL_H
 #define GATHER_UTIL_H
@@ -34,11 +33,5 @@ size_t	 base64_encode(char *, const unsigned char *, size_t);
 size_t	 json_escaped_len(const unsigned char *, size_t);
 size_t	 json_escape(char *, const unsigned char *, size_t);
 int	 json_unescape(struct buf *, const char *, size_t);
-
-int	 parse_count(const char *, long, long, long *);
-int	 parse_seconds(const char *, double *);
-int	 parse_size(const char *, uint64_t *);
-int	 parse_rate(const char *, double *);
-int	 parse_shard(const char *, long *, long *);
 
 #endif
