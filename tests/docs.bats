@@ -56,25 +56,24 @@ names_option() {
 	assert_equal "$(table_options | wc -l)" "$rows"
 }
 
-@test "every option is in gather --help" {
-	help=$("$GATHER" --help)
-	missing=()
+# Print, one a line, the options of the table that TEXT (stdin) lacks.
+options_missing_from() {
+	local text long short
+	text=$(cat)
 	while read -r long short; do
-		names_option "$long" "$short" <<<"$help" ||
-			missing+=("--$long")
+		names_option "$long" "$short" <<<"$text" || echo "--$long"
 	done < <(table_options)
-	((${#missing[@]} == 0)) || fail "not in --help: ${missing[*]}"
+}
+
+@test "every option is in gather --help" {
+	missing=$("$GATHER" --help | options_missing_from)
+	[[ -z "$missing" ]] || fail "not in --help: ${missing//$'\n'/ }"
 }
 
 @test "every option has an entry in man/gather.1" {
 	[[ -r "$MAN" ]] || fail "man/gather.1 is missing"
-	tags=$(man_tags)
-	missing=()
-	while read -r long short; do
-		names_option "$long" "$short" <<<"$tags" ||
-			missing+=("--$long")
-	done < <(table_options)
-	((${#missing[@]} == 0)) || fail "no man page entry for: ${missing[*]}"
+	missing=$(man_tags | options_missing_from)
+	[[ -z "$missing" ]] || fail "no man page entry for: ${missing//$'\n'/ }"
 }
 
 @test "--help names no option that the parser lacks" {
