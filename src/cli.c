@@ -35,7 +35,7 @@
 
 /* How an option takes its value, and so the C type of its field. */
 enum arg_type {
-	ARG_NONE,	/* no value and no field: the handler does it all */
+	ARG_NONE,	/* no value; the handler does it all */
 	ARG_FLAG,	/* no value; the int field is set to the row's val */
 	ARG_INCR,	/* no value; the int field counts the times given */
 	ARG_COUNT,	/* long, from the row's min to MAX_COUNT */
