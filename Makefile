@@ -4,6 +4,7 @@
 #   make check      install missing packages, build, run every test, then
 #                   the bats suite again on an ASan+UBSan build
 #   make demo       fetch a URL list from a local server, piped to jq
+#   make completions  write completions/ again from the option table
 #   make install    PREFIX=/usr/local DESTDIR= (binary and man page)
 
 PREFIX	?= /usr/local
@@ -37,7 +38,7 @@ Q = @
 endif
 
 .PHONY: all check test unit bats bats-asan asan soak clang-check deps demo install \
-	uninstall clean bench
+	uninstall clean bench completions
 
 all: gather
 
@@ -66,6 +67,12 @@ obj obj/asan:
 	$(Q)mkdir -p $@
 
 asan: obj/asan/gather
+
+# Both completions come from the option table (src/cli.c); tests/docs.bats
+# fails when the committed files are not what this writes.
+completions: gather
+	@echo "  GEN     completions/gather.bash completions/_gather"
+	$(Q)tools/completions.sh ./gather completions
 
 deps:
 	$(Q)tools/deps.sh

@@ -39,7 +39,8 @@
 #include "gather/json.h"
 #include "gather/record.h"
 #include "gather/rec.h"
-#include "gather/util.h"
+#include "gather/buf.h"
+#include "gather/text.h"
 
 #include "strict_utf8.h"
 

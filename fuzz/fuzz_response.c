@@ -36,7 +36,8 @@
 #include "gather/loop.h"
 #include "gather/record.h"
 #include "gather/rec.h"
-#include "gather/util.h"
+#include "gather/buf.h"
+#include "gather/text.h"
 #include "gather/xfer.h"
 
 #include "strict_utf8.h"

@@ -1,9 +1,19 @@
 /*
- * cli: the option table and its parser.  Every option is one row of a
- * sorted table naming its long and short form, the type of its value and
- * its id; values are checked here, before anything is fetched, so that a
- * usage error costs nothing and says one line.  Options that curl has keep
- * curl's names and meaning.
+ * cli: the option table and what it drives.  Each option is one row naming
+ * its long and short form, the type of its value, the field of struct opts
+ * it sets, the value's name and its help; the same rows make the parser,
+ * the option list of --help and, through --dump-options and
+ * tools/completions.sh, both shell completions, so none of them can forget
+ * an option.  Values are checked here, before anything is fetched, so that
+ * a usage error costs nothing and says one line.
+ *
+ * Long options that curl has keep curl's names and meaning.  Some short
+ * letters do not: -c is --concurrency (curl: --cookie-jar), -i is --input
+ * (curl: --include), -I is --include-headers (curl: --head), -o is
+ * --output-dir (curl: --output FILE), -q is --quiet (curl: skip .curlrc;
+ * curl's -s is closer), -t is --timeout (curl: --telnet-option; curl's -m)
+ * and -u is --unordered (curl: --user).  -L and --compressed are on by
+ * default here, and --retries is curl's --retry under another name.
  */
 #include "gather/cli.h"
 
@@ -21,138 +31,111 @@
 #include <curl/curl.h>
 #include <ev.h>
 
+#include "gather/units.h"
+
+/* How an option takes its value, and so the C type of its field. */
 enum arg_type {
-	ARG_NONE,
-	ARG_COUNT,	/* 1 .. MAX_COUNT */
-	ARG_COUNT0,	/* 0 .. MAX_COUNT */
-	ARG_SECONDS,
-	ARG_SIZE,
-	ARG_STRING,
-	ARG_OPTIONAL	/* a value only as --name=value */
+	ARG_NONE,	/* no value; the handler does it all */
+	ARG_FLAG,	/* no value; the int field is set to the row's val */
+	ARG_INCR,	/* no value; the int field counts the times given */
+	ARG_COUNT,	/* long, from the row's min to MAX_COUNT */
+	ARG_SECONDS,	/* double, non-negative, fractions allowed */
+	ARG_SIZE,	/* uint64_t, suffixes k, M, G */
+	ARG_STRING,	/* const char *, pointing into argv */
+	ARG_ENUM,	/* int, the index of the value in the row's names */
+	ARG_OPTIONAL	/* a value only as --name=value; the handler takes it */
 };
 
-enum opt_id {
-	OPT_BODY,
-	OPT_CACERT,
-	OPT_COMPRESSED,
-	OPT_CONCURRENCY,
-	OPT_CONNECT_TIMEOUT,
-	OPT_DATA,
-	OPT_DEADLINE,
-	OPT_FAIL,
-	OPT_FAIL_FAST,
-	OPT_FORMAT,
-	OPT_HEADER,
-	OPT_HELP,
-	OPT_HTTP1_1,
-	OPT_HTTP2_PRIOR,
-	OPT_INCLUDE_HEADERS,
-	OPT_INPUT,
-	OPT_INSECURE,
-	OPT_LOCATION,
-	OPT_LOCATION_TRUSTED,
-	OPT_MAX_BODY,
-	OPT_MAX_REDIRS,
-	OPT_NAME,
-	OPT_NO_COMPRESSED,
-	OPT_NO_LOCATION,
-	OPT_NO_PROGRESS,
-	OPT_OUTPUT_DIR,
-	OPT_PER_HOST,
-	OPT_PROGRESS,
-	OPT_PROTO,
-	OPT_PROXY,
-	OPT_QUIET,
-	OPT_RATE,
-	OPT_REQUEST,
-	OPT_RESUME,
-	OPT_RETRIES,
-	OPT_RETRY_DELAY,
-	OPT_RETRY_MAX_DELAY,
-	OPT_SHARD,
-	OPT_STATS,
-	OPT_TIMEOUT,
-	OPT_UNORDERED,
-	OPT_USER_AGENT,
-	OPT_VERBOSE,
-	OPT_VERSION,
-	OPT_WINDOW
+/* The headings of --help, in the order they are printed. */
+enum opt_group {
+	SCHED,
+	REQUEST,
+	OUTPUT,
+	MESSAGES
 };
 
-struct option_def {
-	const char	*lname;
-	char		 sname;
-	enum arg_type	 arg;
-	enum opt_id	 id;
+static const char *const group_names[] = {
+	"Scheduling", "Requests", "Output", "Input and messages"
 };
 
-/* Sorted by long name; tests/docs.bats checks each row against the docs. */
-static const struct option_def options[] = {
-	{ "body",		0,   ARG_STRING,  OPT_BODY },
-	{ "cacert",		0,   ARG_STRING,  OPT_CACERT },
-	{ "compressed",		0,   ARG_NONE,    OPT_COMPRESSED },
-	{ "concurrency",	'c', ARG_COUNT,   OPT_CONCURRENCY },
-	{ "connect-timeout",	0,   ARG_SECONDS, OPT_CONNECT_TIMEOUT },
-	{ "data",		'd', ARG_STRING,  OPT_DATA },
-	{ "deadline",		0,   ARG_SECONDS, OPT_DEADLINE },
-	{ "fail",		0,   ARG_NONE,    OPT_FAIL },
-	{ "fail-fast",		0,   ARG_NONE,    OPT_FAIL_FAST },
-	{ "format",		0,   ARG_STRING,  OPT_FORMAT },
-	{ "header",		'H', ARG_STRING,  OPT_HEADER },
-	{ "help",		'h', ARG_NONE,    OPT_HELP },
-	{ "http1.1",		0,   ARG_NONE,    OPT_HTTP1_1 },
-	{ "http2-prior-knowledge", 0, ARG_NONE,   OPT_HTTP2_PRIOR },
-	{ "include-headers",	'I', ARG_NONE,    OPT_INCLUDE_HEADERS },
-	{ "input",		'i', ARG_STRING,  OPT_INPUT },
-	{ "insecure",		'k', ARG_NONE,    OPT_INSECURE },
-	{ "location",		'L', ARG_NONE,    OPT_LOCATION },
-	{ "location-trusted",	0,   ARG_NONE,    OPT_LOCATION_TRUSTED },
-	{ "max-body",		0,   ARG_SIZE,    OPT_MAX_BODY },
-	{ "max-redirs",		0,   ARG_COUNT0,  OPT_MAX_REDIRS },
-	{ "name",		0,   ARG_STRING,  OPT_NAME },
-	{ "no-compressed",	0,   ARG_NONE,    OPT_NO_COMPRESSED },
-	{ "no-location",	0,   ARG_NONE,    OPT_NO_LOCATION },
-	{ "no-progress",	0,   ARG_NONE,    OPT_NO_PROGRESS },
-	{ "output-dir",		'o', ARG_STRING,  OPT_OUTPUT_DIR },
-	{ "per-host",		0,   ARG_COUNT0,  OPT_PER_HOST },
-	{ "progress",		0,   ARG_NONE,    OPT_PROGRESS },
-	{ "proto",		0,   ARG_STRING,  OPT_PROTO },
-	{ "proxy",		'x', ARG_STRING,  OPT_PROXY },
-	{ "quiet",		'q', ARG_NONE,    OPT_QUIET },
-	{ "rate",		0,   ARG_STRING,  OPT_RATE },
-	{ "request",		'X', ARG_STRING,  OPT_REQUEST },
-	{ "resume",		0,   ARG_STRING,  OPT_RESUME },
-	{ "retries",		0,   ARG_COUNT0,  OPT_RETRIES },
-	{ "retry-delay",	0,   ARG_SECONDS, OPT_RETRY_DELAY },
-	{ "retry-max-delay",	0,   ARG_SECONDS, OPT_RETRY_MAX_DELAY },
-	{ "shard",		0,   ARG_STRING,  OPT_SHARD },
-	{ "stats",		0,   ARG_OPTIONAL, OPT_STATS },
-	{ "timeout",		't', ARG_SECONDS, OPT_TIMEOUT },
-	{ "unordered",		'u', ARG_NONE,    OPT_UNORDERED },
-	{ "user-agent",		'A', ARG_STRING,  OPT_USER_AGENT },
-	{ "verbose",		'v', ARG_NONE,    OPT_VERBOSE },
-	{ "version",		'V', ARG_NONE,    OPT_VERSION },
-	{ "window",		0,   ARG_COUNT,   OPT_WINDOW },
-};
-#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+/* Row flags that only the completions need: how often an option may come. */
+#define OF_MANY		0x1	/* repeatable */
+#define OF_ALONE	0x2	/* prints and exits: nothing else matters */
+
+#define NOFIELD		((size_t)-1)
+#define F(field)	offsetof(struct opts, field)
+
+/* ARG_FLAG and ARG_ENUM store an int into these. */
+_Static_assert(sizeof(enum http_version) == sizeof(int), "enum http_version");
+_Static_assert(sizeof(enum body_mode) == sizeof(int), "enum body_mode");
+_Static_assert(sizeof(enum format) == sizeof(int), "enum format");
 
 #define MAX_COUNT	100000
 /* -d: what a body held in memory and copied per request may weigh. */
 #define MAX_DATA	(64L * 1024 * 1024)
+/* --help: the column of the help texts, and the longest line. */
+#define HELP_COL	27
+#define HELP_WIDTH	78
+
+struct option_def;
+
+/* One option as given on the command line, its value parsed by type. */
+struct cli_arg {
+	const struct option_def	*d;
+	char			 shown[64];	/* "-c" or "--concurrency" */
+	const char		*val;		/* NULL when none was given */
+	long			 n;		/* ARG_COUNT */
+	double			 secs;		/* ARG_SECONDS */
+	uint64_t		 size;		/* ARG_SIZE */
+	int			 idx;		/* ARG_ENUM */
+	char			*err;
+	size_t			 errlen;
+};
+
+/* An option with real logic: it applies a, or says why it cannot. */
+typedef enum cli_status (*opt_fn)(struct opts *, struct cli_arg *);
+
+struct option_def {
+	const char		*lname;
+	char			 sname;
+	enum arg_type		 arg;
+	enum opt_group		 group;
+	size_t			 off;	/* field in struct opts, or NOFIELD */
+	const char		*meta;	/* the value's name in --help */
+	const char		*help;	/* up to the first \n: what zsh shows */
+	int			 val;	/* ARG_FLAG: what the field becomes */
+	long			 min;	/* ARG_COUNT: the least allowed */
+	const char *const	*names;	/* ARG_ENUM: the values; else hints */
+	const char		*empty;	/* ARG_STRING: why "" is refused */
+	opt_fn			 fn;	/* runs instead of storing the value */
+	unsigned		 flags;	/* OF_* */
+};
 
 static const char *const body_names[] = {
-	"auto", "text", "base64", "json", "none"
+	"auto", "text", "base64", "json", "none", NULL
+};
+
+static const char *const format_names[] = { "jsonl", "json", NULL };
+
+static const char *const stats_names[] = { "text", "json", NULL };
+
+/* Only what completion offers after -X: any token is a method. */
+static const char *const method_names[] = {
+	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", NULL
 };
 
 /* Protocols --proto may name: those libcurl can speak. */
 static const char *const proto_names[] = {
 	"dict", "file", "ftp", "ftps", "gopher", "gophers", "http", "https",
 	"imap", "imaps", "ldap", "ldaps", "mqtt", "pop3", "pop3s", "rtmp",
-	"rtsp", "scp", "sftp", "smb", "smbs", "smtp", "smtps", "telnet", "tftp"
+	"rtsp", "scp", "sftp", "smb", "smbs", "smtp", "smtps", "telnet", "tftp",
+	NULL
 };
 
 static enum cli_status cli_usage(char *, size_t, const char *, ...)
     __attribute__((format(printf, 3, 4)));
+static enum cli_status cli_bad(const struct cli_arg *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Print a one-line reason into err; always returns CLI_USAGE. */
 static enum cli_status
@@ -166,27 +149,20 @@ cli_usage(char *err, size_t errlen, const char *fmt, ...)
 	return CLI_USAGE;
 }
 
-static const struct option_def *
-cli_find_long(const char *name, size_t len)
+/* The same, for a reason about an option's value: "--opt: reason". */
+static enum cli_status
+cli_bad(const struct cli_arg *a, const char *fmt, ...)
 {
-	size_t i;
+	va_list	ap;
+	int	n;
 
-	for (i = 0; i < NOPTIONS; i++)
-		if (strlen(options[i].lname) == len &&
-		    strncmp(options[i].lname, name, len) == 0)
-			return &options[i];
-	return NULL;
-}
-
-static const struct option_def *
-cli_find_short(char c)
-{
-	size_t i;
-
-	for (i = 0; i < NOPTIONS; i++)
-		if (options[i].sname == c)
-			return &options[i];
-	return NULL;
+	n = snprintf(a->err, a->errlen, "%s: ", a->shown);
+	if (n < 0 || (size_t)n >= a->errlen)
+		return CLI_USAGE;
+	va_start(ap, fmt);
+	vsnprintf(a->err + n, a->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return CLI_USAGE;
 }
 
 /*
@@ -208,33 +184,33 @@ cli_is_stdin(const char *name, int fd)
 	    st.st_dev == in.st_dev && st.st_ino == in.st_ino;
 }
 
-/* Append the bytes of a -d value (or of the file after @) to o->data. */
+/* -d @FILE naming stdin, which may carry the URLs. */
 static enum cli_status
-cli_data(struct opts *o, const char *shown, const char *val, char *err,
-    size_t errlen)
+cli_data_stdin(const struct cli_arg *a)
 {
-	char		chunk[65536];
-	struct stat	st;
-	size_t		room;
-	ssize_t		n;
-	int		fd, saved;
+	return cli_usage(a->err, a->errlen, "%s %s: reading data from stdin "
+	    "is not supported (stdin may carry the URLs)", a->shown, a->val);
+}
 
-	if (o->has_data && buf_append(&o->data, "&", 1) == -1)
-		return cli_usage(err, errlen, "out of memory");
-	o->has_data = 1;
-	if (val[0] != '@')
-		return buf_append(&o->data, val, strlen(val)) == -1 ?
-		    cli_usage(err, errlen, "out of memory") : CLI_RUN;
-	if (cli_is_stdin(val + 1, -1))
-		return cli_usage(err, errlen, "%s %s: reading data from stdin "
-		    "is not supported (stdin may carry the URLs)", shown, val);
-	if ((fd = open(val + 1, O_RDONLY | O_CLOEXEC)) == -1)
-		return cli_usage(err, errlen, "%s: cannot open '%s': %s", shown,
-		    val + 1, strerror(errno));
-	if (cli_is_stdin(val + 1, fd)) {
+/* Append the file after -d @ to o->data, refusing stdin and big files. */
+static enum cli_status
+cli_data_file(struct opts *o, const struct cli_arg *a)
+{
+	const char	*path = a->val + 1;
+	char		 chunk[65536];
+	struct stat	 st;
+	size_t		 room;
+	ssize_t		 n;
+	int		 fd, saved;
+
+	if (cli_is_stdin(path, -1))
+		return cli_data_stdin(a);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return cli_bad(a, "cannot open '%s': %s", path,
+		    strerror(errno));
+	if (cli_is_stdin(path, fd)) {
 		close(fd);
-		return cli_usage(err, errlen, "%s %s: reading data from stdin "
-		    "is not supported (stdin may carry the URLs)", shown, val);
+		return cli_data_stdin(a);
 	}
 	room = o->data.len < MAX_DATA ? MAX_DATA - o->data.len : 0;
 	/* A regular file says its size; anything else is read up to the cap. */
@@ -245,34 +221,46 @@ cli_data(struct opts *o, const char *shown, const char *val, char *err,
 		while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 			if (n == -1 && errno == EINTR)
 				continue;
-			if (n == -1)
-				break;
-			if ((size_t)n > room)
+			if (n == -1 || (size_t)n > room)
 				break;
 			room -= (size_t)n;
 			if (buf_append(&o->data, chunk, (size_t)n) == -1) {
 				close(fd);
-				return cli_usage(err, errlen, "out of memory");
+				return cli_usage(a->err, a->errlen,
+				    "out of memory");
 			}
 		}
 	}
 	saved = errno;
 	close(fd);
 	if (n == -1)
-		return cli_usage(err, errlen, "%s: cannot read '%s': %s", shown,
-		    val + 1, strerror(saved));
+		return cli_bad(a, "cannot read '%s': %s", path,
+		    strerror(saved));
 	if (n > 0)
-		return cli_usage(err, errlen, "%s %s: larger than %ld bytes",
-		    shown, val, MAX_DATA);
+		return cli_usage(a->err, a->errlen, "%s %s: larger than %ld "
+		    "bytes", a->shown, a->val, MAX_DATA);
 	return CLI_RUN;
 }
 
-/* Check a --proto list: known names separated by commas, "=" allowed. */
+/* -d: append the value, or the file after @, to the body; repeats join by &. */
 static enum cli_status
-cli_proto(struct opts *o, const char *shown, const char *val, char *err,
-    size_t errlen)
+opt_data(struct opts *o, struct cli_arg *a)
 {
-	const char	*p = val, *end;
+	if (o->has_data && buf_append(&o->data, "&", 1) == -1)
+		return cli_usage(a->err, a->errlen, "out of memory");
+	o->has_data = 1;
+	if (a->val[0] == '@')
+		return cli_data_file(o, a);
+	if (buf_append(&o->data, a->val, strlen(a->val)) == -1)
+		return cli_usage(a->err, a->errlen, "out of memory");
+	return CLI_RUN;
+}
+
+/* --proto: known names separated by commas, curl's leading "=" allowed. */
+static enum cli_status
+opt_proto(struct opts *o, struct cli_arg *a)
+{
+	const char	*p = a->val, *end;
 	size_t		 len, i;
 
 	if (*p == '=')
@@ -281,15 +269,15 @@ cli_proto(struct opts *o, const char *shown, const char *val, char *err,
 	while (*p) {
 		end = strchr(p, ',');
 		len = end ? (size_t)(end - p) : strlen(p);
-		for (i = 0; i < sizeof(proto_names) / sizeof(proto_names[0]); i++)
+		for (i = 0; proto_names[i] != NULL; i++)
 			if (strlen(proto_names[i]) == len &&
 			    strncasecmp(proto_names[i], p, len) == 0)
 				break;
-		if (i == sizeof(proto_names) / sizeof(proto_names[0]))
-			return cli_usage(err, errlen, "%s: unknown protocol "
-			    "'%.*s'", shown, (int)len, p);
+		if (proto_names[i] == NULL)
+			return cli_bad(a, "unknown protocol '%.*s'", (int)len,
+			    p);
 		if (strlen(o->proto) + len + 2 > sizeof(o->proto))
-			return cli_usage(err, errlen, "%s: list too long", shown);
+			return cli_bad(a, "list too long");
 		if (o->proto[0])
 			strcat(o->proto, ",");
 		strcat(o->proto, proto_names[i]);
@@ -298,252 +286,474 @@ cli_proto(struct opts *o, const char *shown, const char *val, char *err,
 			p++;
 	}
 	if (o->proto[0] == '\0')
-		return cli_usage(err, errlen, "%s: expected a list of protocols "
-		    "such as http,https", shown);
+		return cli_bad(a, "expected a list of protocols such as "
+		    "http,https");
 	return CLI_RUN;
 }
 
-/* A header as curl takes it: "Name: value", "Name:" or "Name;". */
-static int
-cli_header_ok(const char *h)
+/* -H: a header as curl takes it, "Name: value", "Name:" or "Name;". */
+static enum cli_status
+opt_header(struct opts *o, struct cli_arg *a)
 {
 	const char *p;
 
-	for (p = h; *p && *p != ':' && *p != ';'; p++)
+	for (p = a->val; *p && *p != ':' && *p != ';'; p++)
 		if (*p <= ' ' || *p == 0x7f)
-			return 0;
-	if (p == h || *p == '\0')
-		return 0;
-	for (; *p; p++)
-		if (*p == '\r' || *p == '\n')
-			return 0;
-	return 1;
+			break;
+	if (p == a->val || (*p != ':' && *p != ';') ||
+	    strpbrk(p, "\r\n") != NULL)
+		return cli_bad(a, "expected 'Name: value', not '%s'", a->val);
+	o->headers[o->nheaders++] = (char *)a->val;
+	return CLI_RUN;
 }
 
-/* Apply one option and its value (NULL for flags) to o. */
+/* -X: one token, since libcurl sends it as it is. */
 static enum cli_status
-cli_apply(struct opts *o, const struct option_def *d, const char *shown,
-    const char *val, char *err, size_t errlen)
+opt_request(struct opts *o, struct cli_arg *a)
 {
-	double		secs = 0;
-	uint64_t	size = 0;
-	long		n = 0;
-	size_t		i;
+	const char *p;
+
+	for (p = a->val; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			break;
+	if (p == a->val || *p != '\0')
+		return cli_bad(a, "expected a method such as GET or POST, "
+		    "not '%s'", a->val);
+	o->method = a->val;
+	return CLI_RUN;
+}
+
+/* -A: a line break would end the header and start another. */
+static enum cli_status
+opt_user_agent(struct opts *o, struct cli_arg *a)
+{
+	if (strpbrk(a->val, "\r\n") != NULL)
+		return cli_bad(a, "line breaks are not allowed");
+	o->user_agent = a->val;
+	return CLI_RUN;
+}
+
+/* --cacert: said now rather than as a TLS error on every record. */
+static enum cli_status
+opt_cacert(struct opts *o, struct cli_arg *a)
+{
+	if (access(a->val, R_OK) == -1)
+		return cli_bad(a, "cannot read '%s': %s", a->val,
+		    strerror(errno));
+	o->cacert = a->val;
+	return CLI_RUN;
+}
+
+/* --rate: starts per second, whatever unit was given. */
+static enum cli_status
+opt_rate(struct opts *o, struct cli_arg *a)
+{
+	if (parse_rate(a->val, &o->rate) == -1)
+		return cli_bad(a, "expected starts per unit such as 10, 10/s, "
+		    "600/m or 5000/h, not '%s'", a->val);
+	return CLI_RUN;
+}
+
+/* --shard: K and N land in two fields. */
+static enum cli_status
+opt_shard(struct opts *o, struct cli_arg *a)
+{
+	if (parse_shard(a->val, &o->shard_k, &o->shard_n) == -1)
+		return cli_bad(a, "expected K/N with 0 <= K < N, not '%s'",
+		    a->val);
+	return CLI_RUN;
+}
+
+/* --max-body: remembered as given, since -o drops only the default. */
+static enum cli_status
+opt_max_body(struct opts *o, struct cli_arg *a)
+{
+	o->max_body = a->size;
+	o->max_body_set = 1;
+	return CLI_RUN;
+}
+
+/* --stats[=json]: the value is optional, so it cannot follow as a word. */
+static enum cli_status
+opt_stats(struct opts *o, struct cli_arg *a)
+{
+	if (a->val == NULL || strcmp(a->val, "text") == 0)
+		o->stats = STATS_TEXT;
+	else if (strcmp(a->val, "json") == 0)
+		o->stats = STATS_JSON;
+	else
+		return cli_bad(a, "expected --stats or --stats=json, not '%s'",
+		    a->val);
+	return CLI_RUN;
+}
+
+/* --location-trusted: following is what makes trusting mean anything. */
+static enum cli_status
+opt_location_trusted(struct opts *o, struct cli_arg *a)
+{
+	(void)a;
+	o->follow = o->location_trusted = 1;
+	return CLI_RUN;
+}
+
+/* -h: print and stop; main checks that stdout took it. */
+static enum cli_status
+opt_help(struct opts *o, struct cli_arg *a)
+{
+	(void)o;
+	(void)a;
+	cli_help();
+	return CLI_EXIT_OK;
+}
+
+/* -V: print and stop, as -h. */
+static enum cli_status
+opt_version(struct opts *o, struct cli_arg *a)
+{
+	(void)o;
+	(void)a;
+	cli_version();
+	return CLI_EXIT_OK;
+}
+
+/*
+ * In --help order.  Plain options need only their row; tests/docs.bats
+ * checks every row against --help, the man page and the completions, and
+ * tests/outputs.bats reads the rows' first lines, so each row starts with
+ * { "long", 'short', ARG_....
+ */
+static const struct option_def options[] = {
+	{ "concurrency", 'c', ARG_COUNT, SCHED, F(concurrency), "N",
+	    .help = "transfers in flight at most (default 32)", .min = 1 },
+	{ "timeout", 't', ARG_SECONDS, SCHED, F(timeout), "SEC",
+	    .help = "limit for each attempt, fractions allowed; 0 = none "
+	    "(default 30)" },
+	{ "connect-timeout", 0, ARG_SECONDS, SCHED, F(connect_timeout), "SEC",
+	    .help = "limit for connecting; 0 = libcurl's default "
+	    "(default 10)" },
+	{ "deadline", 0, ARG_SECONDS, SCHED, F(deadline), "SEC",
+	    .help = "limit for the whole run; what is unfinished then ends as "
+	    "deadline (default none)" },
+	{ "retries", 0, ARG_COUNT, SCHED, F(retries), "N",
+	    .help = "retry dns, connect, timeout and reset failures and "
+	    "HTTP 408, 429, 500, 502, 503, 504 (default 0)" },
+	{ "retry-delay", 0, ARG_SECONDS, SCHED, F(retry_delay), "SEC",
+	    .help = "base of the exponential backoff (default 0.5)" },
+	{ "retry-max-delay", 0, ARG_SECONDS, SCHED, F(retry_max_delay), "SEC",
+	    .help = "longest single wait (default 30); Retry-After on 429 "
+	    "and 503 is honoured up to it" },
+	{ "fail", 0, ARG_FLAG, SCHED, F(fail), NULL,
+	    .help = "HTTP status >= 400 after retries makes a record fail "
+	    "(http)",
+	    .val = 1 },
+	{ "fail-fast", 0, ARG_FLAG, SCHED, F(fail_fast), NULL,
+	    .help = "the first failure cancels the rest and stops reading "
+	    "input",
+	    .val = 1 },
+	{ "rate", 0, ARG_STRING, SCHED, F(rate), "N[/s|/m|/h]",
+	    .help = "start at most N requests per unit, evenly spaced "
+	    "(default: no limit; unit /s)", .fn = opt_rate },
+	{ "per-host", 0, ARG_COUNT, SCHED, F(per_host), "N",
+	    .help = "in flight to one host:port at most (0 = no limit, the "
+	    "default)" },
+	{ "unordered", 'u', ARG_FLAG, SCHED, F(unordered), NULL,
+	    .help = "write records as they finish", .val = 1 },
+	{ "window", 0, ARG_COUNT, SCHED, F(window), "N",
+	    .help = "records read but not yet written, a slow head included "
+	    "(default 4 x -c, at least 256, and at least -c); when full, new "
+	    "starts pause", .min = 1 },
+	{ "shard", 0, ARG_STRING, SCHED, F(shard_k), "K/N",
+	    .help = "only records with index % N == K", .fn = opt_shard },
+	{ "resume", 0, ARG_STRING, SCHED, F(resume), "FILE",
+	    .help = "skip records that FILE, an earlier jsonl output, has "
+	    "as ok",
+	    .empty = "expected a file" },
+
+	{ "request", 'X', ARG_STRING, REQUEST, F(method), "METHOD",
+	    .help = "method (default GET, or POST with -d)",
+	    .names = method_names, .fn = opt_request },
+	{ "header", 'H', ARG_STRING, REQUEST, F(headers), "'K: V'",
+	    .help = "add a header; repeatable", .fn = opt_header,
+	    .flags = OF_MANY },
+	{ "data", 'd', ARG_STRING, REQUEST, F(data), "DATA",
+	    .help = "send DATA as the body; @FILE sends a file's bytes "
+	    "unchanged (64 MiB at most); repeated -d are joined by &",
+	    .fn = opt_data, .flags = OF_MANY },
+	{ "user-agent", 'A', ARG_STRING, REQUEST, F(user_agent), "UA",
+	    .help = "User-Agent (default gather/" GATHER_VERSION ")",
+	    .fn = opt_user_agent },
+	{ "location", 'L', ARG_FLAG, REQUEST, F(follow), NULL,
+	    .help = "follow redirects (the default)", .val = 1 },
+	{ "location-trusted", 0, ARG_NONE, REQUEST, F(location_trusted), NULL,
+	    .help = "follow redirects and send -H headers and credentials "
+	    "to other origins too", .fn = opt_location_trusted },
+	{ "no-location", 0, ARG_FLAG, REQUEST, F(follow), NULL,
+	    .help = "do not follow redirects", .val = 0 },
+	{ "max-redirs", 0, ARG_COUNT, REQUEST, F(max_redirs), "N",
+	    .help = "redirects followed at most (default 10)" },
+	{ "compressed", 0, ARG_FLAG, REQUEST, F(compressed), NULL,
+	    .help = "ask for and decode gzip, deflate, br, zstd (the default)",
+	    .val = 1 },
+	{ "no-compressed", 0, ARG_FLAG, REQUEST, F(compressed), NULL,
+	    .help = "neither ask for nor decode compression", .val = 0 },
+	{ "proto", 0, ARG_STRING, REQUEST, F(proto), "LIST",
+	    .help = "allowed protocols, redirects included (default "
+	    "http,https)",
+	    .names = proto_names, .fn = opt_proto },
+	{ "insecure", 'k', ARG_FLAG, REQUEST, F(insecure), NULL,
+	    .help = "do not verify TLS certificates", .val = 1 },
+	{ "cacert", 0, ARG_STRING, REQUEST, F(cacert), "FILE",
+	    .help = "verify TLS certificates against FILE", .fn = opt_cacert },
+	{ "proxy", 'x', ARG_STRING, REQUEST, F(proxy), "URL",
+	    .help = "use this proxy" },
+	{ "http1.1", 0, ARG_FLAG, REQUEST, F(http), NULL,
+	    .help = "use HTTP/1.1 only", .val = HTTPV_1_1 },
+	{ "http2-prior-knowledge", 0, ARG_FLAG, REQUEST, F(http), NULL,
+	    .help = "HTTP/2 without TLS (h2c), one connection per transfer",
+	    .val = HTTPV_2_PRIOR },
+
+	{ "format", 0, ARG_ENUM, OUTPUT, F(format), "FORMAT",
+	    .help = "jsonl (default) or json (one array)",
+	    .names = format_names },
+	{ "body", 0, ARG_ENUM, OUTPUT, F(body), "MODE",
+	    .help = "auto, text, base64, json or none (default auto)\n"
+	    "auto: UTF-8 text as is, anything else base64;\n"
+	    "text: invalid UTF-8 replaced by U+FFFD;\n"
+	    "json: the parsed body embedded, else as auto",
+	    .names = body_names },
+	{ "max-body", 0, ARG_SIZE, OUTPUT, F(max_body), "SIZE",
+	    .help = "abort bodies larger than SIZE as too_large; suffixes k, "
+	    "M, G; 0 = no limit (default 16M; none with -o unless given)",
+	    .fn = opt_max_body },
+	{ "include-headers", 'I', ARG_FLAG, OUTPUT, F(include_headers), NULL,
+	    .help = "add the response headers to each record", .val = 1 },
+	{ "output-dir", 'o', ARG_STRING, OUTPUT, F(output_dir), "DIR",
+	    .help = "write each body to a file in DIR (created)",
+	    .empty = "expected a directory" },
+	{ "name", 0, ARG_STRING, OUTPUT, F(name_template), "TEMPLATE",
+	    .help = "file name under -o: {index}, {host}, {name}, {id} "
+	    "(default {index})", .empty = "the template is empty" },
+
+	{ "input", 'i', ARG_STRING, MESSAGES, F(input), "FILE",
+	    .help = "read records from FILE (- for stdin)",
+	    .empty = "expected a file name or -" },
+	{ "progress", 0, ARG_FLAG, MESSAGES, F(progress), NULL,
+	    .help = "a progress line on stderr (the default when stderr is a "
+	    "terminal)", .val = 1 },
+	{ "no-progress", 0, ARG_FLAG, MESSAGES, F(progress), NULL,
+	    .help = "no progress line", .val = 0 },
+	{ "stats", 0, ARG_OPTIONAL, MESSAGES, F(stats), "[=json]",
+	    .help = "a summary on stderr at the end: counts, latency "
+	    "percentiles, rate", .names = stats_names, .fn = opt_stats },
+	{ "quiet", 'q', ARG_FLAG, MESSAGES, F(quiet), NULL,
+	    .help = "no progress, warnings, -v lines or --stats (errors "
+	    "that stop the run are still shown)", .val = 1 },
+	{ "verbose", 'v', ARG_INCR, MESSAGES, F(verbose), NULL,
+	    .help = "one line per finished attempt on stderr",
+	    .flags = OF_MANY },
+	{ "version", 'V', ARG_NONE, MESSAGES, NOFIELD, NULL,
+	    .help = "print versions of gather and its libraries",
+	    .fn = opt_version, .flags = OF_ALONE },
+	{ "help", 'h', ARG_NONE, MESSAGES, NOFIELD, NULL,
+	    .help = "print this help", .fn = opt_help, .flags = OF_ALONE },
+};
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* The row for --name (name is not NUL-terminated: it may go on to =). */
+static const struct option_def *
+cli_find_long(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTIONS; i++)
+		if (strlen(options[i].lname) == len &&
+		    strncmp(options[i].lname, name, len) == 0)
+			return &options[i];
+	return NULL;
+}
+
+/* The row for -c. */
+static const struct option_def *
+cli_find_short(char c)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTIONS; i++)
+		if (options[i].sname == c)
+			return &options[i];
+	return NULL;
+}
+
+/* Whether the option is given without a value, as -k or --fail. */
+static int
+cli_is_flag(const struct option_def *d)
+{
+	return d->arg == ARG_NONE || d->arg == ARG_FLAG || d->arg == ARG_INCR;
+}
+
+/* Write names as a reader says them: "a, b or c". */
+static void
+cli_join_names(char *s, size_t len, const char *const *names)
+{
+	size_t	i, n;
+
+	s[0] = '\0';
+	for (i = 0; names[i] != NULL; i++) {
+		n = strlen(s);
+		snprintf(s + n, len - n, "%s%s", i == 0 ? "" :
+		    names[i + 1] == NULL ? " or " : ", ", names[i]);
+	}
+}
+
+/* Parse a's value by the row's type into a, checking it on the way. */
+static enum cli_status
+cli_value(struct cli_arg *a)
+{
+	const struct option_def	*d = a->d;
+	char			 list[128];
+	int			 i;
 
 	switch (d->arg) {
 	case ARG_COUNT:
-	case ARG_COUNT0:
-		if (parse_count(val, d->arg == ARG_COUNT ? 1 : 0, MAX_COUNT,
-		    &n) == -1)
-			return cli_usage(err, errlen, "%s: expected a whole "
-			    "number from %d to %d, not '%s'", shown,
-			    d->arg == ARG_COUNT ? 1 : 0, MAX_COUNT, val);
+		if (parse_count(a->val, d->min, MAX_COUNT, &a->n) == -1)
+			return cli_bad(a, "expected a whole number from %ld to "
+			    "%d, not '%s'", d->min, MAX_COUNT, a->val);
 		break;
 	case ARG_SECONDS:
-		if (parse_seconds(val, &secs) == -1)
-			return cli_usage(err, errlen, "%s: expected seconds "
-			    "(for example 2 or 0.5), not '%s'", shown, val);
+		if (parse_seconds(a->val, &a->secs) == -1)
+			return cli_bad(a, "expected seconds (for example 2 or "
+			    "0.5), not '%s'", a->val);
 		break;
 	case ARG_SIZE:
-		if (parse_size(val, &size) == -1)
-			return cli_usage(err, errlen, "%s: expected a size "
-			    "(for example 512k, 16M or 1G), not '%s'", shown,
-			    val);
+		if (parse_size(a->val, &a->size) == -1)
+			return cli_bad(a, "expected a size (for example 512k, "
+			    "16M or 1G), not '%s'", a->val);
+		break;
+	case ARG_ENUM:
+		for (i = 0; d->names[i] != NULL; i++)
+			if (strcmp(a->val, d->names[i]) == 0)
+				break;
+		a->idx = i;
+		if (d->names[i] != NULL)
+			break;
+		cli_join_names(list, sizeof(list), d->names);
+		return cli_bad(a, "expected %s, not '%s'", list, a->val);
+	case ARG_STRING:
+		if (d->empty != NULL && a->val[0] == '\0')
+			return cli_bad(a, "%s", d->empty);
 		break;
 	default:
 		break;
 	}
+	return CLI_RUN;
+}
 
-	switch (d->id) {
-	case OPT_BODY:
-		for (i = 0; i < sizeof(body_names) / sizeof(body_names[0]); i++)
-			if (strcmp(val, body_names[i]) == 0)
-				break;
-		if (i == sizeof(body_names) / sizeof(body_names[0]))
-			return cli_usage(err, errlen, "%s: expected auto, text, "
-			    "base64, json or none, not '%s'", shown, val);
-		o->body = (enum body_mode)i;
+/* Apply one option: its handler, or else its value stored in its field. */
+static enum cli_status
+cli_apply(struct opts *o, struct cli_arg *a)
+{
+	const struct option_def	*d = a->d;
+	char			*field;
+	enum cli_status		 st;
+
+	if ((st = cli_value(a)) != CLI_RUN)
+		return st;
+	if (d->fn != NULL)
+		return d->fn(o, a);
+	field = (char *)o + d->off;
+	switch (d->arg) {
+	case ARG_FLAG:
+		*(int *)field = d->val;
 		break;
-	case OPT_CACERT:
-		if (access(val, R_OK) == -1)
-			return cli_usage(err, errlen, "%s: cannot read '%s': %s",
-			    shown, val, strerror(errno));
-		o->cacert = val;
+	case ARG_INCR:
+		(*(int *)field)++;
 		break;
-	case OPT_COMPRESSED:
-		o->compressed = 1;
+	case ARG_COUNT:
+		*(long *)field = a->n;
 		break;
-	case OPT_CONCURRENCY:
-		o->concurrency = n;
+	case ARG_SECONDS:
+		*(double *)field = a->secs;
 		break;
-	case OPT_CONNECT_TIMEOUT:
-		o->connect_timeout = secs;
+	case ARG_SIZE:
+		*(uint64_t *)field = a->size;
 		break;
-	case OPT_DATA:
-		return cli_data(o, shown, val, err, errlen);
-	case OPT_DEADLINE:
-		o->deadline = secs;
+	case ARG_ENUM:
+		*(int *)field = a->idx;
 		break;
-	case OPT_FAIL:
-		o->fail = 1;
+	case ARG_STRING:
+		*(const char **)field = a->val;
 		break;
-	case OPT_FAIL_FAST:
-		o->fail_fast = 1;
+	default:
 		break;
-	case OPT_FORMAT:
-		if (strcmp(val, "jsonl") == 0)
-			o->format = FORMAT_JSONL;
-		else if (strcmp(val, "json") == 0)
-			o->format = FORMAT_JSON;
-		else
-			return cli_usage(err, errlen, "%s: expected jsonl or "
-			    "json, not '%s'", shown, val);
-		break;
-	case OPT_HEADER:
-		if (!cli_header_ok(val))
-			return cli_usage(err, errlen, "%s: expected 'Name: "
-			    "value', not '%s'", shown, val);
-		o->headers[o->nheaders++] = (char *)val;
-		break;
-	case OPT_HELP:
-		cli_help();
-		return CLI_EXIT_OK;
-	case OPT_HTTP1_1:
-		o->http = HTTPV_1_1;
-		break;
-	case OPT_HTTP2_PRIOR:
-		o->http = HTTPV_2_PRIOR;
-		break;
-	case OPT_INCLUDE_HEADERS:
-		o->include_headers = 1;
-		break;
-	case OPT_INPUT:
-		if (*val == '\0')
-			return cli_usage(err, errlen, "%s: expected a file name "
-			    "or -", shown);
-		o->input = val;
-		break;
-	case OPT_INSECURE:
-		o->insecure = 1;
-		break;
-	case OPT_LOCATION:
-		o->follow = 1;
-		break;
-	case OPT_LOCATION_TRUSTED:
-		o->follow = o->location_trusted = 1;
-		break;
-	case OPT_MAX_BODY:
-		o->max_body = size;
-		o->max_body_set = 1;
-		break;
-	case OPT_MAX_REDIRS:
-		o->max_redirs = n;
-		break;
-	case OPT_NAME:
-		if (*val == '\0')
-			return cli_usage(err, errlen, "%s: the template is "
-			    "empty", shown);
-		o->name_template = val;
-		break;
-	case OPT_NO_COMPRESSED:
-		o->compressed = 0;
-		break;
-	case OPT_NO_LOCATION:
-		o->follow = 0;
-		break;
-	case OPT_NO_PROGRESS:
-		o->progress = 0;
-		break;
-	case OPT_PER_HOST:
-		o->per_host = n;
-		break;
-	case OPT_PROGRESS:
-		o->progress = 1;
-		break;
-	case OPT_RATE:
-		if (parse_rate(val, &o->rate) == -1)
-			return cli_usage(err, errlen, "%s: expected starts per "
-			    "unit such as 10, 10/s, 600/m or 5000/h, not '%s'",
-			    shown, val);
-		break;
-	case OPT_RESUME:
-		if (*val == '\0')
-			return cli_usage(err, errlen, "%s: expected a file",
-			    shown);
-		o->resume = val;
-		break;
-	case OPT_SHARD:
-		if (parse_shard(val, &o->shard_k, &o->shard_n) == -1)
-			return cli_usage(err, errlen, "%s: expected K/N with "
-			    "0 <= K < N, not '%s'", shown, val);
-		break;
-	case OPT_STATS:
-		if (val == NULL || strcmp(val, "text") == 0)
-			o->stats = STATS_TEXT;
-		else if (strcmp(val, "json") == 0)
-			o->stats = STATS_JSON;
-		else
-			return cli_usage(err, errlen, "%s: expected --stats or "
-			    "--stats=json, not '%s'", shown, val);
-		break;
-	case OPT_WINDOW:
-		o->window = n;
-		break;
-	case OPT_OUTPUT_DIR:
-		if (*val == '\0')
-			return cli_usage(err, errlen, "%s: expected a "
-			    "directory", shown);
-		o->output_dir = val;
-		break;
-	case OPT_PROTO:
-		return cli_proto(o, shown, val, err, errlen);
-	case OPT_PROXY:
-		o->proxy = val;
-		break;
-	case OPT_QUIET:
-		o->quiet = 1;
-		break;
-	case OPT_REQUEST:
-		for (i = 0; val[i]; i++)
-			if (val[i] <= ' ' || val[i] == 0x7f)
-				break;
-		if (i == 0 || val[i] != '\0')
-			return cli_usage(err, errlen, "%s: expected a method "
-			    "such as GET or POST, not '%s'", shown, val);
-		o->method = val;
-		break;
-	case OPT_RETRIES:
-		o->retries = n;
-		break;
-	case OPT_RETRY_DELAY:
-		o->retry_delay = secs;
-		break;
-	case OPT_RETRY_MAX_DELAY:
-		o->retry_max_delay = secs;
-		break;
-	case OPT_TIMEOUT:
-		o->timeout = secs;
-		break;
-	case OPT_UNORDERED:
-		o->unordered = 1;
-		break;
-	case OPT_USER_AGENT:
-		for (i = 0; val[i]; i++)
-			if (val[i] == '\r' || val[i] == '\n')
-				return cli_usage(err, errlen, "%s: line breaks "
-				    "are not allowed", shown);
-		o->user_agent = val;
-		break;
-	case OPT_VERBOSE:
-		o->verbose++;
-		break;
-	case OPT_VERSION:
-		cli_version();
-		return CLI_EXIT_OK;
 	}
 	return CLI_RUN;
 }
 
+/* An option name that no row has. */
+static enum cli_status
+cli_unknown(const struct cli_arg *a)
+{
+	return cli_usage(a->err, a->errlen, "unknown option '%s' (see gather "
+	    "--help)", a->shown);
+}
+
+/* Apply argv[*i], a long option: --name, --name=value or --name value. */
+static enum cli_status
+cli_long(struct opts *o, struct cli_arg *a, int argc, char **argv, int *i)
+{
+	const char	*name = argv[*i] + 2, *eq = strchr(name, '=');
+	size_t		 len = eq ? (size_t)(eq - name) : strlen(name);
+
+	snprintf(a->shown, sizeof(a->shown), "--%.*s", eq ? (int)len : 48,
+	    name);
+	if ((a->d = cli_find_long(name, len)) == NULL)
+		return cli_unknown(a);
+	if (a->d->arg == ARG_OPTIONAL)
+		a->val = eq ? eq + 1 : NULL;
+	else if (cli_is_flag(a->d)) {
+		if (eq)
+			return cli_usage(a->err, a->errlen, "%s takes no value",
+			    a->shown);
+		a->val = NULL;
+	} else if (eq)
+		a->val = eq + 1;
+	else if (*i + 1 < argc)
+		a->val = argv[++*i];
+	else
+		return cli_usage(a->err, a->errlen, "%s needs a value",
+		    a->shown);
+	return cli_apply(o, a);
+}
+
+/* Apply argv[*i], a cluster of short options: -qv, -c8, -c 8. */
+static enum cli_status
+cli_shorts(struct opts *o, struct cli_arg *a, int argc, char **argv, int *i)
+{
+	const char	*s = argv[*i];
+	enum cli_status	 st;
+	size_t		 j;
+
+	for (j = 1; s[j] != '\0'; j++) {
+		snprintf(a->shown, sizeof(a->shown), "-%c", s[j]);
+		if ((a->d = cli_find_short(s[j])) == NULL)
+			return cli_unknown(a);
+		a->val = NULL;
+		if (!cli_is_flag(a->d) && a->d->arg != ARG_OPTIONAL) {
+			if (s[j + 1] != '\0')
+				a->val = s + j + 1;
+			else if (*i + 1 < argc)
+				a->val = argv[++*i];
+			else
+				return cli_usage(a->err, a->errlen, "%s needs "
+				    "a value", a->shown);
+		}
+		if ((st = cli_apply(o, a)) != CLI_RUN || a->val != NULL)
+			return st;
+	}
+	return CLI_RUN;
+}
+
+/* The values that hold unless an option says otherwise. */
 static void
 cli_defaults(struct opts *o)
 {
@@ -563,84 +773,10 @@ cli_defaults(struct opts *o)
 	o->progress = -1;
 }
 
-/* Parse argv into o; options and URLs may come in any order. */
-enum cli_status
-cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
+/* Settle what depends on several options, once all are read. */
+static enum cli_status
+cli_finish(struct opts *o, char *err, size_t errlen)
 {
-	const struct option_def	*d;
-	enum cli_status		 st;
-	const char		*a, *eq, *val;
-	char			 shown[64];
-	int			 i, only_urls = 0;
-	size_t			 j;
-
-	cli_defaults(o);
-	if ((o->urls = calloc((size_t)argc + 1, sizeof(char *))) == NULL ||
-	    (o->headers = calloc((size_t)argc + 1, sizeof(char *))) == NULL)
-		return cli_usage(err, errlen, "out of memory");
-
-	for (i = 1; i < argc; i++) {
-		a = argv[i];
-		if (only_urls || a[0] != '-' || a[1] == '\0') {
-			o->urls[o->nurls++] = argv[i];
-			continue;
-		}
-		if (strcmp(a, "--") == 0) {
-			only_urls = 1;
-			continue;
-		}
-		if (a[1] == '-') {
-			eq = strchr(a + 2, '=');
-			d = cli_find_long(a + 2, eq ? (size_t)(eq - a - 2) :
-			    strlen(a + 2));
-			snprintf(shown, sizeof(shown), "--%.*s",
-			    eq ? (int)(eq - a - 2) : 48, a + 2);
-			if (d == NULL)
-				return cli_usage(err, errlen, "unknown option "
-				    "'%s' (see gather --help)", shown);
-			if (d->arg == ARG_OPTIONAL)
-				val = eq ? eq + 1 : NULL;
-			else if (d->arg == ARG_NONE) {
-				if (eq)
-					return cli_usage(err, errlen, "%s takes "
-					    "no value", shown);
-				val = NULL;
-			} else if (eq)
-				val = eq + 1;
-			else if (i + 1 < argc)
-				val = argv[++i];
-			else
-				return cli_usage(err, errlen, "%s needs a "
-				    "value", shown);
-			if ((st = cli_apply(o, d, shown, val, err, errlen)) !=
-			    CLI_RUN)
-				return st;
-			continue;
-		}
-		/* A cluster of short options: -qv, -c8, -c 8. */
-		for (j = 1; a[j] != '\0'; j++) {
-			snprintf(shown, sizeof(shown), "-%c", a[j]);
-			if ((d = cli_find_short(a[j])) == NULL)
-				return cli_usage(err, errlen, "unknown option "
-				    "'%s' (see gather --help)", shown);
-			val = NULL;
-			if (d->arg != ARG_NONE && d->arg != ARG_OPTIONAL) {
-				if (a[j + 1] != '\0')
-					val = a + j + 1;
-				else if (i + 1 < argc)
-					val = argv[++i];
-				else
-					return cli_usage(err, errlen, "%s needs "
-					    "a value", shown);
-			}
-			if ((st = cli_apply(o, d, shown, val, err, errlen)) !=
-			    CLI_RUN)
-				return st;
-			if (val != NULL)
-				break;
-		}
-	}
-
 	if (o->output_dir && !o->max_body_set)
 		o->max_body = 0;	/* files are not held in memory */
 	if (o->window == 0)
@@ -653,6 +789,77 @@ cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 	return CLI_RUN;
 }
 
+/*
+ * Print the table for tools/completions.sh, one row a line, fields split
+ * by tabs: heading, long, short, kind (flag, value or optional), how
+ * often (once, many or alone), the field's offset (options sharing a field
+ * exclude each other), the value's name, its values, the help's first line.
+ */
+static void
+cli_dump(void)
+{
+	const struct option_def	*d;
+	const char		*kind, *times;
+	size_t			 i, j;
+
+	for (i = 0; i < NOPTIONS; i++) {
+		d = &options[i];
+		kind = d->arg == ARG_OPTIONAL ? "optional" :
+		    cli_is_flag(d) ? "flag" : "value";
+		times = d->flags & OF_ALONE ? "alone" :
+		    d->flags & OF_MANY ? "many" : "once";
+		printf("%s\t%s\t%c\t%s\t%s\t", group_names[d->group], d->lname,
+		    d->sname ? d->sname : '-', kind, times);
+		if (d->off == NOFIELD)
+			printf("-\t");
+		else
+			printf("%zu\t", d->off);
+		printf("%s\t", d->meta ? d->meta : "-");
+		for (j = 0; d->names != NULL && d->names[j] != NULL; j++)
+			printf("%s%s", j ? " " : "", d->names[j]);
+		printf("%s\t%.*s\n", j ? "" : "-", (int)strcspn(d->help, "\n"),
+		    d->help);
+	}
+}
+
+/* Parse argv into o; options and URLs may come in any order. */
+enum cli_status
+cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
+{
+	struct cli_arg	 a;
+	enum cli_status	 st = CLI_RUN;
+	const char	*s;
+	int		 i, only_urls = 0;
+
+	cli_defaults(o);
+	/* Not a row: the table itself, for tools/completions.sh. */
+	if (argc == 2 && strcmp(argv[1], "--dump-options") == 0) {
+		cli_dump();
+		return CLI_EXIT_OK;
+	}
+	if ((o->urls = calloc((size_t)argc + 1, sizeof(char *))) == NULL ||
+	    (o->headers = calloc((size_t)argc + 1, sizeof(char *))) == NULL)
+		return cli_usage(err, errlen, "out of memory");
+	memset(&a, 0, sizeof(a));
+	a.err = err;
+	a.errlen = errlen;
+	for (i = 1; i < argc && st == CLI_RUN; i++) {
+		s = argv[i];
+		if (only_urls || s[0] != '-' || s[1] == '\0')
+			o->urls[o->nurls++] = argv[i];
+		else if (strcmp(s, "--") == 0)
+			only_urls = 1;
+		else if (s[1] == '-')
+			st = cli_long(o, &a, argc, argv, &i);
+		else
+			st = cli_shorts(o, &a, argc, argv, &i);
+	}
+	if (st != CLI_RUN)
+		return st;
+	return cli_finish(o, err, errlen);
+}
+
+/* Free what cli_parse allocated; the strings belong to argv. */
 void
 cli_free(struct opts *o)
 {
@@ -662,9 +869,64 @@ cli_free(struct opts *o)
 	o->urls = o->headers = NULL;
 }
 
+/* Print help text s from column col on, wrapped under HELP_COL. */
+static void
+cli_help_text(const char *s, int col)
+{
+	size_t	len;
+	int	used = 0;
+
+	printf("%*s", HELP_COL - col, "");
+	while (*s != '\0') {
+		if (*s == ' ' || *s == '\n') {
+			if (*s++ == '\n' && used > 0) {
+				printf("\n%*s", HELP_COL, "");
+				used = 0;
+			}
+			continue;
+		}
+		len = strcspn(s, " \n");
+		if (used > 0 && HELP_COL + used + 1 + (int)len > HELP_WIDTH) {
+			printf("\n%*s", HELP_COL, "");
+			used = 0;
+		}
+		printf("%s%.*s", used > 0 ? " " : "", (int)len, s);
+		used += (used > 0) + (int)len;
+		s += len;
+	}
+	putchar('\n');
+}
+
+/* Print one row of the option list: its names, its value, its help. */
+static void
+cli_help_option(const struct option_def *d)
+{
+	char	head[64];
+	int	n;
+
+	if (d->sname)
+		n = snprintf(head, sizeof(head), "  -%c, --%s", d->sname,
+		    d->lname);
+	else
+		n = snprintf(head, sizeof(head), "      --%s", d->lname);
+	if (d->meta != NULL && n > 0 && (size_t)n < sizeof(head))
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "%s%s",
+		    d->arg == ARG_OPTIONAL ? "" : " ", d->meta);
+	fputs(head, stdout);
+	/* A name too long for the column puts its text on the next line. */
+	if (n > HELP_COL - 2) {
+		putchar('\n');
+		n = 0;
+	}
+	cli_help_text(d->help, n);
+}
+
+/* Print --help: usage, then the table under its headings, then the rest. */
 void
 cli_help(void)
 {
+	size_t i;
+
 	fputs(
 "Usage: gather [OPTIONS] URL...\n"
 "       gather [OPTIONS] -i FILE\n"
@@ -677,90 +939,14 @@ cli_help(void)
 "skipped; a line without a scheme gets http://.  A line starting with {\n"
 "is a request object: {\"url\": ..., \"method\": ..., \"headers\": {...},\n"
 "\"body\": ..., \"timeout\": SEC, \"id\": ANY}; its fields override the\n"
-"options.  URL arguments come first, then -i FILE; with neither, stdin.\n"
-"\n"
-"Scheduling:\n"
-"  -c, --concurrency N      transfers in flight at most (default 32)\n"
-"  -t, --timeout SEC        limit for each attempt, fractions allowed;\n"
-"                           0 = none (default 30)\n"
-"      --connect-timeout SEC\n"
-"                           limit for connecting; 0 = libcurl's default\n"
-"                           (default 10)\n"
-"      --deadline SEC       limit for the whole run; what is unfinished\n"
-"                           then ends as deadline (default none)\n"
-"      --retries N          retry dns, connect, timeout and reset failures\n"
-"                           and HTTP 408, 429, 500, 502, 503, 504 (default 0)\n"
-"      --retry-delay SEC    base of the exponential backoff (default 0.5)\n"
-"      --retry-max-delay SEC\n"
-"                           longest single wait (default 30); Retry-After\n"
-"                           on 429 and 503 is honoured up to it\n"
-"      --fail               HTTP status >= 400 after retries makes a record\n"
-"                           fail (http)\n"
-"      --fail-fast          the first failure cancels the rest and stops\n"
-"                           reading input\n"
-"      --rate N[/s|/m|/h]   start at most N requests per unit, evenly\n"
-"                           spaced (default: no limit; unit /s)\n"
-"      --per-host N         in flight to one host:port at most (0 = no\n"
-"                           limit, the default)\n"
-"  -u, --unordered          write records as they finish\n"
-"      --window N           records read but not yet written, a slow head\n"
-"                           included (default 4 x -c, at least 256, and\n"
-"                           at least -c); when full, new starts pause\n"
-"      --shard K/N          only records with index % N == K\n"
-"      --resume FILE        skip records that FILE, an earlier jsonl\n"
-"                           output, has as ok\n"
-"\n"
-"Requests:\n"
-"  -X, --request METHOD     method (default GET, or POST with -d)\n"
-"  -H, --header 'K: V'      add a header; repeatable\n"
-"  -d, --data DATA          send DATA as the body; @FILE sends a file's\n"
-"                           bytes unchanged (64 MiB at most); repeated -d\n"
-"                           are joined by &\n"
-"  -A, --user-agent UA      User-Agent (default gather/" GATHER_VERSION ")\n"
-"  -L, --location           follow redirects (the default)\n"
-"      --location-trusted   follow redirects and send -H headers and\n"
-"                           credentials to other origins too\n"
-"      --no-location        do not follow redirects\n"
-"      --max-redirs N       redirects followed at most (default 10)\n"
-"      --compressed         ask for and decode gzip, deflate, br, zstd\n"
-"                           (the default)\n"
-"      --no-compressed      neither ask for nor decode compression\n"
-"      --proto LIST         allowed protocols, redirects included\n"
-"                           (default http,https)\n"
-"  -k, --insecure           do not verify TLS certificates\n"
-"      --cacert FILE        verify TLS certificates against FILE\n"
-"  -x, --proxy URL          use this proxy\n"
-"      --http1.1            use HTTP/1.1 only\n"
-"      --http2-prior-knowledge\n"
-"                           HTTP/2 without TLS (h2c), one connection per\n"
-"                           transfer\n"
-"\n"
-"Output:\n"
-"      --format FORMAT      jsonl (default) or json (one array)\n"
-"      --body MODE          auto, text, base64, json or none (default auto)\n"
-"                           auto: UTF-8 text as is, anything else base64;\n"
-"                           text: invalid UTF-8 replaced by U+FFFD;\n"
-"                           json: the parsed body embedded, else as auto\n"
-"      --max-body SIZE      abort bodies larger than SIZE as too_large;\n"
-"                           suffixes k, M, G; 0 = no limit (default 16M;\n"
-"                           none with -o unless given)\n"
-"  -I, --include-headers    add the response headers to each record\n"
-"  -o, --output-dir DIR     write each body to a file in DIR (created)\n"
-"      --name TEMPLATE      file name under -o: {index}, {host}, {name},\n"
-"                           {id} (default {index})\n"
-"\n"
-"Input and messages:\n"
-"  -i, --input FILE         read records from FILE (- for stdin)\n"
-"      --progress           a progress line on stderr (the default when\n"
-"                           stderr is a terminal)\n"
-"      --no-progress        no progress line\n"
-"      --stats[=json]       a summary on stderr at the end: counts,\n"
-"                           latency percentiles, rate\n"
-"  -q, --quiet              no progress, warnings, -v lines or --stats\n"
-"                           (errors that stop the run are still shown)\n"
-"  -v, --verbose            one line per finished attempt on stderr\n"
-"  -V, --version            print versions of gather and its libraries\n"
-"  -h, --help               print this help\n"
+"options.  URL arguments come first, then -i FILE; with neither, stdin.\n",
+	    stdout);
+	for (i = 0; i < NOPTIONS; i++) {
+		if (i == 0 || options[i].group != options[i - 1].group)
+			printf("\n%s:\n", group_names[options[i].group]);
+		cli_help_option(&options[i]);
+	}
+	fputs(
 "\n"
 "Each record: index, url, id, ok, status, http_version, effective_url,\n"
 "redirects, content_type, size, body, body_encoding, headers, file,\n"
@@ -772,6 +958,7 @@ cli_help(void)
 "See gather(1) for the whole story.\n", stdout);
 }
 
+/* Print the versions of gather and of the libraries it runs on. */
 void
 cli_version(void)
 {

@@ -3,7 +3,7 @@
  * reorder ring.  The record's cJSON tree is made once and reused:
  * per record its nodes get new values and are linked in the order of the
  * fields present, and the tree is printed into the caller's buffer without
- * allocating.  Outside strings are escaped by util's json_escape (which,
+ * allocating.  Outside strings are escaped by text's json_escape (which,
  * unlike a C-string API, keeps NUL bytes) and hung in the tree as raw JSON.
  */
 #include "gather/record.h"

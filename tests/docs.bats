@@ -1,21 +1,20 @@
 #!/usr/bin/env bats
-# Docs sync: every option in the parser's table (src/cli.c) is described in
-# `gather --help` and has an entry in man/gather.1, and --help names no
-# option the parser does not know.
+# Docs sync: the option table in src/cli.c (printed by the hidden
+# `gather --dump-options`) is what every other list of options must match.
+# Each option is described in `gather --help` and has an entry in
+# man/gather.1, neither names an option the parser lacks, and the committed
+# shell completions are exactly what tools/completions.sh writes from it.
 
 bats_require_minimum_version 1.5.0
 load helper
 
-SRC="$BATS_TEST_DIRNAME/../src/cli.c"
-MAN="$BATS_TEST_DIRNAME/../man/gather.1"
+ROOT="$BATS_TEST_DIRNAME/.."
+SRC="$ROOT/src/cli.c"
+MAN="$ROOT/man/gather.1"
 
-# Print "LONG SHORT" (SHORT is "-" when there is none) for each row of the
-# option table: rows look like { "concurrency", 'c', ARG_INT, OPT_... }.
+# Print "LONG SHORT" (SHORT is "-" when there is none) for each option.
 table_options() {
-	sed -nE \
-		-e "s/^[[:space:]]*\{[[:space:]]*\"([A-Za-z0-9][A-Za-z0-9.-]*)\"[[:space:]]*,[[:space:]]*'([^'\\])'[[:space:]]*,[[:space:]]*ARG_.*/\1 \2/p" \
-		-e "s/^[[:space:]]*\{[[:space:]]*\"([A-Za-z0-9][A-Za-z0-9.-]*)\"[[:space:]]*,[[:space:]]*(0|'\\\\0'|NUL|'\\\\x00')[[:space:]]*,[[:space:]]*ARG_.*/\1 -/p" \
-		"$SRC"
+	"$GATHER" --dump-options | awk -F '\t' '{ print $2, $3 }'
 }
 
 # The tag lines of the man page's .TP entries, with roff's \- made -,
@@ -38,39 +37,43 @@ names_option() {
 	fi
 }
 
-@test "the option table can be read from src/cli.c" {
-	[[ -r "$SRC" ]] || skip "src/cli.c not there"
+@test "gather --dump-options prints the whole option table" {
 	run table_options
 	assert_success
-	# A sanity check of the extractor against options the contract names.
+	# A sanity check against options the contract names.
 	assert_line 'concurrency c'
 	assert_line 'timeout t'
 	assert_line 'max-body -'
-	((${#lines[@]} >= 8)) || fail "only ${#lines[@]} options found"
-	# As many rows as the table has string-first entries.
-	rows=$(grep -cE '^[[:space:]]*\{[[:space:]]*"[^"]+"[[:space:]]*,.*ARG_' "$SRC")
-	assert_equal "${#lines[@]}" "$rows"
+	assert_line 'no-location -'
+	((${#lines[@]} >= 40)) || fail "only ${#lines[@]} options found"
+	# Nine fields a row, as tools/completions.sh reads them.
+	run bash -c '"$0" --dump-options | awk -F "\t" "NF != 9"' "$GATHER"
+	assert_output ''
+	# As many rows as the table in the source has, when it is at hand.
+	[[ -r "$SRC" ]] || skip "src/cli.c not there"
+	rows=$(sed -n '/options\[\] = {/,/^};/p' "$SRC" |
+		grep -cE '^[[:space:]]*\{[[:space:]]*"[^"]+"[[:space:]]*,')
+	assert_equal "$(table_options | wc -l)" "$rows"
+}
+
+# Print, one a line, the options of the table that TEXT (stdin) lacks.
+options_missing_from() {
+	local text long short
+	text=$(cat)
+	while read -r long short; do
+		names_option "$long" "$short" <<<"$text" || echo "--$long"
+	done < <(table_options)
 }
 
 @test "every option is in gather --help" {
-	help=$("$GATHER" --help)
-	missing=()
-	while read -r long short; do
-		names_option "$long" "$short" <<<"$help" ||
-			missing+=("--$long")
-	done < <(table_options)
-	((${#missing[@]} == 0)) || fail "not in --help: ${missing[*]}"
+	missing=$("$GATHER" --help | options_missing_from)
+	[[ -z "$missing" ]] || fail "not in --help: ${missing//$'\n'/ }"
 }
 
 @test "every option has an entry in man/gather.1" {
 	[[ -r "$MAN" ]] || fail "man/gather.1 is missing"
-	tags=$(man_tags)
-	missing=()
-	while read -r long short; do
-		names_option "$long" "$short" <<<"$tags" ||
-			missing+=("--$long")
-	done < <(table_options)
-	((${#missing[@]} == 0)) || fail "no man page entry for: ${missing[*]}"
+	missing=$(man_tags | options_missing_from)
+	[[ -z "$missing" ]] || fail "no man page entry for: ${missing//$'\n'/ }"
 }
 
 @test "--help names no option that the parser lacks" {
@@ -93,4 +96,23 @@ names_option() {
 		grep -qxF -- "${opt#--}" <<<"$known" || unknown+=("$opt")
 	done
 	((${#unknown[@]} == 0)) || fail "in the man page, not in the parser: ${unknown[*]}"
+}
+
+@test "the committed completions are what the option table generates" {
+	run "$ROOT/tools/completions.sh" "$GATHER" "$BATS_TEST_TMPDIR/c"
+	assert_success
+	for f in gather.bash _gather; do
+		run diff -u "$ROOT/completions/$f" "$BATS_TEST_TMPDIR/c/$f"
+		[[ $status -eq 0 ]] ||
+			fail "completions/$f is stale; run make completions:"$'\n'"$output"
+	done
+}
+
+@test "--dump-options is not an option: only alone, and not in --help" {
+	run --separate-stderr "$GATHER" --dump-options --help
+	assert_equal "$status" 2
+	[[ "$stderr" == "gather: unknown option '--dump-options'"* ]] ||
+		fail "not refused: $stderr"
+	run "$GATHER" --help
+	refute_output --partial dump-options
 }

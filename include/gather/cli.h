@@ -1,7 +1,8 @@
 /*
  * cli: the option table, parsing and validation of the command line, and
- * the help and version texts.  Parsing never fetches and never exits: it
- * returns a status and a one-line reason for main to print.
+ * the help and version texts and the completions' input, all made from
+ * that table.  Parsing never fetches and never exits: it returns a status
+ * and a one-line reason for main to print.
  */
 #ifndef GATHER_CLI_H
 #define GATHER_CLI_H
@@ -9,7 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gather/util.h"
+#include "gather/buf.h"
+#include "gather/text.h"
 
 #define GATHER_VERSION	"0.1.0"
 
@@ -32,7 +34,11 @@ enum http_version {
 	HTTPV_2_PRIOR		/* h2c without upgrade */
 };
 
-/* Everything the command line decides; read-only once parsing is done. */
+/*
+ * Everything the command line decides; read-only once parsing is done.
+ * The option table in cli.c stores into these fields by offset, an int
+ * for flags and enums, a long for counts, a double for seconds.
+ */
 struct opts {
 	/* Scheduling */
 	long		 concurrency;

@@ -10,7 +10,8 @@
 #include "gather/input.h"
 #include "gather/json.h"
 #include "gather/rec.h"
-#include "gather/util.h"
+#include "gather/buf.h"
+#include "gather/text.h"
 
 static int passed, failed;
 

@@ -19,7 +19,8 @@
 #include "gather/cli.h"
 #include "gather/record.h"
 #include "gather/rec.h"
-#include "gather/util.h"
+#include "gather/buf.h"
+#include "gather/text.h"
 
 static int passed, failed;
 

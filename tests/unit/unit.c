@@ -1,6 +1,7 @@
 /*
  * Unit tests for the pure helpers: UTF-8 checking and repair, base64,
- * JSON escaping, and the parsing of counts, seconds and sizes.
+ * JSON escaping, and the reorder ring (command-line values are tested in
+ * units_unit.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,8 @@
 #include "gather/cli.h"
 #include "gather/reorder.h"
 #include "gather/writer.h"
-#include "gather/util.h"
+#include "gather/buf.h"
+#include "gather/text.h"
 
 static int passed, failed;
 
@@ -90,45 +92,6 @@ test_json_escape(void)
 	CHECK(len == 5 && strcmp(out, "\"h\xc3\xa9\"") == 0);
 }
 
-static void
-test_parse(void)
-{
-	long		n = 0;
-	double		d = 0;
-	uint64_t	s = 0;
-
-	CHECK(parse_count("32", 1, 100, &n) == 0 && n == 32);
-	CHECK(parse_count("0", 1, 100, &n) == -1);
-	CHECK(parse_count("101", 1, 100, &n) == -1);
-	CHECK(parse_count("-1", 1, 100, &n) == -1);
-	CHECK(parse_count("3x", 1, 100, &n) == -1);
-	CHECK(parse_count("", 1, 100, &n) == -1);
-	CHECK(parse_count(" 3", 1, 100, &n) == -1);
-
-	CHECK(parse_seconds("2", &d) == 0 && d == 2);
-	CHECK(parse_seconds("0.5", &d) == 0 && d == 0.5);
-	CHECK(parse_seconds(".25", &d) == 0 && d == 0.25);
-	CHECK(parse_seconds("0", &d) == 0 && d == 0);
-	CHECK(parse_seconds("-1", &d) == -1);
-	CHECK(parse_seconds("abc", &d) == -1);
-	CHECK(parse_seconds("1.2.3", &d) == -1);
-	CHECK(parse_seconds(".", &d) == -1);
-	CHECK(parse_seconds("inf", &d) == -1);
-	CHECK(parse_seconds("1e3", &d) == -1);
-
-	CHECK(parse_size("0", &s) == 0 && s == 0);
-	CHECK(parse_size("100", &s) == 0 && s == 100);
-	CHECK(parse_size("1k", &s) == 0 && s == 1024);
-	CHECK(parse_size("16M", &s) == 0 && s == 16u << 20);
-	CHECK(parse_size("2G", &s) == 0 && s == 2ull << 30);
-	CHECK(parse_size("12X", &s) == -1);
-	CHECK(parse_size("-1", &s) == -1);
-	CHECK(parse_size("k", &s) == -1);
-	CHECK(parse_size("1kk", &s) == -1);
-	CHECK(parse_size("99999999999999999999", &s) == -1);
-	CHECK(parse_size("17179869184G", &s) == -1);
-}
-
 /* The reorder ring: lines come out in seq order, and room is bounded. */
 static void
 test_gather(void)
@@ -186,7 +149,6 @@ main(void)
 	test_utf8();
 	test_base64();
 	test_json_escape();
-	test_parse();
 	test_gather();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

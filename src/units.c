@@ -1,9 +1,10 @@
 /*
- * util: the parsing of counts, durations, sizes, rates and shards given on
- * the command line; used by cli only.  The buffer and text helpers that
- * lived here are in buf.c and text.c.
+ * units: parsing of command-line values with units and ranges.  Each parser
+ * refuses a value unless it understands all of it, because a usage error
+ * costs nothing while a half-read "1e3" or "3x" silently means something
+ * else for the whole run.
  */
-#include "gather/util.h"
+#include "gather/units.h"
 
 #include <errno.h>
 #include <limits.h>
