@@ -10,17 +10,8 @@
 
 #include "gather/policy.h"
 
-static int passed, failed;
-
-#define CHECK(cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		fprintf(stdout, "policy_unit: %s:%d: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-	}								\
-} while (0)
+#define CHECK_NAME "policy_unit"
+#include "check.h"
 
 /* Whether a and b agree to a microsecond. */
 static int
@@ -112,6 +103,5 @@ main(void)
 	test_backoff();
 	test_retry_after();
 	test_wait();
-	printf("policy_unit: %d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return check_report();
 }

@@ -12,16 +12,8 @@
 #include "gather/out.h"
 #include "gather/util.h"
 
-static int passed, failed;
-
-#define CHECK(cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		fprintf(stderr, "unit: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-	}								\
-} while (0)
+#define CHECK_NAME "unit"
+#include "check.h"
 
 static int
 valid(const char *s, size_t n)
@@ -188,6 +180,5 @@ main(void)
 	test_json_escape();
 	test_parse();
 	test_gather();
-	printf("unit: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_report();
 }
