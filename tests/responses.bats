@@ -10,26 +10,6 @@ load helper
 setup_file() { start_server; }
 teardown_file() { stop_server; }
 
-# Assert that $output is N lines of strict JSON (UTF-8, one object each)
-# with the indexes 0 to N-1 once each, in order.
-assert_records() {
-	local n=$1 got
-	if ! got=$(printf '%s\n' "$output" | python3 -c '
-import json, sys
-data = sys.stdin.buffer.read()
-lines = data.split(b"\n")[:-1]
-for i, raw in enumerate(lines):
-    doc = json.loads(raw.decode("utf-8"))
-    if not isinstance(doc, dict) or doc.get("index") != i:
-        sys.exit("line %d is not record %d: %r" % (i, i, raw[:200]))
-print(len(lines))
-' 2>&1); then
-		fail "output is not strict JSON records in order: $got"
-		return 1
-	fi
-	assert_equal "$got" "$n"
-}
-
 # Print N URLs: every tenth (from the sixth on) is $BASE$PATH, the others
 # distinct /ok URLs, so that handles and connections are used again.
 mixed_urls() {
@@ -45,7 +25,7 @@ mixed_urls() {
 	run --separate-stderr timeout 60 "$GATHER" -c 1 -t 10 \
 		-i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_records 100
+	assert_strict_jsonl --ordered -n 100
 	assert_jq 'all(.[]; if (.url | endswith("/raw/folded"))
 		then .ok == false and .error.kind == "other"
 		else .ok and .status == 200 and .body == "ok" end)'
@@ -56,7 +36,7 @@ mixed_urls() {
 	run --separate-stderr timeout 60 "$GATHER" -c 32 -t 10 -I \
 		-i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_records 400
+	assert_strict_jsonl --ordered -n 400
 	assert_jq 'all(.[]; if (.url | endswith("/raw/folded"))
 		then .ok == false and .error.kind == "other"
 		else .ok and .status == 200 end)'
@@ -67,7 +47,7 @@ mixed_urls() {
 	urls 200 /ok >"$BATS_TEST_TMPDIR/in"
 	run --separate-stderr "$GATHER" -c 4 -i "$BATS_TEST_TMPDIR/in"
 	assert_success
-	assert_records 200
+	assert_strict_jsonl --ordered -n 200
 	assert_equal "$(stat_field requests)" 200
 	conns=$(stat_field connections)
 	(( conns <= 8 )) || fail "200 requests at -c 4 took $conns connections"
@@ -80,7 +60,7 @@ mixed_urls() {
 		"$BASE/raw/bigstatus" "$BASE/raw/negstatus" "$BASE/raw/foo" \
 		"$BASE/raw/nostatus" "$BASE/raw/empty" "$BASE/ok"
 	assert_failure 1
-	assert_records 6
+	assert_strict_jsonl --ordered -n 6
 	assert_jq '.[0:5] | all(.[]; .ok == false and
 		(.error.kind | IN("reset", "other")))'
 	assert_jq '.[5].ok and .[5].status == 200'
@@ -91,7 +71,7 @@ mixed_urls() {
 		"https://127.0.0.1:1/" "$BASE/redirect-to?url=ftp://127.0.0.1/y" \
 		"$BASE/ok"
 	assert_failure 1
-	assert_records 4
+	assert_strict_jsonl --ordered -n 4
 	assert_jq '.[0:3] | all(.[]; .error.kind == "unsupported_protocol" and
 		(.error.message | contains("--proto")))'
 	assert_jq '.[2].error.message | contains("redirect")'
@@ -105,14 +85,14 @@ mixed_urls() {
 		"$BASE/raw/headbody" "$BASE/raw/headbody-close" \
 		"$BASE/raw/headbody-keep" "$BASE/ok" "$BASE/chunked/100"
 	assert_success
-	assert_records 5
+	assert_strict_jsonl --ordered -n 5
 	assert_jq 'all(.[]; .ok and .status == 200 and .size == 0)'
 	printf '{"url": "%s", "method": "HEAD"}\n' "$BASE/raw/headbody" \
 		"$BASE/raw/headbody-keep" "$BASE/ok" >"$BATS_TEST_TMPDIR/in"
 	run --separate-stderr timeout 60 "$GATHER" -c 1 -t 10 \
 		-i "$BATS_TEST_TMPDIR/in"
 	assert_success
-	assert_records 3
+	assert_strict_jsonl --ordered -n 3
 	assert_jq 'all(.[]; .ok and .status == 200 and .size == 0)'
 }
 
@@ -120,7 +100,7 @@ mixed_urls() {
 	run --separate-stderr "$GATHER" -I -t 10 "$BASE/raw/httpline" \
 		"$BASE/raw/continue"
 	assert_success
-	assert_records 2
+	assert_strict_jsonl --ordered -n 2
 	assert_jq '.[0].headers["x-a"] == "1" and .[0].headers["x-b"] == "2"'
 	# A real second status line (after an interim 100) does start afresh.
 	assert_jq '.[1].headers["x-late"] == "2" and
@@ -135,7 +115,7 @@ mixed_urls() {
 		-H 'Authorization: Bearer tok' \
 		"$BASE/redirect-to?url=$other" "$BASE/redirect-to?url=/echo"
 	assert_success
-	assert_records 2
+	assert_strict_jsonl --ordered -n 2
 	assert_jq --arg o "$other" '.[0].effective_url == $o and
 		.[0].redirects == 1 and (.[0].body | fromjson | .headers |
 		has("x-api-key") or has("authorization") | not)'
@@ -150,7 +130,7 @@ mixed_urls() {
 		"$BASE/redirect-to?url=$BASE/echo" >"$BATS_TEST_TMPDIR/in"
 	run --separate-stderr "$GATHER" -t 10 -i "$BATS_TEST_TMPDIR/in"
 	assert_success
-	assert_records 2
+	assert_strict_jsonl --ordered -n 2
 	assert_jq '(.[0].body | fromjson | .headers | has("x-api-key") | not)
 		and (.[1].body | fromjson | .headers["x-api-key"] == "k")'
 }
@@ -160,7 +140,7 @@ mixed_urls() {
 		-H 'X-Api-Key: secret' \
 		"$BASE/redirect-to?url=http://localhost:$PORT/echo"
 	assert_success
-	assert_records 1
+	assert_strict_jsonl --ordered -n 1
 	assert_jq '.[0].redirects == 1 and
 		(.[0].body | fromjson | .headers["x-api-key"] == "secret")'
 }
@@ -175,7 +155,7 @@ mixed_urls() {
 	run --separate-stderr "$GATHER" -t 0.0004 "$BASE/delay/6000" \
 		-i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_records 2
+	assert_strict_jsonl --ordered -n 2
 	assert_jq 'all(.[]; .error.kind == "timeout")'
 	took=$(since "$start")
 	fcmp "$took" "<" 5 || fail "a 1 ms timeout took $took s"
@@ -188,7 +168,7 @@ mixed_urls() {
 	run --separate-stderr "$GATHER" -t 10 --max-body 1010 \
 		"$BASE/gzip/1000?level=0"
 	assert_success
-	assert_records 1
+	assert_strict_jsonl --ordered -n 1
 	assert_jq '.[0].ok and .[0].size == 1000'
 	run --separate-stderr "$GATHER" -t 10 --max-body 999 \
 		"$BASE/gzip/1000?level=0" "$BASE/size/1000"
@@ -205,7 +185,7 @@ mixed_urls() {
 		"http://$a.nonexistent-tld:$PORT/ok" "$a.localhost:$PORT/ok" \
 		"http://u@$a.localhost:$PORT/ok" "$BASE/ok"
 	assert_failure 1
-	assert_records 5
+	assert_strict_jsonl --ordered -n 5
 	assert_jq '.[0:4] | all(.[]; .error.kind == "invalid_url")'
 	assert_jq '.[4].ok'
 }
@@ -216,7 +196,7 @@ mixed_urls() {
 	urls 200 /delay/200 >"$BATS_TEST_TMPDIR/in"
 	run --separate-stderr bash -c 'ulimit -n 40 && exec timeout 60 \
 		"$GATHER" -c 100 -t 20 -i "$1"' _ "$BATS_TEST_TMPDIR/in"
-	assert_records 200
+	assert_strict_jsonl --ordered -n 200
 	assert_jq 'all(.[]; .ok or (.error.kind == "other" and
 		.error.message == "too many open files"))'
 	assert_jq 'any(.[]; .ok | not)'

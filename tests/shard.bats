@@ -7,6 +7,7 @@ load helper
 
 setup_file() { start_server; }
 teardown_file() { stop_server; }
+teardown() { stop_bg; }
 
 # Write a 30-record input to $1: URL lines (each its own path), blank and
 # comment lines (no index), request objects, bad lines, failures.  Record
@@ -110,12 +111,9 @@ summary() {
 @test "bad --shard values are usage errors" {
 	reset_stats
 	for v in 3/3 -1/3 1/0 x 1 1/ /3 0/3x 4/3 ''; do
-		run --separate-stderr "$GATHER" --shard "$v" "$BASE/ok"
-		[[ $status -eq 2 ]] || fail "--shard '$v' exited $status"
-		assert_equal "$output" ""
-		assert_equal "$(wc -l <<<"$stderr")" 1
+		gather_usage_error --shard "$v" "$BASE/ok"
 	done
-	assert_equal "$(stat_field requests)" 0
+	assert_nothing_fetched
 }
 
 # --- --resume ---------------------------------------------------------------
@@ -206,6 +204,7 @@ resume_input() {
 	reset_stats
 	run --separate-stderr "$GATHER" --fail --resume "$first" \
 		-i "$BATS_TEST_TMPDIR/changed"
+	# Found while reading: the records read before it are written.
 	assert_failure 2
 	assert_equal "$(wc -l <<<"$stderr")" 1
 	assert_regex "$stderr" '^gather: .*'
@@ -239,27 +238,17 @@ resume_input() {
 	# The same text with a line end after it is a bad record: refused.
 	{ cat "$cut"; echo; } >"$BATS_TEST_TMPDIR/bad.jsonl"
 	reset_stats
-	run --separate-stderr "$GATHER" --fail --resume "$BATS_TEST_TMPDIR/bad.jsonl" \
-		-i "$in"
-	assert_failure 2
-	assert_output ""
-	assert_equal "$(wc -l <<<"$stderr")" 1
+	gather_usage_error --fail --resume "$BATS_TEST_TMPDIR/bad.jsonl" -i "$in"
 	# As is a malformed line in the middle, or one that is JSON but not
 	# a record.
 	for junk in '{"index": 1, "url' 'not json' '[1, 2]' '{"index": 3}'; do
 		{ head -n 3 "$first"; printf '%s\n' "$junk"; tail -n +4 "$first"; } \
 			>"$BATS_TEST_TMPDIR/bad.jsonl"
-		run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/bad.jsonl" \
-			-i "$in"
-		[[ $status -eq 2 ]] || fail "line '$junk' gave exit $status"
-		assert_output ""
-		assert_equal "$(wc -l <<<"$stderr")" 1
+		gather_usage_error --resume "$BATS_TEST_TMPDIR/bad.jsonl" -i "$in"
 	done
-	assert_equal "$(stat_field requests)" 0
+	assert_nothing_fetched
 	# A missing file too.
-	run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/none" -i "$in"
-	assert_failure 2
-	assert_output ""
+	gather_usage_error --resume "$BATS_TEST_TMPDIR/none" -i "$in"
 }
 
 @test "--resume continues a shard from that shard's output" {
@@ -318,15 +307,11 @@ resume_input() {
 	awk -v b="$BASE" 'BEGIN { for (k = 0; k < 300; k++)
 		printf "%s/delay/20/%d\n", b, k }' >"$in"
 	reset_stats
-	"$GATHER" -c 8 -i "$in" >"$first" 2>/dev/null 3>&- &
-	pid=$!
-	for ((i = 0; i < 1000; i++)); do
-		(($(wc -l <"$first") >= 50)) && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.01
-	done
-	kill -9 "$pid" 2>/dev/null || true
-	wait "$pid" || true
+	start_bg --out "$first" "$GATHER" -c 8 -i "$in"
+	wait_until 10 lines_at_least "$first" 50 ||
+		fail "50 records were not written within 10 s"
+	kill -9 "$BG_PID"
+	wait_bg 10
 	n=$(wc -l <"$first")
 	((n >= 50 && n < 300)) || fail "the run was killed after $n lines"
 

@@ -9,6 +9,7 @@ load helper
 
 setup_file() { start_server; }
 teardown_file() { stop_server; }
+teardown() { stop_bg; }
 
 # ---- closed standard descriptors -------------------------------------------
 
@@ -28,17 +29,13 @@ gather_closed() {
 	for args in "" "-i -" "-c 4 -i -"; do
 		# shellcheck disable=SC2086
 		run --separate-stderr gather_closed 0 $args
-		assert_equal "$status" 3
-		assert_equal "$output" ''
-		assert_equal "$stderr" 'gather: standard input is closed'
+		assert_one_line_error 3 '^gather: standard input is closed$'
 	done
 }
 
 @test "a closed stdin with --format json: exit 3, nothing on stdout" {
 	run --separate-stderr gather_closed 0 --format json
-	assert_equal "$status" 3
-	assert_equal "$output" ''
-	assert_equal "$stderr" 'gather: standard input is closed'
+	assert_one_line_error 3 '^gather: standard input is closed$'
 }
 
 @test "a closed stdin does not matter with URL arguments or -i FILE" {
@@ -80,19 +77,14 @@ gather_closed() {
 	# Else libev's epoll descriptor or a socket would take their numbers,
 	# and a -v line could land in it.
 	reset_stats
-	"$GATHER" -t 20 "$BASE/hang/startup-fds" <&- 2>&- \
-		>"$BATS_TEST_TMPDIR/out" &
-	pid=$!
-	for ((i = 0; i < 100; i++)); do
-		[[ "$(hits /hang/startup-fds)" -ge 1 ]] && break
-		sleep 0.1
-	done
-	fd0=$(readlink "/proc/$pid/fd/0")
-	fd2=$(readlink "/proc/$pid/fd/2")
-	kill -TERM "$pid"
-	rc=0
-	wait "$pid" || rc=$?
-	assert_equal "$rc" 143
+	start_bg --in - --err - "$GATHER" -t 20 "$BASE/hang/startup-fds"
+	wait_until 10 hits_at_least /hang/startup-fds 1 ||
+		fail "the transfer did not reach the server"
+	fd0=$(readlink "/proc/$BG_PID/fd/0")
+	fd2=$(readlink "/proc/$BG_PID/fd/2")
+	kill -TERM "$BG_PID"
+	wait_bg 10
+	assert_equal "$BG_STATUS" 143
 	assert_equal "$fd0" /dev/null
 	assert_equal "$fd2" /dev/null
 	run jq -r '.error.kind' "$BATS_TEST_TMPDIR/out"
@@ -105,18 +97,17 @@ gather_closed() {
 	reset_stats
 	run --separate-stderr bash -c \
 		'ulimit -n 256 && exec "$GATHER" -c 5000 "$1"' _ "$BASE/ok"
-	assert_equal "$status" 2
-	assert_equal "$output" ''
+	assert_usage_error
 	assert_equal "$stderr" "gather: -c 5000 needs about 5032 file \
 descriptors but only 256 are allowed; use -c 224 or raise ulimit -n"
 	# Under -o each slot may also hold a file open.
 	run --separate-stderr bash -c \
 		'ulimit -n 256 && exec "$GATHER" -c 200 -o "$2" "$1"' _ \
 		"$BASE/ok" "$BATS_TEST_TMPDIR/dl"
-	assert_equal "$status" 2
+	assert_usage_error
 	assert_equal "$stderr" "gather: -c 200 needs about 432 file \
 descriptors but only 256 are allowed; use -c 112 or raise ulimit -n"
-	assert_equal "$(stat_field requests)" 0
+	assert_nothing_fetched
 	# What it suggests does fit.
 	run --separate-stderr bash -c \
 		'ulimit -n 256 && exec "$GATHER" -c 224 "$1"' _ "$BASE/ok"
