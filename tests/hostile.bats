@@ -328,14 +328,6 @@ run_via_dead_proxy() {
 	fcmp "$took" '<' 15 || fail "took $took s"
 }
 
-@test "a gzip bomb at the default --max-body (16M) is too_large" {
-	run --separate-stderr timeout 60 "$GATHER" "$BASE/bomb/104857600"
-	assert_failure 1
-	assert_strict_jsonl -n 1
-	assert_jq '.[0] | .error.kind == "too_large" and .size <= 16777216 and
-		(has("body") | not)'
-}
-
 @test "a 200 kB header with -I: a failure record, still strict JSON" {
 	run --separate-stderr timeout 30 "$GATHER" -I "$BASE/bigheader/200000" \
 		"$BASE/bigheader/60000"

@@ -1,8 +1,7 @@
 #!/usr/bin/env bats
 # Strict JSON in and out: request objects that RFC 8259 does not allow are
-# bad_input, ids and --body json values go out exactly as written, the
-# 64 KiB line limit counts the trimmed line, and -I with very many headers
-# stays fast.
+# bad_input, ids and --body json values go out exactly as written, and -I
+# with very many headers stays fast.
 
 bats_require_minimum_version 1.5.0
 load helper
@@ -172,44 +171,6 @@ teardown() {
 		-d @"$BATS_TEST_TMPDIR/body" "$BASE/rawbody"
 	assert_success
 	assert_jq '.[0].body_encoding == "base64" and .[0].body == "Iv8i"'
-}
-
-@test "a line of 70,000 blanks is blank: no record" {
-	{
-		echo "$BASE/ok?i=0"
-		head -c 70000 /dev/zero | tr '\0' ' '
-		printf '\r\n'
-		head -c 300000 /dev/zero | tr '\0' '\t'
-		echo
-		echo "$BASE/ok?i=1"
-	} >"$BATS_TEST_TMPDIR/in"
-	run --separate-stderr timeout 30 "$GATHER" -i "$BATS_TEST_TMPDIR/in"
-	assert_success
-	assert_strict_jsonl -n 2
-	assert_jq 'map(.index) == [0, 1] and all(.ok)'
-}
-
-@test "the 64 KiB limit is on the trimmed line" {
-	u="$BASE/ok?x="
-	pad=$((65536 - ${#u}))
-	long="$u$(head -c "$pad" /dev/zero | tr '\0' a)"
-	{
-		printf '%s\r\n' "$long"
-		printf '   %s   \t\r\n' "$long"
-		printf '%s' "$long"
-		head -c 200000 /dev/zero | tr '\0' ' '
-		printf '\n'
-		printf '%sb\r\n' "$long"
-		printf '%s' "$long"
-		head -c 200000 /dev/zero | tr '\0' ' '
-		printf 'c\n'
-	} >"$BATS_TEST_TMPDIR/in"
-	run --separate-stderr timeout 30 "$GATHER" -i "$BATS_TEST_TMPDIR/in"
-	assert_strict_jsonl -n 5
-	assert_jq --arg u "$long" '.[:3] | all(.url == $u and
-		.error.kind != "bad_input")'
-	assert_jq --arg u "${long:0:256}" '.[3:] | all(.url == $u and
-		.error.kind == "bad_input")'
 }
 
 # Start a server on a free port whose answers carry N headers: names
