@@ -64,7 +64,7 @@ teardown_file() { stop_server; }
 	t=$(now)
 	run --separate-stderr "$GATHER" -t 0.5 \
 		"$BASE/ok" "$BASE/hang" "$BASE/delay/100" "$BASE/size/10"
-	took=$(awk -v a="$(now)" -v b="$t" 'BEGIN { print a - b }')
+	took=$(since "$t")
 	assert_failure 1
 	assert_equal "${#lines[@]}" 4
 	assert_jq 'map(.ok) == [true, false, true, true]'
@@ -78,7 +78,7 @@ teardown_file() { stop_server; }
 @test "-t limits the whole transfer, even while bytes keep coming" {
 	t=$(now)
 	run --separate-stderr "$GATHER" -t 0.5 "$BASE/drip/100?ms=100"
-	took=$(awk -v a="$(now)" -v b="$t" 'BEGIN { print a - b }')
+	took=$(since "$t")
 	assert_failure 1
 	assert_jq '.[0].ok == false and .[0].error.kind == "timeout"'
 	assert_jq '.[0].size < 100'
