@@ -91,6 +91,20 @@ teardown_file() { stop_server; }
 	assert_jq '.[0].ok and .[0].body == "delay 300"'
 }
 
+@test "-t and a request object's timeout below 1 ms are 1 ms, not no limit" {
+	local start
+	printf '{"url": "%s", "timeout": 0.0001}\n' "$BASE/delay/6000" \
+		>"$BATS_TEST_TMPDIR/in"
+	start=$(now)
+	run --separate-stderr "$GATHER" -t 0.0004 "$BASE/delay/6000" \
+		-i "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_strict_jsonl --ordered -n 2
+	assert_jq 'all(.[]; .error.kind == "timeout")'
+	took=$(since "$start")
+	fcmp "$took" "<" 5 || fail "a 1 ms timeout took $took s"
+}
+
 @test "a connection reset and an empty reply are error kind reset" {
 	run --separate-stderr "$GATHER" "$BASE/reset" "$BASE/empty" "$BASE/ok"
 	assert_failure 1

@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
-# Hostile input and hostile servers.  Whatever arrives, gather must not
-# crash or hang, must write exactly one record per record read, every line
-# strict JSON (valid UTF-8 too: jq alone would quietly repair bad bytes),
-# and each failure must carry the error kind it deserves.
+# Hostile input and hostile servers, among them responses no well-behaved
+# server sends (a folded first header line, status lines that are not
+# HTTP, a body after HEAD).  Whatever arrives, gather must not crash or
+# hang, must write exactly one record per record read, every line strict
+# JSON (valid UTF-8 too: jq alone would quietly repair bad bytes), and
+# each failure must carry the error kind it deserves.
 
 bats_require_minimum_version 1.5.0
 load helper
@@ -35,23 +37,24 @@ run_via_dead_proxy() {
 		"$GATHER" -x "http://127.0.0.1:$port" -t 5 -c 64 "$@" -i "$file"
 }
 
+# Run $BATS_TEST_TMPDIR/in through run_via_dead_proxy and assert N failed
+# records, strict JSON, in order, each one passing the jq filter FILTER.
+run_random_input() {
+	run_via_dead_proxy "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_strict_jsonl --ordered -n "$1"
+	assert_jq "all(.[]; .ok == false and ($2))"
+}
+
 # ---- hostile input --------------------------------------------------------
 
 @test "100 kB of random bytes: one record per line, all strict JSON" {
 	random_seed
 	random_bytes 100000 >"$BATS_TEST_TMPDIR/in"
 	n=$(count_records "$BATS_TEST_TMPDIR/in")
-	run_via_dead_proxy "$BATS_TEST_TMPDIR/in"
-	assert_failure 1
-	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
-	assert_strict_jsonl -f "$BATS_TEST_TMPDIR/out" -n "$n"
-	run jq -s -e --argjson n "$n" '
-		map(.index) == [range($n)] and
-		all(.[]; .ok == false and (.url | type == "string") and
-			(.error.kind | IN("invalid_url", "bad_input",
-			    "unsupported_protocol", "connect")))' \
-		"$BATS_TEST_TMPDIR/out"
-	assert_success
+	run_random_input "$n" '(.url | type == "string") and
+		(.error.kind | IN("invalid_url", "bad_input",
+		    "unsupported_protocol", "connect"))'
 }
 
 @test "random bytes as request objects: bad_input, never a crash" {
@@ -63,15 +66,7 @@ run_via_dead_proxy() {
 		sed 's/^/{/' >"$BATS_TEST_TMPDIR/raw"
 	cat "$BATS_TEST_TMPDIR/hex" "$BATS_TEST_TMPDIR/raw" >"$BATS_TEST_TMPDIR/in"
 	n=$(count_records "$BATS_TEST_TMPDIR/in")
-	run_via_dead_proxy "$BATS_TEST_TMPDIR/in"
-	assert_failure 1
-	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
-	assert_strict_jsonl -f "$BATS_TEST_TMPDIR/out" -n "$n"
-	run jq -s -e --argjson n "$n" '
-		map(.index) == [range($n)] and
-		all(.[]; .ok == false and .error.kind == "bad_input")' \
-		"$BATS_TEST_TMPDIR/out"
-	assert_success
+	run_random_input "$n" '.error.kind == "bad_input"'
 }
 
 @test "NUL bytes: a URL with a NUL is invalid_url, the NUL kept in url" {
@@ -400,4 +395,74 @@ run_via_dead_proxy() {
 		 "invalid_url": 20, "bad_input": 20}'
 	assert_jq 'map(select(.id != null) | .id) == [range(20)]'
 	fcmp "$took" '<' 20 || fail "took $took s"
+}
+
+# ---- responses no well-behaved server sends ------------------------------
+
+# Print N URLs: every tenth (from the sixth on) is $BASE$PATH, the others
+# distinct /ok URLs, so that handles and connections are used again.
+mixed_urls() {
+	awk -v n="$1" -v b="$BASE" -v p="$2" 'BEGIN {
+		for (k = 0; k < n; k++)
+			if (k % 10 == 5) print b p; else printf "%s/ok?i=%d\n", b, k }'
+}
+
+@test "a folded first header line among normal URLs, -c 1: no crash" {
+	mixed_urls 100 /raw/folded >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr timeout 60 "$GATHER" -c 1 -t 10 \
+		-i "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_strict_jsonl --ordered -n 100
+	assert_jq 'all(.[]; if (.url | endswith("/raw/folded"))
+		then .ok == false and .error.kind == "other"
+		else .ok and .status == 200 and .body == "ok" end)'
+}
+
+@test "a folded first header line among normal URLs, -c 32: no crash" {
+	mixed_urls 400 /raw/folded >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr timeout 60 "$GATHER" -c 32 -t 10 -I \
+		-i "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_strict_jsonl --ordered -n 400
+	assert_jq 'all(.[]; if (.url | endswith("/raw/folded"))
+		then .ok == false and .error.kind == "other"
+		else .ok and .status == 200 end)'
+}
+
+@test "status lines that are not HTTP are reset or other, never unsupported_protocol" {
+	run --separate-stderr timeout 60 "$GATHER" -c 4 -t 10 \
+		"$BASE/raw/bigstatus" "$BASE/raw/negstatus" "$BASE/raw/foo" \
+		"$BASE/raw/nostatus" "$BASE/raw/empty" "$BASE/ok"
+	assert_failure 1
+	assert_strict_jsonl --ordered -n 6
+	assert_jq '.[0:5] | all(.[]; .ok == false and
+		(.error.kind | IN("reset", "other")))'
+	assert_jq '.[5].ok and .[5].status == 200'
+}
+
+@test "HEAD answered with a body anyway is ok, by -X and by request object" {
+	run --separate-stderr timeout 60 "$GATHER" -c 1 -t 10 -X HEAD \
+		"$BASE/raw/headbody" "$BASE/raw/headbody-close" \
+		"$BASE/raw/headbody-keep" "$BASE/ok" "$BASE/chunked/100"
+	assert_success
+	assert_strict_jsonl --ordered -n 5
+	assert_jq 'all(.[]; .ok and .status == 200 and .size == 0)'
+	printf '{"url": "%s", "method": "HEAD"}\n' "$BASE/raw/headbody" \
+		"$BASE/raw/headbody-keep" "$BASE/ok" >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr timeout 60 "$GATHER" -c 1 -t 10 \
+		-i "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_strict_jsonl --ordered -n 3
+	assert_jq 'all(.[]; .ok and .status == 200 and .size == 0)'
+}
+
+@test "-I: a header line starting with HTTP/ does not wipe the headers" {
+	run --separate-stderr "$GATHER" -I -t 10 "$BASE/raw/httpline" \
+		"$BASE/raw/continue"
+	assert_success
+	assert_strict_jsonl --ordered -n 2
+	assert_jq '.[0].headers["x-a"] == "1" and .[0].headers["x-b"] == "2"'
+	# A real second status line (after an interim 100) does start afresh.
+	assert_jq '.[1].headers["x-late"] == "2" and
+		(.[1].headers | has("x-early") | not)'
 }

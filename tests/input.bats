@@ -155,6 +155,18 @@ teardown_file() { stop_server; }
 	assert_jq '.[3].error.kind == "invalid_url"'
 }
 
+@test "a host name over 253 bytes is invalid_url" {
+	local a
+	a=$(printf 'a%.0s' {1..300})
+	run --separate-stderr "$GATHER" -t 10 "http://$a.localhost:$PORT/ok" \
+		"http://$a.nonexistent-tld:$PORT/ok" "$a.localhost:$PORT/ok" \
+		"http://u@$a.localhost:$PORT/ok" "$BASE/ok"
+	assert_failure 1
+	assert_strict_jsonl --ordered -n 5
+	assert_jq '.[0:4] | all(.[]; .error.kind == "invalid_url")'
+	assert_jq '.[4].ok'
+}
+
 @test "protocols other than http and https are unsupported_protocol" {
 	run --separate-stderr "$GATHER" "ftp://127.0.0.1/x" "file:///etc/passwd" \
 		"$BASE/ok" "gopher://127.0.0.1/"

@@ -445,6 +445,42 @@ EOF
 	assert_jq '.[1] | .ok == false and .error.kind == "too_many_redirects"'
 }
 
+@test "-H headers are not sent to another origin on a redirect" {
+	local other="http://localhost:$PORT/echo"
+	run --separate-stderr "$GATHER" -t 10 -H 'X-Api-Key: secret' \
+		-H 'Authorization: Bearer tok' \
+		"$BASE/redirect-to?url=$other" "$BASE/redirect-to?url=/echo"
+	assert_success
+	assert_strict_jsonl --ordered -n 2
+	assert_jq --arg o "$other" '.[0].effective_url == $o and
+		.[0].redirects == 1 and (.[0].body | fromjson | .headers |
+		has("x-api-key") or has("authorization") | not)'
+	# The same origin keeps them.
+	assert_jq '.[1].redirects == 1 and (.[1].body | fromjson | .headers |
+		.["x-api-key"] == "secret" and .authorization == "Bearer tok")'
+}
+
+@test "a request object's headers are not sent to another origin" {
+	printf '{"url": "%s", "headers": {"X-Api-Key": "k"}}\n' \
+		"$BASE/redirect-to?url=http://localhost:$PORT/echo" \
+		"$BASE/redirect-to?url=$BASE/echo" >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" -t 10 -i "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_strict_jsonl --ordered -n 2
+	assert_jq '(.[0].body | fromjson | .headers | has("x-api-key") | not)
+		and (.[1].body | fromjson | .headers["x-api-key"] == "k")'
+}
+
+@test "--location-trusted sends -H headers to another origin" {
+	run --separate-stderr "$GATHER" -t 10 --location-trusted \
+		-H 'X-Api-Key: secret' \
+		"$BASE/redirect-to?url=http://localhost:$PORT/echo"
+	assert_success
+	assert_strict_jsonl --ordered -n 1
+	assert_jq '.[0].redirects == 1 and
+		(.[0].body | fromjson | .headers["x-api-key"] == "secret")'
+}
+
 # ---- --proto ----------------------------------------------------------------
 
 @test "a redirect to file:// is unsupported_protocol and reads nothing" {
@@ -499,6 +535,18 @@ EOF
 		"$BASE/redirect-to?url=dict://127.0.0.1:$LPORT/x"
 	assert_jq '.[0].redirects == 1'
 	assert_equal "$(listener_count)" 1
+}
+
+@test "a protocol --proto refuses is unsupported_protocol naming --proto" {
+	run --separate-stderr "$GATHER" --proto http -t 10 "ftp://127.0.0.1/x" \
+		"https://127.0.0.1:1/" "$BASE/redirect-to?url=ftp://127.0.0.1/y" \
+		"$BASE/ok"
+	assert_failure 1
+	assert_strict_jsonl --ordered -n 4
+	assert_jq '.[0:3] | all(.[]; .error.kind == "unsupported_protocol" and
+		(.error.message | contains("--proto")))'
+	assert_jq '.[2].error.message | contains("redirect")'
+	assert_jq '.[3].ok'
 }
 
 @test "bad --proto lists are usage errors" {

@@ -32,6 +32,19 @@ sigint_taken() {
 	return 0
 }
 
+# Start gather on 40 large bodies with its stdout a FIFO that is open at
+# both ends here (descriptor 7) and never read; return once its writes
+# block on the full pipe buffer (64 KiB).
+start_stuck_run() {
+	mkfifo "$BATS_TEST_TMPDIR/pipe"
+	exec 7<>"$BATS_TEST_TMPDIR/pipe"
+	urls 40 /size/200000 >"$BATS_TEST_TMPDIR/in"
+	start_bg --out "$BATS_TEST_TMPDIR/pipe" "$GATHER" -c 4 \
+		-i "$BATS_TEST_TMPDIR/in"
+	wait_until 10 grep -q pipe "/proc/$BG_PID/wchan" ||
+		fail "gather never blocked on its output: $(cat "/proc/$BG_PID/wchan")"
+}
+
 under_asan() {
 	[[ "$GATHER" == *asan* ]]
 }
@@ -165,17 +178,7 @@ under_asan() {
 
 @test "a second SIGINT ends a run whose output is stuck in a full pipe" {
 	[[ -r /proc/self/wchan ]] || skip "no /proc/PID/wchan here"
-	reset_stats
-	mkfifo "$BATS_TEST_TMPDIR/pipe"
-	# Open both ends here and never read: gather's writes block once the
-	# pipe buffer (64 KiB) is full.
-	exec 7<>"$BATS_TEST_TMPDIR/pipe"
-	urls 40 /size/200000 >"$BATS_TEST_TMPDIR/in"
-	start_bg --out "$BATS_TEST_TMPDIR/pipe" "$GATHER" -c 4 \
-		-i "$BATS_TEST_TMPDIR/in"
-	# Wait until it sleeps in a pipe write.
-	wait_until 10 grep -q pipe "/proc/$BG_PID/wchan" ||
-		fail "gather never blocked on its output: $(cat "/proc/$BG_PID/wchan")"
+	start_stuck_run
 	kill -INT "$BG_PID"
 	wait_until 5 sigint_taken "$BG_PID" || fail "SIGINT stays pending"
 	kill -INT "$BG_PID" 2>/dev/null || true
@@ -186,13 +189,7 @@ under_asan() {
 
 @test "a second SIGTERM after a SIGINT ends a stuck run as well" {
 	[[ -r /proc/self/wchan ]] || skip "no /proc/PID/wchan here"
-	mkfifo "$BATS_TEST_TMPDIR/pipe"
-	exec 7<>"$BATS_TEST_TMPDIR/pipe"
-	urls 40 /size/200000 >"$BATS_TEST_TMPDIR/in"
-	start_bg --out "$BATS_TEST_TMPDIR/pipe" "$GATHER" -c 4 \
-		-i "$BATS_TEST_TMPDIR/in"
-	wait_until 10 grep -q pipe "/proc/$BG_PID/wchan" ||
-		fail "gather never blocked on its output"
+	start_stuck_run
 	kill -INT "$BG_PID"
 	kill -TERM "$BG_PID" 2>/dev/null || true
 	wait_bg 3

@@ -2,7 +2,8 @@
 # Start-up: what gather finds when it starts.  Standard descriptors that
 # are closed (stdin as input is exit 3, a closed stdout ends quietly as a
 # reader that left, a closed stderr costs nothing) and the limit on open
-# files (raised to the hard limit; a -c that cannot fit is exit 2).
+# files (raised to the hard limit; a -c that cannot fit is exit 2; running
+# out anyway is a record of kind other).
 
 bats_require_minimum_version 1.5.0
 load helper
@@ -130,4 +131,14 @@ descriptors but only 256 are allowed; use -c 112 or raise ulimit -n"
 	assert_no_stderr
 	assert_equal "${#lines[@]}" 300
 	assert_jq 'all(.ok and .status == 200)'
+}
+
+@test "out of file descriptors is other, 'too many open files', never connect" {
+	urls 200 /delay/200 >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr bash -c 'ulimit -n 40 && exec timeout 60 \
+		"$GATHER" -c 100 -t 20 -i "$1"' _ "$BATS_TEST_TMPDIR/in"
+	assert_strict_jsonl --ordered -n 200
+	assert_jq 'all(.[]; .ok or (.error.kind == "other" and
+		.error.message == "too many open files"))'
+	assert_jq 'any(.[]; .ok | not)'
 }
