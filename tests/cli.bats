@@ -8,57 +8,50 @@ load helper
 setup_file() { start_server; }
 teardown_file() { stop_server; }
 
-# Assert a usage error: exit 2, nothing on stdout, one "gather: " line on
-# stderr, and nothing fetched.
-assert_usage_error() {
-	reset_stats
-	run --separate-stderr "$GATHER" "$@"
-	assert_equal "$status" 2
-	assert_equal "$output" ''
-	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 1
-	[[ "$stderr" == "gather: "?* ]] ||
-		fail "stderr does not start with 'gather: ': $stderr"
-	assert_equal "$(stat_field requests)" 0
-}
+# Every test starts with the server's counters at zero, so that a test of
+# usage errors can end by checking that none of them fetched anything.
+setup() { reset_stats; }
 
 @test "an unknown option is a usage error" {
-	assert_usage_error --no-such-option "$BASE/ok"
-	assert_usage_error -Z "$BASE/ok"
-	assert_usage_error "$BASE/ok" --bogus=1
+	gather_usage_error --no-such-option "$BASE/ok"
+	gather_usage_error -Z "$BASE/ok"
+	gather_usage_error "$BASE/ok" --bogus=1
+	assert_nothing_fetched
 }
 
 @test "an option without its value is a usage error" {
-	assert_usage_error "$BASE/ok" -c
-	assert_usage_error "$BASE/ok" --timeout
-	assert_usage_error "$BASE/ok" --max-body
+	gather_usage_error "$BASE/ok" -c
+	gather_usage_error "$BASE/ok" --timeout
+	gather_usage_error "$BASE/ok" --max-body
+	assert_nothing_fetched
 }
 
 @test "-c must be a whole number from 1 to 100000" {
-	assert_usage_error -c 0 "$BASE/ok"
-	assert_usage_error -c abc "$BASE/ok"
-	assert_usage_error -c -1 "$BASE/ok"
-	assert_usage_error -c 1.5 "$BASE/ok"
-	assert_usage_error -c 100001 "$BASE/ok"
-	assert_usage_error -c '' "$BASE/ok"
-	assert_usage_error --concurrency=8x "$BASE/ok"
+	gather_usage_error -c 0 "$BASE/ok"
+	gather_usage_error -c abc "$BASE/ok"
+	gather_usage_error -c -1 "$BASE/ok"
+	gather_usage_error -c 1.5 "$BASE/ok"
+	gather_usage_error -c 100001 "$BASE/ok"
+	gather_usage_error -c '' "$BASE/ok"
+	gather_usage_error --concurrency=8x "$BASE/ok"
+	assert_nothing_fetched
 	# 100000 parses; it runs only where that many descriptors are allowed.
 	run --separate-stderr "$GATHER" -c 100000 "$BASE/ok"
 	hard=$(ulimit -Hn)
 	if [[ "$hard" == unlimited ]] || ((hard >= 100032)); then
 		assert_success
 	else
-		assert_equal "$status" 2
-		[[ "$stderr" == "gather: -c 100000 needs about 100032 file "* ]] ||
-			fail "not the open-file limit: $stderr"
+		assert_usage_error '^gather: -c 100000 needs about 100032 file '
 	fi
 }
 
 @test "-t and --connect-timeout must be non-negative seconds" {
-	assert_usage_error -t -1 "$BASE/ok"
-	assert_usage_error -t abc "$BASE/ok"
-	assert_usage_error -t 1s "$BASE/ok"
-	assert_usage_error --connect-timeout x "$BASE/ok"
-	assert_usage_error --connect-timeout -2 "$BASE/ok"
+	gather_usage_error -t -1 "$BASE/ok"
+	gather_usage_error -t abc "$BASE/ok"
+	gather_usage_error -t 1s "$BASE/ok"
+	gather_usage_error --connect-timeout x "$BASE/ok"
+	gather_usage_error --connect-timeout -2 "$BASE/ok"
+	assert_nothing_fetched
 	run --separate-stderr "$GATHER" -t 0 --connect-timeout 0.5 "$BASE/ok"
 	assert_success
 	run --separate-stderr "$GATHER" -t 2.5 --connect-timeout 0 "$BASE/ok"
@@ -66,19 +59,22 @@ assert_usage_error() {
 }
 
 @test "--body must be one of the modes" {
-	assert_usage_error --body wrong "$BASE/ok"
-	assert_usage_error --body '' "$BASE/ok"
+	gather_usage_error --body wrong "$BASE/ok"
+	gather_usage_error --body '' "$BASE/ok"
+	assert_nothing_fetched
 }
 
 @test "--max-body must be a size" {
-	assert_usage_error --max-body 12X "$BASE/ok"
-	assert_usage_error --max-body -1 "$BASE/ok"
-	assert_usage_error --max-body k "$BASE/ok"
-	assert_usage_error --max-body 1T "$BASE/ok"
+	gather_usage_error --max-body 12X "$BASE/ok"
+	gather_usage_error --max-body -1 "$BASE/ok"
+	gather_usage_error --max-body k "$BASE/ok"
+	gather_usage_error --max-body 1T "$BASE/ok"
+	assert_nothing_fetched
 }
 
 @test "a flag given a value is a usage error" {
-	assert_usage_error --quiet=yes "$BASE/ok"
+	gather_usage_error --quiet=yes "$BASE/ok"
+	assert_nothing_fetched
 }
 
 @test "option values can be attached" {
@@ -90,19 +86,13 @@ assert_usage_error() {
 
 @test "an input file that cannot be opened: exit 3 and one line" {
 	run --separate-stderr "$GATHER" -i /nonexistent/urls.txt
-	assert_equal "$status" 3
-	assert_equal "$output" ''
-	assert_equal "$(printf '%s\n' "$stderr" | wc -l)" 1
-	[[ "$stderr" == "gather: "?* ]] || fail "stderr: $stderr"
-	[[ "$stderr" == *"/nonexistent/urls.txt"* ]] ||
-		fail "the message does not name the file: $stderr"
+	# The message names the file.
+	assert_one_line_error 3 '/nonexistent/urls\.txt'
 }
 
 @test "an input that is a directory: exit 3" {
 	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR"
-	assert_equal "$status" 3
-	assert_equal "$output" ''
-	[[ "$stderr" == "gather: "?* ]] || fail "stderr: $stderr"
+	assert_one_line_error 3
 }
 
 @test "exit 0 when every record is ok, 1 when one is not" {
@@ -149,7 +139,6 @@ assert_usage_error() {
 }
 
 @test "--help fetches nothing even with URLs given" {
-	reset_stats
 	run --separate-stderr "$GATHER" "$BASE/ok" --help
 	assert_success
 	assert_output --partial 'Usage: gather'
@@ -199,7 +188,7 @@ assert_usage_error() {
 @test "--help and --version to a full device: exit 1 and one line" {
 	for opt in --help --version; do
 		run --separate-stderr bash -c '"$GATHER" "$1" >/dev/full' _ "$opt"
-		assert_equal "$status" 1
+		assert_one_line_error 1
 		assert_equal "$stderr" \
 			'gather: cannot write output: No space left on device'
 	done
@@ -207,38 +196,31 @@ assert_usage_error() {
 
 @test "-d @/dev/stdin is refused as -d @- is: stdin carries the URLs" {
 	for name in /dev/stdin /dev/fd/0 /proc/self/fd/0 -; do
-		reset_stats
 		run --separate-stderr bash -c \
 			'echo "$2" | "$GATHER" -d "@$1" "$2"' _ "$name" "$BASE/ok"
-		assert_equal "$status" 2
-		assert_equal "$output" ''
+		assert_usage_error
 		assert_equal "$stderr" "gather: -d @$name: reading data from \
 stdin is not supported (stdin may carry the URLs)"
-		assert_equal "$(stat_field requests)" 0
 	done
 	# The same pipe under a name of its own.
 	run --separate-stderr bash -c 'echo x | bash -c \
 		'\''exec "$GATHER" -d "@/proc/$$/fd/0" "$1"'\'' _ "$1"' _ "$BASE/ok"
-	assert_equal "$status" 2
-	assert_output ''
-	[[ "$stderr" == *"reading data from stdin is not supported"* ]] ||
-		fail "not refused as stdin: $stderr"
+	assert_usage_error 'reading data from stdin is not supported'
+	assert_nothing_fetched
 }
 
 @test "-d @FILE larger than 64 MiB is refused without reading it all" {
 	truncate -s 65M "$BATS_TEST_TMPDIR/big"
 	for file in /dev/zero "$BATS_TEST_TMPDIR/big"; do
-		reset_stats
 		t=$(now)
 		run --separate-stderr "$GATHER" -d "@$file" "$BASE/ok"
 		took=$(since "$t")
-		assert_equal "$status" 2
-		assert_equal "$output" ''
+		assert_usage_error
 		assert_equal "$stderr" "gather: -d @$file: larger than \
 67108864 bytes"
-		assert_equal "$(stat_field requests)" 0
-		fcmp "$took" '<' 5 || fail "-d @$file took $took s"
+		assert_took "$took" '<' 5 "-d @$file"
 	done
+	assert_nothing_fetched
 	# A small one is sent.
 	head -c 1000 /dev/zero >"$BATS_TEST_TMPDIR/small"
 	run --separate-stderr "$GATHER" --body none -d "@$BATS_TEST_TMPDIR/small" \

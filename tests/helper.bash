@@ -97,6 +97,13 @@ since() {
 	awk -v a="$(now)" -v b="$1" 'BEGIN { printf "%.3f\n", a - b }'
 }
 
+# Fail unless the time TOOK (seconds) is OP LIMIT, naming WHAT:
+# assert_took "$took" '<' 5 "the run".  Bounds are generous: the suite
+# also runs under ASan on a shared machine.
+assert_took() {
+	fcmp "$1" "$2" "$3" || fail "${4:-the run} took $1 s, expected $2 $3 s"
+}
+
 # The server's [path, time] arrival list; $1: another server's base URL.
 arrivals() {
 	curl -q -s --max-time 5 "${1:-$BASE}/arrivals"
@@ -153,4 +160,205 @@ assert_no_stderr() {
 		fail "expected nothing on stderr, got: $stderr"
 		return 1
 	fi
+}
+
+# ---- errors the user causes -------------------------------------------------
+
+# Assert that the last `run --separate-stderr` ended with exit STATUS,
+# nothing on stdout and one line "gather: ..." on stderr; with PATTERN (an
+# extended regular expression), the line must match it.
+assert_one_line_error() {
+	local want=$1 pattern=${2-}
+	if [[ "$status" != "$want" ]]; then
+		fail "exit $status, expected $want; stderr: $stderr"
+		return 1
+	fi
+	assert_equal "$output" ''
+	if [[ "$stderr" != "gather: "?* || "$stderr" == *$'\n'* ]]; then
+		fail "stderr is not one 'gather: ' line: $stderr"
+		return 1
+	fi
+	if [[ -n "$pattern" && ! "$stderr" =~ $pattern ]]; then
+		fail "stderr does not match /$pattern/: $stderr"
+		return 1
+	fi
+}
+
+# Assert a usage error from the last run: exit 2, nothing on stdout, one
+# "gather: " line on stderr, matching PATTERN if given.
+assert_usage_error() {
+	assert_one_line_error 2 "${1-}"
+}
+
+# Run gather with ARGS and assert a usage error (any message).
+gather_usage_error() {
+	run --separate-stderr "$GATHER" "$@"
+	assert_usage_error
+}
+
+# Assert that the server has had no request since reset_stats.
+assert_nothing_fetched() {
+	local n
+	n=$(stat_field requests)
+	[[ "$n" == 0 ]] || fail "$n requests reached the server"
+}
+
+# ---- strict JSON Lines ------------------------------------------------------
+
+# Assert that $output (or FILE, with -f FILE) is strict JSON Lines: each
+# line valid UTF-8 (jq alone would quietly repair bad bytes), one JSON
+# object, no NaN or Infinity; with -n N exactly N lines; with --ordered
+# line K is the record of index K.
+assert_strict_jsonl() {
+	local file='' n='' ordered=0 got
+	while (($#)); do
+		case "$1" in
+		-f) file=$2; shift 2 ;;
+		-n) n=$2; shift 2 ;;
+		--ordered) ordered=1; shift ;;
+		*) fail "assert_strict_jsonl: unknown argument $1"; return 1 ;;
+		esac
+	done
+	if [[ -z "$file" ]]; then
+		file="$BATS_TEST_TMPDIR/strict.out"
+		printf '%s' "$output" >"$file"
+		[[ -n "$output" ]] && printf '\n' >>"$file"
+	fi
+	if ! got=$(python3 -c '
+import json, sys
+def constant(c):
+    raise ValueError("not strict JSON: " + c)
+data = open(sys.argv[1], "rb").read()
+if data and not data.endswith(b"\n"):
+    sys.exit("output does not end with a newline")
+lines = data.split(b"\n")[:-1] if data else []
+for i, raw in enumerate(lines):
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        sys.exit("line %d is not UTF-8: %s: %r" % (i, e, raw[:300]))
+    try:
+        doc = json.loads(text, parse_constant=constant)
+    except ValueError as e:
+        sys.exit("line %d is not JSON: %s: %r" % (i, e, raw[:300]))
+    if not isinstance(doc, dict):
+        sys.exit("line %d is not an object" % i)
+    if sys.argv[2] == "1" and doc.get("index") != i:
+        sys.exit("line %d is not record %d: %r" % (i, i, raw[:200]))
+print(len(lines))
+' "$file" "$ordered" 2>&1); then
+		fail "output is not strict JSON Lines: $got"
+		return 1
+	fi
+	if [[ -n "$n" && "$got" != "$n" ]]; then
+		fail "expected $n records, got $got"
+		return 1
+	fi
+}
+
+# ---- processes in the background --------------------------------------------
+
+# Start CMD... in the background with SIGINT, SIGQUIT and SIGTERM at their
+# defaults (a shell without job control would start it with SIGINT
+# ignored).  stdin is /dev/null (--in FILE), stdout $BATS_TEST_TMPDIR/out
+# (--out FILE), stderr $BATS_TEST_TMPDIR/err (--err FILE); --in - and
+# --err - start it with that descriptor closed.  Sets BG_PID; stop_bg in
+# teardown ends a run that a failed test left behind.
+start_bg() {
+	local in=/dev/null out="$BATS_TEST_TMPDIR/out" err="$BATS_TEST_TMPDIR/err"
+	while (($#)); do
+		case "$1" in
+		--in) in=$2; shift 2 ;;
+		--out) out=$2; shift 2 ;;
+		--err) err=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	(
+		trap - INT QUIT TERM
+		if [[ "$in" == - ]]; then exec <&-; else exec <"$in"; fi
+		if [[ "$err" == - ]]; then exec 2>&-; else exec 2>"$err"; fi
+		exec "$@"
+	) >"$out" 3>&- &
+	BG_PID=$!
+}
+
+# Poll every 50 ms, at most LIMIT seconds, until CMD... succeeds.
+wait_until() {
+	local limit=$1 t
+	shift
+	t=$(now)
+	until "$@"; do
+		fcmp "$(since "$t")" '<' "$limit" || return 1
+		sleep 0.05
+	done
+}
+
+# Succeed when the background run has exited.
+bg_gone() {
+	! kill -0 "$BG_PID" 2>/dev/null
+}
+
+# Wait at most LIMIT seconds for the background run to exit; its status in
+# BG_STATUS.  A run still there then is killed and the test fails.
+wait_bg() {
+	local limit=$1
+	if ! wait_until "$limit" bg_gone; then
+		stop_bg
+		fail "the background run did not exit within $limit s"
+		return 1
+	fi
+	BG_STATUS=0
+	wait "$BG_PID" || BG_STATUS=$?
+	BG_PID=''
+}
+
+# Kill the background run, if any, by its PID and reap it.
+stop_bg() {
+	if [[ -n "${BG_PID:-}" ]]; then
+		kill -KILL "$BG_PID" 2>/dev/null || true
+		wait "$BG_PID" 2>/dev/null || true
+		BG_PID=''
+	fi
+}
+
+# Load the background run's files as $output, $lines and $stderr.
+load_bg_output() {
+	output=$(<"$BATS_TEST_TMPDIR/out")
+	mapfile -t lines <"$BATS_TEST_TMPDIR/out"
+	stderr=$(<"$BATS_TEST_TMPDIR/err")
+}
+
+# Succeed when the server has seen at least N requests for PATH.
+hits_at_least() {
+	local n
+	n=$(hits "$1")
+	[[ -n "$n" ]] && ((n >= $2))
+}
+
+# Succeed when FILE holds at least N bytes.
+size_at_least() {
+	[[ -e "$1" ]] && (($(wc -c <"$1") >= $2))
+}
+
+# Succeed when FILE holds at least N lines.
+lines_at_least() {
+	[[ -e "$1" ]] && (($(wc -l <"$1") >= $2))
+}
+
+# ---- random input -----------------------------------------------------------
+
+# Set SEED for this test's random input and print it, so that a failure
+# shows it: GATHER_TEST_SEED=SEED replays the same bytes.
+random_seed() {
+	SEED=${GATHER_TEST_SEED:-$RANDOM$RANDOM}
+	echo "# random input from GATHER_TEST_SEED=$SEED"
+}
+
+# Print N random bytes from SEED (see random_seed) and a LABEL that keeps
+# two streams of one test apart.
+random_bytes() {
+	python3 -c 'import random, sys
+r = random.Random("%s/%s" % (sys.argv[1], sys.argv[3]))
+sys.stdout.buffer.write(r.randbytes(int(sys.argv[2])))' "$SEED" "$1" "${2-}"
 }

@@ -36,10 +36,24 @@ teardown_file() { stop_server; }
 
 @test "--max-body counts decoded bytes, not compressed ones" {
 	run --separate-stderr "$GATHER" --max-body 1k "$BASE/gzip/5000" \
-		"$BASE/gzip/1000"
+		"$BASE/gzip/1000" "$BASE/gzip/2048"
 	assert_failure 1
-	assert_jq '.[0].error.kind == "too_large"'
+	assert_jq 'map(.error.kind) == ["too_large", null, "too_large"]'
 	assert_jq '.[1].ok and .[1].size == 1000'
+	# Undecoded, the same 2048 bytes are small enough on the wire.
+	run --separate-stderr "$GATHER" --no-compressed --max-body 1k \
+		"$BASE/gzip/2048"
+	assert_success
+	# Stored gzip: 1023 bytes on the wire (its Content-Length) for 1000
+	# decoded; the limit is on the 1000.
+	run --separate-stderr "$GATHER" -t 10 --max-body 1010 \
+		"$BASE/gzip/1000?level=0"
+	assert_success
+	assert_jq '.[0].ok and .[0].size == 1000'
+	run --separate-stderr "$GATHER" -t 10 --max-body 999 \
+		"$BASE/gzip/1000?level=0" "$BASE/size/1000"
+	assert_failure 1
+	assert_jq 'all(.[]; .error.kind == "too_large")'
 }
 
 @test "--max-body accepts k, M and G" {
@@ -68,13 +82,20 @@ teardown_file() { stop_server; }
 	assert_jq '.[0].size == 16777217'
 }
 
-@test "a gzip bomb stops at the limit, quickly" {
+@test "a gzip bomb stops at the limit, quickly, and at the default 16M" {
 	t=$(now)
-	run --separate-stderr "$GATHER" --max-body 1M "$BASE/bomb/100000000" \
+	run --separate-stderr "$GATHER" --max-body 1M "$BASE/bomb/200000000" \
 		"$BASE/ok"
-	took=$(awk -v a="$(now)" -v b="$t" 'BEGIN { print a - b }')
+	took=$(since "$t")
 	assert_failure 1
-	assert_jq '.[0].ok == false and .[0].error.kind == "too_large"'
+	assert_jq '.[0] | .ok == false and .error.kind == "too_large" and
+		.size <= 1048576'
 	assert_jq '.[1].ok'
-	fcmp "$took" '<' 10 || fail "took $took s"
+	assert_took "$took" '<' 5 "a 200 MB gzip bomb under --max-body 1M"
+	# Without --max-body: the default cap, and the body is never built.
+	run --separate-stderr timeout 60 "$GATHER" "$BASE/bomb/104857600"
+	assert_failure 1
+	assert_strict_jsonl -n 1
+	assert_jq '.[0] | .error.kind == "too_large" and .size <= 16777216 and
+		(has("body") | not)'
 }

@@ -9,38 +9,12 @@ setup_file() { start_server; }
 teardown_file() { stop_server; }
 
 # A gather left running by a failed test must not outlive it.
-teardown() {
-	if [[ -n "${BG_PID:-}" ]]; then
-		kill "$BG_PID" 2>/dev/null || true
-		wait "$BG_PID" 2>/dev/null || true
-	fi
-}
+teardown() { stop_bg; }
 
 ROOT="$BATS_TEST_DIRNAME/.."
 CLI_C="$ROOT/src/cli.c"
 BASH_COMP="$ROOT/completions/gather.bash"
 ZSH_COMP="$ROOT/completions/_gather"
-
-# Run "$@" in the background with SIGINT and SIGTERM at their defaults
-# (a shell without job control starts background commands with SIGINT
-# ignored); set BG_PID.
-spawn() {
-	python3 -c 'import os, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_DFL)
-signal.signal(signal.SIGTERM, signal.SIG_DFL)
-os.execvp(sys.argv[1], sys.argv[1:])' "$@" 3>&- &
-	BG_PID=$!
-}
-
-# Wait until FILE holds at least N bytes (at most 10 s).
-wait_size() {
-	local i
-	for ((i = 0; i < 500; i++)); do
-		(($(wc -c <"$1") >= $2)) && return 0
-		sleep 0.02
-	done
-	fail "$1 did not reach $2 bytes"
-}
 
 # Print a listing of every path under DIR (relative, sorted).
 tree() {
@@ -147,17 +121,14 @@ tree() {
 }
 
 @test "--format json stays valid when SIGINT ends the run" {
-	out="$BATS_TEST_TMPDIR/out.json"
-	: >"$out"
-	spawn "$GATHER" --format json "$BASE/ok" "$BASE/hang" "$BASE/hang" \
-		"$BASE/ok" >"$out" 2>"$BATS_TEST_TMPDIR/err"
+	out="$BATS_TEST_TMPDIR/out"
+	start_bg "$GATHER" --format json "$BASE/ok" "$BASE/hang" "$BASE/hang" \
+		"$BASE/ok"
 	# The first record is written once fetched: gather is running.
-	wait_size "$out" 20
+	wait_until 10 size_at_least "$out" 20 || fail "no record within 10 s"
 	kill -INT "$BG_PID"
-	status=0
-	wait "$BG_PID" || status=$?
-	BG_PID=""
-	assert_equal "$status" 130
+	wait_bg 10
+	assert_equal "$BG_STATUS" 130
 	jq -e 'type == "array" and length == 4 and map(.index) == [0, 1, 2, 3]
 		and .[0].ok and .[3].ok and
 		(.[1:3] | all(.ok == false and .error.kind == "cancelled"))' \

@@ -103,12 +103,9 @@ reset_both() {
 @test "bad --rate values are usage errors" {
 	reset_stats
 	for v in 0 x 5/d -1 '' 10/ /s 0/m; do
-		run --separate-stderr "$GATHER" --rate "$v" "$BASE/ok"
-		[[ $status -eq 2 ]] || fail "--rate '$v' exited $status"
-		assert_equal "$output" ""
-		assert_equal "$(wc -l <<<"$stderr")" 1
+		gather_usage_error --rate "$v" "$BASE/ok"
 	done
-	assert_equal "$(stat_field requests)" 0
+	assert_nothing_fetched
 }
 
 # --- --per-host -------------------------------------------------------------
@@ -244,13 +241,9 @@ fast_during_head() {
 
 @test "--window below -c is a usage error" {
 	reset_stats
-	run --separate-stderr "$GATHER" --window 2 -c 4 "$BASE/ok"
-	assert_failure 2
-	assert_equal "$output" ""
-	assert_equal "$(wc -l <<<"$stderr")" 1
-	run --separate-stderr "$GATHER" --window 0 "$BASE/ok"
-	assert_failure 2
-	assert_equal "$(stat_field requests)" 0
+	gather_usage_error --window 2 -c 4 "$BASE/ok"
+	gather_usage_error --window 0 "$BASE/ok"
+	assert_nothing_fetched
 	run --separate-stderr "$GATHER" --window 4 -c 4 "$BASE/ok"
 	assert_success
 }

@@ -1,12 +1,14 @@
 #!/usr/bin/env bats
 # Splitting a run with --shard K/N and continuing one with --resume FILE,
-# including after a kill -9 in the middle of a run.
+# including after a kill -9 in the middle of a run, and --resume reading a
+# file that is bounded, strict and linear whatever it holds.
 
 bats_require_minimum_version 1.5.0
 load helper
 
 setup_file() { start_server; }
 teardown_file() { stop_server; }
+teardown() { stop_bg; }
 
 # Write a 30-record input to $1: URL lines (each its own path), blank and
 # comment lines (no index), request objects, bad lines, failures.  Record
@@ -110,12 +112,9 @@ summary() {
 @test "bad --shard values are usage errors" {
 	reset_stats
 	for v in 3/3 -1/3 1/0 x 1 1/ /3 0/3x 4/3 ''; do
-		run --separate-stderr "$GATHER" --shard "$v" "$BASE/ok"
-		[[ $status -eq 2 ]] || fail "--shard '$v' exited $status"
-		assert_equal "$output" ""
-		assert_equal "$(wc -l <<<"$stderr")" 1
+		gather_usage_error --shard "$v" "$BASE/ok"
 	done
-	assert_equal "$(stat_field requests)" 0
+	assert_nothing_fetched
 }
 
 # --- --resume ---------------------------------------------------------------
@@ -129,6 +128,19 @@ resume_input() {
 		"$BASE/p/r2" "http://127.0.0.1:$cp/r3" "" "$BASE/status/500/r4" \
 		"$BASE/p/r5" "{\"url\": \"$BASE/p/r6\", \"id\": \"six\"}" \
 		"$BASE/p/r7" >"$1"
+}
+
+# Run IN once into first.jsonl, all ok, then --resume from it: nothing is
+# left to do, so nothing is written or fetched.
+resume_nothing_left() {
+	"$GATHER" -i "$1" >"$BATS_TEST_TMPDIR/first.jsonl"
+	reset_stats
+	run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/first.jsonl" \
+		-i "$1"
+	assert_success
+	assert_output ""
+	assert_no_stderr
+	assert_nothing_fetched
 }
 
 @test "--resume runs only what failed and the merge covers every index once" {
@@ -176,14 +188,7 @@ resume_input() {
 @test "--resume with nothing left to do writes nothing and exits 0" {
 	in="$BATS_TEST_TMPDIR/in"
 	printf '%s\n' "$BASE/p/n0" "$BASE/p/n1" >"$in"
-	"$GATHER" -i "$in" >"$BATS_TEST_TMPDIR/first.jsonl"
-	reset_stats
-	run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/first.jsonl" \
-		-i "$in"
-	assert_success
-	assert_output ""
-	assert_no_stderr
-	assert_equal "$(stat_field requests)" 0
+	resume_nothing_left "$in"
 	# URL arguments and stdin resume the same way.
 	run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/first.jsonl" \
 		"$BASE/p/n0" "$BASE/p/n1" "$BASE/p/n2"
@@ -206,6 +211,7 @@ resume_input() {
 	reset_stats
 	run --separate-stderr "$GATHER" --fail --resume "$first" \
 		-i "$BATS_TEST_TMPDIR/changed"
+	# Found while reading: the records read before it are written.
 	assert_failure 2
 	assert_equal "$(wc -l <<<"$stderr")" 1
 	assert_regex "$stderr" '^gather: .*'
@@ -239,27 +245,17 @@ resume_input() {
 	# The same text with a line end after it is a bad record: refused.
 	{ cat "$cut"; echo; } >"$BATS_TEST_TMPDIR/bad.jsonl"
 	reset_stats
-	run --separate-stderr "$GATHER" --fail --resume "$BATS_TEST_TMPDIR/bad.jsonl" \
-		-i "$in"
-	assert_failure 2
-	assert_output ""
-	assert_equal "$(wc -l <<<"$stderr")" 1
+	gather_usage_error --fail --resume "$BATS_TEST_TMPDIR/bad.jsonl" -i "$in"
 	# As is a malformed line in the middle, or one that is JSON but not
 	# a record.
 	for junk in '{"index": 1, "url' 'not json' '[1, 2]' '{"index": 3}'; do
 		{ head -n 3 "$first"; printf '%s\n' "$junk"; tail -n +4 "$first"; } \
 			>"$BATS_TEST_TMPDIR/bad.jsonl"
-		run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/bad.jsonl" \
-			-i "$in"
-		[[ $status -eq 2 ]] || fail "line '$junk' gave exit $status"
-		assert_output ""
-		assert_equal "$(wc -l <<<"$stderr")" 1
+		gather_usage_error --resume "$BATS_TEST_TMPDIR/bad.jsonl" -i "$in"
 	done
-	assert_equal "$(stat_field requests)" 0
+	assert_nothing_fetched
 	# A missing file too.
-	run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/none" -i "$in"
-	assert_failure 2
-	assert_output ""
+	gather_usage_error --resume "$BATS_TEST_TMPDIR/none" -i "$in"
 }
 
 @test "--resume continues a shard from that shard's output" {
@@ -299,13 +295,218 @@ resume_input() {
 @test "--resume accepts its own output for urls that are not UTF-8" {
 	in="$BATS_TEST_TMPDIR/in"
 	printf '%s/p/caf\xe9\n%s/p/ok\n' "$BASE" "$BASE" >"$in"
-	"$GATHER" -i "$in" >"$BATS_TEST_TMPDIR/first.jsonl"
+	resume_nothing_left "$in"
+}
+
+# ---- --resume FILE: bounded, strict, linear ---------------------------------
+
+# Write a 4-record input to $1 and its first run's output to $2: 0 and 2
+# ok, 1 a connection refused, 3 ok.
+first_run() {
+	printf '%s\n' "$BASE/p/s0" "http://127.0.0.1:$(closed_port)/s1" \
+		"$BASE/p/s2" "$BASE/p/s3" >"$1"
+	"$GATHER" -i "$1" >"$2" || [[ $? -eq 1 ]]
+}
+
+# Run --resume FILE on input IN; assert exit 2 with one line naming LINE.
+assert_refused() {
+	run --separate-stderr "$GATHER" --resume "$1" -i "$2"
+	assert_usage_error "^gather: --resume: '.*' line $3 is not a record" ||
+		fail "for: $(head -c 300 "$1")"
+}
+
+@test "--resume: a record whose body makes its line over 1 MiB is still read" {
+	in="$BATS_TEST_TMPDIR/in" first="$BATS_TEST_TMPDIR/first.jsonl"
+	printf '%s\n' "$BASE/size/3000000" "$BASE/p/big1" \
+		"http://127.0.0.1:$(closed_port)/big2" >"$in"
+	"$GATHER" -i "$in" >"$first" || [[ $? -eq 1 ]]
+	# The first line is a 3 MB body: only its head is kept and read.
+	(($(head -n 1 "$first" | wc -c) > 3000000))
 	reset_stats
-	run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/first.jsonl" \
-		-i "$in"
-	assert_success
-	assert_output ""
+	run --separate-stderr "$GATHER" --resume "$first" -i "$in"
+	assert_failure 1
+	assert_jq 'map(.index) == [2]'
 	assert_equal "$(stat_field requests)" 0
+}
+
+@test "--resume: a line over 1 MiB is not a record; memory stays bounded" {
+	in="$BATS_TEST_TMPDIR/in" first="$BATS_TEST_TMPDIR/first.jsonl"
+	big="$BATS_TEST_TMPDIR/big.jsonl"
+	first_run "$in" "$first"
+	# A well-formed failed record whose url makes it 1 MiB + 100 bytes.
+	{
+		head -n 1 "$first"
+		printf '{"index":1,"url":"'
+		head -c $((1024 * 1024 + 64)) /dev/zero | tr '\0' a
+		printf '","ok":false}\n'
+		tail -n +3 "$first"
+	} >"$big"
+	assert_refused "$big" "$in" 2
+	# One a little under the limit is read as the record it is.
+	{
+		head -n 1 "$first"
+		printf '{"index":1,"url":"'
+		head -c $((1024 * 1024 - 64)) /dev/zero | tr '\0' a
+		printf '","ok":false}\n'
+		tail -n +3 "$first"
+	} >"$big"
+	reset_stats
+	run --separate-stderr "$GATHER" --resume "$big" -i "$in"
+	assert_failure 1
+	assert_jq 'map(.index) == [1]'
+	assert_equal "$(stat_field requests)" 0
+	# 64 MiB on one line: refused without holding it.
+	{ head -n 1 "$first"; head -c $((64 << 20)) /dev/zero | tr '\0' a;
+		echo; } >"$big"
+	timer=()
+	if [[ "$GATHER" != *asan* ]]; then
+		timer=(/usr/bin/time -f %M -o "$BATS_TEST_TMPDIR/rss")
+	fi
+	run --separate-stderr "${timer[@]}" "$GATHER" --resume "$big" -i "$in"
+	assert_usage_error "line 2 is not a record"
+	if ((${#timer[@]})); then
+		rss=$(tail -n 1 "$BATS_TEST_TMPDIR/rss")
+		((rss < 24 * 1024)) || fail "peak RSS $rss KiB for a 64 MiB line"
+	fi
+	# Cut short by a crash, an over-long last line is ignored like any.
+	{ cat "$first"; head -c $((2 << 20)) /dev/zero | tr '\0' a; } >"$big"
+	reset_stats
+	run --separate-stderr "$GATHER" --resume "$big" -i "$in"
+	assert_failure 1
+	assert_no_stderr
+	assert_jq 'map(.index) == [1]'
+}
+
+@test "--resume: an index must be a whole number in uint64, written plainly" {
+	in="$BATS_TEST_TMPDIR/in" first="$BATS_TEST_TMPDIR/first.jsonl"
+	bad="$BATS_TEST_TMPDIR/bad.jsonl"
+	first_run "$in" "$first"
+	url=$(jq -r 'select(.index == 2) | .url' "$first")
+	for v in 1.9 0.5 -1 -0 1e300 1E2 2e0 1.0 01 18446744073709551616 \
+		99999999999999999999999 '[2]' '"2"' '{}' null true; do
+		{
+			head -n 2 "$first"
+			printf '{"index":%s,"url":"%s","ok":true}\n' "$v" "$url"
+			tail -n +4 "$first"
+		} >"$bad"
+		assert_refused "$bad" "$in" 3
+	done
+	# Trailing bytes after the object, or a line that is not an object.
+	for line in "$(sed -n 3p "$first") x" "$(sed -n 3p "$first")]" \
+		"[$(sed -n 3p "$first")]" '"a string"' 42; do
+		{ head -n 2 "$first"; printf '%s\n' "$line"; tail -n +4 "$first"; } \
+			>"$bad"
+		assert_refused "$bad" "$in" 3
+	done
+	# The largest uint64 is an index like any other: nothing to skip here.
+	{
+		cat "$first"
+		printf '{"index":18446744073709551615,"url":"%s","ok":true}\n' "$url"
+	} >"$bad"
+	reset_stats
+	run --separate-stderr "$GATHER" --resume "$bad" -i "$in"
+	assert_failure 1
+	assert_jq 'map(.index) == [1]'
+	assert_equal "$(stat_field requests)" 0
+}
+
+@test "--resume: an empty file, or one with only failures, runs everything" {
+	in="$BATS_TEST_TMPDIR/in"
+	# Under the ASan+UBSan build this would catch qsort() given NULL.
+	: >"$BATS_TEST_TMPDIR/empty"
+	printf '%s\n' "$BASE/p/e0" "$BASE/p/e1" >"$in"
+	run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/empty" -i "$in"
+	assert_success
+	assert_no_stderr
+	assert_jq 'map([.index, .ok]) == [[0, true], [1, true]]'
+	printf '%s\n' "$BASE/status/500" "$BASE/status/503" >"$in"
+	"$GATHER" --fail -i "$in" >"$BATS_TEST_TMPDIR/failed" || [[ $? -eq 1 ]]
+	assert_equal "$(jq -s 'map(.ok) == [false, false]' \
+		"$BATS_TEST_TMPDIR/failed")" true
+	reset_stats
+	run --separate-stderr "$GATHER" --fail --resume "$BATS_TEST_TMPDIR/failed" \
+		-i "$in"
+	assert_failure 1
+	assert_no_stderr
+	assert_jq 'map(.index) == [0, 1]'
+	assert_equal "$(stat_field requests)" 2
+}
+
+@test "--resume: a line of 200,000 '{\"index\":' is refused at once" {
+	in="$BATS_TEST_TMPDIR/in" first="$BATS_TEST_TMPDIR/first.jsonl"
+	bad="$BATS_TEST_TMPDIR/bad.jsonl"
+	first_run "$in" "$first"
+	for n in 200000 110000; do
+		# 110,000 (990 kB) stays under the 1 MiB line limit.
+		{
+			head -n 2 "$first"
+			awk -v n="$n" 'BEGIN { for (k = 0; k < n; k++)
+				printf "{\"index\":"; print "" }'
+			tail -n +3 "$first"
+		} >"$bad"
+		start=$(now)
+		assert_refused "$bad" "$in" 3
+		elapsed=$(since "$start")
+		# The glued-record search was quadratic: 8 to 20 s here.
+		fcmp "$elapsed" '<' 3 || fail "$n repetitions took $elapsed s"
+	done
+	# Objects nested to cJSON's depth limit, then one record: refused.
+	{
+		head -n 2 "$first"
+		awk 'BEGIN { for (k = 0; k < 60000; k++) printf "{\"index\":0,\"a\":"
+			print "" }'
+	} >"$bad"
+	start=$(now)
+	assert_refused "$bad" "$in" 3
+	fcmp "$(since "$start")" '<' 3 || fail "nested objects took too long"
+}
+
+@test "--resume: a record glued to a cut line is still read" {
+	in="$BATS_TEST_TMPDIR/in" first="$BATS_TEST_TMPDIR/first.jsonl"
+	glued="$BATS_TEST_TMPDIR/glued.jsonl"
+	first_run "$in" "$first"
+	# A crash cut record 2's line; a later run's record 3 (>>) follows,
+	# itself holding '{"index":' in its id and a backslash before a quote.
+	r3=$(sed -n 4p "$first" | jq -c '.id = {"index": "x\\\"}{"}')
+	{
+		head -n 2 "$first"
+		sed -n 3p "$first" | head -c 30
+		printf '%s\n' "$r3"
+	} >"$glued"
+	reset_stats
+	run --separate-stderr "$GATHER" --resume "$glued" -i "$in"
+	assert_failure 1
+	assert_no_stderr
+	assert_jq 'map(.index) == [1, 2]'
+	assert_equal "$(hits /p/s3)" 0
+	assert_equal "$(hits /p/s0)" 0
+}
+
+@test "--resume reads a --format json output, empty or cut short" {
+	in="$BATS_TEST_TMPDIR/in" first="$BATS_TEST_TMPDIR/first.json"
+	printf '%s\n' "$BASE/p/j0" "http://127.0.0.1:$(closed_port)/j1" \
+		"$BASE/p/j2" "$BASE/p/j3" >"$in"
+	"$GATHER" --format json -i "$in" >"$first" || [[ $? -eq 1 ]]
+	jq -e 'length == 4' "$first" >/dev/null
+	reset_stats
+	run --separate-stderr "$GATHER" --resume "$first" -i "$in"
+	assert_failure 1
+	assert_no_stderr
+	assert_jq 'map(.index) == [1]'
+	assert_equal "$(stat_field requests)" 0
+	# Cut by a crash inside record 2: no "]" and a partial last line.
+	head -c "$(($(head -n 2 "$first" | wc -c) + 20))" "$first" \
+		>"$BATS_TEST_TMPDIR/cut.json"
+	run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/cut.json" -i "$in"
+	assert_failure 1
+	assert_jq 'map(.index) == [1, 2, 3]'
+	# An empty run's "[]" skips nothing.
+	"$GATHER" --format json </dev/null >"$BATS_TEST_TMPDIR/empty.json"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/empty.json")" "[]"
+	run --separate-stderr "$GATHER" --resume "$BATS_TEST_TMPDIR/empty.json" \
+		-i "$in"
+	assert_failure 1
+	assert_jq 'map(.index) == [0, 1, 2, 3]'
 }
 
 # --- crash safety -----------------------------------------------------------
@@ -318,15 +519,11 @@ resume_input() {
 	awk -v b="$BASE" 'BEGIN { for (k = 0; k < 300; k++)
 		printf "%s/delay/20/%d\n", b, k }' >"$in"
 	reset_stats
-	"$GATHER" -c 8 -i "$in" >"$first" 2>/dev/null 3>&- &
-	pid=$!
-	for ((i = 0; i < 1000; i++)); do
-		(($(wc -l <"$first") >= 50)) && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.01
-	done
-	kill -9 "$pid" 2>/dev/null || true
-	wait "$pid" || true
+	start_bg --out "$first" "$GATHER" -c 8 -i "$in"
+	wait_until 10 lines_at_least "$first" 50 ||
+		fail "50 records were not written within 10 s"
+	kill -9 "$BG_PID"
+	wait_bg 10
 	n=$(wc -l <"$first")
 	((n >= 50 && n < 300)) || fail "the run was killed after $n lines"
 

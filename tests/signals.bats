@@ -15,59 +15,8 @@ teardown_file() { stop_server; }
 
 teardown() {
 	# A test that failed half-way may leave its gather behind.
-	if [[ -n "${BG_PID:-}" ]] && kill -0 "$BG_PID" 2>/dev/null; then
-		kill -KILL "$BG_PID" 2>/dev/null || true
-		wait "$BG_PID" 2>/dev/null || true
-	fi
+	stop_bg
 	exec 7>&- 8>&- 2>/dev/null || true
-}
-
-# Poll (every 50 ms, at most SECONDS) until COMMAND... succeeds.
-wait_until() {
-	local limit=$1 t
-	shift
-	t=$(now)
-	until "$@"; do
-		fcmp "$(since "$t")" '<' "$limit" || return 1
-		sleep 0.05
-	done
-}
-
-# Succeed when the server has seen at least N requests for PATH.
-hits_at_least() {
-	local n
-	n=$(hits "$1")
-	[[ -n "$n" ]] && ((n >= $2))
-}
-
-# Start "$@" in the background with stdout and stderr in files; BG_PID.
-start_bg() {
-	"$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
-	BG_PID=$!
-}
-
-# Wait at most SECONDS for BG_PID to exit; its status in BG_STATUS.
-wait_bg() {
-	local limit=$1
-	if ! wait_until "$limit" bg_gone; then
-		kill -KILL "$BG_PID" 2>/dev/null || true
-		wait "$BG_PID" 2>/dev/null || true
-		fail "gather did not exit within $limit s"
-		return 1
-	fi
-	BG_STATUS=0
-	wait "$BG_PID" || BG_STATUS=$?
-}
-
-bg_gone() {
-	! kill -0 "$BG_PID" 2>/dev/null
-}
-
-# Load the background run's output as $output/$lines, for assert_jq.
-load_bg_output() {
-	output=$(<"$BATS_TEST_TMPDIR/out")
-	mapfile -t lines <"$BATS_TEST_TMPDIR/out"
-	stderr=$(<"$BATS_TEST_TMPDIR/err")
 }
 
 # Succeed when PID has no SIGINT pending (delivered, or never sent):
@@ -81,6 +30,19 @@ sigint_taken() {
 		(((16#$m & 2) == 0)) || return 1
 	done
 	return 0
+}
+
+# Start gather on 40 large bodies with its stdout a FIFO that is open at
+# both ends here (descriptor 7) and never read; return once its writes
+# block on the full pipe buffer (64 KiB).
+start_stuck_run() {
+	mkfifo "$BATS_TEST_TMPDIR/pipe"
+	exec 7<>"$BATS_TEST_TMPDIR/pipe"
+	urls 40 /size/200000 >"$BATS_TEST_TMPDIR/in"
+	start_bg --out "$BATS_TEST_TMPDIR/pipe" "$GATHER" -c 4 \
+		-i "$BATS_TEST_TMPDIR/in"
+	wait_until 10 grep -q pipe "/proc/$BG_PID/wchan" ||
+		fail "gather never blocked on its output: $(cat "/proc/$BG_PID/wchan")"
 }
 
 under_asan() {
@@ -216,18 +178,7 @@ under_asan() {
 
 @test "a second SIGINT ends a run whose output is stuck in a full pipe" {
 	[[ -r /proc/self/wchan ]] || skip "no /proc/PID/wchan here"
-	reset_stats
-	mkfifo "$BATS_TEST_TMPDIR/pipe"
-	# Open both ends here and never read: gather's writes block once the
-	# pipe buffer (64 KiB) is full.
-	exec 7<>"$BATS_TEST_TMPDIR/pipe"
-	urls 40 /size/200000 >"$BATS_TEST_TMPDIR/in"
-	"$GATHER" -c 4 -i "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/pipe" \
-		2>"$BATS_TEST_TMPDIR/err" &
-	BG_PID=$!
-	# Wait until it sleeps in a pipe write.
-	wait_until 10 grep -q pipe "/proc/$BG_PID/wchan" ||
-		fail "gather never blocked on its output: $(cat "/proc/$BG_PID/wchan")"
+	start_stuck_run
 	kill -INT "$BG_PID"
 	wait_until 5 sigint_taken "$BG_PID" || fail "SIGINT stays pending"
 	kill -INT "$BG_PID" 2>/dev/null || true
@@ -238,14 +189,7 @@ under_asan() {
 
 @test "a second SIGTERM after a SIGINT ends a stuck run as well" {
 	[[ -r /proc/self/wchan ]] || skip "no /proc/PID/wchan here"
-	mkfifo "$BATS_TEST_TMPDIR/pipe"
-	exec 7<>"$BATS_TEST_TMPDIR/pipe"
-	urls 40 /size/200000 >"$BATS_TEST_TMPDIR/in"
-	"$GATHER" -c 4 -i "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/pipe" \
-		2>"$BATS_TEST_TMPDIR/err" &
-	BG_PID=$!
-	wait_until 10 grep -q pipe "/proc/$BG_PID/wchan" ||
-		fail "gather never blocked on its output"
+	start_stuck_run
 	kill -INT "$BG_PID"
 	kill -TERM "$BG_PID" 2>/dev/null || true
 	wait_bg 3

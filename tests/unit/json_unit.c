@@ -13,17 +13,8 @@
 #include "gather/buf.h"
 #include "gather/text.h"
 
-static int passed, failed;
-
-#define CHECK(cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		fprintf(stderr, "json_unit: %s:%d: %s\n", __FILE__, __LINE__, \
-		    #cond);						\
-	}								\
-} while (0)
+#define CHECK_NAME "json_unit"
+#include "check.h"
 
 /* Check one text, given with its length so that NULs can be in it. */
 static int
@@ -314,6 +305,5 @@ main(void)
 	test_linear();
 	test_walk();
 	test_input();
-	printf("json_unit: %d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return check_report();
 }

@@ -22,17 +22,8 @@
 #include "gather/buf.h"
 #include "gather/text.h"
 
-static int passed, failed;
-
-#define CHECK(cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		fprintf(stderr, "out_unit: %s:%d: %s\n", __FILE__, __LINE__, \
-		    #cond);						\
-	}								\
-} while (0)
+#define CHECK_NAME "out_unit"
+#include "check.h"
 
 static struct record *
 writer(enum body_mode mode, int headers)
@@ -299,6 +290,5 @@ main(void)
 	test_many_headers();
 	test_too_large();
 	test_no_memory();
-	printf("out_unit: %d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return check_report();
 }

@@ -10,17 +10,8 @@
 
 #include "gather/policy.h"
 
-static int passed, failed;
-
-#define CHECK(cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		fprintf(stdout, "policy_unit: %s:%d: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-	}								\
-} while (0)
+#define CHECK_NAME "policy_unit"
+#include "check.h"
 
 /* Whether a and b agree to a microsecond. */
 static int
@@ -72,6 +63,7 @@ test_retry_after(void)
 	CHECK(policy_retry_after("9223372036854775808", now) >= 9.2e18);
 	CHECK(policy_retry_after("99999999999999999999", now) >= 9.9e19);
 	CHECK(policy_retry_after("184467440737095516160000", now) > 1e23);
+	CHECK(policy_retry_after("123456789012345678901234567890", now) > 1e29);
 	/* Dates, in the three forms HTTP allows. */
 	CHECK(policy_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now) == 60);
 	CHECK(policy_retry_after("Sunday, 06-Nov-94 08:49:47 GMT", now) == 10);
@@ -80,6 +72,7 @@ test_retry_after(void)
 	CHECK(policy_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now) == 0);
 	/* Far ahead: a long wait, which the cap then cuts. */
 	CHECK(policy_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now) > 1e10);
+	CHECK(policy_retry_after("Sat, 01 Jan 5138 00:00:00 GMT", now) > 9e10);
 	/* Neither seconds nor a date. */
 	CHECK(policy_retry_after(NULL, now) == -1);
 	CHECK(policy_retry_after("", now) == -1);
@@ -101,9 +94,21 @@ test_wait(void)
 	    1, 10, 0.3, 0.5), 0.3));
 	/* Below the delay, the cap still wins. */
 	CHECK(near(policy_wait(5, 1, 10, 0.3, 0.5), 0.3));
+	CHECK(near(policy_wait(policy_retry_after(
+	    "123456789012345678901234567890", 0), 1, 0, 0.6, 0.5), 0.6));
+	CHECK(near(policy_wait(policy_retry_after(
+	    "Sat, 01 Jan 5138 00:00:00 GMT", 0), 1, 0, 0.6, 0.5), 0.6));
 	/* No Retry-After: the backoff. */
 	CHECK(near(policy_wait(-1, 2, 0.5, 30, 0.5), 0.5));
 	CHECK(near(policy_wait(-1, 1, 0.5, 0.2, 0.5), 0.1));
+	/* The backoff within its bound, attempt by attempt: 0.2, then 0.4. */
+	CHECK(policy_wait(-1, 1, 0.2, 30, 0.999999) <= 0.2);
+	CHECK(policy_wait(-1, 2, 0.2, 30, 0.999999) <= 0.4);
+	CHECK(policy_wait(-1, 2, 0.2, 30, 0.999999) > 0.39);
+	/* --retry-max-delay caps a delay above it, the default 0.5 too. */
+	CHECK(policy_wait(-1, 4, 5, 0.1, 0.999999) <= 0.1);
+	CHECK(policy_wait(-1, 20, 0.5, 0.02, 0.999999) <= 0.02);
+	CHECK(policy_wait(-1, 20, 0.5, 0.02, 0.999999) > 0.019);
 }
 
 int
@@ -112,6 +117,5 @@ main(void)
 	test_backoff();
 	test_retry_after();
 	test_wait();
-	printf("policy_unit: %d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return check_report();
 }

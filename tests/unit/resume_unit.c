@@ -8,17 +8,8 @@
 
 #include "gather/resume.h"
 
-static int passed, failed;
-
-#define CHECK(cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		fprintf(stderr, "resume_unit: %s:%d: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-	}								\
-} while (0)
+#define CHECK_NAME "resume_unit"
+#include "check.h"
 
 /* resume_parse_index on a C string; UINT64_MAX - 1 when refused. */
 static uint64_t
@@ -83,6 +74,5 @@ main(void)
 {
 	test_index();
 	test_last_object();
-	printf("resume_unit: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_report();
 }

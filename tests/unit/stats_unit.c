@@ -19,17 +19,8 @@
 
 #include "gather/stats.h"
 
-static int passed, failed;
-
-#define CHECK(cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		fprintf(stdout, "stats_unit: %s:%d: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-	}								\
-} while (0)
+#define CHECK_NAME "stats_unit"
+#include "check.h"
 
 static FILE	*cap_file;
 static int	 cap_saved = -1;
@@ -454,6 +445,5 @@ main(void)
 	test_quiet(evl);
 	test_progress(evl);
 	ev_loop_destroy(evl);
-	printf("stats_unit: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_report();
 }

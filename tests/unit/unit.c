@@ -14,16 +14,8 @@
 #include "gather/buf.h"
 #include "gather/text.h"
 
-static int passed, failed;
-
-#define CHECK(cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		fprintf(stderr, "unit: %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-	}								\
-} while (0)
+#define CHECK_NAME "unit"
+#include "check.h"
 
 static int
 valid(const char *s, size_t n)
@@ -150,6 +142,5 @@ main(void)
 	test_base64();
 	test_json_escape();
 	test_gather();
-	printf("unit: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_report();
 }
