@@ -122,6 +122,18 @@ main_printed(int stdout_closed)
 	return EXIT_SOME_FAILED;
 }
 
+/* "gather: msg" on stderr as one line, whatever bytes msg holds. */
+static void
+main_say(const char *msg)
+{
+	struct buf b = { NULL, 0, 0 };
+
+	if (buf_append(&b, "gather: ", 8) == 0 && text_printable(&b, msg) == 0 &&
+	    buf_append(&b, "\n", 1) == 0)
+		fwrite(b.p, 1, b.len, stderr);
+	buf_free(&b);
+}
+
 /*
  * Whether the command line in a->opts can run here: -1 to go on, else the
  * exit status (after --help or --version, or a one-line reason).
@@ -135,7 +147,7 @@ main_check(struct app *a, const int closed[3], int argc, char **argv)
 	case CLI_EXIT_OK:
 		return main_printed(closed[STDOUT_FILENO]);
 	case CLI_USAGE:
-		fprintf(stderr, "gather: %s\n", err);
+		main_say(err);
 		return EXIT_USAGE;
 	case CLI_RUN:
 		break;
@@ -148,7 +160,7 @@ main_check(struct app *a, const int closed[3], int argc, char **argv)
 		return EXIT_INPUT;
 	}
 	if (main_fd_limit(&a->opts, err, sizeof(err)) == -1) {
-		fprintf(stderr, "gather: %s\n", err);
+		main_say(err);
 		return EXIT_USAGE;
 	}
 	return -1;
@@ -196,7 +208,7 @@ main_open(struct app *a)
 	if ((a->opts.resume != NULL && (a->resume = resume_load(a->opts.resume,
 	    err, sizeof(err))) == NULL) || (a->opts.output_dir != NULL &&
 	    (a->files = files_new(&a->opts, err, sizeof(err))) == NULL)) {
-		fprintf(stderr, "gather: %s\n", err);
+		main_say(err);
 		return EXIT_USAGE;
 	}
 	if (main_pipeline(a) == -1) {
@@ -205,7 +217,7 @@ main_open(struct app *a)
 	}
 	if ((a->in = input_new(a->evl, &a->opts, sched_input_ready, a->sched,
 	    err, sizeof(err))) == NULL) {
-		fprintf(stderr, "gather: %s\n", err);
+		main_say(err);
 		return EXIT_INPUT;
 	}
 	sched_attach(a->sched, &(struct sched_parts){ .loop = a->loop,

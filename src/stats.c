@@ -698,54 +698,30 @@ stats_free(struct stats *s)
 	free(s);
 }
 
-/*
- * s with control bytes and backslashes as \xHH and \\, in a new string: a
- * URL or a server's message must not move the cursor, clear the screen or
- * forge a line of its own on the user's terminal.
- */
-static char *
-stats_log_escape(const char *s)
-{
-	static const char	 hex[] = "0123456789abcdef";
-	const unsigned char	*p;
-	char			*out, *q;
-
-	if ((out = malloc(strlen(s) * 4 + 1)) == NULL)
-		return NULL;
-	for (p = (const unsigned char *)s, q = out; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
-			*q++ = '\\';
-			*q++ = 'x';
-			*q++ = hex[*p >> 4];
-			*q++ = hex[*p & 0xf];
-		} else if (*p == '\\') {
-			*q++ = '\\';
-			*q++ = '\\';
-		} else
-			*q++ = (char)*p;
-	}
-	*q = '\0';
-	return out;
-}
-
 /* One -v line, written whole: an attempt that ended and what came of it. */
 void
 stats_log(const struct stats *s, const struct rec *r, const char *what)
 {
-	char *url, *msg;
+	struct buf	 b = { NULL, 0, 0 };
+	char		 head[128];
 
 	if (!s->verbose)
 		return;
-	url = stats_log_escape(r->url.p != NULL ? r->url.p : "");
-	msg = stats_log_escape(r->msg);
 	if (r->kind == ERR_NONE)
-		fprintf(stderr, "gather: [%llu] %s%ld %.3fs %s\n",
+		snprintf(head, sizeof(head), "gather: [%llu] %s%ld %.3fs ",
 		    (unsigned long long)r->index, what, r->status,
-		    r->time.total, url ? url : "(out of memory)");
+		    r->time.total);
 	else
-		fprintf(stderr, "gather: [%llu] %s%s: %s %s\n",
-		    (unsigned long long)r->index, what, err_kind_name(r->kind),
-		    msg ? msg : "(out of memory)", url ? url : "(out of memory)");
-	free(url);
-	free(msg);
+		snprintf(head, sizeof(head), "gather: [%llu] %s%s: ",
+		    (unsigned long long)r->index, what, err_kind_name(r->kind));
+	if (buf_append(&b, head, strlen(head)) == 0 &&
+	    (r->kind == ERR_NONE || (text_printable(&b, r->msg) == 0 &&
+	    buf_append(&b, " ", 1) == 0)) &&
+	    text_printable(&b, r->url.p != NULL ? r->url.p : "") == 0 &&
+	    buf_append(&b, "\n", 1) == 0)
+		fwrite(b.p, 1, b.len, stderr);
+	else
+		fprintf(stderr, "gather: [%llu] (out of memory)\n",
+		    (unsigned long long)r->index);
+	buf_free(&b);
 }

@@ -322,3 +322,28 @@ text_lower(char *s, size_t n)
 		if (s[i] >= 'A' && s[i] <= 'Z')
 			s[i] = (char)(s[i] - 'A' + 'a');
 }
+
+/*
+ * Append s to b with control bytes and backslashes as \xHH and \\: a URL,
+ * a file name or a server's message must not move the cursor, clear the
+ * screen or forge a line of its own on the user's terminal.
+ */
+int
+text_printable(struct buf *b, const char *s)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*p;
+	char			 e[4] = { '\\', 'x', 0, 0 };
+
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			e[2] = hex[*p >> 4];
+			e[3] = hex[*p & 0xf];
+			if (buf_append(b, e, 4) == -1)
+				return -1;
+		} else if (buf_append(b, *p == '\\' ? "\\\\" : (const char *)p,
+		    *p == '\\' ? 2 : 1) == -1)
+			return -1;
+	}
+	return 0;
+}

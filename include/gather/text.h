@@ -22,6 +22,7 @@ size_t	 base64_encode(char *, const unsigned char *, size_t);
 size_t	 json_escaped_len(const unsigned char *, size_t);
 size_t	 json_escape(char *, const unsigned char *, size_t);
 int	 json_unescape(struct buf *, const char *, size_t);
+int	 text_printable(struct buf *, const char *);
 
 uint64_t text_hash(const char *, size_t, uint64_t);
 void	 text_lower(char *, size_t);
