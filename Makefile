@@ -27,7 +27,7 @@ SRC	 = $(wildcard src/*.c)
 OBJ	 = $(SRC:src/%.c=obj/%.o)
 LIBOBJ	 = $(filter-out obj/main.o,$(OBJ))
 ASANOBJ	 = $(SRC:src/%.c=obj/asan/%.o)
-UNIT	 = obj/unit obj/stats_unit
+UNIT	 = obj/unit obj/stats_unit obj/loop_unit
 
 ifeq ($(V),1)
 Q =
@@ -61,6 +61,10 @@ obj/unit: tests/unit/unit.c $(LIBOBJ)
 	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 
 obj/stats_unit: tests/unit/stats_unit.c $(LIBOBJ)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
+
+obj/loop_unit: tests/unit/loop_unit.c $(LIBOBJ)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIBOBJ) $(LDLIBS)
 

@@ -216,7 +216,7 @@ sched_start(struct sched *s, struct rec *r)
 		r->t_start = ev_time();
 		r->time.queue = r->t_start - r->t_read;
 	}
-	if (loop_add(a->loop, xfer_easy(x)) == -1) {
+	if (loop_add(a->loop, xfer_easy(x), r->url.p) == -1) {
 		rec_fail(r, ERR_OTHER, "libcurl refused the transfer");
 		sched_finish(s, r);
 		return;
