@@ -12,10 +12,10 @@
  * transfers are drained and handed on, outside any libcurl callback, so
  * the receiver may remove and re-add handles freely.
  *
- * A transfer goes to its host's home multi handle (a hash of the URL's
- * authority), so that transfers to one host share its connections (and
- * HTTP/2 multiplexes them on one), or to the next one with room when
- * home is full.  A small table maps each easy handle in flight to its
+ * A transfer goes to its host's home multi handle (hosts get homes in
+ * turn as they first come), so that transfers to one host share its
+ * connections (and HTTP/2 multiplexes them on one), or to the next one
+ * with room when home is full.  A small table maps each easy handle in flight to its
  * multi handle, for removal; nothing depends on easy handles being reused.
  * One CURLSH holds the DNS and TLS session caches for all of them.
  */
@@ -47,6 +47,14 @@ struct held {
 	size_t		 m;
 };
 
+/* A host's home multi handle, plus one (0: free). */
+struct home {
+	uint32_t	 hash;
+	uint32_t	 m;
+};
+
+#define LOOP_HOMES	4096	/* hosts remembered; a power of two */
+
 struct loop {
 	struct ev_loop	*evl;
 	CURLSH		*share;
@@ -57,6 +65,8 @@ struct loop {
 	struct held	*held;		/* open addressing, linear probing */
 	size_t		 heldcap;	/* a power of two */
 	size_t		 nheld;
+	struct home	*homes;		/* LOOP_HOMES of them */
+	size_t		 next_home;
 	loop_done_fn	 done;
 	void		*arg;
 	struct sock	*socks;
@@ -99,25 +109,52 @@ loop_host_hash(const char *url)
 }
 
 /*
- * The multi handle for a transfer to the host of hash h: its home
- * (h mod k) when that has fewer than per transfers, else the next one
- * with room, else (more transfers than slots) the least loaded.
+ * The multi handle for a transfer whose host's home is home: the home
+ * while it holds fewer than one and a half times per transfers (a little
+ * over is cheaper than connections to that host in another multi handle
+ * too), else the next one under per, else (more transfers than slots,
+ * never in gather) the least loaded.  k * per covers the slots, so one
+ * under per is there whenever a slot is free.
  */
 size_t
-loop_pick(const unsigned *load, size_t k, unsigned per, uint32_t h)
+loop_pick(const unsigned *load, size_t k, unsigned per, size_t home)
 {
 	size_t	i, m, best;
 
 	if (k <= 1)
 		return 0;
-	best = m = h % k;
-	for (i = 0; i < k; i++, m = m + 1 == k ? 0 : m + 1) {
+	home %= k;
+	if (load[home] < per + per / 2)
+		return home;
+	best = home;
+	for (i = 1, m = home + 1; i < k; i++, m++) {
+		if (m == k)
+			m = 0;
 		if (load[m] < per)
 			return m;
 		if (load[m] < load[best])
 			best = m;
 	}
 	return best;
+}
+
+/*
+ * The home multi handle of the host of hash h: hosts get homes in turn
+ * as they first come, so that a list over a few hosts spreads them
+ * evenly (a hash modulo k would not).  The table is a fixed cache: a
+ * host pushed out by another of the same slot gets a new home later.
+ */
+static size_t
+loop_home(struct loop *lp, uint32_t h)
+{
+	struct home *hm = &lp->homes[h & (LOOP_HOMES - 1)];
+
+	if (hm->m == 0 || hm->hash != h) {
+		hm->hash = h;
+		hm->m = (uint32_t)(lp->next_home + 1);
+		lp->next_home = (lp->next_home + 1) % lp->nmh;
+	}
+	return hm->m - 1;
 }
 
 /* The slot of e in the table, or of the free place where it would go. */
@@ -351,6 +388,7 @@ loop_new(struct ev_loop *evl, long slots, loop_done_fn done, void *arg)
 	lp->per = (unsigned)(((size_t)slots + lp->nmh - 1) / lp->nmh);
 	if ((lp->mh = calloc(lp->nmh, sizeof(*lp->mh))) == NULL ||
 	    (lp->load = calloc(lp->nmh, sizeof(*lp->load))) == NULL ||
+	    (lp->homes = calloc(LOOP_HOMES, sizeof(*lp->homes))) == NULL ||
 	    loop_held_grow(lp) == -1)
 		goto fail;
 	/*
@@ -385,7 +423,8 @@ loop_add(struct loop *lp, CURL *e, const char *url)
 
 	if (lp->held[loop_held_find(lp, e)].e == e)
 		return -1;
-	m = loop_pick(lp->load, lp->nmh, lp->per, loop_host_hash(url));
+	m = lp->nmh == 1 ? 0 : loop_pick(lp->load, lp->nmh, lp->per,
+	    loop_home(lp, loop_host_hash(url)));
 	if (loop_held_put(lp, e, m) == -1)
 		return -1;
 	curl_easy_setopt(e, CURLOPT_SHARE, lp->share);
@@ -448,6 +487,7 @@ loop_free(struct loop *lp)
 	if (lp->share != NULL)
 		curl_share_cleanup(lp->share);
 	free(lp->held);
+	free(lp->homes);
 	free(lp->load);
 	free(lp->mh);
 	free(lp);

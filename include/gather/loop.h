@@ -19,7 +19,7 @@
 #include <ev.h>
 
 /* At most this many transfers at once in one multi handle. */
-#define LOOP_SLOTS_PER_MULTI	500
+#define LOOP_SLOTS_PER_MULTI	250
 /* Each multi handle caches this many connections per slot. */
 #define LOOP_CACHE_PER_SLOT	4
 
@@ -36,6 +36,6 @@ long		 loop_which(const struct loop *, const CURL *);
 /* Pure helpers, exposed for the unit tests. */
 size_t		 loop_multis(long);
 uint32_t	 loop_host_hash(const char *);
-size_t		 loop_pick(const unsigned *, size_t, unsigned, uint32_t);
+size_t		 loop_pick(const unsigned *, size_t, unsigned, size_t);
 
 #endif

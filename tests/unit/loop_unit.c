@@ -1,7 +1,7 @@
 /*
  * Unit tests for loop's assignment of transfers to multi handles: how many
  * multi handles serve -c slots, the host hash, the pick (home, spill, the
- * least loaded when over), and the table that remembers where each easy
+ * least loaded when over), homes given in turn, and the table that remembers where each easy
  * handle went, with real easy handles added and removed (the event loop
  * never runs, so nothing is fetched).
  */
@@ -64,49 +64,50 @@ static void
 test_pick(void)
 {
 	unsigned	load[8] = { 0 };
-	size_t		i, m, used[8] = { 0 };
+	size_t		i, m;
 
 	CHECK(loop_pick(load, 1, 500, 12345) == 0);
-	/* Home is the hash modulo k. */
 	CHECK(loop_pick(load, 8, 10, 3) == 3);
 	CHECK(loop_pick(load, 8, 10, 8 + 5) == 5);
-	/* One host fills its home, then spills to the next, wrapping. */
+	/*
+	 * One host fills its home to one and a half times per, then the
+	 * next ones to per, wrapping round.
+	 */
 	for (i = 0; i < 80; i++) {
 		m = loop_pick(load, 8, 10, 6);
 		load[m]++;
-		CHECK(i >= 10 || m == 6);
-		CHECK(i < 10 || i >= 20 || m == 7);
-		CHECK(i < 20 || i >= 30 || m == 0);
+		CHECK(i >= 15 || m == 6);
+		CHECK(i < 15 || i >= 25 || m == 7);
+		CHECK(i < 25 || i >= 35 || m == 0);
 	}
+	CHECK(load[6] == 15 && load[5] == 5);
 	for (i = 0; i < 8; i++)
-		CHECK(load[i] == 10);
-	/* A slot freed anywhere is found. */
+		CHECK(i == 5 || i == 6 || load[i] == 10);
+	/* A slot freed anywhere is found once home is over. */
 	load[2]--;
 	CHECK(loop_pick(load, 8, 10, 6) == 2);
 	load[2]++;
+	/* A home under per takes its own, whatever the others hold. */
+	load[3] = 9;
+	CHECK(loop_pick(load, 8, 10, 3) == 3);
 	/* Over the slots (never in gather): the least loaded. */
 	for (i = 0; i < 8; i++)
-		load[i] = 11;
-	load[1] = 12;
-	load[3] = 10;
+		load[i] = 15;
+	load[1] = 16;
+	load[3] = 12;
 	CHECK(loop_pick(load, 8, 10, 6) == 3);
-	/* Many hosts: every multi handle gets some. */
-	memset(load, 0, sizeof(load));
-	for (i = 0; i < 50; i++)
-		used[loop_pick(load, 8, 10, loop_host_hash((char[]){
-		    'h', (char)('a' + i % 26), (char)('0' + i / 26), 0 }))]++;
-	for (i = 0; i < 8; i++)
-		CHECK(used[i] > 0);
 }
 
-/* Add n handles to one host, remove and re-add some, then all. */
+/* Add n handles, to one host and then round hosts, removing and re-adding. */
 static void
 test_table(struct ev_loop *evl)
 {
-	enum { N = 1200 };
+	enum { N = 1200, K = N / LOOP_SLOTS_PER_MULTI + (N %
+	    LOOP_SLOTS_PER_MULTI != 0), PER = (N + K - 1) / K };
 	struct loop	*lp;
 	CURL		*e[N];
-	long		 where[N], count[3] = { 0 };
+	char		 url[64];
+	long		 where[N], count[K] = { 0 };
 	size_t		 i;
 	int		 ok;
 
@@ -115,19 +116,22 @@ test_table(struct ev_loop *evl)
 		return;
 	for (i = 0; i < N; i++) {
 		e[i] = curl_easy_init();
-		curl_easy_setopt(e[i], CURLOPT_URL, "http://127.0.0.1:9/");
 		CHECK(loop_add(lp, e[i], "http://127.0.0.1:9/x") == 0);
 	}
-	/* Three multi handles of 400 slots, each full. */
+	/* Every slot in some multi handle, none over one and a half. */
+	ok = 1;
 	for (i = 0; i < N; i++) {
 		where[i] = loop_which(lp, e[i]);
-		CHECK(where[i] >= 0 && where[i] < 3);
-		if (where[i] >= 0 && where[i] < 3)
+		if (where[i] < 0 || where[i] >= K)
+			ok = 0;
+		else
 			count[where[i]]++;
 	}
-	CHECK(count[0] == 400 && count[1] == 400 && count[2] == 400);
-	/* One host: the first 400 went to one home. */
-	for (i = 1; i < 400; i++)
+	CHECK(ok);
+	for (i = 0; i < K; i++)
+		CHECK(count[i] <= PER + PER / 2);
+	/* One host: its home took the first ones. */
+	for (i = 1; i < PER + PER / 2; i++)
 		CHECK(where[i] == where[0]);
 	CHECK(loop_add(lp, e[7], "http://127.0.0.1:9/") == -1);
 	CHECK(loop_which(lp, e[7]) == where[7]);
@@ -139,15 +143,24 @@ test_table(struct ev_loop *evl)
 		if ((loop_which(lp, e[i]) == -1) != (i % 3 == 0))
 			ok = 0;
 	CHECK(ok);
-	/* A second remove is harmless; a re-add goes where there is room. */
 	loop_remove(lp, e[0]);
 	for (i = 0; i < N; i += 3)
 		CHECK(loop_add(lp, e[i], "http://127.0.0.1:9/") == 0);
-	memset(count, 0, sizeof(count));
 	for (i = 0; i < N; i++)
-		if (loop_which(lp, e[i]) >= 0 && loop_which(lp, e[i]) < 3)
+		loop_remove(lp, e[i]);
+	/* K hosts in turn, K new ones: one home each, all filled evenly. */
+	memset(count, 0, sizeof(count));
+	for (i = 0; i < N; i++) {
+		snprintf(url, sizeof(url), "http://127.0.0.%zu:8080/%zu",
+		    2 + i % K, i);
+		CHECK(loop_add(lp, e[i], url) == 0);
+		if (loop_which(lp, e[i]) >= 0 && loop_which(lp, e[i]) < K)
 			count[loop_which(lp, e[i])]++;
-	CHECK(count[0] == 400 && count[1] == 400 && count[2] == 400);
+		CHECK(i < K || loop_which(lp, e[i]) == loop_which(lp,
+		    e[i - K]));
+	}
+	for (i = 0; i < K; i++)
+		CHECK(count[i] == PER);
 	for (i = N; i-- > 0;) {
 		loop_remove(lp, e[i]);
 		curl_easy_cleanup(e[i]);
