@@ -92,8 +92,10 @@ round_urls() {
 	assert_jq --argjson n "$n" 'length == $n and
 		(map(.index) == [range($n)]) and all(.ok)'
 	assert_equal "$(sum_field requests)" "$n"
+	# 0.1.0 opened about 600 here; a slot may still wait for its host's
+	# busy connections and open one more now and then.
 	conns=$(sum_field connections)
-	((conns <= 32 + 2 * NSERVERS)) ||
+	((conns <= 2 * 32)) ||
 		fail "$conns connections for $n transfers at -c 32 over $NSERVERS hosts"
 }
 
