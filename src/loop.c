@@ -230,6 +230,7 @@ loop_held_del(struct loop *lp, size_t i)
 	}
 }
 
+/* Stop a socket's watcher and forget it. */
 static void
 loop_sock_free(struct loop *lp, struct sock *sk)
 {
@@ -263,6 +264,7 @@ loop_drain(struct mh *mh)
 	}
 }
 
+/* A socket is ready: tell its multi handle, then hand on what finished. */
 static void
 loop_io_cb(struct ev_loop *evl, ev_io *w, int revents)
 {
@@ -280,6 +282,7 @@ loop_io_cb(struct ev_loop *evl, ev_io *w, int revents)
 	loop_drain(mh);
 }
 
+/* A multi handle's timeout expired: let it act, outside libcurl's callback. */
 static void
 loop_timer_cb(struct ev_loop *evl, ev_timer *w, int revents)
 {
