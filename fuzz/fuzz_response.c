@@ -170,7 +170,7 @@ init(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if ((evl = ev_default_loop(0)) == NULL ||
 	    (pool = xfer_pool_new(&opts, NULL)) == NULL ||
-	    (lp = loop_new(evl, 4, done_cb, NULL)) == NULL ||
+	    (lp = loop_new(evl, 4, 0, done_cb, NULL)) == NULL ||
 	    (out = record_new(&opts, NULL)) == NULL)
 		abort();
 }
@@ -216,7 +216,7 @@ fetch(const uint8_t *p, size_t n)
 	if (xfer_prepare(x, &r) == -1)
 		die("a valid URL was refused", NULL);
 	finished = 0;
-	if (loop_add(lp, xfer_easy(x)) == -1)
+	if (loop_add(lp, xfer_easy(x), url) == -1)
 		abort();
 	while (!finished)
 		ev_run(evl, 0);

@@ -74,7 +74,7 @@ main_reads_stdin(const struct opts *o)
  * fits: a descriptor per slot, another per slot under -o, and a margin.
  */
 static int
-main_fd_limit(const struct opts *o, char *err, size_t errlen)
+main_fd_limit(const struct opts *o, long *conn_max, char *err, size_t errlen)
 {
 	struct rlimit	rl;
 	unsigned long	per_slot = o->output_dir != NULL ? 2 : 1;
@@ -88,12 +88,17 @@ main_fd_limit(const struct opts *o, char *err, size_t errlen)
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 			getrlimit(RLIMIT_NOFILE, &rl);
 	}
+	*conn_max = 0;
 	if (rl.rlim_cur == RLIM_INFINITY)
 		return 0;
 	need = (unsigned long)o->concurrency * per_slot + FD_MARGIN;
 	have = (unsigned long)rl.rlim_cur;
-	if (need <= have)
+	if (need <= have) {
+		/* What is left after the margin and -o's files: connections. */
+		*conn_max = (long)(have - FD_MARGIN - (per_slot - 1) *
+		    (unsigned long)o->concurrency);
 		return 0;
+	}
 	fits = have > FD_MARGIN ? (have - FD_MARGIN) / per_slot : 0;
 	if (fits == 0)
 		snprintf(err, errlen, "-c %ld needs about %lu file descriptors "
@@ -159,7 +164,7 @@ main_check(struct app *a, const int closed[3], int argc, char **argv)
 		fprintf(stderr, "gather: standard input is closed\n");
 		return EXIT_INPUT;
 	}
-	if (main_fd_limit(&a->opts, err, sizeof(err)) == -1) {
+	if (main_fd_limit(&a->opts, &a->conn_max, err, sizeof(err)) == -1) {
 		main_say(err);
 		return EXIT_USAGE;
 	}
@@ -183,7 +188,7 @@ main_pipeline(struct app *a)
 	    (a->pool = xfer_pool_new(o, a->files)) == NULL ||
 	    (a->sched = sched_new(o, a->evl)) == NULL ||
 	    (a->loop = loop_new(a->evl, o->concurrency < 32 ? 32 :
-	    o->concurrency, sched_done, a->sched)) == NULL ||
+	    o->concurrency, a->conn_max, sched_done, a->sched)) == NULL ||
 	    (a->ends = ends_new(a->evl, o, sched_stop, a->sched)) == NULL ||
 	    (a->stats = stats_new(a->evl, o)) == NULL)
 		return -1;

@@ -174,7 +174,7 @@ sched_start(struct sched *s, struct rec *r)
 		r->t_start = ev_time();
 		r->time.queue = r->t_start - r->t_read;
 	}
-	if (loop_add(s->p.loop, xfer_easy(x)) == -1) {
+	if (loop_add(s->p.loop, xfer_easy(x), r->url.p) == -1) {
 		sched_refuse(s, r, ERR_OTHER, "libcurl refused the transfer");
 		return;
 	}

@@ -24,6 +24,7 @@ struct app {
 	struct reorder		*reorder;
 	struct writer		*writer;
 	struct sched		*sched;
+	long			 conn_max;	/* descriptors left for connections */
 };
 
 #endif

@@ -3,20 +3,39 @@
  * says which sockets to watch and when to time out; libev watches; every
  * event is handed back through curl_multi_socket_action, and finished
  * transfers are handed to the done callback.  It knows nothing of records.
+ *
+ * The slots are spread over several multi handles on the one libev loop
+ * (libcurl scans its connection cache linearly, so one multi handle per
+ * LOOP_SLOTS_PER_MULTI slots keeps the cost per transfer flat); they
+ * share one DNS cache and one TLS session cache.
  */
 #ifndef GATHER_LOOP_H
 #define GATHER_LOOP_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <curl/curl.h>
 #include <ev.h>
+
+/* At most this many transfers at once in one multi handle. */
+#define LOOP_SLOTS_PER_MULTI	250
+/* Each multi handle caches this many connections per slot. */
+#define LOOP_CACHE_PER_SLOT	4
 
 typedef void	(*loop_done_fn)(void *, CURL *, CURLcode);
 
 struct loop;
 
-struct loop	*loop_new(struct ev_loop *, long, loop_done_fn, void *);
-int		 loop_add(struct loop *, CURL *);
+struct loop	*loop_new(struct ev_loop *, long, long, loop_done_fn, void *);
+int		 loop_add(struct loop *, CURL *, const char *);
 void		 loop_remove(struct loop *, CURL *);
 void		 loop_free(struct loop *);
+long		 loop_which(const struct loop *, const CURL *);
+
+/* Pure helpers, exposed for the unit tests. */
+size_t		 loop_multis(long);
+uint32_t	 loop_host_hash(const char *);
+size_t		 loop_pick(const unsigned *, size_t, unsigned, size_t);
 
 #endif
