@@ -647,6 +647,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def cond_reply(self, name, etag):
         """Serve name, v1 first: a 304 when the request's conditions hold."""
         st = self.cond_state(name)
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        # /cond-fail/NAME/N made the next N requests for name 503s.
+        with STATS.lock:
+            failing = st.get("fail", 0) > 0
+            if failing:
+                st["fail"] -= 1
+        if failing:
+            return self.reply(503, "flaky")
         inm = self.headers.get("If-None-Match")
         ims = self.headers.get("If-Modified-Since")
         with STATS.lock:
@@ -666,7 +674,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fresh:
             return self.reply(304, headers=[] if "bare" in self.path
                               else headers)
-        self.reply(200, "%s v%d\n" % (name, v), "text/plain", headers)
+        # ?big=N: a body of N bytes more, to make the record's line long.
+        pad = "x" * int_arg(query.get("big", ["0"])[0], 0)
+        self.reply(200, "%s v%d\n%s" % (name, v, pad), "text/plain", headers)
 
     def ep_cond(self, args, query):
         """ETag and Last-Modified; /cond-bump/NAME makes a new version."""
@@ -681,6 +691,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with STATS.lock:
             st["v"] += 1
         self.reply(200, "bumped")
+
+    def ep_cond_fail(self, args, query):
+        st = self.cond_state(args[0] if args else "x")
+        with STATS.lock:
+            st["fail"] = int_arg(args[1] if len(args) > 1 else "1", 1)
+        self.reply(200, "failing")
 
     def ep_cond_seen(self, args, query):
         st = self.cond_state(args[0] if args else "x")
