@@ -255,5 +255,5 @@ fingerprint() {
 		grep -q "^\.BR $f " <<<"$man" || fail "$f is not in the man page"
 		grep -q "^| \`$f\` |" <<<"$readme" || fail "$f is not in README"
 	done
-	[[ $(wc -w <<<"$fields") -ge 22 ]]
+	[[ $(wc -w <<<"$fields") -eq 20 ]]
 }

@@ -35,5 +35,6 @@ struct revalidate *revalidate_new(void);
 int		 revalidate_add(struct revalidate *, const char *, size_t,
 		    const char *, size_t, int64_t);
 void		 revalidate_seal(struct revalidate *);
+int64_t		 revalidate_parse_date(const char *, size_t);
 
 #endif

@@ -101,6 +101,16 @@ test_date(void)
 	CHECK(strcmp(buf, "Sun, 01 Jan 2023 10:00:00 GMT") == 0);
 	CHECK(revalidate_date(buf, 784111777) == 29);
 	CHECK(strcmp(buf, "Sun, 06 Nov 1994 08:49:37 GMT") == 0);
+	CHECK(revalidate_parse_date(buf, strlen(buf)) == 784111777);
+	CHECK(revalidate_parse_date("Sun, 01 Jan 2023 10:00:00 GMT", 29) ==
+	    1672567200);
+	CHECK(revalidate_parse_date("Thu, 29 Feb 2024 23:59:59 GMT", 29) ==
+	    1709251199);
+	CHECK(revalidate_parse_date("Thu, 01 Jan 1970 00:00:00 GMT", 29) == 0);
+	CHECK(revalidate_parse_date("Sun, 06 Nov 1994 08:49:37 UTC", 29) == -1);
+	CHECK(revalidate_parse_date("Sun, 06 Xyz 1994 08:49:37 GMT", 29) == -1);
+	CHECK(revalidate_parse_date("Sun, 06 Nov 1994 24:49:37 GMT", 29) == -1);
+	CHECK(revalidate_parse_date("Sunday, 06-Nov-94 08:49:37 GMT", 30) == -1);
 }
 
 /* Run the tests; exit 1 when one failed. */
