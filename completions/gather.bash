@@ -45,12 +45,13 @@ _gather() {
 	local long_opts="--concurrency --timeout --connect-timeout
 		--deadline --retries --retry-delay --retry-max-delay --fail
 		--fail-fast --rate --per-host --unordered --window --shard
-		--resume --request --header --data --user-agent --location
-		--location-trusted --no-location --max-redirs --compressed
-		--no-compressed --proto --insecure --cacert --proxy --http1.1
-		--http2-prior-knowledge --format --body --max-body
-		--include-headers --output-dir --name --input --progress
-		--no-progress --stats --quiet --verbose --version --help"
+		--resume --revalidate --request --header --data --user-agent
+		--location --location-trusted --no-location --max-redirs
+		--compressed --no-compressed --proto --insecure --cacert
+		--proxy --http1.1 --http2-prior-knowledge --format --body
+		--max-body --include-headers --output-dir --name --input
+		--progress --no-progress --stats --quiet --verbose --version
+		--help"
 	local short_opts="-c -t -u -X -H -d -A -L -k -x -I -o -i -q -v
 		-V -h"
 	local request_words="GET HEAD POST PUT PATCH DELETE OPTIONS"
@@ -79,7 +80,7 @@ _gather() {
 		opt=${cur%%=*}
 		val=${cur#*=}
 		case "$opt" in
-		--resume | --cacert | --input)
+		--resume | --revalidate | --cacert | --input)
 			_gather_paths -f "$val" "$opt="
 			;;
 		--request)
@@ -117,7 +118,7 @@ _gather() {
 		# A value with nothing to offer.
 		return 0
 		;;
-	--resume | --cacert | -i | --input)
+	--resume | --revalidate | --cacert | -i | --input)
 		_gather_paths -f "$cur" ""
 		return 0
 		;;

@@ -468,6 +468,11 @@ static const struct option_def options[] = {
 	    .help = "skip records that FILE, an earlier jsonl output, has "
 	    "as ok",
 	    .empty = "expected a file" },
+	{ "revalidate", 0, ARG_STRING, SCHED, F(revalidate), "FILE",
+	    .help = "ask only for what changed since FILE, an earlier output: "
+	    "If-None-Match and If-Modified-Since from its etag and "
+	    "last_modified; a 304 is ok with not_modified",
+	    .empty = "expected a file" },
 
 	{ "request", 'X', ARG_STRING, REQUEST, F(method), "METHOD",
 	    .help = "method (default GET, or POST with -d)",

@@ -496,3 +496,41 @@ nomem:
 	snprintf(err, errlen, "out of memory");
 	return -1;
 }
+
+/*
+ * --revalidate: whether the file the template names for r is there from
+ * an earlier run, a regular file of one link that a 304 keeps.  Its name
+ * goes to r->file and is taken for this run, so that nothing else
+ * overwrites it; nothing is opened.  1 when it is there, 0 when not (r is
+ * then fetched plainly), -1 when out of memory.
+ */
+int
+files_existing(struct files *f, struct rec *r)
+{
+	struct stat	 st;
+	const char	*name;
+	uint64_t	 h = 0;
+
+	if (r->file.len == 0) {
+		if (files_expand(f, r) == -1)
+			return -1;
+		/* This run made it, or can no longer tell: not FILE's. */
+		if (!f->unique && (f->forgot || files_find(f, f->name.p,
+		    f->name.len, h = files_hash(f, f->name.p, f->name.len)) !=
+		    NULL))
+			return 0;
+		if (files_path(f, r) == -1)
+			return -1;
+	}
+	name = strrchr(r->file.p, '/');
+	name = name != NULL ? name + 1 : r->file.p;
+	if (fstatat(f->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		buf_clear(&r->file);
+		return 0;
+	}
+	if (!f->unique && h != 0 && files_remember(f, f->name.p, f->name.len,
+	    h, 1) == -1)
+		return -1;
+	return 1;
+}

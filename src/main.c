@@ -23,6 +23,7 @@
 #include "gather/record.h"
 #include "gather/reorder.h"
 #include "gather/resume.h"
+#include "gather/revalidate.h"
 #include "gather/sched.h"
 #include "gather/stats.h"
 #include "gather/writer.h"
@@ -211,7 +212,9 @@ main_open(struct app *a)
 		return EXIT_SOME_FAILED;
 	}
 	if ((a->opts.resume != NULL && (a->resume = resume_load(a->opts.resume,
-	    err, sizeof(err))) == NULL) || (a->opts.output_dir != NULL &&
+	    err, sizeof(err))) == NULL) || (a->opts.revalidate != NULL &&
+	    (a->revalidate = revalidate_load(a->opts.revalidate, err,
+	    sizeof(err))) == NULL) || (a->opts.output_dir != NULL &&
 	    (a->files = files_new(&a->opts, err, sizeof(err))) == NULL)) {
 		main_say(err);
 		return EXIT_USAGE;
@@ -228,7 +231,8 @@ main_open(struct app *a)
 	sched_attach(a->sched, &(struct sched_parts){ .loop = a->loop,
 	    .pool = a->pool, .in = a->in, .ends = a->ends,
 	    .record = a->record, .reorder = a->reorder, .writer = a->writer,
-	    .resume = a->resume, .stats = a->stats });
+	    .resume = a->resume, .revalidate = a->revalidate,
+	    .stats = a->stats });
 	return -1;
 }
 
@@ -242,6 +246,7 @@ main_close(struct app *a)
 	loop_free(a->loop);
 	xfer_pool_free(a->pool);
 	files_free(a->files);
+	revalidate_free(a->revalidate);
 	resume_free(a->resume);
 	record_free(a->record);
 	reorder_free(a->reorder);

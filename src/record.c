@@ -48,25 +48,36 @@ enum field {
 	FLD_ID,
 	FLD_OK,
 	FLD_STATUS,
+	FLD_NOT_MODIFIED,
 	FLD_HTTP_VERSION,
 	FLD_EFFECTIVE_URL,
 	FLD_REDIRECTS,
 	FLD_CONTENT_TYPE,
+	FLD_ETAG,
+	FLD_LAST_MODIFIED,
 	FLD_SIZE,
 	FLD_BODY,
 	FLD_BODY_ENCODING,
 	FLD_HEADERS,
 	FLD_FILE,
+	FLD_REMOTE_IP,
+	FLD_REMOTE_PORT,
+	FLD_CONNECTION_REUSED,
 	FLD_TIME,
 	FLD_ATTEMPTS,
 	FLD_ERROR,
 	FLD_COUNT
 };
 
+/*
+ * etag and last_modified come before size: --revalidate reads a line
+ * too long to keep up to "size".
+ */
 static const char *const field_names[FLD_COUNT] = {
-	"index", "url", "id", "ok", "status", "http_version", "effective_url",
-	"redirects", "content_type", "size", "body", "body_encoding",
-	"headers", "file", "time", "attempts", "error"
+	"index", "url", "id", "ok", "status", "not_modified", "http_version",
+	"effective_url", "redirects", "content_type", "etag", "last_modified",
+	"size", "body", "body_encoding", "headers", "file", "remote_ip",
+	"remote_port", "connection_reused", "time", "attempts", "error"
 };
 
 enum { T_QUEUE, T_DNS, T_CONNECT, T_TLS, T_TTFB, T_TOTAL, T_COUNT };
@@ -95,6 +106,7 @@ struct record {
 
 	/* Escaped strings, reused from record to record. */
 	struct buf	 s_url, s_eff, s_ctype, s_body, s_msg, s_kind, s_file;
+	struct buf	 s_etag, s_lm, s_ip;
 	struct buf	 s_hdr;		/* -I: the headers object */
 	struct buf	 hent, htab;	/* -I: grouping repeated names */
 	struct buf	 repair;
@@ -289,6 +301,9 @@ record_free(struct record *w)
 	buf_free(&w->s_msg);
 	buf_free(&w->s_kind);
 	buf_free(&w->s_file);
+	buf_free(&w->s_etag);
+	buf_free(&w->s_lm);
+	buf_free(&w->s_ip);
 	buf_free(&w->s_hdr);
 	buf_free(&w->hent);
 	buf_free(&w->htab);
@@ -628,6 +643,33 @@ record_extras(struct record *w, const struct rec *r, int lite,
 	return 0;
 }
 
+/*
+ * Set not_modified, etag, last_modified, remote_ip, remote_port and
+ * connection_reused: always there, null when unknown.
+ */
+static int
+record_revalidation(struct record *w, const struct rec *r)
+{
+	int rc;
+
+	set_type(w->f[FLD_NOT_MODIFIED], r->not_modified ? cJSON_True :
+	    cJSON_False);
+	if ((rc = record_opt_string(w, w->f[FLD_ETAG], &w->s_etag,
+	    r->etag)) != 0 || (rc = record_opt_string(w,
+	    w->f[FLD_LAST_MODIFIED], &w->s_lm, r->last_modified)) != 0 ||
+	    (rc = record_opt_string(w, w->f[FLD_REMOTE_IP], &w->s_ip,
+	    r->remote_ip)) != 0)
+		return rc;
+	if (r->remote_ip != NULL)
+		set_int(w->f[FLD_REMOTE_PORT], w->num[FLD_REMOTE_PORT],
+		    r->remote_port);
+	else
+		set_null(w->f[FLD_REMOTE_PORT]);
+	set_type(w->f[FLD_CONNECTION_REUSED], r->connection_reused ?
+	    cJSON_True : cJSON_False);
+	return 0;
+}
+
 /* Set the time object and attempts. */
 static void
 record_times(struct record *w, const struct rec *r)
@@ -690,7 +732,8 @@ record_print(struct record *w, const struct rec *r, unsigned mask,
 
 	record_link(w->root, w->f, FLD_COUNT, mask);
 	need = w->s_url.len * 2 + w->s_eff.len + w->s_ctype.len + w->s_msg.len +
-	    w->s_file.len + w->s_hdr.len + w->s_kind.len +
+	    w->s_file.len + w->s_hdr.len + w->s_kind.len + w->s_etag.len +
+	    w->s_lm.len + w->s_ip.len +
 	    (mask & (1u << FLD_BODY) ? w->s_body.len : 0) +
 	    (r->has_id ? r->id.len : 0) + 1024;
 	if (need > RECORD_LINE_MAX)
@@ -722,7 +765,11 @@ record_line(struct record *w, const struct rec *r, struct buf *line, int lite)
 	buf_clear(&w->s_file);
 	buf_clear(&w->s_msg);
 	buf_clear(&w->s_hdr);
+	buf_clear(&w->s_etag);
+	buf_clear(&w->s_lm);
+	buf_clear(&w->s_ip);
 	if ((rc = record_result(w, r)) != 0 ||
+	    (rc = record_revalidation(w, r)) != 0 ||
 	    (rc = record_extras(w, r, lite, &mask)) != 0)
 		return record_why(rc);
 	record_times(w, r);

@@ -27,6 +27,7 @@
 #include "gather/record.h"
 #include "gather/reorder.h"
 #include "gather/resume.h"
+#include "gather/revalidate.h"
 #include "gather/stats.h"
 #include "gather/url.h"
 #include "gather/writer.h"
@@ -263,6 +264,7 @@ sched_retry(struct sched *s, struct rec *r)
 	r->xfer = NULL;
 	/* What pointed into the transfer is gone with it. */
 	r->effective_url = r->content_type = NULL;
+	r->etag = r->last_modified = r->remote_ip = NULL;
 	r->resp_body = r->resp_headers = NULL;
 	r->nresp_headers = 0;
 	ev_timer_init(&r->retry_w, sched_retry_cb, wait, 0.);
@@ -458,6 +460,10 @@ sched_pump_input(struct sched *s)
 			sched_rec_put(s, r);
 			continue;
 		}
+		/* --revalidate: the url's validators, by a hash of it. */
+		if (s->p.revalidate != NULL && st != IN_BAD)
+			(void)revalidate_find(s->p.revalidate, r->url.p,
+			    r->url.len, &r->was);
 		r->seq = s->next_seq++;
 		r->t_read = ev_time();
 		if (st == IN_BAD)

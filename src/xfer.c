@@ -19,6 +19,7 @@
 
 #include "gather/files.h"
 #include "gather/policy.h"
+#include "gather/revalidate.h"
 #include "gather/text.h"
 #include "gather/url.h"
 
@@ -43,6 +44,10 @@ struct xfer {
 	int		 keep_body;
 	int		 too_large;
 	int		 fd;		/* -o: the body's file, else -1 */
+	int		 open_late;	/* -o: open it at the first body byte */
+	int		 open_failed;	/* that open failed: io_msg says why */
+	struct buf	 etag, lastmod;	/* the final response's validators */
+	struct buf	 cond;		/* --revalidate: a condition header */
 	int		 io_errno;
 	int		 sock_errno;	/* why a socket could not be made */
 	char		 errbuf[CURL_ERROR_SIZE];
@@ -62,6 +67,24 @@ struct xfer_pool {
 	char			 ua[64];
 };
 
+/*
+ * --revalidate under -o: the answer is not a 304, so the file kept so far
+ * is replaced now; a retry after this asks plainly.  -1 when it cannot be
+ * opened.
+ */
+static int
+xfer_open_late(struct xfer *x)
+{
+	x->open_late = 0;
+	memset(&x->rec->was, 0, sizeof(x->rec->was));
+	if ((x->fd = files_open(x->pool->files, x->rec, x->io_msg,
+	    sizeof(x->io_msg))) == -1) {
+		x->open_failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
 /* Keep, count or save body bytes; abort once they pass --max-body. */
 static size_t
 xfer_write_cb(char *data, size_t size, size_t nmemb, void *arg)
@@ -72,6 +95,8 @@ xfer_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 
 	/* Header lines after a body are trailers, not a new response. */
 	x->hdr_start = 0;
+	if (x->open_late && xfer_open_late(x) == -1)
+		return 0;
 	if (x->max_body && x->received + n > x->max_body) {
 		x->too_large = 1;
 		return 0;
@@ -334,6 +359,9 @@ xfer_free(struct xfer *x)
 	buf_free(&x->body);
 	buf_free(&x->hdrs);
 	buf_free(&x->origin);
+	buf_free(&x->etag);
+	buf_free(&x->lastmod);
+	buf_free(&x->cond);
 	free(x);
 }
 
@@ -547,6 +575,7 @@ xfer_reset(struct xfer *x, struct rec *r)
 	x->too_large = 0;
 	x->io_errno = 0;
 	x->sock_errno = 0;
+	x->open_late = x->open_failed = 0;
 	x->errbuf[0] = '\0';
 	x->hdr_start = 1;
 	buf_clear(&x->body);
@@ -561,13 +590,55 @@ xfer_reset(struct xfer *x, struct rec *r)
 		curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 }
 
+/* Append the header line "name: value" (name with its colon) to x's own. */
+static int
+xfer_add_header(struct xfer *x, const char *name, const char *v, size_t n)
+{
+	const struct curl_slist	*g;
+	struct curl_slist	*l;
+
+	/* -H or the request object has its own: theirs wins. */
+	for (g = x->own_headers; g != NULL; g = g->next)
+		if (xfer_same_name(g->data, name))
+			return 0;
+	buf_clear(&x->cond);
+	if (buf_append(&x->cond, name, strlen(name)) == -1 ||
+	    buf_append(&x->cond, " ", 1) == -1 ||
+	    buf_append(&x->cond, v, n) == -1 ||
+	    (l = curl_slist_append(x->own_headers, x->cond.p)) == NULL)
+		return -1;
+	x->own_headers = l;
+	return 0;
+}
+
+/* --revalidate: FILE's validators for r as conditions; -1 out of memory. */
+static int
+xfer_conditions(struct xfer *x, const struct rec *r)
+{
+	char	date[REVALIDATE_DATE_LEN];
+	size_t	n;
+
+	if (r->was.etag != NULL && xfer_add_header(x, "If-None-Match:",
+	    r->was.etag, r->was.etag_len) == -1)
+		return -1;
+	if (r->was.modified != 0 &&
+	    (n = revalidate_date(date, r->was.modified)) > 0 &&
+	    xfer_add_header(x, "If-Modified-Since:", date, n) == -1)
+		return -1;
+	return 0;
+}
+
 /* The request headers of r; -1 when out of memory. */
 static int
 xfer_headers(struct xfer *x, const struct rec *r)
 {
-	const struct opts *o = x->pool->o;
+	const struct opts	*o = x->pool->o;
+	int			 cond = r->was.etag != NULL ||
+				    r->was.modified != 0;
 
-	if (r->nheaders > 0 && xfer_merge_headers(x, r) == -1)
+	if ((r->nheaders > 0 || cond) && xfer_merge_headers(x, r) == -1)
+		return -1;
+	if (cond && xfer_conditions(x, r) == -1)
 		return -1;
 	x->headers = x->own_headers ? x->own_headers : r->has_body ||
 	    o->has_data ? x->pool->headers : x->pool->get_headers;
@@ -589,6 +660,35 @@ xfer_headers(struct xfer *x, const struct rec *r)
 	return 0;
 }
 
+/*
+ * -o: open r's file now; or, revalidating a file an earlier run left,
+ * only at the first body byte, which a 304 never sends, so that the file
+ * stays as it was.  A file that is not there is fetched plainly.
+ */
+static int
+xfer_file(struct xfer *x, struct rec *r)
+{
+	int rc;
+
+	if (r->was.etag != NULL || r->was.modified != 0) {
+		if ((rc = files_existing(x->pool->files, r)) == 1) {
+			x->open_late = 1;
+			return 0;
+		}
+		if (rc == -1) {
+			rec_fail(r, ERR_OTHER, "out of memory");
+			return -1;
+		}
+		memset(&r->was, 0, sizeof(r->was));
+	}
+	if ((x->fd = files_open(x->pool->files, r, x->io_msg,
+	    sizeof(x->io_msg))) == -1) {
+		rec_fail(r, ERR_IO, "%s", x->io_msg);
+		return -1;
+	}
+	return 0;
+}
+
 /* Set up x to fetch r; -1 with r failed when r cannot start. */
 int
 xfer_prepare(struct xfer *x, struct rec *r)
@@ -604,6 +704,8 @@ xfer_prepare(struct xfer *x, struct rec *r)
 		return -1;
 	}
 	xfer_reset(x, r);
+	if (x->pool->files != NULL && xfer_file(x, r) == -1)
+		return -1;
 	if (xfer_headers(x, r) == -1) {
 		rec_fail(r, ERR_OTHER, "out of memory");
 		return -1;
@@ -614,12 +716,6 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	/* Wait for an HTTP/2 connection to multiplex on, not a new one. */
 	curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, (long)(o->http ==
 	    HTTPV_DEFAULT && strncasecmp(r->url.p, "https:", 6) == 0));
-	if (x->pool->files != NULL &&
-	    (x->fd = files_open(x->pool->files, r, x->io_msg,
-	    sizeof(x->io_msg))) == -1) {
-		rec_fail(r, ERR_IO, "%s", x->io_msg);
-		return -1;
-	}
 	curl_easy_setopt(x->easy, CURLOPT_URL, r->url.p);
 	return 0;
 }
@@ -702,6 +798,72 @@ xfer_classify(CURLcode rc)
 	}
 }
 
+/* The value of the final response's header name into b, or NULL. */
+static const char *
+xfer_header_value(struct xfer *x, const char *name, struct buf *b)
+{
+	struct curl_header *h;
+
+	if (curl_easy_header(x->easy, name, 0, CURLH_HEADER, -1, &h) !=
+	    CURLHE_OK || h->value == NULL ||
+	    buf_set(b, h->value, strlen(h->value)) == -1)
+		return NULL;
+	return b->p;
+}
+
+/*
+ * The final response's ETag and Last-Modified.  A 304 need not repeat
+ * them: then the ones sent stand, so that the next --revalidate of this
+ * output still has them.
+ */
+static void
+xfer_validators(struct xfer *x)
+{
+	struct rec	*r = x->rec;
+	char		 date[REVALIDATE_DATE_LEN];
+	size_t		 n;
+
+	r->etag = xfer_header_value(x, "ETag", &x->etag);
+	r->last_modified = xfer_header_value(x, "Last-Modified", &x->lastmod);
+	if (!r->not_modified)
+		return;
+	if (r->etag == NULL && r->was.etag != NULL &&
+	    buf_set(&x->etag, r->was.etag, r->was.etag_len) == 0)
+		r->etag = x->etag.p;
+	if (r->last_modified == NULL && r->was.modified != 0 &&
+	    (n = revalidate_date(date, r->was.modified)) > 0 &&
+	    buf_set(&x->lastmod, date, n) == 0)
+		r->last_modified = x->lastmod.p;
+}
+
+/*
+ * Where the last request went and whether its connection was reused;
+ * remote_ip stays NULL when no connection was made.
+ */
+static void
+xfer_remote(struct xfer *x)
+{
+	struct rec	*r = x->rec;
+	char		*ip = NULL;
+	long		 port = 0, connects = 0;
+	curl_off_t	 t = 0;
+
+	r->remote_ip = NULL;
+	r->remote_port = 0;
+	r->connection_reused = 0;
+	curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_IP, &ip);
+	curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_PORT, &port);
+	curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &connects);
+	curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &t);
+	/* A new connection has a connect time; a reused one, a response. */
+	if (ip == NULL || *ip == '\0' || port <= 0 ||
+	    (connects > 0 ? t <= 0 : r->status <= 0))
+		return;
+	r->remote_ip = ip;
+	r->remote_port = port;
+	r->connection_reused = connects == 0;
+}
+
 /* The response's fields and the transfer's times into x's record. */
 static void
 xfer_result(struct xfer *x, CURLcode rc)
@@ -724,7 +886,12 @@ xfer_result(struct xfer *x, CURLcode rc)
 	curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &s);
 	r->content_type = s;
 	r->size = x->received;
-	r->resp_body = x->keep_body && rc == CURLE_OK ? &x->body : NULL;
+	r->not_modified = r->status == 304;
+	/* A 304 has no body, not an empty one. */
+	r->resp_body = x->keep_body && rc == CURLE_OK && !r->not_modified ?
+	    &x->body : NULL;
+	xfer_validators(x);
+	xfer_remote(x);
 	r->resp_headers = &x->hdrs;
 	r->nresp_headers = x->nhdrs;
 
@@ -782,7 +949,10 @@ xfer_error(struct xfer *x, CURLcode rc)
 		if (os_errno == 0)
 			os_errno = x->sock_errno;
 	}
-	if (x->io_errno) {
+	if (x->open_failed) {
+		r->kind = ERR_IO;
+		snprintf(r->msg, sizeof(r->msg), "%s", x->io_msg);
+	} else if (x->io_errno) {
 		r->kind = ERR_IO;
 		snprintf(r->msg, sizeof(r->msg), "cannot write '%s': %s",
 		    r->file.p, strerror(x->io_errno));
@@ -822,6 +992,9 @@ void
 xfer_finish(struct xfer *x, CURLcode rc)
 {
 	xfer_result(x, rc);
+	/* An empty body that is no 304 still replaces the file. */
+	if (x->open_late && rc == CURLE_OK && !x->rec->not_modified)
+		(void)xfer_open_late(x);
 	if (x->fd != -1) {
 		if (close(x->fd) == -1 && rc == CURLE_OK && !x->io_errno)
 			x->io_errno = errno;

@@ -114,6 +114,8 @@ JSON_DOC = {"hello": "world", "n": [1, 2, 3], "nested": {"ok": True}}
 # Paths used to look at the server; they are not counted in the statistics.
 CONTROL_PATHS = ("/stats", "/reset-stats", "/hits")
 CONTROL_PATHS += ("/arrivals",)
+# Revalidation: each resource's version and last conditions, by name.
+COND = {}
 
 
 class Stats:
@@ -633,6 +635,73 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def ep_arrivals(self, args, query):
         with STATS.lock:
             doc = list(STATS.arrivals)
+        self.reply(200, json.dumps(doc), "application/json")
+
+    # ---- revalidation: resources with validators (tests/revalidate.bats) ----
+
+    def cond_state(self, name):
+        """The version of resource name and what its last request asked."""
+        with STATS.lock:
+            return COND.setdefault(name, {"v": 1, "inm": None, "ims": None})
+
+    def cond_reply(self, name, etag):
+        """Serve name, v1 first: a 304 when the request's conditions hold."""
+        st = self.cond_state(name)
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        # /cond-fail/NAME/N made the next N requests for name 503s.
+        with STATS.lock:
+            failing = st.get("fail", 0) > 0
+            if failing:
+                st["fail"] -= 1
+        if failing:
+            return self.reply(503, "flaky")
+        inm = self.headers.get("If-None-Match")
+        ims = self.headers.get("If-Modified-Since")
+        with STATS.lock:
+            st["inm"], st["ims"] = inm, ims
+            v = st["v"]
+        tag = '"%s-v%d"' % (name, v)
+        lm = "Sun, 0%d Jan 2023 10:00:00 GMT" % v
+        headers = [("Last-Modified", lm)]
+        if etag:
+            headers.append(("ETag", tag))
+        if inm is not None and etag:
+            fresh = inm == tag
+        elif ims is not None:
+            fresh = ims == lm
+        else:
+            fresh = False
+        if fresh:
+            return self.reply(304, headers=[] if "bare" in self.path
+                              else headers)
+        # ?big=N: a body of N bytes more, to make the record's line long.
+        pad = "x" * int_arg(query.get("big", ["0"])[0], 0)
+        self.reply(200, "%s v%d\n%s" % (name, v, pad), "text/plain", headers)
+
+    def ep_cond(self, args, query):
+        """ETag and Last-Modified; /cond-bump/NAME makes a new version."""
+        self.cond_reply(args[0] if args else "x", True)
+
+    def ep_cond_lm(self, args, query):
+        """Last-Modified only."""
+        self.cond_reply(args[0] if args else "x", False)
+
+    def ep_cond_bump(self, args, query):
+        st = self.cond_state(args[0] if args else "x")
+        with STATS.lock:
+            st["v"] += 1
+        self.reply(200, "bumped")
+
+    def ep_cond_fail(self, args, query):
+        st = self.cond_state(args[0] if args else "x")
+        with STATS.lock:
+            st["fail"] = int_arg(args[1] if len(args) > 1 else "1", 1)
+        self.reply(200, "failing")
+
+    def ep_cond_seen(self, args, query):
+        st = self.cond_state(args[0] if args else "x")
+        with STATS.lock:
+            doc = {"inm": st["inm"], "ims": st["ims"]}
         self.reply(200, json.dumps(doc), "application/json")
 
 

@@ -17,6 +17,7 @@ struct app {
 	struct xfer_pool	*pool;
 	struct files		*files;
 	struct resume		*resume;
+	struct revalidate	*revalidate;
 	struct stats		*stats;
 	struct input		*in;
 	struct ends		*ends;

@@ -56,6 +56,7 @@ struct opts {
 	long		 per_host;	/* 0 = no limit */
 	long		 shard_k, shard_n;	/* shard_n 0 = no sharding */
 	const char	*resume;	/* an earlier jsonl output */
+	const char	*revalidate;	/* an earlier output's validators */
 
 	/* Requests */
 	const char	*method;	/* NULL: GET, or POST with data */

@@ -15,6 +15,7 @@ struct files;
 
 struct files	*files_new(const struct opts *, char *, size_t);
 int		 files_open(struct files *, struct rec *, char *, size_t);
+int		 files_existing(struct files *, struct rec *);
 void		 files_free(struct files *);
 
 #endif

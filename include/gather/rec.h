@@ -11,6 +11,7 @@
 #include <ev.h>
 
 #include "gather/buf.h"
+#include "gather/revalidate.h"
 
 struct xfer;
 
@@ -62,6 +63,7 @@ struct rec {
 	int		 has_id;
 	struct buf	 file;		/* where -o writes the body */
 	struct buf	 host;		/* --per-host: "host:port" */
+	struct validators was;		/* --revalidate: sent as conditions */
 
 	/* Result of the last attempt, filled by xfer. */
 	long		 status;	/* 0 when no response */
@@ -70,6 +72,12 @@ struct rec {
 	uint64_t	 size;
 	const char	*effective_url;	/* owned by the transfer, or NULL */
 	const char	*content_type;
+	const char	*etag;		/* owned by the transfer, or NULL */
+	const char	*last_modified;	/* owned by the transfer, or NULL */
+	const char	*remote_ip;	/* owned by the transfer; NULL: none */
+	long		 remote_port;
+	int		 connection_reused;
+	int		 not_modified;	/* a 304 */
 	const struct buf *resp_body;	/* NULL when not kept */
 	const struct buf *resp_headers;	/* -I: "name\0value\0" each */
 	size_t		 nresp_headers;

@@ -23,8 +23,4 @@ enum resume_verdict resume_check(struct resume *, uint64_t, const char *,
 		    size_t);
 void		 resume_free(struct resume *);
 
-/* Pure parts, exposed for the unit tests. */
-int		 resume_parse_index(const char *, size_t, uint64_t *);
-long		 resume_last_object(const char *, size_t);
-
 #endif

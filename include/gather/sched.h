@@ -25,6 +25,7 @@ struct sched_parts {
 	struct reorder		*reorder;
 	struct writer		*writer;
 	struct resume		*resume;	/* NULL without --resume */
+	struct revalidate	*revalidate;	/* NULL without --revalidate */
 	struct stats		*stats;
 };
 

@@ -6,18 +6,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gather/resume.h"
+#include "gather/earlier.h"
 
 #define CHECK_NAME "resume_unit"
 #include "check.h"
 
-/* resume_parse_index on a C string; UINT64_MAX - 1 when refused. */
+/* earlier_parse_index on a C string; UINT64_MAX - 1 when refused. */
 static uint64_t
 index_of(const char *s)
 {
 	uint64_t v;
 
-	if (resume_parse_index(s, strlen(s), &v) == -1)
+	if (earlier_parse_index(s, strlen(s), &v) == -1)
 		return UINT64_MAX - 1;
 	return v;
 }
@@ -42,11 +42,11 @@ test_index(void)
 		    (fprintf(stderr, "resume_unit: took '%s'\n", bad[i]), 0));
 }
 
-/* resume_last_object on a C string. */
+/* earlier_last_object on a C string. */
 static long
 last(const char *s)
 {
-	return resume_last_object(s, strlen(s));
+	return earlier_last_object(s, strlen(s));
 }
 
 static void
