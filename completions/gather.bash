@@ -48,12 +48,14 @@ _gather() {
 		--resume --revalidate --request --header --data --user-agent
 		--location --location-trusted --no-location --max-redirs
 		--compressed --no-compressed --proto --insecure --cacert
-		--proxy --http1.1 --http2-prior-knowledge --format --body
-		--max-body --include-headers --output-dir --name --input
-		--progress --no-progress --stats --quiet --verbose --version
-		--help"
-	local short_opts="-c -t -u -X -H -d -A -L -k -x -I -o -i -q -v
-		-V -h"
+		--proxy --http1.1 --http2-prior-knowledge --resolve
+		--connect-to --ipv4 --ipv6 --unix-socket --user
+		--oauth2-bearer --netrc --netrc-file --cookie --cookie-jar
+		--cert --key --format --body --max-body --include-headers
+		--output-dir --name --input --progress --no-progress --stats
+		--quiet --verbose --version --help"
+	local short_opts="-c -t -u -X -H -d -A -L -k -x -4 -6 -b -E -I
+		-o -i -q -v -V -h"
 	local request_words="GET HEAD POST PUT PATCH DELETE OPTIONS"
 	local proto_words="dict file ftp ftps gopher gophers http https
 		imap imaps ldap ldaps mqtt pop3 pop3s rtmp rtsp scp sftp smb
@@ -80,7 +82,8 @@ _gather() {
 		opt=${cur%%=*}
 		val=${cur#*=}
 		case "$opt" in
-		--resume | --revalidate | --cacert | --input)
+		--resume | --revalidate | --cacert | --netrc-file | \
+			--cookie-jar | --key | --input)
 			_gather_paths -f "$val" "$opt="
 			;;
 		--request)
@@ -114,11 +117,14 @@ _gather() {
 		--deadline | --retries | --retry-delay | --retry-max-delay | \
 		--rate | --per-host | --window | --shard | -H | --header | \
 		-A | --user-agent | --max-redirs | -x | --proxy | \
-		--max-body | --name)
+		--resolve | --connect-to | --unix-socket | --user | \
+		--oauth2-bearer | -b | --cookie | -E | --cert | --max-body | \
+		--name)
 		# A value with nothing to offer.
 		return 0
 		;;
-	--resume | --revalidate | --cacert | -i | --input)
+	--resume | --revalidate | --cacert | --netrc-file | \
+		--cookie-jar | --key | -i | --input)
 		_gather_paths -f "$cur" ""
 		return 0
 		;;

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 
 #include <cjson/cJSON.h>
@@ -344,6 +345,210 @@ opt_cacert(struct opts *o, struct cli_arg *a)
 	return CLI_RUN;
 }
 
+/* A file option's value: said now rather than as an error on every record. */
+static enum cli_status
+cli_readable(const struct cli_arg *a, const char *path)
+{
+	if (access(path, R_OK) == -1)
+		return cli_bad(a, "cannot read '%s': %s", path, strerror(errno));
+	return CLI_RUN;
+}
+
+/* Whether s[0..n) is a port, 1 to 65535, or empty when that is allowed. */
+static int
+cli_port_ok(const char *s, size_t n, int empty_ok)
+{
+	long	v = 0;
+	size_t	i;
+
+	if (n == 0)
+		return empty_ok;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9' || i >= 5)
+			return 0;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+/* Whether s[0..n) is one IPv4 or IPv6 address, the latter maybe in []. */
+static int
+cli_addr_ok(const char *s, size_t n)
+{
+	char		a[INET6_ADDRSTRLEN + 1];
+	unsigned char	bin[16];
+
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		s++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(a))
+		return 0;
+	memcpy(a, s, n);
+	a[n] = '\0';
+	return inet_pton(AF_INET, a, bin) == 1 ||
+	    inet_pton(AF_INET6, a, bin) == 1;
+}
+
+/*
+ * --resolve: curl's [+]HOST:PORT:ADDR[,ADDR]...  libcurl skips an entry it
+ * cannot read, which would send the name to DNS after all: check it here.
+ */
+static enum cli_status
+opt_resolve(struct opts *o, struct cli_arg *a)
+{
+	const char	*p = a->val, *c1, *c2, *addr, *end;
+
+	if (*p == '+')
+		p++;
+	if ((c1 = strchr(p, ':')) == NULL || c1 == p ||
+	    (c2 = strchr(c1 + 1, ':')) == NULL ||
+	    !cli_port_ok(c1 + 1, (size_t)(c2 - c1 - 1), 0))
+		return cli_bad(a, "expected HOST:PORT:ADDR[,ADDR...], not '%s'",
+		    a->val);
+	for (addr = c2 + 1;; addr = end + 1) {
+		end = addr + strcspn(addr, ",");
+		if (!cli_addr_ok(addr, (size_t)(end - addr)))
+			return cli_bad(a, "'%.*s' is not an IP address",
+			    (int)(end - addr), addr);
+		if (*end == '\0')
+			break;
+	}
+	o->resolve[o->nresolve++] = (char *)a->val;
+	return CLI_RUN;
+}
+
+/* The colon after the host that starts p (an IPv6 one in []), or NULL. */
+static const char *
+cli_host_end(const char *p)
+{
+	if (*p == '[') {
+		if ((p = strchr(p, ']')) == NULL)
+			return NULL;
+		p++;
+	} else
+		p += strcspn(p, ":");
+	return *p == ':' ? p : NULL;
+}
+
+/* --connect-to: curl's HOST1:PORT1:HOST2:PORT2, any part may be empty. */
+static enum cli_status
+opt_connect_to(struct opts *o, struct cli_arg *a)
+{
+	const char	*h1, *p1, *h2;
+
+	if ((h1 = cli_host_end(a->val)) == NULL ||
+	    (p1 = strchr(h1 + 1, ':')) == NULL ||
+	    !cli_port_ok(h1 + 1, (size_t)(p1 - h1 - 1), 1) ||
+	    (h2 = cli_host_end(p1 + 1)) == NULL ||
+	    !cli_port_ok(h2 + 1, strlen(h2 + 1), 1) ||
+	    strpbrk(a->val, "\r\n ") != NULL)
+		return cli_bad(a, "expected HOST1:PORT1:HOST2:PORT2, not '%s'",
+		    a->val);
+	o->connect_to[o->nconnect_to++] = (char *)a->val;
+	return CLI_RUN;
+}
+
+/* --user: gather cannot ask for a password, so it must be there. */
+static enum cli_status
+opt_user(struct opts *o, struct cli_arg *a)
+{
+	if (strchr(a->val, ':') == NULL)
+		return cli_bad(a, "expected USER:PASSWORD (gather does not "
+		    "prompt for a password)");
+	o->user = a->val;
+	return CLI_RUN;
+}
+
+/* --oauth2-bearer: a line break would end the Authorization header. */
+static enum cli_status
+opt_bearer(struct opts *o, struct cli_arg *a)
+{
+	if (strpbrk(a->val, "\r\n") != NULL)
+		return cli_bad(a, "line breaks are not allowed");
+	o->bearer = a->val;
+	return CLI_RUN;
+}
+
+/* --netrc-file: implies --netrc, as in curl. */
+static enum cli_status
+opt_netrc_file(struct opts *o, struct cli_arg *a)
+{
+	enum cli_status st;
+
+	if ((st = cli_readable(a, a->val)) != CLI_RUN)
+		return st;
+	o->netrc_file = a->val;
+	o->netrc = 1;
+	return CLI_RUN;
+}
+
+/*
+ * -b: as in curl, a value with '=' is cookies to send, anything else a
+ * file to load.  A file that is not there loads nothing, so that
+ * -b FILE --cookie-jar FILE works from the first run on.
+ */
+static enum cli_status
+opt_cookie(struct opts *o, struct cli_arg *a)
+{
+	if (strchr(a->val, '=') == NULL) {
+		o->cookie_files[o->ncookie_files++] = (char *)a->val;
+		return CLI_RUN;
+	}
+	if (strpbrk(a->val, "\r\n") != NULL)
+		return cli_bad(a, "line breaks are not allowed");
+	o->cookie_data[o->ncookie_data++] = (char *)a->val;
+	return CLI_RUN;
+}
+
+/* --cookie-jar: curl's "-" would mix cookies into the records. */
+static enum cli_status
+opt_cookie_jar(struct opts *o, struct cli_arg *a)
+{
+	if (strcmp(a->val, "-") == 0)
+		return cli_bad(a, "stdout carries the records; name a file");
+	o->cookie_jar = a->val;
+	return CLI_RUN;
+}
+
+/*
+ * -E: FILE[:PASSWORD] as curl splits it, at the first colon that is not
+ * escaped as "\:"; the file is checked now, the password kept apart.
+ */
+static enum cli_status
+opt_cert(struct opts *o, struct cli_arg *a)
+{
+	const char	*p;
+	char		*f;
+	size_t		 n = 0;
+
+	free(o->cert);
+	free(o->cert_pass);
+	o->cert = o->cert_pass = NULL;
+	if ((f = malloc(strlen(a->val) + 1)) == NULL)
+		return cli_usage(a->err, a->errlen, "out of memory");
+	for (p = a->val; *p != '\0' && *p != ':'; p++) {
+		if (p[0] == '\\' && p[1] == ':')
+			p++;
+		f[n++] = *p;
+	}
+	f[n] = '\0';
+	o->cert = f;
+	if (*p == ':' && (o->cert_pass = strdup(p + 1)) == NULL)
+		return cli_usage(a->err, a->errlen, "out of memory");
+	if (n == 0)
+		return cli_bad(a, "expected FILE[:PASSWORD]");
+	return cli_readable(a, o->cert);
+}
+
+/* --key: checked now, as --cert is. */
+static enum cli_status
+opt_key(struct opts *o, struct cli_arg *a)
+{
+	o->key = a->val;
+	return cli_readable(a, a->val);
+}
+
 /* --rate: starts per second, whatever unit was given. */
 static enum cli_status
 opt_rate(struct opts *o, struct cli_arg *a)
@@ -516,6 +721,49 @@ static const struct option_def options[] = {
 	{ "http2-prior-knowledge", 0, ARG_FLAG, REQUEST, F(http), NULL,
 	    .help = "HTTP/2 without TLS (h2c), one connection per transfer",
 	    .val = HTTPV_2_PRIOR },
+	{ "resolve", 0, ARG_STRING, REQUEST, F(resolve),
+	    "HOST:PORT:ADDR[,ADDR]",
+	    .help = "connect to ADDR for HOST:PORT (HOST * for any), keeping "
+	    "the name for Host and TLS; repeatable", .fn = opt_resolve,
+	    .flags = OF_MANY },
+	{ "connect-to", 0, ARG_STRING, REQUEST, F(connect_to),
+	    "HOST1:PORT1:HOST2:PORT2",
+	    .help = "connect to HOST2:PORT2 for HOST1:PORT1 (an empty part "
+	    "matches any, or keeps the URL's); repeatable",
+	    .fn = opt_connect_to, .flags = OF_MANY },
+	{ "ipv4", '4', ARG_FLAG, REQUEST, F(ip_version), NULL,
+	    .help = "connect to IPv4 addresses only", .val = 4 },
+	{ "ipv6", '6', ARG_FLAG, REQUEST, F(ip_version), NULL,
+	    .help = "connect to IPv6 addresses only", .val = 6 },
+	{ "unix-socket", 0, ARG_STRING, REQUEST, F(unix_socket), "PATH",
+	    .help = "connect through the unix socket PATH instead of TCP",
+	    .empty = "expected a socket's path" },
+	{ "user", 0, ARG_STRING, REQUEST, F(user), "USER:PASSWORD",
+	    .help = "basic authentication (-u is --unordered)", .fn = opt_user },
+	{ "oauth2-bearer", 0, ARG_STRING, REQUEST, F(bearer), "TOKEN",
+	    .help = "send Authorization: Bearer TOKEN",
+	    .empty = "expected a token", .fn = opt_bearer },
+	{ "netrc", 0, ARG_FLAG, REQUEST, F(netrc), NULL,
+	    .help = "log in with the credentials ~/.netrc has for the host",
+	    .val = 1 },
+	{ "netrc-file", 0, ARG_STRING, REQUEST, F(netrc_file), "FILE",
+	    .help = "--netrc, reading FILE instead of ~/.netrc",
+	    .fn = opt_netrc_file },
+	{ "cookie", 'b', ARG_STRING, REQUEST, F(cookie_data), "DATA|FILE",
+	    .help = "send cookies 'a=1; b=2', or load a cookie FILE into the "
+	    "run's one cookie store; repeatable",
+	    .empty = "expected cookies or a file", .fn = opt_cookie,
+	    .flags = OF_MANY },
+	{ "cookie-jar", 0, ARG_STRING, REQUEST, F(cookie_jar), "FILE",
+	    .help = "write the run's cookie store to FILE at the end "
+	    "(Netscape format)", .empty = "expected a file",
+	    .fn = opt_cookie_jar },
+	{ "cert", 'E', ARG_STRING, REQUEST, F(cert), "FILE[:PASSWORD]",
+	    .help = "TLS client certificate (PEM), its key's password after "
+	    "a colon", .empty = "expected a file", .fn = opt_cert },
+	{ "key", 0, ARG_STRING, REQUEST, F(key), "FILE",
+	    .help = "the client certificate's private key, when not in "
+	    "--cert's FILE", .empty = "expected a file", .fn = opt_key },
 
 	{ "format", 0, ARG_ENUM, OUTPUT, F(format), "FORMAT",
 	    .help = "jsonl (default) or json (one array)",
@@ -791,6 +1039,9 @@ cli_finish(struct opts *o, char *err, size_t errlen)
 		    "--concurrency (%ld)", o->concurrency);
 	if (o->quiet)
 		o->progress = 0;
+	if (o->user != NULL && o->bearer != NULL)
+		return cli_usage(err, errlen, "--user and --oauth2-bearer "
+		    "exclude each other");
 	return CLI_RUN;
 }
 
@@ -843,7 +1094,14 @@ cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 		return CLI_EXIT_OK;
 	}
 	if ((o->urls = calloc((size_t)argc + 1, sizeof(char *))) == NULL ||
-	    (o->headers = calloc((size_t)argc + 1, sizeof(char *))) == NULL)
+	    (o->headers = calloc((size_t)argc + 1, sizeof(char *))) == NULL ||
+	    (o->resolve = calloc((size_t)argc + 1, sizeof(char *))) == NULL ||
+	    (o->connect_to = calloc((size_t)argc + 1, sizeof(char *))) ==
+	    NULL ||
+	    (o->cookie_data = calloc((size_t)argc + 1, sizeof(char *))) ==
+	    NULL ||
+	    (o->cookie_files = calloc((size_t)argc + 1, sizeof(char *))) ==
+	    NULL)
 		return cli_usage(err, errlen, "out of memory");
 	memset(&a, 0, sizeof(a));
 	a.err = err;
@@ -870,8 +1128,16 @@ cli_free(struct opts *o)
 {
 	free(o->urls);
 	free(o->headers);
+	free(o->resolve);
+	free(o->connect_to);
+	free(o->cookie_data);
+	free(o->cookie_files);
+	free(o->cert);
+	free(o->cert_pass);
 	buf_free(&o->data);
 	o->urls = o->headers = NULL;
+	o->resolve = o->connect_to = o->cookie_data = o->cookie_files = NULL;
+	o->cert = o->cert_pass = NULL;
 }
 
 /* Print help text s from column col on, wrapped under HELP_COL. */

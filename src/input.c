@@ -198,9 +198,10 @@ input_headers(struct rec *r, const struct json_span *h, struct buf *tmp,
 }
 
 /* The known fields of a request object, one bit each to spot repeats. */
-enum { F_URL, F_METHOD, F_HEADERS, F_BODY, F_TIMEOUT, F_ID };
+enum { F_URL, F_METHOD, F_HEADERS, F_BODY, F_TIMEOUT, F_ID, F_USER,
+    F_BEARER };
 static const char *const input_field_names[] = {
-	"url", "method", "headers", "body", "timeout", "id"
+	"url", "method", "headers", "body", "timeout", "id", "user", "bearer"
 };
 
 /* Which known field the quoted name k is (decoded through tmp), or -1. */
@@ -239,6 +240,27 @@ input_trim_buf(struct buf *b)
 	memmove(b->p, b->p + s, e - s);
 	b->len = e - s;
 	b->p[b->len] = '\0';
+}
+
+/*
+ * "user" ("USER:PASSWORD") or "bearer": a string without NUL, line breaks
+ * (a token goes into a header as it is) or, for "user", without a colon.
+ */
+static const char *
+input_credential(struct buf *b, int f, const struct json_span *v)
+{
+	const char *bad = f == F_USER ? "user must be a string "
+	    "\"USER:PASSWORD\"" : "bearer must be a one-line string";
+
+	if (v->p[0] != '"' || json_string_has_nul(v))
+		return bad;
+	if (input_string(b, v) == -1)
+		return "out of memory";
+	if (b->len == 0 || memchr(b->p, '\r', b->len) != NULL ||
+	    memchr(b->p, '\n', b->len) != NULL ||
+	    (f == F_USER && memchr(b->p, ':', b->len) == NULL))
+		return bad;
+	return NULL;
 }
 
 /* One member of a request object into r; NULL, or why it is bad. */
@@ -294,6 +316,10 @@ input_member(struct rec *r, int f, const struct json_span *v,
 			return "out of memory";
 		r->id.len = json_compact(r->id.p, v->p, v->n);
 		return NULL;
+	case F_USER:
+		return input_credential(&r->user, f, v);
+	case F_BEARER:
+		return input_credential(&r->bearer, f, v);
 	}
 	return NULL;
 }
@@ -360,6 +386,8 @@ input_object(struct rec *r, const char *p, size_t n)
 	}
 	if (why == NULL && !(seen & (1u << F_URL)))
 		why = "a request object needs a string \"url\"";
+	if (why == NULL && (seen & (1u << F_USER)) && (seen & (1u << F_BEARER)))
+		why = "\"user\" and \"bearer\" exclude each other";
 	buf_free(&tmp);
 	buf_free(&tmp2);
 	if (why == NULL)

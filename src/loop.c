@@ -17,7 +17,8 @@
  * connections (and HTTP/2 multiplexes them on one), or to the next one
  * with room when home is full.  A small table maps each easy handle in flight to its
  * multi handle, for removal; nothing depends on easy handles being reused.
- * One CURLSH holds the DNS and TLS session caches for all of them.
+ * One CURLSH holds the DNS and TLS session caches for all of them, and
+ * with cookies in use the run's one cookie store.
  */
 #include "gather/loop.h"
 
@@ -70,6 +71,7 @@ struct loop {
 	loop_done_fn	 done;
 	void		*arg;
 	struct sock	*socks;
+	CURL		*cookies;	/* never runs: loads and writes cookies */
 };
 
 /* How many multi handles serve this many slots. */
@@ -427,6 +429,40 @@ fail:
 }
 
 /*
+ * One cookie store for the run: the share holds it, so that every
+ * transfer's fresh handle reads and adds to the same cookies (an easy
+ * handle belongs to one share only, so it cannot be a share of its own).
+ * A handle that never runs loads the n files once, now, and holds jar:
+ * libcurl writes the store to jar when that handle is cleaned up, which
+ * loop_free does once at the end however the run ended, signals included.
+ * Call before the first loop_add.
+ */
+int
+loop_share_cookies(struct loop *lp, char *const *files, size_t n,
+    const char *jar)
+{
+	size_t i;
+
+	if (curl_share_setopt(lp->share, CURLSHOPT_SHARE,
+	    CURL_LOCK_DATA_COOKIE) != CURLSHE_OK ||
+	    (lp->cookies = curl_easy_init()) == NULL ||
+	    curl_easy_setopt(lp->cookies, CURLOPT_SHARE, lp->share) !=
+	    CURLE_OK)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (curl_easy_setopt(lp->cookies, CURLOPT_COOKIEFILE,
+		    files[i]) != CURLE_OK)
+			return -1;
+	if (n > 0 && curl_easy_setopt(lp->cookies, CURLOPT_COOKIELIST,
+	    "RELOAD") != CURLE_OK)
+		return -1;
+	if (jar != NULL && curl_easy_setopt(lp->cookies, CURLOPT_COOKIEJAR,
+	    jar) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
+/*
  * Start a transfer to url (its host picks the multi handle); libcurl arms
  * that handle's timer, which gets it going.
  */
@@ -497,6 +533,9 @@ loop_free(struct loop *lp)
 	}
 	while (lp->socks != NULL)
 		loop_sock_free(lp, lp->socks);
+	/* Writes the cookie jar, if any; it must leave the share first. */
+	if (lp->cookies != NULL)
+		curl_easy_cleanup(lp->cookies);
 	/* After the connections, which may still point into its caches. */
 	if (lp->share != NULL)
 		curl_share_cleanup(lp->share);

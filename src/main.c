@@ -172,6 +172,13 @@ main_check(struct app *a, const int closed[3], int argc, char **argv)
 	return -1;
 }
 
+/* Whether the run keeps a cookie store: -b FILE or --cookie-jar. */
+static int
+main_uses_cookies(const struct opts *o)
+{
+	return o->ncookie_files > 0 || o->cookie_jar != NULL;
+}
+
 /*
  * The output's way, writer first: writer, reorder ring, formatter; then
  * the transfers, the scheduler and the loop that calls it back.  -1 (out
@@ -190,6 +197,8 @@ main_pipeline(struct app *a)
 	    (a->sched = sched_new(o, a->evl)) == NULL ||
 	    (a->loop = loop_new(a->evl, o->concurrency < 32 ? 32 :
 	    o->concurrency, a->conn_max, sched_done, a->sched)) == NULL ||
+	    (main_uses_cookies(o) && loop_share_cookies(a->loop,
+	    o->cookie_files, o->ncookie_files, o->cookie_jar) == -1) ||
 	    (a->ends = ends_new(a->evl, o, sched_stop, a->sched)) == NULL ||
 	    (a->stats = stats_new(a->evl, o)) == NULL)
 		return -1;

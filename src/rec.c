@@ -50,6 +50,7 @@ rec_reset(struct rec *r)
 {
 	struct buf url = r->url, method = r->method, headers = r->headers;
 	struct buf body = r->body, file = r->file, host = r->host, id = r->id;
+	struct buf user = r->user, bearer = r->bearer;
 
 	memset(r, 0, sizeof(*r));
 	r->id = id;
@@ -60,7 +61,11 @@ rec_reset(struct rec *r)
 	r->body = body;
 	r->file = file;
 	r->host = host;
+	r->user = user;
+	r->bearer = bearer;
 	rec_buf_reuse(&r->host);
+	rec_buf_reuse(&r->user);
+	rec_buf_reuse(&r->bearer);
 	rec_buf_reuse(&r->url);
 	rec_buf_reuse(&r->method);
 	rec_buf_reuse(&r->headers);
@@ -81,6 +86,8 @@ rec_free(struct rec *r)
 	buf_free(&r->body);
 	buf_free(&r->file);
 	buf_free(&r->host);
+	buf_free(&r->user);
+	buf_free(&r->bearer);
 	free(r);
 }
 

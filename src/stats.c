@@ -25,6 +25,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "gather/url.h"
+
 #define HIST_SUB_BITS	5
 #define HIST_SUB	(1 << HIST_SUB_BITS)	/* linear steps per octave */
 #define HIST_TOP_BITS	40			/* values below 2^40 us */
@@ -698,6 +700,23 @@ stats_free(struct stats *s)
 	free(s);
 }
 
+/* Append url to b as a -v line shows it: printable, its password "***". */
+static int
+stats_log_url(struct buf *b, const char *url)
+{
+	struct buf	m = { NULL, 0, 0 };
+	size_t		off, len = 0;
+	int		rc;
+
+	if ((off = url_password(url, &len)) == 0)
+		return text_printable(b, url);
+	rc = buf_append(&m, url, off) == 0 && buf_append(&m, "***", 3) == 0 &&
+	    buf_append(&m, url + off + len, strlen(url + off + len)) == 0 &&
+	    text_printable(b, m.p) == 0 ? 0 : -1;
+	buf_free(&m);
+	return rc;
+}
+
 /* One -v line, written whole: an attempt that ended and what came of it. */
 void
 stats_log(const struct stats *s, const struct rec *r, const char *what)
@@ -717,7 +736,7 @@ stats_log(const struct stats *s, const struct rec *r, const char *what)
 	if (buf_append(&b, head, strlen(head)) == 0 &&
 	    (r->kind == ERR_NONE || (text_printable(&b, r->msg) == 0 &&
 	    buf_append(&b, " ", 1) == 0)) &&
-	    text_printable(&b, r->url.p != NULL ? r->url.p : "") == 0 &&
+	    stats_log_url(&b, r->url.p != NULL ? r->url.p : "") == 0 &&
 	    buf_append(&b, "\n", 1) == 0)
 		fwrite(b.p, 1, b.len, stderr);
 	else

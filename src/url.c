@@ -177,3 +177,25 @@ url_proto_allowed(const char *list, const char *url, char *scheme,
 			return 1;
 	return 0;
 }
+
+/*
+ * Where the password of url's "user:password@" starts, and its length in
+ * *len; 0 when url has none.  -v lines show it masked: stderr is often a
+ * log that more people read than the input.
+ */
+size_t
+url_password(const char *url, size_t *len)
+{
+	const char	*p = url, *end, *at = NULL, *colon, *q;
+
+	if (url_has_scheme(url))
+		p = strstr(url, "://") + 3;
+	end = p + strcspn(p, "/?#");
+	for (q = p; q < end; q++)
+		if (*q == '@')
+			at = q;
+	if (at == NULL || (colon = memchr(p, ':', (size_t)(at - p))) == NULL)
+		return 0;
+	*len = (size_t)(at - colon - 1);
+	return (size_t)(colon + 1 - url);
+}

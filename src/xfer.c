@@ -62,6 +62,9 @@ struct xfer_pool {
 	struct curl_slist	*headers;	/* "Expect:", then -H */
 	struct curl_slist	*get_headers;	/* -H alone, for no body */
 	struct curl_slist	*bare;		/* "Expect:" alone: no -H */
+	struct curl_slist	*resolve;	/* --resolve */
+	struct curl_slist	*connect_to;	/* --connect-to */
+	char			*cookie;	/* -b DATA, joined by "; " */
 	CURL			*tmpl;		/* what every transfer shares */
 	int			 proxy_env;	/* a proxy variable is set */
 	char			 ua[64];
@@ -207,9 +210,10 @@ xfer_same_origin(struct xfer *x)
 /*
  * CURLOPT_PREREQFUNCTION: runs before every request libcurl sends,
  * including each one of a followed redirect, once the new URL is the
- * effective one.  On another origin the header list becomes the bare one,
- * so that an API key given with -H does not reach a host the user never
- * named; back on the first origin the list is restored.
+ * effective one.  On another origin the header list becomes the bare one
+ * and -b's cookies are dropped, so that an API key given with -H or a
+ * session cookie does not reach a host the user never named; back on the
+ * first origin both are restored.
  */
 static int
 xfer_prereq_cb(void *arg, char *conn_ip, char *local_ip, int conn_port,
@@ -217,6 +221,7 @@ xfer_prereq_cb(void *arg, char *conn_ip, char *local_ip, int conn_port,
 {
 	struct xfer	*x = arg;
 	long		 n = 0;
+	int		 same;
 
 	(void)conn_ip;
 	(void)local_ip;
@@ -225,8 +230,12 @@ xfer_prereq_cb(void *arg, char *conn_ip, char *local_ip, int conn_port,
 	if (curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_COUNT, &n) !=
 	    CURLE_OK || n == 0)
 		return CURL_PREREQFUNC_OK;
-	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, xfer_same_origin(x) ==
-	    1 ? x->headers : x->pool->bare);
+	same = xfer_same_origin(x) == 1;
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, same ? x->headers :
+	    x->pool->bare);
+	if (x->pool->cookie != NULL)
+		curl_easy_setopt(x->easy, CURLOPT_COOKIE, same ?
+		    x->pool->cookie : NULL);
 	return CURL_PREREQFUNC_OK;
 }
 
@@ -266,6 +275,56 @@ xfer_new(struct xfer_pool *p)
 	x->max_body = o->max_body;
 	x->keep_body = o->body != BODY_NONE && o->output_dir == NULL;
 	return x;
+}
+
+/*
+ * Routing, credentials, cookies and the client certificate: run-wide, so
+ * they are set once on the template.  Credentials of the run and of a
+ * request object go to the URL's origin only (CURLOPT_UNRESTRICTED_AUTH,
+ * set in xfer_template), as libcurl already holds them back on a redirect
+ * to another scheme, host or port.
+ */
+static void
+xfer_template_identity(struct xfer_pool *p, CURL *e)
+{
+	const struct opts *o = p->o;
+
+	if (p->resolve != NULL)
+		curl_easy_setopt(e, CURLOPT_RESOLVE, p->resolve);
+	if (p->connect_to != NULL)
+		curl_easy_setopt(e, CURLOPT_CONNECT_TO, p->connect_to);
+	if (o->ip_version != 0)
+		curl_easy_setopt(e, CURLOPT_IPRESOLVE, o->ip_version == 4 ?
+		    (long)CURL_IPRESOLVE_V4 : (long)CURL_IPRESOLVE_V6);
+	if (o->unix_socket != NULL)
+		curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, o->unix_socket);
+	if (o->user != NULL) {
+		curl_easy_setopt(e, CURLOPT_USERPWD, o->user);
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	}
+	if (o->bearer != NULL) {
+		curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, o->bearer);
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+	}
+	/* curl's --netrc: the file's login wins over one in the URL. */
+	if (o->netrc)
+		curl_easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_REQUIRED);
+	if (o->netrc_file != NULL)
+		curl_easy_setopt(e, CURLOPT_NETRC_FILE, o->netrc_file);
+	if (p->cookie != NULL)
+		curl_easy_setopt(e, CURLOPT_COOKIE, p->cookie);
+	/*
+	 * The cookie engine on, reading no file: the store is the share's
+	 * (loop_share_cookies), which loaded -b's files once for the run.
+	 */
+	if (o->ncookie_files > 0 || o->cookie_jar != NULL)
+		curl_easy_setopt(e, CURLOPT_COOKIEFILE, "");
+	if (o->cert != NULL)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, o->cert);
+	if (o->cert_pass != NULL)
+		curl_easy_setopt(e, CURLOPT_KEYPASSWD, o->cert_pass);
+	if (o->key != NULL)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, o->key);
 }
 
 /*
@@ -346,6 +405,7 @@ xfer_template(struct xfer_pool *p)
 		    (long)CURL_HTTP_VERSION_2TLS);
 		break;
 	}
+	xfer_template_identity(p, e);
 	return e;
 }
 
@@ -371,6 +431,44 @@ static const char *const proxy_vars[] = {
 	NULL
 };
 
+/* Append n strings to *l; -1 when out of memory. */
+static int
+xfer_slist(struct curl_slist **l, char *const *v, size_t n)
+{
+	struct curl_slist	*t;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		if ((t = curl_slist_append(*l, v[i])) == NULL)
+			return -1;
+		*l = t;
+	}
+	return 0;
+}
+
+/* What the identity options need made once: lists, -b's joined cookies. */
+static int
+xfer_pool_identity(struct xfer_pool *p)
+{
+	const struct opts	*o = p->o;
+	struct buf		 b = { NULL, 0, 0 };
+	size_t			 i;
+
+	if (xfer_slist(&p->resolve, o->resolve, o->nresolve) == -1 ||
+	    xfer_slist(&p->connect_to, o->connect_to, o->nconnect_to) == -1)
+		return -1;
+	for (i = 0; i < o->ncookie_data; i++)
+		if ((i > 0 && buf_append(&b, "; ", 2) == -1) ||
+		    buf_append(&b, o->cookie_data[i],
+		    strlen(o->cookie_data[i])) == -1) {
+			buf_free(&b);
+			return -1;
+		}
+	/* The buffer is NUL-terminated: it becomes the string. */
+	p->cookie = b.p;
+	return 0;
+}
+
 /* The pool: -H headers made into a list once; files for -o (or NULL). */
 struct xfer_pool *
 xfer_pool_new(const struct opts *o, struct files *files)
@@ -393,6 +491,7 @@ xfer_pool_new(const struct opts *o, struct files *files)
 		return NULL;
 	}
 	if ((p->bare = curl_slist_append(NULL, "Expect:")) == NULL ||
+	    xfer_pool_identity(p) == -1 ||
 	    (p->tmpl = xfer_template(p)) == NULL) {
 		xfer_pool_free(p);
 		return NULL;
@@ -422,6 +521,9 @@ xfer_pool_free(struct xfer_pool *p)
 		xfer_free(x);
 	}
 	curl_easy_cleanup(p->tmpl);
+	curl_slist_free_all(p->resolve);
+	curl_slist_free_all(p->connect_to);
+	free(p->cookie);
 	curl_slist_free_all(p->bare);
 	curl_slist_free_all(p->headers);
 	free(p);
@@ -652,7 +754,7 @@ xfer_headers(struct xfer *x, const struct rec *r)
 	 * doing all of that again here; it costs nothing without headers.
 	 */
 	if (o->follow && !o->location_trusted &&
-	    (o->nheaders > 0 || r->nheaders > 0)) {
+	    (o->nheaders > 0 || r->nheaders > 0 || x->pool->cookie != NULL)) {
 		curl_easy_setopt(x->easy, CURLOPT_PREREQFUNCTION,
 		    xfer_prereq_cb);
 		curl_easy_setopt(x->easy, CURLOPT_PREREQDATA, x);
@@ -689,6 +791,26 @@ xfer_file(struct xfer *x, struct rec *r)
 	return 0;
 }
 
+/*
+ * A request object's "user" or "bearer": in place of the run's
+ * credentials of either kind, for this transfer only.
+ */
+static void
+xfer_credentials(struct xfer *x, const struct rec *r)
+{
+	CURL *e = x->easy;
+
+	if (r->user.len > 0) {
+		curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, NULL);
+		curl_easy_setopt(e, CURLOPT_USERPWD, r->user.p);
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	} else if (r->bearer.len > 0) {
+		curl_easy_setopt(e, CURLOPT_USERPWD, NULL);
+		curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, r->bearer.p);
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+	}
+}
+
 /* Set up x to fetch r; -1 with r failed when r cannot start. */
 int
 xfer_prepare(struct xfer *x, struct rec *r)
@@ -711,6 +833,7 @@ xfer_prepare(struct xfer *x, struct rec *r)
 		return -1;
 	}
 	xfer_method(x, r);
+	xfer_credentials(x, r);
 	t = r->timeout >= 0 ? r->timeout : o->timeout;
 	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, xfer_ms(t));
 	/* Wait for an HTTP/2 connection to multiplex on, not a new one. */

@@ -223,3 +223,108 @@ nginx_connections() {
 	awk -v re="${1:-.}" '$3 ~ re { print $1 }' "$NGINX_LOG" | sort -u |
 		wc -l
 }
+
+# ---- identity: names and client certificates (tests/identity.bats) ---------
+#
+# start_nginx_identity starts another nginx, under
+# $BATS_FILE_TMPDIR/nginx-id, with start_nginx's CA and files and two TLS
+# servers whose certificate names both example.test and 127.0.0.1:
+#   NGINX_PORT         anyone may connect
+#   NGINX_CLIENT_PORT  the handshake needs a client certificate signed by
+#                      the test CA; /client/ok.txt is served there
+# It also makes client.pem and client.key (such a client certificate, key
+# unencrypted) and client-enc.key (the same key encrypted with the password
+# "secret"), and exports NGINX_MISSING, NGINX_DIR, NGINX_CA, NGINX_LOG,
+# NGINX_PID, NGINX_PORT and NGINX_CLIENT_PORT.  stop_nginx stops it.
+
+# Make the certificates above in $NGINX_DIR, after _nginx_certs (quietly).
+_nginx_identity_certs() {
+	local d="$NGINX_DIR"
+
+	printf '%s\n' \
+		'basicConstraints=CA:FALSE' \
+		'keyUsage=critical,digitalSignature,keyEncipherment' \
+		'extendedKeyUsage=serverAuth' \
+		'subjectAltName=DNS:example.test,IP:127.0.0.1' >"$d/server.ext"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" \
+		-CAkey "$d/ca.key" -CAcreateserial -days 2 \
+		-extfile "$d/server.ext" -out "$d/server.pem" >/dev/null 2>&1 ||
+		return 1
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-subj "/CN=gather test client" \
+		-keyout "$d/client.key" -out "$d/client.csr" >/dev/null 2>&1 ||
+		return 1
+	printf '%s\n' \
+		'basicConstraints=CA:FALSE' \
+		'keyUsage=critical,digitalSignature' \
+		'extendedKeyUsage=clientAuth' >"$d/client.ext"
+	openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" \
+		-CAkey "$d/ca.key" -CAcreateserial -days 2 \
+		-extfile "$d/client.ext" -out "$d/client.pem" >/dev/null 2>&1 ||
+		return 1
+	openssl pkey -in "$d/client.key" -aes256 -passout pass:secret \
+		-out "$d/client-enc.key" >/dev/null 2>&1
+}
+
+# Write $NGINX_DIR/nginx.conf: TLS on port $1, TLS with a required client
+# certificate on port $2.  nginx's own ssl_verify_client completes the
+# handshake and answers 400; OpenSSL's VerifyMode Require ends the
+# handshake itself, as a server that insists on a certificate does.
+_nginx_identity_conf() {
+	local d="$NGINX_DIR"
+
+	{
+		nginx_conf_main 1
+		echo 'events { worker_connections 64; }'
+		echo 'http {'
+		nginx_conf_temp_paths
+		cat <<CONF
+	log_format gather '\$connection \$server_protocol \$request_uri \$status';
+	access_log $d/access.log gather;
+	default_type application/octet-stream;
+	types { text/plain txt; }
+	server {
+		listen 127.0.0.1:$1 ssl;
+		ssl_certificate $d/server.pem;
+		ssl_certificate_key $d/server.key;
+		root $d/www;
+	}
+	server {
+		listen 127.0.0.1:$2 ssl;
+		ssl_certificate $d/server.pem;
+		ssl_certificate_key $d/server.key;
+		ssl_client_certificate $d/ca.pem;
+		ssl_verify_client on;
+		ssl_conf_command VerifyMode Require;
+		root $d/www;
+	}
+}
+CONF
+	} >"$d/nginx.conf"
+}
+
+# Start the nginx described above.
+start_nginx_identity() {
+	NGINX_MISSING=""
+	if ! command -v nginx >/dev/null 2>&1; then
+		NGINX_MISSING="nginx is not installed (apt-get install nginx-light)"
+	elif ! command -v openssl >/dev/null 2>&1; then
+		NGINX_MISSING="openssl is not installed (apt-get install openssl)"
+	fi
+	export NGINX_MISSING
+	[[ -n "$NGINX_MISSING" ]] && return 0
+
+	NGINX_DIR="$BATS_FILE_TMPDIR/nginx-id"
+	mkdir -p "$NGINX_DIR/tmp" "$NGINX_DIR/www/client"
+	if ! _nginx_certs || ! _nginx_identity_certs; then
+		echo "openssl could not make the test certificates" >&2
+		return 1
+	fi
+	printf 'small file\n' >"$NGINX_DIR/www/small.txt"
+	printf 'client ok\n' >"$NGINX_DIR/www/client/ok.txt"
+	nginx_launch _nginx_identity_conf _nginx_ready || return 1
+	NGINX_CLIENT_PORT=$NGINX_PORT2
+	NGINX_CA="$NGINX_DIR/ca.pem"
+	NGINX_LOG="$NGINX_DIR/access.log"
+	export NGINX_DIR NGINX_PORT NGINX_CLIENT_PORT NGINX_CA NGINX_LOG NGINX_PID
+}

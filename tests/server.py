@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Local HTTP server for the gather test suite (standard library only).
 
-Usage: server.py --port-file FILE
+Usage: server.py --port-file FILE [--host ADDR | --unix PATH]
 
-Binds 127.0.0.1 on a free port, writes the port number to FILE (atomically,
+Binds 127.0.0.1 (or --host ADDR, such as ::1) on a free port, or listens on
+the unix socket PATH with --unix (then writes 0 as the port), writes the port number to FILE (atomically,
 through FILE.tmp and a rename) and serves until killed.  Every endpoint that
 can stall (hang, drip, endless, delay) is bounded by MAX_STALL seconds and
 stops early when the client goes away, so no thread is ever stuck for good.
@@ -61,6 +62,7 @@ import json
 import os
 import select
 import socket
+import socketserver
 import struct
 import sys
 import threading
@@ -717,16 +719,58 @@ class Server(http.server.ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+# ---- identity and routing: other listeners -------------------------------
+
+
+class Server6(Server):
+    """The same server on an IPv6 address (--host ::1)."""
+    address_family = socket.AF_INET6
+
+
+class UnixHandler(Handler):
+    """Handler on a unix socket: no TCP to tune, no client address."""
+
+    def setup(self):
+        http.server.BaseHTTPRequestHandler.setup(self)
+        self.counted_connection = False
+
+    def address_string(self):
+        return "unix"
+
+
+class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """The same endpoints on a unix socket (--unix PATH)."""
+    daemon_threads = True
+    block_on_close = False
+
+    def handle_error(self, request, client_address):
+        if os.environ.get("GATHER_TEST_SERVER_DEBUG"):
+            super().handle_error(request, client_address)
+
+
+def make_server(opts):
+    """The server the options ask for: unix socket, IPv6, or the default."""
+    if opts.unix:
+        return UnixServer(opts.unix, UnixHandler), 0
+    if ":" in opts.host:
+        server = Server6((opts.host, opts.port), Handler)
+    else:
+        server = Server((opts.host, opts.port), Handler)
+    return server, server.server_address[1]
+
+
 def main():
     parser = argparse.ArgumentParser(description="gather test server")
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--unix", default=None)
     opts = parser.parse_args()
 
-    server = Server(("127.0.0.1", opts.port), Handler)
+    server, port = make_server(opts)
     tmp = opts.port_file + ".tmp"
     with open(tmp, "w") as f:
-        f.write("%d\n" % server.server_address[1])
+        f.write("%d\n" % port)
     os.rename(tmp, opts.port_file)
     try:
         server.serve_forever(poll_interval=0.2)

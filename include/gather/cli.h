@@ -75,6 +75,26 @@ struct opts {
 	const char	*proxy;
 	enum http_version http;
 
+	/* Identity and routing */
+	char	       **resolve;	/* "HOST:PORT:ADDR[,ADDR]", libcurl's */
+	size_t		 nresolve;
+	char	       **connect_to;	/* "H1:P1:H2:P2", libcurl's */
+	size_t		 nconnect_to;
+	int		 ip_version;	/* 0 either, 4 or 6 */
+	const char	*unix_socket;
+	const char	*user;		/* "USER:PASSWORD", basic */
+	const char	*bearer;
+	int		 netrc;
+	const char	*netrc_file;
+	char	       **cookie_data;	/* -b values holding '=' */
+	size_t		 ncookie_data;
+	char	       **cookie_files;	/* -b values without '=' */
+	size_t		 ncookie_files;
+	const char	*cookie_jar;
+	char		*cert;		/* -E FILE, unescaped; owned */
+	char		*cert_pass;	/* -E's :PASSWORD, or NULL; owned */
+	const char	*key;
+
 	/* Output */
 	enum format	 format;
 	enum body_mode	 body;

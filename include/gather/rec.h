@@ -59,6 +59,8 @@ struct rec {
 	struct buf	 body;
 	int		 has_body;
 	double		 timeout;	/* < 0: the options' -t */
+	struct buf	 user;		/* "user": "USER:PASSWORD", or empty */
+	struct buf	 bearer;	/* "bearer": a token, or empty */
 	struct buf	 id;		/* raw JSON, echoed back untouched */
 	int		 has_id;
 	struct buf	 file;		/* where -o writes the body */

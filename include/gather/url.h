@@ -23,5 +23,6 @@ int		 url_host_key(CURLU *, const char *, struct buf *);
 int		 url_origin(CURLU *, const char *, struct buf *);
 int		 url_same_origin(CURLU *, const struct buf *, const char *);
 int		 url_proto_allowed(const char *, const char *, char *, size_t);
+size_t		 url_password(const char *, size_t *);
 
 #endif

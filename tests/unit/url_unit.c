@@ -57,6 +57,7 @@ main(void)
 {
 	CURLU	*cu;
 	char	 scheme[32], host[300], url[400];
+	size_t	 n = 0;
 
 	if ((cu = curl_url()) == NULL)
 		return 1;
@@ -99,6 +100,14 @@ main(void)
 	CHECK(!url_proto_allowed("http,https", "ftp://x", scheme,
 	    sizeof(scheme)) && strcmp(scheme, "ftp") == 0);
 	CHECK(!url_proto_allowed("httpx", "http://x", scheme, sizeof(scheme)));
+
+	/* -v lines mask a URL's password: where it is, and only there. */
+	CHECK(url_password("http://u:pw@h/x", &n) == 9 && n == 2);
+	CHECK(url_password("u:@h/x", &n) == 2 && n == 0);
+	CHECK(url_password("http://u@h/x", &n) == 0);
+	CHECK(url_password("http://h/a:b@c", &n) == 0);
+	CHECK(url_password("http://h/?q=a:b@c", &n) == 0);
+	CHECK(url_password("http://a:b@c:d@h:81/", &n) == 9 && n == 5);
 
 	curl_url_cleanup(cu);
 	printf("url_unit: %d passed, %d failed\n", passed, failed);
