@@ -448,10 +448,11 @@ xfer_same_name(const char *h, const char *n)
 
 /*
  * The -H list with a request object's headers merged in: its headers
- * replace -H headers of the same name, so one of each is sent.
+ * replace -H headers of the same name, so one of each is sent.  ctype
+ * adds the JSON type a JSON body goes out with.
  */
 static int
-xfer_merge_headers(struct xfer *x, const struct rec *r)
+xfer_merge_headers(struct xfer *x, const struct rec *r, int ctype)
 {
 	const struct curl_slist	*g;
 	struct curl_slist	*l = NULL, *t;
@@ -474,7 +475,10 @@ xfer_merge_headers(struct xfer *x, const struct rec *r)
 			goto fail;
 		l = t;
 	}
-	x->own_headers = l;
+	if (ctype && (t = curl_slist_append(l,
+	    "Content-Type: application/json")) == NULL)
+		goto fail;
+	x->own_headers = ctype ? t : l;
 	return 0;
 fail:
 	curl_slist_free_all(l);
@@ -561,13 +565,37 @@ xfer_reset(struct xfer *x, struct rec *r)
 		curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 }
 
+/*
+ * Whether r's body is a JSON object or array that no header gives a type:
+ * libcurl would call it application/x-www-form-urlencoded.
+ */
+static int
+xfer_json_body(const struct xfer *x, const struct rec *r)
+{
+	const struct curl_slist	*g;
+	const char		*h;
+	size_t			 i;
+
+	if (!r->has_body || !r->body_json)
+		return 0;
+	for (g = x->pool->headers; g != NULL; g = g->next)
+		if (xfer_same_name(g->data, "Content-Type:"))
+			return 0;
+	for (h = r->headers.p, i = 0; i < r->nheaders; h += strlen(h) + 1, i++)
+		if (xfer_same_name(h, "Content-Type:"))
+			return 0;
+	return 1;
+}
+
 /* The request headers of r; -1 when out of memory. */
 static int
 xfer_headers(struct xfer *x, const struct rec *r)
 {
-	const struct opts *o = x->pool->o;
+	const struct opts	*o = x->pool->o;
+	int			 ctype = xfer_json_body(x, r);
 
-	if (r->nheaders > 0 && xfer_merge_headers(x, r) == -1)
+	if ((r->nheaders > 0 || ctype) &&
+	    xfer_merge_headers(x, r, ctype) == -1)
 		return -1;
 	x->headers = x->own_headers ? x->own_headers : r->has_body ||
 	    o->has_data ? x->pool->headers : x->pool->get_headers;

@@ -57,6 +57,7 @@ struct rec {
 	size_t		 nheaders;
 	struct buf	 body;
 	int		 has_body;
+	int		 body_json;	/* body was a JSON object or array */
 	double		 timeout;	/* < 0: the options' -t */
 	struct buf	 id;		/* raw JSON, echoed back untouched */
 	int		 has_id;
