@@ -694,13 +694,12 @@ input_next(struct input *in, struct rec *r)
 	while (in->cur < in->nsrc) {
 		if ((u = in->src[in->cur].url) != NULL) {
 			input_advance(in);
-			st = input_line(in, u, strlen(u), r);
-		} else if ((st = input_stream(in, r)) == IN_EOF) {
+			if ((st = input_line(in, u, strlen(u), r)) != IN_AGAIN)
+				return st;
+		} else if ((st = input_stream(in, r)) == IN_EOF)
 			input_advance(in);
-			continue;
-		}
-		if (st != IN_AGAIN)
-			return st;
+		else
+			return st;	/* IN_AGAIN here: the stream waits */
 	}
 	return IN_EOF;
 }
