@@ -41,21 +41,22 @@ _gather_paths() {
 }
 
 _gather() {
-	local cur prev opt val
-	local long_opts="--concurrency --timeout --connect-timeout
-		--deadline --retries --retry-delay --retry-max-delay --fail
+	local cur prev opt val eq=0
+	local long_opts="--concurrency --timeout --max-time
+		--connect-timeout --deadline --retries --retry --retry-on
+		--retry-all-errors --retry-delay --retry-max-delay --fail
 		--fail-fast --rate --per-host --unordered --window --shard
-		--resume --revalidate --request --header --data --user-agent
-		--location --location-trusted --no-location --max-redirs
-		--compressed --no-compressed --proto --insecure --cacert
-		--proxy --http1.1 --http2-prior-knowledge --resolve
+		--resume --revalidate --request --header --data --json
+		--user-agent --location --location-trusted --no-location
+		--max-redirs --compressed --no-compressed --proto --insecure
+		--cacert --proxy --http1.1 --http2-prior-knowledge --resolve
 		--connect-to --ipv4 --ipv6 --unix-socket --user
 		--oauth2-bearer --netrc --netrc-file --cookie --cookie-jar
 		--cert --key --format --body --max-body --include-headers
 		--output-dir --name --input --progress --no-progress --stats
-		--quiet --verbose --version --help"
-	local short_opts="-c -t -u -X -H -d -A -L -k -x -4 -6 -b -E -I
-		-o -i -q -v -V -h"
+		--quiet --silent --verbose --version --help"
+	local short_opts="-c -t -m -f -u -X -H -d -A -L -k -x -4 -6 -b
+		-E -I -o -i -q -s -v -V -h"
 	local request_words="GET HEAD POST PUT PATCH DELETE OPTIONS"
 	local proto_words="dict file ftp ftps gopher gophers http https
 		imap imaps ldap ldaps mqtt pop3 pop3s rtmp rtsp scp sftp smb
@@ -73,8 +74,20 @@ _gather() {
 	# words --opt, =, val; readline then completes only what follows '='.
 	if [[ "$cur" == = && "$prev" == --* ]]; then
 		cur=""
+		eq=1
 	elif [[ "$prev" == = ]] && ((COMP_CWORD > 1)); then
 		prev=${COMP_WORDS[COMP_CWORD - 2]}
+		eq=1
+	fi
+
+	# A value that may only follow '=' (--stats=json), split off by bash.
+	if ((eq)); then
+		case "$prev" in
+		--stats)
+			_gather_words "$stats_words" "$cur" ""
+			return 0
+			;;
+		esac
 	fi
 
 	# --opt=value in one word: complete the value after the '='.
@@ -89,7 +102,7 @@ _gather() {
 		--request)
 			_gather_words "$request_words" "$val" "$opt="
 			;;
-		--data)
+		--data | --json)
 			[[ "$val" == @* ]] && _gather_paths -f "${val#@}" "$opt=@"
 			;;
 		--proto)
@@ -113,13 +126,13 @@ _gather() {
 
 	# The value of the option before this word.
 	case "$prev" in
-	-c | --concurrency | -t | --timeout | --connect-timeout | \
-		--deadline | --retries | --retry-delay | --retry-max-delay | \
-		--rate | --per-host | --window | --shard | -H | --header | \
-		-A | --user-agent | --max-redirs | -x | --proxy | \
-		--resolve | --connect-to | --unix-socket | --user | \
-		--oauth2-bearer | -b | --cookie | -E | --cert | --max-body | \
-		--name)
+	-c | --concurrency | -t | --timeout | -m | --max-time | \
+		--connect-timeout | --deadline | --retries | --retry | \
+		--retry-on | --retry-delay | --retry-max-delay | --rate | \
+		--per-host | --window | --shard | -H | --header | -A | \
+		--user-agent | --max-redirs | -x | --proxy | --resolve | \
+		--connect-to | --unix-socket | --user | --oauth2-bearer | \
+		-b | --cookie | -E | --cert | --max-body | --name)
 		# A value with nothing to offer.
 		return 0
 		;;
@@ -132,7 +145,7 @@ _gather() {
 		_gather_words "$request_words" "$cur" ""
 		return 0
 		;;
-	-d | --data)
+	-d | --data | --json)
 		[[ "$cur" == @* ]] && _gather_paths -f "${cur#@}" "@"
 		return 0
 		;;

@@ -10,10 +10,12 @@
  * Long options that curl has keep curl's names and meaning.  Some short
  * letters do not: -c is --concurrency (curl: --cookie-jar), -i is --input
  * (curl: --include), -I is --include-headers (curl: --head), -o is
- * --output-dir (curl: --output FILE), -q is --quiet (curl: skip .curlrc;
- * curl's -s is closer), -t is --timeout (curl: --telnet-option; curl's -m)
- * and -u is --unordered (curl: --user).  -L and --compressed are on by
- * default here, and --retries is curl's --retry under another name.
+ * --output-dir (curl: --output FILE), -q is --quiet (curl: skip .curlrc),
+ * -t is --timeout (curl: --telnet-option) and -u is --unordered (curl:
+ * --user).  Where curl's letter is free here it means what it means in
+ * curl: -f, -m and --max-time, -s and --silent, and --retry are rows of
+ * their own beside --fail, -t, -q and --retries.  -L and --compressed are
+ * on by default here.
  */
 #include "gather/cli.h"
 
@@ -243,17 +245,44 @@ cli_data_file(struct opts *o, const struct cli_arg *a)
 	return CLI_RUN;
 }
 
-/* -d: append the value, or the file after @, to the body; repeats join by &. */
+/*
+ * -d and --json: append the value, or the file after @, to the body.  As
+ * in curl, a -d piece after another piece is joined by &, a --json piece
+ * is appended as it is, so that JSON given in parts stays JSON.
+ */
 static enum cli_status
 opt_data(struct opts *o, struct cli_arg *a)
 {
-	if (o->has_data && buf_append(&o->data, "&", 1) == -1)
+	int json = strcmp(a->d->lname, "json") == 0;
+
+	if (o->has_data && !json && buf_append(&o->data, "&", 1) == -1)
 		return cli_usage(a->err, a->errlen, "out of memory");
 	o->has_data = 1;
+	o->json |= json;
 	if (a->val[0] == '@')
 		return cli_data_file(o, a);
 	if (buf_append(&o->data, a->val, strlen(a->val)) == -1)
 		return cli_usage(a->err, a->errlen, "out of memory");
+	return CLI_RUN;
+}
+
+/* -i: one more input file, read after those before it. */
+static enum cli_status
+opt_input(struct opts *o, struct cli_arg *a)
+{
+	o->inputs[o->ninputs++] = (char *)a->val;
+	return CLI_RUN;
+}
+
+/* --retry-on: the list replaces the retryable set. */
+static enum cli_status
+opt_retry_on(struct opts *o, struct cli_arg *a)
+{
+	char why[200];
+
+	if (policy_retry_parse(&o->retry_on, a->val, why, sizeof(why)) == -1)
+		return cli_bad(a, "%s", why);
+	o->retry_on_set = 1;
 	return CLI_RUN;
 }
 
@@ -633,6 +662,8 @@ static const struct option_def options[] = {
 	{ "timeout", 't', ARG_SECONDS, SCHED, F(timeout), "SEC",
 	    .help = "limit for each attempt, fractions allowed; 0 = none "
 	    "(default 30)" },
+	{ "max-time", 'm', ARG_SECONDS, SCHED, F(timeout), "SEC",
+	    .help = "the same as -t (curl's name)" },
 	{ "connect-timeout", 0, ARG_SECONDS, SCHED, F(connect_timeout), "SEC",
 	    .help = "limit for connecting; 0 = libcurl's default "
 	    "(default 10)" },
@@ -642,12 +673,23 @@ static const struct option_def options[] = {
 	{ "retries", 0, ARG_COUNT, SCHED, F(retries), "N",
 	    .help = "retry dns, connect, timeout and reset failures and "
 	    "HTTP 408, 429, 500, 502, 503, 504 (default 0)" },
+	{ "retry", 0, ARG_COUNT, SCHED, F(retries), "N",
+	    .help = "the same as --retries (curl's name)" },
+	{ "retry-on", 0, ARG_STRING, SCHED, F(retry_on), "LIST",
+	    .help = "what --retries retries instead: error kinds, statuses "
+	    "and ranges, comma-separated, ! to take one out (e.g. "
+	    "timeout,5xx,!501,429; !503 alone trims the default)",
+	    .fn = opt_retry_on },
+	{ "retry-all-errors", 0, ARG_FLAG, SCHED, F(retry_all), NULL,
+	    .help = "--retries retries every failure but bad_input, "
+	    "invalid_url, unsupported_protocol and checksum (with --fail, "
+	    "HTTP >= 400 too)", .val = 1 },
 	{ "retry-delay", 0, ARG_SECONDS, SCHED, F(retry_delay), "SEC",
 	    .help = "base of the exponential backoff (default 0.5)" },
 	{ "retry-max-delay", 0, ARG_SECONDS, SCHED, F(retry_max_delay), "SEC",
 	    .help = "longest single wait (default 30); Retry-After on 429 "
 	    "and 503 is honoured up to it" },
-	{ "fail", 0, ARG_FLAG, SCHED, F(fail), NULL,
+	{ "fail", 'f', ARG_FLAG, SCHED, F(fail), NULL,
 	    .help = "HTTP status >= 400 after retries makes a record fail "
 	    "(http)",
 	    .val = 1 },
@@ -688,6 +730,11 @@ static const struct option_def options[] = {
 	{ "data", 'd', ARG_STRING, REQUEST, F(data), "DATA",
 	    .help = "send DATA as the body; @FILE sends a file's bytes "
 	    "unchanged (64 MiB at most); repeated -d are joined by &",
+	    .fn = opt_data, .flags = OF_MANY },
+	{ "json", 0, ARG_STRING, REQUEST, F(data), "DATA",
+	    .help = "send DATA (@FILE: a file's bytes) as the body with "
+	    "Content-Type and Accept application/json unless -H sets them; "
+	    "repeated --json are joined as they are",
 	    .fn = opt_data, .flags = OF_MANY },
 	{ "user-agent", 'A', ARG_STRING, REQUEST, F(user_agent), "UA",
 	    .help = "User-Agent (default gather/" GATHER_VERSION ")",
@@ -787,20 +834,24 @@ static const struct option_def options[] = {
 	    .help = "file name under -o: {index}, {host}, {name}, {id} "
 	    "(default {index})", .empty = "the template is empty" },
 
-	{ "input", 'i', ARG_STRING, MESSAGES, F(input), "FILE",
-	    .help = "read records from FILE (- for stdin)",
-	    .empty = "expected a file name or -" },
+	{ "input", 'i', ARG_STRING, MESSAGES, F(inputs), "FILE",
+	    .help = "read records from FILE (- for stdin); repeatable: "
+	    "files in order, one index sequence",
+	    .empty = "expected a file name or -", .fn = opt_input,
+	    .flags = OF_MANY },
 	{ "progress", 0, ARG_FLAG, MESSAGES, F(progress), NULL,
 	    .help = "a progress line on stderr (the default when stderr is a "
-	    "terminal)", .val = 1 },
+	    "terminal and stdout a file or /dev/null)", .val = 1 },
 	{ "no-progress", 0, ARG_FLAG, MESSAGES, F(progress), NULL,
 	    .help = "no progress line", .val = 0 },
 	{ "stats", 0, ARG_OPTIONAL, MESSAGES, F(stats), "[=json]",
 	    .help = "a summary on stderr at the end: counts, latency "
 	    "percentiles, rate", .names = stats_names, .fn = opt_stats },
 	{ "quiet", 'q', ARG_FLAG, MESSAGES, F(quiet), NULL,
-	    .help = "no progress, warnings, -v lines or --stats (errors "
-	    "that stop the run are still shown)", .val = 1 },
+	    .help = "no progress, hint or -v lines (errors that stop the run, "
+	    "and --stats when given, are still shown)", .val = 1 },
+	{ "silent", 's', ARG_FLAG, MESSAGES, F(quiet), NULL,
+	    .help = "the same as -q (curl's name)", .val = 1 },
 	{ "verbose", 'v', ARG_INCR, MESSAGES, F(verbose), NULL,
 	    .help = "one line per finished attempt on stderr",
 	    .flags = OF_MANY },
@@ -942,10 +993,68 @@ cli_apply(struct opts *o, struct cli_arg *a)
 	return CLI_RUN;
 }
 
-/* An option name that no row has. */
-static enum cli_status
-cli_unknown(const struct cli_arg *a)
+/* Edits (a letter put in, taken out or changed) that turn a into b. */
+static size_t
+cli_distance(const char *a, size_t an, const char *b)
 {
+	size_t	row[64], bn = strlen(b), i, j, diag, up, best;
+
+	if (an >= 64 || bn >= 64)
+		return SIZE_MAX;
+	for (j = 0; j <= bn; j++)
+		row[j] = j;
+	for (i = 1; i <= an; i++) {
+		diag = row[0];
+		row[0] = i;
+		for (j = 1; j <= bn; j++) {
+			up = row[j];
+			best = diag + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[bn];
+}
+
+/*
+ * The option a mistyped or shortened name most likely meant: the only one
+ * it starts, else the nearest within one edit per three letters; NULL.
+ */
+static const char *
+cli_nearest(const char *name, size_t len)
+{
+	const char	*pick = NULL;
+	size_t		 i, d, best = SIZE_MAX, prefixed = 0;
+
+	for (i = 0; i < NOPTIONS; i++)
+		if (len > 0 && strncmp(options[i].lname, name, len) == 0) {
+			pick = options[i].lname;
+			prefixed++;
+		}
+	if (prefixed == 1)
+		return pick;
+	pick = NULL;
+	for (i = 0; i < NOPTIONS; i++)
+		if ((d = cli_distance(name, len, options[i].lname)) < best) {
+			best = d;
+			pick = options[i].lname;
+		}
+	return best * 3 <= len ? pick : NULL;
+}
+
+/* An option name that no row has; name, len: a long one, to suggest for. */
+static enum cli_status
+cli_unknown(const struct cli_arg *a, const char *name, size_t len)
+{
+	const char *near = name != NULL ? cli_nearest(name, len) : NULL;
+
+	if (near != NULL)
+		return cli_usage(a->err, a->errlen, "unknown option '%s': did "
+		    "you mean --%s? (see gather --help)", a->shown, near);
 	return cli_usage(a->err, a->errlen, "unknown option '%s' (see gather "
 	    "--help)", a->shown);
 }
@@ -960,7 +1069,7 @@ cli_long(struct opts *o, struct cli_arg *a, int argc, char **argv, int *i)
 	snprintf(a->shown, sizeof(a->shown), "--%.*s", eq ? (int)len : 48,
 	    name);
 	if ((a->d = cli_find_long(name, len)) == NULL)
-		return cli_unknown(a);
+		return cli_unknown(a, name, len);
 	if (a->d->arg == ARG_OPTIONAL)
 		a->val = eq ? eq + 1 : NULL;
 	else if (cli_is_flag(a->d)) {
@@ -989,7 +1098,7 @@ cli_shorts(struct opts *o, struct cli_arg *a, int argc, char **argv, int *i)
 	for (j = 1; s[j] != '\0'; j++) {
 		snprintf(a->shown, sizeof(a->shown), "-%c", s[j]);
 		if ((a->d = cli_find_short(s[j])) == NULL)
-			return cli_unknown(a);
+			return cli_unknown(a, NULL, 0);
 		a->val = NULL;
 		if (!cli_is_flag(a->d) && a->d->arg != ARG_OPTIONAL) {
 			if (s[j + 1] != '\0')
@@ -1024,6 +1133,20 @@ cli_defaults(struct opts *o)
 	o->max_body = 16 * 1024 * 1024;
 	o->name_template = "{index}";
 	o->progress = -1;
+	policy_retry_default(&o->retry_on);
+}
+
+/* Whether a -H header names the header called name (with its colon). */
+static int
+cli_has_header(const struct opts *o, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < o->nheaders; i++)
+		if (strncasecmp(o->headers[i], name, n - 1) == 0 &&
+		    (o->headers[i][n - 1] == ':' || o->headers[i][n - 1] == ';'))
+			return 1;
+	return 0;
 }
 
 /* Settle what depends on several options, once all are read. */
@@ -1042,6 +1165,15 @@ cli_finish(struct opts *o, char *err, size_t errlen)
 	if (o->user != NULL && o->bearer != NULL)
 		return cli_usage(err, errlen, "--user and --oauth2-bearer "
 		    "exclude each other");
+	if (o->retry_all)
+		policy_retry_all(&o->retry_on, o->fail);
+	/* --json's headers, as curl's, unless -H gave its own. */
+	if (o->json && !cli_has_header(o, "Content-Type:"))
+		o->headers[o->nheaders++] =
+		    (char *)(uintptr_t)"Content-Type: application/json";
+	if (o->json && !cli_has_header(o, "Accept:"))
+		o->headers[o->nheaders++] =
+		    (char *)(uintptr_t)"Accept: application/json";
 	return CLI_RUN;
 }
 
@@ -1094,7 +1226,8 @@ cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 		return CLI_EXIT_OK;
 	}
 	if ((o->urls = calloc((size_t)argc + 1, sizeof(char *))) == NULL ||
-	    (o->headers = calloc((size_t)argc + 1, sizeof(char *))) == NULL ||
+	    (o->headers = calloc((size_t)argc + 2, sizeof(char *))) == NULL ||
+	    (o->inputs = calloc((size_t)argc + 1, sizeof(char *))) == NULL ||
 	    (o->resolve = calloc((size_t)argc + 1, sizeof(char *))) == NULL ||
 	    (o->connect_to = calloc((size_t)argc + 1, sizeof(char *))) ==
 	    NULL ||
@@ -1128,6 +1261,7 @@ cli_free(struct opts *o)
 {
 	free(o->urls);
 	free(o->headers);
+	free(o->inputs);
 	free(o->resolve);
 	free(o->connect_to);
 	free(o->cookie_data);
@@ -1135,7 +1269,7 @@ cli_free(struct opts *o)
 	free(o->cert);
 	free(o->cert_pass);
 	buf_free(&o->data);
-	o->urls = o->headers = NULL;
+	o->urls = o->headers = o->inputs = NULL;
 	o->resolve = o->connect_to = o->cookie_data = o->cookie_files = NULL;
 	o->cert = o->cert_pass = NULL;
 }
@@ -1210,7 +1344,8 @@ cli_help(void)
 "skipped; a line without a scheme gets http://.  A line starting with {\n"
 "is a request object: {\"url\": ..., \"method\": ..., \"headers\": {...},\n"
 "\"body\": ..., \"timeout\": SEC, \"id\": ANY}; its fields override the\n"
-"options.  URL arguments come first, then -i FILE; with neither, stdin.\n",
+"options.  URL arguments come first (- reads stdin there), then each\n"
+"-i FILE in order; with neither, stdin.\n",
 	    stdout);
 	for (i = 0; i < NOPTIONS; i++) {
 		if (i == 0 || options[i].group != options[i - 1].group)

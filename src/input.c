@@ -1,8 +1,10 @@
 /*
- * input: turns URL arguments, then lines of a file or of stdin, into
- * records.  Lines are trimmed; blank and # lines are skipped and get no
- * index.  Reading is pulled by the scheduler a record at a time, so an
- * endless producer works and memory stays at one fixed buffer.
+ * input: turns URL arguments, then lines of each -i file in turn, or of
+ * stdin, into records with one index sequence.  A URL argument "-" reads
+ * stdin at its place.  Lines are trimmed; blank and # lines are skipped
+ * and get no index.  Reading is pulled by the scheduler a record at a
+ * time, so an endless producer works and memory stays at one fixed
+ * buffer; only the progress line's total reads regular files up front.
  */
 #include "gather/input.h"
 
@@ -20,17 +22,26 @@
 #define INPUT_BUF	(2 * INPUT_LINE_MAX + 4096)
 #define BAD_URL_MAX	256
 
+/* One place records come from: a URL argument, or a stream to read. */
+struct source {
+	const char	*url;		/* the URL argument; NULL: a stream */
+	const char	*name;		/* the stream's name, for messages */
+	int		 fd;
+	int		 own_fd;
+	int		 regular;	/* a file: read() never waits */
+};
+
 struct input {
 	struct ev_loop	*evl;
 	ev_io		 io;
 	input_ready_fn	 ready;
 	void		*arg;
 
-	char	       **urls;		/* URL arguments not yet taken */
-	size_t		 nurls;
-	int		 fd;		/* -1 when there is no stream */
-	int		 own_fd;
-	int		 regular;	/* a file: read() never waits */
+	struct source	*src;		/* in order */
+	size_t		 nsrc;
+	size_t		 cur;		/* the source being read */
+	int		 fd;		/* the current stream's, or -1 */
+	int		 regular;	/* the current stream's */
 	int		 readable;	/* the watcher said so */
 	int		 eof;
 	int		 skipping;	/* inside an over-long line */
@@ -43,6 +54,9 @@ struct input {
 	char		 buf[INPUT_BUF];
 };
 
+static void	input_trim(const char **, size_t *);
+
+/* The stream became readable: stop watching until more is wanted. */
 static void
 input_io_cb(struct ev_loop *evl, ev_io *w, int revents)
 {
@@ -54,55 +68,172 @@ input_io_cb(struct ev_loop *evl, ev_io *w, int revents)
 	in->ready(in->arg);
 }
 
-/* Open the stream part of the input; NULL and a reason when it fails. */
+/* Open stream name ("-" is stdin) as the next source; -1 with a reason. */
+static int
+input_add_stream(struct input *in, const char *name, char *err,
+    size_t errlen)
+{
+	struct source	*sv = &in->src[in->nsrc];
+	struct stat	 st;
+
+	sv->name = name;
+	sv->fd = STDIN_FILENO;
+	if (strcmp(name, "-") != 0) {
+		if ((sv->fd = open(name, O_RDONLY | O_CLOEXEC)) == -1) {
+			snprintf(err, errlen, "cannot open '%s': %s", name,
+			    strerror(errno));
+			return -1;
+		}
+		sv->own_fd = 1;
+	}
+	in->nsrc++;
+	if (fstat(sv->fd, &st) == -1 || S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "cannot read '%s': %s", name,
+		    S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
+		return -1;
+	}
+	sv->regular = S_ISREG(st.st_mode);
+	return 0;
+}
+
+/* Make the source at in->cur, if it is a stream, the one read from. */
+static void
+input_enter(struct input *in)
+{
+	ev_io_stop(in->evl, &in->io);
+	in->fd = -1;
+	in->eof = in->skipping = in->readable = 0;
+	in->start = in->end = 0;
+	if (in->cur >= in->nsrc || in->src[in->cur].url != NULL)
+		return;
+	in->fd = in->src[in->cur].fd;
+	in->regular = in->src[in->cur].regular;
+	ev_io_set(&in->io, in->fd, EV_READ);
+}
+
+/* Be done with the current source: close what we opened, go to the next. */
+static void
+input_advance(struct input *in)
+{
+	struct source *sv = &in->src[in->cur];
+
+	ev_io_stop(in->evl, &in->io);
+	if (sv->own_fd) {
+		close(sv->fd);
+		sv->own_fd = 0;
+	}
+	in->cur++;
+	input_enter(in);
+}
+
+/*
+ * Lay out the sources: URL arguments ("-" a stream), then each -i, or
+ * stdin when there is neither; open every file now, so that one that
+ * cannot be read stops the run before anything is fetched.
+ */
 struct input *
 input_new(struct ev_loop *evl, const struct opts *o, input_ready_fn ready,
     void *arg, char *err, size_t errlen)
 {
 	struct input	*in;
-	struct stat	 st;
+	size_t		 i;
+	int		 rc = 0;
 
-	if ((in = calloc(1, sizeof(*in))) == NULL) {
+	if ((in = calloc(1, sizeof(*in))) == NULL ||
+	    (in->src = calloc(o->nurls + o->ninputs + 1,
+	    sizeof(*in->src))) == NULL) {
+		free(in);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	in->evl = evl;
 	in->ready = ready;
 	in->arg = arg;
-	in->urls = o->urls;
-	in->nurls = o->nurls;
 	in->shard_k = (uint64_t)o->shard_k;
 	in->shard_n = (uint64_t)o->shard_n;
-	in->fd = -1;
-
-	if (o->input != NULL && strcmp(o->input, "-") != 0) {
-		if ((in->fd = open(o->input, O_RDONLY | O_CLOEXEC)) == -1) {
-			snprintf(err, errlen, "cannot open '%s': %s", o->input,
-			    strerror(errno));
-			free(in);
-			return NULL;
-		}
-		in->own_fd = 1;
-	} else if (o->input != NULL || o->nurls == 0)
-		in->fd = STDIN_FILENO;
-
-	if (in->fd != -1) {
-		if (fstat(in->fd, &st) == -1 || S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "cannot read '%s': %s",
-			    o->input ? o->input : "-",
-			    S_ISDIR(st.st_mode) ? "is a directory" :
-			    strerror(errno));
-			if (in->own_fd)
-				close(in->fd);
-			free(in);
-			return NULL;
-		}
-		in->regular = S_ISREG(st.st_mode);
-		ev_io_init(&in->io, input_io_cb, in->fd, EV_READ);
-		in->io.data = in;
-	} else
-		in->eof = 1;
+	ev_io_init(&in->io, input_io_cb, -1, EV_READ);
+	in->io.data = in;
+	for (i = 0; i < o->nurls && rc == 0; i++) {
+		if (strcmp(o->urls[i], "-") == 0)
+			rc = input_add_stream(in, "-", err, errlen);
+		else
+			in->src[in->nsrc++].url = o->urls[i];
+	}
+	for (i = 0; i < o->ninputs && rc == 0; i++)
+		rc = input_add_stream(in, o->inputs[i], err, errlen);
+	if (rc == 0 && o->nurls == 0 && o->ninputs == 0)
+		rc = input_add_stream(in, "-", err, errlen);
+	if (rc == -1) {
+		input_free(in);
+		return NULL;
+	}
+	input_enter(in);
 	return in;
+}
+
+/* Add the records of a regular file from its offset on to *n; -1 on error. */
+static int
+input_count_fd(int fd, uint64_t *n)
+{
+	char		 chunk[65536];
+	const char	*p, *end, *nl;
+	off_t		 off;
+	ssize_t		 got;
+	int		 inside = 0;	/* past a line's first non-blank */
+
+	if ((off = lseek(fd, 0, SEEK_CUR)) == -1)
+		return -1;
+	while ((got = pread(fd, chunk, sizeof(chunk), off)) != 0) {
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got == -1)
+			return -1;
+		off += got;
+		for (p = chunk, end = chunk + got; p < end;) {
+			if (inside) {
+				if ((nl = memchr(p, '\n', (size_t)(end - p))) ==
+				    NULL)
+					break;
+				p = nl + 1;
+				inside = 0;
+			} else if (*p == ' ' || *p == '\t' || *p == '\r' ||
+			    *p == '\n')
+				p++;
+			else {
+				/* The line's first byte decides, as input_line. */
+				*n += *p != '#';
+				inside = 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * How many records the input holds, counted up front for the progress
+ * line; -1 when a source cannot say (a pipe, a terminal).  Only regular
+ * files are read, with pread, so reading them later starts where it would.
+ */
+int
+input_total(const struct input *in, uint64_t *total)
+{
+	const char	*p;
+	size_t		 i, len;
+	uint64_t	 n = 0;
+
+	for (i = 0; i < in->nsrc; i++) {
+		if ((p = in->src[i].url) != NULL) {
+			len = strlen(p);
+			input_trim(&p, &len);
+			n += len > 0 && *p != '#';
+		} else if (!in->src[i].regular ||
+		    input_count_fd(in->src[i].fd, &n) == -1)
+			return -1;
+	}
+	if (in->shard_n > 0)
+		n = n / in->shard_n + (n % in->shard_n > in->shard_k);
+	*total = n;
+	return 0;
 }
 
 /* Trim blanks and CR at both ends of [*p, *p + *n). */
@@ -291,6 +422,7 @@ input_member(struct rec *r, int f, const struct json_span *v,
 	case F_BODY:
 		/* A string is sent as the bytes it decodes to, NULs too. */
 		r->has_body = 1;
+		r->body_json = v->p[0] == '{' || v->p[0] == '[';
 		if (v->p[0] == '"')
 			return input_string(&r->body, v) == -1 ?
 			    "out of memory" : NULL;
@@ -521,20 +653,14 @@ input_fill(struct input *in)
 	return 0;
 }
 
-/* The next record, or why there is none now. */
-enum input_status
-input_next(struct input *in, struct rec *r)
+/* The next record of the current stream, or why there is none now. */
+static enum input_status
+input_stream(struct input *in, struct rec *r)
 {
 	enum input_status	 st;
 	char			*nl;
 	size_t			 len;
 
-	while (in->nurls > 0) {
-		const char *u = *in->urls++;
-		in->nurls--;
-		if ((st = input_line(in, u, strlen(u), r)) != IN_AGAIN)
-			return st;
-	}
 	for (;;) {
 		if (in->err)
 			return IN_ERROR;
@@ -586,6 +712,26 @@ input_next(struct input *in, struct rec *r)
 	}
 }
 
+/* The next record, or why there is none now. */
+enum input_status
+input_next(struct input *in, struct rec *r)
+{
+	enum input_status	 st;
+	const char		*u;
+
+	while (in->cur < in->nsrc) {
+		if ((u = in->src[in->cur].url) != NULL) {
+			input_advance(in);
+			if ((st = input_line(in, u, strlen(u), r)) != IN_AGAIN)
+				return st;
+		} else if ((st = input_stream(in, r)) == IN_EOF)
+			input_advance(in);
+		else
+			return st;	/* IN_AGAIN here: the stream waits */
+	}
+	return IN_EOF;
+}
+
 const char *
 input_error(const struct input *in)
 {
@@ -597,18 +743,25 @@ void
 input_stop(struct input *in)
 {
 	ev_io_stop(in->evl, &in->io);
-	in->nurls = 0;
+	in->cur = in->nsrc;
+	in->fd = -1;
 	in->eof = 1;
 	in->start = in->end = 0;
 }
 
+/* Close the files we opened and free the input. */
 void
 input_free(struct input *in)
 {
+	size_t i;
+
 	if (in == NULL)
 		return;
-	ev_io_stop(in->evl, &in->io);
-	if (in->own_fd)
-		close(in->fd);
+	if (in->evl != NULL)
+		ev_io_stop(in->evl, &in->io);
+	for (i = 0; i < in->nsrc; i++)
+		if (in->src[i].own_fd)
+			close(in->src[i].fd);
+	free(in->src);
 	free(in);
 }

@@ -62,12 +62,13 @@ main_reads_stdin(const struct opts *o)
 {
 	size_t i;
 
-	if (o->input != NULL)
-		return strcmp(o->input, "-") == 0;
+	for (i = 0; i < o->ninputs; i++)
+		if (strcmp(o->inputs[i], "-") == 0)
+			return 1;
 	for (i = 0; i < o->nurls; i++)
 		if (strcmp(o->urls[i], "-") == 0)
 			return 1;
-	return o->nurls == 0;
+	return o->nurls == 0 && o->ninputs == 0;
 }
 
 /*
@@ -202,12 +203,27 @@ main_pipeline(struct app *a)
 	    (a->ends = ends_new(a->evl, o, sched_stop, a->sched)) == NULL ||
 	    (a->stats = stats_new(a->evl, o)) == NULL)
 		return -1;
-	/* The total is known only for URL arguments alone. */
-	if (o->input == NULL && o->nurls > 0 && o->resume == NULL)
-		stats_set_total(a->stats, o->shard_n == 0 ? o->nurls :
-		    (o->nurls + (size_t)(o->shard_n - o->shard_k) - 1) /
-		    (size_t)o->shard_n);
 	return 0;
+}
+
+/*
+ * Give the progress line its total when the input can be counted up front
+ * (--resume skips an unknown number); a person who typed no input and
+ * sits at a terminal is told that gather waits for URLs there.
+ */
+static void
+main_total(struct app *a)
+{
+	const struct opts	*o = &a->opts;
+	uint64_t		 n;
+
+	if (stats_progress(a->stats) && o->resume == NULL &&
+	    input_total(a->in, &n) == 0)
+		stats_set_total(a->stats, n);
+	if (o->nurls == 0 && o->ninputs == 0 && !o->quiet &&
+	    isatty(STDIN_FILENO))
+		fprintf(stderr, "gather: reading URLs from the terminal, one a "
+		    "line; end with Ctrl-D (see gather --help)\n");
 }
 
 /* Make every module of the run; -1 or the exit status when one fails. */
@@ -237,6 +253,7 @@ main_open(struct app *a)
 		main_say(err);
 		return EXIT_INPUT;
 	}
+	main_total(a);
 	sched_attach(a->sched, &(struct sched_parts){ .loop = a->loop,
 	    .pool = a->pool, .in = a->in, .ends = a->ends,
 	    .record = a->record, .reorder = a->reorder, .writer = a->writer,

@@ -9,6 +9,7 @@
 #include "gather/policy.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <curl/curl.h>
@@ -108,6 +109,158 @@ policy_transient(enum err_kind kind, long status)
 	default:
 		return 0;
 	}
+}
+
+/*
+ * Kinds that --retry-all-errors leaves alone, by name so that a kind added
+ * later (checksum, when downloads check hashes) is one more word here:
+ * another attempt cannot mend what is wrong with the request or the data.
+ */
+static const char *const never_retried[] = {
+	"bad_input", "invalid_url", "unsupported_protocol", "checksum", NULL
+};
+
+/* Turn the statuses lo..hi of rs on or off. */
+static void
+policy_status_span(struct retry_set *rs, long lo, long hi, int on)
+{
+	long st;
+
+	for (st = lo; st <= hi && st < RETRY_NSTATUS; st++) {
+		if (on)
+			rs->status[st / 8] |= (uint8_t)(1u << (st % 8));
+		else
+			rs->status[st / 8] &= (uint8_t)~(1u << (st % 8));
+	}
+}
+
+/* The set policy_transient describes, which --retry-on starts from. */
+void
+policy_retry_default(struct retry_set *rs)
+{
+	static const long	st[] = { 408, 429, 500, 502, 503, 504 };
+	size_t			i;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->kinds = 1u << ERR_DNS | 1u << ERR_CONNECT | 1u << ERR_TIMEOUT |
+	    1u << ERR_RESET;
+	for (i = 0; i < sizeof(st) / sizeof(st[0]); i++)
+		policy_status_span(rs, st[i], st[i], 1);
+}
+
+/* The error kind named by the n bytes at s, or -1. */
+static int
+policy_kind(const char *s, size_t n)
+{
+	const char	*name;
+	int		 k;
+
+	for (k = ERR_NONE + 1; k < RETRY_NKINDS; k++) {
+		name = err_kind_name((enum err_kind)k);
+		if (strlen(name) == n && strncmp(name, s, n) == 0)
+			return k;
+	}
+	return -1;
+}
+
+/* One --retry-on item, "!" already taken off, into rs; -1 when unknown. */
+static int
+policy_retry_item(struct retry_set *rs, const char *p, size_t n, int on)
+{
+	long	lo;
+	int	k;
+
+	if ((k = policy_kind(p, n)) != -1) {
+		if (on)
+			rs->kinds |= 1u << k;
+		else
+			rs->kinds &= ~(1u << k);
+		return 0;
+	}
+	if (n != 3 || p[0] < '1' || p[0] > '5')
+		return -1;
+	lo = (p[0] - '0') * 100;
+	if (p[1] == 'x' && p[2] == 'x') {
+		policy_status_span(rs, lo, lo + 99, on);
+		return 0;
+	}
+	if (p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9')
+		return -1;
+	lo += (p[1] - '0') * 10 + (p[2] - '0');
+	policy_status_span(rs, lo, lo, on);
+	return 0;
+}
+
+/*
+ * --retry-on LIST: kinds, statuses and ranges such as 5xx, separated by
+ * commas, each maybe after "!" to take it out, applied in order to an
+ * empty set, so the list replaces the default; a list of removals only
+ * trims the default instead, as "!503" alone would otherwise mean nothing.
+ * -1 with a reason in err.
+ */
+int
+policy_retry_parse(struct retry_set *rs, const char *list, char *err,
+    size_t errlen)
+{
+	const char	*p, *end;
+	int		 only_removals = 1, on;
+
+	for (p = list; *p != '\0'; p = *end ? end + 1 : end) {
+		end = p + strcspn(p, ",");
+		if (*p != '!')
+			only_removals = 0;
+	}
+	if (only_removals && *list != '\0')
+		policy_retry_default(rs);
+	else
+		memset(rs, 0, sizeof(*rs));
+	p = list;
+	do {
+		end = p + strcspn(p, ",");
+		if ((on = *p != '!') == 0)
+			p++;
+		if (policy_retry_item(rs, p, (size_t)(end - p), on) == -1) {
+			snprintf(err, errlen, "unknown item '%.*s': expected "
+			    "an error kind such as timeout, a status such as "
+			    "503 or a range such as 5xx, each maybe after !",
+			    (int)(end - p > 40 ? 40 : end - p), p);
+			return -1;
+		}
+		p = end + 1;
+	} while (*end != '\0');
+	return 0;
+}
+
+/*
+ * --retry-all-errors: every kind but those never_retried names, and with
+ * statuses (--fail given, as curl's -f) every HTTP status from 400 on.
+ */
+void
+policy_retry_all(struct retry_set *rs, int statuses)
+{
+	size_t	i;
+	int	k;
+
+	for (k = ERR_NONE + 1; k < RETRY_NKINDS; k++) {
+		for (i = 0; never_retried[i] != NULL; i++)
+			if (strcmp(err_kind_name((enum err_kind)k),
+			    never_retried[i]) == 0)
+				break;
+		if (never_retried[i] == NULL)
+			rs->kinds |= 1u << k;
+	}
+	if (statuses)
+		policy_status_span(rs, 400, RETRY_NSTATUS - 1, 1);
+}
+
+/* Whether an attempt that ended as kind with status is in rs. */
+int
+policy_retryable(const struct retry_set *rs, enum err_kind kind, long status)
+{
+	if (kind == ERR_NONE)
+		return status >= 0 && status < RETRY_NSTATUS &&
+		    (rs->status[status / 8] & (1u << (status % 8))) != 0;
+	return (unsigned)kind < RETRY_NKINDS && (rs->kinds & (1u << kind)) != 0;
 }
 
 /* A uniform double in [0, 1) from the xorshift64* state, advanced. */

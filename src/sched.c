@@ -252,7 +252,7 @@ sched_retry(struct sched *s, struct rec *r)
 	double wait, deadline_at = ends_deadline_at(s->p.ends);
 
 	if (ends_stopped(s->p.ends) || r->attempts > s->o->retries ||
-	    !policy_transient(r->kind, r->status))
+	    !policy_retryable(&s->o->retry_on, r->kind, r->status))
 		return 0;
 	wait = policy_wait(r->retry_after, r->attempts, s->o->retry_delay,
 	    s->o->retry_max_delay, policy_uniform(&s->rng));

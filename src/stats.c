@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -373,7 +374,8 @@ stats_draw(struct stats *s, const char *line)
 		n = (int)sizeof(out) - 1;
 	fwrite(out, 1, (size_t)n, stderr);
 	fflush(stderr);
-	snprintf(s->line, sizeof(s->line), "%s", line);
+	if (line != s->line)
+		snprintf(s->line, sizeof(s->line), "%s", line);
 	s->drawn = 1;
 }
 
@@ -403,6 +405,24 @@ stats_progress_cb(struct ev_loop *evl, ev_timer *w, int revents)
 	stats_draw(s, line);
 }
 
+/*
+ * Whether stdout goes where nobody reads it as it comes: a regular file
+ * or /dev/null.  Into a pipe (gather | jq) the reader may print to the
+ * same terminal, and the line would be torn by its output.
+ */
+static int
+stats_stdout_aside(void)
+{
+	struct stat	out, null;
+
+	if (fstat(STDOUT_FILENO, &out) == -1)
+		return 0;
+	if (S_ISREG(out.st_mode))
+		return 1;
+	return S_ISCHR(out.st_mode) && stat("/dev/null", &null) == 0 &&
+	    S_ISCHR(null.st_mode) && out.st_rdev == null.st_rdev;
+}
+
 /* Create the counters and, when progress is wanted, start its timer. */
 struct stats *
 stats_new(struct ev_loop *evl, const struct opts *o)
@@ -413,13 +433,13 @@ stats_new(struct ev_loop *evl, const struct opts *o)
 		return NULL;
 	s->evl = evl;
 	s->t0 = stats_clock();
+	/* --stats is only set when asked for, so -q does not hide it. */
+	s->mode = o->stats;
 	if (!o->quiet) {
-		s->mode = o->stats;
 		s->verbose = o->verbose != 0;
-		/* As curl: not over records printed to the same terminal. */
 		s->progress = o->progress > 0 ||
 		    (o->progress < 0 && isatty(STDERR_FILENO) &&
-		    !isatty(STDOUT_FILENO));
+		    stats_stdout_aside());
 	}
 	stats_window_push(s, s->t0);
 	ev_timer_init(&s->progress_w, stats_progress_cb, PROGRESS_EVERY,
@@ -432,6 +452,13 @@ stats_new(struct ev_loop *evl, const struct opts *o)
 		s->timer_on = 1;
 	}
 	return s;
+}
+
+/* Whether the progress line is drawn, so a total is worth counting. */
+int
+stats_progress(const struct stats *s)
+{
+	return s != NULL && s->progress;
 }
 
 /* Known up front for URL arguments: enables the fraction and the ETA. */
@@ -717,15 +744,22 @@ stats_log_url(struct buf *b, const char *url)
 	return rc;
 }
 
-/* One -v line, written whole: an attempt that ended and what came of it. */
+/*
+ * One -v line, written whole: an attempt that ended and what came of it.
+ * The progress line is taken off first and drawn again after, so that the
+ * log lines stand alone and the line stays at the bottom.
+ */
 void
-stats_log(const struct stats *s, const struct rec *r, const char *what)
+stats_log(struct stats *s, const struct rec *r, const char *what)
 {
 	struct buf	 b = { NULL, 0, 0 };
 	char		 head[128];
+	int		 redraw;
 
 	if (!s->verbose)
 		return;
+	redraw = s->drawn;
+	stats_clear(s);
 	if (r->kind == ERR_NONE)
 		snprintf(head, sizeof(head), "gather: [%llu] %s%ld %.3fs ",
 		    (unsigned long long)r->index, what, r->status,
@@ -743,4 +777,7 @@ stats_log(const struct stats *s, const struct rec *r, const char *what)
 		fprintf(stderr, "gather: [%llu] (out of memory)\n",
 		    (unsigned long long)r->index);
 	buf_free(&b);
+	fflush(stderr);
+	if (redraw)
+		stats_draw(s, s->line);
 }

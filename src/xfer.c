@@ -578,10 +578,11 @@ xfer_same_name(const char *h, const char *n)
 
 /*
  * The -H list with a request object's headers merged in: its headers
- * replace -H headers of the same name, so one of each is sent.
+ * replace -H headers of the same name, so one of each is sent.  ctype
+ * adds the JSON type a JSON body goes out with.
  */
 static int
-xfer_merge_headers(struct xfer *x, const struct rec *r)
+xfer_merge_headers(struct xfer *x, const struct rec *r, int ctype)
 {
 	const struct curl_slist	*g;
 	struct curl_slist	*l = NULL, *t;
@@ -604,7 +605,10 @@ xfer_merge_headers(struct xfer *x, const struct rec *r)
 			goto fail;
 		l = t;
 	}
-	x->own_headers = l;
+	if (ctype && (t = curl_slist_append(l,
+	    "Content-Type: application/json")) == NULL)
+		goto fail;
+	x->own_headers = ctype ? t : l;
 	return 0;
 fail:
 	curl_slist_free_all(l);
@@ -730,6 +734,28 @@ xfer_conditions(struct xfer *x, const struct rec *r)
 	return 0;
 }
 
+/*
+ * Whether r's body is a JSON object or array that no header gives a type:
+ * libcurl would call it application/x-www-form-urlencoded.
+ */
+static int
+xfer_json_body(const struct xfer *x, const struct rec *r)
+{
+	const struct curl_slist	*g;
+	const char		*h;
+	size_t			 i;
+
+	if (!r->has_body || !r->body_json)
+		return 0;
+	for (g = x->pool->headers; g != NULL; g = g->next)
+		if (xfer_same_name(g->data, "Content-Type:"))
+			return 0;
+	for (h = r->headers.p, i = 0; i < r->nheaders; h += strlen(h) + 1, i++)
+		if (xfer_same_name(h, "Content-Type:"))
+			return 0;
+	return 1;
+}
+
 /* The request headers of r; -1 when out of memory. */
 static int
 xfer_headers(struct xfer *x, const struct rec *r)
@@ -737,8 +763,10 @@ xfer_headers(struct xfer *x, const struct rec *r)
 	const struct opts	*o = x->pool->o;
 	int			 cond = r->was.etag != NULL ||
 				    r->was.modified != 0;
+	int			 ctype = xfer_json_body(x, r);
 
-	if ((r->nheaders > 0 || cond) && xfer_merge_headers(x, r) == -1)
+	if ((r->nheaders > 0 || cond || ctype) &&
+	    xfer_merge_headers(x, r, ctype) == -1)
 		return -1;
 	if (cond && xfer_conditions(x, r) == -1)
 		return -1;

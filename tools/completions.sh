@@ -57,10 +57,12 @@ function fill(s, w,    last) {
 
 # The bash arms of a case statement: one arm per completer, naming every
 # option that uses it.  Mode "prev" matches the option before the word
-# (-o DIR); mode "eq" matches --opt=value in one word.
+# (-o DIR); mode "eq" matches --opt=value in one word; mode "opt" matches
+# an option whose value is optional, before the '=' that bash split off.
 bash_arms() {
 	printf '%s\n' "$table" | awk -v mode="$1" "$common_awk"'
 	$4 == "flag" || (mode == "prev" && $4 == "optional") { next }
+	mode == "opt" && $4 != "optional" { next }
 	{
 		a = action()
 		if (a == "url")
@@ -78,9 +80,9 @@ bash_arms() {
 			pats[key] = pats[key] " | " pat
 	}
 	END {
-		cur = mode == "prev" ? "\"$cur\"" : "\"$val\""
-		pre = mode == "prev" ? "\"\"" : "\"$opt=\""
-		at = mode == "prev" ? "\"@\"" : "\"$opt=@\""
+		cur = mode != "eq" ? "\"$cur\"" : "\"$val\""
+		pre = mode != "eq" ? "\"\"" : "\"$opt=\""
+		at = mode != "eq" ? "\"@\"" : "\"$opt=@\""
 		for (i = 1; i <= n; i++) {
 			key = order[i]
 			print wrap("\t" pats[key] ")")
@@ -96,7 +98,7 @@ bash_arms() {
 			else
 				body = "# A value with nothing to offer."
 			print "\t\t" body
-			if (mode == "prev") {
+			if (mode != "eq") {
 				print "\t\treturn 0"
 				print "\t\t;;"
 			} else
@@ -189,7 +191,7 @@ _gather_paths() {
 }
 
 _gather() {
-	local cur prev opt val
+	local cur prev opt val eq=0
 EOF
 	bash_names long
 	bash_names short
@@ -205,8 +207,19 @@ EOF
 	# words --opt, =, val; readline then completes only what follows '='.
 	if [[ "$cur" == = && "$prev" == --* ]]; then
 		cur=""
+		eq=1
 	elif [[ "$prev" == = ]] && ((COMP_CWORD > 1)); then
 		prev=${COMP_WORDS[COMP_CWORD - 2]}
+		eq=1
+	fi
+
+	# A value that may only follow '=' (--stats=json), split off by bash.
+	if ((eq)); then
+		case "$prev" in
+EOF
+	bash_arms opt | sed 's/^/	/'
+	cat <<'EOF'
+		esac
 	fi
 
 	# --opt=value in one word: complete the value after the '='.

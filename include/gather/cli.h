@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "gather/buf.h"
+#include "gather/policy.h"
 #include "gather/text.h"
 
 #define GATHER_VERSION	"0.1.0"
@@ -47,6 +48,9 @@ struct opts {
 	double		 connect_timeout;
 	double		 deadline;	/* seconds for the run, 0 = none */
 	long		 retries;
+	struct retry_set retry_on;	/* what is retried */
+	int		 retry_on_set;	/* --retry-on was given */
+	int		 retry_all;	/* --retry-all-errors */
 	double		 retry_delay;
 	double		 retry_max_delay;
 	int		 fail;
@@ -62,8 +66,9 @@ struct opts {
 	const char	*method;	/* NULL: GET, or POST with data */
 	char	       **headers;	/* "K: V", in order */
 	size_t		 nheaders;
-	struct buf	 data;		/* -d, joined with & */
+	struct buf	 data;		/* -d joined with &, --json as is */
 	int		 has_data;
+	int		 json;		/* --json: its two headers */
 	const char	*user_agent;
 	int		 follow;
 	int		 location_trusted; /* -H headers to other origins */
@@ -105,7 +110,8 @@ struct opts {
 	const char	*name_template;
 
 	/* Input and messages */
-	const char	*input;		/* -i FILE, "-" = stdin, NULL = none */
+	char	       **inputs;	/* -i FILE each, "-" = stdin, in order */
+	size_t		 ninputs;
 	char	       **urls;		/* URL arguments, in order */
 	size_t		 nurls;
 	int		 quiet;

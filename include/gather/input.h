@@ -1,12 +1,13 @@
 /*
- * input: records from URL arguments and then from a file or stdin, one per
- * line, read without blocking the loop: a pipe is read only when its ev_io
+ * input: records from URL arguments and then from each -i file or stdin,
+ * one per line, read without blocking the loop: a pipe is read only when its ev_io
  * says it is readable, and only when the scheduler asks for a record.
  */
 #ifndef GATHER_INPUT_H
 #define GATHER_INPUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <ev.h>
 
@@ -31,6 +32,7 @@ struct input	*input_new(struct ev_loop *, const struct opts *,
 		    input_ready_fn, void *, char *, size_t);
 enum input_status input_next(struct input *, struct rec *);
 enum input_status input_parse_line(const char *, size_t, struct rec *);
+int		 input_total(const struct input *, uint64_t *);
 const char	*input_error(const struct input *);
 void		 input_stop(struct input *);
 void		 input_free(struct input *);

@@ -12,10 +12,24 @@
 
 #include "gather/rec.h"
 
+/* Kinds and statuses counted by struct retry_set. */
+#define RETRY_NKINDS	(ERR_OTHER + 1)
+#define RETRY_NSTATUS	600
+
+/* The failures worth another attempt: error kinds, and HTTP statuses. */
+struct retry_set {
+	uint32_t	kinds;			/* bit 1 << enum err_kind */
+	uint8_t		status[RETRY_NSTATUS / 8];	/* bit per status */
+};
+
 double	policy_backoff(int, double, double, double);
 double	policy_retry_after(const char *, time_t);
 double	policy_wait(double, int, double, double, double);
 int	policy_transient(enum err_kind, long);
+void	policy_retry_default(struct retry_set *);
+int	policy_retry_parse(struct retry_set *, const char *, char *, size_t);
+void	policy_retry_all(struct retry_set *, int);
+int	policy_retryable(const struct retry_set *, enum err_kind, long);
 double	policy_uniform(uint64_t *);
 double	policy_rate_gap(double);
 double	policy_rate_wait(double, double);

@@ -58,6 +58,7 @@ struct rec {
 	size_t		 nheaders;
 	struct buf	 body;
 	int		 has_body;
+	int		 body_json;	/* body was a JSON object or array */
 	double		 timeout;	/* < 0: the options' -t */
 	struct buf	 user;		/* "user": "USER:PASSWORD", or empty */
 	struct buf	 bearer;	/* "bearer": a token, or empty */

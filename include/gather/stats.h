@@ -18,10 +18,11 @@ struct stats;
 
 struct stats	*stats_new(struct ev_loop *, const struct opts *);
 void		 stats_set_total(struct stats *, uint64_t);
+int		 stats_progress(const struct stats *);
 void		 stats_attempt_start(struct stats *);
 void		 stats_attempt_end(struct stats *);
 void		 stats_record(struct stats *, const struct rec *);
-void		 stats_log(const struct stats *, const struct rec *,
+void		 stats_log(struct stats *, const struct rec *,
 		    const char *);
 void		 stats_finish(struct stats *);
 void		 stats_free(struct stats *);

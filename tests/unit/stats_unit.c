@@ -329,7 +329,8 @@ test_quiet(struct ev_loop *evl)
 	struct rec	 r;
 	char		*out;
 
-	opts_init(&o, 1, STATS_TEXT, 1);
+	/* -q hides the line; only an explicit --stats is still printed. */
+	opts_init(&o, 1, 0, 1);
 	capture_begin();
 	s = stats_new(evl, &o);
 	rec_init(&r, ERR_NONE, 200, 1, 0.01, 1);
@@ -339,6 +340,16 @@ test_quiet(struct ev_loop *evl)
 	stats_free(s);
 	out = capture_end();
 	CHECK(out[0] == '\0');
+	free(out);
+	opts_init(&o, 1, STATS_TEXT, 1);
+	capture_begin();
+	s = stats_new(evl, &o);
+	stats_record(s, &r);
+	ev_run(evl, 0);
+	stats_finish(s);
+	stats_free(s);
+	out = capture_end();
+	CHECK(strncmp(out, "records:  1\n", 12) == 0);
 	free(out);
 
 	/* -1 with stderr not a terminal (the capture file): no line. */
