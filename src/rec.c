@@ -25,6 +25,7 @@ static const char *const kind_names[] = {
 	[ERR_CANCELLED] = "cancelled",
 	[ERR_DEADLINE] = "deadline",
 	[ERR_IO] = "io",
+	[ERR_CHECKSUM] = "checksum",
 	[ERR_OTHER] = "other",
 };
 
@@ -50,6 +51,7 @@ rec_reset(struct rec *r)
 {
 	struct buf url = r->url, method = r->method, headers = r->headers;
 	struct buf body = r->body, file = r->file, host = r->host, id = r->id;
+	struct buf validator = r->validator;
 
 	memset(r, 0, sizeof(*r));
 	r->id = id;
@@ -60,6 +62,8 @@ rec_reset(struct rec *r)
 	r->body = body;
 	r->file = file;
 	r->host = host;
+	r->validator = validator;
+	rec_buf_reuse(&r->validator);
 	rec_buf_reuse(&r->host);
 	rec_buf_reuse(&r->url);
 	rec_buf_reuse(&r->method);
@@ -81,6 +85,7 @@ rec_free(struct rec *r)
 	buf_free(&r->body);
 	buf_free(&r->file);
 	buf_free(&r->host);
+	buf_free(&r->validator);
 	free(r);
 }
 
