@@ -42,15 +42,17 @@ _gather_paths() {
 
 _gather() {
 	local cur prev opt val
-	local long_opts="--concurrency --timeout --connect-timeout
-		--deadline --retries --retry-delay --retry-max-delay --fail
-		--fail-fast --rate --per-host --unordered --window --shard
-		--resume --request --header --data --user-agent --location
+	local long_opts="--concurrency --timeout --speed-limit
+		--speed-time --connect-timeout --deadline --retries
+		--retry-delay --retry-max-delay --fail --no-fail --fail-fast
+		--rate --per-host --unordered --window --shard --resume
+		--request --header --data --user-agent --location
 		--location-trusted --no-location --max-redirs --compressed
 		--no-compressed --proto --insecure --cacert --proxy --http1.1
 		--http2-prior-knowledge --format --body --max-body
-		--include-headers --output-dir --name --input --progress
-		--no-progress --stats --quiet --verbose --version --help"
+		--include-headers --output-dir --name --continue --hash
+		--input --progress --no-progress --stats --quiet --verbose
+		--version --help"
 	local short_opts="-c -t -u -X -H -d -A -L -k -x -I -o -i -q -v
 		-V -h"
 	local request_words="GET HEAD POST PUT PATCH DELETE OPTIONS"
@@ -59,6 +61,7 @@ _gather() {
 		smbs smtp smtps telnet tftp"
 	local format_words="jsonl json"
 	local body_words="auto text base64 json none"
+	local hash_words="sha256 sha1 md5"
 	local stats_words="text json"
 
 	COMPREPLY=()
@@ -100,6 +103,9 @@ _gather() {
 		--output-dir)
 			_gather_paths -d "$val" "$opt="
 			;;
+		--hash)
+			_gather_words "$hash_words" "$val" "$opt="
+			;;
 		--stats)
 			_gather_words "$stats_words" "$val" "$opt="
 			;;
@@ -109,11 +115,11 @@ _gather() {
 
 	# The value of the option before this word.
 	case "$prev" in
-	-c | --concurrency | -t | --timeout | --connect-timeout | \
-		--deadline | --retries | --retry-delay | --retry-max-delay | \
-		--rate | --per-host | --window | --shard | -H | --header | \
-		-A | --user-agent | --max-redirs | -x | --proxy | \
-		--max-body | --name)
+	-c | --concurrency | -t | --timeout | --speed-limit | \
+		--speed-time | --connect-timeout | --deadline | --retries | \
+		--retry-delay | --retry-max-delay | --rate | --per-host | \
+		--window | --shard | -H | --header | -A | --user-agent | \
+		--max-redirs | -x | --proxy | --max-body | --name)
 		# A value with nothing to offer.
 		return 0
 		;;
@@ -143,6 +149,10 @@ _gather() {
 		;;
 	-o | --output-dir)
 		_gather_paths -d "$cur" ""
+		return 0
+		;;
+	--hash)
+		_gather_words "$hash_words" "$cur" ""
 		return 0
 		;;
 	esac

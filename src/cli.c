@@ -1018,8 +1018,9 @@ cli_help(void)
 "Input: one record per line; blank lines and lines starting with # are\n"
 "skipped; a line without a scheme gets http://.  A line starting with {\n"
 "is a request object: {\"url\": ..., \"method\": ..., \"headers\": {...},\n"
-"\"body\": ..., \"timeout\": SEC, \"id\": ANY}; its fields override the\n"
-"options.  URL arguments come first, then -i FILE; with neither, stdin.\n",
+"\"body\": ..., \"timeout\": SEC, \"id\": ANY, \"sha256\": HEX}; its fields\n"
+"override the options.  URL arguments come first, then -i FILE; with\n"
+"neither, stdin.\n",
 	    stdout);
 	for (i = 0; i < NOPTIONS; i++) {
 		if (i == 0 || options[i].group != options[i - 1].group)
@@ -1029,7 +1030,7 @@ cli_help(void)
 	fputs(
 "\n"
 "Each record: index, url, id, ok, status, http_version, effective_url,\n"
-"redirects, content_type, size, body, body_encoding, headers, file,\n"
+"redirects, content_type, size, body, body_encoding, headers, file, hash,\n"
 "time {queue, dns, connect, tls, ttfb, total}, attempts,\n"
 "error {kind, message, curl_code}.\n"
 "\n"
