@@ -1113,6 +1113,15 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	    (r->part_whole = xfer_part_whole(x))) {
 		r->size = x->part.have;
 		x->skip = 0;
+	} else if (x->part.have > 0 && !x->started && r->status >= 200 &&
+	    r->status <= 299 && r->status != 206) {
+		/* A whole answer with no body at all: the part is stale. */
+		if (ftruncate(x->part.fd, 0) == -1)
+			rec_fail(r, ERR_IO, "cannot truncate '%s.part': %s",
+			    r->file.p, strerror(errno));
+		x->part.have = 0;
+		if (xfer_hash_init(x) == -1)
+			rec_fail(r, ERR_OTHER, "out of memory");
 	}
 	if (x->mds && r->kind == ERR_NONE && !x->skip)
 		xfer_digests(x, r);
