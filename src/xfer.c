@@ -1429,7 +1429,8 @@ xfer_finish(struct xfer *x, CURLcode rc)
 		if (xfer_hash_init(x) == -1)
 			rec_fail(r, ERR_OTHER, "out of memory");
 	}
-	if (x->mds && r->kind == ERR_NONE && !x->skip)
+	/* A 304 has no body to hash or check: the file it keeps is older. */
+	if (x->mds && r->kind == ERR_NONE && !x->skip && !r->not_modified)
 		xfer_digests(x, r);
 	else
 		memset(r->hash, 0, sizeof(r->hash));
