@@ -42,19 +42,20 @@ _gather_paths() {
 
 _gather() {
 	local cur prev opt val eq=0
-	local long_opts="--concurrency --timeout --max-time
-		--connect-timeout --deadline --retries --retry --retry-on
-		--retry-all-errors --retry-delay --retry-max-delay --fail
-		--fail-fast --rate --per-host --unordered --window --shard
-		--resume --revalidate --request --header --data --json
-		--user-agent --location --location-trusted --no-location
-		--max-redirs --compressed --no-compressed --proto --insecure
-		--cacert --proxy --http1.1 --http2-prior-knowledge --resolve
-		--connect-to --ipv4 --ipv6 --unix-socket --user
-		--oauth2-bearer --netrc --netrc-file --cookie --cookie-jar
-		--cert --key --format --body --max-body --include-headers
-		--output-dir --name --input --progress --no-progress --stats
-		--quiet --silent --verbose --version --help"
+	local long_opts="--concurrency --timeout --speed-limit
+		--speed-time --max-time --connect-timeout --deadline --retries
+		--retry --retry-on --retry-all-errors --retry-delay
+		--retry-max-delay --fail --no-fail --fail-fast --rate
+		--per-host --unordered --window --shard --resume --revalidate
+		--request --header --data --json --user-agent --location
+		--location-trusted --no-location --max-redirs --compressed
+		--no-compressed --proto --insecure --cacert --proxy --http1.1
+		--http2-prior-knowledge --resolve --connect-to --ipv4 --ipv6
+		--unix-socket --user --oauth2-bearer --netrc --netrc-file
+		--cookie --cookie-jar --cert --key --format --body --max-body
+		--include-headers --output-dir --name --continue --hash
+		--input --progress --no-progress --stats --quiet --silent
+		--verbose --version --help"
 	local short_opts="-c -t -m -f -u -X -H -d -A -L -k -x -4 -6 -b
 		-E -I -o -i -q -s -v -V -h"
 	local request_words="GET HEAD POST PUT PATCH DELETE OPTIONS"
@@ -63,6 +64,7 @@ _gather() {
 		smbs smtp smtps telnet tftp"
 	local format_words="jsonl json"
 	local body_words="auto text base64 json none"
+	local hash_words="sha256 sha1 md5"
 	local stats_words="text json"
 
 	COMPREPLY=()
@@ -117,6 +119,9 @@ _gather() {
 		--output-dir)
 			_gather_paths -d "$val" "$opt="
 			;;
+		--hash)
+			_gather_words "$hash_words" "$val" "$opt="
+			;;
 		--stats)
 			_gather_words "$stats_words" "$val" "$opt="
 			;;
@@ -126,13 +131,14 @@ _gather() {
 
 	# The value of the option before this word.
 	case "$prev" in
-	-c | --concurrency | -t | --timeout | -m | --max-time | \
-		--connect-timeout | --deadline | --retries | --retry | \
-		--retry-on | --retry-delay | --retry-max-delay | --rate | \
-		--per-host | --window | --shard | -H | --header | -A | \
-		--user-agent | --max-redirs | -x | --proxy | --resolve | \
-		--connect-to | --unix-socket | --user | --oauth2-bearer | \
-		-b | --cookie | -E | --cert | --max-body | --name)
+	-c | --concurrency | -t | --timeout | --speed-limit | \
+		--speed-time | -m | --max-time | --connect-timeout | \
+		--deadline | --retries | --retry | --retry-on | \
+		--retry-delay | --retry-max-delay | --rate | --per-host | \
+		--window | --shard | -H | --header | -A | --user-agent | \
+		--max-redirs | -x | --proxy | --resolve | --connect-to | \
+		--unix-socket | --user | --oauth2-bearer | -b | --cookie | \
+		-E | --cert | --max-body | --name)
 		# A value with nothing to offer.
 		return 0
 		;;
@@ -163,6 +169,10 @@ _gather() {
 		;;
 	-o | --output-dir)
 		_gather_paths -d "$cur" ""
+		return 0
+		;;
+	--hash)
+		_gather_words "$hash_words" "$cur" ""
 		return 0
 		;;
 	esac

@@ -122,6 +122,9 @@ static const char *const format_names[] = { "jsonl", "json", NULL };
 
 static const char *const stats_names[] = { "text", "json", NULL };
 
+/* --hash: bit i of opts.hashes is hash_names[i]. */
+static const char *const hash_names[] = { "sha256", "sha1", "md5", NULL };
+
 /* Only what completion offers after -X: any token is a method. */
 static const char *const method_names[] = {
 	"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", NULL
@@ -607,6 +610,51 @@ opt_max_body(struct opts *o, struct cli_arg *a)
 	return CLI_RUN;
 }
 
+/* -t: remembered as given, since -o drops only the default. */
+static enum cli_status
+opt_timeout(struct opts *o, struct cli_arg *a)
+{
+	o->timeout = a->secs;
+	o->timeout_set = 1;
+	return CLI_RUN;
+}
+
+/* --speed-limit: remembered as given, since -o sets its own default. */
+static enum cli_status
+opt_speed_limit(struct opts *o, struct cli_arg *a)
+{
+	o->speed_limit = a->size;
+	o->speed_limit_set = 1;
+	return CLI_RUN;
+}
+
+/* --hash: names from hash_names separated by commas, each a bit. */
+static enum cli_status
+opt_hash(struct opts *o, struct cli_arg *a)
+{
+	const char	*p = a->val;
+	size_t		 len, i;
+
+	o->hashes = 0;
+	while (*p) {
+		len = strcspn(p, ",");
+		for (i = 0; hash_names[i] != NULL; i++)
+			if (strlen(hash_names[i]) == len &&
+			    strncasecmp(hash_names[i], p, len) == 0)
+				break;
+		if (hash_names[i] == NULL)
+			return cli_bad(a, "expected sha256, sha1 or md5 "
+			    "separated by commas, not '%.*s'", (int)len, p);
+		o->hashes |= 1u << i;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (o->hashes == 0)
+		return cli_bad(a, "expected sha256, sha1 or md5");
+	return CLI_RUN;
+}
+
 /* --stats[=json]: the value is optional, so it cannot follow as a word. */
 static enum cli_status
 opt_stats(struct opts *o, struct cli_arg *a)
@@ -661,6 +709,13 @@ static const struct option_def options[] = {
 	    .help = "transfers in flight at most (default 32)", .min = 1 },
 	{ "timeout", 't', ARG_SECONDS, SCHED, F(timeout), "SEC",
 	    .help = "limit for each attempt, fractions allowed; 0 = none "
+	    "(default 30; 0 with -o)", .fn = opt_timeout },
+	{ "speed-limit", 0, ARG_SIZE, SCHED, F(speed_limit), "BYTES",
+	    .help = "with --speed-time: a transfer slower than BYTES per "
+	    "second ends as timeout (default 0 = none; 1 with -o)",
+	    .fn = opt_speed_limit },
+	{ "speed-time", 0, ARG_COUNT, SCHED, F(speed_time), "SEC",
+	    .help = "seconds a transfer may stay below --speed-limit "
 	    "(default 30)" },
 	{ "max-time", 'm', ARG_SECONDS, SCHED, F(timeout), "SEC",
 	    .help = "the same as -t (curl's name)" },
@@ -691,8 +746,11 @@ static const struct option_def options[] = {
 	    "and 503 is honoured up to it" },
 	{ "fail", 'f', ARG_FLAG, SCHED, F(fail), NULL,
 	    .help = "HTTP status >= 400 after retries makes a record fail "
-	    "(http)",
+	    "(http); on with -o",
 	    .val = 1 },
+	{ "no-fail", 0, ARG_FLAG, SCHED, F(fail), NULL,
+	    .help = "HTTP status >= 400 is ok (with -o: no file, file null)",
+	    .val = 0 },
 	{ "fail-fast", 0, ARG_FLAG, SCHED, F(fail_fast), NULL,
 	    .help = "the first failure cancels the rest and stops reading "
 	    "input",
@@ -831,8 +889,14 @@ static const struct option_def options[] = {
 	    .help = "write each body to a file in DIR (created)",
 	    .empty = "expected a directory" },
 	{ "name", 0, ARG_STRING, OUTPUT, F(name_template), "TEMPLATE",
-	    .help = "file name under -o: {index}, {host}, {name}, {id} "
-	    "(default {index})", .empty = "the template is empty" },
+	    .help = "file name under -o: {index}, {host}, {name}, {path}, "
+	    "{id} (default {index})", .empty = "the template is empty" },
+	{ "continue", 0, ARG_FLAG, OUTPUT, F(cont), NULL,
+	    .help = "with -o: go on with a NAME.part an earlier run left, "
+	    "with Range and If-Range", .val = 1 },
+	{ "hash", 0, ARG_STRING, OUTPUT, F(hashes), "ALG[,ALG]",
+	    .help = "add hash {ALG: hex} of each body: sha256, sha1, md5",
+	    .names = hash_names, .fn = opt_hash },
 
 	{ "input", 'i', ARG_STRING, MESSAGES, F(inputs), "FILE",
 	    .help = "read records from FILE (- for stdin); repeatable: "
@@ -1122,6 +1186,8 @@ cli_defaults(struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->concurrency = 32;
 	o->timeout = 30;
+	o->fail = -1;
+	o->speed_time = -1;
 	o->connect_timeout = 10;
 	o->retry_delay = 0.5;
 	o->retry_max_delay = 30;
@@ -1155,6 +1221,20 @@ cli_finish(struct opts *o, char *err, size_t errlen)
 {
 	if (o->output_dir && !o->max_body_set)
 		o->max_body = 0;	/* files are not held in memory */
+	if (o->cont && o->output_dir == NULL)
+		return cli_usage(err, errlen, "--continue needs -o");
+	/*
+	 * A big download may take longer than any fixed limit: under -o only
+	 * a stall ends it, unless the user said otherwise.
+	 */
+	if (o->fail == -1)
+		o->fail = o->output_dir != NULL;
+	if (o->output_dir && !o->timeout_set)
+		o->timeout = 0;
+	if (o->output_dir && !o->speed_limit_set)
+		o->speed_limit = 1;
+	if (o->speed_time == -1)
+		o->speed_time = 30;
 	if (o->window == 0)
 		o->window = o->concurrency * 4 < 256 ? 256 : o->concurrency * 4;
 	if (o->window < o->concurrency)
@@ -1343,9 +1423,10 @@ cli_help(void)
 "Input: one record per line; blank lines and lines starting with # are\n"
 "skipped; a line without a scheme gets http://.  A line starting with {\n"
 "is a request object: {\"url\": ..., \"method\": ..., \"headers\": {...},\n"
-"\"body\": ..., \"timeout\": SEC, \"id\": ANY}; its fields override the\n"
-"options.  URL arguments come first (- reads stdin there), then each\n"
-"-i FILE in order; with neither, stdin.\n",
+"\"body\": ..., \"timeout\": SEC, \"id\": ANY, \"sha256\": HEX, \"user\":\n"
+"\"U:P\", \"bearer\": TOKEN}; its fields override the options.  URL\n"
+"arguments come first (- reads stdin there), then each -i FILE in order;\n"
+"with neither, stdin.\n",
 	    stdout);
 	for (i = 0; i < NOPTIONS; i++) {
 		if (i == 0 || options[i].group != options[i - 1].group)
@@ -1355,7 +1436,7 @@ cli_help(void)
 	fputs(
 "\n"
 "Each record: index, url, id, ok, status, http_version, effective_url,\n"
-"redirects, content_type, size, body, body_encoding, headers, file,\n"
+"redirects, content_type, size, body, body_encoding, headers, file, hash,\n"
 "time {queue, dns, connect, tls, ttfb, total}, attempts,\n"
 "error {kind, message, curl_code}.\n"
 "\n"

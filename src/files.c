@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,6 +43,12 @@
 #define TABLE_MAX	16384
 /* Next suffixes kept by hash once the table has been emptied. */
 #define FLOOR_LEN	4096
+/* {path}: directories deeper than this are joined into one name. */
+#define PATH_DEPTH	32
+/* Where a NAME.part keeps the validator its If-Range will send. */
+#define PART_XATTR	"user.gather.if-range"
+/* The longest validator kept: an ETag or an HTTP date. */
+#define VALIDATOR_MAX	1024
 
 struct name {
 	char		*s;		/* NULL: a free slot */
@@ -61,6 +68,11 @@ struct files {
 	size_t		 setcap, setlen;
 	uint64_t	 floor[FLOOR_LEN];
 	struct buf	 name;
+	struct buf	 seg, out;	/* {path}: one segment, the whole */
+	size_t		 seps[PATH_DEPTH];	/* {path}'s '/' in name */
+	size_t		 nseps;
+	size_t		 prefix;	/* bytes of "DIR/" in a record's file */
+	int		 cont;		/* --continue */
 };
 
 /* mkdir -p. */
@@ -99,6 +111,10 @@ files_new(const struct opts *o, char *err, size_t errlen)
 	}
 	f->dir = o->output_dir;
 	f->tmpl = o->name_template;
+	f->cont = o->cont;
+	f->prefix = strlen(f->dir);
+	if (f->prefix > 0 && f->dir[f->prefix - 1] != '/')
+		f->prefix++;
 	/* Only a bare {index} cannot collide: "{name}{index}" can. */
 	f->unique = strcmp(f->tmpl, "{index}") == 0;
 	/* Not a secret, only different from run to run. */
@@ -133,6 +149,8 @@ files_free(struct files *f)
 		free(f->set[i].s);
 	free(f->set);
 	buf_free(&f->name);
+	buf_free(&f->seg);
+	buf_free(&f->out);
 	curl_url_cleanup(f->cu);
 	close(f->dirfd);
 	free(f);
@@ -251,7 +269,55 @@ files_url_part(struct files *f, const struct rec *r, CURLUPart part,
 	s = v;
 	if (last_segment && strrchr(s, '/') != NULL)
 		s = strrchr(s, '/') + 1;
+	/* A directory's URL is saved as browsers and wget name it. */
+	if (last_segment && *s == '\0')
+		s = "index.html";
 	rc = buf_append(&f->name, s, strlen(s));
+	curl_free(v);
+	return rc;
+}
+
+/*
+ * Append {path}: the URL's path, its segments as directories.  Where the
+ * separators are is kept, so that each segment is made safe on its own
+ * (files_safe_path); a backslash is no separator here, but would be to
+ * whoever reads the name elsewhere, so it becomes '_'.
+ */
+static int
+files_path_part(struct files *f, const struct rec *r)
+{
+	char		*v = NULL;
+	const char	*s, *e;
+	size_t		 i, start;
+	int		 rc = 0, segs = 0;
+
+	if (url_set(f->cu, r->url.p) != CURLUE_OK ||
+	    curl_url_get(f->cu, CURLUPART_PATH, &v, 0) != CURLUE_OK)
+		return 0;
+	for (s = v; *s != '\0' && rc == 0; s = e) {
+		e = s + strcspn(s, "/");
+		if (e > s) {
+			if (segs++ > 0 && f->nseps < PATH_DEPTH)
+				f->seps[f->nseps++] = f->name.len;
+			if (segs > 1)
+				rc = buf_append(&f->name, "/", 1);
+			start = f->name.len;
+			if (rc == 0)
+				rc = buf_append(&f->name, s, (size_t)(e - s));
+			for (i = start; rc == 0 && i < f->name.len; i++)
+				if (f->name.p[i] == '\\')
+					f->name.p[i] = '_';
+		}
+		e += strspn(e, "/");
+	}
+	if (rc == 0 && (segs == 0 || v[strlen(v) - 1] == '/')) {
+		if (segs > 0 && f->nseps < PATH_DEPTH)
+			f->seps[f->nseps++] = f->name.len;
+		if (segs > 0)
+			rc = buf_append(&f->name, "/", 1);
+		if (rc == 0)
+			rc = buf_append(&f->name, "index.html", 10);
+	}
 	curl_free(v);
 	return rc;
 }
@@ -309,6 +375,33 @@ files_safe(struct buf *name)
 	name->len = len;
 }
 
+/*
+ * Make f->name safe segment by segment at the separators {path} put
+ * there; any other '/' is a byte of a name and becomes '_'.
+ */
+static int
+files_safe_path(struct files *f)
+{
+	size_t	i, start, end;
+
+	if (f->nseps == 0) {
+		files_safe(&f->name);
+		return 0;
+	}
+	buf_clear(&f->out);
+	for (i = 0, start = 0; i <= f->nseps; i++, start = end + 1) {
+		end = i < f->nseps ? f->seps[i] : f->name.len;
+		if (buf_set(&f->seg, f->name.p + start, end - start) == -1)
+			return -1;
+		files_safe(&f->seg);
+		if ((i > 0 && buf_append(&f->out, "/", 1) == -1) ||
+		    buf_append(&f->out, f->seg.len ? f->seg.p : "_",
+		    f->seg.len ? f->seg.len : 1) == -1)
+			return -1;
+	}
+	return buf_set(&f->name, f->out.p, f->out.len);
+}
+
 /* Expand the template for r into f->name, made safe. */
 static int
 files_expand(struct files *f, const struct rec *r)
@@ -318,6 +411,7 @@ files_expand(struct files *f, const struct rec *r)
 	int		 rc = 0;
 
 	buf_clear(&f->name);
+	f->nseps = 0;
 	for (p = f->tmpl; *p && rc == 0; ) {
 		if (strncmp(p, "{index}", 7) == 0) {
 			snprintf(num, sizeof(num), "%llu",
@@ -330,6 +424,9 @@ files_expand(struct files *f, const struct rec *r)
 		} else if (strncmp(p, "{name}", 6) == 0) {
 			rc = files_url_part(f, r, CURLUPART_PATH, 1);
 			p += 6;
+		} else if (strncmp(p, "{path}", 6) == 0) {
+			rc = files_path_part(f, r);
+			p += 6;
 		} else if (strncmp(p, "{id}", 4) == 0) {
 			/* A string id gives its text, any other compact JSON. */
 			if (r->has_id)
@@ -338,9 +435,8 @@ files_expand(struct files *f, const struct rec *r)
 		} else
 			rc = buf_append(&f->name, p++, 1);
 	}
-	if (rc == -1)
+	if (rc == -1 || files_safe_path(f) == -1)
 		return -1;
-	files_safe(&f->name);
 	if (f->name.len == 0 && buf_append(&f->name, "_", 1) == -1)
 		return -1;
 	f->name.p[f->name.len] = '\0';
@@ -362,77 +458,172 @@ files_path(struct files *f, struct rec *r)
 }
 
 /*
- * Open r->file for writing without following a symbolic link or blocking
- * on a FIFO, and truncate it only once fstat() has shown a regular file
- * with no other link: a name in DIR must never reach a file elsewhere.
- * excl: the file must be new.  Returns a descriptor, -2 when excl and
- * the name exists, or -1 with a reason in err.
+ * The directory that holds rel under DIR, each segment of {path} made
+ * with mkdirat() and opened with O_NOFOLLOW|O_DIRECTORY, so that a
+ * symbolic link planted on the way leads nowhere; its descriptor (DIR's
+ * own for a plain name) and in *leaf the name inside it, or -1.
  */
 static int
-files_create(struct files *f, struct rec *r, int excl, char *err,
-    size_t errlen)
+files_subdir(struct files *f, const char *rel, const char **leaf)
+{
+	char		 seg[NAME_MAX + 1];
+	const char	*p = rel, *slash;
+	size_t		 n;
+	int		 fd = f->dirfd, nfd, e;
+
+	while ((slash = strchr(p, '/')) != NULL) {
+		if ((n = (size_t)(slash - p)) > NAME_MAX) {
+			errno = ENAMETOOLONG;
+			nfd = -1;
+		} else {
+			memcpy(seg, p, n);
+			seg[n] = '\0';
+			if (mkdirat(fd, seg, 0777) == -1 && errno != EEXIST)
+				nfd = -1;
+			else
+				nfd = openat(fd, seg, O_RDONLY | O_DIRECTORY |
+				    O_NOFOLLOW | O_CLOEXEC);
+		}
+		e = errno;
+		if (fd != f->dirfd)
+			close(fd);
+		if ((fd = nfd) == -1) {
+			errno = e;
+			return -1;
+		}
+		p = slash + 1;
+	}
+	*leaf = p;
+	return fd;
+}
+
+/* Why NAME may not be replaced in dfd, or NULL: a FIFO, a link... */
+static const char *
+files_target_why(int dfd, const char *leaf, int excl, int *exists)
+{
+	struct stat st;
+
+	*exists = 0;
+	if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return NULL;
+	*exists = 1;
+	if (excl)
+		return NULL;
+	if (S_ISLNK(st.st_mode))
+		return "is a symbolic link";
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file";
+	if (st.st_nlink > 1)
+		return "has other hard links";
+	return NULL;
+}
+
+/*
+ * Whether NAME.part, open as fd with st, is to be continued: on a retry
+ * of this run, or under --continue, when it holds bytes and the validator
+ * its first response gave (see files_mark).  Fills r->validator.
+ */
+static int
+files_continues(struct files *f, struct rec *r, int fd,
+    const struct stat *st)
+{
+	char	v[VALIDATOR_MAX];
+	ssize_t	n;
+
+	buf_clear(&r->validator);
+	if ((r->attempts == 0 && !f->cont) || st->st_size <= 0)
+		return 0;
+	if ((n = fgetxattr(fd, PART_XATTR, v, sizeof(v))) <= 0)
+		return 0;
+	return buf_set(&r->validator, v, (size_t)n) == 0;
+}
+
+/*
+ * Open NAME.part without following a symbolic link or blocking on a FIFO;
+ * use it only once fstat() has shown a regular file with no other link,
+ * and only when NAME itself is nothing the rename must not replace.
+ * excl: NAME must be new.  Fills pt; returns 0, -2 when excl and NAME
+ * exists, or -1 with a reason in err.
+ */
+static int
+files_create(struct files *f, struct rec *r, struct part *pt, int excl,
+    char *err, size_t errlen)
 {
 	struct stat	 st;
-	const char	*name, *why;
-	int		 fd, e, fl;
+	char		 part[NAME_MAX + 1];
+	const char	*leaf, *why;
+	int		 fd, dfd, e, fl, exists;
 
-	name = strrchr(r->file.p, '/');
-	name = name != NULL ? name + 1 : r->file.p;
-	fd = openat(f->dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW |
-	    O_NONBLOCK | O_CLOEXEC | (excl ? O_EXCL : 0), 0666);
-	if (fd == -1) {
+	if ((dfd = files_subdir(f, r->file.p + f->prefix, &leaf)) == -1) {
 		e = errno;
-		if (excl && e == EEXIST)
-			return -2;
-		/* Name what is in the way rather than say ELOOP or ENXIO. */
-		if (fstatat(f->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    !S_ISREG(st.st_mode))
-			snprintf(err, errlen, "refusing to write '%s': %s",
-			    r->file.p, S_ISLNK(st.st_mode) ?
-			    "is a symbolic link" : "not a regular file");
-		else
-			snprintf(err, errlen, "cannot open '%s': %s",
-			    r->file.p, strerror(e));
+		snprintf(err, errlen, e == ELOOP || e == ENOTDIR ?
+		    "refusing to write '%s': a directory on its way is a "
+		    "symbolic link or not a directory" : "cannot open '%s': %s",
+		    r->file.p, strerror(e));
 		return -1;
 	}
-	why = NULL;
-	if (fstat(fd, &st) == -1)
+	why = files_target_why(dfd, leaf, excl, &exists);
+	if (exists && excl) {
+		if (dfd != f->dirfd)
+			close(dfd);
+		return -2;
+	}
+	snprintf(part, sizeof(part), "%s.part", leaf);
+	fd = why != NULL ? -1 : openat(dfd, part, O_RDWR | O_CREAT |
+	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
+	e = errno;
+	if (fd == -1 && why == NULL) {
+		why = strerror(e);
+		if (fstatat(dfd, part, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISREG(st.st_mode))
+			why = S_ISLNK(st.st_mode) ? "is a symbolic link" :
+			    "not a regular file";
+	} else if (fd != -1 && fstat(fd, &st) == -1)
 		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
+	else if (fd != -1 && !S_ISREG(st.st_mode))
 		why = "not a regular file";
-	else if (st.st_nlink > 1)
+	else if (fd != -1 && st.st_nlink > 1)
 		why = "has other hard links";
-	else if (st.st_nlink == 0)
+	else if (fd != -1 && st.st_nlink == 0)
 		why = "was removed as it was opened";
+	if (why == NULL) {
+		pt->have = files_continues(f, r, fd, &st) ?
+		    (uint64_t)st.st_size : 0;
+		/*
+		 * O_NONBLOCK was for the open only: a write to a regular
+		 * file that said EAGAIN would end the transfer.
+		 */
+		if ((pt->have == 0 && st.st_size > 0 && ftruncate(fd, 0) ==
+		    -1) || lseek(fd, (off_t)pt->have, SEEK_SET) == -1 ||
+		    (fl = fcntl(fd, F_GETFL)) == -1 ||
+		    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
+			why = strerror(errno);
+	}
 	if (why != NULL) {
-		close(fd);
+		if (fd != -1)
+			close(fd);
+		if (dfd != f->dirfd)
+			close(dfd);
 		snprintf(err, errlen, "refusing to write '%s': %s", r->file.p,
 		    why);
 		return -1;
 	}
-	/*
-	 * O_NONBLOCK was for the open only: a write to a regular file that
-	 * said EAGAIN would end the transfer.
-	 */
-	if ((st.st_size > 0 && ftruncate(fd, 0) == -1) ||
-	    (fl = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1) {
-		e = errno;
-		close(fd);
-		snprintf(err, errlen, "cannot open '%s': %s", r->file.p,
-		    strerror(e));
-		return -1;
-	}
-	return fd;
+	if (pt->have == 0)
+		(void)fremovexattr(fd, PART_XATTR);
+	pt->fd = fd;
+	pt->dirfd = dfd;
+	pt->leaf = leaf;
+	return 0;
 }
 
 /*
- * Open the file for r's body, truncated.  The name is chosen on the first
- * attempt and kept in r->file for retries.  Returns a descriptor, or -1
- * with a reason in err.
+ * Open NAME.part for r's body into pt, truncated unless it continues.
+ * The name is chosen on the first attempt and kept in r->file for
+ * retries.  Returns 0, or -1 with a reason in err.
  */
 int
-files_open(struct files *f, struct rec *r, char *err, size_t errlen)
+files_open(struct files *f, struct rec *r, struct part *pt, char *err,
+    size_t errlen)
 {
 	struct name	*e;
 	char		 num[24];
@@ -441,13 +632,13 @@ files_open(struct files *f, struct rec *r, char *err, size_t errlen)
 	int		 fd;
 
 	if (r->file.len > 0)
-		return files_create(f, r, 0, err, errlen);
+		return files_create(f, r, pt, 0, err, errlen);
 	if (files_expand(f, r) == -1)
 		goto nomem;
 	if (f->unique) {
 		if (files_path(f, r) == -1)
 			goto nomem;
-		return files_create(f, r, 0, err, errlen);
+		return files_create(f, r, pt, 0, err, errlen);
 	}
 	base = f->name.len;
 	h = files_hash(f, f->name.p, base);
@@ -469,7 +660,7 @@ files_open(struct files *f, struct rec *r, char *err, size_t errlen)
 		}
 		if (files_path(f, r) == -1)
 			goto nomem;
-		if ((fd = files_create(f, r, f->forgot, err, errlen)) != -2)
+		if ((fd = files_create(f, r, pt, f->forgot, err, errlen)) != -2)
 			break;
 		/*
 		 * It exists and the table cannot say whether this run made
@@ -490,11 +681,70 @@ files_open(struct files *f, struct rec *r, char *err, size_t errlen)
 		goto fail;
 	return fd;
 fail:
-	if (fd != -1)
-		close(fd);
+	if (fd == 0)
+		files_close(f, pt, r, 1);
 nomem:
 	snprintf(err, errlen, "out of memory");
 	return -1;
+}
+
+/*
+ * Mark NAME.part as continuable with the validator that If-Range will
+ * send, or unmark it: a .part that outlives gather (killed, or kept on
+ * purpose) is continued only when it says what it is a part of.
+ */
+void
+files_mark(struct part *pt, const char *v, size_t len)
+{
+	if (len > 0 && len < VALIDATOR_MAX)
+		(void)fsetxattr(pt->fd, PART_XATTR, v, len, 0);
+	else
+		(void)fremovexattr(pt->fd, PART_XATTR);
+}
+
+/*
+ * Rename NAME.part to NAME within its directory: NAME appears whole or
+ * not at all.  0, or -1 with a reason in err.
+ */
+int
+files_commit(struct files *f, struct part *pt, struct rec *r, char *err,
+    size_t errlen)
+{
+	char	part[NAME_MAX + 1];
+
+	(void)f;
+	snprintf(part, sizeof(part), "%s.part", pt->leaf);
+	(void)fremovexattr(pt->fd, PART_XATTR);
+	if (renameat(pt->dirfd, part, pt->dirfd, pt->leaf) == -1) {
+		snprintf(err, errlen, "cannot rename '%s.part' to '%s': %s",
+		    r->file.p, r->file.p, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Close NAME.part and its directory; remove it unless keep, so that only
+ * a part that can be continued is left behind.
+ */
+void
+files_close(struct files *f, struct part *pt, struct rec *r, int keep)
+{
+	char	part[NAME_MAX + 1];
+
+	(void)r;
+	if (pt->fd == -1)
+		return;
+	if (!keep) {
+		snprintf(part, sizeof(part), "%s.part", pt->leaf);
+		(void)unlinkat(pt->dirfd, part, 0);
+	}
+	close(pt->fd);
+	if (pt->dirfd != f->dirfd)
+		close(pt->dirfd);
+	pt->fd = pt->dirfd = -1;
+	pt->leaf = NULL;
+	pt->have = 0;
 }
 
 /*
@@ -522,8 +772,8 @@ files_existing(struct files *f, struct rec *r)
 		if (files_path(f, r) == -1)
 			return -1;
 	}
-	name = strrchr(r->file.p, '/');
-	name = name != NULL ? name + 1 : r->file.p;
+	/* Only looked at: files_create opens it segment by segment. */
+	name = r->file.p + f->prefix;
 	if (fstatat(f->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    !S_ISREG(st.st_mode) || st.st_nlink != 1) {
 		buf_clear(&r->file);

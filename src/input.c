@@ -8,6 +8,7 @@
  */
 #include "gather/input.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -330,9 +331,10 @@ input_headers(struct rec *r, const struct json_span *h, struct buf *tmp,
 
 /* The known fields of a request object, one bit each to spot repeats. */
 enum { F_URL, F_METHOD, F_HEADERS, F_BODY, F_TIMEOUT, F_ID, F_USER,
-    F_BEARER };
+    F_BEARER, F_SHA256 };
 static const char *const input_field_names[] = {
-	"url", "method", "headers", "body", "timeout", "id", "user", "bearer"
+	"url", "method", "headers", "body", "timeout", "id", "user", "bearer",
+	"sha256"
 };
 
 /* Which known field the quoted name k is (decoded through tmp), or -1. */
@@ -394,6 +396,23 @@ input_credential(struct buf *b, int f, const struct json_span *v)
 	return NULL;
 }
 
+/* "sha256": 64 hex digits, kept lower-case; NULL, or why it is bad. */
+static const char *
+input_sha256(struct rec *r, const struct json_span *v)
+{
+	size_t i;
+
+	if (v->n != 66 || v->p[0] != '"')
+		return "sha256 must be a string of 64 hex digits";
+	for (i = 0; i < 64; i++) {
+		if (!isxdigit((unsigned char)v->p[i + 1]))
+			return "sha256 must be a string of 64 hex digits";
+		r->sha256[i] = (char)tolower((unsigned char)v->p[i + 1]);
+	}
+	r->sha256[64] = '\0';
+	return NULL;
+}
+
 /* One member of a request object into r; NULL, or why it is bad. */
 static const char *
 input_member(struct rec *r, int f, const struct json_span *v,
@@ -452,6 +471,8 @@ input_member(struct rec *r, int f, const struct json_span *v,
 		return input_credential(&r->user, f, v);
 	case F_BEARER:
 		return input_credential(&r->bearer, f, v);
+	case F_SHA256:
+		return input_sha256(r, v);
 	}
 	return NULL;
 }

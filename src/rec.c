@@ -25,6 +25,7 @@ static const char *const kind_names[] = {
 	[ERR_CANCELLED] = "cancelled",
 	[ERR_DEADLINE] = "deadline",
 	[ERR_IO] = "io",
+	[ERR_CHECKSUM] = "checksum",
 	[ERR_OTHER] = "other",
 };
 
@@ -51,6 +52,7 @@ rec_reset(struct rec *r)
 	struct buf url = r->url, method = r->method, headers = r->headers;
 	struct buf body = r->body, file = r->file, host = r->host, id = r->id;
 	struct buf user = r->user, bearer = r->bearer;
+	struct buf validator = r->validator;
 
 	memset(r, 0, sizeof(*r));
 	r->id = id;
@@ -63,6 +65,8 @@ rec_reset(struct rec *r)
 	r->host = host;
 	r->user = user;
 	r->bearer = bearer;
+	r->validator = validator;
+	rec_buf_reuse(&r->validator);
 	rec_buf_reuse(&r->host);
 	rec_buf_reuse(&r->user);
 	rec_buf_reuse(&r->bearer);
@@ -88,6 +92,7 @@ rec_free(struct rec *r)
 	buf_free(&r->host);
 	buf_free(&r->user);
 	buf_free(&r->bearer);
+	buf_free(&r->validator);
 	free(r);
 }
 

@@ -60,6 +60,7 @@ enum field {
 	FLD_BODY_ENCODING,
 	FLD_HEADERS,
 	FLD_FILE,
+	FLD_HASH,
 	FLD_REMOTE_IP,
 	FLD_REMOTE_PORT,
 	FLD_CONNECTION_REUSED,
@@ -76,7 +77,7 @@ enum field {
 static const char *const field_names[FLD_COUNT] = {
 	"index", "url", "id", "ok", "status", "not_modified", "http_version",
 	"effective_url", "redirects", "content_type", "etag", "last_modified",
-	"size", "body", "body_encoding", "headers", "file", "remote_ip",
+	"size", "body", "body_encoding", "headers", "file", "hash", "remote_ip",
 	"remote_port", "connection_reused", "time", "attempts", "error"
 };
 
@@ -95,6 +96,7 @@ struct record {
 	enum body_mode	 body_mode;
 	int		 include_headers;
 	int		 to_files;
+	unsigned	 hashes;	/* --hash: HASH_* bits */
 	struct buf	 line;		/* the line being handed on */
 
 	cJSON		*root;
@@ -106,7 +108,7 @@ struct record {
 
 	/* Escaped strings, reused from record to record. */
 	struct buf	 s_url, s_eff, s_ctype, s_body, s_msg, s_kind, s_file;
-	struct buf	 s_etag, s_lm, s_ip;
+	struct buf	 s_etag, s_lm, s_ip, s_hash;
 	struct buf	 s_hdr;		/* -I: the headers object */
 	struct buf	 hent, htab;	/* -I: grouping repeated names */
 	struct buf	 repair;
@@ -241,6 +243,7 @@ record_new(const struct opts *o, struct reorder *ro)
 	w->body_mode = o->output_dir ? BODY_NONE : o->body;
 	w->include_headers = o->include_headers;
 	w->to_files = o->output_dir != NULL;
+	w->hashes = o->hashes;
 	w->root = cJSON_CreateObject();
 	w->error_obj = record_node("error", cJSON_Object);
 	w->error_null = record_node("error", cJSON_NULL);
@@ -304,6 +307,7 @@ record_free(struct record *w)
 	buf_free(&w->s_etag);
 	buf_free(&w->s_lm);
 	buf_free(&w->s_ip);
+	buf_free(&w->s_hash);
 	buf_free(&w->s_hdr);
 	buf_free(&w->hent);
 	buf_free(&w->htab);
@@ -609,6 +613,42 @@ record_result(struct record *w, const struct rec *r)
 }
 
 /*
+ * --hash: the object of each algorithm asked for and its hex digest, or
+ * null when the record has no body to speak for (failed, or not 2xx
+ * under -o).
+ */
+static int
+record_hash(struct record *w, const struct rec *r)
+{
+	static const char *const names[HASH_SLOTS] = { "sha256", "sha1",
+	    "md5" };
+	int i, n = 0;
+
+	buf_clear(&w->s_hash);
+	for (i = 0; i < HASH_SLOTS; i++) {
+		if (!(w->hashes & (1u << i)))
+			continue;
+		if (r->hash[i][0] == '\0') {
+			set_null(w->f[FLD_HASH]);
+			return 0;
+		}
+		if (buf_append(&w->s_hash, n ? ", \"" : "{\"", n ? 3 : 2) ==
+		    -1 ||
+		    buf_append(&w->s_hash, names[i], strlen(names[i])) == -1 ||
+		    buf_append(&w->s_hash, "\": \"", 4) == -1 ||
+		    buf_append(&w->s_hash, r->hash[i], strlen(r->hash[i])) == -1 ||
+		    buf_append(&w->s_hash, "\"", 1) == -1)
+			return RECORD_NOMEM;
+		n++;
+	}
+	if (buf_append(&w->s_hash, "}", 2) == -1)
+		return RECORD_NOMEM;
+	w->s_hash.len--;
+	set_raw(w->f[FLD_HASH], w->s_hash.p);
+	return 0;
+}
+
+/*
  * Set body, id, headers and file, clearing in *mask the bits of those
  * the record leaves out; lite leaves out the headers and the file.
  */
@@ -633,13 +673,20 @@ record_extras(struct record *w, const struct rec *r, int lite,
 		set_raw(w->f[FLD_HEADERS], w->s_hdr.p);
 	} else
 		*mask &= ~(1u << FLD_HEADERS);
-	if (w->to_files && r->file.len > 0 && !lite) {
+	if (w->to_files && r->no_file && !lite)
+		set_null(w->f[FLD_FILE]);
+	else if (w->to_files && r->file.len > 0 && !lite) {
 		if ((rc = record_string(w, &w->s_file, r->file.p, r->file.len)) !=
 		    0)
 			return rc;
 		set_raw(w->f[FLD_FILE], w->s_file.p);
 	} else
 		*mask &= ~(1u << FLD_FILE);
+	if (w->hashes) {
+		if ((rc = record_hash(w, r)) != 0)
+			return rc;
+	} else
+		*mask &= ~(1u << FLD_HASH);
 	return 0;
 }
 
@@ -733,7 +780,7 @@ record_print(struct record *w, const struct rec *r, unsigned mask,
 	record_link(w->root, w->f, FLD_COUNT, mask);
 	need = w->s_url.len * 2 + w->s_eff.len + w->s_ctype.len + w->s_msg.len +
 	    w->s_file.len + w->s_hdr.len + w->s_kind.len + w->s_etag.len +
-	    w->s_lm.len + w->s_ip.len +
+	    w->s_lm.len + w->s_ip.len + w->s_hash.len +
 	    (mask & (1u << FLD_BODY) ? w->s_body.len : 0) +
 	    (r->has_id ? r->id.len : 0) + 1024;
 	if (need > RECORD_LINE_MAX)
@@ -763,6 +810,7 @@ record_line(struct record *w, const struct rec *r, struct buf *line, int lite)
 	buf_clear(&w->s_ctype);
 	buf_clear(&w->s_body);
 	buf_clear(&w->s_file);
+	buf_clear(&w->s_hash);
 	buf_clear(&w->s_msg);
 	buf_clear(&w->s_hdr);
 	buf_clear(&w->s_etag);

@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include <openssl/evp.h>
+
 #include "gather/files.h"
 #include "gather/policy.h"
 #include "gather/revalidate.h"
@@ -43,8 +45,14 @@ struct xfer {
 	uint64_t	 max_body;	/* 0 = no limit */
 	int		 keep_body;
 	int		 too_large;
-	int		 fd;		/* -o: the body's file, else -1 */
-	int		 open_late;	/* -o: open it at the first body byte */
+	struct part	 part;		/* -o: NAME.part, fd -1 without */
+	int		 started;	/* the first body byte came */
+	int		 skip;		/* -o: not 2xx, no byte is written */
+	int		 continuable;	/* -o: NAME.part may be kept */
+	int		 bad_range;	/* a 206 that is not what was asked */
+	unsigned	 mds;		/* HASH_* bits being computed */
+	EVP_MD_CTX	*md[HASH_SLOTS];
+	int		 open_late;	/* -o: open NAME.part at the first byte */
 	int		 open_failed;	/* that open failed: io_msg says why */
 	struct buf	 etag, lastmod;	/* the final response's validators */
 	struct buf	 cond;		/* --revalidate: a condition header */
@@ -70,20 +78,130 @@ struct xfer_pool {
 	char			 ua[64];
 };
 
+/* The digest of --hash bit i. */
+static const EVP_MD *
+xfer_md(int i)
+{
+	return i == 0 ? EVP_sha256() : i == 1 ? EVP_sha1() : EVP_md5();
+}
+
+/* Start the digests of x->mds over; -1 when out of memory. */
+static int
+xfer_hash_init(struct xfer *x)
+{
+	int i;
+
+	for (i = 0; i < HASH_SLOTS; i++) {
+		if (!(x->mds & (1u << i)))
+			continue;
+		if (x->md[i] == NULL && (x->md[i] = EVP_MD_CTX_new()) == NULL)
+			return -1;
+		if (!EVP_DigestInit_ex(x->md[i], xfer_md(i), NULL))
+			return -1;
+	}
+	return 0;
+}
+
+/* Feed body bytes to the digests. */
+static void
+xfer_hash(struct xfer *x, const char *data, size_t n)
+{
+	int i;
+
+	for (i = 0; i < HASH_SLOTS; i++)
+		if (x->mds & (1u << i))
+			EVP_DigestUpdate(x->md[i], data, n);
+}
+
 /*
- * --revalidate under -o: the answer is not a 304, so the file kept so far
- * is replaced now; a retry after this asks plainly.  -1 when it cannot be
- * opened.
+ * The validator If-Range may send for what this response is: a strong
+ * ETag, else Last-Modified; none unless the server takes byte ranges.
+ */
+static int
+xfer_validator(struct xfer *x, struct buf *v)
+{
+	struct curl_header *h;
+
+	if (curl_easy_header(x->easy, "Accept-Ranges", 0, CURLH_HEADER, -1,
+	    &h) != CURLHE_OK || strcasecmp(h->value, "bytes") != 0)
+		return -1;
+	/* RFC 9110 13.1.5: If-Range compares only strong validators. */
+	if (curl_easy_header(x->easy, "ETag", 0, CURLH_HEADER, -1, &h) ==
+	    CURLHE_OK && strncmp(h->value, "W/", 2) != 0 && h->value[0])
+		return buf_set(v, h->value, strlen(h->value));
+	if (curl_easy_header(x->easy, "Last-Modified", 0, CURLH_HEADER, -1,
+	    &h) == CURLHE_OK && h->value[0])
+		return buf_set(v, h->value, strlen(h->value));
+	return -1;
+}
+
+/*
+ * -o: the status decides before a byte is written whether the body
+ * becomes a file (2xx only); a 200 to a Range starts the file afresh, a
+ * 206 must start where the part ends.  -1 aborts the transfer.
+ */
+static int
+xfer_body_start(struct xfer *x)
+{
+	struct curl_header	*h;
+	struct part		*pt = &x->part;
+	long			 code = 0;
+	unsigned long long	 start;
+
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (code < 200 || code > 299) {
+		x->skip = 1;
+		return 0;
+	}
+	if (pt->have > 0 && code == 206) {
+		if (curl_easy_header(x->easy, "Content-Range", 0, CURLH_HEADER,
+		    -1, &h) != CURLHE_OK || sscanf(h->value, "bytes %llu-",
+		    &start) != 1 || start != pt->have) {
+			x->bad_range = 1;
+			return -1;
+		}
+		return 0;
+	}
+	if (pt->have > 0) {
+		/* The server sent the whole file: what was kept is stale. */
+		if (ftruncate(pt->fd, 0) == -1 || lseek(pt->fd, 0, SEEK_SET) ==
+		    -1) {
+			x->io_errno = errno;
+			return -1;
+		}
+		pt->have = 0;
+		if (xfer_hash_init(x) == -1)
+			return -1;
+	}
+	x->continuable = xfer_validator(x, &x->rec->validator) == 0;
+	files_mark(pt, x->continuable ? x->rec->validator.p : NULL,
+	    x->continuable ? x->rec->validator.len : 0);
+	return 0;
+}
+
+/*
+ * --revalidate under -o: the answer is not a 304, so NAME.part is opened
+ * now, to become NAME as any other body; a retry after this asks plainly.
+ * No Range was asked, so a part left before starts afresh.  -1 when it
+ * cannot be opened.
  */
 static int
 xfer_open_late(struct xfer *x)
 {
 	x->open_late = 0;
 	memset(&x->rec->was, 0, sizeof(x->rec->was));
-	if ((x->fd = files_open(x->pool->files, x->rec, x->io_msg,
-	    sizeof(x->io_msg))) == -1) {
+	if (files_open(x->pool->files, x->rec, &x->part, x->io_msg,
+	    sizeof(x->io_msg)) == -1) {
 		x->open_failed = 1;
 		return -1;
+	}
+	if (x->part.have > 0) {
+		if (ftruncate(x->part.fd, 0) == -1 ||
+		    lseek(x->part.fd, 0, SEEK_SET) == -1) {
+			x->io_errno = errno;
+			return -1;
+		}
+		x->part.have = 0;
 	}
 	return 0;
 }
@@ -98,16 +216,25 @@ xfer_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 
 	/* Header lines after a body are trailers, not a new response. */
 	x->hdr_start = 0;
-	if (x->open_late && xfer_open_late(x) == -1)
-		return 0;
 	if (x->max_body && x->received + n > x->max_body) {
 		x->too_large = 1;
 		return 0;
 	}
+	if (!x->started) {
+		x->started = 1;
+		if (x->open_late && xfer_open_late(x) == -1)
+			return 0;
+		if (x->part.fd != -1 && xfer_body_start(x) == -1)
+			return 0;
+	}
 	x->received += n;
-	if (x->fd != -1) {
+	if (x->skip)
+		return n;
+	if (x->mds)
+		xfer_hash(x, data, n);
+	if (x->part.fd != -1) {
 		for (done = 0; done < n; done += (size_t)k) {
-			k = write(x->fd, data + done, n - done);
+			k = write(x->part.fd, data + done, n - done);
 			if (k == -1 && errno == EINTR)
 				k = 0;
 			else if (k == -1) {
@@ -271,7 +398,7 @@ xfer_new(struct xfer_pool *p)
 		return NULL;
 	}
 	x->pool = p;
-	x->fd = -1;
+	x->part.fd = x->part.dirfd = -1;
 	x->max_body = o->max_body;
 	x->keep_body = o->body != BODY_NONE && o->output_dir == NULL;
 	return x;
@@ -366,6 +493,11 @@ xfer_template(struct xfer_pool *p)
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, o->compressed ? "" : NULL);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    xfer_ms(o->connect_timeout));
+	if (o->speed_limit > 0 && o->speed_time > 0) {
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT,
+		    o->speed_limit > LONG_MAX ? LONG_MAX : (long)o->speed_limit);
+		curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, o->speed_time);
+	}
 	/*
 	 * libcurl compares a Content-Length with the limit before a byte
 	 * arrives; but a compressed body's length says nothing of its decoded
@@ -413,6 +545,10 @@ xfer_template(struct xfer_pool *p)
 static void
 xfer_free(struct xfer *x)
 {
+	int i;
+
+	for (i = 0; i < HASH_SLOTS; i++)
+		EVP_MD_CTX_free(x->md[i]);
 	curl_easy_cleanup(x->easy);
 	curl_url_cleanup(x->cu);
 	curl_slist_free_all(x->own_headers);
@@ -551,11 +687,10 @@ xfer_put(struct xfer_pool *p, struct xfer *x)
 {
 	curl_easy_cleanup(x->easy);
 	x->easy = NULL;
+	/* Never finished (libcurl refused it): keep only what may go on. */
+	if (x->part.fd != -1)
+		files_close(p->files, &x->part, x->rec, x->continuable);
 	x->rec = NULL;
-	if (x->fd != -1) {
-		close(x->fd);
-		x->fd = -1;
-	}
 	curl_slist_free_all(x->own_headers);
 	x->own_headers = NULL;
 	buf_clear(&x->body);
@@ -678,6 +813,7 @@ xfer_reset(struct xfer *x, struct rec *r)
 
 	x->rec = r;
 	x->received = 0;
+	x->started = x->skip = x->continuable = x->bad_range = 0;
 	x->too_large = 0;
 	x->io_errno = 0;
 	x->sock_errno = 0;
@@ -790,32 +926,112 @@ xfer_headers(struct xfer *x, const struct rec *r)
 	return 0;
 }
 
+/* Append a header line to x's own copy of its request headers. */
+static int
+xfer_append_header(struct xfer *x, const char *line)
+{
+	const struct curl_slist	*g;
+	struct curl_slist	*l = NULL, *t;
+
+	if (x->own_headers == NULL) {
+		for (g = x->headers; g != NULL; g = g->next) {
+			if ((t = curl_slist_append(l, g->data)) == NULL) {
+				curl_slist_free_all(l);
+				return -1;
+			}
+			l = t;
+		}
+		x->own_headers = l;
+	}
+	if ((t = curl_slist_append(x->own_headers, line)) == NULL)
+		return -1;
+	x->own_headers = x->headers = t;
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+	return 0;
+}
+
 /*
- * -o: open r's file now; or, revalidating a file an earlier run left,
- * only at the first body byte, which a 304 never sends, so that the file
- * stays as it was.  A file that is not there is fetched plainly.
+ * Hash what NAME.part already holds, so that a continued file's hash is
+ * the whole file's.  A local read, as the open before it.
+ */
+static int
+xfer_hash_part(struct xfer *x)
+{
+	char		chunk[65536];
+	uint64_t	off = 0;
+	ssize_t		n;
+
+	while (off < x->part.have) {
+		n = pread(x->part.fd, chunk, x->part.have - off < sizeof(chunk) ?
+		    (size_t)(x->part.have - off) : sizeof(chunk), (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		xfer_hash(x, chunk, (size_t)n);
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * -o: open NAME.part; when it continues, ask for the rest with Range and
+ * If-Range (a changed file comes whole, as a 200) and without
+ * compression, since the range counts the bytes the part holds.
+ */
+static int
+xfer_part(struct xfer *x, struct rec *r)
+{
+	const struct buf	*v = &r->validator;
+	char			 line[64], hdr[1100];
+
+	if (files_open(x->pool->files, r, &x->part, x->io_msg,
+	    sizeof(x->io_msg)) == -1) {
+		rec_fail(r, ERR_IO, "%s", x->io_msg);
+		return -1;
+	}
+	x->continuable = x->part.have > 0;
+	if (x->part.have == 0)
+		return 0;
+	if (x->mds && xfer_hash_part(x) == -1) {
+		rec_fail(r, ERR_IO, "cannot read '%s.part': %s", r->file.p,
+		    strerror(errno ? errno : EIO));
+		return -1;
+	}
+	snprintf(line, sizeof(line), "%llu-",
+	    (unsigned long long)x->part.have);
+	curl_easy_setopt(x->easy, CURLOPT_RANGE, line);
+	curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, NULL);
+	/* files_open read it back from the part: it is short. */
+	snprintf(hdr, sizeof(hdr), "If-Range: %.*s", (int)v->len, v->p);
+	if (xfer_append_header(x, hdr) == -1) {
+		rec_fail(r, ERR_OTHER, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * -o with --revalidate: a NAME an earlier run left is kept until the
+ * first body byte, which a 304 never sends, and only then is NAME.part
+ * opened (xfer_open_late).  A NAME that is not there is fetched plainly.
  */
 static int
 xfer_file(struct xfer *x, struct rec *r)
 {
 	int rc;
 
-	if (r->was.etag != NULL || r->was.modified != 0) {
-		if ((rc = files_existing(x->pool->files, r)) == 1) {
-			x->open_late = 1;
-			return 0;
-		}
-		if (rc == -1) {
-			rec_fail(r, ERR_OTHER, "out of memory");
-			return -1;
-		}
-		memset(&r->was, 0, sizeof(r->was));
+	if (r->was.etag == NULL && r->was.modified == 0)
+		return 0;
+	if ((rc = files_existing(x->pool->files, r)) == 1) {
+		x->open_late = 1;
+		return 0;
 	}
-	if ((x->fd = files_open(x->pool->files, r, x->io_msg,
-	    sizeof(x->io_msg))) == -1) {
-		rec_fail(r, ERR_IO, "%s", x->io_msg);
+	if (rc == -1) {
+		rec_fail(r, ERR_OTHER, "out of memory");
 		return -1;
 	}
+	memset(&r->was, 0, sizeof(r->was));
 	return 0;
 }
 
@@ -854,9 +1070,10 @@ xfer_prepare(struct xfer *x, struct rec *r)
 		return -1;
 	}
 	xfer_reset(x, r);
+	x->mds = o->hashes | (r->sha256[0] ? HASH_SHA256 : 0);
 	if (x->pool->files != NULL && xfer_file(x, r) == -1)
 		return -1;
-	if (xfer_headers(x, r) == -1) {
+	if (xfer_headers(x, r) == -1 || xfer_hash_init(x) == -1) {
 		rec_fail(r, ERR_OTHER, "out of memory");
 		return -1;
 	}
@@ -867,6 +1084,8 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	/* Wait for an HTTP/2 connection to multiplex on, not a new one. */
 	curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, (long)(o->http ==
 	    HTTPV_DEFAULT && strncasecmp(r->url.p, "https:", 6) == 0));
+	if (x->pool->files != NULL && !x->open_late && xfer_part(x, r) == -1)
+		return -1;
 	curl_easy_setopt(x->easy, CURLOPT_URL, r->url.p);
 	return 0;
 }
@@ -1036,7 +1255,8 @@ xfer_result(struct xfer *x, CURLcode rc)
 	s = NULL;
 	curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &s);
 	r->content_type = s;
-	r->size = x->received;
+	/* A continued file's size is the whole file's. */
+	r->size = x->received + (r->status == 206 ? x->part.have : 0);
 	r->not_modified = r->status == 304;
 	/* A 304 has no body, not an empty one. */
 	r->resp_body = x->keep_body && rc == CURLE_OK && !r->not_modified ?
@@ -1107,6 +1327,16 @@ xfer_error(struct xfer *x, CURLcode rc)
 		r->kind = ERR_IO;
 		snprintf(r->msg, sizeof(r->msg), "cannot write '%s': %s",
 		    r->file.p, strerror(x->io_errno));
+	} else if (x->bad_range) {
+		r->kind = ERR_OTHER;
+		snprintf(r->msg, sizeof(r->msg), "the 206 response does not "
+		    "start at byte %llu, where '%s.part' ends",
+		    (unsigned long long)x->part.have, r->file.p);
+	} else if (rc == CURLE_OPERATION_TIMEDOUT && x->pool->o->speed_limit &&
+	    strncmp(x->errbuf, "Operation too slow", 18) == 0) {
+		snprintf(r->msg, sizeof(r->msg), "stalled: less than %llu "
+		    "bytes/s for %ld s (--speed-limit, --speed-time)",
+		    (unsigned long long)o->speed_limit, o->speed_time);
 	} else if (x->too_large) {
 		r->kind = ERR_TOO_LARGE;
 		snprintf(r->msg, sizeof(r->msg), "body larger than %llu bytes",
@@ -1138,19 +1368,100 @@ xfer_error(struct xfer *x, CURLcode rc)
 		    x->errbuf : curl_easy_strerror(rc));
 }
 
+/* Whether a 416 says that NAME.part already is the whole file. */
+static int
+xfer_part_whole(struct xfer *x)
+{
+	struct curl_header	*h;
+	unsigned long long	 total;
+
+	return x->part.have > 0 && x->rec->status == 416 &&
+	    curl_easy_header(x->easy, "Content-Range", 0, CURLH_HEADER, -1,
+	    &h) == CURLHE_OK && sscanf(h->value, "bytes */%llu", &total) == 1 &&
+	    total == x->part.have;
+}
+
+/* The digests into r->hash as lower hex; a checksum is checked. */
+static void
+xfer_digests(struct xfer *x, struct rec *r)
+{
+	unsigned char	md[EVP_MAX_MD_SIZE];
+	unsigned int	len, j;
+	int		i;
+
+	for (i = 0; i < HASH_SLOTS; i++) {
+		r->hash[i][0] = '\0';
+		if (!(x->mds & (1u << i)) || !EVP_DigestFinal_ex(x->md[i], md,
+		    &len))
+			continue;
+		for (j = 0; j < len && j * 2 + 2 < sizeof(r->hash[i]); j++)
+			snprintf(r->hash[i] + j * 2, 3, "%02x", md[j]);
+	}
+	if (r->sha256[0] && strcmp(r->sha256, r->hash[0]) != 0) {
+		rec_fail(r, ERR_CHECKSUM, "sha256 is %s, not %s", r->hash[0],
+		    r->sha256);
+		r->curl_code = -1;
+	}
+}
+
+/*
+ * -o: NAME.part becomes NAME when the record is ok with a 2xx body;
+ * otherwise it is removed, unless it can be continued.
+ */
+static void
+xfer_settle(struct xfer *x, struct rec *r)
+{
+	struct files	*f = x->pool->files;
+	int		 keep;
+
+	/* A response that is not 2xx names no file; a broken one does. */
+	r->no_file = r->status > 0 && (r->status < 200 || r->status > 299) &&
+	    !r->part_whole;
+	if (r->kind == ERR_NONE && !r->no_file && r->status > 0) {
+		if (files_commit(f, &x->part, r, x->io_msg,
+		    sizeof(x->io_msg)) == -1)
+			rec_fail(r, ERR_IO, "%s", x->io_msg);
+		files_close(f, &x->part, r, r->kind == ERR_NONE);
+		return;
+	}
+	/* A wrong checksum says the bytes are bad: nothing is kept. */
+	keep = x->continuable && r->kind != ERR_CHECKSUM &&
+	    r->kind != ERR_NONE;
+	files_close(f, &x->part, r, keep);
+	r->part_kept = keep;
+}
+
 /* Fill x's record with the outcome of the transfer that ended with rc. */
 void
 xfer_finish(struct xfer *x, CURLcode rc)
 {
+	struct rec *r = x->rec;
+
 	xfer_result(x, rc);
 	/* An empty body that is no 304 still replaces the file. */
-	if (x->open_late && rc == CURLE_OK && !x->rec->not_modified)
+	if (x->open_late && rc == CURLE_OK && !r->not_modified)
 		(void)xfer_open_late(x);
-	if (x->fd != -1) {
-		if (close(x->fd) == -1 && rc == CURLE_OK && !x->io_errno)
-			x->io_errno = errno;
-		x->fd = -1;
-	}
-	x->rec->retry_after = xfer_retry_after(x);
+	r->retry_after = xfer_retry_after(x);
 	xfer_error(x, rc);
+	if (x->part.fd != -1 && r->kind == ERR_NONE &&
+	    (r->part_whole = xfer_part_whole(x))) {
+		r->size = x->part.have;
+		x->skip = 0;
+	} else if (x->part.have > 0 && !x->started && r->status >= 200 &&
+	    r->status <= 299 && r->status != 206) {
+		/* A whole answer with no body at all: the part is stale. */
+		if (ftruncate(x->part.fd, 0) == -1)
+			rec_fail(r, ERR_IO, "cannot truncate '%s.part': %s",
+			    r->file.p, strerror(errno));
+		x->part.have = 0;
+		if (xfer_hash_init(x) == -1)
+			rec_fail(r, ERR_OTHER, "out of memory");
+	}
+	/* A 304 has no body to hash or check: the file it keeps is older. */
+	if (x->mds && r->kind == ERR_NONE && !x->skip && !r->not_modified)
+		xfer_digests(x, r);
+	else
+		memset(r->hash, 0, sizeof(r->hash));
+	if (x->part.fd != -1)
+		xfer_settle(x, r);
 }

@@ -165,6 +165,26 @@ fingerprint() {
 	assert_equal "$(ls out | wc -l)" 2
 }
 
+@test "revalidate: -o with --hash: a 304 has no hash, a 200 its own, no .part left" {
+	cd "$BATS_TEST_TMPDIR"
+	"$GATHER" -o out --name '{name}' "$BASE/cond/h1" >first.jsonl
+	sum=$(sha256sum <out/h1 | cut -c1-64)
+	run --separate-stderr "$GATHER" -o out --name '{name}' --hash sha256 \
+		--revalidate first.jsonl <<<"{\"url\": \"$BASE/cond/h1\", \"sha256\": \"$sum\"}"
+	assert_success
+	assert_jq '.[0] | .status == 304 and .ok and .file == "out/h1" and
+		.hash == null'
+	curl -q -s --max-time 5 "$BASE/cond-bump/h1" >/dev/null
+	run --separate-stderr "$GATHER" -o out --name '{name}' --hash sha256 \
+		--revalidate first.jsonl "$BASE/cond/h1"
+	assert_success
+	sum=$(sha256sum <out/h1 | cut -c1-64)
+	assert_jq --arg s "$sum" '.[0] | .status == 200 and .file == "out/h1" and
+		.hash.sha256 == $s'
+	assert_equal "$(cat out/h1)" "h1 v2"
+	assert_equal "$(ls -a out | grep -c part)" 0
+}
+
 @test "revalidate: -o with the file gone fetches it without conditions" {
 	cd "$BATS_TEST_TMPDIR"
 	"$GATHER" -o out --name '{name}' "$BASE/cond/g1" >first.jsonl

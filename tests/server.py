@@ -53,6 +53,16 @@ Endpoints (a query string is ignored unless an endpoint names it):
   /p/<anything>         200 "p": every URL its own path, for /hits
   /arrivals             [[path, monotonic seconds], ...] of the counted
                         requests since /reset-stats (the first 10000)
+  /file/<n>             n bytes i % 251, Accept-Ranges: bytes, a strong ETag
+                        and Last-Modified; answers Range: bytes=N- with 206
+                        when If-Range matches (else 200), 416 past the end.
+                        Query: etag=0|weak, lm=0, ranges=0 (Range ignored),
+                        accept=0 (no Accept-Ranges), ver=V (another ETag),
+                        cut=K (K bytes, then a close), stall=K (K bytes,
+                        then wait for the client to go)
+  /ranges               [[path, Range, If-Range], ...] asked of /file
+  /stall/<n>?after=K&s=S  Content-Length n: K bytes, S seconds of silence,
+                        then the rest
 """
 
 import argparse
@@ -118,6 +128,11 @@ CONTROL_PATHS = ("/stats", "/reset-stats", "/hits")
 CONTROL_PATHS += ("/arrivals",)
 # Revalidation: each resource's version and last conditions, by name.
 COND = {}
+CONTROL_PATHS += ("/ranges",)
+
+# /file: the Range and If-Range of every request, for the downloads tests.
+RANGES = []
+RANGES_LOCK = threading.Lock()
 
 
 class Stats:
@@ -705,6 +720,90 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with STATS.lock:
             doc = {"inm": st["inm"], "ims": st["ims"]}
         self.reply(200, json.dumps(doc), "application/json")
+
+    # ---- downloads: ranges, validators, resets and stalls ----------------
+
+    def file_headers(self, n, query):
+        """Accept-Ranges, ETag and Last-Modified as /file's query says."""
+        headers = []
+        if query.get("accept", ["1"])[0] != "0":
+            headers.append(("Accept-Ranges", "bytes"))
+        etag = query.get("etag", ["1"])[0]
+        tag = '"v%s-%d"' % (query.get("ver", ["1"])[0], n)
+        if etag == "weak":
+            headers.append(("ETag", "W/" + tag))
+        elif etag != "0":
+            headers.append(("ETag", tag))
+        if query.get("lm", ["1"])[0] != "0":
+            headers.append(("Last-Modified", "Sat, 01 Jan 2000 00:00:00 GMT"))
+        return headers, tag
+
+    def ep_file(self, args, query):
+        n = int_arg(args[0]) if args else None
+        if n is None:
+            return self.reply(404, "not found")
+        data = bytes(i % 251 for i in range(n))
+        headers, tag = self.file_headers(n, query)
+        want = self.headers.get("Range")
+        cond = self.headers.get("If-Range")
+        with RANGES_LOCK:
+            RANGES.append([self.path, want, cond])
+        start = 0
+        if want and query.get("ranges", ["1"])[0] != "0" and (
+                cond is None or cond in (tag, "Sat, 01 Jan 2000 00:00:00 GMT")):
+            start = int_arg(want.partition("=")[2].partition("-")[0], 0)
+            if start >= n:
+                return self.reply(416, "", "text/plain",
+                                  headers + [("Content-Range", "bytes */%d" % n)])
+            headers.append(("Content-Range", "bytes %d-%d/%d" % (start, n - 1, n)))
+        body = data[start:]
+        self.send_response(206 if start else 200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        cut = int_arg(query.get("cut", ["-1"])[0], -1)
+        stall = int_arg(query.get("stall", ["-1"])[0], -1)
+        if cut >= 0:
+            # A close, not an RST: the bytes sent must all arrive.
+            self.write(body[:cut])
+            self.close_connection = True
+            return
+        if stall >= 0:
+            self.write(body[:stall])
+            self.wfile.flush()
+            self.close_connection = True
+            end = time.monotonic() + MAX_STALL
+            while time.monotonic() < end and not self.client_left(0.2):
+                pass
+            return
+        self.write(body)
+
+    def ep_ranges(self, args, query):
+        with RANGES_LOCK:
+            doc = list(RANGES)
+        self.reply(200, json.dumps(doc), "application/json")
+
+    def ep_stall(self, args, query):
+        n = int_arg(args[0]) if args else None
+        if n is None:
+            return self.reply(404, "not found")
+        after = min(int_arg(query.get("after", ["0"])[0], 0), n)
+        secs = min(int_arg(query.get("s", ["1"])[0], 1), MAX_STALL)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        self.write(b"s" * after)
+        self.wfile.flush()
+        end = time.monotonic() + secs
+        while time.monotonic() < end:
+            if self.client_left(min(0.2, max(0.0, end - time.monotonic()))):
+                raise ClientGone()
+        self.write(b"s" * (n - after))
 
 
 class Server(http.server.ThreadingHTTPServer):

@@ -7,7 +7,7 @@
 #   tools/deps.sh bench   that, and what bench/run.sh needs beyond it
 set -eu
 
-packages="build-essential libcurl4-openssl-dev libev-dev libcjson-dev bats
+packages="build-essential libcurl4-openssl-dev libssl-dev libev-dev libcjson-dev bats
 bats-assert bats-support jq python3 curl clang libclang-rt-dev nginx-light
 openssl valgrind bsdutils time zsh"
 

@@ -45,6 +45,10 @@ struct opts {
 	long		 concurrency;
 	long		 window;	/* reorder window, in records */
 	double		 timeout;	/* seconds per attempt, 0 = none */
+	int		 timeout_set;	/* -t given: -o keeps it */
+	uint64_t	 speed_limit;	/* bytes per second, 0 = none */
+	int		 speed_limit_set;
+	long		 speed_time;	/* seconds below it; -1 until settled */
 	double		 connect_timeout;
 	double		 deadline;	/* seconds for the run, 0 = none */
 	long		 retries;
@@ -53,7 +57,7 @@ struct opts {
 	int		 retry_all;	/* --retry-all-errors */
 	double		 retry_delay;
 	double		 retry_max_delay;
-	int		 fail;
+	int		 fail;	/* -1 until settled: on under -o */
 	int		 fail_fast;
 	int		 unordered;
 	double		 rate;		/* starts per second, 0 = no limit */
@@ -108,6 +112,8 @@ struct opts {
 	int		 include_headers;
 	const char	*output_dir;
 	const char	*name_template;
+	int		 cont;		/* --continue: a .part goes on */
+	unsigned	 hashes;	/* --hash: HASH_* bits */
 
 	/* Input and messages */
 	char	       **inputs;	/* -i FILE each, "-" = stdin, in order */
@@ -119,6 +125,12 @@ struct opts {
 	int		 progress;	/* 1 on, 0 off, -1 when stderr is a tty */
 	int		 stats;		/* 0 none, else STATS_TEXT or STATS_JSON */
 };
+
+/* --hash algorithms, in the order the hash object lists them. */
+#define HASH_SHA256	0x1
+#define HASH_SHA1	0x2
+#define HASH_MD5	0x4
+#define HASH_COUNT	3
 
 #define STATS_TEXT	1
 #define STATS_JSON	2

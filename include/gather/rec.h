@@ -15,6 +15,9 @@
 
 struct xfer;
 
+/* Room for every --hash algorithm's digest (sha256, sha1, md5). */
+#define HASH_SLOTS	3
+
 enum err_kind {
 	ERR_NONE,
 	ERR_BAD_INPUT,
@@ -31,6 +34,7 @@ enum err_kind {
 	ERR_CANCELLED,
 	ERR_DEADLINE,
 	ERR_IO,
+	ERR_CHECKSUM,
 	ERR_OTHER
 };
 
@@ -67,6 +71,13 @@ struct rec {
 	struct buf	 file;		/* where -o writes the body */
 	struct buf	 host;		/* --per-host: "host:port" */
 	struct validators was;		/* --revalidate: sent as conditions */
+	char		 sha256[65];	/* "sha256" to check, lower hex, or "" */
+
+	/* -o: what outlives an attempt, for a retry that continues. */
+	struct buf	 validator;	/* If-Range: ETag or Last-Modified */
+	int		 part_kept;	/* NAME.part may be continued */
+	int		 no_file;	/* no 2xx body: "file" is null */
+	int		 part_whole;	/* a 416 said NAME.part was whole */
 
 	/* Result of the last attempt, filled by xfer. */
 	long		 status;	/* 0 when no response */
@@ -85,6 +96,7 @@ struct rec {
 	const struct buf *resp_headers;	/* -I: "name\0value\0" each */
 	size_t		 nresp_headers;
 	struct rec_times time;
+	char		 hash[HASH_SLOTS][129];	/* lower hex, "" = none */
 	enum err_kind	 kind;
 	int		 curl_code;	/* -1 when libcurl gave none */
 	char		 msg[256];

@@ -1,0 +1,298 @@
+#!/usr/bin/env bats
+# Downloads a user can trust: under -o only a 2xx body becomes a file, it
+# streams into NAME.part and is renamed when the record ends ok, a part
+# that can be continued is kept and continued, stalls end the transfer
+# rather than a fixed limit, and hashes and checksums cover the whole file.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup_file() { start_server; }
+teardown_file() { stop_server; }
+
+# The sha256 of FILE, hex only.
+sha() {
+	sha256sum <"$1" | cut -c1-64
+}
+
+# The [path, Range, If-Range] list the server kept for /file.
+ranges() {
+	curl -q -s --max-time 5 "$BASE/ranges"
+}
+
+# Wait (at most 10 s) until FILE holds at least N bytes.
+wait_size() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[[ -f "$1" ]] && (($(stat -c %s "$1") >= $2)) && return 0
+		sleep 0.05
+	done
+	fail "$1 never reached $2 bytes"
+}
+
+# ---- only 2xx bodies become files -------------------------------------------
+
+@test "-o: a 404 leaves no file and exits 1 as http; --no-fail is ok with file null" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$GATHER" -o out "$BASE/status/404" "$BASE/size/3"
+	assert_failure 1
+	assert_jq '.[0] | .ok == false and .status == 404 and .file == null
+		and .error.kind == "http"'
+	assert_jq '.[1] | .ok and .file == "out/1"'
+	assert_equal "$(ls out)" "1"
+	run --separate-stderr "$GATHER" -o out2 --no-fail "$BASE/status/404" \
+		"$BASE/status/500"
+	assert_success
+	assert_jq 'map(.ok) == [true, true] and map(.file) == [null, null] and
+		map(.status) == [404, 500] and map(.error) == [null, null] and
+		.[0].size == 10'
+	assert_equal "$(ls -A out2)" ""
+}
+
+@test "-o: a retried 503 never writes its body; the 200 after it does" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$GATHER" -o out --retries 2 --retry-delay 0.01 \
+		"$BASE/flaky/dl-503/1"
+	assert_success
+	assert_jq '.[0] | .attempts == 2 and .file == "out/0"'
+	assert_equal "$(cat out/0)" "ok after 1"
+	assert_equal "$(ls -A out)" "0"
+}
+
+# ---- NAME.part, renamed when ok ---------------------------------------------
+
+@test "-o: a body cut short keeps NAME.part only when it can be continued" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$GATHER" -o out \
+		"$BASE/file/50000?cut=20000" \
+		"$BASE/file/50000?cut=20000&etag=0" \
+		"$BASE/file/50000?cut=20000&etag=0&lm=0" \
+		"$BASE/file/50000?cut=20000&accept=0" \
+		"$BASE/file/50000?cut=20000&etag=weak&lm=0"
+	assert_failure 1
+	assert_jq 'all(.ok == false and .error.kind == "reset")'
+	# ETag, or Last-Modified alone, with Accept-Ranges: continuable.
+	assert_equal "$(cd out && ls -A | sort | tr '\n' ' ')" "0.part 1.part "
+	assert_equal "$(stat -c %s out/0.part)" 20000
+	cmp out/0.part <(curl -q -s "$BASE/file/50000" | head -c 20000)
+}
+
+@test "-o: SIGKILL mid-body leaves no NAME; --continue fetches exactly the rest" {
+	cd "$BATS_TEST_TMPDIR"
+	"$GATHER" -o out "$BASE/file/300000?stall=100000" >/dev/null 2>&1 &
+	pid=$!
+	wait_size out/0.part 100000
+	[[ ! -e out/0 ]] || fail "NAME exists while the body streams"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	[[ ! -e out/0 ]] || fail "NAME exists after SIGKILL"
+	assert_equal "$(stat -c %s out/0.part)" 100000
+	curl -q -s -o want "$BASE/file/300000"
+	run --separate-stderr "$GATHER" -o out --continue --hash sha256 \
+		"$BASE/file/300000"
+	assert_success
+	assert_jq --arg h "$(sha want)" '.[0] | .ok and .status == 206 and
+		.size == 300000 and .file == "out/0" and .hash.sha256 == $h'
+	cmp want out/0
+	[[ ! -e out/0.part ]] || fail "the part is still there"
+	run ranges
+	assert_jq '.[0] | map(select(.[0] == "/file/300000")) | .[-1] ==
+		["/file/300000", "bytes=100000-", "\"v1-300000\""]'
+}
+
+@test "-o: a retry of a continuable transfer continues where it broke" {
+	cd "$BATS_TEST_TMPDIR"
+	# Every response stops 10000 bytes in: three attempts make the file.
+	run --separate-stderr "$GATHER" -o out --retries 4 --retry-delay 0.01 \
+		--hash sha256 "$BASE/file/30000?cut=10000&ver=r"
+	assert_success
+	curl -q -s -o want "$BASE/file/30000"
+	cmp want out/0
+	assert_jq --arg h "$(sha want)" '.[0] | .attempts == 3 and
+		.size == 30000 and .hash.sha256 == $h'
+	run ranges
+	assert_jq '.[0] | map(select(.[0] | test("ver=r"))) | map(.[1]) ==
+		[null, "bytes=10000-", "bytes=20000-"]'
+}
+
+@test "--continue: a server that ignores Range or changed the file gives the whole file" {
+	cd "$BATS_TEST_TMPDIR"
+	curl -q -s -o want "$BASE/file/40000"
+	# Ignored: the same ETag, but a 200.  Changed: another ETag.
+	for q in 'ranges=0 ranges=0' 'ver=2 ver=3'; do
+		rm -rf out
+		run --separate-stderr "$GATHER" -o out \
+			"$BASE/file/40000?cut=15000&${q% *}"
+		assert_failure 1
+		[[ -f out/0.part ]] || fail "no part kept for $q"
+		run --separate-stderr "$GATHER" -o out --continue --hash sha256 \
+			"{\"url\": \"$BASE/file/40000?${q#* }\",
+			\"sha256\": \"$(sha want)\"}"
+		assert_success
+		assert_jq '.[0] | .status == 200 and .size == 40000'
+		cmp want out/0
+	done
+}
+
+@test "--continue: a 416 for a part already whole makes it the file" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir out
+	curl -q -s -o out/0.part "$BASE/file/5000"
+	python3 -c 'import os, sys
+os.setxattr(sys.argv[1], "user.gather.if-range", b"\"v1-5000\"")' out/0.part
+	run --separate-stderr "$GATHER" -o out --continue --hash sha256 \
+		"$BASE/file/5000"
+	assert_success
+	assert_jq --arg h "$(sha out/0)" '.[0] | .ok and .status == 416 and
+		.size == 5000 and .file == "out/0" and .hash.sha256 == $h'
+	[[ ! -e out/0.part ]] || fail "the part is still there"
+	assert_equal "$(curl -q -s "$BASE/file/5000" | sha256sum | cut -c1-64)" \
+		"$(sha out/0)"
+}
+
+@test "--continue with --resume: a record that failed with a kept part continues" {
+	cd "$BATS_TEST_TMPDIR"
+	"$GATHER" -o out "$BASE/size/4" "$BASE/file/60000?cut=25000&ver=z" >first || true
+	jq -e -s '.[1].error.kind == "reset"' first
+	run --separate-stderr "$GATHER" -o out --continue --resume first \
+		"$BASE/size/4" "$BASE/file/60000?cut=25000&ver=z"
+	# The server cuts every answer: the rerun gets 25000 more bytes.
+	assert_failure 1
+	assert_equal "$(stat -c %s out/1.part)" 50000
+	run ranges
+	assert_jq '.[0] | map(select(.[0] | test("ver=z"))) | map(.[1]) ==
+		[null, "bytes=25000-"]'
+}
+
+@test "--continue: a part without its validator (another tool's) starts afresh" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir out
+	printf 'not the file' >out/0.part
+	run --separate-stderr "$GATHER" -o out --continue "$BASE/file/7000?ver=n"
+	assert_success
+	cmp out/0 <(curl -q -s "$BASE/file/7000")
+	run ranges
+	assert_jq '.[0] | map(select(.[0] | test("ver=n"))) | .[0][1] == null'
+}
+
+# ---- stalls -------------------------------------------------------------------
+
+@test "--speed-time: a stall ends as timeout naming it; a trickle under -o finishes" {
+	cd "$BATS_TEST_TMPDIR"
+	start=$(now)
+	run --separate-stderr "$GATHER" -o out --speed-time 2 \
+		"$BASE/stall/100?after=10&s=25"
+	elapsed=$(since "$start")
+	assert_failure 1
+	assert_jq '.[0] | .error.kind == "timeout" and (.error.message |
+		startswith("stalled: less than 1 bytes/s for 2 s"))'
+	fcmp "$elapsed" '<' 15 || fail "took $elapsed s"
+	[[ ! -e out/0 && ! -e out/0.part ]] || fail "a file was left"
+	# 4 s of one byte every 0.25 s: never a stall.  -t given still rules.
+	run --separate-stderr "$GATHER" -o out2 --speed-time 2 \
+		"$BASE/drip/16?ms=250"
+	assert_success
+	assert_equal "$(cat out2/0)" "aaaaaaaaaaaaaaaa"
+	run --separate-stderr "$GATHER" -o out3 -t 1 "$BASE/drip/16?ms=250"
+	assert_failure 1
+	assert_jq '.[0].error.kind == "timeout"'
+	# Without -o nothing changes: no stall limit unless asked.
+	run --separate-stderr "$GATHER" --body none "$BASE/stall/10?after=1&s=3"
+	assert_success
+}
+
+# ---- {path} and {name} --------------------------------------------------------
+
+@test "--name {path}: directories under DIR, never out of it" {
+	top="$BATS_TEST_TMPDIR/top"
+	mkdir -p "$top/work"
+	cd "$top/work"
+	run --separate-stderr "$GATHER" -o out --name '{path}' --no-fail \
+		"$BASE/p/a/b.txt" "$BASE/p/x/../../../../etc/y" \
+		"$BASE/p/%2e%2e/%2E%2e/z" "$BASE/p/c%5c..%5cd" \
+		"$BASE/p/..%2f..%2fe" "$BASE/p/dir/" "$BASE/p/.hidden/f"
+	assert_success
+	# libcurl resolves dot segments: /etc/y is a 404, so no file.
+	assert_jq 'map(.file) == ["out/p/a/b.txt", null,
+		"out/p/%2e%2e/%2E%2e/z", "out/p/c%5c..%5cd", "out/p/__%2f..%2fe",
+		"out/p/dir/index.html", "out/p/_hidden/f"]'
+	assert_equal "$(cat out/p/a/b.txt)" "p"
+	# Nothing outside out/, and inside it no name that starts with a dot.
+	assert_equal "$(find "$top" -mindepth 1 -not -path "$top/work*")" ""
+	assert_equal "$(ls -A "$top/work")" "out"
+	assert_equal "$(find out -name '.*')" ""
+	run --separate-stderr "$GATHER" -o out2 --name '{path}' \
+		"{\"url\": \"$BASE/p/q\\\\..\\\\..\\\\w\"}"
+	assert_success
+	assert_jq '.[0].file | startswith("out2/p/") and (contains("\\") | not)'
+}
+
+@test "--name {path}: a symbolic link on the way is refused" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p out elsewhere
+	ln -s "$BATS_TEST_TMPDIR/elsewhere" out/p
+	run --separate-stderr "$GATHER" -o out --name '{path}' "$BASE/p/f"
+	assert_failure 1
+	assert_jq '.[0] | .error.kind == "io" and (.error.message |
+		contains("symbolic link"))'
+	assert_equal "$(ls -A elsewhere)" ""
+}
+
+@test "--name {name}: a URL ending in / is index.html" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$GATHER" -o out --name '{name}' "$BASE/p/d/" "$BASE/"
+	assert_success
+	assert_jq 'map(.file) == ["out/index.html", "out/index.html.1"]'
+}
+
+# ---- --hash and checksums -----------------------------------------------------
+
+@test "--hash: sha256, sha1 and md5 of text, binary and gzip-decoded bodies" {
+	cd "$BATS_TEST_TMPDIR"
+	curl -q -s -o t "$BASE/utf8"
+	curl -q -s -o b "$BASE/bytes/70000"
+	curl -q -s --compressed -o g "$BASE/gzip/50000"
+	run --separate-stderr "$GATHER" -o out --hash sha256,sha1,md5 \
+		"$BASE/utf8" "$BASE/bytes/70000" "$BASE/gzip/50000"
+	assert_success
+	for i in 0 1 2; do
+		f=$(echo t b g | cut -d' ' -f$((i + 1)))
+		assert_equal "$(rec "$i" .hash.sha256)" "\"$(sha "$f")\""
+		assert_equal "$(rec "$i" .hash.sha1)" "\"$(sha1sum <"$f" | cut -c1-40)\""
+		assert_equal "$(rec "$i" .hash.md5)" "\"$(md5sum <"$f" | cut -c1-32)\""
+		cmp "$f" "out/$i"
+	done
+	# Without -o, with --body none too; keys in the order sha256, sha1, md5.
+	run --separate-stderr "$GATHER" --body none --hash md5,sha256 "$BASE/bytes/70000"
+	assert_success
+	assert_jq --arg h "$(sha b)" '.[0] | (has("body") | not) and
+		.hash.sha256 == $h and (.hash | keys_unsorted) == ["sha256", "md5"]'
+	run --separate-stderr "$GATHER" "$BASE/ok"
+	assert_jq '.[0] | has("hash") | not'
+}
+
+@test "a wrong sha256 is checksum, and no file or part is kept" {
+	cd "$BATS_TEST_TMPDIR"
+	good=$(curl -q -s "$BASE/file/9000" | sha256sum | cut -c1-64)
+	bad=$(printf x | sha256sum | cut -c1-64)
+	run --separate-stderr "$GATHER" -o out \
+		"{\"url\": \"$BASE/file/9000\", \"sha256\": \"$bad\"}" \
+		"{\"url\": \"$BASE/file/9000\", \"sha256\": \"${good^^}\"}"
+	assert_failure 1
+	assert_jq '.[0] | .ok == false and .error.kind == "checksum" and
+		.file == "out/0"'
+	assert_jq '.[1].ok'
+	assert_equal "$(ls -A out)" "1"
+	run --separate-stderr "$GATHER" "{\"url\": \"$BASE/ok\", \"sha256\": \"abc\"}"
+	assert_failure 1
+	assert_jq '.[0].error.kind == "bad_input"'
+}
+
+@test "usage: --continue needs -o; --hash knows sha256, sha1 and md5" {
+	run --separate-stderr "$GATHER" --continue "$BASE/ok"
+	assert_failure 2
+	assert_equal "$stderr" "gather: --continue needs -o"
+	run --separate-stderr "$GATHER" --hash sha512 "$BASE/ok"
+	assert_failure 2
+	[[ "$stderr" == *"expected sha256, sha1 or md5"* ]] || fail "$stderr"
+}
