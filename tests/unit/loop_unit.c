@@ -14,17 +14,8 @@
 
 #include "gather/loop.h"
 
-static int passed, failed;
-
-#define CHECK(cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		fprintf(stdout, "loop_unit: %s:%d: %s\n", __FILE__,	\
-		    __LINE__, #cond);					\
-	}								\
-} while (0)
+#define CHECK_NAME "loop_unit"
+#include "check.h"
 
 static void
 test_multis(void)
@@ -182,6 +173,5 @@ main(void)
 	test_table(evl);
 	ev_loop_destroy(evl);
 	curl_global_cleanup();
-	printf("loop_unit: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_report();
 }

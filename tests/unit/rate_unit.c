@@ -8,17 +8,8 @@
 #include "gather/policy.h"
 #include "gather/rec.h"
 
-static int passed, failed;
-
-#define CHECK(cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		fprintf(stderr, "rate_unit: %s:%d: %s\n", __FILE__, __LINE__, \
-		    #cond);						\
-	}								\
-} while (0)
+#define CHECK_NAME "rate_unit"
+#include "check.h"
 
 /* Whether a and b are within a microsecond. */
 static int
@@ -98,6 +89,5 @@ main(void)
 	test_rate();
 	test_transient();
 	test_uniform();
-	printf("rate_unit: %d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return check_report();
 }

@@ -9,17 +9,8 @@
 
 #include "gather/revalidate.h"
 
-static int passed, failed;
-
-#define CHECK(cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		fprintf(stderr, "revalidate_unit: %s:%d: %s\n", __FILE__, \
-		    __LINE__, #cond);					\
-	}								\
-} while (0)
+#define CHECK_NAME "revalidate_unit"
+#include "check.h"
 
 /* revalidate_add with C strings; etag may be NULL. */
 static int
@@ -119,6 +110,5 @@ main(void)
 {
 	test_table();
 	test_date();
-	printf("revalidate_unit: %d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return check_report();
 }

@@ -10,17 +10,8 @@
 #include "gather/buf.h"
 #include "gather/url.h"
 
-static int passed, failed;
-
-#define CHECK(cond) do {						\
-	if (cond)							\
-		passed++;						\
-	else {								\
-		failed++;						\
-		fprintf(stderr, "url_unit: %s:%d: %s\n", __FILE__, __LINE__, \
-		    #cond);						\
-	}								\
-} while (0)
+#define CHECK_NAME "url_unit"
+#include "check.h"
 
 /* Whether the host key of url is want. */
 static int
@@ -110,6 +101,5 @@ main(void)
 	CHECK(url_password("http://a:b@c:d@h:81/", &n) == 9 && n == 5);
 
 	curl_url_cleanup(cu);
-	printf("url_unit: %d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return check_report();
 }
