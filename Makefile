@@ -108,7 +108,8 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory soak
 	$(Q)$(MAKE) --no-print-directory fuzz-check
 
-demo: deps
+demo:
+	$(Q)tools/deps.sh build
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo.sh
 

@@ -1,25 +1,41 @@
 #!/bin/sh
-# Install what building and testing gather needs on Debian 12: with
-# apt-get when run as root, otherwise say what to install.  Quiet when
-# everything is already there.
+# Install what building, demonstrating and testing gather needs on
+# Debian 12: with apt-get when run as root, otherwise say what to install.
+# Quiet when everything is already there.
 #
-#   tools/deps.sh         what `make check` needs
-#   tools/deps.sh bench   that, and what bench/run.sh needs beyond it
+#   tools/deps.sh build    what `make` and `make demo` need
+#   tools/deps.sh          that, and what `make check` needs
+#   tools/deps.sh bench    that, and what bench/run.sh needs beyond it
+#   tools/deps.sh coverage that, and lcov for `make coverage`
+#   tools/deps.sh deb      what `dpkg-buildpackage` and lintian need
 set -eu
 
-packages="build-essential libcurl4-openssl-dev libssl-dev libev-dev libcjson-dev bats
-bats-assert bats-support jq python3 curl clang libclang-rt-dev nginx-light
-openssl valgrind bsdutils time zsh"
+# Building gather and running the demo: the compiler, the libraries, the
+# demo's server (python3) and its reader (jq).
+build_packages="build-essential libcurl4-openssl-dev libssl-dev libev-dev
+libcjson-dev libjq-dev python3 jq"
+
+# The tests: bats, the clang and sanitizer builds, nginx for TLS and load,
+# valgrind, script(1), zsh for the completions, the static analyzers,
+# xmllint for reports, and the multi-host test's sshd, parallel and ip.
+test_packages="bats bats-assert bats-support curl clang libclang-rt-dev
+clang-tools cppcheck nginx-light openssl valgrind bsdutils time zsh
+libxml2-utils openssh-server openssh-client parallel iproute2 perl"
 
 # The benchmark's peers (wget2), nginx's echo module for its latency
 # scenario (echo_sleep), and taskset to pin the client to one core.
 bench_packages="wget2 libnginx-mod-http-echo util-linux"
 
+deb_packages="debhelper dpkg-dev fakeroot lintian"
+
 case "${1:-}" in
-"") ;;
-bench) packages="$packages $bench_packages" ;;
+build) packages="$build_packages" ;;
+"") packages="$build_packages $test_packages" ;;
+bench) packages="$build_packages $test_packages $bench_packages" ;;
+coverage) packages="$build_packages $test_packages lcov" ;;
+deb) packages="$build_packages $deb_packages" ;;
 *)
-	echo "usage: tools/deps.sh [bench]" >&2
+	echo "usage: tools/deps.sh [build|bench|coverage|deb]" >&2
 	exit 2
 	;;
 esac
@@ -34,11 +50,11 @@ done
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "gather: missing packages:$missing" >&2
-	echo "gather: install them with: sudo apt-get install$missing" >&2
+	echo "deps.sh: missing packages:$missing" >&2
+	echo "deps.sh: install them with: sudo apt-get install$missing" >&2
 	exit 1
 fi
-echo "gather: installing$missing"
+echo "deps.sh: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086

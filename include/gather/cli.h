@@ -14,7 +14,7 @@
 #include "gather/policy.h"
 #include "gather/text.h"
 
-#define GATHER_VERSION	"0.1.0"
+#define GATHER_VERSION	"0.3.0"
 
 enum body_mode {
 	BODY_AUTO,
