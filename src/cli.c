@@ -13,9 +13,12 @@
  * --output-dir (curl: --output FILE), -q is --quiet (curl: skip .curlrc),
  * -t is --timeout (curl: --telnet-option) and -u is --unordered (curl:
  * --user).  Where curl's letter is free here it means what it means in
- * curl: -f, -m and --max-time, -s and --silent, and --retry are rows of
- * their own beside --fail, -t, -q and --retries.  -L and --compressed are
- * on by default here.
+ * curl: -f, -m and --max-time, -s and --silent, and --retry.  An alias
+ * (-m, --max-time, -s, --silent, --retry) is a row that names its
+ * canonical row and has nothing else of its own but its names and help:
+ * the parser turns it into that row, so an alias is the same option in
+ * every respect and cannot drift from it.  -L and --compressed are on by
+ * default here.
  */
 #include "gather/cli.h"
 
@@ -46,7 +49,8 @@ enum arg_type {
 	ARG_SIZE,	/* uint64_t, suffixes k, M, G */
 	ARG_STRING,	/* const char *, pointing into argv */
 	ARG_ENUM,	/* int, the index of the value in the row's names */
-	ARG_OPTIONAL	/* a value only as --name=value; the handler takes it */
+	ARG_OPTIONAL,	/* a value only as --name=value; the handler takes it */
+	ARG_ALIAS	/* another name for the row called .same */
 };
 
 /* The headings of --help, in the order they are printed. */
@@ -112,6 +116,7 @@ struct option_def {
 	const char		*empty;	/* ARG_STRING: why "" is refused */
 	opt_fn			 fn;	/* runs instead of storing the value */
 	unsigned		 flags;	/* OF_* */
+	const char		*same;	/* ARG_ALIAS: the canonical row's long */
 };
 
 static const char *const body_names[] = {
@@ -516,6 +521,24 @@ opt_netrc_file(struct opts *o, struct cli_arg *a)
 }
 
 /*
+ * Whether -b's FILE is stdin under any name: libcurl would read the URL
+ * list as cookies.  A FILE that cannot be opened is not stdin.
+ */
+static int
+cli_cookie_stdin(const char *path)
+{
+	int fd, is;
+
+	if (cli_is_stdin(path, -1))
+		return 1;
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return 0;
+	is = cli_is_stdin(path, fd);
+	close(fd);
+	return is;
+}
+
+/*
  * -b: as in curl, a value with '=' is cookies to send, anything else a
  * file to load.  A file that is not there loads nothing, so that
  * -b FILE --cookie-jar FILE works from the first run on.
@@ -524,6 +547,10 @@ static enum cli_status
 opt_cookie(struct opts *o, struct cli_arg *a)
 {
 	if (strchr(a->val, '=') == NULL) {
+		if (cli_cookie_stdin(a->val))
+			return cli_usage(a->err, a->errlen, "%s %s: reading "
+			    "cookies from stdin is not supported (stdin may "
+			    "carry the URLs)", a->shown, a->val);
 		o->cookie_files[o->ncookie_files++] = (char *)a->val;
 		return CLI_RUN;
 	}
@@ -598,33 +625,6 @@ opt_shard(struct opts *o, struct cli_arg *a)
 	if (parse_shard(a->val, &o->shard_k, &o->shard_n) == -1)
 		return cli_bad(a, "expected K/N with 0 <= K < N, not '%s'",
 		    a->val);
-	return CLI_RUN;
-}
-
-/* --max-body: remembered as given, since -o drops only the default. */
-static enum cli_status
-opt_max_body(struct opts *o, struct cli_arg *a)
-{
-	o->max_body = a->size;
-	o->max_body_set = 1;
-	return CLI_RUN;
-}
-
-/* -t: remembered as given, since -o drops only the default. */
-static enum cli_status
-opt_timeout(struct opts *o, struct cli_arg *a)
-{
-	o->timeout = a->secs;
-	o->timeout_set = 1;
-	return CLI_RUN;
-}
-
-/* --speed-limit: remembered as given, since -o sets its own default. */
-static enum cli_status
-opt_speed_limit(struct opts *o, struct cli_arg *a)
-{
-	o->speed_limit = a->size;
-	o->speed_limit_set = 1;
 	return CLI_RUN;
 }
 
@@ -709,16 +709,15 @@ static const struct option_def options[] = {
 	    .help = "transfers in flight at most (default 32)", .min = 1 },
 	{ "timeout", 't', ARG_SECONDS, SCHED, F(timeout), "SEC",
 	    .help = "limit for each attempt, fractions allowed; 0 = none "
-	    "(default 30; 0 with -o)", .fn = opt_timeout },
+	    "(default 30; 0 with -o)" },
 	{ "speed-limit", 0, ARG_SIZE, SCHED, F(speed_limit), "BYTES",
 	    .help = "with --speed-time: a transfer slower than BYTES per "
-	    "second ends as timeout (default 0 = none; 1 with -o)",
-	    .fn = opt_speed_limit },
+	    "second ends as timeout (default 0 = none; 1 with -o)" },
 	{ "speed-time", 0, ARG_COUNT, SCHED, F(speed_time), "SEC",
 	    .help = "seconds a transfer may stay below --speed-limit "
 	    "(default 30)" },
-	{ "max-time", 'm', ARG_SECONDS, SCHED, F(timeout), "SEC",
-	    .help = "the same as -t (curl's name)" },
+	{ "max-time", 'm', ARG_ALIAS, SCHED, NOFIELD, NULL,
+	    .help = "the same as -t (curl's name)", .same = "timeout" },
 	{ "connect-timeout", 0, ARG_SECONDS, SCHED, F(connect_timeout), "SEC",
 	    .help = "limit for connecting; 0 = libcurl's default "
 	    "(default 10)" },
@@ -728,8 +727,8 @@ static const struct option_def options[] = {
 	{ "retries", 0, ARG_COUNT, SCHED, F(retries), "N",
 	    .help = "retry dns, connect, timeout and reset failures and "
 	    "HTTP 408, 429, 500, 502, 503, 504 (default 0)" },
-	{ "retry", 0, ARG_COUNT, SCHED, F(retries), "N",
-	    .help = "the same as --retries (curl's name)" },
+	{ "retry", 0, ARG_ALIAS, SCHED, NOFIELD, NULL,
+	    .help = "the same as --retries (curl's name)", .same = "retries" },
 	{ "retry-on", 0, ARG_STRING, SCHED, F(retry_on), "LIST",
 	    .help = "what --retries retries instead: error kinds, statuses "
 	    "and ranges, comma-separated, ! to take one out (e.g. "
@@ -881,8 +880,7 @@ static const struct option_def options[] = {
 	    .names = body_names },
 	{ "max-body", 0, ARG_SIZE, OUTPUT, F(max_body), "SIZE",
 	    .help = "abort bodies larger than SIZE as too_large; suffixes k, "
-	    "M, G; 0 = no limit (default 16M; none with -o unless given)",
-	    .fn = opt_max_body },
+	    "M, G; 0 = no limit (default 16M; none with -o unless given)" },
 	{ "include-headers", 'I', ARG_FLAG, OUTPUT, F(include_headers), NULL,
 	    .help = "add the response headers to each record", .val = 1 },
 	{ "output-dir", 'o', ARG_STRING, OUTPUT, F(output_dir), "DIR",
@@ -914,8 +912,8 @@ static const struct option_def options[] = {
 	{ "quiet", 'q', ARG_FLAG, MESSAGES, F(quiet), NULL,
 	    .help = "no progress, hint or -v lines (errors that stop the run, "
 	    "and --stats when given, are still shown)", .val = 1 },
-	{ "silent", 's', ARG_FLAG, MESSAGES, F(quiet), NULL,
-	    .help = "the same as -q (curl's name)", .val = 1 },
+	{ "silent", 's', ARG_ALIAS, MESSAGES, NOFIELD, NULL,
+	    .help = "the same as -q (curl's name)", .same = "quiet" },
 	{ "verbose", 'v', ARG_INCR, MESSAGES, F(verbose), NULL,
 	    .help = "one line per finished attempt on stderr",
 	    .flags = OF_MANY },
@@ -926,6 +924,38 @@ static const struct option_def options[] = {
 	    .help = "print this help", .fn = opt_help, .flags = OF_ALONE },
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
+_Static_assert(NOPTIONS <= sizeof(((struct opts *)0)->given) * 8,
+    "opts.given has a bit per row");
+
+/* The row d stands for: itself, or the canonical row an alias names. */
+static const struct option_def *
+cli_canon(const struct option_def *d)
+{
+	size_t i;
+
+	if (d->arg != ARG_ALIAS)
+		return d;
+	for (i = 0; i < NOPTIONS; i++)
+		if (options[i].arg != ARG_ALIAS &&
+		    strcmp(options[i].lname, d->same) == 0)
+			return &options[i];
+	/* A table that names no such row is a bug: every run finds it. */
+	fprintf(stderr, "gather: option table: --%s names no row --%s\n",
+	    d->lname, d->same);
+	abort();
+}
+
+/* Whether the row called lname, or an alias of it, was given. */
+static int
+cli_given(const struct opts *o, const char *lname)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTIONS; i++)
+		if (strcmp(options[i].lname, lname) == 0)
+			return (o->given[i / 64] >> (i % 64)) & 1;
+	return 0;
+}
 
 /* The row for --name (name is not NUL-terminated: it may go on to =). */
 static const struct option_def *
@@ -1026,6 +1056,8 @@ cli_apply(struct opts *o, struct cli_arg *a)
 
 	if ((st = cli_value(a)) != CLI_RUN)
 		return st;
+	o->given[(size_t)(d - options) / 64] |=
+	    (uint64_t)1 << ((size_t)(d - options) % 64);
 	if (d->fn != NULL)
 		return d->fn(o, a);
 	field = (char *)o + d->off;
@@ -1134,6 +1166,7 @@ cli_long(struct opts *o, struct cli_arg *a, int argc, char **argv, int *i)
 	    name);
 	if ((a->d = cli_find_long(name, len)) == NULL)
 		return cli_unknown(a, name, len);
+	a->d = cli_canon(a->d);
 	if (a->d->arg == ARG_OPTIONAL)
 		a->val = eq ? eq + 1 : NULL;
 	else if (cli_is_flag(a->d)) {
@@ -1163,6 +1196,7 @@ cli_shorts(struct opts *o, struct cli_arg *a, int argc, char **argv, int *i)
 		snprintf(a->shown, sizeof(a->shown), "-%c", s[j]);
 		if ((a->d = cli_find_short(s[j])) == NULL)
 			return cli_unknown(a, NULL, 0);
+		a->d = cli_canon(a->d);
 		a->val = NULL;
 		if (!cli_is_flag(a->d) && a->d->arg != ARG_OPTIONAL) {
 			if (s[j + 1] != '\0')
@@ -1219,7 +1253,7 @@ cli_has_header(const struct opts *o, const char *name)
 static enum cli_status
 cli_finish(struct opts *o, char *err, size_t errlen)
 {
-	if (o->output_dir && !o->max_body_set)
+	if (o->output_dir && !cli_given(o, "max-body"))
 		o->max_body = 0;	/* files are not held in memory */
 	if (o->cont && o->output_dir == NULL)
 		return cli_usage(err, errlen, "--continue needs -o");
@@ -1229,9 +1263,9 @@ cli_finish(struct opts *o, char *err, size_t errlen)
 	 */
 	if (o->fail == -1)
 		o->fail = o->output_dir != NULL;
-	if (o->output_dir && !o->timeout_set)
+	if (o->output_dir && !cli_given(o, "timeout"))
 		o->timeout = 0;
-	if (o->output_dir && !o->speed_limit_set)
+	if (o->output_dir && !cli_given(o, "speed-limit"))
 		o->speed_limit = 1;
 	if (o->speed_time == -1)
 		o->speed_time = 30;
@@ -1271,13 +1305,15 @@ cli_dump(void)
 	size_t			 i, j;
 
 	for (i = 0; i < NOPTIONS; i++) {
-		d = &options[i];
+		/* An alias is its canonical row under other names. */
+		d = cli_canon(&options[i]);
 		kind = d->arg == ARG_OPTIONAL ? "optional" :
 		    cli_is_flag(d) ? "flag" : "value";
 		times = d->flags & OF_ALONE ? "alone" :
 		    d->flags & OF_MANY ? "many" : "once";
-		printf("%s\t%s\t%c\t%s\t%s\t", group_names[d->group], d->lname,
-		    d->sname ? d->sname : '-', kind, times);
+		printf("%s\t%s\t%c\t%s\t%s\t", group_names[options[i].group],
+		    options[i].lname, options[i].sname ? options[i].sname : '-',
+		    kind, times);
 		if (d->off == NOFIELD)
 			printf("-\t");
 		else
@@ -1285,8 +1321,8 @@ cli_dump(void)
 		printf("%s\t", d->meta ? d->meta : "-");
 		for (j = 0; d->names != NULL && d->names[j] != NULL; j++)
 			printf("%s%s", j ? " " : "", d->names[j]);
-		printf("%s\t%.*s\n", j ? "" : "-", (int)strcspn(d->help, "\n"),
-		    d->help);
+		printf("%s\t%.*s\n", j ? "" : "-",
+		    (int)strcspn(options[i].help, "\n"), options[i].help);
 	}
 }
 
@@ -1384,16 +1420,17 @@ cli_help_text(const char *s, int col)
 
 /* Print one row of the option list: its names, its value, its help. */
 static void
-cli_help_option(const struct option_def *d)
+cli_help_option(const struct option_def *row)
 {
-	char	head[64];
-	int	n;
+	const struct option_def	*d = cli_canon(row);
+	char			 head[64];
+	int			 n;
 
-	if (d->sname)
-		n = snprintf(head, sizeof(head), "  -%c, --%s", d->sname,
-		    d->lname);
+	if (row->sname)
+		n = snprintf(head, sizeof(head), "  -%c, --%s", row->sname,
+		    row->lname);
 	else
-		n = snprintf(head, sizeof(head), "      --%s", d->lname);
+		n = snprintf(head, sizeof(head), "      --%s", row->lname);
 	if (d->meta != NULL && n > 0 && (size_t)n < sizeof(head))
 		n += snprintf(head + n, sizeof(head) - (size_t)n, "%s%s",
 		    d->arg == ARG_OPTIONAL ? "" : " ", d->meta);
@@ -1403,7 +1440,7 @@ cli_help_option(const struct option_def *d)
 		putchar('\n');
 		n = 0;
 	}
-	cli_help_text(d->help, n);
+	cli_help_text(row->help, n);
 }
 
 /* Print --help: usage, then the table under its headings, then the rest. */

@@ -1,10 +1,12 @@
 /*
  * revalidate: reads an earlier output once (through earlier.c) and keeps,
- * for every ok record with an ETag or a Last-Modified, 16 bytes: a 64-bit
- * hash of its url, where its ETag is in one arena of ETags, and its
- * Last-Modified as seconds.  An ETag takes its length and bytes in the
- * arena; a date is made an HTTP date again when sent.  The table is sorted
- * by hash once; each input record is then one binary search.
+ * for every ok record, 16 bytes: a 64-bit hash of its url, where its ETag
+ * is in one arena of ETags, and its Last-Modified as seconds.  A record
+ * without validators is kept too, with neither: the last record of a url
+ * is what counts, and after one without validators nothing is sent.
+ * An ETag takes its length and bytes in the arena; a date is made an HTTP
+ * date again when sent.  The table is sorted by hash once; each input
+ * record is then one binary search.
  */
 #include "gather/revalidate.h"
 
@@ -73,7 +75,7 @@ revalidate_etag_ok(const char *s, size_t n)
 
 /*
  * Keep url's validators: an ETag (dropped when it cannot be sent) and a
- * date in seconds (0 for none); 0, or -2 when out of memory.  Every entry
+ * date in seconds (0 for none), or neither; 0, or -2 when out of memory.  Every entry
  * takes at least its length byte, so offsets grow in FILE's order.
  */
 int
@@ -90,7 +92,7 @@ revalidate_add(struct revalidate *rv, const char *url, size_t len,
 		modified = 0;
 	if (etag == NULL)
 		etag_len = 0;
-	if ((etag == NULL && modified == 0) || rv->arena.len > ARENA_MAX)
+	if (rv->arena.len > ARENA_MAX)
 		return 0;
 	if (rv->n == rv->cap) {
 		size_t cap = rv->cap ? rv->cap * 2 : 1024;
@@ -212,7 +214,7 @@ revalidate_string(struct buf *b, const struct json_span *v)
 	return json_unescape(b, v->p, v->n) == -1 ? -2 : 0;
 }
 
-/* Keep one ok record of FILE, if it has validators. */
+/* Keep one ok record of FILE, with or without validators. */
 static int
 revalidate_take(void *arg, const struct earlier_rec *r)
 {
@@ -299,7 +301,7 @@ revalidate_find(struct revalidate *rv, const char *url, size_t len,
 	out->etag = out->etag_len == 0 ? NULL :
 	    (const char *)a + (a[0] & 0x80 ? 2 : 1);
 	out->modified = e->modified;
-	return 1;
+	return out->etag != NULL || out->modified != 0;
 }
 
 /* t as an HTTP date (IMF-fixdate) into buf; its length. */

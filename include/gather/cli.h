@@ -45,9 +45,7 @@ struct opts {
 	long		 concurrency;
 	long		 window;	/* reorder window, in records */
 	double		 timeout;	/* seconds per attempt, 0 = none */
-	int		 timeout_set;	/* -t given: -o keeps it */
 	uint64_t	 speed_limit;	/* bytes per second, 0 = none */
-	int		 speed_limit_set;
 	long		 speed_time;	/* seconds below it; -1 until settled */
 	double		 connect_timeout;
 	double		 deadline;	/* seconds for the run, 0 = none */
@@ -108,7 +106,6 @@ struct opts {
 	enum format	 format;
 	enum body_mode	 body;
 	uint64_t	 max_body;	/* 0 = no limit */
-	int		 max_body_set;
 	int		 include_headers;
 	const char	*output_dir;
 	const char	*name_template;
@@ -124,6 +121,9 @@ struct opts {
 	int		 verbose;
 	int		 progress;	/* 1 on, 0 off, -1 when stderr is a tty */
 	int		 stats;		/* 0 none, else STATS_TEXT or STATS_JSON */
+
+	/* Bit i: row i of cli.c's option table (or an alias of it) given. */
+	uint64_t	 given[4];
 };
 
 /* --hash algorithms, in the order the hash object lists them. */

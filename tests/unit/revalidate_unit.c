@@ -48,6 +48,8 @@ test_table(void)
 	CHECK(add(rv, "http://b/", NULL, 1672567200) == 0);
 	CHECK(add(rv, "http://c/", NULL, 0) == 0);	/* nothing: not kept */
 	CHECK(add(rv, "http://a/", "\"a2\"", 5) == 0);	/* later wins */
+	CHECK(add(rv, "http://g/", "\"g1\"", 3) == 0);
+	CHECK(add(rv, "http://g/", NULL, 0) == 0);	/* wins: nothing */
 	CHECK(add(rv, "http://d/", "\"x\"\r\nEvil: 1", 7) == 0);
 	memset(long_tag, 'e', REVALIDATE_ETAG_MAX);
 	long_tag[REVALIDATE_ETAG_MAX] = '\0';
@@ -63,6 +65,7 @@ test_table(void)
 	CHECK(has(rv, "http://a/", "\"a2\"", 5));
 	CHECK(has(rv, "http://b/", NULL, 1672567200));
 	CHECK(!has(rv, "http://c/", NULL, 0));
+	CHECK(!has(rv, "http://g/", NULL, 0));
 	CHECK(!has(rv, "http://z/", NULL, 0));
 	/* A control byte: the ETag goes, the date stays. */
 	CHECK(has(rv, "http://d/", NULL, 7));
