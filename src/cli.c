@@ -37,6 +37,7 @@
 #include <curl/curl.h>
 #include <ev.h>
 
+#include "gather/netrc.h"
 #include "gather/units.h"
 
 /* How an option takes its value, and so the C type of its field. */
@@ -1279,6 +1280,10 @@ cli_finish(struct opts *o, char *err, size_t errlen)
 	if (o->user != NULL && o->bearer != NULL)
 		return cli_usage(err, errlen, "--user and --oauth2-bearer "
 		    "exclude each other");
+	/* Read now: a file that cannot be read is a usage error. */
+	if (o->netrc && (o->netrc_tab = netrc_load(o->netrc_file, err,
+	    errlen)) == NULL)
+		return CLI_USAGE;
 	if (o->retry_all)
 		policy_retry_all(&o->retry_on, o->fail);
 	/* --json's headers, as curl's, unless -H gave its own. */
@@ -1384,6 +1389,8 @@ cli_free(struct opts *o)
 	free(o->cookie_files);
 	free(o->cert);
 	free(o->cert_pass);
+	netrc_free(o->netrc_tab);
+	o->netrc_tab = NULL;
 	buf_free(&o->data);
 	o->urls = o->headers = o->inputs = NULL;
 	o->resolve = o->connect_to = o->cookie_data = o->cookie_files = NULL;

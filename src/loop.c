@@ -432,14 +432,13 @@ fail:
  * One cookie store for the run: the share holds it, so that every
  * transfer's fresh handle reads and adds to the same cookies (an easy
  * handle belongs to one share only, so it cannot be a share of its own).
- * A handle that never runs loads the n files once, now, and holds jar:
- * libcurl writes the store to jar when that handle is cleaned up, which
- * loop_free does once at the end however the run ended, signals included.
- * Call before the first loop_add.
+ * A handle that never runs loads the n files once, now, and is how
+ * loop_cookie_list reads the store at the end (no CURLOPT_COOKIEJAR:
+ * gather writes the jar itself, see jar.c).  Call before the first
+ * loop_add.
  */
 int
-loop_share_cookies(struct loop *lp, char *const *files, size_t n,
-    const char *jar)
+loop_share_cookies(struct loop *lp, char *const *files, size_t n)
 {
 	size_t i;
 
@@ -456,10 +455,26 @@ loop_share_cookies(struct loop *lp, char *const *files, size_t n,
 	if (n > 0 && curl_easy_setopt(lp->cookies, CURLOPT_COOKIELIST,
 	    "RELOAD") != CURLE_OK)
 		return -1;
-	if (jar != NULL && curl_easy_setopt(lp->cookies, CURLOPT_COOKIEJAR,
-	    jar) != CURLE_OK)
-		return -1;
 	return 0;
+}
+
+/*
+ * The run's cookies, one Netscape-format line each (the caller frees the
+ * list); NULL when there are none or no store.  *ok is 0 when libcurl
+ * could not give them.
+ */
+struct curl_slist *
+loop_cookie_list(struct loop *lp, int *ok)
+{
+	struct curl_slist *list = NULL;
+
+	*ok = 1;
+	if (lp == NULL || lp->cookies == NULL)
+		return NULL;
+	if (curl_easy_getinfo(lp->cookies, CURLINFO_COOKIELIST, &list) !=
+	    CURLE_OK)
+		*ok = 0;
+	return list;
 }
 
 /*
@@ -533,7 +548,7 @@ loop_free(struct loop *lp)
 	}
 	while (lp->socks != NULL)
 		loop_sock_free(lp, lp->socks);
-	/* Writes the cookie jar, if any; it must leave the share first. */
+	/* It must leave the share before the share is cleaned up. */
 	if (lp->cookies != NULL)
 		curl_easy_cleanup(lp->cookies);
 	/* After the connections, which may still point into its caches. */

@@ -19,6 +19,7 @@
 #include "gather/ends.h"
 #include "gather/files.h"
 #include "gather/input.h"
+#include "gather/jar.h"
 #include "gather/loop.h"
 #include "gather/record.h"
 #include "gather/reorder.h"
@@ -199,7 +200,7 @@ main_pipeline(struct app *a)
 	    (a->loop = loop_new(a->evl, o->concurrency < 32 ? 32 :
 	    o->concurrency, a->conn_max, sched_done, a->sched)) == NULL ||
 	    (main_uses_cookies(o) && loop_share_cookies(a->loop,
-	    o->cookie_files, o->ncookie_files, o->cookie_jar) == -1) ||
+	    o->cookie_files, o->ncookie_files) == -1) ||
 	    (a->ends = ends_new(a->evl, o, sched_stop, a->sched)) == NULL ||
 	    (a->stats = stats_new(a->evl, o)) == NULL)
 		return -1;
@@ -244,6 +245,12 @@ main_open(struct app *a)
 		main_say(err);
 		return EXIT_USAGE;
 	}
+	/* A jar that cannot be written is said now, not after the run. */
+	if (a->opts.cookie_jar != NULL && jar_check(a->opts.cookie_jar, err,
+	    sizeof(err)) == -1) {
+		main_say(err);
+		return EXIT_SOME_FAILED;
+	}
 	if (main_pipeline(a) == -1) {
 		fprintf(stderr, "gather: out of memory\n");
 		return EXIT_SOME_FAILED;
@@ -260,6 +267,33 @@ main_open(struct app *a)
 	    .resume = a->resume, .revalidate = a->revalidate,
 	    .stats = a->stats });
 	return -1;
+}
+
+/*
+ * --cookie-jar: write the store, however the run ended (signals and
+ * --deadline included); a jar that cannot be written makes a run that
+ * was all ok exit 1.  A reader that left is told nothing.
+ */
+static int
+main_jar(struct app *a, int status)
+{
+	struct curl_slist	*list;
+	char			 err[512];
+	int			 ok;
+
+	if (a->opts.cookie_jar == NULL)
+		return status;
+	list = loop_cookie_list(a->loop, &ok);
+	if (!ok)
+		snprintf(err, sizeof(err), "--cookie-jar %s: cannot read the "
+		    "cookies", a->opts.cookie_jar);
+	if (ok && jar_write(a->opts.cookie_jar, list, err, sizeof(err)) == 0)
+		ok = 2;
+	curl_slist_free_all(list);
+	if (ok == 2 || status == EXIT_SIGPIPE)
+		return status;
+	main_say(err);
+	return status == EXIT_ALL_OK ? EXIT_SOME_FAILED : status;
 }
 
 /* Free every module, in the reverse of the order main_open made them. */
@@ -307,6 +341,7 @@ main(int argc, char **argv)
 		sched_run(a.sched);
 		if ((status = ends_status(a.ends)) == -1)
 			status = sched_status(a.sched);
+		status = main_jar(&a, status);
 		/* A reader that left gets nothing more, not even on stderr. */
 		if (status != EXIT_SIGPIPE)
 			stats_finish(a.stats);

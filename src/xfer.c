@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #include "gather/files.h"
+#include "gather/netrc.h"
 #include "gather/policy.h"
 #include "gather/revalidate.h"
 #include "gather/text.h"
@@ -433,11 +434,6 @@ xfer_template_identity(struct xfer_pool *p, CURL *e)
 		curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, o->bearer);
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
 	}
-	/* curl's --netrc: the file's login wins over one in the URL. */
-	if (o->netrc)
-		curl_easy_setopt(e, CURLOPT_NETRC, (long)CURL_NETRC_REQUIRED);
-	if (o->netrc_file != NULL)
-		curl_easy_setopt(e, CURLOPT_NETRC_FILE, o->netrc_file);
 	if (p->cookie != NULL)
 		curl_easy_setopt(e, CURLOPT_COOKIE, p->cookie);
 	/*
@@ -1036,14 +1032,49 @@ xfer_file(struct xfer *x, struct rec *r)
 }
 
 /*
+ * --netrc: the login the file has for the URL's host, set as --user's is
+ * so that libcurl sends it to the URL's origin only (not with
+ * CURLOPT_NETRC, whose credentials libcurl 7.88.1 sends on a redirect to
+ * any host).  As in curl, the file's login wins over one in the URL.
+ */
+static void
+xfer_netrc(struct xfer *x, const struct rec *r)
+{
+	const char	*login, *password;
+	char		*host = NULL;
+	size_t		 n;
+
+	if (url_set(x->cu, r->url.p) != CURLUE_OK ||
+	    curl_url_get(x->cu, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		return;
+	n = strlen(host);
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+		memmove(host, host + 1, n - 2);
+		host[n - 2] = '\0';
+	}
+	if (netrc_find(x->pool->o->netrc_tab, host, &login, &password)) {
+		curl_easy_setopt(x->easy, CURLOPT_USERNAME, login);
+		curl_easy_setopt(x->easy, CURLOPT_PASSWORD, password);
+		curl_easy_setopt(x->easy, CURLOPT_HTTPAUTH,
+		    (long)CURLAUTH_BASIC);
+	}
+	curl_free(host);
+}
+
+/*
  * A request object's "user" or "bearer": in place of the run's
- * credentials of either kind, for this transfer only.
+ * credentials of either kind, for this transfer only.  --netrc comes
+ * only where neither these nor --user or --oauth2-bearer give any.
  */
 static void
 xfer_credentials(struct xfer *x, const struct rec *r)
 {
-	CURL *e = x->easy;
+	const struct opts	*o = x->pool->o;
+	CURL			*e = x->easy;
 
+	if (r->user.len == 0 && r->bearer.len == 0 && o->user == NULL &&
+	    o->bearer == NULL && o->netrc_tab != NULL)
+		xfer_netrc(x, r);
 	if (r->user.len > 0) {
 		curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, NULL);
 		curl_easy_setopt(e, CURLOPT_USERPWD, r->user.p);

@@ -35,6 +35,8 @@ enum http_version {
 	HTTPV_2_PRIOR		/* h2c without upgrade */
 };
 
+struct netrc;
+
 /*
  * Everything the command line decides; read-only once parsing is done.
  * The option table in cli.c stores into these fields by offset, an int
@@ -93,6 +95,7 @@ struct opts {
 	const char	*bearer;
 	int		 netrc;
 	const char	*netrc_file;
+	struct netrc	*netrc_tab;	/* --netrc's entries, read; owned */
 	char	       **cookie_data;	/* -b values holding '=' */
 	size_t		 ncookie_data;
 	char	       **cookie_files;	/* -b values without '=' */
