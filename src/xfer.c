@@ -23,6 +23,7 @@
 #include "gather/netrc.h"
 #include "gather/policy.h"
 #include "gather/revalidate.h"
+#include "gather/stray.h"
 #include "gather/text.h"
 #include "gather/url.h"
 
@@ -59,6 +60,8 @@ struct xfer {
 	struct buf	 cond;		/* --revalidate: a condition header */
 	int		 io_errno;
 	int		 sock_errno;	/* why a socket could not be made */
+	int		 opened[STRAY_OPENED]; /* sockets it made, -1: none */
+	int		 swap_origin;	/* -H and -b stay on the first origin */
 	char		 errbuf[CURL_ERROR_SIZE];
 	char		 io_msg[256];
 	struct xfer	*next;
@@ -68,6 +71,7 @@ struct xfer_pool {
 	const struct opts	*o;
 	struct files		*files;
 	struct xfer		*free;
+	struct stray		*stray;	/* plain HTTP/1.1: see stray.h */
 	struct curl_slist	*headers;	/* "Expect:", then -H */
 	struct curl_slist	*get_headers;	/* -H alone, for no body */
 	struct curl_slist	*bare;		/* "Expect:" alone: no -H */
@@ -338,25 +342,29 @@ xfer_same_origin(struct xfer *x)
 /*
  * CURLOPT_PREREQFUNCTION: runs before every request libcurl sends,
  * including each one of a followed redirect, once the new URL is the
- * effective one.  On another origin the header list becomes the bare one
- * and -b's cookies are dropped, so that an API key given with -H or a
- * session cookie does not reach a host the user never named; back on the
- * first origin both are restored.
+ * effective one.  Over plain HTTP, a connection on which bytes wait
+ * already is shut down (stray.h).  On another origin the header list
+ * becomes the bare one and -b's cookies are dropped, so that an API key
+ * given with -H or a session cookie does not reach a host the user never
+ * named; back on the first origin both are restored.
  */
 static int
 xfer_prereq_cb(void *arg, char *conn_ip, char *local_ip, int conn_port,
     int local_port)
 {
 	struct xfer	*x = arg;
+	const char	*scheme = NULL;
 	long		 n = 0;
 	int		 same;
 
-	(void)conn_ip;
 	(void)local_ip;
-	(void)conn_port;
-	(void)local_port;
-	if (curl_easy_getinfo(x->easy, CURLINFO_REDIRECT_COUNT, &n) !=
-	    CURLE_OK || n == 0)
+	if (x->pool->stray != NULL && curl_easy_getinfo(x->easy,
+	    CURLINFO_SCHEME, &scheme) == CURLE_OK && scheme != NULL &&
+	    strcasecmp(scheme, "http") == 0)
+		(void)stray_check(x->pool->stray, x->opened, conn_ip,
+		    conn_port, local_port);
+	if (!x->swap_origin || curl_easy_getinfo(x->easy,
+	    CURLINFO_REDIRECT_COUNT, &n) != CURLE_OK || n == 0)
 		return CURL_PREREQFUNC_OK;
 	same = xfer_same_origin(x) == 1;
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, same ? x->headers :
@@ -382,6 +390,8 @@ xfer_opensocket_cb(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
 	(void)purpose;
 	if ((s = socket(a->family, a->socktype, a->protocol)) == -1)
 		x->sock_errno = errno;
+	else
+		stray_opened(x->opened, s);
 	return s;
 }
 
@@ -622,6 +632,12 @@ xfer_pool_new(const struct opts *o, struct files *files)
 		free(p);
 		return NULL;
 	}
+	/* h2c connections are not reused; a unix socket has no ports. */
+	if (o->http != HTTPV_2_PRIOR && o->unix_socket == NULL &&
+	    (p->stray = stray_new()) == NULL) {
+		xfer_pool_free(p);
+		return NULL;
+	}
 	if ((p->bare = curl_slist_append(NULL, "Expect:")) == NULL ||
 	    xfer_pool_identity(p) == -1 ||
 	    (p->tmpl = xfer_template(p)) == NULL) {
@@ -653,6 +669,7 @@ xfer_pool_free(struct xfer_pool *p)
 		xfer_free(x);
 	}
 	curl_easy_cleanup(p->tmpl);
+	stray_free(p->stray);
 	curl_slist_free_all(p->resolve);
 	curl_slist_free_all(p->connect_to);
 	free(p->cookie);
@@ -813,6 +830,7 @@ xfer_reset(struct xfer *x, struct rec *r)
 	x->too_large = 0;
 	x->io_errno = 0;
 	x->sock_errno = 0;
+	memset(x->opened, 0xff, sizeof(x->opened));	/* all -1 */
 	x->open_late = x->open_failed = 0;
 	x->errbuf[0] = '\0';
 	x->hdr_start = 1;
@@ -913,8 +931,9 @@ xfer_headers(struct xfer *x, const struct rec *r)
 	 * POST to GET rules, --max-redirs, --proto and timing, rather than
 	 * doing all of that again here; it costs nothing without headers.
 	 */
-	if (o->follow && !o->location_trusted &&
-	    (o->nheaders > 0 || r->nheaders > 0 || x->pool->cookie != NULL)) {
+	x->swap_origin = o->follow && !o->location_trusted &&
+	    (o->nheaders > 0 || r->nheaders > 0 || x->pool->cookie != NULL);
+	if (x->swap_origin || x->pool->stray != NULL) {
 		curl_easy_setopt(x->easy, CURLOPT_PREREQFUNCTION,
 		    xfer_prereq_cb);
 		curl_easy_setopt(x->easy, CURLOPT_PREREQDATA, x);

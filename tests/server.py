@@ -787,6 +787,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             doc = list(RANGES)
         self.reply(200, json.dumps(doc), "application/json")
 
+    # ---- leftovers on a kept connection (tests/credentials.bats) ------------
+
+    def ep_excess(self, args, query):
+        """"ok" with its Content-Length, and a whole stray response after
+        it in the same write: bytes past the end that the client reads with
+        the body.  The connection stays open."""
+        self.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                   b"Content-Length: 2\r\n\r\nok"
+                   b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                   b"Content-Length: 5\r\n\r\nstray")
+
+    def ep_stray_idle(self, args, query):
+        """"ok", then ?ms=N (default 20) later a whole stray response, on
+        a connection that stays open: it lands while the connection is
+        idle in the client's cache, unless the next request came first."""
+        self.reply(200, "ok")
+        self.wfile.flush()
+        time.sleep(min(int_arg(query.get("ms", ["20"])[0], 20), 2000) / 1000)
+        self.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                   b"Content-Length: 5\r\n\r\nstray")
+
     def ep_stall(self, args, query):
         n = int_arg(args[0]) if args else None
         if n is None:
