@@ -227,3 +227,48 @@ stdin is not supported (stdin may carry the URLs)"
 		"$BASE/ok"
 	assert_success
 }
+
+@test "an alias is its option, under -o and without: -m, --max-time, --retry, -s, --silent, -f" {
+	local out t r q f
+	for out in "" "$BATS_TEST_TMPDIR/dl"; do
+		set -- ${out:+-o "$out"}
+		# -o makes -t 0 the default unless a limit is given, in any of
+		# its names: /hang ends as timeout, long before --deadline.
+		for t in "-t 1" "--timeout=1" "-m 1" "-m1" "--max-time 1" \
+			"--max-time=1"; do
+			# shellcheck disable=SC2086 # an option and its value
+			run --separate-stderr "$GATHER" "$@" $t --deadline 20 \
+				"$BASE/hang"
+			assert_failure 1
+			assert_jq '.[0].error.kind == "timeout"' ||
+				fail "$t with '$*' did not end as timeout"
+		done
+		for r in "--retries 2" "--retry 2" "--retry=2"; do
+			# shellcheck disable=SC2086
+			run --separate-stderr "$GATHER" "$@" $r --retry-delay 0.01 \
+				"$BASE/status/503"
+			assert_jq '.[0].attempts == 3' || fail "$r with '$*'"
+		done
+		for q in -q --quiet -s --silent -vs; do
+			run --separate-stderr "$GATHER" "$@" -v $q "$BASE/ok"
+			assert_success
+			assert_no_stderr
+		done
+		# The control: -v alone says something.
+		run --separate-stderr "$GATHER" "$@" -v "$BASE/ok"
+		[[ -n "$stderr" ]] || fail "-v printed nothing"
+		for f in -f --fail; do
+			run --separate-stderr "$GATHER" "$@" --no-fail $f \
+				"$BASE/status/404"
+			assert_failure 1
+			assert_jq '.[0].error.kind == "http"' || fail "$f with '$*'"
+		done
+		run --separate-stderr "$GATHER" "$@" --no-fail "$BASE/status/404"
+		assert_success
+	done
+	# In --help and the completions an alias is shown as its own row.
+	run "$GATHER" --help
+	assert_line --regexp '^  -m, --max-time SEC +the same as -t'
+	assert_line --regexp '^      --retry N +the same as --retries'
+	assert_line --regexp '^  -s, --silent +the same as -q'
+}

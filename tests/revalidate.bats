@@ -277,3 +277,25 @@ fingerprint() {
 	done
 	[[ $(wc -w <<<"$fields") -eq 20 ]]
 }
+
+@test "revalidate: the last record of a url in FILE counts, also without validators" {
+	local f="$BATS_TEST_TMPDIR/first.jsonl"
+	first_run "$BASE/cond/last1" "$BASE/cond-lm/last2"
+	# A later run found the same urls without validators (say, after the
+	# server stopped sending them): its records come last in FILE.
+	jq -c '.index += 2 | .etag = null | .last_modified = null' "$f" \
+		>"$f.later"
+	cat "$f.later" >>"$f"
+	run --separate-stderr "$GATHER" -c 1 --revalidate "$f" \
+		"$BASE/cond/last1" "$BASE/cond-lm/last2"
+	assert_success
+	assert_jq 'all(.status == 200 and .not_modified == false)'
+	assert_equal "$(seen last1)" '{"inm": null, "ims": null}'
+	assert_equal "$(seen last2)" '{"inm": null, "ims": null}'
+	# The other way round, validators last: they are sent.
+	first_run "$BASE/cond/last1"
+	cat "$f.later" "$f" >"$f.both"
+	run --separate-stderr "$GATHER" --revalidate "$f.both" "$BASE/cond/last1"
+	assert_success
+	assert_jq '.[0].status == 304'
+}
