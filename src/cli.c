@@ -849,19 +849,21 @@ static const struct option_def options[] = {
 	    .help = "send Authorization: Bearer TOKEN",
 	    .empty = "expected a token", .fn = opt_bearer },
 	{ "netrc", 0, ARG_FLAG, REQUEST, F(netrc), NULL,
-	    .help = "log in with the credentials ~/.netrc has for the host",
+	    .help = "log in with the credentials ~/.netrc has for the host, "
+	    "sent to the URL's origin only, as --user's",
 	    .val = 1 },
 	{ "netrc-file", 0, ARG_STRING, REQUEST, F(netrc_file), "FILE",
 	    .help = "--netrc, reading FILE instead of ~/.netrc",
 	    .fn = opt_netrc_file },
 	{ "cookie", 'b', ARG_STRING, REQUEST, F(cookie_data), "DATA|FILE",
-	    .help = "send cookies 'a=1; b=2', or load a cookie FILE into the "
-	    "run's one cookie store; repeatable",
+	    .help = "send cookies 'a=1; b=2', or load a cookie FILE (not "
+	    "stdin) into the run's one cookie store; repeatable",
 	    .empty = "expected cookies or a file", .fn = opt_cookie,
 	    .flags = OF_MANY },
 	{ "cookie-jar", 0, ARG_STRING, REQUEST, F(cookie_jar), "FILE",
 	    .help = "write the run's cookie store to FILE at the end "
-	    "(Netscape format)", .empty = "expected a file",
+	    "(Netscape format; a new file renamed over FILE, never through a "
+	    "link)", .empty = "expected a file",
 	    .fn = opt_cookie_jar },
 	{ "cert", 'E', ARG_STRING, REQUEST, F(cert), "FILE[:PASSWORD]",
 	    .help = "TLS client certificate (PEM), its key's password after "
