@@ -36,14 +36,18 @@ static void
 expect_error_cb(void *arg, jv msg)
 {
 	struct expect	*e = arg;
+	size_t		 n;
 	jv		 s;
 
 	if (e->jqerr[0] == '\0') {
 		s = jv_get_kind(msg) == JV_KIND_STRING ? jv_copy(msg) :
 		    jv_dump_string(jv_copy(msg), 0);
 		/* Its first line: the rest quotes the expression again. */
-		snprintf(e->jqerr, sizeof(e->jqerr), "%.*s",
-		    (int)strcspn(jv_string_value(s), "\n"), jv_string_value(s));
+		n = strcspn(jv_string_value(s), "\n");
+		if (n > 0 && jv_string_value(s)[n - 1] == ':')
+			n--;
+		snprintf(e->jqerr, sizeof(e->jqerr), "%.*s", (int)n,
+		    jv_string_value(s));
 		jv_free(s);
 	}
 	jv_free(msg);
