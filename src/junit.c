@@ -86,8 +86,8 @@ junit_open(const char *path, double now, char *err, size_t errlen)
 	j->start = now;
 	sprintf(j->tmp, "%s.XXXXXX", path);
 	if ((j->fd = mkstemp(j->tmp)) == -1) {
-		snprintf(err, errlen, "--junit: cannot create '%s': %s", j->tmp,
-		    strerror(errno));
+		snprintf(err, errlen, "--junit: cannot create a file beside "
+		    "'%s': %s", path, strerror(errno));
 		free(j->tmp);
 		j->tmp = NULL;
 		junit_free(j);
