@@ -176,16 +176,16 @@ expect_run(struct expect *e, size_t i, jv in, char *msg, size_t len)
 		if (k != JV_KIND_FALSE && k != JV_KIND_NULL)
 			return 1;
 		what = k == JV_KIND_FALSE ? "false" : "null";
-		snprintf(msg, len, "expectation failed: %.*s gave %s",
+		snprintf(msg, len, "expected %.*s, got %s",
 		    expect_cut(e->src[i], EXPECT_QUOTE), e->src[i], what);
 		return 0;
 	}
 	expect_jq_msg(out, jqmsg, sizeof(jqmsg));
 	if (jqmsg[0] == '\0')
-		snprintf(msg, len, "expectation failed: %.*s gave no output",
+		snprintf(msg, len, "expected %.*s, got no output",
 		    expect_cut(e->src[i], EXPECT_QUOTE), e->src[i]);
 	else
-		snprintf(msg, len, "expectation failed: %.*s: jq error: %.*s",
+		snprintf(msg, len, "expected %.*s, got jq error: %.*s",
 		    expect_cut(e->src[i], EXPECT_QUOTE), e->src[i],
 		    expect_cut(jqmsg, EXPECT_QUOTE * 2), jqmsg);
 	return 0;

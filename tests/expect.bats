@@ -54,7 +54,7 @@ tap_tests() {
 	assert_jq '.[0] | .ok and .status == 200 and .error == null'
 	assert_jq '.[1] | .ok == false and .status == 404 and
 		.error.kind == "expectation" and
-		.error.message == "expectation failed: .status == 200 gave false" and
+		.error.message == "expected .status == 200, got false" and
 		(.error | has("curl_code") | not)'
 	assert_no_stderr
 }
@@ -88,19 +88,19 @@ tap_tests() {
 	run --separate-stderr "$GATHER" --expect '.body | fromjson' "$BASE/ok"
 	assert_failure 1
 	assert_jq '.[0] | .ok == false and .error.kind == "expectation" and
-		(.error.message | startswith("expectation failed: .body | fromjson: jq error: ")) and
+		(.error.message | startswith("expected .body | fromjson, got jq error: ")) and
 		(.error.message | test("while parsing .ok."))'
 	run --separate-stderr "$GATHER" --expect 'error("custom reason")' "$BASE/ok"
-	assert_jq '.[0].error.message == "expectation failed: error(\"custom reason\"): jq error: custom reason"'
+	assert_jq '.[0].error.message == "expected error(\"custom reason\"), got jq error: custom reason"'
 }
 
 @test "--expect: null and no output fail; any other first output passes" {
 	run --separate-stderr "$GATHER" --expect '.missing' --expect 'empty' \
 		"$BASE/ok"
 	assert_failure 1
-	assert_jq '.[0].error.message == "expectation failed: .missing gave null"'
+	assert_jq '.[0].error.message == "expected .missing, got null"'
 	run --separate-stderr "$GATHER" --expect 'empty' "$BASE/ok"
-	assert_jq '.[0].error.message == "expectation failed: empty gave no output"'
+	assert_jq '.[0].error.message == "expected empty, got no output"'
 	# Only the first output counts: false after true does not fail it.
 	run --separate-stderr "$GATHER" --expect '(true, false)' \
 		--expect '0' --expect '""' --expect '.size' "$BASE/ok"
@@ -352,7 +352,7 @@ print(json.dumps({"root": root.tag, "suite": dict(suite.attrib),
 		"/p/x?a=1&b=<2>\"'"'"'", $b + "/status/500", $c] | sort)'
 	assert_jq --arg b "$BASE" '.[0].cases | map(select(.name == $b +
 		"/status/500"))[0].failure == {"type": "expectation", "message":
-		"expectation failed: .status == 200 gave false"}'
+		"expected .status == 200, got false"}'
 	assert_jq '.[0].cases | map(select(.failure.type == "connect")) |
 		length == 1'
 	assert_jq --arg b "$BASE" '.[0].cases | map(select(.name == $b +

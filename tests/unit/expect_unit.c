@@ -92,19 +92,19 @@ test_results(void)
 	    1);
 	CHECK(run1(".status == 200", "{\"status\":404}\n", msg, sizeof(msg)) ==
 	    0);
-	CHECK(strcmp(msg, "expectation failed: .status == 200 gave false") ==
+	CHECK(strcmp(msg, "expected .status == 200, got false") ==
 	    0);
 	CHECK(run1(".nope", "{}\n", msg, sizeof(msg)) == 0);
-	CHECK(strcmp(msg, "expectation failed: .nope gave null") == 0);
+	CHECK(strcmp(msg, "expected .nope, got null") == 0);
 	CHECK(run1("empty", "{}\n", msg, sizeof(msg)) == 0);
-	CHECK(strcmp(msg, "expectation failed: empty gave no output") == 0);
+	CHECK(strcmp(msg, "expected empty, got no output") == 0);
 	CHECK(run1("(1, false)", "{}\n", msg, sizeof(msg)) == 1);
 	CHECK(run1("(false, 1)", "{}\n", msg, sizeof(msg)) == 0);
 	CHECK(run1(".a.b", "{\"a\":\"s\"}\n", msg, sizeof(msg)) == 0);
-	CHECK(strstr(msg, ": jq error: Cannot index string with string \"b\"") !=
+	CHECK(strstr(msg, ", got jq error: Cannot index string with string \"b\"") !=
 	    NULL);
 	CHECK(run1("error({\"x\":1})", "{}\n", msg, sizeof(msg)) == 0);
-	CHECK(strcmp(msg, "expectation failed: error({\"x\":1}): jq error: "
+	CHECK(strcmp(msg, "expected error({\"x\":1}), got jq error: "
 	    "{\"x\":1}") == 0);
 	/* A line that is not JSON at all goes to jq's parser, which says no. */
 	CHECK(run1("true", "{\"a\":\n", msg, sizeof(msg)) == -1);
