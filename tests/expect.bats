@@ -259,11 +259,11 @@ tap_tests() {
 }
 
 @test "tap: -u numbers follow the output order" {
-	run --separate-stderr "$GATHER" --format tap -u "$BASE/delay/400" \
+	run --separate-stderr "$GATHER" --format tap -u "$BASE/delay/1000" \
 		"$BASE/ok"
 	assert_success
 	assert_line --index 1 "ok 1 - $BASE/ok"
-	assert_line --index 2 "ok 2 - $BASE/delay/400"
+	assert_line --index 2 "ok 2 - $BASE/delay/1000"
 	assert_line --index 3 '1..2'
 }
 
@@ -388,7 +388,7 @@ print(json.dumps({"root": root.tag, "suite": dict(suite.attrib),
 	run junit_json "$j"
 	assert_jq '.[0].suite.tests == "2" and .[0].suite.failures == "1"'
 	assert_jq '.[0].cases | map(.failure.type) | sort == [null, "cancelled"]'
-	run --separate-stderr "$GATHER" --junit "$j" --deadline 0.3 "$BASE/ok" \
+	run --separate-stderr "$GATHER" --junit "$j" --deadline 1.5 "$BASE/ok" \
 		"$BASE/hang/ju-dl"
 	assert_failure 1
 	run junit_json "$j"
