@@ -20,7 +20,7 @@ ifneq ($(USE_WERROR),0)
 WARN	+= -Werror
 endif
 CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L
-LDLIBS	 = -lcurl -lcrypto -lev -lcjson -lm
+LDLIBS	 = -lcurl -lcrypto -lev -lcjson -ljq -lm
 SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	   -fno-omit-frame-pointer
 

@@ -54,15 +54,15 @@ _gather() {
 		--unix-socket --user --oauth2-bearer --netrc --netrc-file
 		--cookie --cookie-jar --cert --key --format --body --max-body
 		--include-headers --output-dir --name --continue --hash
-		--input --progress --no-progress --stats --quiet --silent
-		--verbose --version --help"
+		--expect --junit --input --progress --no-progress --stats
+		--quiet --silent --verbose --version --help"
 	local short_opts="-c -t -m -f -u -X -H -d -A -L -k -x -4 -6 -b
 		-E -I -o -i -q -s -v -V -h"
 	local request_words="GET HEAD POST PUT PATCH DELETE OPTIONS"
 	local proto_words="dict file ftp ftps gopher gophers http https
 		imap imaps ldap ldaps mqtt pop3 pop3s rtmp rtsp scp sftp smb
 		smbs smtp smtps telnet tftp"
-	local format_words="jsonl json"
+	local format_words="jsonl json tap"
 	local body_words="auto text base64 json none"
 	local hash_words="sha256 sha1 md5"
 	local stats_words="text json"
@@ -98,7 +98,7 @@ _gather() {
 		val=${cur#*=}
 		case "$opt" in
 		--resume | --revalidate | --cacert | --netrc-file | \
-			--cookie-jar | --key | --input)
+			--cookie-jar | --key | --junit | --input)
 			_gather_paths -f "$val" "$opt="
 			;;
 		--request)
@@ -138,12 +138,12 @@ _gather() {
 		--window | --shard | -H | --header | -A | --user-agent | \
 		--max-redirs | -x | --proxy | --resolve | --connect-to | \
 		--unix-socket | --user | --oauth2-bearer | -b | --cookie | \
-		-E | --cert | --max-body | --name)
+		-E | --cert | --max-body | --name | --expect)
 		# A value with nothing to offer.
 		return 0
 		;;
 	--resume | --revalidate | --cacert | --netrc-file | \
-		--cookie-jar | --key | -i | --input)
+		--cookie-jar | --key | --junit | -i | --input)
 		_gather_paths -f "$cur" ""
 		return 0
 		;;

@@ -124,7 +124,7 @@ static const char *const body_names[] = {
 	"auto", "text", "base64", "json", "none", NULL
 };
 
-static const char *const format_names[] = { "jsonl", "json", NULL };
+static const char *const format_names[] = { "jsonl", "json", "tap", NULL };
 
 static const char *const stats_names[] = { "text", "json", NULL };
 
@@ -280,6 +280,14 @@ static enum cli_status
 opt_input(struct opts *o, struct cli_arg *a)
 {
 	o->inputs[o->ninputs++] = (char *)a->val;
+	return CLI_RUN;
+}
+
+/* --expect: one more jq expression, compiled when the run is made. */
+static enum cli_status
+opt_expect(struct opts *o, struct cli_arg *a)
+{
+	o->expects[o->nexpects++] = (char *)a->val;
 	return CLI_RUN;
 }
 
@@ -873,7 +881,8 @@ static const struct option_def options[] = {
 	    "--cert's FILE", .empty = "expected a file", .fn = opt_key },
 
 	{ "format", 0, ARG_ENUM, OUTPUT, F(format), "FORMAT",
-	    .help = "jsonl (default) or json (one array)",
+	    .help = "jsonl (default), json (one array) or tap (TAP version "
+	    "13: ok N - URL per record, the plan 1..N last)",
 	    .names = format_names },
 	{ "body", 0, ARG_ENUM, OUTPUT, F(body), "MODE",
 	    .help = "auto, text, base64, json or none (default auto)\n"
@@ -898,6 +907,14 @@ static const struct option_def options[] = {
 	{ "hash", 0, ARG_STRING, OUTPUT, F(hashes), "ALG[,ALG]",
 	    .help = "add hash {ALG: hex} of each body: sha256, sha1, md5",
 	    .names = hash_names, .fn = opt_hash },
+	{ "expect", 0, ARG_STRING, OUTPUT, F(expects), "EXPR",
+	    .help = "a jq expression each ok record must satisfy, as printed; "
+	    "false, null or an error fails it as expectation; repeatable",
+	    .empty = "expected a jq expression", .fn = opt_expect,
+	    .flags = OF_MANY },
+	{ "junit", 0, ARG_STRING, OUTPUT, F(junit), "FILE",
+	    .help = "write a JUnit XML report to FILE: a testcase per record, "
+	    "a failure per failed one", .empty = "expected a file" },
 
 	{ "input", 'i', ARG_STRING, MESSAGES, F(inputs), "FILE",
 	    .help = "read records from FILE (- for stdin); repeatable: "
@@ -1351,6 +1368,7 @@ cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 	if ((o->urls = calloc((size_t)argc + 1, sizeof(char *))) == NULL ||
 	    (o->headers = calloc((size_t)argc + 2, sizeof(char *))) == NULL ||
 	    (o->inputs = calloc((size_t)argc + 1, sizeof(char *))) == NULL ||
+	    (o->expects = calloc((size_t)argc + 1, sizeof(char *))) == NULL ||
 	    (o->resolve = calloc((size_t)argc + 1, sizeof(char *))) == NULL ||
 	    (o->connect_to = calloc((size_t)argc + 1, sizeof(char *))) ==
 	    NULL ||
@@ -1385,6 +1403,8 @@ cli_free(struct opts *o)
 	free(o->urls);
 	free(o->headers);
 	free(o->inputs);
+	free(o->expects);
+	o->expects = NULL;
 	free(o->resolve);
 	free(o->connect_to);
 	free(o->cookie_data);

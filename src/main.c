@@ -17,9 +17,11 @@
 #include "gather/app.h"
 #include "gather/cli.h"
 #include "gather/ends.h"
+#include "gather/expect.h"
 #include "gather/files.h"
 #include "gather/input.h"
 #include "gather/jar.h"
+#include "gather/junit.h"
 #include "gather/loop.h"
 #include "gather/record.h"
 #include "gather/reorder.h"
@@ -241,7 +243,11 @@ main_open(struct app *a)
 	    err, sizeof(err))) == NULL) || (a->opts.revalidate != NULL &&
 	    (a->revalidate = revalidate_load(a->opts.revalidate, err,
 	    sizeof(err))) == NULL) || (a->opts.output_dir != NULL &&
-	    (a->files = files_new(&a->opts, err, sizeof(err))) == NULL)) {
+	    (a->files = files_new(&a->opts, err, sizeof(err))) == NULL) ||
+	    (a->opts.nexpects > 0 && (a->expect = expect_new(a->opts.expects,
+	    a->opts.nexpects, err, sizeof(err))) == NULL) ||
+	    (a->opts.junit != NULL && (a->junit = junit_open(a->opts.junit,
+	    ev_time(), err, sizeof(err))) == NULL)) {
 		main_say(err);
 		return EXIT_USAGE;
 	}
@@ -265,7 +271,7 @@ main_open(struct app *a)
 	    .pool = a->pool, .in = a->in, .ends = a->ends,
 	    .record = a->record, .reorder = a->reorder, .writer = a->writer,
 	    .resume = a->resume, .revalidate = a->revalidate,
-	    .stats = a->stats });
+	    .stats = a->stats, .expect = a->expect, .junit = a->junit });
 	return -1;
 }
 
@@ -296,11 +302,27 @@ main_jar(struct app *a, int status)
 	return status == EXIT_ALL_OK ? EXIT_SOME_FAILED : status;
 }
 
+/* --junit: the report is finished and renamed, whatever ended the run. */
+static void
+main_junit(struct app *a, int *status)
+{
+	char err[512];
+
+	if (a->junit == NULL || junit_finish(a->junit, ev_time(), err,
+	    sizeof(err)) == 0)
+		return;
+	main_say(err);
+	if (*status == EXIT_ALL_OK)
+		*status = EXIT_SOME_FAILED;
+}
+
 /* Free every module, in the reverse of the order main_open made them. */
 static void
 main_close(struct app *a)
 {
 	sched_free(a->sched);
+	junit_free(a->junit);
+	expect_free(a->expect);
 	stats_free(a->stats);
 	ends_free(a->ends);
 	loop_free(a->loop);
@@ -342,6 +364,7 @@ main(int argc, char **argv)
 		if ((status = ends_status(a.ends)) == -1)
 			status = sched_status(a.sched);
 		status = main_jar(&a, status);
+		main_junit(&a, &status);
 		/* A reader that left gets nothing more, not even on stderr. */
 		if (status != EXIT_SIGPIPE)
 			stats_finish(a.stats);

@@ -115,9 +115,11 @@ policy_transient(enum err_kind kind, long status)
  * Kinds that --retry-all-errors leaves alone, by name so that a kind added
  * later (checksum, when downloads check hashes) is one more word here:
  * another attempt cannot mend what is wrong with the request or the data.
+ * expectation is here too: only --retry-on naming it makes a run poll.
  */
 static const char *const never_retried[] = {
-	"bad_input", "invalid_url", "unsupported_protocol", "checksum", NULL
+	"bad_input", "invalid_url", "unsupported_protocol", "checksum",
+	"expectation", NULL
 };
 
 /* Turn the statuses lo..hi of rs on or off. */

@@ -26,6 +26,7 @@ static const char *const kind_names[] = {
 	[ERR_DEADLINE] = "deadline",
 	[ERR_IO] = "io",
 	[ERR_CHECKSUM] = "checksum",
+	[ERR_EXPECTATION] = "expectation",
 	[ERR_OTHER] = "other",
 };
 

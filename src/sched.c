@@ -20,8 +20,10 @@
 #include <unistd.h>
 
 #include "gather/ends.h"
+#include "gather/expect.h"
 #include "gather/hosts.h"
 #include "gather/input.h"
+#include "gather/junit.h"
 #include "gather/loop.h"
 #include "gather/policy.h"
 #include "gather/record.h"
@@ -60,6 +62,7 @@ struct sched {
 	int			 failed;	/* some record was not ok */
 	ev_prepare		 flush_w;
 	ev_timer		 rate_w;
+	struct buf		 tapcase;	/* --format tap: the case made */
 };
 
 static void	sched_pump(struct sched *);
@@ -124,6 +127,31 @@ sched_cancel_later(struct sched *s, enum err_kind kind, const char *why)
 	s->cancel_why = why;
 }
 
+/*
+ * Hand r on to be written in order: its JSON line, or under --format tap
+ * its test case; and to the --junit report.  -1 with errno as record_put.
+ */
+static int
+sched_output(struct sched *s, const struct rec *r)
+{
+	struct outcome oc;
+
+	if (s->p.junit == NULL && s->o->format != FORMAT_TAP)
+		return ends_output_dead(s->p.ends) ? 0 :
+		    record_put(s->p.record, r);
+	writer_outcome(r, &oc);
+	(void)junit_add(s->p.junit, &oc);	/* junit_finish tells */
+	if (ends_output_dead(s->p.ends))
+		return 0;
+	if (s->o->format != FORMAT_TAP)
+		return record_put(s->p.record, r);
+	if (writer_tap_case(&s->tapcase, &oc) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return reorder_put(s->p.reorder, r->seq, &s->tapcase);
+}
+
 /* Write r's record (in order) and recycle r and its transfer. */
 static void
 sched_finish(struct sched *s, struct rec *r)
@@ -134,7 +162,7 @@ sched_finish(struct sched *s, struct rec *r)
 		s->failed = 1;
 	stats_log(s->p.stats, r, "");
 	stats_record(s->p.stats, r);
-	if (!ends_output_dead(s->p.ends) && record_put(s->p.record, r) == -1)
+	if (sched_output(s, r) == -1)
 		ends_output_failed(s->p.ends, errno);
 	if (r->xfer != NULL) {
 		xfer_put(s->p.pool, r->xfer);
@@ -292,7 +320,11 @@ sched_done(void *arg, CURL *e, CURLcode rc)
 			snprintf(r->msg, sizeof(r->msg), "HTTP status %ld",
 			    r->status);
 		}
-		sched_finish(s, r);
+		/* --expect: an otherwise ok record; a miss may be retried. */
+		if (s->p.expect == NULL || r->kind != ERR_NONE ||
+		    expect_rec(s->p.expect, s->p.record, r) ||
+		    !sched_retry(s, r))
+			sched_finish(s, r);
 	}
 	sched_pump(s);
 }
@@ -612,5 +644,6 @@ sched_free(struct sched *s)
 	}
 	hosts_free(s->hosts);
 	curl_url_cleanup(s->cu);
+	buf_free(&s->tapcase);
 	free(s);
 }

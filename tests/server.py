@@ -37,6 +37,8 @@ Endpoints (a query string is ignored unless an endpoint names it):
   /headers              two Set-Cookie headers and X-Custom
   /retry-after/<s>      503 with Retry-After: <s>
   /flaky/<key>/<n>      503 for the first n requests of key, then 200
+  /count/<key>          200, the body the number of requests for key so far
+                        (1, 2, 3 ...); ?json=1: {"n": N}
   /bigheader/<n>        a header X-Big of n bytes
   /retry-after-date/<s> 503 with Retry-After: an HTTP date <s> seconds ahead
   /latin1-header        200 with header bytes that are not UTF-8 (X-Latin)
@@ -578,6 +580,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if STATS.flaky_next(args[0]) < n:
             return self.reply(503, "flaky")
         self.reply(200, "ok after %d" % n)
+
+    def ep_count(self, args, query):
+        if len(args) != 1:
+            return self.reply(404, "not found")
+        n = STATS.flaky_next("count/" + args[0]) + 1
+        if query.get("json") == ["1"]:
+            return self.reply(200, json.dumps({"n": n}), "application/json")
+        self.reply(200, str(n))
 
     def ep_bigheader(self, args, query):
         n = int_arg(args[0]) if args else None

@@ -25,6 +25,8 @@ struct app {
 	struct reorder		*reorder;
 	struct writer		*writer;
 	struct sched		*sched;
+	struct expect		*expect;	/* --expect's programs, or NULL */
+	struct junit		*junit;		/* --junit's report, or NULL */
 	long			 conn_max;	/* descriptors left for connections */
 };
 

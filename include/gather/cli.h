@@ -26,7 +26,8 @@ enum body_mode {
 
 enum format {
 	FORMAT_JSONL,
-	FORMAT_JSON
+	FORMAT_JSON,
+	FORMAT_TAP
 };
 
 enum http_version {
@@ -114,6 +115,11 @@ struct opts {
 	const char	*name_template;
 	int		 cont;		/* --continue: a .part goes on */
 	unsigned	 hashes;	/* --hash: HASH_* bits */
+
+	/* Tests and CI */
+	char	       **expects;	/* --expect EXPR each, in order */
+	size_t		 nexpects;
+	const char	*junit;		/* --junit FILE, or NULL */
 
 	/* Input and messages */
 	char	       **inputs;	/* -i FILE each, "-" = stdin, in order */

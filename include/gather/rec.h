@@ -35,6 +35,7 @@ enum err_kind {
 	ERR_DEADLINE,
 	ERR_IO,
 	ERR_CHECKSUM,
+	ERR_EXPECTATION,
 	ERR_OTHER
 };
 

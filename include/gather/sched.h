@@ -27,6 +27,8 @@ struct sched_parts {
 	struct resume		*resume;	/* NULL without --resume */
 	struct revalidate	*revalidate;	/* NULL without --revalidate */
 	struct stats		*stats;
+	struct expect		*expect;	/* NULL without --expect */
+	struct junit		*junit;		/* NULL without --junit */
 };
 
 struct sched;
