@@ -272,3 +272,42 @@ shed_stat() {
 		fail "no slowed line: $stderr"
 	grep -qx 'pauses:   0' <<<"$stderr" || fail "no pauses line: $stderr"
 }
+
+# ---- how a run ends while a host is paused ----------------------------------
+
+@test "--deadline ends the records waiting for a paused host as deadline" {
+	reset_stats
+	resolve_ab
+	t=$(now)
+	run --separate-stderr "$GATHER" -c 1 --deadline 1 --retries 3 \
+		"${RESOLVE[@]}" "http://a.test:$PORT/pause/d1/30" \
+		"http://a.test:$PORT/p/d2" "http://b.test:$PORT/p/d3"
+	took=$(since "$t")
+	assert_failure 1
+	assert_strict_jsonl -n 3 --ordered
+	# Record 0's 30 s wait would pass the deadline: it is its 429.
+	assert_jq '.[0].status == 429 and .[0].attempts == 1 and
+		.[1].error.kind == "deadline" and .[1].attempts == 0 and
+		.[2].ok'
+	assert_took "$took" '<' 10 "a run with a paused host and --deadline 1"
+}
+
+@test "SIGINT while records wait for a paused host: they are cancelled" {
+	reset_stats
+	resolve_ab
+	start_bg "$GATHER" -c 1 "${RESOLVE[@]}" \
+		"http://a.test:$PORT/pause/s1/30" "http://a.test:$PORT/p/s2" \
+		"http://a.test:$PORT/p/s3" "http://b.test:$PORT/p/s4"
+	wait_until 10 hits_at_least /p/s4 1 ||
+		fail "b.test's record did not reach the server"
+	wait_until 10 hits_at_least /pause/s1/30 1 ||
+		fail "the 429 was not asked for"
+	kill -INT "$BG_PID"
+	wait_bg 10
+	assert_equal "$BG_STATUS" 130
+	load_bg_output
+	assert_strict_jsonl -n 4 --ordered
+	assert_jq '.[0].status == 429 and .[3].ok and (.[1:3] |
+		all(.error.kind == "cancelled" and .attempts == 0))'
+	[[ "$stderr" != *Sanitizer* ]] || fail "sanitizer report: $stderr"
+}
