@@ -249,17 +249,18 @@ polite_answer(struct polite *p, struct polite_host *h, enum err_kind kind,
 /*
  * A Retry-After of secs at now pauses h: no start before now + secs, or
  * before an earlier pause's end if later, which goes in *until.  1 when
- * this made the pause longer (or new).
+ * h was not paused yet: a burst of 429s is one pause, made as long as
+ * the longest of them asks.
  */
 int
 polite_pause(struct polite_host *h, double now, double secs, double *until)
 {
-	int longer = now + secs > h->pause_until;
+	int fresh = h->pause_until <= now;
 
-	if (longer)
+	if (now + secs > h->pause_until)
 		h->pause_until = now + secs;
 	*until = h->pause_until;
-	return longer;
+	return fresh;
 }
 
 /* Call fn with each host whose --adaptive limit came down. */

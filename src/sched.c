@@ -323,11 +323,10 @@ sched_polite_answer(struct sched *s, struct rec *r, int counted)
 	    s->o->retry_max_delay, 0) : 0;
 	if (secs > 0 && (h != NULL || (h = sched_polite_host(s, r)) != NULL)) {
 		now = ev_time();
-		if (polite_pause(h, now, secs, &until)) {
-			if (until > s->pause_end)
-				s->pause_end = until;
+		if (polite_pause(h, now, secs, &until))
 			stats_pause(s->p.stats, r, polite_key(h), until - now);
-		}
+		if (until > s->pause_end)
+			s->pause_end = until;
 	}
 	if (h != NULL && counted && polite_answer(s->polite, h, r->kind,
 	    r->status, r->ph_epoch))

@@ -128,6 +128,25 @@ shed_stat() {
 	fcmp "$gap" '>=' 0.95 || fail "an HTTP-date pause of $gap s"
 }
 
+@test "a burst of 429s while the host is paused is one pause, as long as the longest" {
+	reset_stats
+	# -c 4: all four start before the first answer comes back.
+	run --separate-stderr "$GATHER" -c 4 --retries 1 --stats=json \
+		"$BASE/pause/q1/1" "$BASE/pause/q2/1" "$BASE/pause/q3/2" \
+		"$BASE/pause/q4/1"
+	assert_success
+	assert_jq 'all(.status == 200 and .attempts == 2)'
+	printf '%s\n' "$stderr" | tail -n 1 | jq -e '.pauses == 1' >/dev/null ||
+		fail "--stats=json: $stderr"
+	# The retries waited for the longest Retry-After of the burst.
+	arrivals | jq -r '(map(select(.[0] | startswith("/pause/"))) |
+		(.[4:] | map(.[1]) | min) -
+		(map(select(.[0] == "/pause/q3/2"))[0][1])) |
+		tostring' >"$BATS_TEST_TMPDIR/t"
+	fcmp "$(<"$BATS_TEST_TMPDIR/t")" '>=' 1.95 ||
+		fail "retries $(<"$BATS_TEST_TMPDIR/t") s after the 2 s answer"
+}
+
 # ---- --per-host-rate ----------------------------------------------------------
 
 @test "--per-host-rate 5/s: each host's 10 starts span 1.6 s, side by side" {
