@@ -322,23 +322,18 @@ policy_aimd_init(struct aimd *a, long cap)
 /*
  * --adaptive: what an attempt that ended as kind with status says of its
  * host: 429 and 503 (the server says so), a timeout and a reset (it
- * cannot keep up) are overload; any other answer is a success; failures
- * that never reached the server say nothing.
+ * cannot keep up) are overload; any other answer is a success, also
+ * when the record refuses it; failures without an answer say nothing.
  */
 enum aimd_signal
 policy_aimd_signal(enum err_kind kind, long status)
 {
-	switch (kind) {
-	case ERR_TIMEOUT:
-	case ERR_RESET:
+	if (kind == ERR_TIMEOUT || kind == ERR_RESET)
 		return AIMD_BACK;
-	case ERR_NONE:
-		if (status == 429 || status == 503)
-			return AIMD_BACK;
-		return status > 0 ? AIMD_OK : AIMD_NEUTRAL;
-	default:
-		return AIMD_NEUTRAL;
-	}
+	if (status == 429 || status == 503)
+		return AIMD_BACK;
+	/* An answer the record then refused (too large, a bad checksum). */
+	return status > 0 ? AIMD_OK : AIMD_NEUTRAL;
 }
 
 /* --adaptive: one success; a round as large as the limit adds one. */

@@ -173,6 +173,9 @@ test_aimd(void)
 	CHECK(policy_aimd_signal(ERR_CONNECT, 0) == AIMD_NEUTRAL);
 	CHECK(policy_aimd_signal(ERR_DNS, 0) == AIMD_NEUTRAL);
 	CHECK(policy_aimd_signal(ERR_NONE, 0) == AIMD_NEUTRAL);
+	CHECK(policy_aimd_signal(ERR_TOO_LARGE, 200) == AIMD_OK);
+	CHECK(policy_aimd_signal(ERR_TIMEOUT, 200) == AIMD_BACK);
+	CHECK(policy_aimd_signal(ERR_CANCELLED, 0) == AIMD_NEUTRAL);
 }
 
 int
