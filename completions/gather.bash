@@ -46,16 +46,17 @@ _gather() {
 		--speed-time --max-time --connect-timeout --deadline --retries
 		--retry --retry-on --retry-all-errors --retry-delay
 		--retry-max-delay --fail --no-fail --fail-fast --rate
-		--per-host --unordered --window --shard --resume --revalidate
-		--request --header --data --json --user-agent --location
-		--location-trusted --no-location --max-redirs --compressed
-		--no-compressed --proto --insecure --cacert --proxy --http1.1
-		--http2-prior-knowledge --resolve --connect-to --ipv4 --ipv6
-		--unix-socket --user --oauth2-bearer --netrc --netrc-file
-		--cookie --cookie-jar --cert --key --format --body --max-body
-		--include-headers --output-dir --name --continue --hash
-		--expect --junit --input --progress --no-progress --stats
-		--quiet --silent --verbose --version --help"
+		--per-host --per-host-rate --adaptive --unordered --window
+		--shard --resume --revalidate --request --header --data --json
+		--user-agent --location --location-trusted --no-location
+		--max-redirs --compressed --no-compressed --proto --insecure
+		--cacert --proxy --http1.1 --http2-prior-knowledge --resolve
+		--connect-to --ipv4 --ipv6 --unix-socket --user
+		--oauth2-bearer --netrc --netrc-file --cookie --cookie-jar
+		--cert --key --format --body --max-body --include-headers
+		--output-dir --name --continue --hash --expect --junit --input
+		--progress --no-progress --stats --quiet --silent --verbose
+		--version --help"
 	local short_opts="-c -t -m -f -u -X -H -d -A -L -k -x -4 -6 -b
 		-E -I -o -i -q -s -v -V -h"
 	local request_words="GET HEAD POST PUT PATCH DELETE OPTIONS"
@@ -135,10 +136,11 @@ _gather() {
 		--speed-time | -m | --max-time | --connect-timeout | \
 		--deadline | --retries | --retry | --retry-on | \
 		--retry-delay | --retry-max-delay | --rate | --per-host | \
-		--window | --shard | -H | --header | -A | --user-agent | \
-		--max-redirs | -x | --proxy | --resolve | --connect-to | \
-		--unix-socket | --user | --oauth2-bearer | -b | --cookie | \
-		-E | --cert | --max-body | --name | --expect)
+		--per-host-rate | --window | --shard | -H | --header | -A | \
+		--user-agent | --max-redirs | -x | --proxy | --resolve | \
+		--connect-to | --unix-socket | --user | --oauth2-bearer | \
+		-b | --cookie | -E | --cert | --max-body | --name | \
+		--expect)
 		# A value with nothing to offer.
 		return 0
 		;;

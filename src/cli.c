@@ -627,6 +627,16 @@ opt_rate(struct opts *o, struct cli_arg *a)
 	return CLI_RUN;
 }
 
+/* --per-host-rate: starts per second for each host, as --rate. */
+static enum cli_status
+opt_per_host_rate(struct opts *o, struct cli_arg *a)
+{
+	if (parse_rate(a->val, &o->per_host_rate) == -1)
+		return cli_bad(a, "expected starts per unit such as 10, 10/s, "
+		    "600/m or 5000/h, not '%s'", a->val);
+	return CLI_RUN;
+}
+
 /* --shard: K and N land in two fields. */
 static enum cli_status
 opt_shard(struct opts *o, struct cli_arg *a)
@@ -769,6 +779,14 @@ static const struct option_def options[] = {
 	{ "per-host", 0, ARG_COUNT, SCHED, F(per_host), "N",
 	    .help = "in flight to one host:port at most (0 = no limit, the "
 	    "default)" },
+	{ "per-host-rate", 0, ARG_STRING, SCHED, F(per_host_rate),
+	    "N[/s|/m|/h]", .help = "start at most N requests per unit to each "
+	    "host:port, evenly spaced; beside --rate, which counts all "
+	    "(default: no limit; unit /s)", .fn = opt_per_host_rate },
+	{ "adaptive", 0, ARG_FLAG, SCHED, F(adaptive), NULL,
+	    .help = "each host's concurrency adapts: from 2, +1 after a round "
+	    "of good answers, halved on 429, 503, timeout or reset; at most "
+	    "--per-host, else -c", .val = 1 },
 	{ "unordered", 'u', ARG_FLAG, SCHED, F(unordered), NULL,
 	    .help = "write records as they finish", .val = 1 },
 	{ "window", 0, ARG_COUNT, SCHED, F(window), "N",

@@ -1,6 +1,8 @@
 /*
  * policy: how long a record waits before its next attempt, whether it
- * gets one, and how --rate spaces starts.  Full jitter over an
+ * gets one, how --rate and --per-host-rate space starts, and how
+ * --adaptive moves a host's concurrency limit (additive increase,
+ * multiplicative decrease, as TCP's congestion window).  Full jitter over an
  * exponential backoff, or the server's Retry-After, and in either case
  * never more than --retry-max-delay: the cap holds even below
  * --retry-delay, and a Retry-After too large for any type is the cap.
@@ -306,4 +308,62 @@ double
 policy_rate_next(double now, double next_start, double gap)
 {
 	return now - next_start < 4 * gap ? next_start + gap : now + gap;
+}
+
+/* --adaptive: a host's limit before any answer, 2 or the cap if lower. */
+void
+policy_aimd_init(struct aimd *a, long cap)
+{
+	a->cap = cap < 1 ? 1 : cap;
+	a->limit = a->cap < 2 ? a->cap : 2;
+	a->lowest = 0;
+	a->round = 0;
+	a->epoch = 0;
+}
+
+/*
+ * --adaptive: what an attempt that ended as kind with status says of its
+ * host: 429 and 503 (the server says so), a timeout and a reset (it
+ * cannot keep up) are overload; any other answer is a success, also
+ * when the record refuses it; failures without an answer say nothing.
+ */
+enum aimd_signal
+policy_aimd_signal(enum err_kind kind, long status)
+{
+	if (kind == ERR_TIMEOUT || kind == ERR_RESET)
+		return AIMD_BACK;
+	if (status == 429 || status == 503)
+		return AIMD_BACK;
+	/* An answer the record then refused (too large, a bad checksum). */
+	return status > 0 ? AIMD_OK : AIMD_NEUTRAL;
+}
+
+/* --adaptive: one success; a round as large as the limit adds one. */
+void
+policy_aimd_ok(struct aimd *a)
+{
+	if (++a->round < a->limit)
+		return;
+	a->round = 0;
+	if (a->limit < a->cap)
+		a->limit++;
+}
+
+/*
+ * --adaptive: an overload answer to a request started at epoch halves the
+ * limit (at least 1); 1 when it came down.  A request started before the
+ * last halving saw the old limit: its answer is the same overload, already
+ * paid for.
+ */
+int
+policy_aimd_back(struct aimd *a, unsigned started)
+{
+	if (started != a->epoch)
+		return 0;
+	a->epoch++;
+	a->round = 0;
+	a->limit = a->limit / 2 < 1 ? 1 : a->limit / 2;
+	if (a->lowest == 0 || a->limit < a->lowest)
+		a->lowest = a->limit;
+	return 1;
 }

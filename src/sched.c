@@ -8,6 +8,13 @@
  * whatever ends the run; ending the others (--fail-fast, a changed
  * --resume input) is left to the top of the pump, so that sched_finish
  * never runs inside itself.
+ *
+ * Politeness is admission too: a record whose host is paused by a
+ * Retry-After, has no --per-host-rate turn yet or is at its --adaptive
+ * limit waits on the due list, holding no slot, while records for other
+ * hosts start past it within the window; one timer wakes the pump when
+ * the nearest pause or turn ends.  Without --per-host-rate and
+ * --adaptive no host is looked up until some host is paused.
  */
 #include "gather/sched.h"
 
@@ -26,6 +33,7 @@
 #include "gather/junit.h"
 #include "gather/loop.h"
 #include "gather/policy.h"
+#include "gather/polite.h"
 #include "gather/record.h"
 #include "gather/reorder.h"
 #include "gather/resume.h"
@@ -55,6 +63,10 @@ struct sched {
 	uint64_t		 rng;
 	double			 rate_gap;	/* --rate: seconds between starts */
 	double			 next_start;	/* --rate: earliest next start */
+	struct polite		*polite;	/* pauses, host rates, limits */
+	int			 polite_on;	/* --per-host-rate, --adaptive */
+	double			 pause_end;	/* the latest pause's end */
+	double			 host_at;	/* when host_w fires */
 	enum err_kind		 cancel;	/* the rest is to end as this */
 	const char		*cancel_why;
 	int			 input_done;
@@ -63,6 +75,7 @@ struct sched {
 	ev_prepare		 flush_w;
 	ev_timer		 rate_w;
 	struct buf		 tapcase;	/* --format tap: the case made */
+	ev_timer		 host_w;	/* a pause or a host's turn ends */
 };
 
 static void	sched_pump(struct sched *);
@@ -114,6 +127,8 @@ sched_rec_get(struct sched *s)
 static void
 sched_rec_put(struct sched *s, struct rec *r)
 {
+	if (r->ph != NULL)
+		polite_put(s->polite, r->ph, ev_now(s->evl));
 	rec_reset(r);
 	r->next = s->free_recs;
 	s->free_recs = r;
@@ -212,6 +227,10 @@ sched_start(struct sched *s, struct rec *r)
 		sched_refuse(s, r, ERR_OTHER, "out of memory");
 		return;
 	}
+	if (r->ph != NULL) {
+		r->ph_epoch = polite_start(s->polite, r->ph, ev_time());
+		r->ph_busy = 1;
+	}
 	list_add(&s->running, r);
 	stats_attempt_start(s->p.stats);
 }
@@ -225,6 +244,10 @@ sched_detach(struct sched *s, struct rec *r)
 	stats_attempt_end(s->p.stats);
 	if (s->hosts != NULL)
 		hosts_dec(s->hosts, r->host.p);
+	if (r->ph_busy) {
+		polite_end(r->ph);
+		r->ph_busy = 0;
+	}
 }
 
 /* --rate: whether a start may happen now, taking the turn if so. */
@@ -256,6 +279,87 @@ sched_host_room(struct sched *s, struct rec *r)
 	if (r->host.len == 0 && url_host_key(s->cu, r->url.p, &r->host) == -1)
 		return 1;
 	return hosts_count(s->hosts, r->host.p) < s->o->per_host;
+}
+
+/* r's host's politeness entry, looked up once per record; NULL: none. */
+static struct polite_host *
+sched_polite_host(struct sched *s, struct rec *r)
+{
+	if (r->ph != NULL)
+		return r->ph;
+	if (s->cu == NULL && (s->cu = curl_url()) == NULL)
+		return NULL;
+	if (r->host.len == 0 && url_host_key(s->cu, r->url.p, &r->host) == -1)
+		return NULL;
+	if (r->host.len == 0)
+		return NULL;
+	return r->ph = polite_get(s->polite, r->host.p);
+}
+
+/* Wake the pump at time at (ev_time's clock), unless it wakes sooner. */
+static void
+sched_host_wake(struct sched *s, double at)
+{
+	if (ev_is_active(&s->host_w)) {
+		if (s->host_at <= at)
+			return;
+		ev_timer_stop(s->evl, &s->host_w);
+	}
+	s->host_at = at;
+	/* From ev_now, which is not after ev_time: never early. */
+	ev_timer_set(&s->host_w, at > ev_now(s->evl) ? at - ev_now(s->evl) :
+	    0., 0.);
+	ev_timer_start(s->evl, &s->host_w);
+}
+
+/*
+ * Whether r's host lets it start now: --per-host, then a pause,
+ * --per-host-rate and --adaptive; a host that will allow it at a known
+ * time wakes the pump then.
+ */
+static int
+sched_host_allows(struct sched *s, struct rec *r)
+{
+	struct polite_host	*h;
+	double			 at;
+
+	if (!sched_host_room(s, r))
+		return 0;
+	if (!s->polite_on && !(s->pause_end > ev_now(s->evl)))
+		return 1;
+	if ((h = sched_polite_host(s, r)) == NULL)
+		return 1;
+	if (polite_allows(s->polite, h, ev_time(), &at))
+		return 1;
+	if (at > 0)
+		sched_host_wake(s, at);
+	return 0;
+}
+
+/*
+ * Tell r's host how r's attempt (counted there when counted) ended: a
+ * Retry-After on a 429 or 503 pauses the host, capped as the retry's wait
+ * is; --adaptive moves its limit.
+ */
+static void
+sched_polite_answer(struct sched *s, struct rec *r, int counted)
+{
+	struct polite_host	*h = r->ph;
+	double			 now, secs, until;
+
+	secs = r->retry_after > 0 ? policy_wait(r->retry_after, 1, 0,
+	    s->o->retry_max_delay, 0) : 0;
+	if (secs > 0 && (h != NULL || (h = sched_polite_host(s, r)) != NULL)) {
+		now = ev_time();
+		if (polite_pause(h, now, secs, &until))
+			stats_pause(s->p.stats, r, polite_key(h), until - now);
+		if (until > s->pause_end)
+			s->pause_end = until;
+	}
+	if (h != NULL && counted && polite_answer(s->polite, h, r->kind,
+	    r->status, r->ph_epoch))
+		stats_limit(s->p.stats, r, polite_key(h),
+		    polite_limit(h));
 }
 
 /* A retry came due: r joins the records waiting for a start. */
@@ -309,9 +413,11 @@ sched_done(void *arg, CURL *e, CURLcode rc)
 	struct sched	*s = arg;
 	struct xfer	*x = xfer_of(e);
 	struct rec	*r = xfer_rec(x);
+	int		 counted = r->ph_busy;
 
 	sched_detach(s, r);
 	xfer_finish(x, rc);
+	sched_polite_answer(s, r, counted);
 	if (!sched_retry(s, r)) {
 		/* A 416 to a Range for a part already whole is no failure. */
 		if (s->o->fail && r->kind == ERR_NONE && r->status >= 400 &&
@@ -430,7 +536,7 @@ sched_pump_due(struct sched *s)
 	for (r = s->due.head; r != NULL && !ends_stopped(s->p.ends) &&
 	    s->running.n < s->o->concurrency; r = next) {
 		next = r->next;
-		if (!sched_host_room(s, r))
+		if (!sched_host_allows(s, r))
 			continue;
 		if (!sched_rate_take(s))
 			return 0;
@@ -502,7 +608,7 @@ sched_pump_input(struct sched *s)
 		r->t_read = ev_time();
 		if (st == IN_BAD)
 			sched_finish(s, r);
-		else if (!sched_host_room(s, r))
+		else if (!sched_host_allows(s, r))
 			list_add(&s->due, r);
 		else if (sched_rate_take(s))
 			sched_start(s, r);
@@ -532,6 +638,15 @@ sched_pump(struct sched *s)
 /* --rate: the next start is due. */
 static void
 sched_rate_cb(struct ev_loop *evl, ev_timer *w, int revents)
+{
+	(void)evl;
+	(void)revents;
+	sched_pump(w->data);
+}
+
+/* A host's pause or --per-host-rate turn ended. */
+static void
+sched_host_cb(struct ev_loop *evl, ev_timer *w, int revents)
 {
 	(void)evl;
 	(void)revents;
@@ -573,10 +688,15 @@ sched_new(const struct opts *o, struct ev_loop *evl)
 	s->flush_w.data = s;
 	ev_timer_init(&s->rate_w, sched_rate_cb, 0., 0.);
 	s->rate_w.data = s;
+	ev_timer_init(&s->host_w, sched_host_cb, 0., 0.);
+	s->host_w.data = s;
 	s->rate_gap = policy_rate_gap(o->rate);
-	if (o->per_host > 0 && ((s->hosts = hosts_new()) == NULL ||
-	    (s->cu = curl_url()) == NULL)) {
+	s->polite_on = o->per_host_rate > 0 || o->adaptive;
+	if ((s->polite = polite_new(o)) == NULL ||
+	    (o->per_host > 0 && ((s->hosts = hosts_new()) == NULL ||
+	    (s->cu = curl_url()) == NULL))) {
 		hosts_free(s->hosts);
+		polite_free(s->polite);
 		free(s);
 		return NULL;
 	}
@@ -588,6 +708,13 @@ void
 sched_attach(struct sched *s, const struct sched_parts *p)
 {
 	s->p = *p;
+}
+
+/* polite_report's callback: one host whose --adaptive limit came down. */
+static void
+sched_report_cb(void *arg, const char *host, long lowest, long final)
+{
+	stats_host_limit(arg, host, lowest, final);
 }
 
 /* Run until every record read has been written, or the run is stopped. */
@@ -602,7 +729,9 @@ sched_run(struct sched *s)
 	if (!ends_output_dead(s->p.ends) && writer_finish(s->p.writer) == -1)
 		ends_output_failed(s->p.ends, errno);
 	ends_stop(s->p.ends);
+	polite_report(s->polite, sched_report_cb, s->p.stats);
 	ev_timer_stop(s->evl, &s->rate_w);
+	ev_timer_stop(s->evl, &s->host_w);
 	ev_prepare_stop(s->evl, &s->flush_w);
 }
 
@@ -642,7 +771,9 @@ sched_free(struct sched *s)
 		s->free_recs = r->next;
 		rec_free(r);
 	}
+	ev_timer_stop(s->evl, &s->host_w);
 	hosts_free(s->hosts);
+	polite_free(s->polite);
 	curl_url_cleanup(s->cu);
 	buf_free(&s->tapcase);
 	free(s);

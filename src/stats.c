@@ -40,6 +40,7 @@
 #define LINE_MAX_COLS	79	/* the progress line never wraps at 80 */
 
 #define NKINDS		(ERR_OTHER + 1)
+#define SLOWED_MAX	100	/* hosts --stats names; the rest are counted */
 
 enum status_class {
 	CLASS_NONE,		/* no response */
@@ -94,6 +95,15 @@ struct stats {
 	size_t		 win_head, win_len;
 
 	struct hist	 lat;
+
+	/* Politeness: pauses, and hosts whose --adaptive limit came down. */
+	uint64_t	 pauses;
+	struct slowed {
+		char	*host;
+		long	 lowest, final;
+	}		*slowed;
+	size_t		 nslowed;
+	uint64_t	 slowed_more;	/* past SLOWED_MAX */
 };
 
 /* A small bounded string builder, so a whole report leaves in one write. */
@@ -619,6 +629,13 @@ stats_print_text(const struct stats *s, double wall)
 	sbuf_printf(&sb, "bytes:    %s\n", v);
 	sbuf_printf(&sb, "wall:     %.3f s\n", wall);
 	sbuf_printf(&sb, "rate:     %.1f records/s\n", stats_rps(s, wall));
+	sbuf_printf(&sb, "pauses:   %llu\n", (unsigned long long)s->pauses);
+	for (i = 0; i < s->nslowed; i++)
+		sbuf_printf(&sb, "slowed:   %s lowest %ld, final %ld\n",
+		    s->slowed[i].host, s->slowed[i].lowest, s->slowed[i].final);
+	if (s->slowed_more > 0)
+		sbuf_printf(&sb, "slowed:   %llu more hosts\n",
+		    (unsigned long long)s->slowed_more);
 	fwrite(sb.p, 1, sb.len, stderr);
 	fflush(stderr);
 }
@@ -628,6 +645,34 @@ static double
 stats_round(double x, double scale)
 {
 	return round(x * scale) / scale;
+}
+
+/*
+ * "slowed": [{"host", "lowest", "final"}, ...], the hosts whose --adaptive
+ * limit came down, and "slowed_more" when there were more than it lists.
+ */
+static int
+stats_json_slowed(const struct stats *s, cJSON *root)
+{
+	cJSON	*a, *o;
+	size_t	 i;
+
+	if ((a = cJSON_AddArrayToObject(root, "slowed")) == NULL)
+		return -1;
+	for (i = 0; i < s->nslowed; i++) {
+		if ((o = cJSON_CreateObject()) == NULL)
+			return -1;
+		cJSON_AddItemToArray(a, o);
+		if (cJSON_AddStringToObject(o, "host", s->slowed[i].host) ==
+		    NULL)
+			return -1;
+		cJSON_AddNumberToObject(o, "lowest", (double)s->slowed[i].lowest);
+		cJSON_AddNumberToObject(o, "final", (double)s->slowed[i].final);
+	}
+	if (s->slowed_more > 0)
+		cJSON_AddNumberToObject(root, "slowed_more",
+		    (double)s->slowed_more);
+	return 0;
 }
 
 /* The summary as one JSON object on one line, for jq. */
@@ -672,6 +717,9 @@ stats_print_json(const struct stats *s, double wall)
 	cJSON_AddNumberToObject(root, "wall_s", stats_round(wall, 1e6));
 	cJSON_AddNumberToObject(root, "rps",
 	    stats_round(stats_rps(s, wall), 100));
+	cJSON_AddNumberToObject(root, "pauses", (double)s->pauses);
+	if (stats_json_slowed(s, root) == -1)
+		goto oom;
 	if ((text = cJSON_PrintUnformatted(root)) == NULL)
 		goto oom;
 	fprintf(stderr, "%s\n", text);
@@ -720,10 +768,15 @@ stats_finish(struct stats *s)
 void
 stats_free(struct stats *s)
 {
+	size_t i;
+
 	if (s == NULL)
 		return;
 	stats_timer_stop(s);
 	stats_clear(s);
+	for (i = 0; i < s->nslowed; i++)
+		free(s->slowed[i].host);
+	free(s->slowed);
 	free(s);
 }
 
@@ -780,4 +833,95 @@ stats_log(struct stats *s, const struct rec *r, const char *what)
 	fflush(stderr);
 	if (redraw)
 		stats_draw(s, s->line);
+}
+
+/* One -v line from fmt, the progress line taken off and drawn again. */
+static void __attribute__((format(printf, 2, 3)))
+stats_note(struct stats *s, const char *fmt, ...)
+{
+	va_list	ap;
+	int	redraw = s->drawn;
+
+	stats_clear(s);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+	if (redraw)
+		stats_draw(s, s->line);
+}
+
+/*
+ * r's answer paused host for secs: counted, and with -v said with the
+ * wall-clock time (UTC) the pause ends.
+ */
+void
+stats_pause(struct stats *s, const struct rec *r, const char *host,
+    double secs)
+{
+	struct buf	h = { NULL, 0, 0 };
+	struct tm	tm;
+	time_t		until;
+	char		when[32] = "?";
+
+	if (s == NULL)
+		return;
+	s->pauses++;
+	s->gen++;
+	if (!s->verbose)
+		return;
+	until = time(NULL) + (time_t)ceil(secs);
+	if (gmtime_r(&until, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (text_printable(&h, host) == 0)
+		stats_note(s, "gather: [%llu] %ld with Retry-After: host %.*s "
+		    "paused for %.3f s, until %s\n",
+		    (unsigned long long)r->index, r->status, (int)h.len, h.p,
+		    secs, when);
+	buf_free(&h);
+}
+
+/* With -v: r's answer brought host's --adaptive limit down to limit. */
+void
+stats_limit(struct stats *s, const struct rec *r, const char *host,
+    long limit)
+{
+	struct buf h = { NULL, 0, 0 };
+
+	if (s == NULL || !s->verbose)
+		return;
+	if (text_printable(&h, host) == 0)
+		stats_note(s, "gather: [%llu] %s: host %.*s limit down to "
+		    "%ld\n", (unsigned long long)r->index, r->kind ==
+		    ERR_NONE ? (r->status == 429 ? "429" : "503") :
+		    err_kind_name(r->kind), (int)h.len, h.p, limit);
+	buf_free(&h);
+}
+
+/* At the end: host's --adaptive limit came down to lowest; now final. */
+void
+stats_host_limit(struct stats *s, const char *host, long lowest, long final)
+{
+	struct slowed	*n;
+	char		*dup;
+
+	if (s == NULL)
+		return;
+	if (s->nslowed == SLOWED_MAX) {
+		s->slowed_more++;
+		return;
+	}
+	if (s->slowed == NULL && (s->slowed = calloc(SLOWED_MAX,
+	    sizeof(*n))) == NULL) {
+		s->slowed_more++;
+		return;
+	}
+	if ((dup = strdup(host)) == NULL) {
+		s->slowed_more++;
+		return;
+	}
+	n = &s->slowed[s->nslowed++];
+	n->host = dup;
+	n->lowest = lowest;
+	n->final = final;
 }

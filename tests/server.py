@@ -65,6 +65,15 @@ Endpoints (a query string is ignored unless an endpoint names it):
   /ranges               [[path, Range, If-Range], ...] asked of /file
   /stall/<n>?after=K&s=S  Content-Length n: K bytes, S seconds of silence,
                         then the rest
+  /pause/<key>/<s>      the first request of key since /reset-stats: 429
+                        with Retry-After: <s>; later ones 200 "p"
+  /host-arrivals        [[Host header, path, monotonic seconds], ...] of the
+                        counted requests since /reset-stats (the first 10000)
+  /shed/<key>/<k>?ms=M  load shedding: 503 at once (no Retry-After) when
+                        more than k requests of key are in flight, else
+                        200 after M ms (default 100)
+  /shed-stats?key=K     {"shed", "served", "max_inflight"} of key since
+                        /reset-stats
 """
 
 import argparse
@@ -131,6 +140,7 @@ CONTROL_PATHS += ("/arrivals",)
 # Revalidation: each resource's version and last conditions, by name.
 COND = {}
 CONTROL_PATHS += ("/ranges",)
+CONTROL_PATHS += ("/host-arrivals", "/shed-stats")
 
 # /file: the Range and If-Range of every request, for the downloads tests.
 RANGES = []
@@ -149,11 +159,15 @@ class Stats:
         self.hits = {}
         self.flaky = {}
         self.arrivals = []
+        self.host_arrivals = []
+        self.shed = {}
 
-    def begin(self, path):
+    def begin(self, path, host=None):
         with self.lock:
             if len(self.arrivals) < 10000:
                 self.arrivals.append((path, time.monotonic()))
+            if len(self.host_arrivals) < 10000:
+                self.host_arrivals.append((host, path, time.monotonic()))
             self.inflight += 1
             self.requests += 1
             self.hits[path] = self.hits.get(path, 0) + 1
@@ -178,6 +192,30 @@ class Stats:
             self.hits = {}
             self.flaky = {}
             self.arrivals = []
+            self.host_arrivals = []
+            # Requests of a key still in flight keep their count.
+            for st in self.shed.values():
+                st["shed"] = st["served"] = 0
+                st["max_inflight"] = st["inflight"]
+
+    def shed_enter(self, key, limit):
+        """One more request of key in flight; False when it is to be shed."""
+        with self.lock:
+            st = self.shed.setdefault(key, {"inflight": 0, "max_inflight": 0,
+                                            "shed": 0, "served": 0})
+            st["inflight"] += 1
+            st["max_inflight"] = max(st["max_inflight"], st["inflight"])
+            if st["inflight"] > limit:
+                st["shed"] += 1
+                return False
+            return True
+
+    def shed_leave(self, key, served):
+        with self.lock:
+            st = self.shed[key]
+            st["inflight"] -= 1
+            if served:
+                st["served"] += 1
 
     def snapshot(self):
         with self.lock:
@@ -356,7 +394,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not self.counted_connection:
                 self.counted_connection = True
                 STATS.connect()
-            STATS.begin(path)
+            STATS.begin(path, self.headers.get("Host"))
         try:
             self.route(path, query)
         except ClientGone:
@@ -663,6 +701,50 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with STATS.lock:
             doc = list(STATS.arrivals)
         self.reply(200, json.dumps(doc), "application/json")
+
+    # ---- politeness: pauses and load shedding (tests/polite.bats) ----------
+
+    def ep_pause(self, args, query):
+        if len(args) != 2 or int_arg(args[1]) is None:
+            return self.reply(404, "not found")
+        if STATS.flaky_next("pause/" + args[0]) == 0:
+            return self.reply(429, "slow down", "text/plain",
+                              [("Retry-After", args[1])])
+        self.reply(200, "p")
+
+    def ep_host_arrivals(self, args, query):
+        with STATS.lock:
+            doc = list(STATS.host_arrivals)
+        self.reply(200, json.dumps(doc), "application/json")
+
+    def ep_shed(self, args, query):
+        if len(args) != 2 or int_arg(args[1]) is None:
+            return self.reply(404, "not found")
+        key, limit = args[0], int_arg(args[1])
+        ms = int_arg(query.get("ms", ["100"])[0], 100)
+        if not STATS.shed_enter(key, limit):
+            STATS.shed_leave(key, False)
+            return self.reply(503, "shed")
+        served = False
+        try:
+            end = time.monotonic() + min(ms / 1000.0, MAX_STALL)
+            while True:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                if self.client_left(min(left, 0.5)):
+                    raise ClientGone()
+            self.reply(200, "served")
+            served = True
+        finally:
+            STATS.shed_leave(key, served)
+
+    def ep_shed_stats(self, args, query):
+        key = query.get("key", [""])[0]
+        with STATS.lock:
+            st = dict(STATS.shed.get(key, {"inflight": 0, "max_inflight": 0,
+                                           "shed": 0, "served": 0}))
+        self.reply(200, json.dumps(st), "application/json")
 
     # ---- revalidation: resources with validators (tests/revalidate.bats) ----
 

@@ -138,8 +138,10 @@ under_asan() {
 	# Record 0 gets a 503 asking for 30 s and waits on its retry timer,
 	# its slot (and, with -c 1, its transfer handle) going to record 1;
 	# its earlier response must not leak into the cancelled record.
-	start_bg "$GATHER" -c 1 --retries 2 -t 20 "$BASE/retry-after/30" \
-		"$BASE/hang/sig-f"
+	# Record 1 is for another host name: the 503 pauses its own host.
+	start_bg "$GATHER" -c 1 --retries 2 -t 20 \
+		--resolve "other.test:$PORT:127.0.0.1" "$BASE/retry-after/30" \
+		"http://other.test:$PORT/hang/sig-f"
 	wait_until 10 hits_at_least /hang/sig-f 1 ||
 		fail "the transfers did not reach the server"
 	wait_until 10 hits_at_least /retry-after/30 1 ||

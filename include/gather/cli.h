@@ -63,6 +63,8 @@ struct opts {
 	int		 unordered;
 	double		 rate;		/* starts per second, 0 = no limit */
 	long		 per_host;	/* 0 = no limit */
+	double		 per_host_rate;	/* starts per second per host, 0 = none */
+	int		 adaptive;	/* --adaptive: AIMD per host */
 	long		 shard_k, shard_n;	/* shard_n 0 = no sharding */
 	const char	*resume;	/* an earlier jsonl output */
 	const char	*revalidate;	/* an earlier output's validators */

@@ -35,4 +35,30 @@ double	policy_rate_gap(double);
 double	policy_rate_wait(double, double);
 double	policy_rate_next(double, double, double);
 
+/*
+ * --adaptive: one host's concurrency limit, grown by one after a round of
+ * successful answers as large as the limit, halved on a sign of overload.
+ * epoch counts the halvings, so that answers to requests started before
+ * the last one do not halve it again for the same overload.
+ */
+struct aimd {
+	long		limit;		/* transfers in flight at most */
+	long		cap;		/* --per-host, else -c */
+	long		lowest;		/* the least it was cut to; 0: never */
+	long		round;		/* successes since the limit last moved */
+	unsigned	epoch;		/* halvings so far */
+};
+
+/* What an answer says to --adaptive. */
+enum aimd_signal {
+	AIMD_NEUTRAL,		/* neither: a refused connection, a bad URL */
+	AIMD_OK,		/* an answer, not an overload */
+	AIMD_BACK		/* 429, 503, a timeout, a reset */
+};
+
+void	policy_aimd_init(struct aimd *, long);
+enum aimd_signal policy_aimd_signal(enum err_kind, long);
+void	policy_aimd_ok(struct aimd *);
+int	policy_aimd_back(struct aimd *, unsigned);
+
 #endif

@@ -14,6 +14,7 @@
 #include "gather/revalidate.h"
 
 struct xfer;
+struct polite_host;
 
 /* Room for every --hash algorithm's digest (sha256, sha1, md5). */
 #define HASH_SLOTS	3
@@ -71,6 +72,9 @@ struct rec {
 	int		 has_id;
 	struct buf	 file;		/* where -o writes the body */
 	struct buf	 host;		/* --per-host: "host:port" */
+	struct polite_host *ph;		/* its host's politeness, or NULL */
+	unsigned	 ph_epoch;	/* --adaptive: its host's at the start */
+	int		 ph_busy;	/* counted in flight by ph */
 	struct validators was;		/* --revalidate: sent as conditions */
 	char		 sha256[65];	/* "sha256" to check, lower hex, or "" */
 

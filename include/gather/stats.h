@@ -24,6 +24,11 @@ void		 stats_attempt_end(struct stats *);
 void		 stats_record(struct stats *, const struct rec *);
 void		 stats_log(struct stats *, const struct rec *,
 		    const char *);
+void		 stats_pause(struct stats *, const struct rec *,
+		    const char *, double);
+void		 stats_limit(struct stats *, const struct rec *,
+		    const char *, long);
+void		 stats_host_limit(struct stats *, const char *, long, long);
 void		 stats_finish(struct stats *);
 void		 stats_free(struct stats *);
 

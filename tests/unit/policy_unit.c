@@ -111,11 +111,79 @@ test_wait(void)
 	CHECK(policy_wait(-1, 20, 0.5, 0.02, 0.999999) > 0.019);
 }
 
+/* --adaptive: the start, growth per round, halving, the floor, the cap. */
+static void
+test_aimd(void)
+{
+	struct aimd	a;
+	int		i;
+
+	policy_aimd_init(&a, 32);
+	CHECK(a.limit == 2 && a.lowest == 0 && a.epoch == 0);
+	/* A round is as many successes as the limit: 2, then 3, then 4. */
+	policy_aimd_ok(&a);
+	CHECK(a.limit == 2);
+	policy_aimd_ok(&a);
+	CHECK(a.limit == 3);
+	for (i = 0; i < 2; i++)
+		policy_aimd_ok(&a);
+	CHECK(a.limit == 3);
+	policy_aimd_ok(&a);
+	CHECK(a.limit == 4);
+	for (i = 0; i < 4 + 5 + 6 + 7 + 8; i++)
+		policy_aimd_ok(&a);
+	CHECK(a.limit == 9);
+	/* Halving, rounded down; the round starts over. */
+	CHECK(policy_aimd_back(&a, 0) == 1);
+	CHECK(a.limit == 4 && a.lowest == 4 && a.epoch == 1 && a.round == 0);
+	/* An answer to a request started before that halving is paid for. */
+	CHECK(policy_aimd_back(&a, 0) == 0);
+	CHECK(a.limit == 4);
+	for (i = 0; i < 3; i++)
+		policy_aimd_ok(&a);
+	CHECK(a.limit == 4);
+	policy_aimd_ok(&a);
+	CHECK(a.limit == 5 && a.lowest == 4);
+	/* The floor is 1, however often it halves. */
+	CHECK(policy_aimd_back(&a, 1) == 1 && a.limit == 2);
+	CHECK(policy_aimd_back(&a, 2) == 1 && a.limit == 1);
+	CHECK(policy_aimd_back(&a, 3) == 1 && a.limit == 1);
+	CHECK(a.lowest == 1 && a.epoch == 4);
+	policy_aimd_ok(&a);
+	CHECK(a.limit == 2);
+	/* The cap: never above it, and a cap below 2 is the start. */
+	policy_aimd_init(&a, 3);
+	for (i = 0; i < 100; i++)
+		policy_aimd_ok(&a);
+	CHECK(a.limit == 3);
+	policy_aimd_init(&a, 1);
+	CHECK(a.limit == 1);
+	policy_aimd_ok(&a);
+	CHECK(a.limit == 1);
+	policy_aimd_init(&a, 0);
+	CHECK(a.limit == 1 && a.cap == 1);
+	/* What counts as what. */
+	CHECK(policy_aimd_signal(ERR_NONE, 200) == AIMD_OK);
+	CHECK(policy_aimd_signal(ERR_NONE, 404) == AIMD_OK);
+	CHECK(policy_aimd_signal(ERR_NONE, 500) == AIMD_OK);
+	CHECK(policy_aimd_signal(ERR_NONE, 429) == AIMD_BACK);
+	CHECK(policy_aimd_signal(ERR_NONE, 503) == AIMD_BACK);
+	CHECK(policy_aimd_signal(ERR_TIMEOUT, 0) == AIMD_BACK);
+	CHECK(policy_aimd_signal(ERR_RESET, 0) == AIMD_BACK);
+	CHECK(policy_aimd_signal(ERR_CONNECT, 0) == AIMD_NEUTRAL);
+	CHECK(policy_aimd_signal(ERR_DNS, 0) == AIMD_NEUTRAL);
+	CHECK(policy_aimd_signal(ERR_NONE, 0) == AIMD_NEUTRAL);
+	CHECK(policy_aimd_signal(ERR_TOO_LARGE, 200) == AIMD_OK);
+	CHECK(policy_aimd_signal(ERR_TIMEOUT, 200) == AIMD_BACK);
+	CHECK(policy_aimd_signal(ERR_CANCELLED, 0) == AIMD_NEUTRAL);
+}
+
 int
 main(void)
 {
 	test_backoff();
 	test_retry_after();
 	test_wait();
+	test_aimd();
 	return check_report();
 }
