@@ -121,6 +121,16 @@ bash_arms() {
 	}'
 }
 
+# The case pattern of the options whose value may be @FILE (-d | --data).
+bash_data_pats() {
+	printf '%s\n' "$table" | awk "$common_awk"'
+	$4 != "flag" && action() == "data" {
+		pat = pat (pat == "" ? "" : " | ") ($3 != "-" ? "-" $3 " | " : "") \
+		    "--" $2
+	}
+	END { print pat }'
+}
+
 # A shell word list of the option names, wrapped to fit a line.
 bash_names() {
 	printf '%s\n' "$table" | awk -v which="$1" "$common_awk"'
@@ -191,7 +201,7 @@ _gather_paths() {
 }
 
 _gather() {
-	local cur prev opt val eq=0
+	local cur prev opt val eq=0 at_opt=""
 EOF
 	bash_names long
 	bash_names short
@@ -211,6 +221,26 @@ EOF
 	elif [[ "$prev" == = ]] && ((COMP_CWORD > 1)); then
 		prev=${COMP_WORDS[COMP_CWORD - 2]}
 		eq=1
+	fi
+
+	# With '@' in COMP_WORDBREAKS (bash's default), -d @FILE comes as the
+	# words -d, @, FILE, and --data=@FILE as --data, =@, FILE; readline
+	# then completes only what follows the '@'.
+	if [[ "$cur" == @ || "$cur" == =@ ]] && [[ "$prev" == -* ]]; then
+		at_opt=$prev
+		cur=""
+	elif [[ "$prev" == @ || "$prev" == =@ ]] && ((COMP_CWORD > 1)); then
+		at_opt=${COMP_WORDS[COMP_CWORD - 2]}
+	fi
+	if [[ -n "$at_opt" ]]; then
+		case "$at_opt" in
+EOF
+	printf '\t\t%s)\n' "$(bash_data_pats)"
+	cat <<'EOF'
+			_gather_paths -f "$cur" ""
+			;;
+		esac
+		return 0
 	fi
 
 	# A value that may only follow '=' (--stats=json), split off by bash.
