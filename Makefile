@@ -7,6 +7,7 @@
 #   make completions  write completions/ again from the option table
 #   make install    PREFIX=/usr/local DESTDIR= (binary, man page, completions)
 #   make dist       gather-VERSION.tar.gz of the tracked files a build needs
+#                   (into DISTDIR=.)
 #   make distcheck  unpack that, build, run its tests, install into a DESTDIR
 
 PREFIX	?= /usr/local
@@ -42,8 +43,9 @@ endif
 VERSION	:= $(shell sed -n 's/^\#define GATHER_VERSION[^"]*"\(.*\)"/\1/p' \
 	include/gather/cli.h)
 DIST	 = gather-$(VERSION)
+DISTDIR	?= .
 # The tracked files but those only the CI and the benchmark use.
-DISTSKIP = -e '^\.ci/' -e '^bench/' -e '^\.gitignore$$'
+DISTSKIP = -e '^\.ci/' -e '^bench/'
 DISTCHECK_BATS ?= tests
 
 .PHONY: all check test unit bats bats-asan asan soak clang-check deps demo install \
@@ -144,12 +146,13 @@ dist:
 	$(Q)git rev-parse --is-inside-work-tree >/dev/null 2>&1 || \
 		{ echo "make dist: needs a git checkout" >&2; exit 1; }
 	$(Q)git ls-files | grep -v $(DISTSKIP) | LC_ALL=C sort | \
-		tar -c -z -f $(DIST).tar.gz --no-recursion \
+		tar -c -z -f $(DISTDIR)/$(DIST).tar.gz --no-recursion \
 		--transform 's|^|$(DIST)/|' --owner=0 --group=0 \
 		--numeric-owner --mtime="$$(git log -1 --format=%cI)" -T -
 
 distcheck: dist
-	$(Q)DISTCHECK_BATS="$(DISTCHECK_BATS)" tools/distcheck.sh $(DIST)
+	$(Q)DISTCHECK_BATS="$(DISTCHECK_BATS)" tools/distcheck.sh \
+		$(DISTDIR)/$(DIST).tar.gz
 
 clean:
 	rm -rf obj gather fuzz/obj $(DIST) $(DIST).tar.gz

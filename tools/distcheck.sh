@@ -3,14 +3,14 @@
 # there, run the unit tests and the bats suite (not the sanitizer pass and
 # not the fuzzers), install it into a DESTDIR and check what was installed.
 #
-#   tools/distcheck.sh DIST     (gather-VERSION; the tarball is DIST.tar.gz)
+#   tools/distcheck.sh DIR/gather-VERSION.tar.gz
 #
 # DISTCHECK_BATS names the bats files or directories to run (default
 # tests, the whole suite), relative to the unpacked tree.
 set -eu
 
-dist=$1
-tarball=$(pwd)/$dist.tar.gz
+tarball=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+dist=$(basename "$tarball" .tar.gz)
 [ -f "$tarball" ] || { echo "distcheck: no $tarball" >&2; exit 1; }
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -21,8 +21,13 @@ tar -xzf "$tarball" -C "$scratch"
 cd "$scratch/$dist"
 echo "distcheck: building in $scratch/$dist"
 make --no-print-directory -j2 all unit
+# A clean environment: the unpacked build is what is tested (no GATHER),
+# also when this runs under bats itself.
+# (bats puts its own libexec first in PATH, whose bats is not the command.)
+path=$(printf '%s\n' "$PATH" | tr : '\n' | grep -v '/bats-core' | paste -sd:)
 # shellcheck disable=SC2086 # a list of files
-bats ${DISTCHECK_BATS:-tests}
+env -i PATH="$path" HOME="${HOME:-/}" LANG="${LANG:-C.UTF-8}" \
+	bats ${DISTCHECK_BATS:-tests}
 
 stage=$scratch/stage
 make --no-print-directory install DESTDIR="$stage" PREFIX=/usr/local \
