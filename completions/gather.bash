@@ -84,7 +84,8 @@ _gather() {
 
 	# With '@' in COMP_WORDBREAKS (bash's default), -d @FILE comes as the
 	# words -d, @, FILE, and --data=@FILE as --data, =@, FILE; readline
-	# then completes only what follows the '@'.
+	# still replaces the '@' with the rest (it is one of its special
+	# prefixes), so the names go back with it.
 	if [[ "$cur" == @ || "$cur" == =@ ]] && [[ "$prev" == -* ]]; then
 		at_opt=$prev
 		cur=""
@@ -94,7 +95,7 @@ _gather() {
 	if [[ -n "$at_opt" ]]; then
 		case "$at_opt" in
 		-d | --data | --json)
-			_gather_paths -f "$cur" ""
+			_gather_paths -f "$cur" "@"
 			;;
 		esac
 		return 0

@@ -225,7 +225,8 @@ EOF
 
 	# With '@' in COMP_WORDBREAKS (bash's default), -d @FILE comes as the
 	# words -d, @, FILE, and --data=@FILE as --data, =@, FILE; readline
-	# then completes only what follows the '@'.
+	# still replaces the '@' with the rest (it is one of its special
+	# prefixes), so the names go back with it.
 	if [[ "$cur" == @ || "$cur" == =@ ]] && [[ "$prev" == -* ]]; then
 		at_opt=$prev
 		cur=""
@@ -237,7 +238,7 @@ EOF
 EOF
 	printf '\t\t%s)\n' "$(bash_data_pats)"
 	cat <<'EOF'
-			_gather_paths -f "$cur" ""
+			_gather_paths -f "$cur" "@"
 			;;
 		esac
 		return 0
