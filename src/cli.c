@@ -912,7 +912,8 @@ static const struct option_def options[] = {
 	{ "retry-on", 0, ARG_STRING, SCHED, F(retry_on), "LIST",
 	    .help = "what --retries retries instead: error kinds, statuses "
 	    "and ranges, comma-separated, ! to take one out (e.g. "
-	    "timeout,5xx,!501,429; !503 alone trims the default)",
+	    "'timeout,5xx,!501,429', quoted for the shell; '!503' alone trims "
+	    "the default)",
 	    .fn = opt_retry_on },
 	{ "retry-all-errors", 0, ARG_FLAG, SCHED, F(retry_all), NULL,
 	    .help = "--retries retries every failure but bad_input, "
@@ -1670,10 +1671,11 @@ cli_help(void)
 	}
 	fputs(
 "\n"
-"Each record: index, url, id, ok, status, http_version, effective_url,\n"
-"redirects, content_type, size, body, body_encoding, headers, file, hash,\n"
-"time {queue, dns, connect, tls, ttfb, total}, attempts,\n"
-"error {kind, message, curl_code}.\n"
+"Each record: index, url, id, ok, status, not_modified, http_version,\n"
+"effective_url, redirects, content_type, etag, last_modified, size, body,\n"
+"body_encoding, headers, file, hash, remote_ip, remote_port,\n"
+"connection_reused, time {queue, dns, connect, tls, ttfb, total},\n"
+"attempts, error {kind, message, curl_code}.\n"
 "\n"
 "Exit status: 0 all records ok, 1 some record not ok, 2 usage error,\n"
 "3 input not readable, 130/143 SIGINT/SIGTERM, 141 stdout closed.\n"
