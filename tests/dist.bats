@@ -28,6 +28,13 @@ need_git_checkout() {
 		skip "not a git checkout (an unpacked tarball has no make dist)"
 }
 
+# The build and the package are gather's own: checked once, with the
+# default build, not again in the sanitizer pass of make check.
+need_default_build() {
+	[[ "$GATHER" -ef "$ROOT/gather" ]] ||
+		skip "builds its own gather: checked with the default build only"
+}
+
 # make dist into $BATS_TEST_TMPDIR; sets TARBALL.
 make_dist() {
 	run make -s -C "$ROOT" dist DISTDIR="$BATS_TEST_TMPDIR"
@@ -65,6 +72,7 @@ make_dist() {
 }
 
 @test "make distcheck: the tarball builds, passes its tests and installs" {
+	need_default_build
 	need_git_checkout
 	# The bats suite in full is make distcheck's default; one file here.
 	run make -s -C "$ROOT" distcheck DISTDIR="$BATS_TEST_TMPDIR" \
@@ -93,6 +101,7 @@ make_dist() {
 @test "debian/: dpkg-buildpackage builds a package that dpkg -x installs" {
 	command -v dpkg-buildpackage >/dev/null ||
 		skip "dpkg-buildpackage is not installed (tools/deps.sh deb)"
+	need_default_build
 	need_git_checkout
 	make_dist
 	tar -xzf "$TARBALL" -C "$BATS_TEST_TMPDIR"
