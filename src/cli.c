@@ -1514,6 +1514,21 @@ cli_dump(void)
 	}
 }
 
+/*
+ * Take s as a URL argument; after_stats: it follows a bare --stats, where
+ * json and text meant its value.
+ */
+static enum cli_status
+cli_url(struct opts *o, char *s, int after_stats, char *err, size_t errlen)
+{
+	if (after_stats && (strcmp(s, "json") == 0 || strcmp(s, "text") == 0))
+		return cli_usage(err, errlen, "--stats takes its value only "
+		    "after '=': --stats=%s ('%s' alone would be fetched as a "
+		    "URL)", s, s);
+	o->urls[o->nurls++] = s;
+	return CLI_RUN;
+}
+
 /* Parse argv into o; options and URLs may come in any order. */
 enum cli_status
 cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
@@ -1521,7 +1536,7 @@ cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 	struct cli_arg	 a;
 	enum cli_status	 st = CLI_RUN;
 	const char	*s;
-	int		 i, only_urls = 0;
+	int		 i, only_urls = 0, bare_stats = 0;
 
 	cli_defaults(o);
 	/* Not a row: the table itself, for tools/completions.sh. */
@@ -1548,19 +1563,17 @@ cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 	a.errlen = errlen;
 	for (i = 1; i < argc && st == CLI_RUN; i++) {
 		s = argv[i];
-		if (!only_urls && (strcmp(s, "json") == 0 ||
-		    strcmp(s, "text") == 0) && strcmp(argv[i - 1], "--stats") == 0)
-			st = cli_usage(err, errlen, "--stats takes its value "
-			    "only after '=': --stats=%s ('%s' alone would be "
-			    "fetched as a URL)", s, s);
-		else if (only_urls || s[0] != '-' || s[1] == '\0')
-			o->urls[o->nurls++] = argv[i];
+		if (only_urls || s[0] != '-' || s[1] == '\0')
+			st = cli_url(o, argv[i], bare_stats && !only_urls, err,
+			    errlen);
 		else if (strcmp(s, "--") == 0)
 			only_urls = 1;
 		else if (s[1] == '-')
 			st = cli_long(o, &a, argc, argv, &i);
 		else
 			st = cli_shorts(o, &a, argc, argv, &i);
+		/* --stats takes no word after it: its value needs '='. */
+		bare_stats = strcmp(s, "--stats") == 0;
 	}
 	if (st != CLI_RUN || (st = cli_finish(o, err, errlen)) != CLI_RUN)
 		return st;
