@@ -1438,11 +1438,9 @@ cli_finish(struct opts *o, char *err, size_t errlen)
 	if (o->output_dir && !o->max_body_set)
 		o->max_body = 0;	/* files are not held in memory */
 	if (o->cont && o->output_dir == NULL)
-		return cli_usage(err, errlen, "--continue needs -o DIR (it "
-		    "goes on with files under DIR)");
+		return cli_usage(err, errlen, "--continue needs -o");
 	if (o->name_template != default_name && o->output_dir == NULL)
-		return cli_usage(err, errlen, "--name needs -o DIR (it names "
-		    "the files under DIR)");
+		return cli_usage(err, errlen, "--name needs -o");
 	if (cli_stdout_is(o->resumes, o->nresumes, "--resume", err, errlen) ||
 	    cli_stdout_is(o->revalidates, o->nrevalidates, "--revalidate",
 	    err, errlen))

@@ -509,8 +509,8 @@ assert_hint() {
 }
 
 @test "hint: --name and --continue without -o are refused" {
-	assert_hint --name '{name}' "--name needs -o DIR (it names the files under DIR)"
-	assert_hint --continue "--continue needs -o DIR (it goes on with files under DIR)"
+	assert_hint --name '{name}' "--name needs -o"
+	assert_hint --continue "--continue needs -o"
 	run --separate-stderr "$GATHER" -o "$BATS_TEST_TMPDIR/d" --name '{name}' \
 		"$BASE/p/named"
 	assert_success
