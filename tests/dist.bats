@@ -149,3 +149,32 @@ make_dist() {
 		refute_output --regexp '^E: '
 	fi
 }
+
+@test "the README's completion set-up: zsh finds _gather, bash the completion file" {
+	stage="$BATS_TEST_TMPDIR/stage"
+	run make -s -C "$ROOT" install DESTDIR="$stage" PREFIX=/usr/local
+	assert_success
+	if command -v zsh >/dev/null; then
+		# zsh searches /usr/local/share/zsh/site-functions by itself ...
+		run zsh -fc 'print -l $fpath'
+		assert_line /usr/local/share/zsh/site-functions
+		# ... and compinit takes _gather from there for gather.
+		run env HOME="$BATS_TEST_TMPDIR" zsh -fc 'fpath=("$1" $fpath)
+			autoload -Uz compinit; compinit -D -u
+			print -r -- ${_comps[gather]}' _ \
+			"$stage/usr/local/share/zsh/site-functions"
+		assert_output _gather
+	fi
+	# Sourced from ~/.bashrc, as the README says, without bash-completion.
+	run bash --norc -c 'source "$1"; complete -p gather' _ \
+		"$stage/usr/local/share/bash-completion/completions/gather"
+	assert_output 'complete -F _gather gather'
+	# bash-completion, where installed, loads it on demand from ~/.local.
+	bc=/usr/share/bash-completion/bash_completion
+	[[ -r $bc ]] || skip "bash-completion is not installed"
+	run make -s -C "$ROOT" install PREFIX="$BATS_TEST_TMPDIR/home/.local"
+	assert_success
+	run env HOME="$BATS_TEST_TMPDIR/home" XDG_DATA_HOME= bash --norc -c \
+		'source "$1"; _completion_loader gather; complete -p gather' _ "$bc"
+	assert_output 'complete -F _gather gather'
+}
