@@ -1085,8 +1085,10 @@ static const struct option_def options[] = {
 	    .empty = "expected a file name or -", .fn = opt_input,
 	    .flags = OF_MANY },
 	{ "progress", 0, ARG_FLAG, MESSAGES, F(progress), NULL,
-	    .help = "a progress line on stderr (the default when stderr is a "
-	    "terminal and stdout a file or /dev/null)", .val = 1 },
+	    .help = "a progress line on stderr, left as a final count (the "
+	    "default when stderr is a terminal and stdout a file or "
+	    "/dev/null; with stdout on that terminal only the count)",
+	    .val = 1 },
 	{ "no-progress", 0, ARG_FLAG, MESSAGES, F(progress), NULL,
 	    .help = "no progress line", .val = 0 },
 	{ "stats", 0, ARG_OPTIONAL, MESSAGES, F(stats), "[=json]",
