@@ -5,13 +5,16 @@
 #                   the bats suite again on an ASan+UBSan build
 #   make demo       fetch a URL list from a local server, piped to jq
 #   make completions  write completions/ again from the option table
-#   make install    PREFIX=/usr/local DESTDIR= (binary and man page)
+#   make install    PREFIX=/usr/local DESTDIR= (binary, man page, completions)
+#   make dist       gather-VERSION.tar.gz of the tracked files a build needs
+#                   (into DISTDIR=.)
+#   make distcheck  unpack that, build, run its tests, install into a DESTDIR
 
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man/man1
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
-ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 CC	?= cc
 CFLAGS	?= -O2 -g
 WARN	 = -std=c11 -Wall -Wextra -Wshadow -Wpointer-arith \
@@ -37,8 +40,16 @@ else
 Q = @
 endif
 
+VERSION	:= $(shell sed -n 's/^\#define GATHER_VERSION[^"]*"\(.*\)"/\1/p' \
+	include/gather/cli.h)
+DIST	 = gather-$(VERSION)
+DISTDIR	?= .
+# The tracked files but those only the CI and the benchmark use.
+DISTSKIP = -e '^\.ci/' -e '^bench/'
+DISTCHECK_BATS ?= tests
+
 .PHONY: all check test unit bats bats-asan asan soak clang-check deps demo install \
-	uninstall clean bench completions
+	uninstall clean bench completions dist distcheck
 
 all: gather
 
@@ -128,8 +139,23 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/gather $(DESTDIR)$(MANDIR)/gather.1 \
 		$(DESTDIR)$(BASHCOMPDIR)/gather $(DESTDIR)$(ZSHCOMPDIR)/_gather
 
+# From the git index, so that nothing the work tree holds besides (builds,
+# scratch files, dpkg-buildpackage's output) gets in.
+dist:
+	@echo "  DIST    $(DIST).tar.gz"
+	$(Q)git rev-parse --is-inside-work-tree >/dev/null 2>&1 || \
+		{ echo "make dist: needs a git checkout" >&2; exit 1; }
+	$(Q)git ls-files | grep -v $(DISTSKIP) | LC_ALL=C sort | \
+		tar -c -z -f $(DISTDIR)/$(DIST).tar.gz --no-recursion \
+		--transform 's|^|$(DIST)/|' --owner=0 --group=0 \
+		--numeric-owner --mtime="$$(git log -1 --format=%cI)" -T -
+
+distcheck: dist
+	$(Q)DISTCHECK_BATS="$(DISTCHECK_BATS)" tools/distcheck.sh \
+		$(DISTDIR)/$(DIST).tar.gz
+
 clean:
-	rm -rf obj gather fuzz/obj
+	rm -rf obj gather fuzz/obj $(DIST) $(DIST).tar.gz
 
 include fuzz/Makefile.inc
 

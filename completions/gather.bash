@@ -41,7 +41,7 @@ _gather_paths() {
 }
 
 _gather() {
-	local cur prev opt val eq=0
+	local cur prev opt val eq=0 at_opt=""
 	local long_opts="--concurrency --timeout --speed-limit
 		--speed-time --max-time --connect-timeout --deadline --retries
 		--retry --retry-on --retry-all-errors --retry-delay
@@ -81,6 +81,25 @@ _gather() {
 	elif [[ "$prev" == = ]] && ((COMP_CWORD > 1)); then
 		prev=${COMP_WORDS[COMP_CWORD - 2]}
 		eq=1
+	fi
+
+	# With '@' in COMP_WORDBREAKS (bash's default), -d @FILE comes as the
+	# words -d, @, FILE, and --data=@FILE as --data, =@, FILE; readline
+	# still replaces the '@' with the rest (it is one of its special
+	# prefixes), so the names go back with it.
+	if [[ "$cur" == @ || "$cur" == =@ ]] && [[ "$prev" == -* ]]; then
+		at_opt=$prev
+		cur=""
+	elif [[ "$prev" == @ || "$prev" == =@ ]] && ((COMP_CWORD > 1)); then
+		at_opt=${COMP_WORDS[COMP_CWORD - 2]}
+	fi
+	if [[ -n "$at_opt" ]]; then
+		case "$at_opt" in
+		-d | --data | --json)
+			_gather_paths -f "$cur" "@"
+			;;
+		esac
+		return 0
 	fi
 
 	# A value that may only follow '=' (--stats=json), split off by bash.

@@ -84,6 +84,8 @@ _Static_assert(sizeof(enum format) == sizeof(int), "enum format");
 /* --help: the column of the help texts, and the longest line. */
 #define HELP_COL	27
 #define HELP_WIDTH	78
+/* Habit warnings kept until -q is known, at most. */
+#define MAX_WARNED	8
 
 struct option_def;
 
@@ -98,6 +100,10 @@ struct cli_arg {
 	int			 idx;		/* ARG_ENUM */
 	char			*err;
 	size_t			 errlen;
+	/* Habit warnings met while parsing, said once -q is known. */
+	const struct habit_warning *warned[MAX_WARNED];
+	const char		*warned_word[MAX_WARNED];
+	size_t			 nwarned;
 };
 
 /* An option with real logic: it applies a, or says why it cannot. */
@@ -144,6 +150,71 @@ static const char *const proto_names[] = {
 	NULL
 };
 
+/*
+ * Habits from curl, wget and GNU parallel that gather does not take: each
+ * an option name as typed, whose tool it comes from, and gather's way.
+ * Kept apart from the option table: these are never parsed, only named.
+ */
+struct habit {
+	const char	*name;		/* "-Z" or "--parallel" */
+	const char	*origin;	/* what it means where it comes from */
+	const char	*advice;	/* gather's way, one clause */
+};
+
+static const struct habit habits[] = {
+	{ "-Z", "curl's --parallel", "transfers always run in parallel "
+	    "here; -c N sets how many at once" },
+	{ "--parallel", "curl's -Z", "transfers always run in parallel here; "
+	    "-c N sets how many at once" },
+	{ "--parallel-max", "curl's", "use -c N, transfers in flight at most" },
+	{ "-P", "GNU parallel's and xargs' jobs", "use -c N, transfers in "
+	    "flight at most" },
+	{ "--max-threads", "wget2's", "use -c N, transfers in flight at most" },
+	{ "-O", "curl's --remote-name", "use -o DIR (each body a file in "
+	    "DIR; --name '{name}' names it after the URL)" },
+	{ "--directory-prefix", "wget's -P", "use -o DIR" },
+	{ "-w", "curl's --write-out", "each record is JSON already: pick "
+	    "fields with jq, as gather URL | jq -r '[.status, .time.total] "
+	    "| @tsv'" },
+	{ "--write-out", "curl's -w", "each record is JSON already: pick "
+	    "fields with jq, as gather URL | jq -r '[.status, .time.total] "
+	    "| @tsv'" },
+	{ "--head", "curl's -I", "use -X HEAD" },
+	{ "--tries", "wget's -t", "use --retries N (-t is a timeout here)" },
+	{ "--keep-order", "GNU parallel's -k", "input order is the default "
+	    "here (-u writes records as they finish)" },
+	{ "--input-file", "wget's -i", "use -i FILE" },
+};
+#define NHABITS (sizeof(habits) / sizeof(habits[0]))
+
+static int cli_looks_user(const char *);
+static int cli_looks_file(const char *);
+static int cli_looks_tries(const char *);
+
+/*
+ * Values that mean something else in curl or wget: a warning, and the run
+ * goes on (-q silences it).  word is the option's value, or for a flag the
+ * word after it.
+ */
+struct habit_warning {
+	const char	*shown;		/* the option as typed */
+	int		(*looks)(const char *);
+	const char	*before;	/* the message up to the word */
+	const char	*after;		/* after it; NULL: the word is not shown */
+};
+
+static const struct habit_warning habit_warnings[] = {
+	{ "-u", cli_looks_user, "-u is --unordered here, so the word after "
+	    "it is fetched as a URL; for basic authentication use --user "
+	    "USER:PASSWORD", NULL },
+	{ "-o", cli_looks_file, "-o is a directory here: '", "' is made a "
+	    "directory with a file per record; for one output file write "
+	    "gather URL > FILE" },
+	{ "-t", cli_looks_tries, "-t ", " is a timeout in seconds per attempt "
+	    "here (wget's -t is tries: use --retries N)" },
+};
+#define NWARNINGS (sizeof(habit_warnings) / sizeof(habit_warnings[0]))
+
 static enum cli_status cli_usage(char *, size_t, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 static enum cli_status cli_bad(const struct cli_arg *, const char *, ...)
@@ -175,6 +246,94 @@ cli_bad(const struct cli_arg *a, const char *fmt, ...)
 	vsnprintf(a->err + n, a->errlen - (size_t)n, fmt, ap);
 	va_end(ap);
 	return CLI_USAGE;
+}
+
+/* -u's next word: USER:PASSWORD rather than a URL or host:port. */
+static int
+cli_looks_user(const char *w)
+{
+	const char *colon;
+
+	if (w == NULL || w[0] == '-' || strchr(w, '/') != NULL ||
+	    (colon = strchr(w, ':')) == NULL || colon == w ||
+	    colon[1] == '\0')
+		return 0;
+	/* host:8080 is an address; ann:secret is not. */
+	return strspn(colon + 1, "0123456789") != strlen(colon + 1);
+}
+
+/* -o's value: a file name such as out.json rather than a directory. */
+static int
+cli_looks_file(const char *w)
+{
+	static const char *const ext[] = {
+		".json", ".jsonl", ".txt", ".html", ".htm", ".csv", ".xml", NULL
+	};
+	size_t i, n = strlen(w), e;
+
+	for (i = 0; ext[i] != NULL; i++)
+		if (n > (e = strlen(ext[i])) &&
+		    strcasecmp(w + n - e, ext[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* -t's value: a small whole number, as wget's tries are written. */
+static int
+cli_looks_tries(const char *w)
+{
+	return w[0] >= '1' && w[0] <= '3' && w[1] == '\0';
+}
+
+/* Keep the warning for shown whose word looks like another tool's habit. */
+static void
+cli_habit_warn(struct cli_arg *a, const char *shown, const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < NWARNINGS; i++)
+		if (strcmp(habit_warnings[i].shown, shown) == 0 &&
+		    word != NULL && habit_warnings[i].looks(word) &&
+		    a->nwarned < MAX_WARNED) {
+			a->warned[a->nwarned] = &habit_warnings[i];
+			a->warned_word[a->nwarned++] = word;
+		}
+}
+
+/* Say the kept warnings, one line each, unless -q. */
+static void
+cli_habit_say(const struct opts *o, const struct cli_arg *a)
+{
+	struct buf	word = { NULL, 0, 0 };
+	size_t		i;
+
+	for (i = 0; i < a->nwarned && !o->quiet; i++) {
+		buf_clear(&word);
+		if (text_printable(&word, a->warned_word[i]) == -1)
+			break;
+		fprintf(stderr, "gather: warning: %s%s%s\n",
+		    a->warned[i]->before,
+		    a->warned[i]->after != NULL ? word.p : "",
+		    a->warned[i]->after != NULL ? a->warned[i]->after : "");
+	}
+	buf_free(&word);
+}
+
+/*
+ * The habit an unknown option name is (name, len: as typed, up to any
+ * '='): a usage error naming gather's way; CLI_RUN when it is none.
+ */
+static enum cli_status
+cli_habit(const struct cli_arg *a, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < NHABITS; i++)
+		if (strlen(habits[i].name) == len &&
+		    strncmp(habits[i].name, name, len) == 0)
+			return cli_usage(a->err, a->errlen, "%s is %s: %s",
+			    habits[i].name, habits[i].origin, habits[i].advice);
+	return CLI_RUN;
 }
 
 /*
@@ -291,6 +450,20 @@ opt_expect(struct opts *o, struct cli_arg *a)
 	return CLI_RUN;
 }
 
+/* --resume and --revalidate: one more earlier output, read in order. */
+static enum cli_status
+opt_earlier(struct opts *o, struct cli_arg *a)
+{
+	if (strcmp(a->d->lname, "resume") == 0) {
+		o->resume = a->val;
+		o->resumes[o->nresumes++] = (char *)a->val;
+	} else {
+		o->revalidate = a->val;
+		o->revalidates[o->nrevalidates++] = (char *)a->val;
+	}
+	return CLI_RUN;
+}
+
 /* --retry-on: the list replaces the retryable set. */
 static enum cli_status
 opt_retry_on(struct opts *o, struct cli_arg *a)
@@ -344,6 +517,12 @@ opt_header(struct opts *o, struct cli_arg *a)
 {
 	const char *p;
 
+	/* "http://host/x" would be the header "http: //host/x". */
+	p = a->val + strspn(a->val, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+	if (p != a->val && strncmp(p, "://", 3) == 0)
+		return cli_bad(a, "'%s' is a URL, not a header 'Name: value' "
+		    "(-H takes a value)", a->val);
 	for (p = a->val; *p && *p != ':' && *p != ';'; p++)
 		if (*p <= ' ' || *p == 0x7f)
 			break;
@@ -751,7 +930,8 @@ static const struct option_def options[] = {
 	{ "retry-on", 0, ARG_STRING, SCHED, F(retry_on), "LIST",
 	    .help = "what --retries retries instead: error kinds, statuses "
 	    "and ranges, comma-separated, ! to take one out (e.g. "
-	    "timeout,5xx,!501,429; !503 alone trims the default)",
+	    "'timeout,5xx,!501,429', quoted for the shell; '!503' alone trims "
+	    "the default)",
 	    .fn = opt_retry_on },
 	{ "retry-all-errors", 0, ARG_FLAG, SCHED, F(retry_all), NULL,
 	    .help = "--retries retries every failure but bad_input, "
@@ -797,13 +977,14 @@ static const struct option_def options[] = {
 	    .help = "only records with index % N == K", .fn = opt_shard },
 	{ "resume", 0, ARG_STRING, SCHED, F(resume), "FILE",
 	    .help = "skip records that FILE, an earlier jsonl output, has "
-	    "as ok",
-	    .empty = "expected a file" },
+	    "as ok; repeatable: files in order, an index's last record wins",
+	    .empty = "expected a file", .fn = opt_earlier, .flags = OF_MANY },
 	{ "revalidate", 0, ARG_STRING, SCHED, F(revalidate), "FILE",
 	    .help = "ask only for what changed since FILE, an earlier output: "
 	    "If-None-Match and If-Modified-Since from its etag and "
-	    "last_modified; a 304 is ok with not_modified",
-	    .empty = "expected a file" },
+	    "last_modified; a 304 is ok with not_modified; repeatable: "
+	    "files in order, a URL's last record wins",
+	    .empty = "expected a file", .fn = opt_earlier, .flags = OF_MANY },
 
 	{ "request", 'X', ARG_STRING, REQUEST, F(method), "METHOD",
 	    .help = "method (default GET, or POST with -d)",
@@ -940,8 +1121,10 @@ static const struct option_def options[] = {
 	    .empty = "expected a file name or -", .fn = opt_input,
 	    .flags = OF_MANY },
 	{ "progress", 0, ARG_FLAG, MESSAGES, F(progress), NULL,
-	    .help = "a progress line on stderr (the default when stderr is a "
-	    "terminal and stdout a file or /dev/null)", .val = 1 },
+	    .help = "a progress line on stderr, left as a final count (the "
+	    "default when stderr is a terminal and stdout a file or "
+	    "/dev/null; with stdout on that terminal only the count)",
+	    .val = 1 },
 	{ "no-progress", 0, ARG_FLAG, MESSAGES, F(progress), NULL,
 	    .help = "no progress line", .val = 0 },
 	{ "stats", 0, ARG_OPTIONAL, MESSAGES, F(stats), "[=json]",
@@ -1096,6 +1279,7 @@ cli_apply(struct opts *o, struct cli_arg *a)
 		return st;
 	o->given[(size_t)(d - options) / 64] |=
 	    (uint64_t)1 << ((size_t)(d - options) % 64);
+	cli_habit_warn(a, a->shown, a->val);
 	if (d->fn != NULL)
 		return d->fn(o, a);
 	field = (char *)o + d->off;
@@ -1203,7 +1387,8 @@ cli_long(struct opts *o, struct cli_arg *a, int argc, char **argv, int *i)
 	snprintf(a->shown, sizeof(a->shown), "--%.*s", eq ? (int)len : 48,
 	    name);
 	if ((a->d = cli_find_long(name, len)) == NULL)
-		return cli_unknown(a, name, len);
+		return cli_habit(a, argv[*i], len + 2) != CLI_RUN ?
+		    CLI_USAGE : cli_unknown(a, name, len);
 	a->d = cli_canon(a->d);
 	if (a->d->arg == ARG_OPTIONAL)
 		a->val = eq ? eq + 1 : NULL;
@@ -1233,7 +1418,8 @@ cli_shorts(struct opts *o, struct cli_arg *a, int argc, char **argv, int *i)
 	for (j = 1; s[j] != '\0'; j++) {
 		snprintf(a->shown, sizeof(a->shown), "-%c", s[j]);
 		if ((a->d = cli_find_short(s[j])) == NULL)
-			return cli_unknown(a, NULL, 0);
+			return cli_habit(a, a->shown, 2) != CLI_RUN ?
+			    CLI_USAGE : cli_unknown(a, NULL, 0);
 		a->d = cli_canon(a->d);
 		a->val = NULL;
 		if (!cli_is_flag(a->d) && a->d->arg != ARG_OPTIONAL) {
@@ -1248,8 +1434,13 @@ cli_shorts(struct opts *o, struct cli_arg *a, int argc, char **argv, int *i)
 		if ((st = cli_apply(o, a)) != CLI_RUN || a->val != NULL)
 			return st;
 	}
+	/* A flag last, as -u: the next word may be what curl meant by it. */
+	cli_habit_warn(a, a->shown, *i + 1 < argc ? argv[*i + 1] : NULL);
 	return CLI_RUN;
 }
+
+/* --name's default; another pointer means --name was given. */
+static const char default_name[] = "{index}";
 
 /* The values that hold unless an option says otherwise. */
 static void
@@ -1269,7 +1460,7 @@ cli_defaults(struct opts *o)
 	o->compressed = 1;
 	o->body = BODY_AUTO;
 	o->max_body = 16 * 1024 * 1024;
-	o->name_template = "{index}";
+	o->name_template = default_name;
 	o->progress = -1;
 	policy_retry_default(&o->retry_on);
 }
@@ -1287,6 +1478,33 @@ cli_has_header(const struct opts *o, const char *name)
 	return 0;
 }
 
+/*
+ * Whether one of the files is stdout opened by '>': the shell has emptied
+ * it, and the earlier output is gone.  Appending ('>>') is fine, since the
+ * file is read whole before anything is written.
+ */
+static int
+cli_stdout_is(char *const *files, size_t n, const char *opt, char *err,
+    size_t errlen)
+{
+	struct stat	out, st;
+	size_t		i;
+	int		fl;
+
+	if (fstat(STDOUT_FILENO, &out) == -1 || !S_ISREG(out.st_mode) ||
+	    ((fl = fcntl(STDOUT_FILENO, F_GETFL)) != -1 && (fl & O_APPEND)))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (stat(files[i], &st) == 0 && st.st_dev == out.st_dev &&
+		    st.st_ino == out.st_ino) {
+			cli_usage(err, errlen, "%s %s: the file is also stdout, "
+			    "which '>' has emptied; write to another file, or "
+			    "append with '>>'", opt, files[i]);
+			return 1;
+		}
+	return 0;
+}
+
 /* Settle what depends on several options, once all are read. */
 static enum cli_status
 cli_finish(struct opts *o, char *err, size_t errlen)
@@ -1295,6 +1513,12 @@ cli_finish(struct opts *o, char *err, size_t errlen)
 		o->max_body = 0;	/* files are not held in memory */
 	if (o->cont && o->output_dir == NULL)
 		return cli_usage(err, errlen, "--continue needs -o");
+	if (o->name_template != default_name && o->output_dir == NULL)
+		return cli_usage(err, errlen, "--name needs -o");
+	if (cli_stdout_is(o->resumes, o->nresumes, "--resume", err, errlen) ||
+	    cli_stdout_is(o->revalidates, o->nrevalidates, "--revalidate",
+	    err, errlen))
+		return CLI_USAGE;
 	/*
 	 * A big download may take longer than any fixed limit: under -o only
 	 * a stall ends it, unless the user said otherwise.
@@ -1368,6 +1592,21 @@ cli_dump(void)
 	}
 }
 
+/*
+ * Take s as a URL argument; after_stats: it follows a bare --stats, where
+ * json and text meant its value.
+ */
+static enum cli_status
+cli_url(struct opts *o, char *s, int after_stats, char *err, size_t errlen)
+{
+	if (after_stats && (strcmp(s, "json") == 0 || strcmp(s, "text") == 0))
+		return cli_usage(err, errlen, "--stats takes its value only "
+		    "after '=': --stats=%s ('%s' alone would be fetched as a "
+		    "URL)", s, s);
+	o->urls[o->nurls++] = s;
+	return CLI_RUN;
+}
+
 /* Parse argv into o; options and URLs may come in any order. */
 enum cli_status
 cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
@@ -1375,7 +1614,7 @@ cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 	struct cli_arg	 a;
 	enum cli_status	 st = CLI_RUN;
 	const char	*s;
-	int		 i, only_urls = 0;
+	int		 i, only_urls = 0, bare_stats = 0;
 
 	cli_defaults(o);
 	/* Not a row: the table itself, for tools/completions.sh. */
@@ -1393,6 +1632,9 @@ cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 	    (o->cookie_data = calloc((size_t)argc + 1, sizeof(char *))) ==
 	    NULL ||
 	    (o->cookie_files = calloc((size_t)argc + 1, sizeof(char *))) ==
+	    NULL ||
+	    (o->resumes = calloc((size_t)argc + 1, sizeof(char *))) == NULL ||
+	    (o->revalidates = calloc((size_t)argc + 1, sizeof(char *))) ==
 	    NULL)
 		return cli_usage(err, errlen, "out of memory");
 	memset(&a, 0, sizeof(a));
@@ -1401,17 +1643,21 @@ cli_parse(struct opts *o, int argc, char **argv, char *err, size_t errlen)
 	for (i = 1; i < argc && st == CLI_RUN; i++) {
 		s = argv[i];
 		if (only_urls || s[0] != '-' || s[1] == '\0')
-			o->urls[o->nurls++] = argv[i];
+			st = cli_url(o, argv[i], bare_stats && !only_urls, err,
+			    errlen);
 		else if (strcmp(s, "--") == 0)
 			only_urls = 1;
 		else if (s[1] == '-')
 			st = cli_long(o, &a, argc, argv, &i);
 		else
 			st = cli_shorts(o, &a, argc, argv, &i);
+		/* --stats takes no word after it: its value needs '='. */
+		bare_stats = strcmp(s, "--stats") == 0;
 	}
-	if (st != CLI_RUN)
+	if (st != CLI_RUN || (st = cli_finish(o, err, errlen)) != CLI_RUN)
 		return st;
-	return cli_finish(o, err, errlen);
+	cli_habit_say(o, &a);
+	return CLI_RUN;
 }
 
 /* Free what cli_parse allocated; the strings belong to argv. */
@@ -1427,6 +1673,8 @@ cli_free(struct opts *o)
 	free(o->connect_to);
 	free(o->cookie_data);
 	free(o->cookie_files);
+	free(o->resumes);
+	free(o->revalidates);
 	free(o->cert);
 	free(o->cert_pass);
 	netrc_free(o->netrc_tab);
@@ -1435,6 +1683,7 @@ cli_free(struct opts *o)
 	o->urls = o->headers = o->inputs = NULL;
 	o->resolve = o->connect_to = o->cookie_data = o->cookie_files = NULL;
 	o->cert = o->cert_pass = NULL;
+	o->resumes = o->revalidates = NULL;
 }
 
 /* Print help text s from column col on, wrapped under HELP_COL. */
@@ -1519,10 +1768,11 @@ cli_help(void)
 	}
 	fputs(
 "\n"
-"Each record: index, url, id, ok, status, http_version, effective_url,\n"
-"redirects, content_type, size, body, body_encoding, headers, file, hash,\n"
-"time {queue, dns, connect, tls, ttfb, total}, attempts,\n"
-"error {kind, message, curl_code}.\n"
+"Each record: index, url, id, ok, status, not_modified, http_version,\n"
+"effective_url, redirects, content_type, etag, last_modified, size, body,\n"
+"body_encoding, headers, file, hash, remote_ip, remote_port,\n"
+"connection_reused, time {queue, dns, connect, tls, ttfb, total},\n"
+"attempts, error {kind, message, curl_code}.\n"
 "\n"
 "Exit status: 0 all records ok, 1 some record not ok, 2 usage error,\n"
 "3 input not readable, 130/143 SIGINT/SIGTERM, 141 stdout closed.\n"

@@ -140,7 +140,8 @@ earlier_line(struct reader *rd, const char *line, size_t len)
 	    (!(ok.n == 4 && memcmp(ok.p, "true", 4) == 0) &&
 	    !(ok.n == 5 && memcmp(ok.p, "false", 5) == 0)))
 		return -1;
-	if (ok.n == 5)
+	e.ok = ok.n == 4;
+	if (!e.ok && !sp->failed)
 		return 0;
 	buf_clear(&rd->url);
 	if (json_unescape(&rd->url, url.p, url.n) == -1)

@@ -239,10 +239,11 @@ main_open(struct app *a)
 		fprintf(stderr, "gather: cannot initialise libev\n");
 		return EXIT_SOME_FAILED;
 	}
-	if ((a->opts.resume != NULL && (a->resume = resume_load(a->opts.resume,
-	    err, sizeof(err))) == NULL) || (a->opts.revalidate != NULL &&
-	    (a->revalidate = revalidate_load(a->opts.revalidate, err,
-	    sizeof(err))) == NULL) || (a->opts.output_dir != NULL &&
+	if ((a->opts.nresumes > 0 && (a->resume = resume_load(a->opts.resumes,
+	    a->opts.nresumes, err, sizeof(err))) == NULL) ||
+	    (a->opts.nrevalidates > 0 && (a->revalidate = revalidate_load(
+	    a->opts.revalidates, a->opts.nrevalidates, err, sizeof(err))) ==
+	    NULL) || (a->opts.output_dir != NULL &&
 	    (a->files = files_new(&a->opts, err, sizeof(err))) == NULL) ||
 	    (a->opts.nexpects > 0 && (a->expect = expect_new(a->opts.expects,
 	    a->opts.nexpects, err, sizeof(err))) == NULL) ||

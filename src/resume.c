@@ -1,11 +1,14 @@
 /*
- * resume: reads an earlier run's output once, keeping for every ok record
- * only its index and a 64-bit hash of its url (16 bytes each), sorted by
- * index.  Input arrives in index order, so a cursor walks the array and
- * each check is O(1) amortised.
+ * resume: reads earlier runs' outputs once, in the order given, keeping
+ * for every record only its index, a 64-bit hash of its url, its place in
+ * the reading and whether it was ok (24 bytes each).  Sorted by index and
+ * place, only the last record of each index is kept, and only when it is
+ * ok: a later run's failure undoes an earlier success.  Input arrives in
+ * index order, so a cursor walks the array and each check is O(1)
+ * amortised.
  *
- * FILE is read by earlier.c, linear in its size with one line's memory:
- * the load's memory is the table plus that line.
+ * Each FILE is read by earlier.c, linear in its size with one line's
+ * memory: the load's memory is the table plus that line.
  */
 #include "gather/resume.h"
 
@@ -19,6 +22,8 @@
 struct done {
 	uint64_t	index;
 	uint64_t	hash;
+	uint32_t	seq;		/* place in the reading, for "last wins" */
+	uint32_t	ok;
 };
 
 struct resume {
@@ -28,22 +33,39 @@ struct resume {
 	struct buf	 fixed;		/* a url made valid UTF-8 */
 };
 
-/* Order done entries by index, for qsort. */
+/* Order done entries by index, then by place in the reading, for qsort. */
 static int
 resume_cmp(const void *a, const void *b)
 {
 	const struct done *x = a, *y = b;
 
-	return x->index < y->index ? -1 : x->index > y->index;
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Keep one ok record of FILE: its index and its url's hash. */
+/* Keep, of each index, only its last record, and that only when ok. */
+static void
+resume_last(struct resume *rs)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < rs->n; i++)
+		if ((i + 1 == rs->n || rs->v[i + 1].index != rs->v[i].index) &&
+		    rs->v[i].ok)
+			rs->v[n++] = rs->v[i];
+	rs->n = n;
+}
+
+/* Keep one record of FILE: its index, its url's hash, whether ok. */
 static int
 resume_add(void *arg, const struct earlier_rec *e)
 {
 	struct resume	*rs = arg;
 	struct done	*d;
 
+	if (rs->n == UINT32_MAX)
+		return -2;
 	if (rs->n == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 1024;
 
@@ -54,15 +76,21 @@ resume_add(void *arg, const struct earlier_rec *e)
 	}
 	rs->v[rs->n].index = e->index;
 	rs->v[rs->n].hash = text_hash(e->url, e->url_len, 0);
+	rs->v[rs->n].seq = (uint32_t)rs->n;
+	rs->v[rs->n].ok = (uint32_t)e->ok;
 	rs->n++;
 	return 0;
 }
 
-/* Load FILE; NULL and a one-line reason when it cannot be used. */
+/*
+ * Load the n files at paths, in order; NULL and a one-line reason when
+ * one cannot be used.
+ */
 struct resume *
-resume_load(const char *path, char *err, size_t errlen)
+resume_load(char *const *paths, size_t n, char *err, size_t errlen)
 {
 	struct resume	*rs;
+	size_t		 i;
 
 	if ((rs = calloc(1, sizeof(*rs))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -72,15 +100,17 @@ resume_load(const char *path, char *err, size_t errlen)
 	 * gather writes "index", "url", "id" and "ok" before "status": the
 	 * head of a long line up to "status" is all that is needed.
 	 */
-	if (earlier_read(path, &(struct earlier_spec){ .opt = "--resume",
-	    .cut = "\"status\"", .fn = resume_add, .arg = rs }, err,
-	    errlen) == -1) {
-		resume_free(rs);
-		return NULL;
-	}
+	for (i = 0; i < n; i++)
+		if (earlier_read(paths[i], &(struct earlier_spec){
+		    .opt = "--resume", .cut = "\"status\"", .fn = resume_add,
+		    .arg = rs, .failed = 1 }, err, errlen) == -1) {
+			resume_free(rs);
+			return NULL;
+		}
 	/* qsort() wants a real array, even of nothing. */
 	if (rs->n > 1)
 		qsort(rs->v, rs->n, sizeof(*rs->v), resume_cmp);
+	resume_last(rs);
 	return rs;
 }
 

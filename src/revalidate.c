@@ -240,23 +240,30 @@ revalidate_take(void *arg, const struct earlier_rec *r)
 	    etag ? rv->etag.len : 0, modified);
 }
 
-/* Load FILE; NULL and a one-line reason when it cannot be used. */
+/*
+ * Load the n files at paths into one table, in order, so that a URL's
+ * last record in the last file that has it wins; NULL and a one-line
+ * reason when one cannot be used.
+ */
 struct revalidate *
-revalidate_load(const char *path, char *err, size_t errlen)
+revalidate_load(char *const *paths, size_t n, char *err, size_t errlen)
 {
 	struct revalidate *rv;
+	size_t		   i;
 
 	if ((rv = revalidate_new()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	/* gather writes "etag" and "last_modified" before "size". */
-	if (earlier_read(path, &(struct earlier_spec){ .opt = "--revalidate",
-	    .cut = "\"size\"", .want = { "\"etag\"", "\"last_modified\"" },
-	    .fn = revalidate_take, .arg = rv }, err, errlen) == -1) {
-		revalidate_free(rv);
-		return NULL;
-	}
+	for (i = 0; i < n; i++)
+		if (earlier_read(paths[i], &(struct earlier_spec){
+		    .opt = "--revalidate", .cut = "\"size\"",
+		    .want = { "\"etag\"", "\"last_modified\"" },
+		    .fn = revalidate_take, .arg = rv }, err, errlen) == -1) {
+			revalidate_free(rv);
+			return NULL;
+		}
 	buf_free(&rv->etag);
 	buf_free(&rv->date);
 	revalidate_seal(rv);

@@ -69,6 +69,8 @@ struct stats {
 	struct ev_loop	*evl;
 	ev_timer	 progress_w;
 	int		 progress;	/* the line is wanted */
+	int		 final_only;	/* stdout is this terminal: a count at
+					   the end instead of a live line */
 	int		 timer_on;
 	int		 drawn;		/* a line is on the terminal */
 	int		 finished;
@@ -370,6 +372,28 @@ stats_progress_line(const struct stats *s, double now, char *p, size_t n)
 	p[len] = '\0';
 }
 
+/*
+ * The count left on stderr at the end, where a progress line was:
+ *     done 500  ok 498  failed 2  in 12.3s
+ *     done 120/500  ok 118  failed 2  in 3.1s      (a run cut short)
+ */
+static void
+stats_final_line(const struct stats *s, double wall, char *p, size_t n)
+{
+	char done[64];
+
+	if (s->has_total && s->records != s->total)
+		snprintf(done, sizeof(done), "%llu/%llu",
+		    (unsigned long long)s->records,
+		    (unsigned long long)s->total);
+	else
+		snprintf(done, sizeof(done), "%llu",
+		    (unsigned long long)s->records);
+	snprintf(p, n, "done %s  ok %llu  failed %llu  in %.1fs", done,
+	    (unsigned long long)s->ok,
+	    (unsigned long long)(s->records - s->ok), wall);
+}
+
 /* Put the line on the terminal in one write: return, text, erase rest. */
 static void
 stats_draw(struct stats *s, const char *line)
@@ -433,6 +457,20 @@ stats_stdout_aside(void)
 	    S_ISCHR(null.st_mode) && out.st_rdev == null.st_rdev;
 }
 
+/*
+ * Whether stdout is the terminal stderr is: records printed there would
+ * tear a live line, and the line would tear them.
+ */
+static int
+stats_stdout_here(void)
+{
+	struct stat out, err;
+
+	return isatty(STDOUT_FILENO) && fstat(STDOUT_FILENO, &out) == 0 &&
+	    fstat(STDERR_FILENO, &err) == 0 && S_ISCHR(out.st_mode) &&
+	    S_ISCHR(err.st_mode) && out.st_rdev == err.st_rdev;
+}
+
 /* Create the counters and, when progress is wanted, start its timer. */
 struct stats *
 stats_new(struct ev_loop *evl, const struct opts *o)
@@ -451,11 +489,13 @@ stats_new(struct ev_loop *evl, const struct opts *o)
 		    (o->progress < 0 && isatty(STDERR_FILENO) &&
 		    stats_stdout_aside());
 	}
+	/* --progress with the records on this terminal: only the count. */
+	s->final_only = s->progress && stats_stdout_here();
 	stats_window_push(s, s->t0);
 	ev_timer_init(&s->progress_w, stats_progress_cb, PROGRESS_EVERY,
 	    PROGRESS_EVERY);
 	s->progress_w.data = s;
-	if (s->progress && evl != NULL) {
+	if (s->progress && !s->final_only && evl != NULL) {
 		ev_timer_start(evl, &s->progress_w);
 		/* The line alone must not keep the loop running. */
 		ev_unref(evl);
@@ -743,17 +783,28 @@ stats_clear(struct stats *s)
 	s->drawn = 0;
 }
 
-/* The run is over: take the line off the terminal, print the summary. */
+/*
+ * The run is over: where a progress line was (or was held back), leave
+ * the final count in its place, unless --stats prints its summary; then
+ * the summary.
+ */
 void
 stats_finish(struct stats *s)
 {
-	double wall;
+	char	line[128];
+	double	wall;
 
 	if (s == NULL || s->finished)
 		return;
 	s->finished = 1;
 	wall = stats_clock() - s->t0;
 	stats_timer_stop(s);
+	if (s->mode == 0 && (s->drawn || s->final_only)) {
+		stats_final_line(s, wall, line, sizeof(line));
+		fprintf(stderr, s->drawn ? "\r%s\033[K\n" : "%s\n", line);
+		fflush(stderr);
+		s->drawn = 0;
+	}
 	stats_clear(s);
 	if (s->mode == STATS_JSON)
 		stats_print_json(s, wall);

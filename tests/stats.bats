@@ -150,16 +150,18 @@ $BASE/ok"
 	assert_output 3
 }
 
-@test "the progress line is drawn on a terminal and cleared at the end" {
+@test "the progress line is drawn on a terminal and leaves a final count" {
 	pty_run "$GATHER" -c 2 "$BASE/delay/300" "$BASE/delay/300" \
 		"$BASE/delay/300" "$BASE/delay/300"
 	assert_success
 	[[ "$output" == *$'\r'* ]] || fail "no carriage return" <<<"$output"
 	[[ "$output" == *$'\033[K'* ]] || fail "no erase to end of line" <<<"$output"
 	assert_output --regexp 'done [0-9]+/4 [0-9]+%  ok [0-9]+  failed 0  in flight [0-2]  [0-9.]+/s  ETA [0-9:-]+'
-	# Cleared at the end; the line itself never ends in a newline.
-	[[ "$output" == *$'\r\033[K' ]] || fail "the line was not cleared" <<<"$output"
-	[[ "$output" != *$'\n'* ]] || fail "a newline on the terminal" <<<"$output"
+	# At the end the line becomes the final count, the only newline.
+	[[ "$output" == *$'\rdone 4  ok 4  failed 0  in '[0-9]*.[0-9]$'s\033[K\r' ]] ||
+		fail "no final count" <<<"$output"
+	# ($output has lost its last newline.)
+	[[ "$output" != *$'\n'* ]] || fail "a newline before the end" <<<"$output"
 	assert_lines_fit
 	# Records still all went to stdout.
 	run jq -s 'map(.ok) == [true, true, true, true]' "$BATS_TEST_TMPDIR/out"
@@ -216,5 +218,6 @@ $BASE/ok"
 	assert_equal "${#lines[@]}" 3
 	[[ "$stderr" == $'\r'* ]] || fail "stderr does not start with \\r" <<<"$stderr"
 	[[ "$stderr" == *'/3 '*'in flight'* ]] || fail "no progress text" <<<"$stderr"
-	[[ "$stderr" == *$'\r\033[K' ]] || fail "the line was not cleared" <<<"$stderr"
+	[[ "$stderr" == *$'\rdone 3  ok 3  failed 0  in '*$'s\033[K' ]] ||
+		fail "no final count" <<<"$stderr"
 }

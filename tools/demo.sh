@@ -43,8 +43,8 @@ $base/hang
 127.0.0.1:1/nothing-listens-here
 LIST
 
-echo "\$ gather -c 8 -t 1 -i urls.txt | jq -c '{index, url, status, size, ms: (.time.total * 1000 | floor), error: .error.kind}'"
-./gather -c 8 -t 1 -i "$dir/urls.txt" |
+echo "\$ gather -c 8 --timeout 1 -i urls.txt | jq -c '{index, url, status, size, ms: (.time.total * 1000 | floor), error: .error.kind}'"
+./gather -c 8 --timeout 1 -i "$dir/urls.txt" |
     jq -c '{index, url, status, size, ms: (.time.total * 1000 | floor), error: .error.kind}'
 echo "(records come back in input order although the first one is the slowest;"
 echo " gather exits 1 because some records are not ok)"

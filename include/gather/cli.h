@@ -66,8 +66,12 @@ struct opts {
 	double		 per_host_rate;	/* starts per second per host, 0 = none */
 	int		 adaptive;	/* --adaptive: AIMD per host */
 	long		 shard_k, shard_n;	/* shard_n 0 = no sharding */
-	const char	*resume;	/* an earlier jsonl output */
-	const char	*revalidate;	/* an earlier output's validators */
+	const char	*resume;	/* the last --resume FILE, or NULL */
+	char	       **resumes;	/* each --resume FILE, in order */
+	size_t		 nresumes;
+	const char	*revalidate;	/* the last --revalidate FILE, or NULL */
+	char	       **revalidates;	/* each --revalidate FILE, in order */
+	size_t		 nrevalidates;
 
 	/* Requests */
 	const char	*method;	/* NULL: GET, or POST with data */

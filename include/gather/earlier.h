@@ -15,9 +15,10 @@
 /* Members a reader may ask for besides index, url and ok. */
 #define EARLIER_WANT_MAX	4
 
-/* One ok record of the earlier output. */
+/* One ok record of the earlier output (or failed one, when asked). */
 struct earlier_rec {
 	uint64_t	 index;
+	int		 ok;
 	const char	*url;		/* unescaped, url_len bytes */
 	size_t		 url_len;
 	struct json_span want[EARLIER_WANT_MAX];	/* p NULL: absent */
@@ -28,6 +29,7 @@ struct earlier_spec {
 	const char	*opt;		/* the option, for messages */
 	const char	*cut;		/* a long line's head ends before it */
 	const char	*want[EARLIER_WANT_MAX];	/* quoted names or NULL */
+	int		 failed;	/* hand on records not ok too */
 	int		(*fn)(void *, const struct earlier_rec *);
 	void		*arg;
 };

@@ -24,7 +24,7 @@ struct validators {
 	int64_t		 modified;	/* seconds since the epoch, 0: none */
 };
 
-struct revalidate *revalidate_load(const char *, char *, size_t);
+struct revalidate *revalidate_load(char *const *, size_t, char *, size_t);
 int		 revalidate_find(struct revalidate *, const char *, size_t,
 		    struct validators *);
 void		 revalidate_free(struct revalidate *);

@@ -426,8 +426,10 @@ test_progress(struct ev_loop *evl)
 	CHECK(strstr(out, "/s ") != NULL);
 	CHECK(strstr(out, "ETA ") != NULL);
 	n = strlen(out);
-	CHECK(n >= 4 && strcmp(out + n - 4, "\r\033[K") == 0);
-	CHECK(strchr(out, '\n') == NULL);
+	/* The line ends as the final count, with the only newline. */
+	CHECK(n >= 5 && strcmp(out + n - 4, "\033[K\n") == 0);
+	CHECK(strstr(out, "\rdone 12  ok 9  failed 3  in ") != NULL);
+	CHECK(strchr(out, '\n') == out + n - 1);
 	/* Each drawing: \r, at most 79 columns, \e[K. */
 	for (p = out; (p = strchr(p, '\r')) != NULL; p = q) {
 		p++;
