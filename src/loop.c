@@ -22,6 +22,7 @@
  */
 #include "gather/loop.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,7 @@ struct loop {
 	CURLSH		*share;
 	struct mh	*mh;
 	unsigned	*load;		/* transfers in each multi handle */
+	unsigned	*cap;		/* and their most: its connections */
 	size_t		 nmh;
 	unsigned	 per;		/* slots per multi handle */
 	struct held	*held;		/* open addressing, linear probing */
@@ -110,34 +112,60 @@ loop_host_hash(const char *url)
 	return h;
 }
 
+/* The most transfers multi handle m may hold: all when cap is NULL. */
+static unsigned
+loop_cap(const unsigned *cap, size_t m)
+{
+	return cap == NULL ? UINT_MAX : cap[m];
+}
+
+/* The smaller of a and b. */
+static unsigned
+loop_min(unsigned a, unsigned b)
+{
+	return a < b ? a : b;
+}
+
 /*
  * The multi handle for a transfer whose host's home is home: the home
  * while it holds fewer than one and a half times per transfers (a little
  * over is cheaper than connections to that host in another multi handle
- * too), else the next one under per, else (more transfers than slots,
- * never in gather) the least loaded.  k * per covers the slots, so one
- * under per is there whenever a slot is free.
+ * too), else the next one under per, else the one with most room under
+ * its cap.  Each multi handle m holds at most cap[m] transfers (its share
+ * of the descriptors; cap NULL: no such limit), and the caps add up to at
+ * least the slots, so one with room is there whenever a slot is free;
+ * with none (more transfers than slots, never in gather) the least
+ * loaded, which loop_add then refuses when it is over its cap.
  */
 size_t
-loop_pick(const unsigned *load, size_t k, unsigned per, size_t home)
+loop_pick(const unsigned *load, const unsigned *cap, size_t k, unsigned per,
+    size_t home)
 {
-	size_t	i, m, best;
+	size_t		i, m, best, roomy;
+	unsigned	room = 0, lim;
 
 	if (k <= 1)
 		return 0;
 	home %= k;
-	if (load[home] < per + per / 2)
+	if (load[home] < loop_min(per + per / 2, loop_cap(cap, home)))
 		return home;
-	best = home;
+	best = roomy = home;
+	if (load[home] < loop_cap(cap, home))
+		room = loop_cap(cap, home) - load[home];
 	for (i = 1, m = home + 1; i < k; i++, m++) {
 		if (m == k)
 			m = 0;
-		if (load[m] < per)
+		lim = loop_cap(cap, m);
+		if (load[m] < loop_min(per, lim))
 			return m;
 		if (load[m] < load[best])
 			best = m;
+		if (load[m] < lim && lim - load[m] > room) {
+			room = lim - load[m];
+			roomy = m;
+		}
 	}
-	return best;
+	return room > 0 ? roomy : best;
 }
 
 /*
@@ -351,9 +379,14 @@ loop_timeout_cb(CURLM *m, long timeout_ms, void *userp)
 	return 0;
 }
 
-/* Make multi handle mh of lp, with a cache of cache connections. */
+/*
+ * Make multi handle mh of lp, with a cache of cache connections and, when
+ * total is not 0, never more than total connections open: at that many,
+ * libcurl closes the oldest idle one before it opens another, so that
+ * idle connections to other hosts give their descriptors to new ones.
+ */
 static int
-loop_mh_init(struct loop *lp, struct mh *mh, long cache)
+loop_mh_init(struct loop *lp, struct mh *mh, long cache, long total)
 {
 	if ((mh->multi = curl_multi_init()) == NULL)
 		return -1;
@@ -365,25 +398,56 @@ loop_mh_init(struct loop *lp, struct mh *mh, long cache)
 	curl_multi_setopt(mh->multi, CURLMOPT_TIMERFUNCTION, loop_timeout_cb);
 	curl_multi_setopt(mh->multi, CURLMOPT_TIMERDATA, mh);
 	curl_multi_setopt(mh->multi, CURLMOPT_MAXCONNECTS, cache);
+	if (total > 0)
+		curl_multi_setopt(mh->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+		    total);
+	return 0;
+}
+
+/*
+ * Share out conn_max descriptors (0: no limit) over the multi handles:
+ * each gets a cap, the most connections it opens and so the most
+ * transfers it is given.  libcurl's own cache size shrinks with the
+ * handles in use, which between two transfers closes connections about
+ * to be used again; and one connection per slot is not enough when the
+ * list goes round more hosts than there are slots (each transfer would
+ * close an idle connection to open another): cache several per slot,
+ * within the cap.
+ */
+static int
+loop_mh_all(struct loop *lp, long conn_max)
+{
+	size_t	i;
+	long	cache, total = 0;
+
+	for (i = 0; i < lp->nmh; i++) {
+		cache = (long)lp->per * LOOP_CACHE_PER_SLOT;
+		if (conn_max > 0) {
+			total = conn_max / (long)lp->nmh +
+			    ((long)i < conn_max % (long)lp->nmh);
+			if (total < 1)
+				total = 1;
+			if (cache > total)
+				cache = total;
+			lp->cap[i] = (unsigned)total;
+		} else
+			lp->cap[i] = UINT_MAX;
+		if (loop_mh_init(lp, &lp->mh[i], cache, total) == -1)
+			return -1;
+	}
 	return 0;
 }
 
 /*
  * A loop for slots transfers at once, with at most conn_max connections
- * open (0: no limit but its own).  libcurl's own cache size shrinks
- * with the handles in use, which between two transfers closes connections
- * about to be used again; and one connection per slot is not enough when
- * the list goes round more hosts than there are slots (each transfer
- * would close an idle connection to open another): cache several per
- * slot.
+ * open (0: no limit but its own): idle ones included, however many
+ * hosts the list goes round.
  */
 struct loop *
 loop_new(struct ev_loop *evl, long slots, long conn_max, loop_done_fn done,
     void *arg)
 {
 	struct loop	*lp;
-	size_t		 i;
-	long		 cache;
 
 	if ((lp = calloc(1, sizeof(*lp))) == NULL)
 		return NULL;
@@ -396,6 +460,7 @@ loop_new(struct ev_loop *evl, long slots, long conn_max, loop_done_fn done,
 	lp->per = (unsigned)(((size_t)slots + lp->nmh - 1) / lp->nmh);
 	if ((lp->mh = calloc(lp->nmh, sizeof(*lp->mh))) == NULL ||
 	    (lp->load = calloc(lp->nmh, sizeof(*lp->load))) == NULL ||
+	    (lp->cap = calloc(lp->nmh, sizeof(*lp->cap))) == NULL ||
 	    (lp->homes = calloc(LOOP_HOMES, sizeof(*lp->homes))) == NULL ||
 	    loop_held_grow(lp) == -1)
 		goto fail;
@@ -408,20 +473,9 @@ loop_new(struct ev_loop *evl, long slots, long conn_max, loop_done_fn done,
 	    curl_share_setopt(lp->share, CURLSHOPT_SHARE,
 	    CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
 	    curl_share_setopt(lp->share, CURLSHOPT_SHARE,
-	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
+	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+	    loop_mh_all(lp, conn_max) == -1)
 		goto fail;
-	/*
-	 * Every cached connection holds a descriptor: within conn_max (the
-	 * descriptors left for connections), never below one per slot.
-	 */
-	cache = (long)lp->per * LOOP_CACHE_PER_SLOT;
-	if (conn_max > 0 && cache > conn_max / (long)lp->nmh)
-		cache = conn_max / (long)lp->nmh;
-	if (cache < (long)lp->per)
-		cache = (long)lp->per;
-	for (i = 0; i < lp->nmh; i++)
-		if (loop_mh_init(lp, &lp->mh[i], cache) == -1)
-			goto fail;
 	return lp;
 fail:
 	loop_free(lp);
@@ -473,9 +527,10 @@ loop_add(struct loop *lp, CURL *e, const char *url)
 
 	if (lp->held[loop_held_find(lp, e)].e == e)
 		return -1;
-	m = lp->nmh == 1 ? 0 : loop_pick(lp->load, lp->nmh, lp->per,
-	    loop_home(lp, loop_host_hash(url)));
-	if (loop_held_put(lp, e, m) == -1)
+	m = lp->nmh == 1 ? 0 : loop_pick(lp->load, lp->cap, lp->nmh,
+	    lp->per, loop_home(lp, loop_host_hash(url)));
+	/* Over its share of descriptors, libcurl would queue it. */
+	if (lp->load[m] >= lp->cap[m] || loop_held_put(lp, e, m) == -1)
 		return -1;
 	curl_easy_setopt(e, CURLOPT_SHARE, lp->share);
 	if (curl_multi_add_handle(lp->mh[m].multi, e) != CURLM_OK) {
@@ -542,6 +597,7 @@ loop_free(struct loop *lp)
 	free(lp->held);
 	free(lp->homes);
 	free(lp->load);
+	free(lp->cap);
 	free(lp->mh);
 	free(lp);
 }

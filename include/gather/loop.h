@@ -22,6 +22,8 @@
 #define LOOP_SLOTS_PER_MULTI	250
 /* Each multi handle caches this many connections per slot. */
 #define LOOP_CACHE_PER_SLOT	4
+/* Descriptors each multi handle holds of its own (libcurl's socketpair). */
+#define LOOP_FDS_PER_MULTI	2
 
 typedef void	(*loop_done_fn)(void *, CURL *, CURLcode);
 
@@ -38,6 +40,7 @@ long		 loop_which(const struct loop *, const CURL *);
 /* Pure helpers, exposed for the unit tests. */
 size_t		 loop_multis(long);
 uint32_t	 loop_host_hash(const char *);
-size_t		 loop_pick(const unsigned *, size_t, unsigned, size_t);
+size_t		 loop_pick(const unsigned *, const unsigned *, size_t,
+		    unsigned, size_t);
 
 #endif
