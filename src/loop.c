@@ -47,7 +47,42 @@ struct mh {
 struct held {
 	CURL		*e;		/* NULL: free */
 	size_t		 m;
+	uint32_t	 host;		/* loop_host_hash of its URL */
+	uint8_t		 dns;		/* HELD_* */
 };
+
+#define HELD_ADDED	0	/* in its multi handle */
+#define HELD_GATE	1	/* added, its host's first lookup */
+#define HELD_WAITING	2	/* not added yet: behind its host's lookup */
+
+/*
+ * A host name whose lookup is under way: the transfer doing it (the
+ * gate, or none while too many lookups run) and the ones waiting for it.
+ */
+struct pend {
+	uint32_t	 host;
+	int		 gate;		/* a transfer is looking it up */
+	int		 ready;		/* on the queue of hosts to look up */
+	struct wait	*head, *tail;
+	struct pend	*next;		/* in its bucket */
+	struct pend	*next_ready;
+};
+
+struct wait {
+	CURL		*e;
+	struct wait	*next;
+};
+
+/* A host name looked up lately (0: free). */
+struct known {
+	uint32_t	 host;
+	ev_tstamp	 until;
+};
+
+#define LOOP_PEND_BUCKETS	256	/* a power of two */
+#define LOOP_KNOWN	4096	/* host names remembered; a power of two */
+/* libcurl keeps a lookup 60 s: trust it a little less. */
+#define LOOP_KNOWN_SECS	50.
 
 /* A host's home multi handle, plus one (0: free). */
 struct home {
@@ -74,6 +109,12 @@ struct loop {
 	void		*arg;
 	struct sock	*socks;
 	CURL		*cookies;	/* never runs: loads and writes cookies */
+	struct pend	*pend[LOOP_PEND_BUCKETS];
+	struct pend	*ready, *ready_tail;	/* hosts waiting for a lookup */
+	struct known	*known;
+	unsigned	 lookups;	/* gates out */
+	int		 released;	/* gates passed, waiters to add */
+	ev_prepare	 prep;		/* adds them, outside libcurl */
 };
 
 /* How many multi handles serve this many slots. */
@@ -260,6 +301,267 @@ loop_held_del(struct loop *lp, size_t i)
 	}
 }
 
+/*
+ * Whether libcurl must look up the host of url: not for an IPv4 or a
+ * bracketed IPv6 address (a name given with --resolve is looked up once,
+ * from libcurl's cache).
+ */
+static int
+loop_needs_lookup(const char *url)
+{
+	const char	*p, *s = url;
+	size_t		 n;
+
+	if (url == NULL)
+		return 0;
+	if ((p = strstr(url, "://")) != NULL && p - url <= 16)
+		s = p + 3;
+	n = strcspn(s, "/?#");
+	if ((p = memchr(s, '@', n)) != NULL) {
+		n -= (size_t)(p + 1 - s);
+		s = p + 1;
+	}
+	if (n > 0 && *s == '[')
+		return 0;
+	for (; n > 0 && *s != ':'; s++, n--)
+		if ((*s < '0' || *s > '9') && *s != '.')
+			return 1;
+	return 0;
+}
+
+/* Whether the host of hash h was looked up lately. */
+static int
+loop_known(const struct loop *lp, uint32_t h)
+{
+	const struct known *k = &lp->known[h & (LOOP_KNOWN - 1)];
+
+	return k->host == h && k->until > ev_now(lp->evl);
+}
+
+/* The lookup of h under way, made when make is set (NULL: none). */
+static struct pend *
+loop_pend(struct loop *lp, uint32_t h, int make)
+{
+	struct pend **pp = &lp->pend[h & (LOOP_PEND_BUCKETS - 1)];
+
+	while (*pp != NULL && (*pp)->host != h)
+		pp = &(*pp)->next;
+	if (*pp == NULL && make && (*pp = calloc(1, sizeof(**pp))) != NULL)
+		(*pp)->host = h;
+	return *pp;
+}
+
+/* Drop pd, which has no gate, no waiters and is not queued. */
+static void
+loop_pend_drop(struct loop *lp, struct pend *pd)
+{
+	struct pend **pp = &lp->pend[pd->host & (LOOP_PEND_BUCKETS - 1)];
+
+	while (*pp != pd)
+		pp = &(*pp)->next;
+	*pp = pd->next;
+	free(pd);
+}
+
+/* Queue pd for a lookup as soon as fewer than LOOP_LOOKUPS run. */
+static void
+loop_ready_push(struct loop *lp, struct pend *pd)
+{
+	if (pd->ready)
+		return;
+	pd->ready = 1;
+	pd->next_ready = NULL;
+	if (lp->ready_tail != NULL)
+		lp->ready_tail->next_ready = pd;
+	else
+		lp->ready = pd;
+	lp->ready_tail = pd;
+}
+
+/* Hand e to its multi handle; -1 when libcurl refuses it. */
+static int
+loop_start(struct loop *lp, CURL *e, size_t m)
+{
+	curl_easy_setopt(e, CURLOPT_SHARE, lp->share);
+	if (curl_multi_add_handle(lp->mh[m].multi, e) != CURLM_OK) {
+		curl_easy_setopt(e, CURLOPT_SHARE, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Start a waiting transfer: as its host's gate, or plainly once the host
+ * is known.  One libcurl refuses ends at once, as out of memory.
+ */
+static void
+loop_wake(struct loop *lp, CURL *e, int gate)
+{
+	struct held *hd = &lp->held[loop_held_find(lp, e)];
+
+	hd->dns = gate ? HELD_GATE : HELD_ADDED;
+	if (loop_start(lp, e, hd->m) == 0)
+		return;
+	if (gate)
+		lp->lookups--;
+	hd->dns = HELD_ADDED;
+	lp->done(lp->arg, e, CURLE_OUT_OF_MEMORY);
+}
+
+/* Take the first waiter of pd off its list (NULL: none). */
+static CURL *
+loop_pend_pop(struct pend *pd)
+{
+	struct wait	*w = pd->head;
+	CURL		*e;
+
+	if (w == NULL)
+		return NULL;
+	if ((pd->head = w->next) == NULL)
+		pd->tail = NULL;
+	e = w->e;
+	free(w);
+	return e;
+}
+
+/*
+ * The deferred work, never inside a libcurl callback: add the waiters
+ * of every host whose lookup passed, then start queued lookups while
+ * fewer than LOOP_LOOKUPS run.
+ */
+static void
+loop_release(struct loop *lp)
+{
+	struct pend	*pd, *next;
+	CURL		*e;
+	size_t		 i;
+
+	while (lp->released) {
+		lp->released = 0;
+		for (i = 0; i < LOOP_PEND_BUCKETS; i++)
+			for (pd = lp->pend[i]; pd != NULL; pd = next) {
+				next = pd->next;
+				if (pd->gate || pd->ready ||
+				    !loop_known(lp, pd->host))
+					continue;
+				while ((e = loop_pend_pop(pd)) != NULL)
+					loop_wake(lp, e, 0);
+				loop_pend_drop(lp, pd);
+			}
+	}
+	while (lp->ready != NULL && lp->lookups < LOOP_LOOKUPS) {
+		pd = lp->ready;
+		if ((lp->ready = pd->next_ready) == NULL)
+			lp->ready_tail = NULL;
+		pd->ready = 0;
+		if ((e = loop_pend_pop(pd)) == NULL) {
+			loop_pend_drop(lp, pd);
+			continue;
+		}
+		pd->gate = 1;
+		lp->lookups++;
+		loop_wake(lp, e, 1);
+	}
+}
+
+/* Before the loop polls: the deferred work, if any. */
+static void
+loop_prepare_cb(struct ev_loop *evl, ev_prepare *w, int revents)
+{
+	struct loop *lp = w->data;
+
+	(void)evl;
+	(void)revents;
+	if (lp->released || (lp->ready != NULL && lp->lookups < LOOP_LOOKUPS))
+		loop_release(lp);
+}
+
+/*
+ * The gate of host h is past its lookup (passed) or gone without: the
+ * host is known, and its waiters are added before the loop next polls;
+ * or the next waiter is queued to try the lookup again.
+ */
+static void
+loop_gate_end(struct loop *lp, uint32_t h, int passed)
+{
+	struct pend		*pd = loop_pend(lp, h, 0);
+	struct known		*k = &lp->known[h & (LOOP_KNOWN - 1)];
+
+	lp->lookups--;
+	if (passed) {
+		k->host = h;
+		k->until = ev_now(lp->evl) + LOOP_KNOWN_SECS;
+	}
+	if (pd == NULL)
+		return;
+	pd->gate = 0;
+	if (passed)
+		lp->released = 1;
+	else if (pd->head != NULL)
+		loop_ready_push(lp, pd);
+	else if (!pd->ready)
+		loop_pend_drop(lp, pd);
+}
+
+/*
+ * A transfer to a host name not looked up lately waits while another
+ * transfer looks it up, or while LOOP_LOOKUPS lookups run: each lookup
+ * holds two descriptors of libcurl's resolver thread until it ends.
+ * 0: e may start now (as its host's gate when *gate is set), 1: e waits,
+ * -1: out of memory.
+ */
+static int
+loop_gate(struct loop *lp, CURL *e, uint32_t h, int *gate)
+{
+	struct pend	*pd;
+	struct wait	*w;
+
+	*gate = 0;
+	if ((pd = loop_pend(lp, h, 1)) == NULL)
+		return -1;
+	if (!pd->gate && !pd->ready && pd->head == NULL &&
+	    lp->lookups < LOOP_LOOKUPS) {
+		pd->gate = *gate = 1;
+		lp->lookups++;
+		return 0;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		if (!pd->gate && !pd->ready && pd->head == NULL)
+			loop_pend_drop(lp, pd);
+		return -1;
+	}
+	w->e = e;
+	if (pd->tail != NULL)
+		pd->tail->next = w;
+	else
+		pd->head = w;
+	pd->tail = w;
+	if (!pd->gate)
+		loop_ready_push(lp, pd);
+	return 1;
+}
+
+/* Forget waiting e of host h (a transfer stopped before it started). */
+static void
+loop_unwait(struct loop *lp, CURL *e, uint32_t h)
+{
+	struct pend	*pd = loop_pend(lp, h, 0);
+	struct wait	**wp, *w, *prev = NULL;
+
+	if (pd == NULL)
+		return;
+	for (wp = &pd->head; *wp != NULL && (*wp)->e != e; wp = &(*wp)->next)
+		prev = *wp;
+	if ((w = *wp) == NULL)
+		return;
+	*wp = w->next;
+	if (pd->tail == w)
+		pd->tail = prev;
+	free(w);
+	if (pd->head == NULL && !pd->gate && !pd->ready)
+		loop_pend_drop(lp, pd);
+}
+
 /* Stop a socket's watcher and forget it. */
 static void
 loop_sock_free(struct loop *lp, struct sock *sk)
@@ -325,6 +627,25 @@ loop_timer_cb(struct ev_loop *evl, ev_timer *w, int revents)
 	loop_drain(mh);
 }
 
+/*
+ * A socket of e: a gate among them is past its host's lookup once libcurl
+ * knows the address it connects to (the resolver's own socket pair comes
+ * through here too, before).
+ */
+static void
+loop_passed(struct loop *lp, CURL *e)
+{
+	struct held	*hd = &lp->held[loop_held_find(lp, e)];
+	char		*ip = NULL;
+
+	if (hd->e == e && hd->dns == HELD_GATE &&
+	    curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK &&
+	    ip != NULL && *ip != '\0') {
+		hd->dns = HELD_ADDED;
+		loop_gate_end(lp, hd->host, 1);
+	}
+}
+
 /* CURLMOPT_SOCKETFUNCTION: watch s for what libcurl wants, or stop. */
 static int
 loop_socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)
@@ -334,7 +655,8 @@ loop_socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)
 	struct sock	*sk = sockp;
 	int		 events = 0;
 
-	(void)e;
+	if (e != NULL && lp->lookups > 0)
+		loop_passed(lp, e);
 	if (what == CURL_POLL_REMOVE) {
 		if (sk != NULL) {
 			curl_multi_assign(mh->multi, s, NULL);
@@ -462,8 +784,14 @@ loop_new(struct ev_loop *evl, long slots, long conn_max, loop_done_fn done,
 	    (lp->load = calloc(lp->nmh, sizeof(*lp->load))) == NULL ||
 	    (lp->cap = calloc(lp->nmh, sizeof(*lp->cap))) == NULL ||
 	    (lp->homes = calloc(LOOP_HOMES, sizeof(*lp->homes))) == NULL ||
+	    (lp->known = calloc(LOOP_KNOWN, sizeof(*lp->known))) == NULL ||
 	    loop_held_grow(lp) == -1)
 		goto fail;
+	/* Unreferenced: it never keeps the loop running by itself. */
+	ev_prepare_init(&lp->prep, loop_prepare_cb);
+	lp->prep.data = lp;
+	ev_prepare_start(evl, &lp->prep);
+	ev_unref(evl);
 	/*
 	 * One process, one thread: the share needs no lock callbacks.  DNS
 	 * and TLS sessions are global; connections stay per multi handle,
@@ -518,27 +846,45 @@ loop_share_cookies(struct loop *lp, char *const *files, size_t n,
 
 /*
  * Start a transfer to url (its host picks the multi handle); libcurl arms
- * that handle's timer, which gets it going.
+ * that handle's timer, which gets it going.  A transfer to a host name
+ * not looked up lately may wait for another's lookup first (loop_gate).
  */
 int
 loop_add(struct loop *lp, CURL *e, const char *url)
 {
-	size_t m;
+	struct held	*hd;
+	uint32_t	 h = loop_host_hash(url);
+	size_t		 m;
+	int		 gate = 0, w = 0;
 
 	if (lp->held[loop_held_find(lp, e)].e == e)
 		return -1;
 	m = lp->nmh == 1 ? 0 : loop_pick(lp->load, lp->cap, lp->nmh,
-	    lp->per, loop_home(lp, loop_host_hash(url)));
+	    lp->per, loop_home(lp, h));
 	/* Over its share of descriptors, libcurl would queue it. */
 	if (lp->load[m] >= lp->cap[m] || loop_held_put(lp, e, m) == -1)
 		return -1;
-	curl_easy_setopt(e, CURLOPT_SHARE, lp->share);
-	if (curl_multi_add_handle(lp->mh[m].multi, e) != CURLM_OK) {
-		curl_easy_setopt(e, CURLOPT_SHARE, NULL);
+	hd = &lp->held[loop_held_find(lp, e)];
+	hd->host = h;
+	hd->dns = HELD_ADDED;
+	if (loop_needs_lookup(url) && !loop_known(lp, h) &&
+	    (w = loop_gate(lp, e, h, &gate)) == -1) {
 		loop_held_del(lp, loop_held_find(lp, e));
 		return -1;
 	}
 	lp->load[m]++;
+	if (w == 1) {
+		hd->dns = HELD_WAITING;
+		return 0;
+	}
+	hd->dns = gate ? HELD_GATE : HELD_ADDED;
+	if (loop_start(lp, e, m) == -1) {
+		if (gate)
+			loop_gate_end(lp, h, 0);
+		lp->load[m]--;
+		loop_held_del(lp, loop_held_find(lp, e));
+		return -1;
+	}
 	return 0;
 }
 
@@ -546,17 +892,28 @@ loop_add(struct loop *lp, CURL *e, const char *url)
 void
 loop_remove(struct loop *lp, CURL *e)
 {
-	size_t	i, m;
+	size_t		i, m;
+	uint32_t	h;
+	uint8_t		dns;
 
 	i = loop_held_find(lp, e);
 	if (lp->held[i].e == NULL)
 		return;
 	m = lp->held[i].m;
+	h = lp->held[i].host;
+	dns = lp->held[i].dns;
 	loop_held_del(lp, i);
-	curl_multi_remove_handle(lp->mh[m].multi, e);
 	lp->load[m]--;
+	if (dns == HELD_WAITING) {
+		loop_unwait(lp, e, h);
+		return;
+	}
+	curl_multi_remove_handle(lp->mh[m].multi, e);
 	/* The share must be free of handles when loop_free cleans it up. */
 	curl_easy_setopt(e, CURLOPT_SHARE, NULL);
+	/* Gone before its lookup ended: the next waiter tries. */
+	if (dns == HELD_GATE)
+		loop_gate_end(lp, h, 0);
 }
 
 /* The multi handle e is in, or -1 when it is not in flight. */
@@ -568,6 +925,22 @@ loop_which(const struct loop *lp, const CURL *e)
 	return lp->held[i].e == NULL ? -1 : (long)lp->held[i].m;
 }
 
+/* Free the lookups under way and their waiters (none at a normal end). */
+static void
+loop_pend_free(struct loop *lp)
+{
+	struct pend	*pd;
+	size_t		 i;
+
+	for (i = 0; i < LOOP_PEND_BUCKETS; i++)
+		while ((pd = lp->pend[i]) != NULL) {
+			lp->pend[i] = pd->next;
+			while (loop_pend_pop(pd) != NULL)
+				;
+			free(pd);
+		}
+}
+
 /* Close everything; handles must have been removed already. */
 void
 loop_free(struct loop *lp)
@@ -577,6 +950,11 @@ loop_free(struct loop *lp)
 
 	if (lp == NULL)
 		return;
+	if (lp->known != NULL) {
+		ev_ref(lp->evl);
+		ev_prepare_stop(lp->evl, &lp->prep);
+	}
+	loop_pend_free(lp);
 	for (i = 0; lp->mh != NULL && i < lp->nmh; i++) {
 		mh = &lp->mh[i];
 		if (mh->multi == NULL)
@@ -595,6 +973,7 @@ loop_free(struct loop *lp)
 	if (lp->share != NULL)
 		curl_share_cleanup(lp->share);
 	free(lp->held);
+	free(lp->known);
 	free(lp->homes);
 	free(lp->load);
 	free(lp->cap);

@@ -113,3 +113,30 @@ largest_c() {
 	conns=$(stat_field connections)
 	(( conns <= 40 )) || fail "$conns connections for 400 requests at -c 20"
 }
+
+@test "host names looked up at once: their resolver descriptors fit too" {
+	# A name that the resolver (not --resolve, not libcurl's own
+	# "localhost") turns into a loopback address: this machine's name.
+	name=$(hostname)
+	ip=$(getent ahostsv4 "$name" | awk 'NR == 1 { print $1 }')
+	[[ $ip == 127.* ]] || skip "$name does not resolve to a loopback address"
+	python3 "$HELPER_DIR/server.py" --host "$ip" \
+		--port-file "$BATS_TEST_TMPDIR/port" </dev/null >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		[[ -s $BATS_TEST_TMPDIR/port ]] && break
+		sleep 0.1
+	done
+	port=$(<"$BATS_TEST_TMPDIR/port")
+	c=$(largest_c)
+	n=$((c * 5))
+	for ((i = 0; i < n; i++)); do
+		echo "http://$name:$port/delay/50?$i"
+	done >"$BATS_TEST_TMPDIR/list"
+	run --separate-stderr limited -c "$c" -4 --body none -i "$BATS_TEST_TMPDIR/list"
+	kill "$pid"
+	wait "$pid" || true
+	assert_success
+	assert_jq "length == $n and all(.ok and .status == 200) and
+		map(.index) == [range($n)]"
+}

@@ -22,6 +22,8 @@
 #define LOOP_SLOTS_PER_MULTI	250
 /* Each multi handle caches this many connections per slot. */
 #define LOOP_CACHE_PER_SLOT	4
+/* Host name lookups at once (each holds two descriptors while it runs). */
+#define LOOP_LOOKUPS		8
 /* Descriptors each multi handle holds of its own (libcurl's socketpair). */
 #define LOOP_FDS_PER_MULTI	2
 
