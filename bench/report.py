@@ -276,7 +276,7 @@ def scale(meta, rows):
         out += ["## (x) scale: -c 19,000 over 50 hosts under a descriptor limit of "
                 f"{meta.get('x_nofile', '20000')}", "",
                 "The latency server of (l) with two workers (both on the other core); "
-                "200,000 URLs round-robin over 127.0.0.2 .. 127.0.0.51 at -c 19,000, and 640 "
+                "200,000 URLs round-robin over 127.0.0.2 .. 127.0.0.51 at -c 19,000, and 3,200 "
                 "at -c 32, under `prlimit --nofile` and `taskset -c 0`. A run whose records "
                 "are not all ok is counted as failed, with the reason in \"Every run\". "
                 "Per slot: peak RSS above the -c 32 run's, divided by the extra slots.", "",

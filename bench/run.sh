@@ -588,9 +588,9 @@ scenario_scale() {
 	[[ -x bin/gather-before ]] && tools+='gather-before '
 	[[ -n $tools ]] || return 0
 	if want x; then
-		url_list http "$PORT" 50 640 slow/ '' >x-32.txt
+		url_list http "$PORT" 50 3200 slow/ '' >x-32.txt
 		url_list http "$PORT" 50 200000 slow/ '' >x-19000.txt
-		rounds x "$tools" 32 640
+		rounds x "$tools" 32 3200
 		rounds x "$tools" 19000 200000
 	fi
 	if want h; then
