@@ -23,6 +23,7 @@
 #include "gather/loop.h"
 
 #include <limits.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +62,8 @@ struct held {
  */
 struct pend {
 	uint32_t	 host;
-	int		 gate;		/* a transfer is looking it up */
+	unsigned	 gates;		/* transfers looking it up */
+	int		 failed;	/* a lookup of it failed: several try */
 	int		 ready;		/* on the queue of hosts to look up */
 	struct wait	*head, *tail;
 	struct pend	*next;		/* in its bucket */
@@ -441,12 +443,12 @@ loop_release(struct loop *lp)
 		for (i = 0; i < LOOP_PEND_BUCKETS; i++)
 			for (pd = lp->pend[i]; pd != NULL; pd = next) {
 				next = pd->next;
-				if (pd->gate || pd->ready ||
-				    !loop_known(lp, pd->host))
+				if (!loop_known(lp, pd->host))
 					continue;
 				while ((e = loop_pend_pop(pd)) != NULL)
 					loop_wake(lp, e, 0);
-				loop_pend_drop(lp, pd);
+				if (pd->gates == 0 && !pd->ready)
+					loop_pend_drop(lp, pd);
 			}
 	}
 	while (lp->ready != NULL && lp->lookups < LOOP_LOOKUPS) {
@@ -455,11 +457,15 @@ loop_release(struct loop *lp)
 			lp->ready_tail = NULL;
 		pd->ready = 0;
 		if ((e = loop_pend_pop(pd)) == NULL) {
-			loop_pend_drop(lp, pd);
+			if (pd->gates == 0)
+				loop_pend_drop(lp, pd);
 			continue;
 		}
-		pd->gate = 1;
+		pd->gates++;
 		lp->lookups++;
+		/* After a failed lookup the others try in turn, a few at once. */
+		if (pd->failed && pd->head != NULL)
+			loop_ready_push(lp, pd);
 		loop_wake(lp, e, 1);
 	}
 }
@@ -477,9 +483,9 @@ loop_prepare_cb(struct ev_loop *evl, ev_prepare *w, int revents)
 }
 
 /*
- * The gate of host h is past its lookup (passed) or gone without: the
+ * A gate of host h is past its lookup (passed) or its lookup failed: the
  * host is known, and its waiters are added before the loop next polls;
- * or the next waiter is queued to try the lookup again.
+ * or the waiters are queued to try the lookup again, a few at once.
  */
 static void
 loop_gate_end(struct loop *lp, uint32_t h, int passed)
@@ -494,13 +500,17 @@ loop_gate_end(struct loop *lp, uint32_t h, int passed)
 	}
 	if (pd == NULL)
 		return;
-	pd->gate = 0;
+	if (pd->gates > 0)
+		pd->gates--;
 	if (passed)
 		lp->released = 1;
-	else if (pd->head != NULL)
-		loop_ready_push(lp, pd);
-	else if (!pd->ready)
-		loop_pend_drop(lp, pd);
+	else {
+		pd->failed = 1;
+		if (pd->head != NULL)
+			loop_ready_push(lp, pd);
+		else if (!pd->ready && pd->gates == 0)
+			loop_pend_drop(lp, pd);
+	}
 }
 
 /*
@@ -519,14 +529,15 @@ loop_gate(struct loop *lp, CURL *e, uint32_t h, int *gate)
 	*gate = 0;
 	if ((pd = loop_pend(lp, h, 1)) == NULL)
 		return -1;
-	if (!pd->gate && !pd->ready && pd->head == NULL &&
+	if ((pd->gates == 0 || pd->failed) && !pd->ready && pd->head == NULL &&
 	    lp->lookups < LOOP_LOOKUPS) {
-		pd->gate = *gate = 1;
+		pd->gates++;
+		*gate = 1;
 		lp->lookups++;
 		return 0;
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		if (!pd->gate && !pd->ready && pd->head == NULL)
+		if (pd->gates == 0 && !pd->ready && pd->head == NULL)
 			loop_pend_drop(lp, pd);
 		return -1;
 	}
@@ -536,7 +547,7 @@ loop_gate(struct loop *lp, CURL *e, uint32_t h, int *gate)
 	else
 		pd->head = w;
 	pd->tail = w;
-	if (!pd->gate)
+	if (pd->gates == 0 || pd->failed)
 		loop_ready_push(lp, pd);
 	return 1;
 }
@@ -558,7 +569,7 @@ loop_unwait(struct loop *lp, CURL *e, uint32_t h)
 	if (pd->tail == w)
 		pd->tail = prev;
 	free(w);
-	if (pd->head == NULL && !pd->gate && !pd->ready)
+	if (pd->head == NULL && pd->gates == 0 && !pd->ready)
 		loop_pend_drop(lp, pd);
 }
 
@@ -574,6 +585,22 @@ loop_sock_free(struct loop *lp, struct sock *sk)
 	if (sk->next)
 		sk->next->prev = sk->prev;
 	free(sk);
+}
+
+/*
+ * A gate e ended with rc: its lookup passed unless rc says it failed
+ * (with --unix-socket, say, no socket of its own ever told).
+ */
+static void
+loop_gate_done(struct loop *lp, CURL *e, CURLcode rc)
+{
+	struct held *hd = &lp->held[loop_held_find(lp, e)];
+
+	if (hd->e != e || hd->dns != HELD_GATE ||
+	    rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY)
+		return;
+	hd->dns = HELD_ADDED;
+	loop_gate_end(lp, hd->host, 1);
 }
 
 /* Hand every finished transfer of one multi handle to the done callback. */
@@ -592,6 +619,8 @@ loop_drain(struct mh *mh)
 		/* m is invalid once the handle is removed: copy first. */
 		e = m->easy_handle;
 		rc = m->data.result;
+		if (lp->lookups > 0)
+			loop_gate_done(lp, e, rc);
 		lp->done(lp->arg, e, rc);
 	}
 }
@@ -628,19 +657,19 @@ loop_timer_cb(struct ev_loop *evl, ev_timer *w, int revents)
 }
 
 /*
- * A socket of e: a gate among them is past its host's lookup once libcurl
- * knows the address it connects to (the resolver's own socket pair comes
- * through here too, before).
+ * A socket s of e: a gate is past its host's lookup once it has a socket
+ * that is not the resolver's socket pair (a unix one).
  */
 static void
-loop_passed(struct loop *lp, CURL *e)
+loop_passed(struct loop *lp, CURL *e, curl_socket_t s)
 {
-	struct held	*hd = &lp->held[loop_held_find(lp, e)];
-	char		*ip = NULL;
+	struct held		*hd = &lp->held[loop_held_find(lp, e)];
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
 
 	if (hd->e == e && hd->dns == HELD_GATE &&
-	    curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK &&
-	    ip != NULL && *ip != '\0') {
+	    getsockname(s, (struct sockaddr *)&ss, &len) == 0 &&
+	    ss.ss_family != AF_UNIX) {
 		hd->dns = HELD_ADDED;
 		loop_gate_end(lp, hd->host, 1);
 	}
@@ -655,8 +684,8 @@ loop_socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)
 	struct sock	*sk = sockp;
 	int		 events = 0;
 
-	if (e != NULL && lp->lookups > 0)
-		loop_passed(lp, e);
+	if (e != NULL && lp->lookups > 0 && what != CURL_POLL_REMOVE)
+		loop_passed(lp, e, s);
 	if (what == CURL_POLL_REMOVE) {
 		if (sk != NULL) {
 			curl_multi_assign(mh->multi, s, NULL);

@@ -140,3 +140,38 @@ largest_c() {
 	assert_jq "length == $n and all(.ok and .status == 200) and
 		map(.index) == [range($n)]"
 }
+
+@test "a name whose connections hang: its transfers still connect at once, not one by one" {
+	# A listener that never accepts, its backlog full: connects hang.
+	python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(0)
+port = s.getsockname()[1]
+fill = []
+for i in range(4):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(("127.0.0.1", port))
+    except BlockingIOError: pass
+    fill.append(c)
+open(sys.argv[1] + ".tmp", "w").write("%d\n" % port)
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(120)' "$BATS_TEST_TMPDIR/hold" </dev/null >/dev/null 2>&1 &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		[[ -s $BATS_TEST_TMPDIR/hold ]] && break
+		sleep 0.1
+	done
+	port=$(<"$BATS_TEST_TMPDIR/hold")
+	for ((i = 0; i < 20; i++)); do
+		echo "http://hang.test:$port/$i"
+	done >"$BATS_TEST_TMPDIR/list"
+	t=$(now)
+	run --separate-stderr "$GATHER" -c 20 --connect-timeout 2 \
+		--resolve "hang.test:$port:127.0.0.1" --body none -i "$BATS_TEST_TMPDIR/list"
+	took=$(since "$t")
+	kill "$pid"
+	wait "$pid" || true
+	assert_jq 'length == 20 and all(.error.kind == "timeout")'
+	# One after another would take 20 x 2 s; together about 2 s.
+	fcmp "$took" '<' 20 || fail "20 hanging connects took $took s"
+}
