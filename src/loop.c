@@ -308,7 +308,7 @@ loop_held_del(struct loop *lp, size_t i)
  * bracketed IPv6 address (a name given with --resolve is looked up once,
  * from libcurl's cache).
  */
-static int
+int
 loop_needs_lookup(const char *url)
 {
 	const char	*p, *s = url;

@@ -42,6 +42,7 @@ long		 loop_which(const struct loop *, const CURL *);
 /* Pure helpers, exposed for the unit tests. */
 size_t		 loop_multis(long);
 uint32_t	 loop_host_hash(const char *);
+int		 loop_needs_lookup(const char *);
 size_t		 loop_pick(const unsigned *, const unsigned *, size_t,
 		    unsigned, size_t);
 

@@ -89,6 +89,25 @@ test_pick(void)
 	CHECK(loop_pick(load, NULL, 8, 10, 6) == 3);
 }
 
+/* Only host names are looked up: not IPv4 or bracketed IPv6 addresses. */
+static void
+test_needs_lookup(void)
+{
+	CHECK(loop_needs_lookup("http://example.org/x") == 1);
+	CHECK(loop_needs_lookup("http://example.org:8080/x") == 1);
+	CHECK(loop_needs_lookup("example.org") == 1);
+	CHECK(loop_needs_lookup("http://u:p@h1.test:80/") == 1);
+	CHECK(loop_needs_lookup("http://127.0.0.1:9/x") == 0);
+	CHECK(loop_needs_lookup("http://127.0.0.1") == 0);
+	CHECK(loop_needs_lookup("10.1.2.3:80/a?b") == 0);
+	CHECK(loop_needs_lookup("http://[::1]:8080/") == 0);
+	CHECK(loop_needs_lookup("https://user@[2001:db8::1]/") == 0);
+	CHECK(loop_needs_lookup("http://user@127.0.0.1/x@y") == 0);
+	/* A name made of digits and a letter is a name. */
+	CHECK(loop_needs_lookup("http://127.0.0.1a/") == 1);
+	CHECK(loop_needs_lookup(NULL) == 0);
+}
+
 /* Caps: a multi handle at its share of descriptors is passed over. */
 static void
 test_pick_cap(void)
@@ -200,6 +219,7 @@ main(void)
 	test_hash();
 	test_pick();
 	test_pick_cap();
+	test_needs_lookup();
 	test_table(evl);
 	ev_loop_destroy(evl);
 	curl_global_cleanup();
