@@ -20,7 +20,7 @@ libcjson-dev libjq-dev python3 jq"
 # xmllint for reports, and the multi-host test's sshd, parallel and ip.
 test_packages="bats bats-assert bats-support curl clang libclang-rt-dev
 clang-tools cppcheck nginx-light openssl valgrind bsdutils time zsh
-libxml2-utils openssh-server openssh-client parallel iproute2 perl"
+libxml2-utils openssh-server openssh-client parallel iproute2 perl strace"
 
 # The benchmark's peers (wget2, and h2load for scenario h), nginx's echo
 # module for its latency scenario (echo_sleep), and taskset to pin the
