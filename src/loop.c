@@ -19,6 +19,15 @@
  * multi handle, for removal; nothing depends on easy handles being reused.
  * One CURLSH holds the DNS and TLS session caches for all of them, and
  * with cookies in use the run's one cookie store.
+ *
+ * Descriptors: main.c counts what the run may hold; the loop shares the
+ * descriptors left for connections out over its multi handles as caps
+ * (CURLMOPT_MAX_TOTAL_CONNECTIONS: at its cap libcurl closes its oldest
+ * idle connection before it opens another) and gives none more transfers
+ * than its cap, so that idle connections never take a descriptor a new
+ * one needs.  libcurl's threaded resolver holds two more per lookup while
+ * it runs: transfers to a host name not looked up lately wait in the loop
+ * while one of them (its gate) looks it up, LOOP_LOOKUPS at most at once.
  */
 #include "gather/loop.h"
 

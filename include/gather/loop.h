@@ -7,7 +7,9 @@
  * The slots are spread over several multi handles on the one libev loop
  * (libcurl scans its connection cache linearly, so one multi handle per
  * LOOP_SLOTS_PER_MULTI slots keeps the cost per transfer flat); they
- * share one DNS cache and one TLS session cache.
+ * share one DNS cache and one TLS session cache.  The connections they
+ * hold, idle ones included, stay within the descriptors given to
+ * loop_new.
  */
 #ifndef GATHER_LOOP_H
 #define GATHER_LOOP_H
