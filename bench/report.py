@@ -262,6 +262,56 @@ def reuse(meta, rows):
     return out + commands(gs)
 
 
+def scale(meta, rows):
+    """x: -c 19,000 against -c 32 over 50 hosts; h: beside h2load."""
+    out = []
+    xrows = [r for r in rows if r["scenario"] == "x"]
+    bad = {}
+    for r in xrows:
+        if r["round"] > 0 and r["status"] != "ok":
+            bad[(r["case"], r["conc"])] = bad.get((r["case"], r["conc"]), 0) + 1
+    # A failed run still has its costs: measured, and counted as failed.
+    gs = groups([dict(r, status="ok") for r in xrows], "case", "conc")
+    if gs:
+        out += ["## (x) scale: -c 19,000 over 50 hosts under a descriptor limit of "
+                f"{meta.get('x_nofile', '20000')}", "",
+                "The latency server of (l) with two workers (both on the other core); "
+                "200,000 URLs round-robin over 127.0.0.2 .. 127.0.0.51 at -c 19,000, and 3,200 "
+                "at -c 32, under `prlimit --nofile` and `taskset -c 0`. A run whose records "
+                "are not all ok is counted as failed, with the reason in \"Every run\". "
+                "Per slot: peak RSS above the -c 32 run's, divided by the extra slots.", "",
+                "| tool | -c | URLs | wall s | ideal s | CPU µs/req | x -c 32's | peak RSS KiB | KiB per slot | runs | failed runs |",
+                "|------|---:|-----:|-------:|--------:|-----------:|----------:|-------------:|-------------:|------|------------:|"]
+        delay = float(meta.get("delay", 0.1))
+        for (case, conc), g in gs.items():
+            base = gs.get((case, 32.0))
+            cpu = ratio(g.us_per_req(), base.us_per_req()) if base else "n/a"
+            slot = ((g.med("maxrss") - base.med("maxrss")) / (conc - 32)
+                    if base and conc > 32 else float("nan"))
+            out.append(f"| {case} | {conc:.0f} | {commas(g.urls)} | {g.med('wall'):.2f} | "
+                       f"{g.urls / conc * delay:.2f} | {g.us_per_req():.0f} | {cpu} | "
+                       f"{g.med('maxrss'):.0f} | {slot:.1f} | {g.runs()} | {bad.get((case, conc), 0)} |")
+        out += [""] + commands(gs, key=lambda k: f"{k[0]} -c {k[1]:.0f}")
+    gs = groups([r for r in rows if r["scenario"] == "h"], "case")
+    if gs:
+        out += ["## (h) beside h2load: -c 5000, 50,000 URLs from one host", "",
+                "The server of (x); `h2load --h1` writes nothing and checks nothing, "
+                "gather writes a record per URL.", "",
+                "| tool | wall s | CPU µs/req | peak RSS KiB | new connections | runs |",
+                "|------|-------:|-----------:|-------------:|----------------:|------|"]
+        for (case,), g in gs.items():
+            out.append(f"| {case} | {g.med('wall'):.2f} | {g.us_per_req():.0f} | "
+                       f"{g.med('maxrss'):.0f} | {g.med('conns'):.0f} | {g.runs()} |")
+        h2 = gs.get(("h2load",))
+        for (case,), g in gs.items():
+            if case != "h2load" and h2:
+                out.append("")
+                out.append(f"{case}/h2load: wall x{ratio(g.med('wall'), h2.med('wall'))}, "
+                           f"CPU per request x{ratio(g.med('cpu'), h2.med('cpu'))}.")
+        out += [""] + commands(gs)
+    return out
+
+
 def every_run(rows):
     out = ["## Every run", "", "Round 0 is the warm-up.", "", "```"]
     for r in rows:
@@ -292,6 +342,7 @@ def main(argv):
     out += memory(meta, rows)
     out += latency(meta, rows)
     out += reuse(meta, rows)
+    out += scale(meta, rows)
     out += before()
     out += every_run(rows)
     sys.stdout.write("\n".join(out))

@@ -24,6 +24,11 @@ Usage: bench/run.sh [-n FILES] [-b FILES] [-r RUNS] [-c N] [-s LIST]
               l  latency: 100 ms responses at the concurrencies of -L,
                  from one host and from 50 hosts, client on core 0
               r  reuse: new connections per transfer, -c N over 50 hosts
+              x  scale: -c 19,000, 200,000 URLs over 50 hosts under a
+                 descriptor limit of 20,000 (nginx with 2 workers), and
+                 -c 32 over the same hosts, gather alone
+              h  h2load --h1 -c 5000 beside gather -c 5000: 50,000 URLs
+                 from one host
   -l LIST   URL counts streamed in d (10000,100000,1000000)
   -L LIST   CONCURRENCY:URLS pairs of l
             (32:640,1000:20000,5000:50000,10000:50000)
@@ -35,7 +40,9 @@ Usage: bench/run.sh [-n FILES] [-b FILES] [-r RUNS] [-c N] [-s LIST]
   -o FILE   the report (bench/RESULTS.md; - for stdout only); the raw rows
             go beside it, FILE with .tsv for .md
 
-Environment: GATHER (default: gather at the repository root), TMPDIR.
+Environment: GATHER (default: gather at the repository root), TMPDIR;
+GATHER_BEFORE: another gather binary, run beside it in l, r, x and h as
+the tool gather-before.
 EOF
 }
 
@@ -50,7 +57,7 @@ N=10000 BIGN=2000 RUNS=5 CONC=32 SCENARIOS=a,b,c,d,l,r
 STREAMS=10000,100000,1000000 STREAM_CONC=64
 LATENCY=32:640,1000:20000,5000:50000,10000:50000 HOSTS=1,50 REUSE_N=6400
 USE_WGET2=1 DL_PARENT='' RESULTS=$HERE/RESULTS.md
-BIGSIZE=102400 CURL_MAX=300 DELAY=0.1 ECHO_SO=/usr/lib/nginx/modules/ngx_http_echo_module.so
+X_NOFILE=20000 BIGSIZE=102400 CURL_MAX=300 DELAY=0.1 ECHO_SO=/usr/lib/nginx/modules/ngx_http_echo_module.so
 WGET2_OPTS=(--no-config --no-robots --no-hsts --no-hpkp --no-ocsp --no-netrc --no-xattr -q)
 
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
@@ -90,7 +97,7 @@ parse_args() {
 		[[ $s =~ ^[1-9][0-9]*:[1-9][0-9]*$ ]] || die "-L wants CONCURRENCY:URLS pairs, got '$s'"
 	done
 	for s in ${SCENARIOS//,/ }; do
-		[[ $s == [abcdlr] ]] || die "-s: unknown scenario '$s'"
+		[[ $s == [abcdlrxh] ]] || die "-s: unknown scenario '$s'"
 	done
 	[[ $RESULTS == - || $RESULTS == /* ]] || RESULTS=$PWD/$RESULTS
 	((BASH_VERSINFO[0] >= 5)) || die "bash 5 or newer is needed (EPOCHREALTIME)"
@@ -135,6 +142,7 @@ make_workdir() {
 	mkdir -p "$T/bin" "$T/home" "$T/www/big" "$T/nginx/tmp" "$T/failed"
 	# A private copy: a `make` during the run cannot swap the binary.
 	[[ -z $GATHER_BIN ]] || cp -- "$GATHER_BIN" "$T/bin/gather"
+	[[ -z ${GATHER_BEFORE:-} ]] || cp -- "$GATHER_BEFORE" "$T/bin/gather-before"
 	cd "$T"
 	PATH=$T/bin:$PATH
 	# No ~/.curlrc, ~/.wget2rc or HSTS/OCSP databases of the user's.
@@ -254,7 +262,11 @@ static_ready() {
 # when there are two, with descriptors for every connection.
 latency_conf() {
 	local i main="load_module $ECHO_SO;"$'\n''worker_rlimit_nofile 65536;'$'\n'
-	(($(nproc) > 1)) && main+='worker_cpu_affinity 10;'$'\n'
+	local workers=${LATENCY_WORKERS:-1}
+	if (($(nproc) > 1)); then
+		((workers == 1)) && main+='worker_cpu_affinity 10;'$'\n'
+		((workers == 2)) && main+='worker_cpu_affinity 10 10;'$'\n'
+	fi
 	{
 		echo '	server {'
 		for ((i = 1; i <= 51; i++)); do
@@ -263,7 +275,7 @@ latency_conf() {
 		echo "		location /slow/ { echo_sleep $DELAY; echo ok; }"
 		echo '		location = /.ready { access_log off; return 204; }'
 		echo '	}'
-	} | bench_conf 1 32768 "$main"
+	} | bench_conf "$workers" 32768 "$main"
 }
 
 latency_ready() {
@@ -300,7 +312,7 @@ write_meta() {
 		nginx "$(nginx -v 2>&1 | sed 's/^nginx version: //')" \
 		tls "$(openssl version)" \
 		n "$N" bign "$BIGN" bigsize "$BIGSIZE" runs "$RUNS" conc "$CONC" \
-		stream_conc "$STREAM_CONC" curl_max "$CURL_MAX" delay "$DELAY" \
+		stream_conc "$STREAM_CONC" curl_max "$CURL_MAX" delay "$DELAY" x_nofile "$X_NOFILE" \
 		dl_where "${DL_WHERE:-}"
 	printf '%s\n' "scenario	case	tool	conc	hosts	urls	round	wall	user	sys	maxrss	exit	requests	conns	protocol	status	command"
 }
@@ -429,6 +441,7 @@ rounds() {
 # The tools of a, b, c, l and r: gather (if built), curl, wget2 (unless -W).
 peers() {
 	[[ -x bin/gather ]] && printf 'gather '
+	[[ -x bin/gather-before && ${1:-} != wget2-1conn ]] && printf 'gather-before '
 	printf 'curl '
 	((USE_WGET2)) && printf 'wget2 %s' "${1:-}"
 	echo
@@ -481,10 +494,29 @@ case_l() {
 	local tool=$1 list=$3-$4-$6
 	local -a ctx=("sc=$3" "case=$tool" "round=$2" "conc=$4" "urls=$5" "hosts=$6" pin=1)
 	case $tool in
-	gather) run_case "${ctx[@]}" "check=records:$list.txt:1.1:none" -- gather -c "$4" --body none -i "$list.txt" ;;
+	gather | gather-before) run_case "${ctx[@]}" "check=records:$list.txt:1.1:none" -- \
+		"$tool" -c "$4" --body none -i "$list.txt" ;;
 	curl) run_case "${ctx[@]}" -- curl --parallel --parallel-max "$((${4} < CURL_MAX ? ${4} : CURL_MAX))" \
 		--no-progress-meter -sS --fail -K "$list.cfg" ;;
 	wget2) run_case "${ctx[@]}" -- wget2 "${WGET2_OPTS[@]}" --max-threads="$4" -O /dev/null -i "$list.txt" ;;
+	esac
+}
+
+# x: TOOL ROUND CONCURRENCY URLS, the list x-C.txt over 50 hosts, under a
+# soft and hard limit of $X_NOFILE descriptors.
+case_x() {
+	local -a ctx=(sc=x "case=$1" "round=$2" "conc=$3" "urls=$4" hosts=50 pin=1)
+	run_case "${ctx[@]}" "check=records:x-$3.txt:1.1:none" -- \
+		prlimit --nofile="$X_NOFILE:$X_NOFILE" "$1" -c "$3" --body none -i "x-$3.txt"
+}
+
+# h: TOOL ROUND, 50,000 URLs of one host at -c 5000; h2load writes nothing.
+case_h() {
+	local -a ctx=(sc=h "case=$1" "round=$2" conc=5000 urls=50000 pin=1)
+	case $1 in
+	gather | gather-before) run_case "${ctx[@]}" check=records:h.txt:1.1:none -- \
+		"$1" -c 5000 --body none -i h.txt ;;
+	h2load) run_case "${ctx[@]}" -- h2load --h1 -c 5000 -n 50000 -i h.txt ;;
 	esac
 }
 
@@ -548,6 +580,26 @@ scenario_latency() {
 	fi
 }
 
+# x: gather (and gather-before) at -c 32 and at -c 19,000 over 50 hosts,
+# against nginx with two workers; h: gather beside h2load at -c 5000.
+scenario_scale() {
+	local tools=''
+	[[ -x bin/gather ]] && tools+='gather '
+	[[ -x bin/gather-before ]] && tools+='gather-before '
+	[[ -n $tools ]] || return 0
+	if want x; then
+		url_list http "$PORT" 50 3200 slow/ '' >x-32.txt
+		url_list http "$PORT" 50 200000 slow/ '' >x-19000.txt
+		rounds x "$tools" 32 3200
+		rounds x "$tools" 19000 200000
+	fi
+	if want h; then
+		url_list http "$PORT" 1 50000 slow/ '' >h.txt
+		command -v h2load >/dev/null && tools+='h2load '
+		rounds h "$tools"
+	fi
+}
+
 # --- main -----------------------------------------------------------------------
 
 main() {
@@ -571,6 +623,11 @@ main() {
 		[[ -r $ECHO_SO ]] || die "no $ECHO_SO: tools/deps.sh bench installs it"
 		start_bench_nginx latency
 		scenario_latency
+	fi
+	if want x || want h; then
+		[[ -r $ECHO_SO ]] || die "no $ECHO_SO: tools/deps.sh bench installs it"
+		LATENCY_WORKERS=2 start_bench_nginx latency
+		scenario_scale
 	fi
 	printf '#%s\t%s\n' end "$EPOCHREALTIME" load_after "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$ROWS"
 	report

@@ -19,9 +19,20 @@
  * multi handle, for removal; nothing depends on easy handles being reused.
  * One CURLSH holds the DNS and TLS session caches for all of them, and
  * with cookies in use the run's one cookie store.
+ *
+ * Descriptors: main.c counts what the run may hold; the loop shares the
+ * descriptors left for connections out over its multi handles as caps
+ * (CURLMOPT_MAX_TOTAL_CONNECTIONS: at its cap libcurl closes its oldest
+ * idle connection before it opens another) and gives none more transfers
+ * than its cap, so that idle connections never take a descriptor a new
+ * one needs.  libcurl's threaded resolver holds two more per lookup while
+ * it runs: transfers to a host name not looked up lately wait in the loop
+ * while one of them (its gate) looks it up, LOOP_LOOKUPS at most at once.
  */
 #include "gather/loop.h"
 
+#include <limits.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,7 +57,43 @@ struct mh {
 struct held {
 	CURL		*e;		/* NULL: free */
 	size_t		 m;
+	uint32_t	 host;		/* loop_host_hash of its URL */
+	uint8_t		 dns;		/* HELD_* */
 };
+
+#define HELD_ADDED	0	/* in its multi handle */
+#define HELD_GATE	1	/* added, its host's first lookup */
+#define HELD_WAITING	2	/* not added yet: behind its host's lookup */
+
+/*
+ * A host name whose lookup is under way: the transfer doing it (the
+ * gate, or none while too many lookups run) and the ones waiting for it.
+ */
+struct pend {
+	uint32_t	 host;
+	unsigned	 gates;		/* transfers looking it up */
+	int		 failed;	/* a lookup of it failed: several try */
+	int		 ready;		/* on the queue of hosts to look up */
+	struct wait	*head, *tail;
+	struct pend	*next;		/* in its bucket */
+	struct pend	*next_ready;
+};
+
+struct wait {
+	CURL		*e;
+	struct wait	*next;
+};
+
+/* A host name looked up lately (0: free). */
+struct known {
+	uint32_t	 host;
+	ev_tstamp	 until;
+};
+
+#define LOOP_PEND_BUCKETS	256	/* a power of two */
+#define LOOP_KNOWN	4096	/* host names remembered; a power of two */
+/* libcurl keeps a lookup 60 s: trust it a little less. */
+#define LOOP_KNOWN_SECS	50.
 
 /* A host's home multi handle, plus one (0: free). */
 struct home {
@@ -61,6 +108,7 @@ struct loop {
 	CURLSH		*share;
 	struct mh	*mh;
 	unsigned	*load;		/* transfers in each multi handle */
+	unsigned	*cap;		/* and their most: its connections */
 	size_t		 nmh;
 	unsigned	 per;		/* slots per multi handle */
 	struct held	*held;		/* open addressing, linear probing */
@@ -72,6 +120,12 @@ struct loop {
 	void		*arg;
 	struct sock	*socks;
 	CURL		*cookies;	/* never runs: loads and writes cookies */
+	struct pend	*pend[LOOP_PEND_BUCKETS];
+	struct pend	*ready, *ready_tail;	/* hosts waiting for a lookup */
+	struct known	*known;
+	unsigned	 lookups;	/* gates out */
+	int		 released;	/* gates passed, waiters to add */
+	ev_prepare	 prep;		/* adds them, outside libcurl */
 };
 
 /* How many multi handles serve this many slots. */
@@ -110,34 +164,60 @@ loop_host_hash(const char *url)
 	return h;
 }
 
+/* The most transfers multi handle m may hold: all when cap is NULL. */
+static unsigned
+loop_cap(const unsigned *cap, size_t m)
+{
+	return cap == NULL ? UINT_MAX : cap[m];
+}
+
+/* The smaller of a and b. */
+static unsigned
+loop_min(unsigned a, unsigned b)
+{
+	return a < b ? a : b;
+}
+
 /*
  * The multi handle for a transfer whose host's home is home: the home
  * while it holds fewer than one and a half times per transfers (a little
  * over is cheaper than connections to that host in another multi handle
- * too), else the next one under per, else (more transfers than slots,
- * never in gather) the least loaded.  k * per covers the slots, so one
- * under per is there whenever a slot is free.
+ * too), else the next one under per, else the one with most room under
+ * its cap.  Each multi handle m holds at most cap[m] transfers (its share
+ * of the descriptors; cap NULL: no such limit), and the caps add up to at
+ * least the slots, so one with room is there whenever a slot is free;
+ * with none (more transfers than slots, never in gather) the least
+ * loaded, which loop_add then refuses when it is over its cap.
  */
 size_t
-loop_pick(const unsigned *load, size_t k, unsigned per, size_t home)
+loop_pick(const unsigned *load, const unsigned *cap, size_t k, unsigned per,
+    size_t home)
 {
-	size_t	i, m, best;
+	size_t		i, m, best, roomy;
+	unsigned	room = 0, lim;
 
 	if (k <= 1)
 		return 0;
 	home %= k;
-	if (load[home] < per + per / 2)
+	if (load[home] < loop_min(per + per / 2, loop_cap(cap, home)))
 		return home;
-	best = home;
+	best = roomy = home;
+	if (load[home] < loop_cap(cap, home))
+		room = loop_cap(cap, home) - load[home];
 	for (i = 1, m = home + 1; i < k; i++, m++) {
 		if (m == k)
 			m = 0;
-		if (load[m] < per)
+		lim = loop_cap(cap, m);
+		if (load[m] < loop_min(per, lim))
 			return m;
 		if (load[m] < load[best])
 			best = m;
+		if (load[m] < lim && lim - load[m] > room) {
+			room = lim - load[m];
+			roomy = m;
+		}
 	}
-	return best;
+	return room > 0 ? roomy : best;
 }
 
 /*
@@ -232,6 +312,276 @@ loop_held_del(struct loop *lp, size_t i)
 	}
 }
 
+/*
+ * Whether libcurl must look up the host of url: not for an IPv4 or a
+ * bracketed IPv6 address (a name given with --resolve is looked up once,
+ * from libcurl's cache).
+ */
+int
+loop_needs_lookup(const char *url)
+{
+	const char	*p, *s = url;
+	size_t		 n;
+
+	if (url == NULL)
+		return 0;
+	if ((p = strstr(url, "://")) != NULL && p - url <= 16)
+		s = p + 3;
+	n = strcspn(s, "/?#");
+	if ((p = memchr(s, '@', n)) != NULL) {
+		n -= (size_t)(p + 1 - s);
+		s = p + 1;
+	}
+	if (n > 0 && *s == '[')
+		return 0;
+	for (; n > 0 && *s != ':'; s++, n--)
+		if ((*s < '0' || *s > '9') && *s != '.')
+			return 1;
+	return 0;
+}
+
+/* Whether the host of hash h was looked up lately. */
+static int
+loop_known(const struct loop *lp, uint32_t h)
+{
+	const struct known *k = &lp->known[h & (LOOP_KNOWN - 1)];
+
+	return k->host == h && k->until > ev_now(lp->evl);
+}
+
+/* The lookup of h under way, made when make is set (NULL: none). */
+static struct pend *
+loop_pend(struct loop *lp, uint32_t h, int make)
+{
+	struct pend **pp = &lp->pend[h & (LOOP_PEND_BUCKETS - 1)];
+
+	while (*pp != NULL && (*pp)->host != h)
+		pp = &(*pp)->next;
+	if (*pp == NULL && make && (*pp = calloc(1, sizeof(**pp))) != NULL)
+		(*pp)->host = h;
+	return *pp;
+}
+
+/* Drop pd, which has no gate, no waiters and is not queued. */
+static void
+loop_pend_drop(struct loop *lp, struct pend *pd)
+{
+	struct pend **pp = &lp->pend[pd->host & (LOOP_PEND_BUCKETS - 1)];
+
+	while (*pp != pd)
+		pp = &(*pp)->next;
+	*pp = pd->next;
+	free(pd);
+}
+
+/* Queue pd for a lookup as soon as fewer than LOOP_LOOKUPS run. */
+static void
+loop_ready_push(struct loop *lp, struct pend *pd)
+{
+	if (pd->ready)
+		return;
+	pd->ready = 1;
+	pd->next_ready = NULL;
+	if (lp->ready_tail != NULL)
+		lp->ready_tail->next_ready = pd;
+	else
+		lp->ready = pd;
+	lp->ready_tail = pd;
+}
+
+/* Hand e to its multi handle; -1 when libcurl refuses it. */
+static int
+loop_start(struct loop *lp, CURL *e, size_t m)
+{
+	curl_easy_setopt(e, CURLOPT_SHARE, lp->share);
+	if (curl_multi_add_handle(lp->mh[m].multi, e) != CURLM_OK) {
+		curl_easy_setopt(e, CURLOPT_SHARE, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Start a waiting transfer: as its host's gate, or plainly once the host
+ * is known.  One libcurl refuses ends at once, as out of memory.
+ */
+static void
+loop_wake(struct loop *lp, CURL *e, int gate)
+{
+	struct held *hd = &lp->held[loop_held_find(lp, e)];
+
+	hd->dns = gate ? HELD_GATE : HELD_ADDED;
+	if (loop_start(lp, e, hd->m) == 0)
+		return;
+	if (gate)
+		lp->lookups--;
+	hd->dns = HELD_ADDED;
+	lp->done(lp->arg, e, CURLE_OUT_OF_MEMORY);
+}
+
+/* Take the first waiter of pd off its list (NULL: none). */
+static CURL *
+loop_pend_pop(struct pend *pd)
+{
+	struct wait	*w = pd->head;
+	CURL		*e;
+
+	if (w == NULL)
+		return NULL;
+	if ((pd->head = w->next) == NULL)
+		pd->tail = NULL;
+	e = w->e;
+	free(w);
+	return e;
+}
+
+/*
+ * The deferred work, never inside a libcurl callback: add the waiters
+ * of every host whose lookup passed, then start queued lookups while
+ * fewer than LOOP_LOOKUPS run.
+ */
+static void
+loop_release(struct loop *lp)
+{
+	struct pend	*pd, *next;
+	CURL		*e;
+	size_t		 i;
+
+	while (lp->released) {
+		lp->released = 0;
+		for (i = 0; i < LOOP_PEND_BUCKETS; i++)
+			for (pd = lp->pend[i]; pd != NULL; pd = next) {
+				next = pd->next;
+				if (!loop_known(lp, pd->host))
+					continue;
+				while ((e = loop_pend_pop(pd)) != NULL)
+					loop_wake(lp, e, 0);
+				if (pd->gates == 0 && !pd->ready)
+					loop_pend_drop(lp, pd);
+			}
+	}
+	while (lp->ready != NULL && lp->lookups < LOOP_LOOKUPS) {
+		pd = lp->ready;
+		if ((lp->ready = pd->next_ready) == NULL)
+			lp->ready_tail = NULL;
+		pd->ready = 0;
+		if ((e = loop_pend_pop(pd)) == NULL) {
+			if (pd->gates == 0)
+				loop_pend_drop(lp, pd);
+			continue;
+		}
+		pd->gates++;
+		lp->lookups++;
+		/* After a failed lookup the others try in turn, a few at once. */
+		if (pd->failed && pd->head != NULL)
+			loop_ready_push(lp, pd);
+		loop_wake(lp, e, 1);
+	}
+}
+
+/* Before the loop polls: the deferred work, if any. */
+static void
+loop_prepare_cb(struct ev_loop *evl, ev_prepare *w, int revents)
+{
+	struct loop *lp = w->data;
+
+	(void)evl;
+	(void)revents;
+	if (lp->released || (lp->ready != NULL && lp->lookups < LOOP_LOOKUPS))
+		loop_release(lp);
+}
+
+/*
+ * A gate of host h is past its lookup (passed) or its lookup failed: the
+ * host is known, and its waiters are added before the loop next polls;
+ * or the waiters are queued to try the lookup again, a few at once.
+ */
+static void
+loop_gate_end(struct loop *lp, uint32_t h, int passed)
+{
+	struct pend		*pd = loop_pend(lp, h, 0);
+	struct known		*k = &lp->known[h & (LOOP_KNOWN - 1)];
+
+	lp->lookups--;
+	if (passed) {
+		k->host = h;
+		k->until = ev_now(lp->evl) + LOOP_KNOWN_SECS;
+	}
+	if (pd == NULL)
+		return;
+	if (pd->gates > 0)
+		pd->gates--;
+	if (passed)
+		lp->released = 1;
+	else {
+		pd->failed = 1;
+		if (pd->head != NULL)
+			loop_ready_push(lp, pd);
+		else if (!pd->ready && pd->gates == 0)
+			loop_pend_drop(lp, pd);
+	}
+}
+
+/*
+ * A transfer to a host name not looked up lately waits while another
+ * transfer looks it up, or while LOOP_LOOKUPS lookups run: each lookup
+ * holds two descriptors of libcurl's resolver thread until it ends.
+ * 0: e may start now (as its host's gate when *gate is set), 1: e waits,
+ * -1: out of memory.
+ */
+static int
+loop_gate(struct loop *lp, CURL *e, uint32_t h, int *gate)
+{
+	struct pend	*pd;
+	struct wait	*w;
+
+	*gate = 0;
+	if ((pd = loop_pend(lp, h, 1)) == NULL)
+		return -1;
+	if ((pd->gates == 0 || pd->failed) && !pd->ready && pd->head == NULL &&
+	    lp->lookups < LOOP_LOOKUPS) {
+		pd->gates++;
+		*gate = 1;
+		lp->lookups++;
+		return 0;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		if (pd->gates == 0 && !pd->ready && pd->head == NULL)
+			loop_pend_drop(lp, pd);
+		return -1;
+	}
+	w->e = e;
+	if (pd->tail != NULL)
+		pd->tail->next = w;
+	else
+		pd->head = w;
+	pd->tail = w;
+	if (pd->gates == 0 || pd->failed)
+		loop_ready_push(lp, pd);
+	return 1;
+}
+
+/* Forget waiting e of host h (a transfer stopped before it started). */
+static void
+loop_unwait(struct loop *lp, CURL *e, uint32_t h)
+{
+	struct pend	*pd = loop_pend(lp, h, 0);
+	struct wait	**wp, *w, *prev = NULL;
+
+	if (pd == NULL)
+		return;
+	for (wp = &pd->head; *wp != NULL && (*wp)->e != e; wp = &(*wp)->next)
+		prev = *wp;
+	if ((w = *wp) == NULL)
+		return;
+	*wp = w->next;
+	if (pd->tail == w)
+		pd->tail = prev;
+	free(w);
+	if (pd->head == NULL && pd->gates == 0 && !pd->ready)
+		loop_pend_drop(lp, pd);
+}
+
 /* Stop a socket's watcher and forget it. */
 static void
 loop_sock_free(struct loop *lp, struct sock *sk)
@@ -244,6 +594,22 @@ loop_sock_free(struct loop *lp, struct sock *sk)
 	if (sk->next)
 		sk->next->prev = sk->prev;
 	free(sk);
+}
+
+/*
+ * A gate e ended with rc: its lookup passed unless rc says it failed
+ * (with --unix-socket, say, no socket of its own ever told).
+ */
+static void
+loop_gate_done(struct loop *lp, CURL *e, CURLcode rc)
+{
+	struct held *hd = &lp->held[loop_held_find(lp, e)];
+
+	if (hd->e != e || hd->dns != HELD_GATE ||
+	    rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY)
+		return;
+	hd->dns = HELD_ADDED;
+	loop_gate_end(lp, hd->host, 1);
 }
 
 /* Hand every finished transfer of one multi handle to the done callback. */
@@ -262,6 +628,8 @@ loop_drain(struct mh *mh)
 		/* m is invalid once the handle is removed: copy first. */
 		e = m->easy_handle;
 		rc = m->data.result;
+		if (lp->lookups > 0)
+			loop_gate_done(lp, e, rc);
 		lp->done(lp->arg, e, rc);
 	}
 }
@@ -297,6 +665,25 @@ loop_timer_cb(struct ev_loop *evl, ev_timer *w, int revents)
 	loop_drain(mh);
 }
 
+/*
+ * A socket s of e: a gate is past its host's lookup once it has a socket
+ * that is not the resolver's socket pair (a unix one).
+ */
+static void
+loop_passed(struct loop *lp, CURL *e, curl_socket_t s)
+{
+	struct held		*hd = &lp->held[loop_held_find(lp, e)];
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	if (hd->e == e && hd->dns == HELD_GATE &&
+	    getsockname(s, (struct sockaddr *)&ss, &len) == 0 &&
+	    ss.ss_family != AF_UNIX) {
+		hd->dns = HELD_ADDED;
+		loop_gate_end(lp, hd->host, 1);
+	}
+}
+
 /* CURLMOPT_SOCKETFUNCTION: watch s for what libcurl wants, or stop. */
 static int
 loop_socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)
@@ -306,7 +693,8 @@ loop_socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)
 	struct sock	*sk = sockp;
 	int		 events = 0;
 
-	(void)e;
+	if (e != NULL && lp->lookups > 0 && what != CURL_POLL_REMOVE)
+		loop_passed(lp, e, s);
 	if (what == CURL_POLL_REMOVE) {
 		if (sk != NULL) {
 			curl_multi_assign(mh->multi, s, NULL);
@@ -351,9 +739,14 @@ loop_timeout_cb(CURLM *m, long timeout_ms, void *userp)
 	return 0;
 }
 
-/* Make multi handle mh of lp, with a cache of cache connections. */
+/*
+ * Make multi handle mh of lp, with a cache of cache connections and, when
+ * total is not 0, never more than total connections open: at that many,
+ * libcurl closes the oldest idle one before it opens another, so that
+ * idle connections to other hosts give their descriptors to new ones.
+ */
 static int
-loop_mh_init(struct loop *lp, struct mh *mh, long cache)
+loop_mh_init(struct loop *lp, struct mh *mh, long cache, long total)
 {
 	if ((mh->multi = curl_multi_init()) == NULL)
 		return -1;
@@ -365,25 +758,56 @@ loop_mh_init(struct loop *lp, struct mh *mh, long cache)
 	curl_multi_setopt(mh->multi, CURLMOPT_TIMERFUNCTION, loop_timeout_cb);
 	curl_multi_setopt(mh->multi, CURLMOPT_TIMERDATA, mh);
 	curl_multi_setopt(mh->multi, CURLMOPT_MAXCONNECTS, cache);
+	if (total > 0)
+		curl_multi_setopt(mh->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+		    total);
+	return 0;
+}
+
+/*
+ * Share out conn_max descriptors (0: no limit) over the multi handles:
+ * each gets a cap, the most connections it opens and so the most
+ * transfers it is given.  libcurl's own cache size shrinks with the
+ * handles in use, which between two transfers closes connections about
+ * to be used again; and one connection per slot is not enough when the
+ * list goes round more hosts than there are slots (each transfer would
+ * close an idle connection to open another): cache several per slot,
+ * within the cap.
+ */
+static int
+loop_mh_all(struct loop *lp, long conn_max)
+{
+	size_t	i;
+	long	cache, total = 0;
+
+	for (i = 0; i < lp->nmh; i++) {
+		cache = (long)lp->per * LOOP_CACHE_PER_SLOT;
+		if (conn_max > 0) {
+			total = conn_max / (long)lp->nmh +
+			    ((long)i < conn_max % (long)lp->nmh);
+			if (total < 1)
+				total = 1;
+			if (cache > total)
+				cache = total;
+			lp->cap[i] = (unsigned)total;
+		} else
+			lp->cap[i] = UINT_MAX;
+		if (loop_mh_init(lp, &lp->mh[i], cache, total) == -1)
+			return -1;
+	}
 	return 0;
 }
 
 /*
  * A loop for slots transfers at once, with at most conn_max connections
- * open (0: no limit but its own).  libcurl's own cache size shrinks
- * with the handles in use, which between two transfers closes connections
- * about to be used again; and one connection per slot is not enough when
- * the list goes round more hosts than there are slots (each transfer
- * would close an idle connection to open another): cache several per
- * slot.
+ * open (0: no limit but its own): idle ones included, however many
+ * hosts the list goes round.
  */
 struct loop *
 loop_new(struct ev_loop *evl, long slots, long conn_max, loop_done_fn done,
     void *arg)
 {
 	struct loop	*lp;
-	size_t		 i;
-	long		 cache;
 
 	if ((lp = calloc(1, sizeof(*lp))) == NULL)
 		return NULL;
@@ -396,9 +820,16 @@ loop_new(struct ev_loop *evl, long slots, long conn_max, loop_done_fn done,
 	lp->per = (unsigned)(((size_t)slots + lp->nmh - 1) / lp->nmh);
 	if ((lp->mh = calloc(lp->nmh, sizeof(*lp->mh))) == NULL ||
 	    (lp->load = calloc(lp->nmh, sizeof(*lp->load))) == NULL ||
+	    (lp->cap = calloc(lp->nmh, sizeof(*lp->cap))) == NULL ||
 	    (lp->homes = calloc(LOOP_HOMES, sizeof(*lp->homes))) == NULL ||
+	    (lp->known = calloc(LOOP_KNOWN, sizeof(*lp->known))) == NULL ||
 	    loop_held_grow(lp) == -1)
 		goto fail;
+	/* Unreferenced: it never keeps the loop running by itself. */
+	ev_prepare_init(&lp->prep, loop_prepare_cb);
+	lp->prep.data = lp;
+	ev_prepare_start(evl, &lp->prep);
+	ev_unref(evl);
 	/*
 	 * One process, one thread: the share needs no lock callbacks.  DNS
 	 * and TLS sessions are global; connections stay per multi handle,
@@ -408,20 +839,9 @@ loop_new(struct ev_loop *evl, long slots, long conn_max, loop_done_fn done,
 	    curl_share_setopt(lp->share, CURLSHOPT_SHARE,
 	    CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
 	    curl_share_setopt(lp->share, CURLSHOPT_SHARE,
-	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
+	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+	    loop_mh_all(lp, conn_max) == -1)
 		goto fail;
-	/*
-	 * Every cached connection holds a descriptor: within conn_max (the
-	 * descriptors left for connections), never below one per slot.
-	 */
-	cache = (long)lp->per * LOOP_CACHE_PER_SLOT;
-	if (conn_max > 0 && cache > conn_max / (long)lp->nmh)
-		cache = conn_max / (long)lp->nmh;
-	if (cache < (long)lp->per)
-		cache = (long)lp->per;
-	for (i = 0; i < lp->nmh; i++)
-		if (loop_mh_init(lp, &lp->mh[i], cache) == -1)
-			goto fail;
 	return lp;
 fail:
 	loop_free(lp);
@@ -479,26 +899,45 @@ loop_cookie_list(struct loop *lp, int *ok)
 
 /*
  * Start a transfer to url (its host picks the multi handle); libcurl arms
- * that handle's timer, which gets it going.
+ * that handle's timer, which gets it going.  A transfer to a host name
+ * not looked up lately may wait for another's lookup first (loop_gate).
  */
 int
 loop_add(struct loop *lp, CURL *e, const char *url)
 {
-	size_t m;
+	struct held	*hd;
+	uint32_t	 h = loop_host_hash(url);
+	size_t		 m;
+	int		 gate = 0, w = 0;
 
 	if (lp->held[loop_held_find(lp, e)].e == e)
 		return -1;
-	m = lp->nmh == 1 ? 0 : loop_pick(lp->load, lp->nmh, lp->per,
-	    loop_home(lp, loop_host_hash(url)));
-	if (loop_held_put(lp, e, m) == -1)
+	m = lp->nmh == 1 ? 0 : loop_pick(lp->load, lp->cap, lp->nmh,
+	    lp->per, loop_home(lp, h));
+	/* Over its share of descriptors, libcurl would queue it. */
+	if (lp->load[m] >= lp->cap[m] || loop_held_put(lp, e, m) == -1)
 		return -1;
-	curl_easy_setopt(e, CURLOPT_SHARE, lp->share);
-	if (curl_multi_add_handle(lp->mh[m].multi, e) != CURLM_OK) {
-		curl_easy_setopt(e, CURLOPT_SHARE, NULL);
+	hd = &lp->held[loop_held_find(lp, e)];
+	hd->host = h;
+	hd->dns = HELD_ADDED;
+	if (loop_needs_lookup(url) && !loop_known(lp, h) &&
+	    (w = loop_gate(lp, e, h, &gate)) == -1) {
 		loop_held_del(lp, loop_held_find(lp, e));
 		return -1;
 	}
 	lp->load[m]++;
+	if (w == 1) {
+		hd->dns = HELD_WAITING;
+		return 0;
+	}
+	hd->dns = gate ? HELD_GATE : HELD_ADDED;
+	if (loop_start(lp, e, m) == -1) {
+		if (gate)
+			loop_gate_end(lp, h, 0);
+		lp->load[m]--;
+		loop_held_del(lp, loop_held_find(lp, e));
+		return -1;
+	}
 	return 0;
 }
 
@@ -506,17 +945,28 @@ loop_add(struct loop *lp, CURL *e, const char *url)
 void
 loop_remove(struct loop *lp, CURL *e)
 {
-	size_t	i, m;
+	size_t		i, m;
+	uint32_t	h;
+	uint8_t		dns;
 
 	i = loop_held_find(lp, e);
 	if (lp->held[i].e == NULL)
 		return;
 	m = lp->held[i].m;
+	h = lp->held[i].host;
+	dns = lp->held[i].dns;
 	loop_held_del(lp, i);
-	curl_multi_remove_handle(lp->mh[m].multi, e);
 	lp->load[m]--;
+	if (dns == HELD_WAITING) {
+		loop_unwait(lp, e, h);
+		return;
+	}
+	curl_multi_remove_handle(lp->mh[m].multi, e);
 	/* The share must be free of handles when loop_free cleans it up. */
 	curl_easy_setopt(e, CURLOPT_SHARE, NULL);
+	/* Gone before its lookup ended: the next waiter tries. */
+	if (dns == HELD_GATE)
+		loop_gate_end(lp, h, 0);
 }
 
 /* The multi handle e is in, or -1 when it is not in flight. */
@@ -528,6 +978,22 @@ loop_which(const struct loop *lp, const CURL *e)
 	return lp->held[i].e == NULL ? -1 : (long)lp->held[i].m;
 }
 
+/* Free the lookups under way and their waiters (none at a normal end). */
+static void
+loop_pend_free(struct loop *lp)
+{
+	struct pend	*pd;
+	size_t		 i;
+
+	for (i = 0; i < LOOP_PEND_BUCKETS; i++)
+		while ((pd = lp->pend[i]) != NULL) {
+			lp->pend[i] = pd->next;
+			while (loop_pend_pop(pd) != NULL)
+				;
+			free(pd);
+		}
+}
+
 /* Close everything; handles must have been removed already. */
 void
 loop_free(struct loop *lp)
@@ -537,6 +1003,11 @@ loop_free(struct loop *lp)
 
 	if (lp == NULL)
 		return;
+	if (lp->known != NULL) {
+		ev_ref(lp->evl);
+		ev_prepare_stop(lp->evl, &lp->prep);
+	}
+	loop_pend_free(lp);
 	for (i = 0; lp->mh != NULL && i < lp->nmh; i++) {
 		mh = &lp->mh[i];
 		if (mh->multi == NULL)
@@ -555,8 +1026,10 @@ loop_free(struct loop *lp)
 	if (lp->share != NULL)
 		curl_share_cleanup(lp->share);
 	free(lp->held);
+	free(lp->known);
 	free(lp->homes);
 	free(lp->load);
+	free(lp->cap);
 	free(lp->mh);
 	free(lp);
 }

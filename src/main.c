@@ -75,8 +75,22 @@ main_reads_stdin(const struct opts *o)
 }
 
 /*
+ * The descriptors -c c needs: a connection per slot (libcurl holds no
+ * more, idle ones included: loop.c caps each multi handle), another per
+ * slot under -o, each multi handle's own, and a margin for gather's (the
+ * standard ones, epoll, the input, the output directory, a resolver).
+ */
+static unsigned long
+main_fds_needed(long c, unsigned long per_slot)
+{
+	return (unsigned long)c * per_slot + FD_MARGIN + LOOP_FDS_PER_MULTI *
+	    loop_multis(c < 32 ? 32 : c);
+}
+
+/*
  * Raise the soft limit on open files to the hard one, then check that -c
- * fits: a descriptor per slot, another per slot under -o, and a margin.
+ * fits; *conn_max gets the descriptors left for connections (0: no
+ * limit), which the loop shares out over its multi handles.
  */
 static int
 main_fd_limit(const struct opts *o, long *conn_max, char *err, size_t errlen)
@@ -96,15 +110,17 @@ main_fd_limit(const struct opts *o, long *conn_max, char *err, size_t errlen)
 	*conn_max = 0;
 	if (rl.rlim_cur == RLIM_INFINITY)
 		return 0;
-	need = (unsigned long)o->concurrency * per_slot + FD_MARGIN;
+	need = main_fds_needed(o->concurrency, per_slot);
 	have = (unsigned long)rl.rlim_cur;
 	if (need <= have) {
-		/* What is left after the margin and -o's files: connections. */
-		*conn_max = (long)(have - FD_MARGIN - (per_slot - 1) *
-		    (unsigned long)o->concurrency);
+		/* All but -o's files and the multi handles' own: connections. */
+		*conn_max = (long)(have - need + (unsigned long)o->concurrency);
 		return 0;
 	}
+	/* The largest -c that fits: the estimate, less the multi handles'. */
 	fits = have > FD_MARGIN ? (have - FD_MARGIN) / per_slot : 0;
+	while (fits > 0 && main_fds_needed((long)fits, per_slot) > have)
+		fits--;
 	if (fits == 0)
 		snprintf(err, errlen, "-c %ld needs about %lu file descriptors "
 		    "but only %lu are allowed; raise ulimit -n",

@@ -49,7 +49,8 @@ Endpoints (a query string is ignored unless an endpoint names it):
                         header, status lines that are not HTTP, a HEAD
                         answer with a body...), written as is, then close
   /gzip/<n>?level=0     the same, stored without compression (n + 23 bytes)
-  /stats                {"inflight", "max_inflight", "requests", "connections"}
+  /stats                {"inflight", "max_inflight", "requests", "connections",
+                        "open", "max_open"}: open is TCP connections open now
   /reset-stats          zero the counters
   /hits?path=<p>        how many times path p was requested
   /p/<anything>         200 "p": every URL its own path, for /hits
@@ -156,11 +157,23 @@ class Stats:
         self.max_inflight = 0
         self.requests = 0
         self.connections = 0
+        self.open = 0
+        self.max_open = 0
         self.hits = {}
         self.flaky = {}
         self.arrivals = []
         self.host_arrivals = []
         self.shed = {}
+
+    def opened(self):
+        with self.lock:
+            self.open += 1
+            if self.open > self.max_open:
+                self.max_open = self.open
+
+    def closed(self):
+        with self.lock:
+            self.open -= 1
 
     def begin(self, path, host=None):
         with self.lock:
@@ -187,6 +200,7 @@ class Stats:
         # not go negative when they end; the maximum restarts from there.
         with self.lock:
             self.max_inflight = self.inflight
+            self.max_open = self.open
             self.requests = 0
             self.connections = 0  # connections open now are not counted again
             self.hits = {}
@@ -224,6 +238,8 @@ class Stats:
                 "max_inflight": self.max_inflight,
                 "requests": self.requests,
                 "connections": self.connections,
+                "open": self.open,
+                "max_open": self.max_open,
             }
 
     def hit_count(self, path):
@@ -304,6 +320,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         # Nagle and delayed ACKs would add 40 ms to many responses.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.counted_connection = False
+        self.counted_open = True
+        STATS.opened()
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            if getattr(self, "counted_open", False):
+                self.counted_open = False
+                STATS.closed()
 
     # All methods go through one dispatcher.
     def do_GET(self):

@@ -21,12 +21,13 @@ libcjson-dev libjq-dev python3 jq"
 # parallel and ip.
 test_packages="bats bats-assert bats-support curl clang libclang-rt-dev
 clang-tools cppcheck nginx-light openssl valgrind bsdutils time zsh
-libxml2-utils openssh-server openssh-client parallel iproute2 perl
+libxml2-utils openssh-server openssh-client parallel iproute2 perl strace
 bash-completion"
 
-# The benchmark's peers (wget2), nginx's echo module for its latency
-# scenario (echo_sleep), and taskset to pin the client to one core.
-bench_packages="wget2 libnginx-mod-http-echo util-linux"
+# The benchmark's peers (wget2, and h2load for scenario h), nginx's echo
+# module for its latency scenario (echo_sleep), and taskset to pin the
+# client to one core.
+bench_packages="wget2 nghttp2-client libnginx-mod-http-echo util-linux"
 
 deb_packages="debhelper dpkg-dev fakeroot lintian"
 

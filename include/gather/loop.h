@@ -7,7 +7,9 @@
  * The slots are spread over several multi handles on the one libev loop
  * (libcurl scans its connection cache linearly, so one multi handle per
  * LOOP_SLOTS_PER_MULTI slots keeps the cost per transfer flat); they
- * share one DNS cache and one TLS session cache.
+ * share one DNS cache and one TLS session cache.  The connections they
+ * hold, idle ones included, stay within the descriptors given to
+ * loop_new.
  */
 #ifndef GATHER_LOOP_H
 #define GATHER_LOOP_H
@@ -22,6 +24,10 @@
 #define LOOP_SLOTS_PER_MULTI	250
 /* Each multi handle caches this many connections per slot. */
 #define LOOP_CACHE_PER_SLOT	4
+/* Host name lookups at once (each holds two descriptors while it runs). */
+#define LOOP_LOOKUPS		8
+/* Descriptors each multi handle holds of its own (libcurl's socketpair). */
+#define LOOP_FDS_PER_MULTI	2
 
 typedef void	(*loop_done_fn)(void *, CURL *, CURLcode);
 
@@ -38,6 +44,8 @@ long		 loop_which(const struct loop *, const CURL *);
 /* Pure helpers, exposed for the unit tests. */
 size_t		 loop_multis(long);
 uint32_t	 loop_host_hash(const char *);
-size_t		 loop_pick(const unsigned *, size_t, unsigned, size_t);
+int		 loop_needs_lookup(const char *);
+size_t		 loop_pick(const unsigned *, const unsigned *, size_t,
+		    unsigned, size_t);
 
 #endif

@@ -12,6 +12,13 @@
 #include "gather/cli.h"
 #include "gather/rec.h"
 
+/*
+ * Receive buffers: this many bytes shared by the slots, each buffer
+ * within 1 KiB (libcurl's least) and XFER_BUFFER_MAX.
+ */
+#define XFER_BUFFER_BUDGET	(64L * 1024 * 1024)
+#define XFER_BUFFER_MAX		(128L * 1024)
+
 struct xfer;
 struct xfer_pool;
 

@@ -57,15 +57,15 @@ test_pick(void)
 	unsigned	load[8] = { 0 };
 	size_t		i, m;
 
-	CHECK(loop_pick(load, 1, 500, 12345) == 0);
-	CHECK(loop_pick(load, 8, 10, 3) == 3);
-	CHECK(loop_pick(load, 8, 10, 8 + 5) == 5);
+	CHECK(loop_pick(load, NULL, 1, 500, 12345) == 0);
+	CHECK(loop_pick(load, NULL, 8, 10, 3) == 3);
+	CHECK(loop_pick(load, NULL, 8, 10, 8 + 5) == 5);
 	/*
 	 * One host fills its home to one and a half times per, then the
 	 * next ones to per, wrapping round.
 	 */
 	for (i = 0; i < 80; i++) {
-		m = loop_pick(load, 8, 10, 6);
+		m = loop_pick(load, NULL, 8, 10, 6);
 		load[m]++;
 		CHECK(i >= 15 || m == 6);
 		CHECK(i < 15 || i >= 25 || m == 7);
@@ -76,17 +76,65 @@ test_pick(void)
 		CHECK(i == 5 || i == 6 || load[i] == 10);
 	/* A slot freed anywhere is found once home is over. */
 	load[2]--;
-	CHECK(loop_pick(load, 8, 10, 6) == 2);
+	CHECK(loop_pick(load, NULL, 8, 10, 6) == 2);
 	load[2]++;
 	/* A home under per takes its own, whatever the others hold. */
 	load[3] = 9;
-	CHECK(loop_pick(load, 8, 10, 3) == 3);
+	CHECK(loop_pick(load, NULL, 8, 10, 3) == 3);
 	/* Over the slots (never in gather): the least loaded. */
 	for (i = 0; i < 8; i++)
 		load[i] = 15;
 	load[1] = 16;
 	load[3] = 12;
-	CHECK(loop_pick(load, 8, 10, 6) == 3);
+	CHECK(loop_pick(load, NULL, 8, 10, 6) == 3);
+}
+
+/* Only host names are looked up: not IPv4 or bracketed IPv6 addresses. */
+static void
+test_needs_lookup(void)
+{
+	CHECK(loop_needs_lookup("http://example.org/x") == 1);
+	CHECK(loop_needs_lookup("http://example.org:8080/x") == 1);
+	CHECK(loop_needs_lookup("example.org") == 1);
+	CHECK(loop_needs_lookup("http://u:p@h1.test:80/") == 1);
+	CHECK(loop_needs_lookup("http://127.0.0.1:9/x") == 0);
+	CHECK(loop_needs_lookup("http://127.0.0.1") == 0);
+	CHECK(loop_needs_lookup("10.1.2.3:80/a?b") == 0);
+	CHECK(loop_needs_lookup("http://[::1]:8080/") == 0);
+	CHECK(loop_needs_lookup("https://user@[2001:db8::1]/") == 0);
+	CHECK(loop_needs_lookup("http://user@127.0.0.1/x@y") == 0);
+	/* A name made of digits and a letter is a name. */
+	CHECK(loop_needs_lookup("http://127.0.0.1a/") == 1);
+	CHECK(loop_needs_lookup(NULL) == 0);
+}
+
+/* Caps: a multi handle at its share of descriptors is passed over. */
+static void
+test_pick_cap(void)
+{
+	unsigned	load[4] = { 0 }, cap[4] = { 6, 6, 6, 7 };
+	size_t		i, m;
+
+	/* One host, 25 transfers over caps adding up to 25: all fit. */
+	for (i = 0; i < 25; i++) {
+		m = loop_pick(load, cap, 4, 7, 1);
+		CHECK(load[m] < cap[m]);
+		load[m]++;
+	}
+	CHECK(load[0] == 6 && load[1] == 6 && load[2] == 6 && load[3] == 7);
+	/* A freed place is found wherever it is. */
+	load[2]--;
+	CHECK(loop_pick(load, cap, 4, 7, 1) == 2);
+	CHECK(loop_pick(load, cap, 4, 7, 3) == 2);
+	/* Home under one and a half times per but at its cap: the others. */
+	load[0] = 0;
+	load[2] = 6;
+	CHECK(loop_pick(load, cap, 4, 7, 1) == 0);
+	/* The one with most room, past the ones at per. */
+	cap[1] = 20;
+	load[0] = 6;
+	load[1] = 12;
+	CHECK(loop_pick(load, cap, 4, 7, 0) == 1);
 }
 
 /* Add n handles, to one host and then round hosts, removing and re-adding. */
@@ -170,6 +218,8 @@ main(void)
 	test_multis();
 	test_hash();
 	test_pick();
+	test_pick_cap();
+	test_needs_lookup();
 	test_table(evl);
 	ev_loop_destroy(evl);
 	curl_global_cleanup();
