@@ -1494,9 +1494,12 @@ xfer_settle(struct xfer *x, struct rec *r)
 	struct files	*f = x->pool->files;
 	int		 keep;
 
-	/* A response that is not 2xx names no file; a broken one does. */
-	r->no_file = r->status > 0 && (r->status < 200 || r->status > 299) &&
-	    !r->part_whole;
+	/*
+	 * A response that is not 2xx names no file, nor does a 206 that was
+	 * not the range asked for; a broken one does.
+	 */
+	r->no_file = (r->status > 0 && (r->status < 200 || r->status > 299) &&
+	    !r->part_whole) || x->bad_range;
 	if (r->kind == ERR_NONE && !r->no_file && r->status > 0) {
 		if (files_commit(f, &x->part, r, x->io_msg,
 		    sizeof(x->io_msg)) == -1)

@@ -855,6 +855,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             TARGETS[args[0] if args else ""] = query.get("url", [""])[0]
         self.reply(200, "set")
 
+    def ep_named(self, args, query):
+        """/named/...: the request's path and query as the body, so that
+        URLs whose names agree have files that differ; fail1=1: the first
+        request for it is a 503."""
+        if "fail1" in query and STATS.flaky_next("named " + self.path) == 0:
+            return self.reply(503, "flaky")
+        self.reply(200, self.path)
+
     def ep_noted(self, args, query):
         """/noted/...: a 304 to anything, conditions or not."""
         self.reply(304, headers=[("ETag", '"n"')])
