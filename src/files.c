@@ -73,6 +73,7 @@ struct name {
 	uint64_t	 hash;
 	uint64_t	 next;		/* below it, every suffix of s is taken */
 	int		 used;		/* s itself was given to a record */
+	int		 known;		/* s is another URL's in DIR */
 };
 
 /* Whose a file is. */
@@ -101,6 +102,8 @@ struct files {
 	size_t		 prefix;	/* bytes of "DIR/" in a record's file */
 	int		 cont;		/* --continue */
 	struct buf	 mark;		/* this record's URL mark */
+	struct buf	 seen;		/* the other URL's mark files_owner read */
+	struct buf	 key;		/* "\1MARK\1NAME": where MARK's NAME is */
 };
 
 /* mkdir -p. */
@@ -180,6 +183,8 @@ files_free(struct files *f)
 	buf_free(&f->seg);
 	buf_free(&f->out);
 	buf_free(&f->mark);
+	buf_free(&f->seen);
+	buf_free(&f->key);
 	curl_url_cleanup(f->cu);
 	close(f->dirfd);
 	free(f);
@@ -549,23 +554,29 @@ files_mark_of(struct files *f, const struct rec *r)
 	return 0;
 }
 
-/* Whose the open file fd is, by its URL mark. */
+/*
+ * Whose the open file fd is, by its URL mark; another URL's mark goes to
+ * f->seen (empty when it could not be read).
+ */
 static enum owner
-files_owner_fd(const struct files *f, int fd)
+files_owner_fd(struct files *f, int fd)
 {
-	char	v[MARK_URL_MAX + 1];
+	char	v[MARK_URL_MAX + 80];
 	ssize_t	n;
 
+	buf_clear(&f->seen);
 	if ((n = fgetxattr(fd, URL_XATTR, v, sizeof(v))) == -1)
 		return errno == ERANGE ? OWN_OTHER : OWN_NOBODY;
 	if ((size_t)n == f->mark.len && memcmp(v, f->mark.p, (size_t)n) == 0)
 		return OWN_US;
+	if (n > 0)
+		(void)buf_set(&f->seen, v, (size_t)n);
 	return n == 0 ? OWN_NOBODY : OWN_OTHER;
 }
 
 /* Whose leaf in dfd is; a file that is not regular is nobody's. */
 static enum owner
-files_owner(const struct files *f, int dfd, const char *leaf)
+files_owner(struct files *f, int dfd, const char *leaf)
 {
 	struct stat	st;
 	enum owner	o;
@@ -589,14 +600,14 @@ files_owner(const struct files *f, int dfd, const char *leaf)
  * gets what NAME alone says.
  */
 static enum owner
-files_claim(const struct files *f, int dfd, const char *leaf,
-    enum owner *name)
+files_claim(struct files *f, int dfd, const char *leaf, enum owner *name)
 {
 	char		part[NAME_MAX + 1];
 	enum owner	a, b;
 
 	snprintf(part, sizeof(part), "%s.part", leaf);
-	a = *name = files_owner(f, dfd, leaf);
+	if ((a = *name = files_owner(f, dfd, leaf)) == OWN_OTHER)
+		return OWN_OTHER;
 	b = files_owner(f, dfd, part);
 	if (a == OWN_OTHER || b == OWN_OTHER)
 		return OWN_OTHER;
@@ -628,15 +639,72 @@ files_suffix(struct files *f, size_t base, uint64_t n)
 	return buf_append(&f->name, num, strlen(num));
 }
 
-/* Whether this run gave the name in f->name to a record. */
+/*
+ * Whether this run gave the name in f->name to a record, or (known) found
+ * it to be another URL's.
+ */
 static int
-files_taken(const struct files *f)
+files_taken(const struct files *f, int known)
 {
 	const struct name *e;
 
 	e = files_find(f, f->name.p, f->name.len, files_hash(f, f->name.p,
 	    f->name.len));
-	return e != NULL && e->used;
+	return e != NULL && (e->used || (known && e->known));
+}
+
+/* f->key for the mark m (n bytes) and the template's name (base bytes). */
+static int
+files_key(struct files *f, const char *m, size_t n, size_t base)
+{
+	return buf_set(&f->key, "\1", 1) == -1 ||
+	    buf_append(&f->key, m, n) == -1 ||
+	    buf_append(&f->key, "\1", 1) == -1 ||
+	    buf_append(&f->key, f->name.p, base) == -1 ? -1 : 0;
+}
+
+/*
+ * The walk found f->name (base with suffix n) to be the URL in f->seen's:
+ * remember it, so that later records skip it without a look at DIR and
+ * that URL's record finds it at once.  -1 when out of memory.
+ */
+static int
+files_known(struct files *f, size_t base, uint64_t n)
+{
+	struct name	*e;
+	uint64_t	 h;
+
+	if (f->unique || f->seen.len == 0)
+		return 0;
+	h = files_hash(f, f->name.p, f->name.len);
+	if ((e = files_find(f, f->name.p, f->name.len, h)) != NULL)
+		e->known = 1;
+	else if (files_remember(f, f->name.p, f->name.len, h, 0, 0) == -1 ||
+	    (e = files_find(f, f->name.p, f->name.len, h)) == NULL)
+		return -1;
+	else
+		e->known = 1;
+	if (files_key(f, f->seen.p, f->seen.len, base) == -1)
+		return -1;
+	h = files_hash(f, f->key.p, f->key.len);
+	if ((e = files_find(f, f->key.p, f->key.len, h)) != NULL) {
+		e->next = n;
+		return 0;
+	}
+	return files_remember(f, f->key.p, f->key.len, h, n, 0);
+}
+
+/* Where an earlier walk saw this URL's file of the template's name, or -1. */
+static int64_t
+files_known_at(struct files *f, size_t base)
+{
+	const struct name *e;
+
+	if (f->unique || files_key(f, f->mark.p, f->mark.len, base) == -1)
+		return -1;
+	e = files_find(f, f->key.p, f->key.len, files_hash(f, f->key.p,
+	    f->key.len));
+	return e != NULL ? (int64_t)e->next : -1;
 }
 
 /*
@@ -680,7 +748,7 @@ files_take(struct files *f, size_t base, uint64_t h, uint64_t n,
 	for (next = e->next; ; next++) {
 		if (files_suffix(f, base, next) == -1)
 			return -1;
-		if (!(next == 0 ? e->used : files_taken(f)))
+		if (!(next == 0 ? e->used || e->known : files_taken(f, 1)))
 			break;
 	}
 	/* e is still valid: files_suffix does not touch the table. */
@@ -729,6 +797,7 @@ files_walk(struct files *f, struct rec *r, int want_file, size_t *basep,
 	const char		*leaf, *slash;
 	enum owner		 c, name;
 	uint64_t		 h, n, min, best = UINT64_MAX, end;
+	int64_t			 at;
 	size_t			 base, leafoff;
 	int			 dfd, found = -1;
 
@@ -745,14 +814,27 @@ files_walk(struct files *f, struct rec *r, int want_file, size_t *basep,
 		n = min;
 	if (files_dir_of(f, r, &dfd, &leaf, err, errlen) == -1)
 		return -1;
+	/* An earlier walk saw this URL's name: look there first. */
+	if ((at = files_known_at(f, base)) >= 0 &&
+	    files_suffix(f, base, (uint64_t)at) == 0 && !files_taken(f, 0) &&
+	    files_claim(f, dfd, f->name.p + leafoff, &name) == OWN_US &&
+	    (!want_file || name == OWN_US)) {
+		n = (uint64_t)at;
+		found = 1;
+	}
 	for (end = n + SUFFIX_MAX; n < end && found == -1; n++) {
 		if (files_suffix(f, base, n) == -1) {
 			found = -2;
 			break;
 		}
-		if (!f->unique && files_taken(f))
+		/* Given out in this run, or known to be another URL's. */
+		if (!f->unique && files_taken(f, 1))
 			continue;
 		c = files_claim(f, dfd, f->name.p + leafoff, &name);
+		if (c == OWN_OTHER && files_known(f, base, n) == -1) {
+			found = -2;
+			break;
+		}
 		if (want_file && c == OWN_ABSENT)
 			found = 0;
 		else if (want_file && c == OWN_US)
@@ -815,7 +897,7 @@ files_choose(struct files *f, struct rec *r, int want_file, char *err,
 
 /* Why NAME may not be replaced in dfd, or NULL: a FIFO, a link... */
 static const char *
-files_target_why(const struct files *f, int dfd, const char *leaf)
+files_target_why(struct files *f, int dfd, const char *leaf)
 {
 	struct stat st;
 
