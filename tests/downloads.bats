@@ -352,6 +352,18 @@ except OSError:
 			"sh/a sh/a.1"
 		assert_equal "$(cat sh/a) $(cat sh/a.1)" "/named/s/a?x=0 /named/s/a?x=1"
 	done
+	# Two shards at once, 200 URLs of one name: each file is its URL's.
+	urls 200 /named/c/a >list
+	"$GATHER" -c 10 -o cc --name '{name}' --shard 0/2 -i list >c0.jsonl &
+	p0=$!
+	"$GATHER" -c 10 -o cc --name '{name}' --shard 1/2 -i list >c1.jsonl
+	wait "$p0"
+	assert_equal "$(ls cc | wc -l)" 200
+	cat c0.jsonl c1.jsonl | jq -r '[.url, .file] | @tsv' |
+		while IFS=$'\t' read -r u f; do
+			[[ "$BASE$(cat "$f")" == "$u" ]] || echo "$f: $(cat "$f") for $u"
+		done >wrong
+	assert_equal "$(cat wrong)" ""
 }
 
 @test "-o: a reordered list, rerun or revalidated, gives each URL its own file" {
