@@ -456,7 +456,7 @@ except OSError:
 
 @test "-o: a 206 that is not the answer to the Range sent is never used" {
 	cd "$BATS_TEST_TMPDIR"
-	for how in short long gzip etag total; do
+	for how in short long gzip etag total chunked chunkshort; do
 		run --separate-stderr "$GATHER" -o "out-$how" --retries 1 \
 			--retry-delay 0.01 "$BASE/lie/100000?cut=60000&how=$how"
 		assert_failure 1

@@ -800,7 +800,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """/lie/N?how=H&cut=C: N bytes with a strong ETag; the first request
         is a 200 cut at C, later ones with Range a 206 that lies as H says:
         short (ends 10000 bytes in), long (100 bytes more than its range),
-        gzip (content-encoded), etag (another ETag), total (a wrong total).
+        gzip (content-encoded), etag (another ETag), total (a wrong total),
+        chunked or chunkshort (no Content-Length, 100 bytes more or fewer).
         how=norange: a 206 of the whole file to a request without Range."""
         n = int_arg(args[0]) if args else None
         if n is None:
@@ -831,6 +832,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 total = n + 5
             headers.append(("Content-Range",
                             "bytes %d-%d/%d" % (start, end, total)))
+            if how in ("chunked", "chunkshort"):
+                # No Content-Length: 100 bytes more, or 100 fewer.
+                body = body + b"x" * 100 if how == "chunked" else body[:-100]
+                self.send_response(206)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.end_headers()
+                self.write_chunk(body)
+                return self.end_chunked()
             return self.reply(206, body, "application/octet-stream", headers)
         cut = int_arg(query.get("cut", ["-1"])[0], -1)
         self.send_response(200)
