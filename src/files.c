@@ -897,7 +897,7 @@ files_choose(struct files *f, struct rec *r, int want_file, char *err,
 
 /* Why NAME may not be replaced in dfd, or NULL: a FIFO, a link... */
 static const char *
-files_target_why(struct files *f, int dfd, const char *leaf)
+files_target_why(int dfd, const char *leaf)
 {
 	struct stat st;
 
@@ -909,8 +909,6 @@ files_target_why(struct files *f, int dfd, const char *leaf)
 		return "not a regular file";
 	if (st.st_nlink > 1)
 		return "has other hard links";
-	if (files_owner(f, dfd, leaf) == OWN_OTHER)
-		return "belongs to another URL";
 	return NULL;
 }
 
@@ -1085,7 +1083,10 @@ files_create(struct files *f, struct rec *r, struct part *pt, char *err,
 		return -1;
 	}
 	snprintf(part, sizeof(part), "%s.part", leaf);
-	if ((why = files_target_why(f, dfd, leaf)) == NULL &&
+	/* Another process made it another URL's after it was chosen. */
+	if (files_owner(f, dfd, leaf) == OWN_OTHER)
+		fd = -2;
+	else if ((why = files_target_why(dfd, leaf)) == NULL &&
 	    (fd = files_part_fd(f, dfd, part, &st, &why)) >= 0 &&
 	    files_owner(f, dfd, leaf) == OWN_OTHER) {
 		/* NAME became another URL's as the part was made. */
