@@ -5,19 +5,30 @@
  * outside it, and the record's "file" names the file byte for byte.  A
  * file is written only when fstat() shows a regular file with one link.
  *
- * Names are unique within the run.  The default {index} is unique by
- * construction.  Any other template uses a table of the names used so
- * far, each with the next suffix to try when it comes again, so that a
- * fixed name costs O(1) per record rather than a walk over .1, .2, ...
+ * A file belongs to its URL.  NAME.part is made under a temporary name,
+ * marked with the record's URL (the xattr user.gather.url, the URL itself
+ * or, past 1 KiB, its SHA-256) and only then given its name without
+ * replacing anything, so two processes cannot both claim it; the mark
+ * goes with it when it becomes NAME.  A name is chosen by walking the
+ * template's name, then NAME.1, NAME.2, ...: a name this run gave to
+ * another record, or whose NAME or NAME.part carries another URL's mark,
+ * is skipped; the first that carries this URL's mark is taken, so that a
+ * rerun, a reordered list or shards sharing DIR give each URL the file it
+ * had.  Without a mark (a file from before 0.3, another tool's, or a file
+ * system without user xattrs) a file is nobody's: the first such name is
+ * taken and replaced if the walk meets no name of this URL's before one
+ * that is not there.  A produced name that ends in ".part" always gets a
+ * suffix, so that no record's NAME is another's NAME.part.
+ *
+ * The table of names this run gave out keeps, per template name, the
+ * lowest suffix not yet given (below it every suffix is taken), so that a
+ * fixed name costs O(1) per record when DIR holds no other URL's files.
  * The table is bounded: when it is full it is emptied, each entry's next
  * suffix being kept in a small array indexed by the name's hash.  From
- * then on the table no longer knows every name this run used, so files
- * are created with O_EXCL and a name that exists (ours or not) gets the
- * next suffix: a file written earlier in the run is never overwritten,
- * and the hash array lets a name that comes back skip its used suffixes
- * instead of probing them one by one.  Before that point a file that
- * existed before the run is overwritten, as it always was.
+ * then on names without a mark are skipped too, as the run may have made
+ * them itself.
  */
+#define _GNU_SOURCE		/* renameat2 */
 #include "gather/files.h"
 #include "gather/text.h"
 #include "gather/url.h"
@@ -36,6 +47,7 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
 /* Room is left after this for a ".N" suffix within NAME_MAX. */
 #define NAME_LEN	200
@@ -47,13 +59,29 @@
 #define PATH_DEPTH	32
 /* Where a NAME.part keeps the validator its If-Range will send. */
 #define PART_XATTR	"user.gather.if-range"
+/* Where NAME and NAME.part keep the URL they were made for. */
+#define URL_XATTR	"user.gather.url"
+/* A URL longer than this is marked by its SHA-256. */
+#define MARK_URL_MAX	1024
+/* Suffixes tried for one name before the record fails. */
+#define SUFFIX_MAX	100000
 /* The longest validator kept: an ETag or an HTTP date. */
 #define VALIDATOR_MAX	1024
 
 struct name {
 	char		*s;		/* NULL: a free slot */
 	uint64_t	 hash;
-	uint64_t	 next;		/* the suffix to try when s comes again */
+	uint64_t	 next;		/* below it, every suffix of s is taken */
+	int		 used;		/* s itself was given to a record */
+	int		 known;		/* s is another URL's in DIR */
+};
+
+/* Whose a file is. */
+enum owner {
+	OWN_ABSENT,			/* not there */
+	OWN_US,				/* marked with this record's URL */
+	OWN_OTHER,			/* marked with another URL */
+	OWN_NOBODY			/* no mark, or not a regular file */
 };
 
 struct files {
@@ -73,6 +101,9 @@ struct files {
 	size_t		 nseps;
 	size_t		 prefix;	/* bytes of "DIR/" in a record's file */
 	int		 cont;		/* --continue */
+	struct buf	 mark;		/* this record's URL mark */
+	struct buf	 seen;		/* the other URL's mark files_owner read */
+	struct buf	 key;		/* "\1MARK\1NAME": where MARK's NAME is */
 };
 
 /* mkdir -p. */
@@ -151,6 +182,9 @@ files_free(struct files *f)
 	buf_free(&f->name);
 	buf_free(&f->seg);
 	buf_free(&f->out);
+	buf_free(&f->mark);
+	buf_free(&f->seen);
+	buf_free(&f->key);
 	curl_url_cleanup(f->cu);
 	close(f->dirfd);
 	free(f);
@@ -213,12 +247,12 @@ files_forget(struct files *f)
 }
 
 /*
- * Record that name (not in the table) was used and that next is the
- * suffix to try when it comes again; -1 when out of memory.
+ * Add name (not in the table): whether it was given to a record, and the
+ * suffix below which all of its are taken; -1 when out of memory.
  */
 static int
 files_remember(struct files *f, const char *s, size_t n, uint64_t h,
-    uint64_t next)
+    uint64_t next, int used)
 {
 	struct name	*set;
 	size_t		 i, j, cap;
@@ -250,6 +284,7 @@ files_remember(struct files *f, const char *s, size_t n, uint64_t h,
 	f->set[i].s[n] = '\0';
 	f->set[i].hash = h;
 	f->set[i].next = next;
+	f->set[i].used = used;
 	f->setlen++;
 	return 0;
 }
@@ -497,17 +532,376 @@ files_subdir(struct files *f, const char *rel, const char **leaf)
 	return fd;
 }
 
+
+/* r's URL mark into f->mark: the URL, or past MARK_URL_MAX its SHA-256. */
+static int
+files_mark_of(struct files *f, const struct rec *r)
+{
+	unsigned char	md[EVP_MAX_MD_SIZE];
+	unsigned int	len = 0, i;
+	char		hex[3];
+
+	if (r->url.len <= MARK_URL_MAX)
+		return buf_set(&f->mark, r->url.p, r->url.len);
+	if (!EVP_Digest(r->url.p, r->url.len, md, &len, EVP_sha256(), NULL) ||
+	    buf_set(&f->mark, "sha256:", 7) == -1)
+		return -1;
+	for (i = 0; i < len; i++) {
+		snprintf(hex, sizeof(hex), "%02x", md[i]);
+		if (buf_append(&f->mark, hex, 2) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Whose the open file fd is, by its URL mark; another URL's mark goes to
+ * f->seen (empty when it could not be read).
+ */
+static enum owner
+files_owner_fd(struct files *f, int fd)
+{
+	char	v[MARK_URL_MAX + 80];
+	ssize_t	n;
+
+	buf_clear(&f->seen);
+	if ((n = fgetxattr(fd, URL_XATTR, v, sizeof(v))) == -1)
+		return errno == ERANGE ? OWN_OTHER : OWN_NOBODY;
+	if ((size_t)n == f->mark.len && memcmp(v, f->mark.p, (size_t)n) == 0)
+		return OWN_US;
+	if (n > 0)
+		(void)buf_set(&f->seen, v, (size_t)n);
+	return n == 0 ? OWN_NOBODY : OWN_OTHER;
+}
+
+/* Whose leaf in dfd is; a file that is not regular is nobody's. */
+static enum owner
+files_owner(struct files *f, int dfd, const char *leaf)
+{
+	struct stat	st;
+	enum owner	o;
+	int		fd;
+
+	if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return errno == ENOENT ? OWN_ABSENT : OWN_NOBODY;
+	if (!S_ISREG(st.st_mode))
+		return OWN_NOBODY;
+	if ((fd = openat(dfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC)) == -1)
+		return errno == ENOENT ? OWN_ABSENT : OWN_NOBODY;
+	o = files_owner_fd(f, fd);
+	close(fd);
+	return o;
+}
+
+/*
+ * Whose the name leaf is, judged by NAME and NAME.part together: another
+ * URL's if either says so, else this URL's if either says so.  *name
+ * gets what NAME alone says.
+ */
+static enum owner
+files_claim(struct files *f, int dfd, const char *leaf, enum owner *name)
+{
+	char		part[NAME_MAX + 1];
+	enum owner	a, b;
+
+	snprintf(part, sizeof(part), "%s.part", leaf);
+	if ((a = *name = files_owner(f, dfd, leaf)) == OWN_OTHER)
+		return OWN_OTHER;
+	b = files_owner(f, dfd, part);
+	if (a == OWN_OTHER || b == OWN_OTHER)
+		return OWN_OTHER;
+	if (a == OWN_US || b == OWN_US)
+		return OWN_US;
+	if (a == OWN_NOBODY || b == OWN_NOBODY)
+		return OWN_NOBODY;
+	return OWN_ABSENT;
+}
+
+/* Whether the n bytes of s end in ".part". */
+static int
+files_is_part(const char *s, size_t n)
+{
+	return n >= 5 && memcmp(s + n - 5, ".part", 5) == 0;
+}
+
+/* f->name as the template's name (base bytes) with suffix n (0: none). */
+static int
+files_suffix(struct files *f, size_t base, uint64_t n)
+{
+	char num[24];
+
+	f->name.len = base;
+	f->name.p[base] = '\0';
+	if (n == 0)
+		return 0;
+	snprintf(num, sizeof(num), ".%" PRIu64, n);
+	return buf_append(&f->name, num, strlen(num));
+}
+
+/*
+ * Whether this run gave the name in f->name to a record, or (known) found
+ * it to be another URL's.
+ */
+static int
+files_taken(const struct files *f, int known)
+{
+	const struct name *e;
+
+	e = files_find(f, f->name.p, f->name.len, files_hash(f, f->name.p,
+	    f->name.len));
+	return e != NULL && (e->used || (known && e->known));
+}
+
+/* f->key for the mark m (n bytes) and the template's name (base bytes). */
+static int
+files_key(struct files *f, const char *m, size_t n, size_t base)
+{
+	return buf_set(&f->key, "\1", 1) == -1 ||
+	    buf_append(&f->key, m, n) == -1 ||
+	    buf_append(&f->key, "\1", 1) == -1 ||
+	    buf_append(&f->key, f->name.p, base) == -1 ? -1 : 0;
+}
+
+/*
+ * The walk found f->name (base with suffix n) to be the URL in f->seen's:
+ * remember it, so that later records skip it without a look at DIR and
+ * that URL's record finds it at once.  -1 when out of memory.
+ */
+static int
+files_known(struct files *f, size_t base, uint64_t n)
+{
+	struct name	*e;
+	uint64_t	 h;
+
+	if (f->unique || f->seen.len == 0)
+		return 0;
+	h = files_hash(f, f->name.p, f->name.len);
+	if ((e = files_find(f, f->name.p, f->name.len, h)) != NULL)
+		e->known = 1;
+	else if (files_remember(f, f->name.p, f->name.len, h, 0, 0) == -1 ||
+	    (e = files_find(f, f->name.p, f->name.len, h)) == NULL)
+		return -1;
+	else
+		e->known = 1;
+	if (files_key(f, f->seen.p, f->seen.len, base) == -1)
+		return -1;
+	h = files_hash(f, f->key.p, f->key.len);
+	if ((e = files_find(f, f->key.p, f->key.len, h)) != NULL) {
+		e->next = n;
+		return 0;
+	}
+	return files_remember(f, f->key.p, f->key.len, h, n, 0);
+}
+
+/* Where an earlier walk saw this URL's file of the template's name, or -1. */
+static int64_t
+files_known_at(struct files *f, size_t base)
+{
+	const struct name *e;
+
+	if (f->unique || files_key(f, f->mark.p, f->mark.len, base) == -1)
+		return -1;
+	e = files_find(f, f->key.p, f->key.len, files_hash(f, f->key.p,
+	    f->key.len));
+	return e != NULL ? (int64_t)e->next : -1;
+}
+
+/*
+ * Note that f->name, the template's name base with suffix n, is given
+ * out, and move the base's next suffix past what is taken; -1 when out
+ * of memory.  f->name is clobbered.
+ */
+static int
+files_take(struct files *f, size_t base, uint64_t h, uint64_t n,
+    uint64_t min)
+{
+	struct name	*e;
+	uint64_t	 next;
+
+	if (f->unique)
+		return 0;
+	if (n > 0) {
+		e = files_find(f, f->name.p, f->name.len, files_hash(f,
+		    f->name.p, f->name.len));
+		if (e != NULL)
+			e->used = 1;
+		else if (files_remember(f, f->name.p, f->name.len, files_hash(f,
+		    f->name.p, f->name.len), 0, 1) == -1)
+			return -1;
+	}
+	/* Remembering may have emptied the table: look the base up again. */
+	if ((e = files_find(f, f->name.p, base, h)) == NULL) {
+		next = f->forgot ? f->floor[h % FLOOR_LEN] : 0;
+		if (files_remember(f, f->name.p, base, h, next > min ? next :
+		    min, n == 0) == -1 || (e = files_find(f, f->name.p, base,
+		    h)) == NULL)
+			return -1;
+	} else if (n == 0)
+		e->used = 1;
+	if (f->forgot) {
+		/* What this run made can no longer be told: go past it. */
+		if (e->next <= n)
+			e->next = n + 1;
+		return 0;
+	}
+	for (next = e->next; ; next++) {
+		if (files_suffix(f, base, next) == -1)
+			return -1;
+		if (!(next == 0 ? e->used || e->known : files_taken(f, 1)))
+			break;
+	}
+	/* e is still valid: files_suffix does not touch the table. */
+	e->next = next;
+	return 0;
+}
+
+/*
+ * The directory that holds the template's name for r (made as needed)
+ * into *dfd; -1 with a reason in err.
+ */
+static int
+files_dir_of(struct files *f, struct rec *r, int *dfd, const char **leaf,
+    char *err, size_t errlen)
+{
+	int e;
+
+	if (files_path(f, r) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if ((*dfd = files_subdir(f, r->file.p + f->prefix, leaf)) == -1) {
+		e = errno;
+		snprintf(err, errlen, e == ELOOP || e == ENOTDIR ?
+		    "refusing to write '%s': a directory on its way is a "
+		    "symbolic link or not a directory" : "cannot open '%s': %s",
+		    r->file.p, strerror(e));
+		buf_clear(&r->file);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Walk r's names from the first suffix not taken: the name to use into
+ * *n.  want_file: only a NAME of this URL's counts (--revalidate), and 1
+ * is returned when one is found, 0 when not.  Otherwise 1 always: this
+ * URL's name, else the first of nobody's before a name that is free,
+ * else that free name.  -1 with a reason in err.
+ */
+static int
+files_walk(struct files *f, struct rec *r, int want_file, size_t *basep,
+    uint64_t *hp, uint64_t *np, uint64_t *minp, char *err, size_t errlen)
+{
+	const struct name	*e;
+	const char		*leaf, *slash;
+	enum owner		 c, name;
+	uint64_t		 h, n, min, best = UINT64_MAX, end;
+	int64_t			 at;
+	size_t			 base, leafoff;
+	int			 dfd, found = -1;
+
+	if (files_expand(f, r) == -1 || files_mark_of(f, r) == -1)
+		goto nomem;
+	base = f->name.len;
+	slash = strrchr(f->name.p, '/');
+	leafoff = slash != NULL ? (size_t)(slash + 1 - f->name.p) : 0;
+	min = files_is_part(f->name.p, base) ? 1 : 0;
+	h = files_hash(f, f->name.p, base);
+	e = f->unique ? NULL : files_find(f, f->name.p, base, h);
+	n = e != NULL ? e->next : f->forgot ? f->floor[h % FLOOR_LEN] : 0;
+	if (n < min)
+		n = min;
+	if (files_dir_of(f, r, &dfd, &leaf, err, errlen) == -1)
+		return -1;
+	/* An earlier walk saw this URL's name: look there first. */
+	if ((at = files_known_at(f, base)) >= 0 &&
+	    files_suffix(f, base, (uint64_t)at) == 0 && !files_taken(f, 0) &&
+	    files_claim(f, dfd, f->name.p + leafoff, &name) == OWN_US &&
+	    (!want_file || name == OWN_US)) {
+		n = (uint64_t)at;
+		found = 1;
+	}
+	for (end = n + SUFFIX_MAX; n < end && found == -1; n++) {
+		if (files_suffix(f, base, n) == -1) {
+			found = -2;
+			break;
+		}
+		/* Given out in this run, or known to be another URL's. */
+		if (!f->unique && files_taken(f, 1))
+			continue;
+		c = files_claim(f, dfd, f->name.p + leafoff, &name);
+		if (c == OWN_OTHER && files_known(f, base, n) == -1) {
+			found = -2;
+			break;
+		}
+		if (want_file && c == OWN_ABSENT)
+			found = 0;
+		else if (want_file && c == OWN_US)
+			found = name == OWN_US;
+		else if (c == OWN_US || (c == OWN_ABSENT && best == UINT64_MAX))
+			found = 1;
+		else if (c == OWN_ABSENT) {
+			n = best;
+			found = 1;
+		} else if (c == OWN_NOBODY && best == UINT64_MAX && !f->forgot)
+			best = n;
+		if (found != -1)
+			break;
+	}
+	if (dfd != f->dirfd)
+		close(dfd);
+	buf_clear(&r->file);
+	if (found == -2)
+		goto nomem;
+	if (found == -1) {
+		if (want_file)
+			return 0;
+		snprintf(err, errlen, "no name for '%s': %d suffixes belong to "
+		    "other URLs", f->name.p, SUFFIX_MAX);
+		return -1;
+	}
+	*basep = base;
+	*hp = h;
+	*np = n;
+	*minp = min;
+	return found;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+/*
+ * Choose r's name (r->file) and take it for this run; want_file as for
+ * files_walk.  1 when chosen, 0 when want_file found none, -1 with a
+ * reason in err.
+ */
+static int
+files_choose(struct files *f, struct rec *r, int want_file, char *err,
+    size_t errlen)
+{
+	uint64_t	h, n, min;
+	size_t		base;
+	int		rc;
+
+	if ((rc = files_walk(f, r, want_file, &base, &h, &n, &min, err,
+	    errlen)) != 1)
+		return rc;
+	if (files_suffix(f, base, n) == -1 || files_path(f, r) == -1 ||
+	    files_take(f, base, h, n, min) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 1;
+}
+
 /* Why NAME may not be replaced in dfd, or NULL: a FIFO, a link... */
 static const char *
-files_target_why(int dfd, const char *leaf, int excl, int *exists)
+files_target_why(int dfd, const char *leaf)
 {
 	struct stat st;
 
-	*exists = 0;
 	if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == -1)
-		return NULL;
-	*exists = 1;
-	if (excl)
 		return NULL;
 	if (S_ISLNK(st.st_mode))
 		return "is a symbolic link";
@@ -519,9 +913,40 @@ files_target_why(int dfd, const char *leaf, int excl, int *exists)
 }
 
 /*
- * Whether NAME.part, open as fd with st, is to be continued: on a retry
- * of this run, or under --continue, when it holds bytes and the validator
- * its first response gave (see files_mark).  Fills r->validator.
+ * Whether validator v (n bytes) may be sent as If-Range: a strong ETag
+ * ("..." of visible bytes and no quote inside) or an HTTP date; never a
+ * CR, LF or other control byte.
+ */
+int
+files_validator_ok(const char *v, size_t n)
+{
+	char	date[64];
+	size_t	i;
+
+	if (n < 2 || n >= VALIDATOR_MAX)
+		return 0;
+	if (v[0] == '"') {
+		for (i = 1; i < n - 1; i++)
+			if ((unsigned char)v[i] <= 0x20 || v[i] == '"' ||
+			    v[i] == 0x7f)
+				return 0;
+		return v[n - 1] == '"';
+	}
+	if (n >= sizeof(date))
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || (unsigned char)v[i] >= 0x7f)
+			return 0;
+	memcpy(date, v, n);
+	date[n] = '\0';
+	return curl_getdate(date, NULL) != -1;
+}
+
+/*
+ * Whether NAME.part, open as fd with st and this URL's, is to be
+ * continued: on a retry of this run, or under --continue, when it holds
+ * bytes and a well-formed validator its first response gave (see
+ * files_mark).  Fills r->validator.
  */
 static int
 files_continues(struct files *f, struct rec *r, int fd,
@@ -531,28 +956,123 @@ files_continues(struct files *f, struct rec *r, int fd,
 	ssize_t	n;
 
 	buf_clear(&r->validator);
-	if ((r->attempts == 0 && !f->cont) || st->st_size <= 0)
+	if ((r->attempts == 0 && !f->cont) || st->st_size <= 0 ||
+	    files_owner_fd(f, fd) != OWN_US)
 		return 0;
-	if ((n = fgetxattr(fd, PART_XATTR, v, sizeof(v))) <= 0)
+	if ((n = fgetxattr(fd, PART_XATTR, v, sizeof(v))) <= 0 ||
+	    !files_validator_ok(v, (size_t)n))
 		return 0;
 	return buf_set(&r->validator, v, (size_t)n) == 0;
 }
 
 /*
- * Open NAME.part without following a symbolic link or blocking on a FIFO;
- * use it only once fstat() has shown a regular file with no other link,
- * and only when NAME itself is nothing the rename must not replace.
- * excl: NAME must be new.  Fills pt; returns 0, -2 when excl and NAME
- * exists, or -1 with a reason in err.
+ * A new NAME.part: made under a temporary name, marked with this URL and
+ * renamed to part without replacing anything.  The fd, -2 when part
+ * appeared meanwhile, or -1 with errno set.
  */
 static int
-files_create(struct files *f, struct rec *r, struct part *pt, int excl,
-    char *err, size_t errlen)
+files_part_new(struct files *f, int dfd, const char *part)
+{
+	char	tmp[NAME_MAX + 1];
+	int	fd, e, tries;
+
+	snprintf(tmp, sizeof(tmp), ".%.200s.%ld", part, (long)getpid());
+	for (tries = 0; ; tries++) {
+		fd = openat(dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0666);
+		/* One left by a process of this pid that was killed. */
+		if (fd == -1 && errno == EEXIST && tries == 0 &&
+		    unlinkat(dfd, tmp, 0) == 0)
+			continue;
+		break;
+	}
+	if (fd == -1)
+		return -1;
+	if (fsetxattr(fd, URL_XATTR, f->mark.p, f->mark.len, 0) == -1 &&
+	    errno != ENOTSUP)
+		goto fail;
+	if (renameat2(dfd, tmp, dfd, part, RENAME_NOREPLACE) == -1) {
+		if (errno != EINVAL && errno != ENOSYS)
+			goto fail;
+		/* A file system without it: a link cannot replace either. */
+		if (linkat(dfd, tmp, dfd, part, 0) == -1)
+			goto fail;
+		(void)unlinkat(dfd, tmp, 0);
+	}
+	return fd;
+fail:
+	e = errno;
+	(void)unlinkat(dfd, tmp, 0);
+	close(fd);
+	errno = e;
+	return e == EEXIST ? -2 : -1;
+}
+
+/*
+ * Open NAME.part without following a symbolic link or blocking on a
+ * FIFO: this URL's own, or a new one in place of nobody's.  The fd with
+ * *st filled, -2 when another URL has it now, or -1 with a reason in why.
+ */
+static int
+files_part_fd(struct files *f, int dfd, const char *part, struct stat *st,
+    const char **why)
+{
+	int		fd;
+	enum owner	o;
+
+	*why = NULL;
+	fd = openat(dfd, part, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT)
+		fd = files_part_new(f, dfd, part);
+	if (fd == -2)
+		return -2;
+	if (fd == -1) {
+		*why = strerror(errno);
+		if (fstatat(dfd, part, st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISREG(st->st_mode))
+			*why = S_ISLNK(st->st_mode) ? "is a symbolic link" :
+			    "not a regular file";
+		return -1;
+	}
+	if (fstat(fd, st) == -1)
+		*why = strerror(errno);
+	else if (!S_ISREG(st->st_mode))
+		*why = "not a regular file";
+	else if (st->st_nlink > 1)
+		*why = "has other hard links";
+	else if (st->st_nlink == 0)
+		*why = "was removed as it was opened";
+	if (*why != NULL) {
+		close(fd);
+		return -1;
+	}
+	if ((o = files_owner_fd(f, fd)) == OWN_US)
+		return fd;
+	close(fd);
+	if (o == OWN_OTHER)
+		return -2;
+	/* Nobody's (another tool's, or from before marks): replaced. */
+	if (unlinkat(dfd, part, 0) == -1 && errno != ENOENT) {
+		*why = strerror(errno);
+		return -1;
+	}
+	return files_part_fd(f, dfd, part, st, why);
+}
+
+/*
+ * Open r->file's NAME.part into pt, truncated unless it continues, once
+ * NAME is nothing the rename must not replace.  0, -2 when the name
+ * turned out to be another URL's, or -1 with a reason in err.
+ */
+static int
+files_create(struct files *f, struct rec *r, struct part *pt, char *err,
+    size_t errlen)
 {
 	struct stat	 st;
 	char		 part[NAME_MAX + 1];
 	const char	*leaf, *why;
-	int		 fd, dfd, e, fl, exists;
+	int		 fd = -1, dfd, e, fl;
 
 	if ((dfd = files_subdir(f, r->file.p + f->prefix, &leaf)) == -1) {
 		e = errno;
@@ -562,30 +1082,24 @@ files_create(struct files *f, struct rec *r, struct part *pt, int excl,
 		    r->file.p, strerror(e));
 		return -1;
 	}
-	why = files_target_why(dfd, leaf, excl, &exists);
-	if (exists && excl) {
+	snprintf(part, sizeof(part), "%s.part", leaf);
+	/* Another process made it another URL's after it was chosen. */
+	if (files_owner(f, dfd, leaf) == OWN_OTHER)
+		fd = -2;
+	else if ((why = files_target_why(dfd, leaf)) == NULL &&
+	    (fd = files_part_fd(f, dfd, part, &st, &why)) >= 0 &&
+	    files_owner(f, dfd, leaf) == OWN_OTHER) {
+		/* NAME became another URL's as the part was made. */
+		if (st.st_size == 0)
+			(void)unlinkat(dfd, part, 0);
+		close(fd);
+		fd = -2;
+	}
+	if (fd == -2) {
 		if (dfd != f->dirfd)
 			close(dfd);
 		return -2;
 	}
-	snprintf(part, sizeof(part), "%s.part", leaf);
-	fd = why != NULL ? -1 : openat(dfd, part, O_RDWR | O_CREAT |
-	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
-	e = errno;
-	if (fd == -1 && why == NULL) {
-		why = strerror(e);
-		if (fstatat(dfd, part, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    !S_ISREG(st.st_mode))
-			why = S_ISLNK(st.st_mode) ? "is a symbolic link" :
-			    "not a regular file";
-	} else if (fd != -1 && fstat(fd, &st) == -1)
-		why = strerror(errno);
-	else if (fd != -1 && !S_ISREG(st.st_mode))
-		why = "not a regular file";
-	else if (fd != -1 && st.st_nlink > 1)
-		why = "has other hard links";
-	else if (fd != -1 && st.st_nlink == 0)
-		why = "was removed as it was opened";
 	if (why == NULL) {
 		pt->have = files_continues(f, r, fd, &st) ?
 		    (uint64_t)st.st_size : 0;
@@ -600,7 +1114,7 @@ files_create(struct files *f, struct rec *r, struct part *pt, int excl,
 			why = strerror(errno);
 	}
 	if (why != NULL) {
-		if (fd != -1)
+		if (fd >= 0)
 			close(fd);
 		if (dfd != f->dirfd)
 			close(dfd);
@@ -625,66 +1139,25 @@ int
 files_open(struct files *f, struct rec *r, struct part *pt, char *err,
     size_t errlen)
 {
-	struct name	*e;
-	char		 num[24];
-	size_t		 base;
-	uint64_t	 h, n;
-	int		 fd;
+	int rc, tries;
 
-	if (r->file.len > 0)
-		return files_create(f, r, pt, 0, err, errlen);
-	if (files_expand(f, r) == -1)
-		goto nomem;
-	if (f->unique) {
-		if (files_path(f, r) == -1)
-			goto nomem;
-		return files_create(f, r, pt, 0, err, errlen);
+	if (files_mark_of(f, r) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
-	base = f->name.len;
-	h = files_hash(f, f->name.p, base);
-	e = files_find(f, f->name.p, base, h);
-	n = e != NULL ? e->next : 0;
-	for (;;) {
-		f->name.len = base;
-		f->name.p[base] = '\0';
-		if (n > 0) {
-			snprintf(num, sizeof(num), ".%" PRIu64, n);
-			if (buf_append(&f->name, num, strlen(num)) == -1)
-				goto nomem;
-			/* The template itself made "x.1" earlier, say. */
-			if (files_find(f, f->name.p, f->name.len,
-			    files_hash(f, f->name.p, f->name.len)) != NULL) {
-				n++;
-				continue;
-			}
-		}
-		if (files_path(f, r) == -1)
-			goto nomem;
-		if ((fd = files_create(f, r, pt, f->forgot, err, errlen)) != -2)
+	for (tries = 0; tries < 16; tries++) {
+		if (r->file.len == 0 && files_choose(f, r, 0, err, errlen) ==
+		    -1)
+			return -1;
+		if ((rc = files_create(f, r, pt, err, errlen)) != -2)
+			return rc;
+		/* Another process took the name: it stays taken here. */
+		buf_clear(&r->file);
+		if (files_mark_of(f, r) == -1)
 			break;
-		/*
-		 * It exists and the table cannot say whether this run made
-		 * it: skip what the floor knows was used, else the next one.
-		 */
-		if (n == 0 && f->floor[h % FLOOR_LEN] > 0)
-			n = f->floor[h % FLOOR_LEN];
-		else
-			n++;
 	}
-	/* e goes stale once the table changes: update it first. */
-	if (e != NULL)
-		e->next = n + 1;
-	else if (files_remember(f, f->name.p, base, h, n + 1) == -1)
-		goto fail;
-	if (n > 0 && files_remember(f, f->name.p, f->name.len,
-	    files_hash(f, f->name.p, f->name.len), 1) == -1)
-		goto fail;
-	return fd;
-fail:
-	if (fd == 0)
-		files_close(f, pt, r, 1);
-nomem:
-	snprintf(err, errlen, "out of memory");
+	snprintf(err, errlen, "no name for the body of '%s': other processes "
+	    "keep taking them", r->url.p);
 	return -1;
 }
 
@@ -696,7 +1169,7 @@ nomem:
 void
 files_mark(struct part *pt, const char *v, size_t len)
 {
-	if (len > 0 && len < VALIDATOR_MAX)
+	if (len > 0 && files_validator_ok(v, len))
 		(void)fsetxattr(pt->fd, PART_XATTR, v, len, 0);
 	else
 		(void)fremovexattr(pt->fd, PART_XATTR);
@@ -704,7 +1177,8 @@ files_mark(struct part *pt, const char *v, size_t len)
 
 /*
  * Rename NAME.part to NAME within its directory: NAME appears whole or
- * not at all.  0, or -1 with a reason in err.
+ * not at all, and keeps the part's URL mark.  Never over another URL's
+ * NAME.  0, or -1 with a reason in err.
  */
 int
 files_commit(struct files *f, struct part *pt, struct rec *r, char *err,
@@ -712,9 +1186,14 @@ files_commit(struct files *f, struct part *pt, struct rec *r, char *err,
 {
 	char	part[NAME_MAX + 1];
 
-	(void)f;
 	snprintf(part, sizeof(part), "%s.part", pt->leaf);
 	(void)fremovexattr(pt->fd, PART_XATTR);
+	if (files_mark_of(f, r) == 0 &&
+	    files_owner(f, pt->dirfd, pt->leaf) == OWN_OTHER) {
+		snprintf(err, errlen, "refusing to replace '%s': it belongs "
+		    "to another URL", r->file.p);
+		return -1;
+	}
 	if (renameat(pt->dirfd, part, pt->dirfd, pt->leaf) == -1) {
 		snprintf(err, errlen, "cannot rename '%s.part' to '%s': %s",
 		    r->file.p, r->file.p, strerror(errno));
@@ -725,19 +1204,24 @@ files_commit(struct files *f, struct part *pt, struct rec *r, char *err,
 
 /*
  * Close NAME.part and its directory; remove it unless keep, so that only
- * a part that can be continued is left behind.
+ * a part that can be continued is left behind, and only while the name
+ * still is the file this record wrote.
  */
 void
 files_close(struct files *f, struct part *pt, struct rec *r, int keep)
 {
-	char	part[NAME_MAX + 1];
+	struct stat	a, b;
+	char		part[NAME_MAX + 1];
 
 	(void)r;
 	if (pt->fd == -1)
 		return;
 	if (!keep) {
 		snprintf(part, sizeof(part), "%s.part", pt->leaf);
-		(void)unlinkat(pt->dirfd, part, 0);
+		if (fstat(pt->fd, &a) == 0 && fstatat(pt->dirfd, part, &b,
+		    AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino)
+			(void)unlinkat(pt->dirfd, part, 0);
 	}
 	close(pt->fd);
 	if (pt->dirfd != f->dirfd)
@@ -748,9 +1232,23 @@ files_close(struct files *f, struct part *pt, struct rec *r, int keep)
 }
 
 /*
- * --revalidate: whether the file the template names for r is there from
- * an earlier run, a regular file of one link that a 304 keeps.  Its name
- * goes to r->file and is taken for this run, so that nothing else
+ * Forget NAME.part's bytes: the next attempt starts afresh.  -1 with
+ * errno set.
+ */
+int
+files_discard(struct part *pt)
+{
+	(void)fremovexattr(pt->fd, PART_XATTR);
+	if (ftruncate(pt->fd, 0) == -1 || lseek(pt->fd, 0, SEEK_SET) == -1)
+		return -1;
+	pt->have = 0;
+	return 0;
+}
+
+/*
+ * --revalidate: whether this URL's file from an earlier run is there, a
+ * regular file of one link marked with this URL, that a 304 keeps.  Its
+ * name goes to r->file and is taken for this run, so that nothing else
  * overwrites it; nothing is opened.  1 when it is there, 0 when not (r is
  * then fetched plainly), -1 when out of memory.
  */
@@ -758,29 +1256,23 @@ int
 files_existing(struct files *f, struct rec *r)
 {
 	struct stat	 st;
-	const char	*name;
-	uint64_t	 h = 0;
+	char		 err[256];
+	int		 rc;
 
 	if (r->file.len == 0) {
-		if (files_expand(f, r) == -1)
-			return -1;
-		/* This run made it, or can no longer tell: not FILE's. */
-		if (!f->unique && (f->forgot || files_find(f, f->name.p,
-		    f->name.len, h = files_hash(f, f->name.p, f->name.len)) !=
-		    NULL))
-			return 0;
-		if (files_path(f, r) == -1)
-			return -1;
+		rc = files_choose(f, r, 1, err, sizeof(err));
+		/* A directory that cannot be used: files_open says why. */
+		if (rc != 1)
+			return rc == -1 && strcmp(err, "out of memory") == 0 ?
+			    -1 : 0;
+		return 1;
 	}
-	/* Only looked at: files_create opens it segment by segment. */
-	name = r->file.p + f->prefix;
-	if (fstatat(f->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
-	    !S_ISREG(st.st_mode) || st.st_nlink != 1) {
-		buf_clear(&r->file);
-		return 0;
-	}
-	if (!f->unique && h != 0 && files_remember(f, f->name.p, f->name.len,
-	    h, 1) == -1)
+	/* A retry: the name is this record's; is the file still there? */
+	if (files_mark_of(f, r) == -1)
 		return -1;
+	if (fstatat(f->dirfd, r->file.p + f->prefix, &st,
+	    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1)
+		return 0;
 	return 1;
 }

@@ -628,7 +628,7 @@ record_hash(struct record *w, const struct rec *r)
 	for (i = 0; i < HASH_SLOTS; i++) {
 		if (!(w->hashes & (1u << i)))
 			continue;
-		if (r->hash[i][0] == '\0') {
+		if (r->hash[i][0] == '\0' || r->kind != ERR_NONE) {
 			set_null(w->f[FLD_HASH]);
 			return 0;
 		}

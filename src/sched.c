@@ -419,9 +419,12 @@ sched_done(void *arg, CURL *e, CURLcode rc)
 	xfer_finish(x, rc);
 	sched_polite_answer(s, r, counted);
 	if (!sched_retry(s, r)) {
-		/* A 416 to a Range for a part already whole is no failure. */
-		if (s->o->fail && r->kind == ERR_NONE && r->status >= 400 &&
-		    !r->part_whole) {
+		/*
+		 * A 416 to a Range for a part already whole is no failure;
+		 * an error status is one where a sha256 was to be checked.
+		 */
+		if ((s->o->fail || r->sha256[0]) && r->kind == ERR_NONE &&
+		    r->status >= 400 && !r->part_whole) {
 			r->kind = ERR_HTTP;
 			snprintf(r->msg, sizeof(r->msg), "HTTP status %ld",
 			    r->status);

@@ -51,7 +51,11 @@ struct xfer {
 	int		 started;	/* the first body byte came */
 	int		 skip;		/* -o: not 2xx, no byte is written */
 	int		 continuable;	/* -o: NAME.part may be kept */
-	int		 bad_range;	/* a 206 that is not what was asked */
+	int		 bad_range;	/* a 206 that is not what was asked:
+					   io_msg says how */
+	uint64_t	 range_len;	/* a 206's: the bytes it must bring */
+	struct curl_slist *bare_range;	/* "Expect:" and If-Range, for
+					   another origin */
 	unsigned	 mds;		/* HASH_* bits being computed */
 	EVP_MD_CTX	*md[HASH_SLOTS];
 	int		 open_late;	/* -o: open NAME.part at the first byte */
@@ -132,49 +136,105 @@ xfer_validator(struct xfer *x, struct buf *v)
 		return -1;
 	/* RFC 9110 13.1.5: If-Range compares only strong validators. */
 	if (curl_easy_header(x->easy, "ETag", 0, CURLH_HEADER, -1, &h) ==
-	    CURLHE_OK && strncmp(h->value, "W/", 2) != 0 && h->value[0])
+	    CURLHE_OK && strncmp(h->value, "W/", 2) != 0 &&
+	    files_validator_ok(h->value, strlen(h->value)))
 		return buf_set(v, h->value, strlen(h->value));
 	if (curl_easy_header(x->easy, "Last-Modified", 0, CURLH_HEADER, -1,
-	    &h) == CURLHE_OK && h->value[0])
+	    &h) == CURLHE_OK && files_validator_ok(h->value, strlen(h->value)))
 		return buf_set(v, h->value, strlen(h->value));
 	return -1;
+}
+
+/* Whether the final response's header name has the value v. */
+static int
+xfer_header_is(struct xfer *x, const char *name, const struct buf *v)
+{
+	struct curl_header *h;
+
+	return curl_easy_header(x->easy, name, 0, CURLH_HEADER, -1, &h) ==
+	    CURLHE_OK && strlen(h->value) == v->len &&
+	    memcmp(h->value, v->p, v->len) == 0;
+}
+
+/*
+ * Whether a 206 is the answer to the Range sent: it starts where the
+ * part ends and runs to the total it gives, with the part's validator, a
+ * Content-Length of the range's and no content coding (the range counts
+ * the bytes the part holds).  When not, io_msg says why.
+ */
+static int
+xfer_range_ok(struct xfer *x)
+{
+	struct curl_header	*h;
+	const struct buf	*v = &x->rec->validator;
+	struct part		*pt = &x->part;
+	unsigned long long	 s, e, t;
+	curl_off_t		 cl = -1;
+	char			 c;
+	const char		*why = NULL;
+
+	if (pt->have == 0)
+		why = "a 206 response to a request without Range";
+	else if (curl_easy_header(x->easy, "Content-Range", 0, CURLH_HEADER,
+	    -1, &h) != CURLHE_OK || sscanf(h->value, "bytes %llu-%llu/%llu%c",
+	    &s, &e, &t, &c) != 3)
+		why = "the 206 response has no Content-Range with a total";
+	else if (s != pt->have) {
+		snprintf(x->io_msg, sizeof(x->io_msg), "the 206 response does "
+		    "not start at byte %llu, where '%s.part' ends",
+		    (unsigned long long)pt->have, x->rec->file.p);
+		return 0;
+	} else if (e < s || e + 1 != t)
+		why = "the 206 response's range does not run to its total";
+	else if (curl_easy_header(x->easy, "Content-Encoding", 0,
+	    CURLH_HEADER, -1, &h) == CURLHE_OK &&
+	    strcasecmp(h->value, "identity") != 0)
+		why = "the 206 response is content-encoded";
+	else if (!xfer_header_is(x, v->p[0] == '"' ? "ETag" : "Last-Modified",
+	    v))
+		why = "the 206 response's validator is not the part's";
+	else if (curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+	    &cl) == CURLE_OK && cl >= 0 && (unsigned long long)cl != e - s + 1)
+		why = "the 206 response's Content-Length is not its range's";
+	if (why != NULL) {
+		snprintf(x->io_msg, sizeof(x->io_msg), "%s: '%s.part' is "
+		    "discarded", why, x->rec->file.p);
+		return 0;
+	}
+	x->range_len = e - s + 1;
+	return 1;
 }
 
 /*
  * -o: the status decides before a byte is written whether the body
  * becomes a file (2xx only); a 200 to a Range starts the file afresh, a
- * 206 must start where the part ends.  -1 aborts the transfer.
+ * 206 must be the answer to the Range sent.  -1 aborts the transfer.
  */
 static int
 xfer_body_start(struct xfer *x)
 {
-	struct curl_header	*h;
 	struct part		*pt = &x->part;
 	long			 code = 0;
-	unsigned long long	 start;
 
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (code < 200 || code > 299) {
 		x->skip = 1;
 		return 0;
 	}
-	if (pt->have > 0 && code == 206) {
-		if (curl_easy_header(x->easy, "Content-Range", 0, CURLH_HEADER,
-		    -1, &h) != CURLHE_OK || sscanf(h->value, "bytes %llu-",
-		    &start) != 1 || start != pt->have) {
+	if (code == 206) {
+		if (!xfer_range_ok(x)) {
 			x->bad_range = 1;
+			x->continuable = 0;
 			return -1;
 		}
 		return 0;
 	}
 	if (pt->have > 0) {
 		/* The server sent the whole file: what was kept is stale. */
-		if (ftruncate(pt->fd, 0) == -1 || lseek(pt->fd, 0, SEEK_SET) ==
-		    -1) {
+		if (files_discard(pt) == -1) {
 			x->io_errno = errno;
 			return -1;
 		}
-		pt->have = 0;
 		if (xfer_hash_init(x) == -1)
 			return -1;
 	}
@@ -200,13 +260,9 @@ xfer_open_late(struct xfer *x)
 		x->open_failed = 1;
 		return -1;
 	}
-	if (x->part.have > 0) {
-		if (ftruncate(x->part.fd, 0) == -1 ||
-		    lseek(x->part.fd, 0, SEEK_SET) == -1) {
-			x->io_errno = errno;
-			return -1;
-		}
-		x->part.have = 0;
+	if (x->part.have > 0 && files_discard(&x->part) == -1) {
+		x->io_errno = errno;
+		return -1;
 	}
 	return 0;
 }
@@ -231,6 +287,14 @@ xfer_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 			return 0;
 		if (x->part.fd != -1 && xfer_body_start(x) == -1)
 			return 0;
+	}
+	if (x->range_len && x->received + n > x->range_len) {
+		x->bad_range = 1;
+		x->continuable = 0;
+		snprintf(x->io_msg, sizeof(x->io_msg), "the 206 response is "
+		    "longer than its range: '%s.part' is discarded",
+		    x->rec->file.p);
+		return 0;
 	}
 	x->received += n;
 	if (x->skip)
@@ -367,8 +431,9 @@ xfer_prereq_cb(void *arg, char *conn_ip, char *local_ip, int conn_port,
 	    CURLINFO_REDIRECT_COUNT, &n) != CURLE_OK || n == 0)
 		return CURL_PREREQFUNC_OK;
 	same = xfer_same_origin(x) == 1;
+	/* Range stays set: its If-Range goes with it. */
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, same ? x->headers :
-	    x->pool->bare);
+	    x->bare_range != NULL ? x->bare_range : x->pool->bare);
 	if (x->pool->cookie != NULL)
 		curl_easy_setopt(x->easy, CURLOPT_COOKIE, same ?
 		    x->pool->cookie : NULL);
@@ -580,6 +645,7 @@ xfer_free(struct xfer *x)
 	curl_easy_cleanup(x->easy);
 	curl_url_cleanup(x->cu);
 	curl_slist_free_all(x->own_headers);
+	curl_slist_free_all(x->bare_range);
 	buf_free(&x->body);
 	buf_free(&x->hdrs);
 	buf_free(&x->origin);
@@ -728,6 +794,8 @@ xfer_put(struct xfer_pool *p, struct xfer *x)
 	x->rec = NULL;
 	curl_slist_free_all(x->own_headers);
 	x->own_headers = NULL;
+	curl_slist_free_all(x->bare_range);
+	x->bare_range = NULL;
 	buf_clear(&x->body);
 	buf_trim_capacity(&x->body, BODY_KEEP);
 	buf_clear(&x->hdrs);
@@ -849,6 +917,7 @@ xfer_reset(struct xfer *x, struct rec *r)
 	x->rec = r;
 	x->received = 0;
 	x->started = x->skip = x->continuable = x->bad_range = 0;
+	x->range_len = 0;
 	x->too_large = 0;
 	x->io_errno = 0;
 	x->sock_errno = 0;
@@ -1039,9 +1108,11 @@ xfer_part(struct xfer *x, struct rec *r)
 	    (unsigned long long)x->part.have);
 	curl_easy_setopt(x->easy, CURLOPT_RANGE, line);
 	curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, NULL);
-	/* files_open read it back from the part: it is short. */
+	/* files_open read it back from the part and checked it. */
 	snprintf(hdr, sizeof(hdr), "If-Range: %.*s", (int)v->len, v->p);
-	if (xfer_append_header(x, hdr) == -1) {
+	if (xfer_append_header(x, hdr) == -1 ||
+	    (x->bare_range = curl_slist_append(NULL, "Expect:")) == NULL ||
+	    curl_slist_append(x->bare_range, hdr) == NULL) {
 		rec_fail(r, ERR_OTHER, "out of memory");
 		return -1;
 	}
@@ -1401,9 +1472,12 @@ xfer_error(struct xfer *x, CURLcode rc)
 		    r->file.p, strerror(x->io_errno));
 	} else if (x->bad_range) {
 		r->kind = ERR_OTHER;
-		snprintf(r->msg, sizeof(r->msg), "the 206 response does not "
-		    "start at byte %llu, where '%s.part' ends",
-		    (unsigned long long)x->part.have, r->file.p);
+		snprintf(r->msg, sizeof(r->msg), "%s", x->io_msg);
+	} else if (rc == CURLE_OUT_OF_MEMORY && r->status > 0) {
+		/* libcurl's words for a header line past its 100 KB limit. */
+		r->kind = ERR_OTHER;
+		snprintf(r->msg, sizeof(r->msg), "a response header is longer "
+		    "than 100 KB (libcurl's limit), or memory ran out");
 	} else if (rc == CURLE_OPERATION_TIMEDOUT && x->pool->o->speed_limit &&
 	    strncmp(x->errbuf, "Operation too slow", 18) == 0) {
 		snprintf(r->msg, sizeof(r->msg), "stalled: less than %llu "
@@ -1453,7 +1527,10 @@ xfer_part_whole(struct xfer *x)
 	    total == x->part.have;
 }
 
-/* The digests into r->hash as lower hex; a checksum is checked. */
+/*
+ * The digests into r->hash as lower hex; a checksum is checked, but not
+ * against an error status's body: that record is http (sched_done).
+ */
 static void
 xfer_digests(struct xfer *x, struct rec *r)
 {
@@ -1469,7 +1546,8 @@ xfer_digests(struct xfer *x, struct rec *r)
 		for (j = 0; j < len && j * 2 + 2 < sizeof(r->hash[i]); j++)
 			snprintf(r->hash[i] + j * 2, 3, "%02x", md[j]);
 	}
-	if (r->sha256[0] && strcmp(r->sha256, r->hash[0]) != 0) {
+	if (r->sha256[0] && r->status < 400 && strcmp(r->sha256, r->hash[0]) !=
+	    0) {
 		rec_fail(r, ERR_CHECKSUM, "sha256 is %s, not %s", r->hash[0],
 		    r->sha256);
 		r->curl_code = -1;
@@ -1478,7 +1556,9 @@ xfer_digests(struct xfer *x, struct rec *r)
 
 /*
  * -o: NAME.part becomes NAME when the record is ok with a 2xx body;
- * otherwise it is removed, unless it can be continued.
+ * otherwise it is removed, unless it can be continued, whatever ended
+ * the attempt (an error status included): a wrong checksum, a 206 that
+ * was not the range asked for and a 416 say that its bytes are bad.
  */
 static void
 xfer_settle(struct xfer *x, struct rec *r)
@@ -1486,9 +1566,12 @@ xfer_settle(struct xfer *x, struct rec *r)
 	struct files	*f = x->pool->files;
 	int		 keep;
 
-	/* A response that is not 2xx names no file; a broken one does. */
-	r->no_file = r->status > 0 && (r->status < 200 || r->status > 299) &&
-	    !r->part_whole;
+	/*
+	 * A response that is not 2xx names no file, nor does a 206 that was
+	 * not the range asked for; a broken one does.
+	 */
+	r->no_file = (r->status > 0 && (r->status < 200 || r->status > 299) &&
+	    !r->part_whole) || x->bad_range;
 	if (r->kind == ERR_NONE && !r->no_file && r->status > 0) {
 		if (files_commit(f, &x->part, r, x->io_msg,
 		    sizeof(x->io_msg)) == -1)
@@ -1496,9 +1579,8 @@ xfer_settle(struct xfer *x, struct rec *r)
 		files_close(f, &x->part, r, r->kind == ERR_NONE);
 		return;
 	}
-	/* A wrong checksum says the bytes are bad: nothing is kept. */
-	keep = x->continuable && r->kind != ERR_CHECKSUM &&
-	    r->kind != ERR_NONE;
+	keep = x->continuable && !x->bad_range && r->kind != ERR_CHECKSUM &&
+	    r->status != 416;
 	files_close(f, &x->part, r, keep);
 	r->part_kept = keep;
 }
@@ -1510,11 +1592,25 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	struct rec *r = x->rec;
 
 	xfer_result(x, rc);
+	if (x->range_len && rc == CURLE_OK && x->received != x->range_len &&
+	    !x->bad_range) {
+		x->bad_range = 1;
+		x->continuable = 0;
+		snprintf(x->io_msg, sizeof(x->io_msg), "the 206 response is "
+		    "shorter than its range: '%s.part' is discarded",
+		    r->file.p);
+	}
 	/* An empty body that is no 304 still replaces the file. */
 	if (x->open_late && rc == CURLE_OK && !r->not_modified)
 		(void)xfer_open_late(x);
 	r->retry_after = xfer_retry_after(x);
 	xfer_error(x, rc);
+	if (x->part.fd != -1 && r->not_modified && r->kind == ERR_NONE) {
+		/* No condition was sent: no file is this 304's. */
+		r->not_modified = 0;
+		rec_fail(r, ERR_HTTP, "HTTP status 304 to a request without "
+		    "conditions");
+	}
 	if (x->part.fd != -1 && r->kind == ERR_NONE &&
 	    (r->part_whole = xfer_part_whole(x))) {
 		r->size = x->part.have;

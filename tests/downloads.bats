@@ -79,7 +79,7 @@ wait_size() {
 
 @test "-o: SIGKILL mid-body leaves no NAME; --continue fetches exactly the rest" {
 	cd "$BATS_TEST_TMPDIR"
-	"$GATHER" -o out "$BASE/file/300000?stall=100000" >/dev/null 2>&1 &
+	"$GATHER" -o out "$BASE/file/200000?stall=100000" >/dev/null 2>&1 &
 	pid=$!
 	wait_size out/0.part 100000
 	[[ ! -e out/0 ]] || fail "NAME exists while the body streams"
@@ -87,17 +87,19 @@ wait_size() {
 	wait "$pid" || true
 	[[ ! -e out/0 ]] || fail "NAME exists after SIGKILL"
 	assert_equal "$(stat -c %s out/0.part)" 100000
-	curl -q -s -o want "$BASE/file/300000"
+	curl -q -s -o want "$BASE/file/200000"
+	# The same URL: the server sends the 100000 bytes left, then waits.
 	run --separate-stderr "$GATHER" -o out --continue --hash sha256 \
-		"$BASE/file/300000"
+		"$BASE/file/200000?stall=100000"
 	assert_success
 	assert_jq --arg h "$(sha want)" '.[0] | .ok and .status == 206 and
-		.size == 300000 and .file == "out/0" and .hash.sha256 == $h'
+		.size == 200000 and .file == "out/0" and .hash.sha256 == $h'
 	cmp want out/0
 	[[ ! -e out/0.part ]] || fail "the part is still there"
 	run ranges
-	assert_jq '.[0] | map(select(.[0] == "/file/300000")) | .[-1] ==
-		["/file/300000", "bytes=100000-", "\"v1-300000\""]'
+	assert_jq '.[0] | map(select(.[0] == "/file/200000?stall=100000")) |
+		.[-1] == ["/file/200000?stall=100000", "bytes=100000-",
+		"\"v1-200000\""]'
 }
 
 @test "-o: a retry of a continuable transfer continues where it broke" {
@@ -118,16 +120,16 @@ wait_size() {
 @test "--continue: a server that ignores Range or changed the file gives the whole file" {
 	cd "$BATS_TEST_TMPDIR"
 	curl -q -s -o want "$BASE/file/40000"
-	# Ignored: the same ETag, but a 200.  Changed: another ETag.
-	for q in 'ranges=0 ranges=0' 'ver=2 ver=3'; do
+	# Ignored: the same ETag, but a 200.  Changed: another ETag.  Only the
+	# first request is cut (once=1).
+	for q in 'ranges=0' 'bump=1'; do
 		rm -rf out
-		run --separate-stderr "$GATHER" -o out \
-			"$BASE/file/40000?cut=15000&${q% *}"
+		u="$BASE/file/40000?once=1&cut=15000&$q"
+		run --separate-stderr "$GATHER" -o out "$u"
 		assert_failure 1
 		[[ -f out/0.part ]] || fail "no part kept for $q"
 		run --separate-stderr "$GATHER" -o out --continue --hash sha256 \
-			"{\"url\": \"$BASE/file/40000?${q#* }\",
-			\"sha256\": \"$(sha want)\"}"
+			"{\"url\": \"$u\", \"sha256\": \"$(sha want)\"}"
 		assert_success
 		assert_jq '.[0] | .status == 200 and .size == 40000'
 		cmp want out/0
@@ -139,7 +141,9 @@ wait_size() {
 	mkdir out
 	curl -q -s -o out/0.part "$BASE/file/5000"
 	python3 -c 'import os, sys
-os.setxattr(sys.argv[1], "user.gather.if-range", b"\"v1-5000\"")' out/0.part
+os.setxattr(sys.argv[1], "user.gather.url", sys.argv[2].encode())
+os.setxattr(sys.argv[1], "user.gather.if-range", b"\"v1-5000\"")' \
+		out/0.part "$BASE/file/5000"
 	run --separate-stderr "$GATHER" -o out --continue --hash sha256 \
 		"$BASE/file/5000"
 	assert_success
@@ -295,4 +299,231 @@ os.setxattr(sys.argv[1], "user.gather.if-range", b"\"v1-5000\"")' out/0.part
 	run --separate-stderr "$GATHER" --hash sha512 "$BASE/ok"
 	assert_failure 2
 	[[ "$stderr" == *"expected sha256, sha1 or md5"* ]] || fail "$stderr"
+}
+
+# ---- downloads belong to their URL (0.3) --------------------------------------
+
+# The user.gather.url mark of FILE, or "none".
+url_mark() {
+	python3 -c 'import os, sys
+try:
+    print(os.getxattr(sys.argv[1], "user.gather.url").decode())
+except OSError:
+    print("none")' "$1"
+}
+
+@test "-o: a name ending in .part is never another record's NAME.part" {
+	cd "$BATS_TEST_TMPDIR"
+	for c in 1 2; do
+		rm -rf out
+		run --separate-stderr "$GATHER" -c "$c" -o out --name '{name}' \
+			"$BASE/named/x.part" "$BASE/named/x"
+		assert_success
+		assert_jq 'map(.file) == ["out/x.part.1", "out/x"]'
+		assert_equal "$(cat out/x.part.1)" "/named/x.part"
+		assert_equal "$(cat out/x)" "/named/x"
+		assert_equal "$(cd out && ls -A | tr '\n' ' ')" "x x.part.1 "
+	done
+	assert_equal "$(url_mark out/x)" "$BASE/named/x"
+}
+
+@test "-o: a --resume rerun and shards sharing DIR never take another URL's file" {
+	cd "$BATS_TEST_TMPDIR"
+	u0="$BASE/named/pkg/file?v=1"
+	u1="$BASE/named/pkg/file?v=2&fail1=1"
+	run --separate-stderr "$GATHER" -o dl --name '{path}' "$u0" "$u1"
+	assert_failure 1
+	echo "$output" >run1.jsonl
+	assert_jq 'map(.ok) == [true, false] and .[0].file == "dl/named/pkg/file"'
+	run --separate-stderr "$GATHER" -o dl --name '{path}' --continue \
+		--resume run1.jsonl "$u0" "$u1"
+	assert_success
+	assert_jq 'map(select(.index == 1)) | .[0] | .ok and
+		.file == "dl/named/pkg/file.1"'
+	assert_equal "$(cat dl/named/pkg/file)" "/named/pkg/file?v=1"
+	assert_equal "$(cat dl/named/pkg/file.1)" "/named/pkg/file?v=2&fail1=1"
+	# Two shards into one DIR: each URL its own file, also when rerun.
+	for pass in 1 2; do
+		for k in 0 1; do
+			"$GATHER" -o sh --name '{name}' --shard "$k/2" \
+				"$BASE/named/s/a?x=0" "$BASE/named/s/a?x=1" >"s$k.jsonl"
+		done
+		assert_equal "$(jq -r .file s0.jsonl) $(jq -r .file s1.jsonl)" \
+			"sh/a sh/a.1"
+		assert_equal "$(cat sh/a) $(cat sh/a.1)" "/named/s/a?x=0 /named/s/a?x=1"
+	done
+	# Two shards at once, 200 URLs of one name: each file is its URL's.
+	urls 200 /named/c/a >list
+	"$GATHER" -c 10 -o cc --name '{name}' --shard 0/2 -i list >c0.jsonl &
+	p0=$!
+	"$GATHER" -c 10 -o cc --name '{name}' --shard 1/2 -i list >c1.jsonl
+	wait "$p0"
+	assert_equal "$(ls cc | wc -l)" 200
+	cat c0.jsonl c1.jsonl | jq -r '[.url, .file] | @tsv' |
+		while IFS=$'\t' read -r u f; do
+			[[ "$BASE$(cat "$f")" == "$u" ]] || echo "$f: $(cat "$f") for $u"
+		done >wrong
+	assert_equal "$(cat wrong)" ""
+}
+
+@test "-o: a reordered list, rerun or revalidated, gives each URL its own file" {
+	cd "$BATS_TEST_TMPDIR"
+	a="$BASE/cond/ra3/file"
+	b="$BASE/cond/rb3/file"
+	"$GATHER" -o dl --name '{name}' "$a" "$b" >first.jsonl
+	assert_equal "$(jq -r .file first.jsonl | tr '\n' ' ')" "dl/file dl/file.1 "
+	curl -q -s "$BASE/cond-bump/ra3" >/dev/null
+	run --separate-stderr "$GATHER" -o dl --name '{name}' \
+		--revalidate first.jsonl "$b" "$a"
+	assert_success
+	assert_jq '.[0] | .not_modified and .file == "dl/file.1"'
+	assert_jq '.[1] | .status == 200 and .file == "dl/file"'
+	assert_equal "$(head -1 dl/file)" "ra3 v2"
+	assert_equal "$(head -1 dl/file.1)" "rb3 v1"
+	# A plain rerun in the other order too.
+	run --separate-stderr "$GATHER" -o dl --name '{name}' "$b" "$a"
+	assert_success
+	assert_jq 'map(.file) == ["dl/file.1", "dl/file"]'
+	assert_equal "$(head -1 dl/file.1)" "rb3 v1"
+	assert_equal "$(ls -A dl | tr '\n' ' ')" "file file.1 "
+}
+
+@test "--continue never continues, replaces or removes another URL's part" {
+	cd "$BATS_TEST_TMPDIR"
+	# One deploy: both have the same Last-Modified and no ETag.
+	a="$BASE/file/100000?etag=0&once=1&cut=60000"
+	b="$BASE/file/90000?etag=0&once=1&cut=40000"
+	run --separate-stderr "$GATHER" -o out "$a" "$b"
+	assert_failure 1
+	assert_equal "$(stat -c %s out/0.part) $(stat -c %s out/1.part)" \
+		"60000 40000"
+	run --separate-stderr "$GATHER" -o out --continue --hash sha256 "$b" "$a"
+	assert_success
+	curl -q -s -o wantb "$BASE/file/90000"
+	curl -q -s -o wanta "$BASE/file/100000"
+	assert_jq --arg hb "$(sha wantb)" --arg ha "$(sha wanta)" '
+		map(.status) == [200, 200] and map(.file) == ["out/0.1", "out/1.1"]
+		and .[0].hash.sha256 == $hb and .[1].hash.sha256 == $ha'
+	cmp wantb out/0.1
+	cmp wanta out/1.1
+	# The other URLs' parts are still there, untouched.
+	assert_equal "$(stat -c %s out/0.part) $(stat -c %s out/1.part)" \
+		"60000 40000"
+	assert_equal "$(url_mark out/0.part)" "$a"
+}
+
+@test "-o: a continuable part survives an error status, in this run and the next" {
+	cd "$BATS_TEST_TMPDIR"
+	u="$BASE/file/100000?once=1&cut=60000&fail2=1"
+	run --separate-stderr "$GATHER" -o out "$u"
+	assert_failure 1
+	assert_equal "$(stat -c %s out/0.part)" 60000
+	run --separate-stderr "$GATHER" -o out --continue "$u"
+	assert_failure 1
+	assert_jq '.[0] | .status == 503 and .error.kind == "http" and .file == null'
+	assert_equal "$(stat -c %s out/0.part)" 60000
+	run --separate-stderr "$GATHER" -o out --continue "$u"
+	assert_success
+	assert_jq '.[0] | .status == 206 and .size == 100000'
+	cmp out/0 <(curl -q -s "$BASE/file/100000")
+	# In one run: a reset, a 503, then the third attempt continues.
+	v="$BASE/file/50000?once=1&cut=20000&fail2=1&t=5"
+	run --separate-stderr "$GATHER" -o out2 --retries 2 --retry-delay 0.01 "$v"
+	assert_success
+	assert_jq '.[0] | .attempts == 3 and .status == 206 and .size == 50000'
+	cmp out2/0 <(curl -q -s "$BASE/file/50000")
+	run ranges
+	assert_jq '.[0] | map(select(.[0] | test("t=5"))) | map(.[1]) ==
+		[null, "bytes=20000-"]'
+}
+
+@test "-o: Range never goes to another origin without its If-Range" {
+	cd "$BATS_TEST_TMPDIR"
+	other="http://localhost:$PORT"
+	curl -q -s "$BASE/to-set/r6?url=$other/file/30000?cut%3D10000%26t%3D6" >/dev/null
+	run --separate-stderr "$GATHER" -o out -H 'X-Key: k' "$BASE/to/r6"
+	assert_failure 1
+	assert_equal "$(stat -c %s out/0.part)" 10000
+	# The file changed (another ETag): If-Range makes it a whole 200.
+	curl -q -s "$BASE/to-set/r6?url=$other/file/30000?ver%3D2%26t%3D6" >/dev/null
+	run --separate-stderr "$GATHER" -o out --continue -H 'X-Key: k' "$BASE/to/r6"
+	assert_success
+	assert_jq '.[0] | .status == 200 and .size == 30000 and .redirects == 1'
+	run ranges
+	assert_jq '.[0] | map(select(.[0] == "/file/30000?ver=2&t=6")) | .[-1] ==
+		["/file/30000?ver=2&t=6", "bytes=10000-", "\"v1-30000\""]'
+}
+
+@test "-o: a 206 that is not the answer to the Range sent is never used" {
+	cd "$BATS_TEST_TMPDIR"
+	for how in short long gzip etag total chunked chunkshort; do
+		run --separate-stderr "$GATHER" -o "out-$how" --retries 1 \
+			--retry-delay 0.01 "$BASE/lie/100000?cut=60000&how=$how"
+		assert_failure 1
+		assert_jq '.[0] | .ok == false and .attempts == 2 and
+			.error.kind == "other" and .file == null and
+			(.error.message | contains("206"))'
+		assert_equal "$(ls -A "out-$how")" ""
+	done
+	run --separate-stderr "$GATHER" -o out-norange "$BASE/lie/5000?how=norange"
+	assert_failure 1
+	assert_jq '.[0] | .error.kind == "other" and (.error.message |
+		contains("without Range"))'
+	assert_equal "$(ls -A out-norange)" ""
+}
+
+@test "sha256 applies only to records otherwise ok: an error status is http, retried" {
+	cd "$BATS_TEST_TMPDIR"
+	sum=$(printf 'ok after 1' | sha256sum | cut -c1-64)
+	run --separate-stderr "$GATHER" --retries 3 --retry-delay 0.01 \
+		"{\"url\": \"$BASE/flaky/t10/1\", \"sha256\": \"$sum\"}"
+	assert_success
+	assert_jq '.[0] | .ok and .attempts == 2'
+	run --separate-stderr "$GATHER" --hash sha256 \
+		"{\"url\": \"$BASE/status/404\", \"sha256\": \"$sum\"}"
+	assert_failure 1
+	assert_jq '.[0] | .error.kind == "http" and .hash == null'
+}
+
+@test "--hash: a failed record's hash is null, under -o and without" {
+	cd "$BATS_TEST_TMPDIR"
+	# -o: a 404, with a body or none, has no hash.
+	run --separate-stderr "$GATHER" -o out --hash sha256 "$BASE/status/404" \
+		"$BASE/status/404?x" -X HEAD
+	assert_failure 1
+	assert_jq 'map(.error.kind) == ["http", "http"] and
+		map(.hash) == [null, null]'
+	run --separate-stderr "$GATHER" --fail --hash sha256 "$BASE/status/404"
+	assert_failure 1
+	assert_jq '.[0] | .error.kind == "http" and .hash == null'
+}
+
+@test "--continue: a stored validator that is no validator is never sent" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir out
+	printf 'abc' >out/0.part
+	python3 -c 'import os, sys
+os.setxattr(sys.argv[1], "user.gather.url", sys.argv[2].encode())
+os.setxattr(sys.argv[1], "user.gather.if-range", b"\"x\"\r\nX-Injected: yes")' \
+		out/0.part "$BASE/header-list"
+	run --separate-stderr "$GATHER" -o out --continue "$BASE/header-list"
+	assert_success
+	jq -e 'map(.[0] | ascii_downcase) | (index("x-injected") == null) and
+		(index("range") == null)' out/0
+}
+
+@test "-o: a 304 to a request without conditions is http, not a revalidation" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$GATHER" -o out "$BASE/noted/x"
+	assert_failure 1
+	assert_jq '.[0] | .ok == false and .status == 304 and
+		.not_modified == false and .file == null and .error.kind == "http"'
+	assert_equal "$(ls -A out)" ""
+}
+
+@test "a response header over 100 KB is other, saying so" {
+	run --separate-stderr "$GATHER" "$BASE/bigheader/200000"
+	assert_failure 1
+	assert_jq '.[0] | .error.kind == "other" and (.error.message |
+		contains("header is longer than 100 KB"))'
 }

@@ -146,6 +146,8 @@ CONTROL_PATHS += ("/host-arrivals", "/shed-stats")
 # /file: the Range and If-Range of every request, for the downloads tests.
 RANGES = []
 RANGES_LOCK = threading.Lock()
+# /to/NAME: where each redirect points (tests/downloads.bats).
+TARGETS = {}
 
 
 class Stats:
@@ -860,6 +862,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n = int_arg(args[0]) if args else None
         if n is None:
             return self.reply(404, "not found")
+        # once=1: cut and stall only the first request for this path and
+        # query; bump=1: a new version (ETag) after the first; fail1=1: the
+        # first is a 503; fail2=1: the second is a 503.
+        seen = 0
+        if any(k in query for k in ("once", "bump", "fail1", "fail2")):
+            seen = STATS.flaky_next("file " + self.path)
+        if ("fail1" in query and seen == 0) or ("fail2" in query and seen == 1):
+            return self.reply(503, "flaky")
+        if "once" in query and seen > 0:
+            query = {k: v for k, v in query.items() if k not in ("cut", "stall")}
+        if "bump" in query and seen > 0:
+            query = dict(query, ver=[query.get("ver", ["1"])[0] + "b"])
         data = bytes(i % 251 for i in range(n))
         headers, tag = self.file_headers(n, query)
         want = self.headers.get("Range")
@@ -899,6 +913,89 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 pass
             return
         self.write(body)
+
+    def ep_lie(self, args, query):
+        """/lie/N?how=H&cut=C: N bytes with a strong ETag; the first request
+        is a 200 cut at C, later ones with Range a 206 that lies as H says:
+        short (ends 10000 bytes in), long (100 bytes more than its range),
+        gzip (content-encoded), etag (another ETag), total (a wrong total),
+        chunked or chunkshort (no Content-Length, 100 bytes more or fewer).
+        how=norange: a 206 of the whole file to a request without Range."""
+        n = int_arg(args[0]) if args else None
+        if n is None:
+            return self.reply(404, "not found")
+        how = query.get("how", [""])[0]
+        data = bytes(i % 251 for i in range(n))
+        tag = '"lie-%d"' % n
+        want = self.headers.get("Range")
+        with RANGES_LOCK:
+            RANGES.append([self.path, want, self.headers.get("If-Range")])
+        seen = STATS.flaky_next("lie " + self.path)
+        headers = [("Accept-Ranges", "bytes"), ("ETag", tag)]
+        if how == "norange" or (want and seen > 0):
+            start = int_arg(want.partition("=")[2].partition("-")[0], 0) \
+                if want else 0
+            end, total, body = n - 1, n, data[start:]
+            if how == "short":
+                end = start + 9999
+                body = data[start:end + 1]
+            elif how == "long":
+                body = data[start:] + b"x" * 100
+            elif how == "gzip":
+                body = gzip.compress(data[start:])
+                headers.append(("Content-Encoding", "gzip"))
+            elif how == "etag":
+                headers[1] = ("ETag", '"other"')
+            elif how == "total":
+                total = n + 5
+            headers.append(("Content-Range",
+                            "bytes %d-%d/%d" % (start, end, total)))
+            if how in ("chunked", "chunkshort"):
+                # No Content-Length: 100 bytes more, or 100 fewer.
+                body = body + b"x" * 100 if how == "chunked" else body[:-100]
+                self.send_response(206)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.end_headers()
+                self.write_chunk(body)
+                return self.end_chunked()
+            return self.reply(206, body, "application/octet-stream", headers)
+        cut = int_arg(query.get("cut", ["-1"])[0], -1)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(n))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.write(data[:cut] if cut >= 0 else data)
+        self.close_connection = True
+
+    def ep_to(self, args, query):
+        """/to/NAME: a 302 to where /to-set/NAME?url=U last pointed it."""
+        with STATS.lock:
+            target = TARGETS.get(args[0] if args else "")
+        if not target:
+            return self.reply(404, "no target")
+        self.reply(302, "redirect", "text/plain", [("Location", target)])
+
+    def ep_to_set(self, args, query):
+        with STATS.lock:
+            TARGETS[args[0] if args else ""] = query.get("url", [""])[0]
+        self.reply(200, "set")
+
+    def ep_named(self, args, query):
+        """/named/...: the request's path and query as the body, so that
+        URLs whose names agree have files that differ; fail1=1: the first
+        request for it is a 503."""
+        if "fail1" in query and STATS.flaky_next("named " + self.path) == 0:
+            return self.reply(503, "flaky")
+        self.reply(200, self.path)
+
+    def ep_noted(self, args, query):
+        """/noted/...: a 304 to anything, conditions or not."""
+        self.reply(304, headers=[("ETag", '"n"')])
 
     def ep_ranges(self, args, query):
         with RANGES_LOCK:

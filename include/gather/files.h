@@ -1,7 +1,9 @@
 /*
  * files: where -o puts bodies.  Names come from the --name template, are
  * made safe (no path can leave the directory) and unique within the run,
- * and files are opened relative to the directory's descriptor.
+ * files are opened relative to the directory's descriptor, and a file
+ * and its NAME.part carry the URL they were made for, so that no URL
+ * names, continues, revalidates, replaces or removes another's.
  */
 #ifndef GATHER_FILES_H
 #define GATHER_FILES_H
@@ -27,6 +29,8 @@ int		 files_open(struct files *, struct rec *, struct part *,
 		    char *, size_t);
 int		 files_existing(struct files *, struct rec *);
 void		 files_mark(struct part *, const char *, size_t);
+int		 files_validator_ok(const char *, size_t);
+int		 files_discard(struct part *);
 int		 files_commit(struct files *, struct part *, struct rec *,
 		    char *, size_t);
 void		 files_close(struct files *, struct part *, struct rec *, int);
