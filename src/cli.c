@@ -870,6 +870,11 @@ static const struct option_def options[] = {
 	    .help = "the client certificate's private key, when not in "
 	    "--cert's FILE", .empty = "expected a file", .fn = opt_key },
 
+	{ "merge", 0, ARG_FLAG, OUTPUT, F(merge), NULL,
+	    .help = "fetch nothing: the arguments are earlier outputs (jsonl "
+	    "or json, - for stdin), each ordered by index; write one stream "
+	    "ordered by index, the last file given winning where several "
+	    "have an index", .val = 1 },
 	{ "format", 0, ARG_ENUM, OUTPUT, F(format), "FORMAT",
 	    .help = "jsonl (default) or json (one array)",
 	    .names = format_names },
@@ -1215,10 +1220,34 @@ cli_has_header(const struct opts *o, const char *name)
 	return 0;
 }
 
+/* --merge: files to read, and none of the options that read input. */
+static enum cli_status
+cli_merge(const struct opts *o, char *err, size_t errlen)
+{
+	size_t i, dashes = 0;
+
+	if (o->nurls == 0)
+		return cli_usage(err, errlen, "--merge needs files to merge "
+		    "(- for stdin)");
+	for (i = 0; i < o->nurls; i++)
+		dashes += strcmp(o->urls[i], "-") == 0;
+	if (dashes > 1)
+		return cli_usage(err, errlen, "--merge: - (stdin) may be given "
+		    "once");
+	if (o->ninputs > 0 || o->resume != NULL || o->revalidate != NULL ||
+	    o->shard_n != 0 || o->output_dir != NULL)
+		return cli_usage(err, errlen, "--merge reads earlier outputs "
+		    "and fetches nothing: -i, --shard, --resume, --revalidate "
+		    "and -o do not apply");
+	return CLI_RUN;
+}
+
 /* Settle what depends on several options, once all are read. */
 static enum cli_status
 cli_finish(struct opts *o, char *err, size_t errlen)
 {
+	if (o->merge && cli_merge(o, err, errlen) != CLI_RUN)
+		return CLI_USAGE;
 	if (o->output_dir && !o->max_body_set)
 		o->max_body = 0;	/* files are not held in memory */
 	if (o->cont && o->output_dir == NULL)

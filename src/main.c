@@ -20,6 +20,7 @@
 #include "gather/files.h"
 #include "gather/input.h"
 #include "gather/loop.h"
+#include "gather/merge.h"
 #include "gather/record.h"
 #include "gather/reorder.h"
 #include "gather/resume.h"
@@ -282,6 +283,22 @@ main_close(struct app *a)
 		ev_loop_destroy(a->evl);
 }
 
+/* --merge: no fetching, only the output's writer and the merge. */
+static int
+main_merge(const struct opts *o)
+{
+	struct writer	*w;
+	int		 status;
+
+	if ((w = writer_new(o->format, STDOUT_FILENO)) == NULL) {
+		fprintf(stderr, "gather: out of memory\n");
+		return EXIT_SOME_FAILED;
+	}
+	status = merge_run(o, w);
+	writer_free(w);
+	return status;
+}
+
 /* Parse, wire, run, and turn the outcome into the exit status. */
 int
 main(int argc, char **argv)
@@ -295,6 +312,11 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	memset(&a, 0, sizeof(a));
 	if ((status = main_check(&a, closed, argc, argv)) != -1) {
+		cli_free(&a.opts);
+		return status;
+	}
+	if (a.opts.merge) {
+		status = main_merge(&a.opts);
 		cli_free(&a.opts);
 		return status;
 	}
