@@ -17,10 +17,11 @@ libcjson-dev libjq-dev python3 jq"
 
 # The tests: bats, the clang and sanitizer builds, nginx for TLS and load,
 # valgrind, script(1), zsh for the completions, the static analyzers,
-# xmllint for reports, and the multi-host test's sshd, parallel and ip.
+# xmllint for reports, and the multi-host test's sshd, parallel, rsync
+# (parallel copies files with it) and ip.
 test_packages="bats bats-assert bats-support curl clang libclang-rt-dev
 clang-tools cppcheck nginx-light openssl valgrind bsdutils time zsh
-libxml2-utils openssh-server openssh-client parallel iproute2 perl"
+libxml2-utils openssh-server openssh-client parallel rsync iproute2 perl"
 
 # The benchmark's peers (wget2), nginx's echo module for its latency
 # scenario (echo_sleep), and taskset to pin the client to one core.
