@@ -52,10 +52,10 @@ _gather() {
 		--no-compressed --proto --insecure --cacert --proxy --http1.1
 		--http2-prior-knowledge --resolve --connect-to --ipv4 --ipv6
 		--unix-socket --user --oauth2-bearer --netrc --netrc-file
-		--cookie --cookie-jar --cert --key --format --body --max-body
-		--include-headers --output-dir --name --continue --hash
-		--input --progress --no-progress --stats --quiet --silent
-		--verbose --version --help"
+		--cookie --cookie-jar --cert --key --merge --format --body
+		--max-body --include-headers --output-dir --name --continue
+		--hash --input --progress --no-progress --stats --quiet
+		--silent --verbose --version --help"
 	local short_opts="-c -t -m -f -u -X -H -d -A -L -k -x -4 -6 -b
 		-E -I -o -i -q -s -v -V -h"
 	local request_words="GET HEAD POST PUT PATCH DELETE OPTIONS"
