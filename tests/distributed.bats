@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The README's GNU parallel recipe, run as written on three hosts made for
 # the test: network namespaces joined to this one by veth pairs (addresses
-# in 198.18.0.0/15, the range set aside for benchmark networks), each with
+# in 198.18.0.0/16, of the range set aside for benchmark networks), each with
 # its own sshd, its own home (a bind mount over /root) and gather on its
 # PATH.  The test server listens on this side; the parts come back with
 # --return and `gather --merge part-*.jsonl` must be the one-machine run.
@@ -28,12 +28,26 @@ why_not() {
 	ip netns del "${ID}probe"
 }
 
+# Host k's network, 198.18.$(net k).0/24: three that no other run here
+# uses (a run beside this one picks others), from this process's number.
+pick_nets() {
+	local i n
+	for ((i = 0; i < 84; i++)); do
+		n=$(( ($$ + i) % 84 * 3 ))
+		ip -4 addr show | grep -Eq "inet 198\.18\.($((n + 1))|$((n + 2))|$((n + 3)))\." ||
+			{ NET0=$n; return 0; }
+	done
+	return 1
+}
+net() { echo $((NET0 + $1)); }
+
 setup() {
 	# Names of this run's namespaces and links: short (15 bytes for a link).
 	ID="gd$$"
 	T="$BATS_TEST_TMPDIR"
 	reason=$(why_not)
 	[[ -z "$reason" ]] || skip "$reason"
+	pick_nets || skip "no free network in 198.18.0.0/16"
 }
 
 # Everything the test made, by name and PID, whatever state it got to.
@@ -56,18 +70,19 @@ teardown() {
 	stop_server
 }
 
-# Host k: namespace ${ID}hk, 198.18.k.2, reached through 198.18.k.1 here.
+# Host k: namespace ${ID}hk, 198.18.N.2, reached through 198.18.N.1 here.
 make_host() {
-	local k=$1 ns="${ID}h$1" a="${ID}h${1}a" b="${ID}h${1}b"
+	local k=$1 ns="${ID}h$1" a="${ID}h${1}a" b="${ID}h${1}b" n
+	n=$(net "$1")
 	ip netns add "$ns"
 	ip link add "$a" type veth peer name "$b"
 	ip link set "$b" netns "$ns"
-	ip addr add "198.18.$k.1/24" dev "$a"
+	ip addr add "198.18.$n.1/24" dev "$a"
 	ip link set "$a" up
 	ip netns exec "$ns" ip link set lo up
-	ip netns exec "$ns" ip addr add "198.18.$k.2/24" dev "$b"
+	ip netns exec "$ns" ip addr add "198.18.$n.2/24" dev "$b"
 	ip netns exec "$ns" ip link set "$b" up
-	ip netns exec "$ns" ip route add default via "198.18.$k.1"
+	ip netns exec "$ns" ip route add default via "198.18.$n.1"
 }
 
 # sshd for host k, in its namespace, with its own home and gather on PATH.
@@ -79,7 +94,7 @@ start_sshd() {
 	printf '#!/bin/sh\nexec %q "$@"\n' "$GATHER" >"$h/bin/gather"
 	chmod 755 "$h/bin" "$h/bin/gather"
 	cat >"$h/sshd_config" <<-EOF
-		ListenAddress 198.18.$k.2
+		ListenAddress 198.18.$(net "$k").2
 		Port 22
 		HostKey $T/hostkey
 		PidFile $h/sshd.pid
@@ -105,7 +120,7 @@ start_sshd() {
 ssh_cmd() {
 	echo "ssh -i $T/key -F /dev/null -o StrictHostKeyChecking=no" \
 		"-o UserKnownHostsFile=/dev/null -o BatchMode=yes" \
-		"-o ConnectTimeout=5 -o LogLevel=ERROR root@198.18.$1.2"
+		"-o ConnectTimeout=5 -o LogLevel=ERROR root@198.18.$(net "$1").2"
 }
 
 # The first sh block of README.md after the heading $1.
@@ -119,7 +134,7 @@ readme_block() {
 @test "distributed: the README's parallel recipe on three hosts, merged, is the one-machine run" {
 	local k i
 	for k in $(seq 1 "$HOSTS"); do make_host "$k"; done
-	start_server 198.18.1.1
+	start_server "198.18.$(net 1).1"
 	ssh-keygen -q -t ed25519 -N '' -C gather-test -f "$T/key"
 	ssh-keygen -q -t ed25519 -N '' -C gather-test -f "$T/hostkey"
 	for k in $(seq 1 "$HOSTS"); do start_sshd "$k"; done
@@ -140,8 +155,8 @@ readme_block() {
 	mkdir "$T/ctl"
 	cd "$T/ctl"
 	cp "$T/hosts.txt" .
-	awk -v b="$BASE" 'BEGIN { for (k = 0; k < 40; k++) {
-		if (k == 13) print "http://198.18.1.1:1/refused"
+	awk -v b="$BASE" -v h="198.18.$(net 1).1" 'BEGIN { for (k = 0; k < 40; k++) {
+		if (k == 13) print "http://" h ":1/refused"
 		else if (k % 5 == 1) printf "%s/status/404/%d\n", b, k
 		else if (k % 5 == 2) printf "%s/size/%d\n", b, k
 		else printf "%s/p/d%d\n", b, k } }' >list.txt
