@@ -707,6 +707,10 @@ opt_version(struct opts *o, struct cli_arg *a)
 static const struct option_def options[] = {
 	{ "concurrency", 'c', ARG_COUNT, SCHED, F(concurrency), "N",
 	    .help = "transfers in flight at most (default 32)", .min = 1 },
+	{ "jobs", 'j', ARG_COUNT, SCHED, F(jobs), "N",
+	    .help = "worker processes, each with its own event loop, records "
+	    "going to them by host (default 1; 0 = one per online CPU); -c, "
+	    "--rate and --window stay totals" },
 	{ "timeout", 't', ARG_SECONDS, SCHED, F(timeout), "SEC",
 	    .help = "limit for each attempt, fractions allowed; 0 = none "
 	    "(default 30; 0 with -o)", .fn = opt_timeout },
@@ -1190,6 +1194,7 @@ cli_defaults(struct opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->concurrency = 32;
+	o->jobs = 1;
 	o->timeout = 30;
 	o->fail = -1;
 	o->speed_time = -1;
@@ -1248,6 +1253,10 @@ cli_finish(struct opts *o, char *err, size_t errlen)
 {
 	if (o->merge && cli_merge(o, err, errlen) != CLI_RUN)
 		return CLI_USAGE;
+	if (o->jobs != 1 && (o->output_dir != NULL || o->ncookie_files > 0 ||
+	    o->cookie_jar != NULL))
+		return cli_usage(err, errlen, "-j does not work with -o, -b FILE "
+		    "or --cookie-jar yet");
 	if (o->output_dir && !o->max_body_set)
 		o->max_body = 0;	/* files are not held in memory */
 	if (o->cont && o->output_dir == NULL)

@@ -19,6 +19,7 @@
 #include "gather/ends.h"
 #include "gather/files.h"
 #include "gather/input.h"
+#include "gather/jobs.h"
 #include "gather/loop.h"
 #include "gather/merge.h"
 #include "gather/record.h"
@@ -191,7 +192,7 @@ main_pipeline(struct app *a)
 {
 	const struct opts *o = &a->opts;
 
-	if ((a->writer = writer_new(o->format, STDOUT_FILENO)) == NULL ||
+	if ((a->writer = writer_new(o->format, a->out_fd)) == NULL ||
 	    (a->reorder = reorder_new((size_t)o->window, o->unordered,
 	    a->writer)) == NULL ||
 	    (a->record = record_new(o, a->reorder)) == NULL ||
@@ -259,8 +260,56 @@ main_open(struct app *a)
 	    .pool = a->pool, .in = a->in, .ends = a->ends,
 	    .record = a->record, .reorder = a->reorder, .writer = a->writer,
 	    .resume = a->resume, .revalidate = a->revalidate,
-	    .stats = a->stats });
+	    .stats = a->stats, .jobs = a->jobs });
+	if (a->jobs != NULL)
+		jobs_attach(a->jobs, a->evl, sched_remote_done, a->sched);
 	return -1;
+}
+
+static void	main_close(struct app *);
+
+/*
+ * -j: a worker.  Its records come from the parent on fd and go back on
+ * it as lines, in completion order; the parent schedules, orders, counts
+ * and writes.  The exit status.
+ */
+static int
+main_worker(void *arg, int fd)
+{
+	struct app	*a = arg;
+	struct opts	*o = &a->opts;
+	char		 err[512];
+	int		 status = EXIT_SOME_FAILED;
+
+	o->unordered = 1;
+	o->format = FORMAT_JSONL;
+	o->stats = o->progress = o->fail_fast = 0;
+	o->per_host = 0;
+	o->rate = 0;
+	o->shard_n = 0;
+	o->resume = NULL;
+	a->out_fd = fd;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return EXIT_SOME_FAILED;
+	if ((a->evl = ev_default_loop(EVFLAG_AUTO)) == NULL)
+		goto out;
+	if (o->revalidate != NULL && (a->revalidate = revalidate_load(
+	    o->revalidate, err, sizeof(err))) == NULL)
+		goto out;
+	if (main_pipeline(a) == -1 || (a->feed = jobs_feed_new(a->evl, fd,
+	    sched_input_ready, a->sched)) == NULL)
+		goto out;
+	sched_attach(a->sched, &(struct sched_parts){ .loop = a->loop,
+	    .pool = a->pool, .ends = a->ends, .record = a->record,
+	    .reorder = a->reorder, .writer = a->writer,
+	    .revalidate = a->revalidate, .stats = a->stats,
+	    .feed = a->feed });
+	sched_run(a->sched);
+	status = sched_status(a->sched);
+out:
+	main_close(a);
+	curl_global_cleanup();
+	return status;
 }
 
 /* Free every module, in the reverse of the order main_open made them. */
@@ -268,6 +317,8 @@ static void
 main_close(struct app *a)
 {
 	sched_free(a->sched);
+	jobs_free(a->jobs);
+	jobs_feed_free(a->feed);
 	stats_free(a->stats);
 	ends_free(a->ends);
 	loop_free(a->loop);
@@ -304,6 +355,7 @@ int
 main(int argc, char **argv)
 {
 	struct app	a;
+	char		err[512];
 	int		status, closed[3];
 
 	if (main_std_fds(closed) == -1)
@@ -311,6 +363,7 @@ main(int argc, char **argv)
 	/* A closed stdout shows up as EPIPE from write(), not as a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	memset(&a, 0, sizeof(a));
+	a.out_fd = STDOUT_FILENO;
 	if ((status = main_check(&a, closed, argc, argv)) != -1) {
 		cli_free(&a.opts);
 		return status;
@@ -319,6 +372,12 @@ main(int argc, char **argv)
 		status = main_merge(&a.opts);
 		cli_free(&a.opts);
 		return status;
+	}
+	if (jobs_count(&a.opts) > 1 && (a.jobs = jobs_fork(&a.opts,
+	    main_worker, &a, err, sizeof(err))) == NULL) {
+		main_say(err);
+		cli_free(&a.opts);
+		return EXIT_SOME_FAILED;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "gather: cannot initialise libcurl\n");

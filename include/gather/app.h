@@ -25,7 +25,10 @@ struct app {
 	struct reorder		*reorder;
 	struct writer		*writer;
 	struct sched		*sched;
-	long			 conn_max;	/* descriptors left for connections */
+	struct jobs		*jobs;		/* -j: the parent's workers */
+	struct jobs_feed	*feed;		/* -j: a worker's records */
+	long			 conn_max;
+	int			 out_fd;	/* where records go: stdout, or -j's parent */	/* descriptors left for connections */
 };
 
 #endif

@@ -125,6 +125,7 @@ struct opts {
 	int		 progress;	/* 1 on, 0 off, -1 when stderr is a tty */
 	int		 stats;		/* 0 none, else STATS_TEXT or STATS_JSON */
 	int		 merge;		/* --merge: the arguments are outputs */
+	long		 jobs;		/* -j: worker processes, 0 = one a CPU */
 };
 
 /* --hash algorithms, in the order the hash object lists them. */

@@ -27,6 +27,8 @@ struct sched_parts {
 	struct resume		*resume;	/* NULL without --resume */
 	struct revalidate	*revalidate;	/* NULL without --revalidate */
 	struct stats		*stats;
+	struct jobs		*jobs;		/* -j: the parent's workers */
+	struct jobs_feed	*feed;		/* -j: a worker's records */
 };
 
 struct sched;
@@ -36,6 +38,7 @@ void		 sched_attach(struct sched *, const struct sched_parts *);
 void		 sched_run(struct sched *);
 int		 sched_status(const struct sched *);
 void		 sched_done(void *, CURL *, CURLcode);
+void		 sched_remote_done(void *, struct rec *, struct buf *);
 void		 sched_input_ready(void *);
 void		 sched_stop(void *, enum err_kind, const char *);
 void		 sched_free(struct sched *);
