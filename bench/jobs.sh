@@ -4,7 +4,7 @@
 #
 #   bench/jobs.sh [URLS] [RUNS]    (defaults 100000, 3)
 #
-# Starts a private nginx (one worker, `return 200`, 3-byte bodies) on a
+# Starts a private nginx (two workers, `return 200`, 3-byte bodies) on a
 # free port of 127.0.0.1 ... 127.0.0.8, lists URLS URLs spread over those
 # eight hosts (-j sends records to workers by host), and times
 # `gather -c 32 --body none` at -j 1 and -j 2, unpinned, best of RUNS:
@@ -29,7 +29,7 @@ for h in 1 2 3 4 5 6 7 8; do
 	listen="$listen listen 127.0.0.$h:$port;"
 done
 cat >"$dir/nginx.conf" <<CONF
-worker_processes 1;
+worker_processes 2;
 pid $dir/nginx.pid;
 error_log $dir/error.log;
 events { worker_connections 4096; }
