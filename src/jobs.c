@@ -150,7 +150,7 @@ jobs_fork(const struct opts *o, jobs_worker_fn fn, void *arg, char *err,
 			signal(SIGINT, SIG_IGN);
 			signal(SIGTERM, SIG_IGN);
 			signal(SIGHUP, SIG_IGN);
-			_exit(fn(arg, sv[1]));
+			_exit(fn(arg, k, jobs_count(o), sv[1]));
 		}
 		close(sv[1]);
 		j->w[k].pid = pid;

@@ -274,18 +274,21 @@ static void	main_close(struct app *);
  * and writes.  The exit status.
  */
 static int
-main_worker(void *arg, int fd)
+main_worker(void *arg, long k, long n, int fd)
 {
 	struct app	*a = arg;
 	struct opts	*o = &a->opts;
 	char		 err[512];
 	int		 status = EXIT_SOME_FAILED;
 
+	/* Its share of -c and --rate; a host's records all come here. */
+	o->concurrency = o->concurrency / n + (k < o->concurrency % n);
+	if (o->concurrency < 1)
+		o->concurrency = 1;
+	o->rate /= (double)n;
 	o->unordered = 1;
 	o->format = FORMAT_JSONL;
 	o->stats = o->progress = o->fail_fast = 0;
-	o->per_host = 0;
-	o->rate = 0;
 	o->shard_n = 0;
 	o->resume = NULL;
 	a->out_fd = fd;
@@ -373,11 +376,20 @@ main(int argc, char **argv)
 		cli_free(&a.opts);
 		return status;
 	}
-	if (jobs_count(&a.opts) > 1 && (a.jobs = jobs_fork(&a.opts,
-	    main_worker, &a, err, sizeof(err))) == NULL) {
-		main_say(err);
-		cli_free(&a.opts);
-		return EXIT_SOME_FAILED;
+	if (jobs_count(&a.opts) > 1) {
+		if ((a.jobs = jobs_fork(&a.opts, main_worker, &a, err,
+		    sizeof(err))) == NULL) {
+			main_say(err);
+			cli_free(&a.opts);
+			return EXIT_SOME_FAILED;
+		}
+		/*
+		 * The workers hold -c, --rate and --per-host; the first
+		 * process keeps a window of records out with them.
+		 */
+		a.opts.concurrency = a.opts.window;
+		a.opts.rate = 0;
+		a.opts.per_host = 0;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "gather: cannot initialise libcurl\n");

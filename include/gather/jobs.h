@@ -1,9 +1,9 @@
 /*
- * jobs: -j N worker processes.  The parent reads the input, filters it and
- * schedules as one process would (-c, --per-host, --rate and the window
- * are totals there), hands each record to the worker that owns its host,
- * and writes the workers' records through its one reorder and output
- * stage.  A worker runs its own loop and transfers and sends records back.
+ * jobs: -j N worker processes.  The parent reads the input, filters it,
+ * hands each record to the worker that owns its host, at most a window
+ * ahead, and writes the workers' records through its one reorder and
+ * output stage.  A worker runs its own loop, its share of -c and --rate
+ * and its hosts' --per-host, and sends records back.
  */
 #ifndef GATHER_JOBS_H
 #define GATHER_JOBS_H
@@ -20,8 +20,8 @@ struct jobs_feed;
 
 /* The parent's callback: r came back as line, or (line NULL) was lost. */
 typedef void	(*jobs_done_fn)(void *, struct rec *, struct buf *);
-/* What a worker runs, with its end of the socket: its exit status. */
-typedef int	(*jobs_worker_fn)(void *, int);
+/* What worker k of n runs, with its end of the socket: its exit status. */
+typedef int	(*jobs_worker_fn)(void *, long, long, int);
 
 long		 jobs_count(const struct opts *);
 struct jobs	*jobs_fork(const struct opts *, jobs_worker_fn, void *, char *,
