@@ -114,7 +114,7 @@ jobs_fork(const struct opts *o, jobs_worker_fn fn, void *arg, char *err,
     size_t errlen)
 {
 	struct jobs	*j;
-	int		 sv[2];
+	int		 sv[2], nul;
 	long		 k, i;
 	pid_t		 pid;
 
@@ -146,6 +146,14 @@ jobs_fork(const struct opts *o, jobs_worker_fn fn, void *arg, char *err,
 			close(sv[0]);
 			for (i = 0; i < k; i++)
 				close(j->w[i].fd);
+			/*
+			 * Its records go to the parent: the user's stdout is
+			 * not its to watch or write.
+			 */
+			if ((nul = open("/dev/null", O_WRONLY)) != -1) {
+				dup2(nul, STDOUT_FILENO);
+				close(nul);
+			}
 			/* A worker ends with the parent's loop, not a signal. */
 			signal(SIGINT, SIG_IGN);
 			signal(SIGTERM, SIG_IGN);

@@ -164,6 +164,62 @@ mixed() {
 		"$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
 }
 
+@test "-j 2: --stats counts what -j 1 counts" {
+	mixed 100 >"$BATS_TEST_TMPDIR/in"
+	mapfile -t res < <(resolve_args)
+	counts='{records, ok, failed, errors, status, bytes}'
+	"$GATHER" --stats=json "${res[@]}" -i "$BATS_TEST_TMPDIR/in" \
+		>/dev/null 2>"$BATS_TEST_TMPDIR/one" || true
+	run --separate-stderr "$GATHER" -j 2 --stats=json "${res[@]}" \
+		-i "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$(jq -c "$counts" <<<"$stderr")" \
+		"$(jq -c "$counts" "$BATS_TEST_TMPDIR/one")"
+	assert_equal "$(jq .records <<<"$stderr")" 100
+}
+
+@test "-j 2: --deadline ends what is unfinished as deadline, as -j 1 does" {
+	mapfile -t res < <(resolve_args)
+	awk -v p="$PORT" 'BEGIN { for (k = 0; k < 12; k++)
+		printf "http://h%d.test:%d/delay/%d\n", k % 6, p, k % 2 * 20000 }' \
+		>"$BATS_TEST_TMPDIR/in"
+	t0=$(now)
+	run --separate-stderr "$GATHER" -j 2 --deadline 1.5 "${res[@]}" \
+		-i "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_took "$(since "$t0")" '<' 10 "the run"
+	assert_jq 'map(.index) == [range(12)] and
+		all(if .index % 2 == 0 then .ok else .error.kind == "deadline" end)'
+}
+
+@test "-j 2: --fail-fast cancels the rest after the first failure" {
+	mapfile -t res < <(resolve_args)
+	{
+		awk -v p="$PORT" 'BEGIN { for (k = 0; k < 6; k++)
+			printf "http://h%d.test:%d/delay/20000\n", k, p }'
+		echo "http://127.0.0.1:$(closed_port)/refused"
+	} >"$BATS_TEST_TMPDIR/in"
+	t0=$(now)
+	run --separate-stderr "$GATHER" -j 2 --fail-fast "${res[@]}" \
+		-i "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_took "$(since "$t0")" '<' 10 "the run"
+	assert_jq 'map(.index) == [range(7)] and
+		(.[6].error.kind == "connect") and
+		all(.[0:6][]; .error.kind == "cancelled")'
+}
+
+@test "-j 2: a reader that leaves ends the run with 141, no worker left" {
+	marker="m$RANDOM$RANDOM"
+	urls 3000 "/p/$marker" >"$BATS_TEST_TMPDIR/in"
+	run bash -c '"$GATHER" -j 2 -i "$1" | head -c 100 >/dev/null
+		echo "${PIPESTATUS[0]}"' sh "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_output 141
+	run pgrep -f "$BATS_TEST_TMPDIR/in"
+	assert_failure
+}
+
 @test "-j: usage" {
 	run --separate-stderr "$GATHER" -j 2 -o "$BATS_TEST_TMPDIR/d" "$BASE/ok"
 	assert_failure 2
