@@ -220,6 +220,22 @@ mixed() {
 	assert_failure
 }
 
+@test "-j 2: --resume and --shard filter in the first process, as with -j 1" {
+	mixed 60 >"$BATS_TEST_TMPDIR/in"
+	mapfile -t res < <(resolve_args)
+	"$GATHER" --shard 1/2 "${res[@]}" -i "$BATS_TEST_TMPDIR/in" \
+		>"$BATS_TEST_TMPDIR/run1" || true
+	one=$("$GATHER" --shard 1/2 --resume "$BATS_TEST_TMPDIR/run1" \
+		"${res[@]}" -i "$BATS_TEST_TMPDIR/in" | stable)
+	run --separate-stderr "$GATHER" -j 2 --shard 1/2 \
+		--resume "$BATS_TEST_TMPDIR/run1" "${res[@]}" \
+		-i "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_equal "$(printf '%s\n' "$output" | stable)" "$one"
+	# Only the failures of shard 1 ran again.
+	assert_jq 'length > 0 and all(.index % 2 == 1) and all(.ok | not)'
+}
+
 @test "-j: usage" {
 	run --separate-stderr "$GATHER" -j 2 -o "$BATS_TEST_TMPDIR/d" "$BASE/ok"
 	assert_failure 2
