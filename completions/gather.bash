@@ -42,7 +42,7 @@ _gather_paths() {
 
 _gather() {
 	local cur prev opt val eq=0 at_opt=""
-	local long_opts="--concurrency --timeout --speed-limit
+	local long_opts="--concurrency --jobs --timeout --speed-limit
 		--speed-time --max-time --connect-timeout --deadline --retries
 		--retry --retry-on --retry-all-errors --retry-delay
 		--retry-max-delay --fail --no-fail --fail-fast --rate
@@ -53,12 +53,12 @@ _gather() {
 		--cacert --proxy --http1.1 --http2-prior-knowledge --resolve
 		--connect-to --ipv4 --ipv6 --unix-socket --user
 		--oauth2-bearer --netrc --netrc-file --cookie --cookie-jar
-		--cert --key --format --body --max-body --include-headers
-		--output-dir --name --continue --hash --expect --junit --input
-		--progress --no-progress --stats --quiet --silent --verbose
-		--version --help"
-	local short_opts="-c -t -m -f -u -X -H -d -A -L -k -x -4 -6 -b
-		-E -I -o -i -q -s -v -V -h"
+		--cert --key --merge --format --body --max-body
+		--include-headers --output-dir --name --continue --hash
+		--expect --junit --input --progress --no-progress --stats
+		--quiet --silent --verbose --version --help"
+	local short_opts="-c -j -t -m -f -u -X -H -d -A -L -k -x -4 -6
+		-b -E -I -o -i -q -s -v -V -h"
 	local request_words="GET HEAD POST PUT PATCH DELETE OPTIONS"
 	local proto_words="dict file ftp ftps gopher gophers http https
 		imap imaps ldap ldaps mqtt pop3 pop3s rtmp rtsp scp sftp smb
@@ -151,15 +151,15 @@ _gather() {
 
 	# The value of the option before this word.
 	case "$prev" in
-	-c | --concurrency | -t | --timeout | --speed-limit | \
-		--speed-time | -m | --max-time | --connect-timeout | \
-		--deadline | --retries | --retry | --retry-on | \
-		--retry-delay | --retry-max-delay | --rate | --per-host | \
-		--per-host-rate | --window | --shard | -H | --header | -A | \
-		--user-agent | --max-redirs | -x | --proxy | --resolve | \
-		--connect-to | --unix-socket | --user | --oauth2-bearer | \
-		-b | --cookie | -E | --cert | --max-body | --name | \
-		--expect)
+	-c | --concurrency | -j | --jobs | -t | --timeout | \
+		--speed-limit | --speed-time | -m | --max-time | \
+		--connect-timeout | --deadline | --retries | --retry | \
+		--retry-on | --retry-delay | --retry-max-delay | --rate | \
+		--per-host | --per-host-rate | --window | --shard | -H | \
+		--header | -A | --user-agent | --max-redirs | -x | --proxy | \
+		--resolve | --connect-to | --unix-socket | --user | \
+		--oauth2-bearer | -b | --cookie | -E | --cert | --max-body | \
+		--name | --expect)
 		# A value with nothing to offer.
 		return 0
 		;;

@@ -905,6 +905,10 @@ opt_version(struct opts *o, struct cli_arg *a)
 static const struct option_def options[] = {
 	{ "concurrency", 'c', ARG_COUNT, SCHED, F(concurrency), "N",
 	    .help = "transfers in flight at most (default 32)", .min = 1 },
+	{ "jobs", 'j', ARG_COUNT, SCHED, F(jobs), "N",
+	    .help = "worker processes, each with its own event loop, records "
+	    "going to them by host (default 1; 0 = one per online CPU); -c, "
+	    "--rate and --window stay totals" },
 	{ "timeout", 't', ARG_SECONDS, SCHED, F(timeout), "SEC",
 	    .help = "limit for each attempt, fractions allowed; 0 = none "
 	    "(default 30; 0 with -o)" },
@@ -1079,6 +1083,11 @@ static const struct option_def options[] = {
 	    .help = "the client certificate's private key, when not in "
 	    "--cert's FILE", .empty = "expected a file", .fn = opt_key },
 
+	{ "merge", 0, ARG_FLAG, OUTPUT, F(merge), NULL,
+	    .help = "fetch nothing: the arguments are earlier outputs (jsonl "
+	    "or json, - for stdin), each ordered by index; write one stream "
+	    "ordered by index, the last file given winning where several "
+	    "have an index", .val = 1 },
 	{ "format", 0, ARG_ENUM, OUTPUT, F(format), "FORMAT",
 	    .help = "jsonl (default), json (one array) or tap (TAP version "
 	    "13: ok N - URL per record, the plan 1..N last)",
@@ -1448,6 +1457,7 @@ cli_defaults(struct opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->concurrency = 32;
+	o->jobs = 1;
 	o->timeout = 30;
 	o->fail = -1;
 	o->speed_time = -1;
@@ -1505,10 +1515,39 @@ cli_stdout_is(char *const *files, size_t n, const char *opt, char *err,
 	return 0;
 }
 
+/* --merge: files to read, and none of the options that read input. */
+static enum cli_status
+cli_merge(const struct opts *o, char *err, size_t errlen)
+{
+	size_t i, dashes = 0;
+
+	if (o->nurls == 0)
+		return cli_usage(err, errlen, "--merge needs files to merge "
+		    "(- for stdin)");
+	for (i = 0; i < o->nurls; i++)
+		dashes += strcmp(o->urls[i], "-") == 0;
+	if (dashes > 1)
+		return cli_usage(err, errlen, "--merge: - (stdin) may be given "
+		    "once");
+	if (o->ninputs > 0 || o->resume != NULL || o->revalidate != NULL ||
+	    o->shard_n != 0 || o->output_dir != NULL)
+		return cli_usage(err, errlen, "--merge reads earlier outputs "
+		    "and fetches nothing: -i, --shard, --resume, --revalidate "
+		    "and -o do not apply");
+	return CLI_RUN;
+}
+
 /* Settle what depends on several options, once all are read. */
 static enum cli_status
 cli_finish(struct opts *o, char *err, size_t errlen)
 {
+	if (o->merge && cli_merge(o, err, errlen) != CLI_RUN)
+		return CLI_USAGE;
+	if (o->jobs != 1 && (o->output_dir != NULL || o->ncookie_files > 0 ||
+	    o->cookie_jar != NULL || o->format == FORMAT_TAP ||
+	    o->junit != NULL))
+		return cli_usage(err, errlen, "-j does not work with -o, -b FILE, "
+		    "--cookie-jar, --format tap or --junit yet");
 	if (o->output_dir && !cli_given(o, "max-body"))
 		o->max_body = 0;	/* files are not held in memory */
 	if (o->cont && o->output_dir == NULL)

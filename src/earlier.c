@@ -1,7 +1,8 @@
 /*
  * earlier: the reader of an earlier run's output behind --resume and
  * --revalidate.  FILE is read a block at a time and no line is kept past
- * EARLIER_LINE_MAX bytes, each line is parsed once or twice, and finding a
+ * EARLIER_LINE_MAX bytes (the rest of a longer one is skipped, or
+ * streamed to --merge's output), each line is parsed once or twice, and finding a
  * record glued to a cut line is one backward pass: reading is linear in
  * the size of FILE and its memory is one line.
  */
@@ -19,15 +20,18 @@
 #define EARLIER_LINE_MAX	(1024 * 1024)
 
 /* FILE read in blocks, one line at a time. */
-struct reader {
+struct earlier {
 	const struct earlier_spec *spec;
+	const char	*path;
 	FILE		*f;
+	unsigned long	 lineno;
 	char		 block[65536];
 	size_t		 pos, end;
 	struct buf	 line;
 	struct buf	 url;		/* a url of FILE, unescaped */
 	struct buf	 head;		/* the head of a long line, closed */
 	int		 too_long;	/* the line was over EARLIER_LINE_MAX */
+	int		 rest;		/* a long line's rest is still unread */
 	int		 complete;	/* the line ended with a newline */
 };
 
@@ -103,26 +107,29 @@ earlier_is(const struct json_span *k, const char *q)
 }
 
 /*
- * Take one line of FILE; -1 when it is not a record of ours.  The line
- * must be strict JSON (the same check as request objects), and the index
- * is read from its text, never through a double.
+ * Parse one line of FILE into e; -1 when it is not a record of ours.  The
+ * line must be strict JSON (the same check as request objects), and the
+ * index is read from its text, never through a double.
  */
 static int
-earlier_line(struct reader *rd, const char *line, size_t len)
+earlier_line(struct earlier *rd, const char *line, size_t len,
+    struct earlier_rec *e)
 {
 	const struct earlier_spec *sp = rd->spec;
 	struct json_span k, v, idx = { NULL, 0 }, url = { NULL, 0 },
 			 ok = { NULL, 0 };
-	struct earlier_rec e;
 	size_t		 pos = 0, i;
 
 	while (len > 0 && (*line == ' ' || *line == '\t' || *line == '\r')) {
 		line++;
 		len--;
 	}
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
+	    line[len - 1] == '\r'))
+		len--;
 	if (len == 0 || line[0] != '{' || !json_valid(line, len))
 		return -1;
-	memset(&e, 0, sizeof(e));
+	memset(e, 0, sizeof(*e));
 	while (json_next(line, len, &pos, &k, &v) == 0) {
 		if (earlier_is(&k, "\"index\""))
 			idx = v;
@@ -133,22 +140,22 @@ earlier_line(struct reader *rd, const char *line, size_t len)
 		else
 			for (i = 0; i < EARLIER_WANT_MAX; i++)
 				if (earlier_is(&k, sp->want[i]))
-					e.want[i] = v;
+					e->want[i] = v;
 	}
-	if (idx.p == NULL || earlier_parse_index(idx.p, idx.n, &e.index) ==
+	if (idx.p == NULL || earlier_parse_index(idx.p, idx.n, &e->index) ==
 	    -1 || url.p == NULL || url.p[0] != '"' || ok.p == NULL ||
 	    (!(ok.n == 4 && memcmp(ok.p, "true", 4) == 0) &&
 	    !(ok.n == 5 && memcmp(ok.p, "false", 5) == 0)))
 		return -1;
-	e.ok = ok.n == 4;
-	if (!e.ok && !sp->failed)
-		return 0;
+	e->ok = ok.n == 4;
+	e->text.p = line;
+	e->text.n = len;
 	buf_clear(&rd->url);
 	if (json_unescape(&rd->url, url.p, url.n) == -1)
 		return -2;
-	e.url = rd->url.p;
-	e.url_len = rd->url.len;
-	return sp->fn(sp->arg, &e);
+	e->url = rd->url.p;
+	e->url_len = rd->url.len;
+	return 0;
 }
 
 /*
@@ -158,10 +165,11 @@ earlier_line(struct reader *rd, const char *line, size_t len)
  * brace, is a record of its own; -1 when there is none.
  */
 static int
-earlier_head(struct reader *rd, const char *line, size_t len)
+earlier_head(struct earlier *rd, const char *line, size_t len,
+    struct earlier_rec *e)
 {
 	size_t	i, depth = 0, clen;
-	int	str = 0;
+	int	str = 0, rc;
 	char	cut[64];
 
 	snprintf(cut, sizeof(cut), ",%s:", rd->spec->cut);
@@ -184,45 +192,99 @@ earlier_head(struct reader *rd, const char *line, size_t len)
 			if (buf_append(&rd->head, line, i) == -1 ||
 			    buf_append(&rd->head, "}", 1) == -1)
 				return -2;
-			return earlier_line(rd, rd->head.p, rd->head.len);
+			if ((rc = earlier_line(rd, rd->head.p, rd->head.len,
+			    e)) != 0)
+				return rc;
+			/* The record is the whole line: the head, then the rest. */
+			e->text.p = line;
+			e->text.n = len;
+			e->cut = 1;
+			return 0;
 		}
 	}
 	return -1;
 }
 
+/* Fill the block from FILE: 1, 0 at its end, -1 on a read error. */
+static int
+earlier_fill(struct earlier *rd)
+{
+	if (rd->pos < rd->end)
+		return 1;
+	rd->pos = 0;
+	rd->end = fread(rd->block, 1, sizeof(rd->block), rd->f);
+	if (rd->end == 0)
+		return ferror(rd->f) ? -1 : 0;
+	return 1;
+}
+
+/*
+ * The rest of a long line, to fn (or nowhere when fn is NULL): 0 when a
+ * newline ended it, 1 when FILE ended first, -1 on a read error or when
+ * fn failed.
+ */
+int
+earlier_rest(struct earlier *rd, int (*fn)(void *, const char *, size_t),
+    void *arg)
+{
+	const char	*nl;
+	size_t		 n;
+	int		 got;
+
+	while (rd->rest) {
+		if ((got = earlier_fill(rd)) <= 0) {
+			rd->rest = 0;
+			return got == 0 ? 1 : -1;
+		}
+		nl = memchr(rd->block + rd->pos, '\n', rd->end - rd->pos);
+		n = nl != NULL ? (size_t)(nl - rd->block) - rd->pos :
+		    rd->end - rd->pos;
+		if (fn != NULL && fn(arg, rd->block + rd->pos, n) == -1)
+			return -1;
+		rd->pos += n;
+		if (nl != NULL) {
+			rd->pos++;
+			rd->complete = 1;
+			rd->rest = 0;
+		}
+	}
+	return 0;
+}
+
 /*
  * The next line into rd->line, keeping at most EARLIER_LINE_MAX bytes of
- * it; 0 at the end of FILE, -1 on a read error or no memory.
+ * it and leaving the rest for earlier_rest; 0 at the end of FILE, -1 on a
+ * read error or no memory.
  */
 static int
-earlier_next(struct reader *rd)
+earlier_next(struct earlier *rd)
 {
 	const char	*nl;
 	size_t		 n, k;
-	int		 any = 0;
+	int		 any = 0, got;
 
+	if (earlier_rest(rd, NULL, NULL) == -1)
+		return -1;
 	buf_clear(&rd->line);
 	rd->too_long = rd->complete = 0;
 	for (;;) {
-		if (rd->pos == rd->end) {
-			rd->pos = 0;
-			rd->end = fread(rd->block, 1, sizeof(rd->block), rd->f);
-			if (rd->end == 0)
-				return ferror(rd->f) ? -1 : any;
-		}
+		if ((got = earlier_fill(rd)) <= 0)
+			return got == -1 ? -1 : any;
 		any = 1;
 		nl = memchr(rd->block + rd->pos, '\n', rd->end - rd->pos);
 		n = nl != NULL ? (size_t)(nl - rd->block) - rd->pos :
 		    rd->end - rd->pos;
-		if (!rd->too_long) {
+		k = EARLIER_LINE_MAX - rd->line.len;
+		if (n > k) {
 			/* Keep the head of a long line: it has what we need. */
-			k = EARLIER_LINE_MAX - rd->line.len;
-			if (n > k)
-				rd->too_long = 1;
-			if (buf_append(&rd->line, rd->block + rd->pos,
-			    n < k ? n : k) == -1)
+			if (buf_append(&rd->line, rd->block + rd->pos, k) == -1)
 				return -1;
+			rd->pos += k;
+			rd->too_long = rd->rest = 1;
+			return 1;
 		}
+		if (buf_append(&rd->line, rd->block + rd->pos, n) == -1)
+			return -1;
 		rd->pos += n;
 		if (nl != NULL) {
 			rd->pos++;
@@ -233,12 +295,12 @@ earlier_next(struct reader *rd)
 }
 
 /*
- * Take the line rd holds: 0 when it is a record or nothing (an empty line,
- * the framing of --format json), -1 when it is not a record, -2 when out
- * of memory.
+ * Take the line rd holds: 1 when it is a record (in e), 0 when it is
+ * nothing (an empty line, the framing of --format json), -1 when it is
+ * not a record, -2 when out of memory.
  */
 static int
-earlier_take(struct reader *rd)
+earlier_take(struct earlier *rd, struct earlier_rec *e)
 {
 	const char	*line = rd->line.p;
 	size_t		 len = rd->line.len;
@@ -254,29 +316,101 @@ earlier_take(struct reader *rd)
 		len--;
 	}
 	if (rd->too_long)
-		return earlier_head(rd, line, len);
-	if (len == 0 || (len == 1 && line[0] == ']'))
+		return (rc = earlier_head(rd, line, len, e)) == 0 ? 1 : rc;
+	if (len == 0 || (len == 1 && line[0] == ']') ||
+	    (len == 2 && memcmp(line, "[]", 2) == 0))
 		return 0;
-	rc = earlier_line(rd, line, len);
+	rc = earlier_line(rd, line, len, e);
 	/*
 	 * A run appended (>>) to a file a crash cut short glues its first
 	 * record to the partial line: take the record after it.
 	 */
 	if (rc == -1 && (q = earlier_last_object(line, len)) > 0)
-		rc = earlier_line(rd, line + q, len - (size_t)q);
-	return rc;
+		rc = earlier_line(rd, line + q, len - (size_t)q, e);
+	return rc == 0 ? 1 : rc;
 }
 
-/* Free the reader and close its file. */
-static void
-earlier_close(struct reader *rd)
+/* Free the reader and close its file (never stdin). */
+void
+earlier_close(struct earlier *rd)
 {
-	if (rd->f != NULL)
+	if (rd == NULL)
+		return;
+	if (rd->f != NULL && rd->f != stdin)
 		fclose(rd->f);
 	buf_free(&rd->line);
 	buf_free(&rd->url);
 	buf_free(&rd->head);
 	free(rd);
+}
+
+/* Open the earlier output at path ("-": stdin if spec->dash); NULL and why. */
+struct earlier *
+earlier_open(const char *path, const struct earlier_spec *spec, char *err,
+    size_t errlen)
+{
+	struct earlier *rd;
+
+	if ((rd = calloc(1, sizeof(*rd))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	rd->spec = spec;
+	rd->path = path;
+	if (spec->dash && strcmp(path, "-") == 0)
+		rd->f = stdin;
+	else if ((rd->f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open '%s': %s", spec->opt,
+		    path, strerror(errno));
+		earlier_close(rd);
+		return NULL;
+	}
+	return rd;
+}
+
+/* The number of the line the last record came from, counting from 1. */
+unsigned long
+earlier_lineno(const struct earlier *rd)
+{
+	return rd->lineno;
+}
+
+/* The next record of FILE into e: 1, 0 at its end, -1 or -2 with a reason. */
+int
+earlier_pull(struct earlier *rd, struct earlier_rec *e, char *err,
+    size_t errlen)
+{
+	int got, rc;
+
+	errno = 0;
+	while ((got = earlier_next(rd)) == 1) {
+		rd->lineno++;
+		if ((rc = earlier_take(rd, e)) == -2)
+			goto nomem;
+		if (rc == 1)
+			return 1;
+		if (rc == 0)
+			continue;
+		if (earlier_rest(rd, NULL, NULL) == -1)
+			break;
+		/* A crash can cut the last line short: that one is ignored. */
+		if (rd->complete) {
+			snprintf(err, errlen, "%s: '%s' line %lu is not a "
+			    "record of gather's output", rd->spec->opt,
+			    rd->path, rd->lineno);
+			return -1;
+		}
+	}
+	if (got == 0 && !ferror(rd->f))
+		return 0;
+	if (errno == ENOMEM)
+		goto nomem;
+	snprintf(err, errlen, "%s: cannot read '%s': %s", rd->spec->opt,
+	    rd->path, strerror(errno != 0 ? errno : EIO));
+	return -1;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -2;
 }
 
 /*
@@ -287,46 +421,18 @@ int
 earlier_read(const char *path, const struct earlier_spec *spec, char *err,
     size_t errlen)
 {
-	struct reader	*rd;
-	unsigned long	 lineno = 0;
-	int		 rc = 0, got;
+	struct earlier		*rd;
+	struct earlier_rec	 e;
+	int			 rc;
 
-	if ((rd = calloc(1, sizeof(*rd))) == NULL)
-		goto nomem;
-	rd->spec = spec;
-	if ((rd->f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: cannot open '%s': %s", spec->opt,
-		    path, strerror(errno));
-		earlier_close(rd);
+	if ((rd = earlier_open(path, spec, err, errlen)) == NULL)
 		return -1;
-	}
-	errno = 0;
-	while ((got = earlier_next(rd)) == 1) {
-		lineno++;
-		if ((rc = earlier_take(rd)) == -2)
-			goto nomem;
-		/* A crash can cut the last line short: that one is ignored. */
-		if (rc == -1 && rd->complete) {
-			snprintf(err, errlen, "%s: '%s' line %lu is not a "
-			    "record of gather's output", spec->opt, path,
-			    lineno);
-			earlier_close(rd);
-			return -1;
-		}
-	}
-	if (got == -1 && errno != ENOMEM) {
-		snprintf(err, errlen, "%s: cannot read '%s': %s", spec->opt,
-		    path, strerror(errno));
-		earlier_close(rd);
-		return -1;
-	}
-	if (got != -1) {
-		earlier_close(rd);
-		return 0;
-	}
-nomem:
-	snprintf(err, errlen, "out of memory");
-	if (rd != NULL)
-		earlier_close(rd);
-	return -1;
+	while ((rc = earlier_pull(rd, &e, err, errlen)) == 1)
+		if ((e.ok || spec->failed) &&
+		    (rc = spec->fn(spec->arg, &e)) != 0)
+			break;
+	earlier_close(rd);
+	if (rc == -2 || rc == 1)
+		snprintf(err, errlen, "out of memory");
+	return rc == 0 ? 0 : -1;
 }

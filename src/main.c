@@ -21,8 +21,10 @@
 #include "gather/files.h"
 #include "gather/input.h"
 #include "gather/jar.h"
+#include "gather/jobs.h"
 #include "gather/junit.h"
 #include "gather/loop.h"
+#include "gather/merge.h"
 #include "gather/record.h"
 #include "gather/reorder.h"
 #include "gather/resume.h"
@@ -209,7 +211,7 @@ main_pipeline(struct app *a)
 {
 	const struct opts *o = &a->opts;
 
-	if ((a->writer = writer_new(o->format, STDOUT_FILENO)) == NULL ||
+	if ((a->writer = writer_new(o->format, a->out_fd)) == NULL ||
 	    (a->reorder = reorder_new((size_t)o->window, o->unordered,
 	    a->writer)) == NULL ||
 	    (a->record = record_new(o, a->reorder)) == NULL ||
@@ -261,7 +263,8 @@ main_open(struct app *a)
 	    a->opts.revalidates, a->opts.nrevalidates, err, sizeof(err))) ==
 	    NULL) || (a->opts.output_dir != NULL &&
 	    (a->files = files_new(&a->opts, err, sizeof(err))) == NULL) ||
-	    (a->opts.nexpects > 0 && (a->expect = expect_new(a->opts.expects,
+	    (a->opts.nexpects > 0 && a->jobs == NULL &&
+	    (a->expect = expect_new(a->opts.expects,
 	    a->opts.nexpects, err, sizeof(err))) == NULL) ||
 	    (a->opts.junit != NULL && (a->junit = junit_open(a->opts.junit,
 	    ev_time(), err, sizeof(err))) == NULL)) {
@@ -288,7 +291,10 @@ main_open(struct app *a)
 	    .pool = a->pool, .in = a->in, .ends = a->ends,
 	    .record = a->record, .reorder = a->reorder, .writer = a->writer,
 	    .resume = a->resume, .revalidate = a->revalidate,
-	    .stats = a->stats, .expect = a->expect, .junit = a->junit });
+	    .stats = a->stats, .expect = a->expect, .junit = a->junit,
+	    .jobs = a->jobs });
+	if (a->jobs != NULL)
+		jobs_attach(a->jobs, a->evl, sched_remote_done, a->sched);
 	return -1;
 }
 
@@ -333,6 +339,58 @@ main_junit(struct app *a, int *status)
 		*status = EXIT_SOME_FAILED;
 }
 
+static void	main_close(struct app *);
+
+/*
+ * -j: a worker.  Its records come from the parent on fd and go back on
+ * it as lines, in completion order; the parent schedules, orders, counts
+ * and writes.  The exit status.
+ */
+static int
+main_worker(void *arg, long k, long n, int fd)
+{
+	struct app	*a = arg;
+	struct opts	*o = &a->opts;
+	char		 err[512];
+	int		 status = EXIT_SOME_FAILED;
+
+	/* Its share of -c and --rate; a host's records all come here. */
+	o->concurrency = o->concurrency / n + (k < o->concurrency % n);
+	if (o->concurrency < 1)
+		o->concurrency = 1;
+	o->rate /= (double)n;
+	o->unordered = 1;
+	o->format = FORMAT_JSONL;
+	o->stats = o->progress = o->fail_fast = 0;
+	o->shard_n = 0;
+	o->resume = NULL;
+	o->nresumes = 0;
+	a->out_fd = fd;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return EXIT_SOME_FAILED;
+	if ((a->evl = ev_default_loop(EVFLAG_AUTO)) == NULL)
+		goto out;
+	if ((o->nrevalidates > 0 && (a->revalidate = revalidate_load(
+	    o->revalidates, o->nrevalidates, err, sizeof(err))) == NULL) ||
+	    (o->nexpects > 0 && (a->expect = expect_new(o->expects,
+	    o->nexpects, err, sizeof(err))) == NULL))
+		goto out;
+	if (main_pipeline(a) == -1 || (a->feed = jobs_feed_new(a->evl, fd,
+	    sched_input_ready, a->sched)) == NULL)
+		goto out;
+	sched_attach(a->sched, &(struct sched_parts){ .loop = a->loop,
+	    .pool = a->pool, .ends = a->ends, .record = a->record,
+	    .reorder = a->reorder, .writer = a->writer,
+	    .revalidate = a->revalidate, .stats = a->stats,
+	    .expect = a->expect, .feed = a->feed });
+	sched_run(a->sched);
+	status = sched_status(a->sched);
+out:
+	main_close(a);
+	curl_global_cleanup();
+	return status;
+}
+
 /* Free every module, in the reverse of the order main_open made them. */
 static void
 main_close(struct app *a)
@@ -340,6 +398,8 @@ main_close(struct app *a)
 	sched_free(a->sched);
 	junit_free(a->junit);
 	expect_free(a->expect);
+	jobs_free(a->jobs);
+	jobs_feed_free(a->feed);
 	stats_free(a->stats);
 	ends_free(a->ends);
 	loop_free(a->loop);
@@ -355,11 +415,28 @@ main_close(struct app *a)
 		ev_loop_destroy(a->evl);
 }
 
+/* --merge: no fetching, only the output's writer and the merge. */
+static int
+main_merge(const struct opts *o)
+{
+	struct writer	*w;
+	int		 status;
+
+	if ((w = writer_new(o->format, STDOUT_FILENO)) == NULL) {
+		fprintf(stderr, "gather: out of memory\n");
+		return EXIT_SOME_FAILED;
+	}
+	status = merge_run(o, w);
+	writer_free(w);
+	return status;
+}
+
 /* Parse, wire, run, and turn the outcome into the exit status. */
 int
 main(int argc, char **argv)
 {
 	struct app	a;
+	char		err[512];
 	int		status, closed[3];
 
 	if (main_std_fds(closed) == -1)
@@ -367,9 +444,32 @@ main(int argc, char **argv)
 	/* A closed stdout shows up as EPIPE from write(), not as a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	memset(&a, 0, sizeof(a));
+	a.out_fd = STDOUT_FILENO;
 	if ((status = main_check(&a, closed, argc, argv)) != -1) {
 		cli_free(&a.opts);
 		return status;
+	}
+	if (a.opts.merge) {
+		status = main_merge(&a.opts);
+		cli_free(&a.opts);
+		return status;
+	}
+	if (jobs_count(&a.opts) > 1) {
+		if ((a.jobs = jobs_fork(&a.opts, main_worker, &a, err,
+		    sizeof(err))) == NULL) {
+			main_say(err);
+			cli_free(&a.opts);
+			return EXIT_SOME_FAILED;
+		}
+		/*
+		 * The workers hold -c, --rate and --per-host; the first
+		 * process keeps a window of records out with them.
+		 */
+		a.opts.concurrency = a.opts.window;
+		a.opts.rate = 0;
+		a.opts.per_host = 0;
+		a.opts.per_host_rate = 0;
+		a.opts.adaptive = 0;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "gather: cannot initialise libcurl\n");

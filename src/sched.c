@@ -30,6 +30,7 @@
 #include "gather/expect.h"
 #include "gather/hosts.h"
 #include "gather/input.h"
+#include "gather/jobs.h"
 #include "gather/junit.h"
 #include "gather/loop.h"
 #include "gather/policy.h"
@@ -143,14 +144,18 @@ sched_cancel_later(struct sched *s, enum err_kind kind, const char *why)
 }
 
 /*
- * Hand r on to be written in order: its JSON line, or under --format tap
- * its test case; and to the --junit report.  -1 with errno as record_put.
+ * Hand r on to be written in order: its JSON line (or line, when a -j
+ * worker formatted it), or under --format tap its test case; and to the
+ * --junit report.  -1 with errno as record_put.
  */
 static int
-sched_output(struct sched *s, const struct rec *r)
+sched_output(struct sched *s, const struct rec *r, struct buf *line)
 {
 	struct outcome oc;
 
+	if (line != NULL)	/* -j refuses tap and --junit */
+		return ends_output_dead(s->p.ends) ? 0 :
+		    reorder_put(s->p.reorder, r->seq, line);
 	if (s->p.junit == NULL && s->o->format != FORMAT_TAP)
 		return ends_output_dead(s->p.ends) ? 0 :
 		    record_put(s->p.record, r);
@@ -167,9 +172,12 @@ sched_output(struct sched *s, const struct rec *r)
 	return reorder_put(s->p.reorder, r->seq, &s->tapcase);
 }
 
-/* Write r's record (in order) and recycle r and its transfer. */
+/*
+ * Write r's record (in order), or line when a worker formatted it, and
+ * recycle r and its transfer.
+ */
 static void
-sched_finish(struct sched *s, struct rec *r)
+sched_finish_as(struct sched *s, struct rec *r, struct buf *line)
 {
 	int failed = r->kind != ERR_NONE;
 
@@ -177,7 +185,7 @@ sched_finish(struct sched *s, struct rec *r)
 		s->failed = 1;
 	stats_log(s->p.stats, r, "");
 	stats_record(s->p.stats, r);
-	if (sched_output(s, r) == -1)
+	if (sched_output(s, r, line) == -1)
 		ends_output_failed(s->p.ends, errno);
 	if (r->xfer != NULL) {
 		xfer_put(s->p.pool, r->xfer);
@@ -189,6 +197,13 @@ sched_finish(struct sched *s, struct rec *r)
 		    "after an earlier failure");
 }
 
+/* Write r's record (in order) and recycle r and its transfer. */
+static void
+sched_finish(struct sched *s, struct rec *r)
+{
+	sched_finish_as(s, r, NULL);
+}
+
 /* Finish r as failed with kind and msg, before its transfer started. */
 static void
 sched_refuse(struct sched *s, struct rec *r, enum err_kind kind,
@@ -198,12 +213,35 @@ sched_refuse(struct sched *s, struct rec *r, enum err_kind kind,
 	sched_finish(s, r);
 }
 
+/* -j: hand r to the worker of its host, holding its slot until it is back. */
+static void
+sched_start_remote(struct sched *s, struct rec *r)
+{
+	r->t_start = ev_time();
+	r->time.queue = r->t_start - r->t_read;
+	if (jobs_send(s->p.jobs, r) == -1) {
+		sched_finish(s, r);
+		return;
+	}
+	if (s->hosts != NULL && hosts_inc(s->hosts, r->host.p) == -1) {
+		jobs_forget(s->p.jobs, r);
+		sched_refuse(s, r, ERR_OTHER, "out of memory");
+		return;
+	}
+	list_add(&s->running, r);
+	stats_attempt_start(s->p.stats);
+}
+
 /* Start r's transfer (a first attempt or a retry), or finish it. */
 static void
 sched_start(struct sched *s, struct rec *r)
 {
 	struct xfer *x;
 
+	if (s->p.jobs != NULL) {
+		sched_start_remote(s, r);
+		return;
+	}
 	if ((x = xfer_get(s->p.pool)) == NULL) {
 		sched_refuse(s, r, ERR_OTHER, "out of memory");
 		return;
@@ -239,7 +277,10 @@ sched_start(struct sched *s, struct rec *r)
 static void
 sched_detach(struct sched *s, struct rec *r)
 {
-	loop_remove(s->p.loop, xfer_easy(r->xfer));
+	if (s->p.jobs != NULL)
+		jobs_forget(s->p.jobs, r);
+	else
+		loop_remove(s->p.loop, xfer_easy(r->xfer));
 	list_del(&s->running, r);
 	stats_attempt_end(s->p.stats);
 	if (s->hosts != NULL)
@@ -438,6 +479,17 @@ sched_done(void *arg, CURL *e, CURLcode rc)
 	sched_pump(s);
 }
 
+/* -j: a worker sent r back as line, or (line NULL) lost it. */
+void
+sched_remote_done(void *arg, struct rec *r, struct buf *line)
+{
+	struct sched *s = arg;
+
+	sched_detach(s, r);
+	sched_finish_as(s, r, line);
+	sched_pump(s);
+}
+
 /* End r, read and unfinished, as kind, saying why. */
 static void
 sched_cancel(struct sched *s, struct rec *r, enum err_kind kind,
@@ -457,7 +509,8 @@ sched_cancel_all(struct sched *s, enum err_kind kind, const char *why)
 
 	while ((r = s->running.head) != NULL) {
 		sched_detach(s, r);
-		xfer_finish(r->xfer, CURLE_ABORTED_BY_CALLBACK);
+		if (r->xfer != NULL)
+			xfer_finish(r->xfer, CURLE_ABORTED_BY_CALLBACK);
 		sched_cancel(s, r, kind, why);
 	}
 	while ((r = s->waiting.head) != NULL || (r = s->due.head) != NULL) {
@@ -470,6 +523,16 @@ sched_cancel_all(struct sched *s, enum err_kind kind, const char *why)
 	}
 }
 
+/* Read no more records. */
+static void
+sched_input_stop(struct sched *s)
+{
+	if (s->p.feed != NULL)
+		jobs_feed_stop(s->p.feed);
+	else
+		input_stop(s->p.in);
+}
+
 /* End the rest of the run if sched_finish or the pump asked for it. */
 static void
 sched_settle(struct sched *s)
@@ -479,7 +542,7 @@ sched_settle(struct sched *s)
 	if (kind == ERR_NONE)
 		return;
 	s->cancel = ERR_NONE;
-	input_stop(s->p.in);
+	sched_input_stop(s);
 	sched_cancel_all(s, kind, s->cancel_why);
 }
 
@@ -492,7 +555,7 @@ sched_stop(void *arg, enum err_kind kind, const char *why)
 {
 	struct sched *s = arg;
 
-	input_stop(s->p.in);
+	sched_input_stop(s);
 	if (kind != ERR_NONE)
 		sched_cancel_all(s, kind, why);
 	ev_break(s->evl, EVBREAK_ALL);
@@ -563,13 +626,16 @@ sched_read(struct sched *s, struct rec **rp, enum input_status *stp)
 		s->input_done = s->input_failed = 1;
 		return -1;
 	}
-	switch (*stp = input_next(s->p.in, r)) {
+	*stp = s->p.feed != NULL ? jobs_feed_next(s->p.feed, r) :
+	    input_next(s->p.in, r);
+	switch (*stp) {
 	case IN_AGAIN:
 		sched_rec_put(s, r);
 		return 0;
 	case IN_ERROR:
 		s->input_failed = 1;
-		fprintf(stderr, "gather: %s\n", input_error(s->p.in));
+		fprintf(stderr, "gather: %s\n", s->p.feed != NULL ? "-j: a "
+		    "record from the parent was lost" : input_error(s->p.in));
 		/* FALLTHROUGH */
 	case IN_EOF:
 		sched_rec_put(s, r);
@@ -757,7 +823,8 @@ sched_free(struct sched *s)
 		return;
 	while ((r = s->running.head) != NULL) {
 		sched_detach(s, r);
-		xfer_put(s->p.pool, r->xfer);
+		if (r->xfer != NULL)
+			xfer_put(s->p.pool, r->xfer);
 		r->xfer = NULL;
 		sched_rec_put(s, r);
 	}

@@ -149,6 +149,23 @@ writer_emit(struct writer *w, const char *p, size_t n)
 	return 0;
 }
 
+/*
+ * Queue more bytes of the record writer_emit began, without framing: a
+ * line too long to hold, handed over in parts (--merge).
+ */
+int
+writer_emit_more(struct writer *w, const char *p, size_t n)
+{
+	if (buf_append(&w->pending, p, n) == -1) {
+		if (writer_flush(w) == -1)
+			return -1;
+		return writer_write(w->fd, p, n);
+	}
+	if (w->pending.len >= WRITER_CHUNK)
+		return writer_flush(w);
+	return 0;
+}
+
 /* Write what is pending: called before the loop waits, and at the end. */
 int
 writer_flush(struct writer *w)

@@ -19,13 +19,16 @@ HELPER_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export no_proxy='*' NO_PROXY='*'
 
-# Start tests/server.py on a free port; export PORT, BASE and SERVER_PID.
+# Start tests/server.py on a free port of 127.0.0.1 (or of address $1);
+# export PORT, BASE and SERVER_PID.
 start_server() {
 	local port_file="$BATS_FILE_TMPDIR/server.port"
+	local host="${1:-127.0.0.1}"
 	local i
 
 	rm -f "$port_file"
 	python3 "$HELPER_DIR/server.py" --port-file "$port_file" \
+		--host "$host" \
 		3>&- </dev/null >"$BATS_FILE_TMPDIR/server.log" 2>&1 &
 	SERVER_PID=$!
 	export SERVER_PID
@@ -43,7 +46,7 @@ start_server() {
 		return 1
 	fi
 	PORT=$(<"$port_file")
-	BASE="http://127.0.0.1:$PORT"
+	BASE="http://$host:$PORT"
 	export PORT BASE
 }
 

@@ -27,7 +27,10 @@ struct app {
 	struct sched		*sched;
 	struct expect		*expect;	/* --expect's programs, or NULL */
 	struct junit		*junit;		/* --junit's report, or NULL */
+	struct jobs		*jobs;		/* -j: the parent's workers */
+	struct jobs_feed	*feed;		/* -j: a worker's records */
 	long			 conn_max;	/* descriptors left for connections */
+	int			 out_fd;	/* where records go: stdout, or -j's parent */
 };
 
 #endif

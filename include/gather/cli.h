@@ -136,6 +136,8 @@ struct opts {
 	int		 verbose;
 	int		 progress;	/* 1 on, 0 off, -1 when stderr is a tty */
 	int		 stats;		/* 0 none, else STATS_TEXT or STATS_JSON */
+	int		 merge;		/* --merge: the arguments are outputs */
+	long		 jobs;		/* -j: worker processes, 0 = one a CPU */
 
 	/* Bit i: row i of cli.c's option table (or an alias of it) given. */
 	uint64_t	 given[4];

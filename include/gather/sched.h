@@ -29,6 +29,8 @@ struct sched_parts {
 	struct stats		*stats;
 	struct expect		*expect;	/* NULL without --expect */
 	struct junit		*junit;		/* NULL without --junit */
+	struct jobs		*jobs;		/* -j: the parent's workers */
+	struct jobs_feed	*feed;		/* -j: a worker's records */
 };
 
 struct sched;
@@ -38,6 +40,7 @@ void		 sched_attach(struct sched *, const struct sched_parts *);
 void		 sched_run(struct sched *);
 int		 sched_status(const struct sched *);
 void		 sched_done(void *, CURL *, CURLcode);
+void		 sched_remote_done(void *, struct rec *, struct buf *);
 void		 sched_input_ready(void *);
 void		 sched_stop(void *, enum err_kind, const char *);
 void		 sched_free(struct sched *);

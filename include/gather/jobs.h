@@ -1,0 +1,42 @@
+/*
+ * jobs: -j N worker processes.  The parent reads the input, filters it,
+ * hands each record to the worker that owns its host, at most a window
+ * ahead, and writes the workers' records through its one reorder and
+ * output stage.  A worker runs its own loop, its share of -c and --rate
+ * and its hosts' --per-host, and sends records back.
+ */
+#ifndef GATHER_JOBS_H
+#define GATHER_JOBS_H
+
+#include <ev.h>
+
+#include "gather/buf.h"
+#include "gather/cli.h"
+#include "gather/input.h"
+#include "gather/rec.h"
+
+struct jobs;
+struct jobs_feed;
+
+/* The parent's callback: r came back as line, or (line NULL) was lost. */
+typedef void	(*jobs_done_fn)(void *, struct rec *, struct buf *);
+/* What worker k of n runs, with its end of the socket: its exit status. */
+typedef int	(*jobs_worker_fn)(void *, long, long, int);
+
+long		 jobs_count(const struct opts *);
+struct jobs	*jobs_fork(const struct opts *, jobs_worker_fn, void *, char *,
+		    size_t);
+void		 jobs_attach(struct jobs *, struct ev_loop *, jobs_done_fn,
+		    void *);
+int		 jobs_send(struct jobs *, struct rec *);
+void		 jobs_forget(struct jobs *, const struct rec *);
+void		 jobs_free(struct jobs *);
+
+/* A worker's side: records from the parent, in place of the input. */
+struct jobs_feed *jobs_feed_new(struct ev_loop *, int, input_ready_fn,
+		    void *);
+enum input_status jobs_feed_next(struct jobs_feed *, struct rec *);
+void		 jobs_feed_stop(struct jobs_feed *);
+void		 jobs_feed_free(struct jobs_feed *);
+
+#endif

@@ -1,0 +1,618 @@
+/*
+ * jobs: -j N.  Workers are forked right after parsing, before any loop or
+ * libcurl state exists, each with a socketpair to the parent.  The parent
+ * sends a record as one message (its index and request fields); the worker
+ * runs it through its own scheduler, transfers and record formatter and
+ * writes the record's line back, in completion order.  The parent keeps
+ * every record it sent in a table by index until its line comes back, so
+ * that a worker that dies loses nothing: its records end as `other`.
+ * Sockets are non-blocking on both sides and the parent buffers what a
+ * worker has not read yet: neither side ever waits for the other.
+ */
+#include "gather/jobs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <curl/curl.h>
+
+#include "gather/earlier.h"
+#include "gather/json.h"
+#include "gather/text.h"
+#include "gather/url.h"
+
+/* Read this much from a socket at a time. */
+#define JOBS_READ	65536
+
+/* A record's fixed part on the wire; the byte strings follow it. */
+struct wire {
+	uint32_t	len;		/* the whole message */
+	uint64_t	index;
+	int32_t		has_body, body_json, has_id;
+	double		timeout;
+	uint32_t	nheaders;
+	uint32_t	n[7];		/* url method headers body user bearer id */
+	char		sha256[65];
+};
+
+struct worker {
+	pid_t		 pid;
+	int		 fd;
+	int		 alive;
+	int		 no;
+	ev_io		 rio, wio;
+	struct buf	 out;		/* messages not yet written */
+	size_t		 out_off;
+	struct buf	 in;		/* bytes of lines not yet whole */
+	struct jobs	*j;
+};
+
+/* A record in a worker, by index. */
+struct slot {
+	struct rec	*r;
+	int		 w;
+};
+
+struct jobs {
+	const struct opts	*o;
+	long			 n;
+	struct worker		*w;
+	struct ev_loop		*evl;
+	jobs_done_fn		 done;
+	void			*arg;
+	struct slot		*tab;
+	size_t			 cap;		/* a power of two */
+	CURLU			*cu;
+	struct buf		 host;
+	struct buf		 line;
+	char			 msg[256];
+};
+
+struct jobs_feed {
+	struct ev_loop		*evl;
+	int			 fd;
+	ev_io			 rio;
+	struct buf		 in;
+	size_t			 off;
+	int			 eof;
+	input_ready_fn		 ready;
+	void			*arg;
+};
+
+/* The number of workers -j asks for: 0 is one per online CPU. */
+long
+jobs_count(const struct opts *o)
+{
+	long n = o->jobs;
+
+	if (n == 0 && (n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		n = 1;
+	return n;
+}
+
+/* Make fd non-blocking and close-on-exec. */
+static int
+jobs_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		return -1;
+	return fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+/* Fork the workers; in a worker, run fn and exit with its status. */
+struct jobs *
+jobs_fork(const struct opts *o, jobs_worker_fn fn, void *arg, char *err,
+    size_t errlen)
+{
+	struct jobs	*j;
+	int		 sv[2], nul;
+	long		 k, i;
+	pid_t		 pid;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->w = calloc((size_t)jobs_count(o), sizeof(*j->w))) == NULL ||
+	    (j->cu = curl_url()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		jobs_free(j);
+		return NULL;
+	}
+	j->o = o;
+	for (j->cap = 64; j->cap < (size_t)o->window * 2; j->cap *= 2)
+		;
+	if ((j->tab = calloc(j->cap, sizeof(*j->tab))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		jobs_free(j);
+		return NULL;
+	}
+	fflush(NULL);
+	for (k = 0; k < jobs_count(o); k++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1 ||
+		    (pid = fork()) == -1) {
+			snprintf(err, errlen, "-j: cannot start worker %ld: %s",
+			    k + 1, strerror(errno));
+			jobs_free(j);
+			return NULL;
+		}
+		if (pid == 0) {
+			close(sv[0]);
+			for (i = 0; i < k; i++)
+				close(j->w[i].fd);
+			/*
+			 * Its records go to the parent: the user's stdout is
+			 * not its to watch or write.
+			 */
+			if ((nul = open("/dev/null", O_WRONLY)) != -1) {
+				dup2(nul, STDOUT_FILENO);
+				close(nul);
+			}
+			/* A worker ends with the parent's loop, not a signal. */
+			signal(SIGINT, SIG_IGN);
+			signal(SIGTERM, SIG_IGN);
+			signal(SIGHUP, SIG_IGN);
+			_exit(fn(arg, k, jobs_count(o), sv[1]));
+		}
+		close(sv[1]);
+		j->w[k].pid = pid;
+		j->w[k].fd = sv[0];
+		j->w[k].alive = 1;
+		j->w[k].no = (int)k + 1;
+		j->w[k].j = j;
+		j->n++;
+		if (jobs_nonblock(sv[0]) == -1) {
+			snprintf(err, errlen, "-j: %s", strerror(errno));
+			jobs_free(j);
+			return NULL;
+		}
+	}
+	return j;
+}
+
+/* The table's place for index, or the free place where it would go. */
+static size_t
+jobs_find(const struct jobs *j, uint64_t index)
+{
+	size_t i = (size_t)(index * 0x9e3779b97f4a7c15ULL) & (j->cap - 1);
+
+	while (j->tab[i].r != NULL && j->tab[i].r->index != index)
+		i = (i + 1) & (j->cap - 1);
+	return i;
+}
+
+/* Take the entry at i out, moving later ones of its run back. */
+static void
+jobs_unset(struct jobs *j, size_t i)
+{
+	size_t k = i, home;
+
+	j->tab[i].r = NULL;
+	for (;;) {
+		k = (k + 1) & (j->cap - 1);
+		if (j->tab[k].r == NULL)
+			return;
+		home = (size_t)(j->tab[k].r->index * 0x9e3779b97f4a7c15ULL) &
+		    (j->cap - 1);
+		/* Move k back to i unless its home lies in (i, k]. */
+		if ((i <= k) ? (i < home && home <= k) : (i < home || home <= k))
+			continue;
+		j->tab[i] = j->tab[k];
+		j->tab[k].r = NULL;
+		i = k;
+	}
+}
+
+/* Forget r: it ended in the parent (cancelled) or came back. */
+void
+jobs_forget(struct jobs *j, const struct rec *r)
+{
+	size_t i = jobs_find(j, r->index);
+
+	if (j->tab[i].r == r)
+		jobs_unset(j, i);
+}
+
+/* Read the kind named by the JSON string v. */
+static enum err_kind
+jobs_kind(const struct json_span *v)
+{
+	int k;
+
+	for (k = ERR_BAD_INPUT; k <= ERR_OTHER; k++) {
+		const char *name = err_kind_name((enum err_kind)k);
+		size_t n = strlen(name);
+
+		if (v->n == n + 2 && memcmp(v->p + 1, name, n) == 0)
+			return (enum err_kind)k;
+	}
+	return ERR_OTHER;
+}
+
+/* A number member into a double; 0 when it is none. */
+static double
+jobs_num(const struct json_span *v)
+{
+	char tmp[64];
+
+	if (v->n == 0 || v->n >= sizeof(tmp) || v->p[0] == 'n')
+		return 0;
+	memcpy(tmp, v->p, v->n);
+	tmp[v->n] = '\0';
+	return strtod(tmp, NULL);
+}
+
+/* What the parent's stats and --fail-fast need of a record's line. */
+static void
+jobs_read_rec(struct rec *r, const char *p, size_t n)
+{
+	struct json_span k, v, k2, v2;
+	size_t		 pos = 0, pos2;
+
+	while (json_next(p, n, &pos, &k, &v) == 0) {
+		if (k.n == 8 && memcmp(k.p, "\"status\"", 8) == 0)
+			r->status = (long)jobs_num(&v);
+		else if (k.n == 6 && memcmp(k.p, "\"size\"", 6) == 0)
+			r->size = (uint64_t)jobs_num(&v);
+		else if (k.n == 10 && memcmp(k.p, "\"attempts\"", 10) == 0)
+			r->attempts = (int)jobs_num(&v);
+		else if (k.n == 6 && memcmp(k.p, "\"time\"", 6) == 0 &&
+		    v.p[0] == '{') {
+			pos2 = 0;
+			while (json_next(v.p, v.n, &pos2, &k2, &v2) == 0)
+				if (k2.n == 7 && memcmp(k2.p, "\"total\"", 7) == 0)
+					r->time.total = jobs_num(&v2);
+		} else if (k.n == 7 && memcmp(k.p, "\"error\"", 7) == 0 &&
+		    v.p[0] == '{') {
+			pos2 = 0;
+			while (json_next(v.p, v.n, &pos2, &k2, &v2) == 0)
+				if (k2.n == 6 && memcmp(k2.p, "\"kind\"", 6) == 0)
+					r->kind = jobs_kind(&v2);
+		}
+	}
+}
+
+/* One line from worker w: its record back to the scheduler. */
+static void
+jobs_line(struct jobs *j, const char *p, size_t n)
+{
+	const char	*q;
+	uint64_t	 index;
+	size_t		 i;
+	struct rec	*r;
+
+	if (n < 10 || memcmp(p, "{\"index\":", 9) != 0 ||
+	    (q = memchr(p + 9, ',', n - 9)) == NULL ||
+	    earlier_parse_index(p + 9, (size_t)(q - p - 9), &index) == -1)
+		return;
+	i = jobs_find(j, index);
+	if ((r = j->tab[i].r) == NULL)
+		return;		/* ended in the parent meanwhile */
+	jobs_unset(j, i);
+	jobs_read_rec(r, p, n);
+	buf_clear(&j->line);
+	if (buf_append(&j->line, p, n) == -1 ||
+	    buf_append(&j->line, "\n", 1) == -1) {
+		rec_fail(r, ERR_OTHER, "out of memory");
+		j->done(j->arg, r, NULL);
+		return;
+	}
+	j->done(j->arg, r, &j->line);
+}
+
+/* Worker w is gone: say so, and end each of its records as other. */
+static void
+jobs_lost(struct jobs *j, struct worker *w)
+{
+	int	st = 0;
+	size_t	i;
+
+	ev_io_stop(j->evl, &w->rio);
+	ev_io_stop(j->evl, &w->wio);
+	close(w->fd);
+	w->fd = -1;
+	w->alive = 0;
+	if (waitpid(w->pid, &st, 0) == w->pid && WIFSIGNALED(st))
+		snprintf(j->msg, sizeof(j->msg), "-j: worker %d (pid %ld) "
+		    "died: killed by signal %d", w->no, (long)w->pid,
+		    WTERMSIG(st));
+	else
+		snprintf(j->msg, sizeof(j->msg), "-j: worker %d (pid %ld) "
+		    "died: exit status %d", w->no, (long)w->pid,
+		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	w->pid = -1;
+	fprintf(stderr, "gather: %s\n", j->msg);
+	for (i = 0; i < j->cap; i++) {
+		struct rec *r = j->tab[i].r;
+
+		if (r == NULL || j->tab[i].w != w->no - 1)
+			continue;
+		jobs_unset(j, i);
+		rec_fail(r, ERR_OTHER, "%s", j->msg);
+		j->done(j->arg, r, NULL);
+		i = (size_t)-1;	/* the table moved: look again */
+	}
+}
+
+/* A worker's socket is readable: take every whole line. */
+static void
+jobs_read_cb(struct ev_loop *evl, ev_io *io, int revents)
+{
+	struct worker	*w = io->data;
+	struct jobs	*j = w->j;
+	ssize_t		 k;
+	const char	*p, *nl;
+	size_t		 off;
+
+	(void)evl;
+	(void)revents;
+	if (buf_reserve(&w->in, w->in.len + JOBS_READ) == -1)
+		return;
+	k = read(w->fd, w->in.p + w->in.len, JOBS_READ);
+	if (k == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (k <= 0) {
+		jobs_lost(j, w);
+		return;
+	}
+	w->in.len += (size_t)k;
+	for (off = 0; (nl = memchr(w->in.p + off, '\n', w->in.len - off)) !=
+	    NULL; off = (size_t)(nl - w->in.p) + 1) {
+		p = w->in.p + off;
+		jobs_line(j, p, (size_t)(nl - p));
+		if (!w->alive)
+			return;
+	}
+	memmove(w->in.p, w->in.p + off, w->in.len - off);
+	w->in.len -= off;
+}
+
+/* A worker's socket is writable: write what waits for it. */
+static void
+jobs_write_cb(struct ev_loop *evl, ev_io *io, int revents)
+{
+	struct worker	*w = io->data;
+	ssize_t		 k;
+
+	(void)revents;
+	while (w->out_off < w->out.len) {
+		k = write(w->fd, w->out.p + w->out_off, w->out.len -
+		    w->out_off);
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k == -1)
+			return;	/* EAGAIN, or the reader's EOF tells more */
+		w->out_off += (size_t)k;
+	}
+	buf_clear(&w->out);
+	w->out_off = 0;
+	ev_io_stop(evl, io);
+}
+
+/* Start watching the workers on evl; done takes their records. */
+void
+jobs_attach(struct jobs *j, struct ev_loop *evl, jobs_done_fn done,
+    void *arg)
+{
+	long k;
+
+	j->evl = evl;
+	j->done = done;
+	j->arg = arg;
+	for (k = 0; k < j->n; k++) {
+		ev_io_init(&j->w[k].rio, jobs_read_cb, j->w[k].fd, EV_READ);
+		ev_io_init(&j->w[k].wio, jobs_write_cb, j->w[k].fd, EV_WRITE);
+		j->w[k].rio.data = j->w[k].wio.data = &j->w[k];
+		ev_io_start(evl, &j->w[k].rio);
+	}
+}
+
+/* The worker of r's host: a hash of host:port, over the live workers. */
+static int
+jobs_pick(struct jobs *j, const struct rec *r)
+{
+	uint64_t	h = 0;
+	long		k, live = 0, pick;
+
+	if (url_host_key(j->cu, r->url.p, &j->host) == 0)
+		h = text_hash(j->host.p, j->host.len, 0);
+	else
+		h = r->index;
+	for (k = 0; k < j->n; k++)
+		live += j->w[k].alive;
+	if (live == 0)
+		return -1;
+	pick = (long)(h % (uint64_t)live);
+	for (k = 0; k < j->n; k++)
+		if (j->w[k].alive && pick-- == 0)
+			return (int)k;
+	return -1;
+}
+
+/* Queue b's bytes for the wire. */
+static int
+jobs_put(struct buf *out, const void *p, size_t n)
+{
+	return buf_append(out, p, n);
+}
+
+/* Send r to the worker of its host; -1 (reason in r) when none can take it. */
+int
+jobs_send(struct jobs *j, struct rec *r)
+{
+	const struct buf	*b[7] = { &r->url, &r->method, &r->headers,
+				    &r->body, &r->user, &r->bearer, &r->id };
+	struct wire		 m;
+	struct worker		*w;
+	int			 k, i;
+	size_t			 at, start;
+
+	if ((k = jobs_pick(j, r)) == -1) {
+		rec_fail(r, ERR_OTHER, "%s", j->msg);
+		return -1;
+	}
+	w = &j->w[k];
+	memset(&m, 0, sizeof(m));
+	m.index = r->index;
+	m.has_body = r->has_body;
+	m.body_json = r->body_json;
+	m.has_id = r->has_id;
+	m.timeout = r->timeout;
+	m.nheaders = (uint32_t)r->nheaders;
+	memcpy(m.sha256, r->sha256, sizeof(m.sha256));
+	m.len = sizeof(m);
+	for (i = 0; i < 7; i++) {
+		m.n[i] = (uint32_t)b[i]->len;
+		m.len += m.n[i];
+	}
+	start = w->out.len;
+	if (jobs_put(&w->out, &m, sizeof(m)) == -1)
+		goto nomem;
+	for (i = 0; i < 7; i++)
+		if (b[i]->len > 0 && jobs_put(&w->out, b[i]->p, b[i]->len) ==
+		    -1)
+			goto nomem;
+	at = jobs_find(j, r->index);
+	j->tab[at].r = r;
+	j->tab[at].w = k;
+	if (!ev_is_active(&w->wio))
+		ev_io_start(j->evl, &w->wio);
+	return 0;
+nomem:
+	w->out.len = start;
+	rec_fail(r, ERR_OTHER, "out of memory");
+	return -1;
+}
+
+/* Stop the workers (they hold nothing the output needs) and free all. */
+void
+jobs_free(struct jobs *j)
+{
+	long k;
+
+	if (j == NULL)
+		return;
+	for (k = 0; j->w != NULL && k < j->n; k++) {
+		if (j->evl != NULL) {
+			ev_io_stop(j->evl, &j->w[k].rio);
+			ev_io_stop(j->evl, &j->w[k].wio);
+		}
+		if (j->w[k].fd != -1)
+			close(j->w[k].fd);
+		if (j->w[k].pid > 0) {
+			kill(j->w[k].pid, SIGKILL);
+			waitpid(j->w[k].pid, NULL, 0);
+		}
+		buf_free(&j->w[k].in);
+		buf_free(&j->w[k].out);
+	}
+	free(j->w);
+	free(j->tab);
+	curl_url_cleanup(j->cu);
+	buf_free(&j->host);
+	buf_free(&j->line);
+	free(j);
+}
+
+/* The worker's socket is readable: take what the parent sent. */
+static void
+jobs_feed_cb(struct ev_loop *evl, ev_io *io, int revents)
+{
+	struct jobs_feed	*f = io->data;
+	ssize_t			 k;
+
+	(void)revents;
+	if (f->off > 0) {
+		memmove(f->in.p, f->in.p + f->off, f->in.len - f->off);
+		f->in.len -= f->off;
+		f->off = 0;
+	}
+	if (buf_reserve(&f->in, f->in.len + JOBS_READ) == -1)
+		return;
+	/* Not O_NONBLOCK: the records written back on fd may wait. */
+	k = recv(f->fd, f->in.p + f->in.len, JOBS_READ, MSG_DONTWAIT);
+	if (k == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (k <= 0) {
+		f->eof = 1;
+		ev_io_stop(evl, io);
+	} else
+		f->in.len += (size_t)k;
+	f->ready(f->arg);
+}
+
+/* A worker's feed from fd; ready runs when records may be read. */
+struct jobs_feed *
+jobs_feed_new(struct ev_loop *evl, int fd, input_ready_fn ready, void *arg)
+{
+	struct jobs_feed *f;
+
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return NULL;
+	f->evl = evl;
+	f->fd = fd;
+	f->ready = ready;
+	f->arg = arg;
+	ev_io_init(&f->rio, jobs_feed_cb, fd, EV_READ);
+	f->rio.data = f;
+	ev_io_start(evl, &f->rio);
+	return f;
+}
+
+/* The next record the parent sent, into r. */
+enum input_status
+jobs_feed_next(struct jobs_feed *f, struct rec *r)
+{
+	struct buf	*b[7] = { &r->url, &r->method, &r->headers, &r->body,
+			    &r->user, &r->bearer, &r->id };
+	struct wire	 m;
+	const char	*p;
+	int		 i;
+
+	if (f->in.len - f->off < sizeof(m) ||
+	    (memcpy(&m, f->in.p + f->off, sizeof(m)), f->in.len - f->off <
+	    m.len))
+		return f->eof ? IN_EOF : IN_AGAIN;
+	p = f->in.p + f->off + sizeof(m);
+	r->index = m.index;
+	r->has_body = m.has_body;
+	r->body_json = m.body_json;
+	r->has_id = m.has_id;
+	r->timeout = m.timeout;
+	r->nheaders = m.nheaders;
+	memcpy(r->sha256, m.sha256, sizeof(r->sha256));
+	for (i = 0; i < 7; i++) {
+		if (buf_set(b[i], p, m.n[i]) == -1)
+			return IN_ERROR;
+		p += m.n[i];
+	}
+	f->off += m.len;
+	return IN_RECORD;
+}
+
+/* Read no more. */
+void
+jobs_feed_stop(struct jobs_feed *f)
+{
+	if (f != NULL)
+		ev_io_stop(f->evl, &f->rio);
+	if (f != NULL)
+		f->eof = 1;
+}
+
+/* Free the feed (its socket belongs to the worker's writer too). */
+void
+jobs_feed_free(struct jobs_feed *f)
+{
+	if (f == NULL)
+		return;
+	ev_io_stop(f->evl, &f->rio);
+	buf_free(&f->in);
+	free(f);
+}
