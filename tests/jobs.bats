@@ -239,9 +239,23 @@ mixed() {
 @test "-j: usage" {
 	run --separate-stderr "$GATHER" -j 2 -o "$BATS_TEST_TMPDIR/d" "$BASE/ok"
 	assert_failure 2
-	assert_equal "$stderr" "gather: -j does not work with -o, -b FILE or --cookie-jar yet"
+	assert_equal "$stderr" "gather: -j does not work with -o, -b FILE, --cookie-jar, --format tap or --junit yet"
+	run --separate-stderr "$GATHER" -j 2 --format tap "$BASE/ok"
+	assert_failure 2
+	assert_output ""
+	run --separate-stderr "$GATHER" -j 2 --junit "$BATS_TEST_TMPDIR/r.xml" "$BASE/ok"
+	assert_failure 2
+	assert [ ! -e "$BATS_TEST_TMPDIR/r.xml" ]
 	# 0: one worker per online CPU.
 	run --separate-stderr "$GATHER" -j 0 "$BASE/ok" "$BASE/p/x"
 	assert_success
 	assert_jq 'map(.index) == [0, 1] and all(.ok)'
+}
+
+@test "-j: --expect is evaluated in the workers as without -j" {
+	run --separate-stderr "$GATHER" -j 2 --expect '.status == 200' \
+		"$BASE/ok" "$BASE/status/404" "$BASE/p/x"
+	assert_failure 1
+	assert_jq 'map(.ok) == [true, false, true]'
+	assert_jq '.[1].error.kind == "expectation"'
 }
