@@ -518,6 +518,7 @@ void
 loop_free(struct loop *lp)
 {
 	struct mh	*mh;
+	struct sock	*sk;
 	size_t		 i;
 
 	if (lp == NULL)
@@ -531,8 +532,12 @@ loop_free(struct loop *lp)
 		curl_multi_cleanup(mh->multi);
 		ev_timer_stop(lp->evl, &mh->timer);
 	}
-	while (lp->socks != NULL)
-		loop_sock_free(lp, lp->socks);
+	/* The rest of the list goes too: no need to unlink one by one. */
+	while ((sk = lp->socks) != NULL) {
+		lp->socks = sk->next;
+		ev_io_stop(lp->evl, &sk->io);
+		free(sk);
+	}
 	/* Writes the cookie jar, if any; it must leave the share first. */
 	if (lp->cookies != NULL)
 		curl_easy_cleanup(lp->cookies);
