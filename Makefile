@@ -166,6 +166,69 @@ analyze:
 	@echo "  CPPCHECK src/"
 	$(Q)cppcheck $(CPPCHECK_FLAGS) src/
 
+# ---- coverage ---------------------------------------------------------------
+#
+# src/ compiled again with --coverage into obj/cov/ (objects of its own),
+# the unit tests linked against those, the bats files of COV_BATS (all)
+# run on obj/cov/gather; then lcov's summary per file (lines and branches)
+# and genhtml's report in obj/coverage/index.html.  The target fails when a
+# test failed or src/ is under COV_MIN_LINES % of lines or COV_MIN_BRANCHES
+# % of branches.  Not part of check: the bats suite on an -O0 build is slow.
+
+COVOBJ	 = $(SRC:src/%.c=obj/cov/%.o)
+COVLIB	 = $(filter-out obj/cov/main.o,$(COVOBJ))
+COVUNIT	 = $(UNITSRC:tests/unit/%.c=obj/cov/unit/%)
+COVFLAGS = -O0 -g --coverage
+COV_BATS ?= tests
+COV_MIN_LINES ?= 93
+COV_MIN_BRANCHES ?= 85
+LCOV	 = lcov --rc lcov_branch_coverage=1 --quiet
+
+.PHONY: coverage coverage-build coverage-report
+
+obj/cov/%.o: src/%.c
+	@echo "  CC      $< (coverage)"
+	$(Q)mkdir -p obj/cov
+	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(COVFLAGS) -c -o $@ $<
+
+obj/cov/gather: $(COVOBJ)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(COVFLAGS) -o $@ $(COVOBJ) $(LDLIBS)
+
+obj/cov/unit/%: tests/unit/%.c $(COVLIB)
+	@echo "  LINK    $@"
+	$(Q)mkdir -p obj/cov/unit
+	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(COVFLAGS) -o $@ $< $(COVLIB) $(LDLIBS)
+
+coverage-build: obj/cov/gather $(COVUNIT)
+
+coverage: coverage-build
+	$(Q)rm -rf obj/coverage
+	$(Q)find obj/cov -name '*.gcda' -delete
+	$(Q)st=0; for t in $(COVUNIT); do $$t >/dev/null || st=1; done; \
+	nice -n 10 env GATHER=$(CURDIR)/obj/cov/gather bats $(COV_BATS) || st=1; \
+	$(MAKE) --no-print-directory coverage-report || st=1; \
+	[ $$st = 0 ] || echo "coverage: a test failed or a floor was missed"; \
+	exit $$st
+
+# The report of what obj/cov/ has gathered so far; the floors checked.
+coverage-report:
+	$(Q)mkdir -p obj/coverage
+	$(Q)$(LCOV) --capture --directory obj/cov \
+		--output-file obj/coverage/all.info 2>obj/coverage/lcov.log || \
+		{ cat obj/coverage/lcov.log; exit 1; }
+	$(Q)$(LCOV) --extract obj/coverage/all.info '$(CURDIR)/src/*' \
+		--output-file obj/coverage/src.info
+	$(Q)$(LCOV) --list obj/coverage/src.info | sed 's|$(CURDIR)/||'
+	$(Q)genhtml --quiet --branch-coverage --rc lcov_branch_coverage=1 \
+		--output-directory obj/coverage obj/coverage/src.info
+	$(Q)lcov --rc lcov_branch_coverage=1 --summary obj/coverage/src.info 2>&1 | \
+		awk -v l=$(COV_MIN_LINES) -v b=$(COV_MIN_BRANCHES) \
+		'/lines\.*:/ { L = $$2 + 0 } /branches\.*:/ { B = $$2 + 0 } \
+		END { printf "coverage: src/ %.1f %% of lines (floor %s), " \
+		"%.1f %% of branches (floor %s); obj/coverage/index.html\n", \
+		L, l, B, b; exit !(L >= l && B >= b) }'
+
 include fuzz/Makefile.inc
 
 -include $(OBJ:.o=.d) $(ASANOBJ:.o=.d)
