@@ -1,0 +1,157 @@
+#!/usr/bin/env bats
+# Paths a user can reach that the other files did not walk (found with
+# make coverage): output that cannot be written, descriptor limits, input
+# that cannot be read, option values that are refused, every JSON escape
+# of a request object, and the fields a request object may not have.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup_file() { start_server; }
+teardown_file() { stop_server; }
+
+@test "stdout on /dev/full: one line 'cannot write output', exit 1" {
+	run --separate-stderr bash -c '"$GATHER" "$1/ok" "$1/ok" >/dev/full' _ "$BASE"
+	assert_failure 1
+	assert_equal "$stderr" "gather: cannot write output: No space left on device"
+}
+
+@test "--format json on /dev/full: the same one line, exit 1" {
+	run --separate-stderr bash -c '"$GATHER" --format json "$1/ok" >/dev/full' _ "$BASE"
+	assert_failure 1
+	assert_equal "$stderr" "gather: cannot write output: No space left on device"
+}
+
+@test "--help on /dev/full: 'cannot write output', exit 1" {
+	run --separate-stderr bash -c '"$GATHER" --help >/dev/full'
+	assert_failure 1
+	assert_equal "$stderr" "gather: cannot write output: No space left on device"
+}
+
+@test "--help and --version with stdout closed: exit 141 and silence" {
+	run --separate-stderr bash -c '"$GATHER" --help >&-'
+	assert_equal "$status" 141
+	assert_equal "$stderr" ""
+	run --separate-stderr bash -c '"$GATHER" --version >&-'
+	assert_equal "$status" 141
+	assert_equal "$stderr" ""
+}
+
+@test "ulimit -n 20: -c 4 cannot fit at all; the message says raise it" {
+	run --separate-stderr bash -c 'ulimit -n 20 && "$GATHER" -c 4 "$1/ok"' _ "$BASE"
+	assert_usage_error '^gather: -c 4 needs about 36 file descriptors but only 20 are allowed; raise ulimit -n$'
+}
+
+@test "ulimit -n 60: -c 40 does not fit; the message names the -c that does" {
+	run --separate-stderr bash -c 'ulimit -n 60 && "$GATHER" -c 40 "$1/ok"' _ "$BASE"
+	assert_usage_error 'only 60 are allowed; use -c 28 or raise ulimit -n$'
+	# And -c 28 then runs.
+	run --separate-stderr bash -c 'ulimit -n 60 && "$GATHER" -c 28 "$1/ok"' _ "$BASE"
+	assert_success
+	assert_jq '.[0].ok and .[0].body == "ok"'
+}
+
+@test "-i DIRECTORY: one line 'cannot read', exit 3, no record" {
+	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR"
+	assert_one_line_error 3 "cannot read '.*': is a directory"
+}
+
+@test "input whose read fails (/proc/self/mem): 'cannot read input', exit 3" {
+	run --separate-stderr "$GATHER" -i /proc/self/mem
+	assert_one_line_error 3 '^gather: cannot read input: Input/output error$'
+}
+
+@test "--speed-limit with --speed-time: a fast transfer is untouched" {
+	run --separate-stderr "$GATHER" --speed-limit 1k --speed-time 5 "$BASE/size/3000"
+	assert_success
+	assert_jq '.[0].ok and .[0].size == 3000'
+}
+
+@test "refused option values: --stats=xml, --hash ',', --cacert, --cert, -d @DIR" {
+	reset_stats
+	gather_usage_error --stats=xml "$BASE/ok"
+	assert_usage_error "^gather: --stats: expected --stats or --stats=json, not 'xml'$"
+	gather_usage_error --hash , "$BASE/ok"
+	assert_usage_error "^gather: --hash: expected sha256, sha1 or md5"
+	gather_usage_error --cacert "$BATS_TEST_TMPDIR/none.pem" "$BASE/ok"
+	assert_usage_error "^gather: --cacert: cannot read '.*none.pem': No such file"
+	gather_usage_error --cert '' "$BASE/ok"
+	assert_usage_error "^gather: --cert: expected a file$"
+	gather_usage_error --cert ':secret' "$BASE/ok"
+	assert_usage_error '^gather: --cert: expected FILE\[:PASSWORD\]$'
+	gather_usage_error --cert 'a\:b:secret' "$BASE/ok"
+	assert_usage_error "^gather: --cert: cannot read 'a:b': No such file"
+	gather_usage_error -d "@$BATS_TEST_TMPDIR" "$BASE/ok"
+	assert_usage_error "^gather: -d: cannot read '.*': Is a directory$"
+	assert_nothing_fetched
+}
+
+@test "every JSON escape in a request object's body reaches the server as its bytes" {
+	printf '{"url": "%s/rawbody", "method": "POST", "body": "%s"}\n' "$BASE" \
+		'\b\f\u00E9\u20AC\ud83d\uDE00\/\t\r\n\\\"\u0041' >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" --body base64 -i "$BATS_TEST_TMPDIR/in"
+	assert_success
+	got=$(printf '%s\n' "$output" | jq -r '.body' | base64 -d | od -An -tx1 | tr -d ' \n')
+	assert_equal "$got" "080cc3a9e282acf09f98802f090d0a5c2241"
+}
+
+@test "request objects: bad sha256 and unknown fields are bad_input, in order" {
+	{
+		printf '{"url": "%s/ok", "sha256": "xyz"}\n' "$BASE"
+		printf '{"url": "%s/ok", "bogus": 1}\n' "$BASE"
+		printf '{"url": "%s/ok"}\n' "$BASE"
+	} >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_jq 'length == 3 and (map(.index) == [0, 1, 2])'
+	assert_jq '.[0].error.kind == "bad_input" and
+		.[0].error.message == "sha256 must be a string of 64 hex digits"'
+	assert_jq '.[1].error.kind == "bad_input" and
+		.[1].error.message == "unknown field \"bogus\" in the request object"'
+	assert_jq '.[2].ok and .[2].body == "ok"'
+}
+
+@test "-o: a NAME.part that is a FIFO, a directory, a hard link or a symlink is refused" {
+	local d="$BATS_TEST_TMPDIR/out"
+	mkdir -p "$d/1.part"
+	mkfifo "$d/0.part"
+	printf 'keep\n' >"$BATS_TEST_TMPDIR/other"
+	ln "$BATS_TEST_TMPDIR/other" "$d/2.part"
+	ln -s "$BATS_TEST_TMPDIR/other" "$d/3.part"
+	run --separate-stderr "$GATHER" -o "$d" "$BASE/ok" "$BASE/ok" "$BASE/ok" "$BASE/ok"
+	assert_failure 1
+	assert_jq --arg d "$d" 'map(.error.kind) == ["io", "io", "io", "io"] and
+		map(.error.message) == [
+		"refusing to write '\''\($d)/0'\'': not a regular file",
+		"refusing to write '\''\($d)/1'\'': not a regular file",
+		"refusing to write '\''\($d)/2'\'': has other hard links",
+		"refusing to write '\''\($d)/3'\'': is a symbolic link"]'
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/other")" keep
+	[[ -p "$d/0.part" && -d "$d/1.part" && -L "$d/3.part" ]]
+	[[ ! -e "$d/0" && ! -e "$d/1" && ! -e "$d/2" && ! -e "$d/3" ]]
+}
+
+@test "-o under ulimit -f: a body past the limit is an io error, the next file is whole" {
+	local d="$BATS_TEST_TMPDIR/out"
+	# SIGXFSZ ignored, as a shell script may have it: write() says EFBIG.
+	run --separate-stderr bash -c 'trap "" XFSZ; ulimit -f 4 &&
+		"$GATHER" -o "$1" "$2/size/10000" "$2/size/100"' _ "$d" "$BASE"
+	assert_failure 1
+	assert_jq --arg d "$d" '.[0].ok == false and .[0].error.kind == "io" and
+		.[0].error.message == "cannot write '\''\($d)/0'\'': File too large"'
+	assert_jq '.[1].ok and .[1].size == 100'
+	[[ ! -e "$d/0" ]] || fail "a partial body was renamed into place"
+	assert_equal "$(stat -c %s "$d/1")" 100
+	# With the limit gone, --continue finishes the .part to the whole body.
+	run --separate-stderr "$GATHER" -o "$d" --continue "$BASE/file/10000"
+	assert_success
+	assert_jq '.[0].ok and .[0].size == 10000'
+	assert_equal "$(stat -c %s "$d/0")" 10000
+}
+
+@test "stdout under ulimit -f: 'cannot write output: File too large', exit 1" {
+	run --separate-stderr bash -c 'trap "" XFSZ; ulimit -f 1 &&
+		"$GATHER" "$1/size/3000" >"$2"' _ "$BASE" "$BATS_TEST_TMPDIR/out.jsonl"
+	assert_failure 1
+	assert_equal "$stderr" "gather: cannot write output: File too large"
+}
