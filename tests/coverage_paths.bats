@@ -155,3 +155,36 @@ teardown_file() { stop_server; }
 	assert_failure 1
 	assert_equal "$stderr" "gather: cannot write output: File too large"
 }
+
+@test "-I: a folded header line continues the value before it" {
+	run --separate-stderr "$GATHER" -I "$BASE/raw/folded-late"
+	assert_success
+	assert_jq '.[0].ok and .[0].body == "ok" and .[0].headers["x-fold"] == "a b" and
+		.[0].headers["content-length"] == "2"'
+}
+
+@test "ulimit -v: a body memory cannot hold is 'out of memory', the next record fine" {
+	if ldd "$GATHER" | grep -q libasan; then
+		skip "ASan reserves more address space than ulimit -v leaves"
+	fi
+	# 600 MB of zeros, gzip-encoded (cheap for the server), into 400 MB.
+	run --separate-stderr bash -c 'ulimit -v 400000 &&
+		"$GATHER" --max-body 2G "$1/bomb/600000000" "$1/ok"' _ "$BASE"
+	assert_failure 1
+	assert_jq '.[0].ok == false and .[0].error.kind == "other" and
+		(.[0].error.message | startswith("out of memory for the body (")) and
+		.[0].size < 600000000'
+	assert_jq '.[1].ok and .[1].body == "ok"'
+}
+
+@test "--progress --shard 1/3: the total counts only the shard's records" {
+	# Slow enough (1.5 s at -c 1) for the progress line to be drawn.
+	seq 0 9 | sed "s|^|$BASE/delay/500?i=|" >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" --progress -c 1 --shard 1/3 \
+		-i "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_jq 'map(.index) == [1, 4, 7]'
+	totals=$(printf '%s' "$stderr" | tr '\r' '\n' | grep -o 'done [0-9]*/[0-9]*' |
+		sed 's|.*/||' | sort -u)
+	assert_equal "$totals" 3
+}
