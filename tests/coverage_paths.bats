@@ -188,3 +188,47 @@ teardown_file() { stop_server; }
 		sed 's|.*/||' | sort -u)
 	assert_equal "$totals" 3
 }
+
+@test "--resolve +HOST:PORT:ADDR and --connect-to with an IPv6 HOST1 reach the server" {
+	run --separate-stderr "$GATHER" --resolve "+example.test:$PORT:127.0.0.1" \
+		"http://example.test:$PORT/ok"
+	assert_success
+	assert_jq '.[0].ok and .[0].body == "ok" and .[0].remote_ip == "127.0.0.1"'
+	run --separate-stderr "$GATHER" --connect-to "[2001:db8::1]:80:127.0.0.1:$PORT" \
+		"http://[2001:db8::1]/ok"
+	assert_success
+	assert_jq '.[0].ok and .[0].body == "ok" and .[0].remote_port == '"$PORT"
+}
+
+@test "--connect-to with an unclosed [ in either host is a usage error" {
+	gather_usage_error --connect-to "[2001:db8::1:80:127.0.0.1:$PORT" "$BASE/ok"
+	assert_usage_error '^gather: --connect-to: expected HOST1:PORT1:HOST2:PORT2, not '
+	gather_usage_error --connect-to "example.test:80:[::1:$PORT" "$BASE/ok"
+	assert_usage_error '^gather: --connect-to: expected HOST1:PORT1:HOST2:PORT2, not '
+}
+
+@test "--retry-on '!reset' takes one kind out of the default; unknown items are refused" {
+	run --separate-stderr "$GATHER" --retries 2 --retry-delay 0 --retry-on '!reset' \
+		"$BASE/reset" "$BASE/status/503"
+	assert_failure 1
+	assert_jq '.[0].error.kind == "reset" and .[0].attempts == 1'
+	assert_jq '.[1].ok and .[1].status == 503 and .[1].attempts == 3'
+	gather_usage_error --retry-on bogus "$BASE/ok"
+	assert_usage_error "^gather: --retry-on: unknown item 'bogus': expected an error kind"
+}
+
+@test "request objects with truncated literals and bad numbers are bad_input, one each" {
+	{
+		printf '{"url": tru}\n{"url": nul}\n{"url": fals}\n'
+		for n in 1. - 1e 01 '1.5e+'; do
+			printf '{"url": "%s/ok", "timeout": %s}\n' "$BASE" "$n"
+		done
+		printf '{"url": "%s/ok", "timeout": 1.5e+0}\n' "$BASE"
+	} >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
+	assert_failure 1
+	assert_jq 'length == 9 and map(.index) == [range(9)]'
+	assert_jq '.[:8] | all(.ok == false and .error.kind == "bad_input" and
+		.error.message == "malformed request object (not strict JSON)")'
+	assert_jq '.[8].ok and .[8].body == "ok"'
+}
