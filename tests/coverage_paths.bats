@@ -232,3 +232,22 @@ teardown_file() { stop_server; }
 		.error.message == "malformed request object (not strict JSON)")'
 	assert_jq '.[8].ok and .[8].body == "ok"'
 }
+
+@test "--revalidate: an asctime Last-Modified (after blanks) goes back as an HTTP date" {
+	printf '  \t{"index":0,"url":"%s/echo","ok":true,"etag":null,"last_modified":"Tue Dec  1 10:00:00 2026"}\n' \
+		"$BASE" >"$BATS_TEST_TMPDIR/prev"
+	run --separate-stderr "$GATHER" --revalidate "$BATS_TEST_TMPDIR/prev" "$BASE/echo"
+	assert_success
+	assert_jq '.[0].body | fromjson | .headers["if-modified-since"] ==
+		"Tue, 01 Dec 2026 10:00:00 GMT"'
+}
+
+@test "--revalidate and --resume refuse a FILE that is a directory or not our output" {
+	gather_usage_error --revalidate "$BATS_TEST_TMPDIR" "$BASE/ok"
+	assert_usage_error "^gather: --revalidate: cannot read '.*': Is a directory$"
+	gather_usage_error --resume "$BATS_TEST_TMPDIR" "$BASE/ok"
+	assert_usage_error "^gather: --resume: cannot read '.*': Is a directory$"
+	printf '[{"index":0}]\n' >"$BATS_TEST_TMPDIR/arr"
+	gather_usage_error --revalidate "$BATS_TEST_TMPDIR/arr" "$BASE/ok"
+	assert_usage_error "line 1 is not a record of gather's output$"
+}
