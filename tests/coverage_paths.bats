@@ -251,3 +251,9 @@ teardown_file() { stop_server; }
 	gather_usage_error --revalidate "$BATS_TEST_TMPDIR/arr" "$BASE/ok"
 	assert_usage_error "line 1 is not a record of gather's output$"
 }
+
+@test "--stats: bytes past a MiB are shown in MiB too" {
+	run --separate-stderr "$GATHER" --stats "$BASE/size/2000000"
+	assert_success
+	[[ "$stderr" == *$'bytes:    2000000 (1.9 MiB)\n'* ]] || fail "stderr: $stderr"
+}
