@@ -134,8 +134,9 @@ teardown_file() { stop_server; }
 @test "-o under ulimit -f: a body past the limit is an io error, the next file is whole" {
 	local d="$BATS_TEST_TMPDIR/out"
 	# SIGXFSZ ignored, as a shell script may have it: write() says EFBIG.
-	run --separate-stderr bash -c 'trap "" XFSZ; ulimit -f 4 &&
-		"$GATHER" -o "$1" "$2/size/10000" "$2/size/100"' _ "$d" "$BASE"
+	# 2 MiB: room for what a --coverage build writes at its exit.
+	run --separate-stderr bash -c 'trap "" XFSZ; ulimit -f 2048 &&
+		"$GATHER" -o "$1" "$2/size/3000000" "$2/size/100"' _ "$d" "$BASE"
 	assert_failure 1
 	assert_jq --arg d "$d" '.[0].ok == false and .[0].error.kind == "io" and
 		.[0].error.message == "cannot write '\''\($d)/0'\'': File too large"'
@@ -143,15 +144,15 @@ teardown_file() { stop_server; }
 	[[ ! -e "$d/0" ]] || fail "a partial body was renamed into place"
 	assert_equal "$(stat -c %s "$d/1")" 100
 	# With the limit gone, --continue finishes the .part to the whole body.
-	run --separate-stderr "$GATHER" -o "$d" --continue "$BASE/file/10000"
+	run --separate-stderr "$GATHER" -o "$d" --continue "$BASE/file/3000000"
 	assert_success
-	assert_jq '.[0].ok and .[0].size == 10000'
-	assert_equal "$(stat -c %s "$d/0")" 10000
+	assert_jq '.[0].ok and .[0].size == 3000000'
+	assert_equal "$(stat -c %s "$d/0")" 3000000
 }
 
 @test "stdout under ulimit -f: 'cannot write output: File too large', exit 1" {
-	run --separate-stderr bash -c 'trap "" XFSZ; ulimit -f 1 &&
-		"$GATHER" "$1/size/3000" >"$2"' _ "$BASE" "$BATS_TEST_TMPDIR/out.jsonl"
+	run --separate-stderr bash -c 'trap "" XFSZ; ulimit -f 2048 &&
+		"$GATHER" "$1/size/3000000" >"$2"' _ "$BASE" "$BATS_TEST_TMPDIR/out.jsonl"
 	assert_failure 1
 	assert_equal "$stderr" "gather: cannot write output: File too large"
 }
