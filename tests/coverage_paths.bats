@@ -258,3 +258,14 @@ teardown_file() { stop_server; }
 	assert_success
 	[[ "$stderr" == *$'bytes:    2000000 (1.9 MiB)\n'* ]] || fail "stderr: $stderr"
 }
+
+@test "--stats: a status past 599 is counted as other; --fail makes it an http failure" {
+	run --separate-stderr "$GATHER" --stats=json "$BASE/raw/status999" "$BASE/ok"
+	assert_success
+	assert_jq '.[0].ok and .[0].status == 999'
+	printf '%s\n' "$stderr" | jq -e '.status == {"other": 1, "2xx": 1} and .ok == 2' >/dev/null ||
+		fail "stderr: $stderr"
+	run --separate-stderr "$GATHER" --fail "$BASE/raw/status999"
+	assert_failure 1
+	assert_jq '.[0].ok == false and .[0].status == 999 and .[0].error.kind == "http"'
+}
