@@ -269,3 +269,19 @@ teardown_file() { stop_server; }
 	assert_failure 1
 	assert_jq '.[0].ok == false and .[0].status == 999 and .[0].error.kind == "http"'
 }
+
+@test "progress on a 30-column terminal: every drawn line fits in 29 columns" {
+	seq 0 5 | sed "s|^|$BASE/delay/400?i=|" >"$BATS_TEST_TMPDIR/in"
+	printf -v cmd '%q ' "$GATHER" -c 1 -i "$BATS_TEST_TMPDIR/in"
+	run script -qfec "stty cols 30; $cmd >$(printf %q "$BATS_TEST_TMPDIR/out")" \
+		/dev/null </dev/null
+	assert_success
+	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/out")" 6
+	# Each drawing is \r LINE \e[K; take the LINEs.
+	lines=$(printf '%s' "$output" | tr '\r' '\n' | sed -n 's/\x1b\[K$//p' | grep -v '^$' || true)
+	[[ -n "$lines" ]] || fail "no progress line drawn: $(printf '%q' "$output")"
+	while IFS= read -r l; do
+		((${#l} <= 29)) || fail "a line of ${#l} columns: '$l'"
+	done <<<"$lines"
+	grep -q '^done ' <<<"$lines" || fail "lines: $lines"
+}
