@@ -195,7 +195,7 @@ LCOV	 = lcov --rc lcov_branch_coverage=1 --quiet
 obj/cov/%.o: src/%.c
 	@echo "  CC      $< (coverage)"
 	$(Q)mkdir -p obj/cov
-	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(COVFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(COVFLAGS) -MMD -MP -c -o $@ $<
 
 obj/cov/gather: $(COVOBJ)
 	@echo "  LINK    $@"
@@ -234,6 +234,8 @@ coverage-report:
 		END { printf "coverage: src/ %.1f %% of lines (floor %s), " \
 		"%.1f %% of branches (floor %s); obj/coverage/index.html\n", \
 		L, l, B, b; exit !(L >= l && B >= b) }'
+
+-include $(COVOBJ:.o=.d)
 
 include fuzz/Makefile.inc
 
