@@ -285,3 +285,14 @@ teardown_file() { stop_server; }
 	done <<<"$lines"
 	grep -q '^done ' <<<"$lines" || fail "lines: $lines"
 }
+
+@test "stderr closed: -v lines go nowhere, and never into a file of -o" {
+	local d="$BATS_TEST_TMPDIR/out"
+	run --separate-stderr bash -c '"$GATHER" -v -o "$1" "$2/size/5000" "$2/ok" 2>&-' \
+		_ "$d" "$BASE"
+	assert_success
+	assert_jq 'length == 2 and all(.ok)'
+	assert_equal "$(stat -c %s "$d/0")" 5000
+	assert_equal "$(tr -d a <"$d/0" | wc -c)" 0
+	assert_equal "$(cat "$d/1")" ok
+}
