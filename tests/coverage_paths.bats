@@ -296,3 +296,12 @@ teardown_file() { stop_server; }
 	assert_equal "$(tr -d a <"$d/0" | wc -c)" 0
 	assert_equal "$(cat "$d/1")" ok
 }
+
+@test "--no-compressed --max-body 1k: a Content-Length over it is refused before the body" {
+	run --separate-stderr "$GATHER" --no-compressed --max-body 1k "$BASE/size/2048" \
+		"$BASE/size/1024"
+	assert_failure 1
+	assert_jq '.[0].ok == false and .[0].error.kind == "too_large" and
+		.[0].error.message == "Content-Length larger than 1024 bytes" and .[0].size == 0'
+	assert_jq '.[1].ok and .[1].size == 1024'
+}
