@@ -14,6 +14,17 @@
  *
  * Options are those of `gather -I --no-location -t 2`: redirects are not
  * followed, so that no Location can lead the fuzzer off the machine.
+ *
+ * Then the whole program, main() and all (compiled in as gather_main),
+ * runs three times on the same URL through its command line, as a user
+ * would: -o DIR, then -o DIR --continue, then --revalidate with the first
+ * run's output (and -o).  The first run is answered by the bytes before a
+ * line "@@next@@" in the input, the others by the bytes after it (all the
+ * input when there is no such line), so that a .part left by a short body
+ * meets a 206, a Content-Range or an ETag.  Each run must write one line
+ * of strict JSON to stdout, and nothing may appear outside DIR but the
+ * harness's own files.  Going through argv keeps the target honest when
+ * the download code changes underneath it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,7 +36,10 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 
 #include <cjson/cJSON.h>
@@ -43,6 +57,10 @@
 #include "strict_utf8.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+int	gather_main(int, char **);
+
+/* The line that splits an input into the first and the later answers. */
+static const char next_mark[] = "\n@@next@@\n";
 
 /* The response the first transfer of each input gets. */
 static const char plain[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
@@ -81,9 +99,14 @@ die(const char *what, const struct buf *line)
 static void
 serve(int fd)
 {
-	static struct buf	 copy;
+	/*
+	 * On this thread's stack, not the heap: a thread still draining
+	 * when libFuzzer looks for leaks must not hold the only pointer.
+	 * -max_len is 8192; longer seeds are cut.
+	 */
+	char			 copy[65536];
 	char			 req[8192];
-	size_t			 got = 0, done;
+	size_t			 got = 0, done, n;
 	ssize_t			 k;
 
 	while (got < sizeof(req) - 1) {
@@ -95,11 +118,12 @@ serve(int fd)
 			break;
 	}
 	pthread_mutex_lock(&resp.lock);
-	if (buf_set(&copy, resp.b.p ? resp.b.p : "", resp.b.len) == -1)
-		abort();
+	n = resp.b.len < sizeof(copy) ? resp.b.len : sizeof(copy);
+	if (n > 0)
+		memcpy(copy, resp.b.p, n);
 	pthread_mutex_unlock(&resp.lock);
-	for (done = 0; done < copy.len; done += (size_t)k)
-		if ((k = write(fd, copy.p + done, copy.len - done)) <= 0)
+	for (done = 0; done < n; done += (size_t)k)
+		if ((k = write(fd, copy + done, n - done)) <= 0)
 			break;
 	shutdown(fd, SHUT_WR);
 	/* Let the client see the end before the socket goes. */
@@ -107,12 +131,27 @@ serve(int fd)
 		;
 }
 
-/* The listener thread: one connection at a time, forever. */
+/*
+ * One connection's thread: a client that keeps its connection (the
+ * engine's pool does) must not hold up the next one, gather_main's.
+ */
+static void *
+conn(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+
+	serve(fd);
+	close(fd);
+	return NULL;
+}
+
+/* The listener thread: a thread for each connection, forever. */
 static void *
 listener(void *arg)
 {
 	int		 ls = *(int *)arg, fd;
 	struct timeval	 tv = { 3, 0 };
+	pthread_t	 t;
 
 	for (;;) {
 		if ((fd = accept(ls, NULL, NULL)) == -1) {
@@ -121,8 +160,9 @@ listener(void *arg)
 			abort();
 		}
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		serve(fd);
-		close(fd);
+		if (pthread_create(&t, NULL, conn, (void *)(intptr_t)fd) != 0)
+			abort();
+		pthread_detach(t);
 	}
 	return NULL;
 }
@@ -168,7 +208,8 @@ init(void)
 	if (pthread_create(&t, NULL, listener, &ls) != 0)
 		abort();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if ((evl = ev_default_loop(0)) == NULL ||
+	/* Not the default loop: gather_main makes and destroys that one. */
+	if ((evl = ev_loop_new(EVFLAG_AUTO)) == NULL ||
 	    (pool = xfer_pool_new(&opts, NULL)) == NULL ||
 	    (lp = loop_new(evl, 4, 0, done_cb, NULL)) == NULL ||
 	    (out = record_new(&opts, NULL)) == NULL)
@@ -231,10 +272,152 @@ fetch(const uint8_t *p, size_t n)
 	r.xfer = NULL;
 }
 
+/* The first next_mark in p[0..n), or NULL. */
+static const uint8_t *
+find_mark(const uint8_t *p, size_t n)
+{
+	size_t i, k = sizeof(next_mark) - 1;
+
+	for (i = 0; i + k <= n; i++)
+		if (p[i] == '\n' && memcmp(p + i, next_mark, k) == 0)
+			return p + i;
+	return NULL;
+}
+
+/* Serve p[0..n) to every connection from now on. */
+static void
+serve_next(const uint8_t *p, size_t n)
+{
+	pthread_mutex_lock(&resp.lock);
+	if (buf_set(&resp.b, p, n) == -1)
+		abort();
+	pthread_mutex_unlock(&resp.lock);
+}
+
+/*
+ * Run gather_main with the NULL-terminated argv, stdout into the file
+ * path; then that file must hold exactly one line of strict JSON.
+ */
+static void
+run_gather(char **argv, const char *path)
+{
+	static struct buf	 line;
+	char			 chunk[4096];
+	int			 argc, fd, saved;
+	ssize_t			 k;
+
+	for (argc = 0; argv[argc] != NULL; argc++)
+		;
+	fflush(stdout);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) == -1 ||
+	    (saved = dup(STDOUT_FILENO)) == -1 ||
+	    dup2(fd, STDOUT_FILENO) == -1)
+		abort();
+	(void)gather_main(argc, argv);
+	fflush(stdout);
+	if (dup2(saved, STDOUT_FILENO) == -1)
+		abort();
+	close(saved);
+	buf_clear(&line);
+	if (lseek(fd, 0, SEEK_SET) == -1)
+		abort();
+	while ((k = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(&line, chunk, (size_t)k) == -1)
+			abort();
+	close(fd);
+	/* FUZZ_RESPONSE_SHOW=1: what each run wrote, to replay a seed by. */
+	if (getenv("FUZZ_RESPONSE_SHOW") != NULL)
+		fprintf(stderr, "%s: %.*s", argv[argc - 2], (int)line.len,
+		    line.p);
+	check_line(&line);
+}
+
+/* Whether name is one of the harness's own files beside DIR. */
+static int
+own_file(const char *name)
+{
+	return strcmp(name, "out") == 0 || strcmp(name, "run1.jsonl") == 0 ||
+	    strcmp(name, "run2.jsonl") == 0 || strcmp(name, "run3.jsonl") == 0;
+}
+
+/*
+ * Remove the directory path and all under it.  With check set, abort when
+ * it holds anything but regular files (under DIR, out) or own_file's
+ * names (at the top).  depth: 0 the sandbox, 1 inside it, 2 inside DIR.
+ */
+static void
+sweep(const char *path, int depth, int check)
+{
+	DIR		*d;
+	struct dirent	*e;
+	struct stat	 st;
+	char		 sub[4096];
+
+	if ((d = opendir(path)) == NULL)
+		abort();
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+		if (lstat(sub, &st) == -1)
+			abort();
+		if (check && depth == 0 && !own_file(e->d_name)) {
+			fprintf(stderr, "fuzz_response: '%s' outside -o\n", sub);
+			abort();
+		}
+		if (check && depth == 1 && !S_ISREG(st.st_mode)) {
+			fprintf(stderr, "fuzz_response: '%s' under -o is not a "
+			    "regular file\n", sub);
+			abort();
+		}
+		if (S_ISDIR(st.st_mode))
+			sweep(sub, depth + 1, check);
+		else if (unlink(sub) == -1)
+			abort();
+	}
+	closedir(d);
+	if (rmdir(path) == -1)
+		abort();
+}
+
+/*
+ * The three runs of the whole program: -o, -o --continue, --revalidate;
+ * the first answered by first, the others by later.
+ */
+static void
+run_downloads(const uint8_t *first, size_t nfirst, const uint8_t *later,
+    size_t nlater)
+{
+	char	 top[] = "/tmp/fuzz_response.XXXXXX";
+	char	 dir[64], run1[64], run2[64], run3[64];
+	char	 a0[] = "gather", q[] = "-q", r[] = "--retries", r0[] = "0",
+		 t[] = "-t", t1[] = "1", nl[] = "--no-location", o[] = "-o",
+		 cont[] = "--continue", rv[] = "--revalidate";
+	char	*argv1[] = { a0, q, r, r0, t, t1, nl, o, dir, url, NULL };
+	char	*argv2[] = { a0, q, r, r0, t, t1, nl, o, dir, cont, url,
+		    NULL };
+	char	*argv3[] = { a0, q, r, r0, t, t1, nl, o, dir, rv, run1, url,
+		    NULL };
+
+	if (mkdtemp(top) == NULL)
+		abort();
+	snprintf(dir, sizeof(dir), "%s/out", top);
+	snprintf(run1, sizeof(run1), "%s/run1.jsonl", top);
+	snprintf(run2, sizeof(run2), "%s/run2.jsonl", top);
+	snprintf(run3, sizeof(run3), "%s/run3.jsonl", top);
+	serve_next(first, nfirst);
+	run_gather(argv1, run1);
+	serve_next(later, nlater);
+	run_gather(argv2, run2);
+	run_gather(argv3, run3);
+	sweep(top, 0, 1);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int ready;
+	static int	 ready;
+	const uint8_t	*m;
 
 	if (!ready) {
 		init();
@@ -242,5 +425,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fetch((const uint8_t *)plain, sizeof(plain) - 1);
 	fetch(data, size);
+	m = find_mark(data, size);
+	if (m == NULL)
+		run_downloads(data, size, data, size);
+	else
+		run_downloads(data, (size_t)(m - data),
+		    m + sizeof(next_mark) - 1,
+		    size - (size_t)(m - data) - (sizeof(next_mark) - 1));
 	return 0;
 }

@@ -1303,7 +1303,8 @@ cli_apply(struct opts *o, struct cli_arg *a)
 		*(long *)field = a->n;
 		break;
 	case ARG_SECONDS:
-		*(double *)field = a->secs;
+		/* Not through a double pointer: field is only bytes here. */
+		memcpy(field, &a->secs, sizeof(a->secs));
 		break;
 	case ARG_SIZE:
 		*(uint64_t *)field = a->size;
@@ -1475,15 +1476,19 @@ cli_defaults(struct opts *o)
 	policy_retry_default(&o->retry_on);
 }
 
-/* Whether a -H header names the header called name (with its colon). */
+/*
+ * Whether a -H header names the header called name (with its colon).  The
+ * list ends with a NULL (cli_parse leaves room for one): walk to it.
+ */
 static int
 cli_has_header(const struct opts *o, const char *name)
 {
-	size_t i, n = strlen(name);
+	const char	*h;
+	size_t		 i, n = strlen(name);
 
-	for (i = 0; i < o->nheaders; i++)
-		if (strncasecmp(o->headers[i], name, n - 1) == 0 &&
-		    (o->headers[i][n - 1] == ':' || o->headers[i][n - 1] == ';'))
+	for (i = 0; i < o->nheaders && (h = o->headers[i]) != NULL; i++)
+		if (strncasecmp(h, name, n - 1) == 0 &&
+		    (h[n - 1] == ':' || h[n - 1] == ';'))
 			return 1;
 	return 0;
 }

@@ -145,7 +145,7 @@ int
 json_valid(const char *s, size_t n)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	uint8_t			 obj[JSON_DEPTH_MAX / 8];	/* 1: object */
+	uint8_t			 obj[JSON_DEPTH_MAX / 8] = { 0 };	/* 1: object */
 	size_t			 i, depth = 0;
 
 	i = json_ws(p, n, 0);

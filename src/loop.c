@@ -999,6 +999,7 @@ void
 loop_free(struct loop *lp)
 {
 	struct mh	*mh;
+	struct sock	*sk;
 	size_t		 i;
 
 	if (lp == NULL)

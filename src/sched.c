@@ -658,12 +658,11 @@ sched_pump_input(struct sched *s)
 {
 	struct rec		*r;
 	enum input_status	 st;
-	int			 rc;
 
 	while (!ends_stopped(s->p.ends) && !s->input_done &&
 	    s->running.n < s->o->concurrency && s->due.n < s->o->window &&
 	    reorder_room(s->p.reorder, s->next_seq)) {
-		if ((rc = sched_read(s, &r, &st)) <= 0)
+		if (sched_read(s, &r, &st) <= 0)
 			return;
 		if (s->p.resume != NULL && sched_resumed(s, r)) {
 			sched_rec_put(s, r);

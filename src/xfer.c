@@ -47,6 +47,7 @@ struct xfer {
 	uint64_t	 max_body;	/* 0 = no limit */
 	int		 keep_body;
 	int		 too_large;
+	int		 no_memory;	/* the body could not be kept */
 	struct part	 part;		/* -o: NAME.part, fd -1 without */
 	int		 started;	/* the first body byte came */
 	int		 skip;		/* -o: not 2xx, no byte is written */
@@ -311,8 +312,10 @@ xfer_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 				return 0;
 			}
 		}
-	} else if (x->keep_body && buf_append(&x->body, data, n) == -1)
+	} else if (x->keep_body && buf_append(&x->body, data, n) == -1) {
+		x->no_memory = 1;
 		return 0;
+	}
 	return n;
 }
 
@@ -918,7 +921,7 @@ xfer_reset(struct xfer *x, struct rec *r)
 	x->received = 0;
 	x->started = x->skip = x->continuable = x->bad_range = 0;
 	x->range_len = 0;
-	x->too_large = 0;
+	x->too_large = x->no_memory = 0;
 	x->io_errno = 0;
 	x->sock_errno = 0;
 	memset(x->opened, 0xff, sizeof(x->opened));	/* all -1 */
@@ -1483,6 +1486,10 @@ xfer_error(struct xfer *x, CURLcode rc)
 		snprintf(r->msg, sizeof(r->msg), "stalled: less than %llu "
 		    "bytes/s for %ld s (--speed-limit, --speed-time)",
 		    (unsigned long long)o->speed_limit, o->speed_time);
+	} else if (x->no_memory) {
+		r->kind = ERR_OTHER;
+		snprintf(r->msg, sizeof(r->msg), "out of memory for the body "
+		    "(%llu bytes so far)", (unsigned long long)x->received);
 	} else if (x->too_large) {
 		r->kind = ERR_TOO_LARGE;
 		snprintf(r->msg, sizeof(r->msg), "body larger than %llu bytes",

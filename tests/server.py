@@ -126,6 +126,12 @@ RAW = {
     "trailer": b"HTTP/1.1 200 OK\r\nX-A: 1\r\nTransfer-Encoding: chunked"
                b"\r\nConnection: close\r\n\r\n2\r\nok\r\n0\r\n"
                b"HTTP/1.1 200 OK\r\n\r\n",
+    # A three-digit status past 599: no class of RFC 9110.
+    "status999": b"HTTP/1.1 999 Odd\r\nContent-Length: 2\r\n"
+                 b"Connection: close\r\n\r\nok",
+    # A later header line folded (obsolete line folding, RFC 9112 5.2).
+    "folded-late": b"HTTP/1.1 200 OK\r\nX-Fold: a\r\n \t b\r\n"
+                   b"Content-Length: 2\r\nConnection: close\r\n\r\nok",
     # An interim response, then the real one: two status lines.
     "continue": b"HTTP/1.1 100 Continue\r\nX-Early: 1\r\n\r\n"
                 b"HTTP/1.1 200 OK\r\nX-Late: 2\r\nContent-Length: 2\r\n"

@@ -12,6 +12,12 @@
 # the kind its URL deserves, exit status 1, no sanitizer report on stderr.
 # Bounded: gather gets SOAK_TIMEOUT seconds (default 600).  The server is
 # started here and stopped by its PID, whatever happens.
+#
+# SOAK_NGINX=1 (make soak-big): the /ok records go to an nginx started
+# here (tests/nginx.bash; plain HTTP, one worker, room for thousands of
+# connections), the resets, hangs and 503s still to the test server, whose
+# thread per connection cannot take a thousand at once within short
+# timeouts.
 
 set -u
 
@@ -38,10 +44,15 @@ done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/gather-soak.XXXXXX") || die "mktemp"
 SERVER_PID=
+NGINX_PID=
 cleanup() {
 	if [[ -n "$SERVER_PID" ]]; then
 		kill "$SERVER_PID" 2>/dev/null
 		wait "$SERVER_PID" 2>/dev/null
+	fi
+	if [[ -n "$NGINX_PID" ]]; then
+		kill -TERM "$NGINX_PID" 2>/dev/null
+		wait "$NGINX_PID" 2>/dev/null
 	fi
 	rm -rf "$TMP"
 }
@@ -63,17 +74,57 @@ for ((i = 0; i < 100; i++)); do
 done
 [[ -s "$TMP/port" ]] || die "the test server wrote no port within 10 s"
 BASE="http://127.0.0.1:$(<"$TMP/port")"
+OK_BASE=$BASE
+
+# ---- nginx for the ordinary answers (SOAK_NGINX=1) --------------------------
+
+# Write $NGINX_DIR/nginx.conf: "ok" for every URL on 127.0.0.1:$1.
+soak_nginx_conf() {
+	{
+		nginx_conf_main 1
+		echo 'worker_rlimit_nofile 8192;'
+		echo 'events { worker_connections 8192; }'
+		echo 'http {'
+		nginx_conf_temp_paths
+		cat <<CONF
+	access_log off;
+	keepalive_requests 1000000;
+	server {
+		listen 127.0.0.1:$1 backlog=4096;
+		location / { default_type text/plain; return 200 "ok"; }
+	}
+}
+CONF
+	} >"$NGINX_DIR/nginx.conf"
+}
+
+# Succeed when that nginx answers on port $1.
+soak_nginx_ready() {
+	[[ "$(curl -q -s --max-time 1 "http://127.0.0.1:$1/ok")" == ok ]]
+}
+
+if [[ "${SOAK_NGINX:-0}" == 1 ]]; then
+	command -v nginx >/dev/null || die "nginx is needed for SOAK_NGINX=1"
+	command -v curl >/dev/null || die "curl is needed for SOAK_NGINX=1"
+	. "$HERE/nginx.bash"
+	NGINX_DIR="$TMP/nginx"
+	mkdir -p "$NGINX_DIR/tmp"
+	nginx_launch soak_nginx_conf soak_nginx_ready ||
+		die "nginx did not start"
+	OK_BASE="http://127.0.0.1:$NGINX_PORT"
+	say "ordinary answers from nginx at $OK_BASE, faults from $BASE"
+fi
 
 # ---- the input --------------------------------------------------------------
 
-awk -v n="$N" -v b="$BASE" 'BEGIN {
+awk -v n="$N" -v b="$BASE" -v ok="$OK_BASE" 'BEGIN {
 	for (i = 0; i < n; i++) {
 		k = i % 10
 		if (k == 1) printf "%s/reset?i=%d\n", b, i
 		else if (k == 2)
 			printf "{\"url\": \"%s/hang?i=%d\", \"timeout\": 0.5}\n", b, i
 		else if (k == 3) printf "%s/status/503?i=%d\n", b, i
-		else printf "%s/ok?i=%d\n", b, i
+		else printf "%s/ok?i=%d\n", ok, i
 	}
 }' >"$TMP/in"
 
