@@ -1509,8 +1509,9 @@ cli_stdout_is(char *const *files, size_t n, const char *opt, char *err,
 	if (fstat(STDOUT_FILENO, &out) == -1 || !S_ISREG(out.st_mode) ||
 	    ((fl = fcntl(STDOUT_FILENO, F_GETFL)) != -1 && (fl & O_APPEND)))
 		return 0;
-	for (i = 0; i < n; i++)
-		if (stat(files[i], &st) == 0 && st.st_dev == out.st_dev &&
+	for (i = 0; files != NULL && i < n; i++)
+		if (files[i] != NULL && stat(files[i], &st) == 0 &&
+		    st.st_dev == out.st_dev &&
 		    st.st_ino == out.st_ino) {
 			cli_usage(err, errlen, "%s %s: the file is also stdout, "
 			    "which '>' has emptied; write to another file, or "
@@ -1529,8 +1530,8 @@ cli_merge(const struct opts *o, char *err, size_t errlen)
 	if (o->nurls == 0)
 		return cli_usage(err, errlen, "--merge needs files to merge "
 		    "(- for stdin)");
-	for (i = 0; i < o->nurls; i++)
-		dashes += strcmp(o->urls[i], "-") == 0;
+	for (i = 0; o->urls != NULL && i < o->nurls; i++)
+		dashes += o->urls[i] != NULL && strcmp(o->urls[i], "-") == 0;
 	if (dashes > 1)
 		return cli_usage(err, errlen, "--merge: - (stdin) may be given "
 		    "once");

@@ -1018,8 +1018,12 @@ loop_free(struct loop *lp)
 		curl_multi_cleanup(mh->multi);
 		ev_timer_stop(lp->evl, &mh->timer);
 	}
-	while (lp->socks != NULL)
-		loop_sock_free(lp, lp->socks);
+	/* The rest of the list goes too: no need to unlink one by one. */
+	while ((sk = lp->socks) != NULL) {
+		lp->socks = sk->next;
+		ev_io_stop(lp->evl, &sk->io);
+		free(sk);
+	}
 	/* It must leave the share before the share is cleaned up. */
 	if (lp->cookies != NULL)
 		curl_easy_cleanup(lp->cookies);
