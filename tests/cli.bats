@@ -38,10 +38,10 @@ setup() { reset_stats; }
 	# 100000 parses; it runs only where that many descriptors are allowed.
 	run --separate-stderr "$GATHER" -c 100000 "$BASE/ok"
 	hard=$(ulimit -Hn)
-	if [[ "$hard" == unlimited ]] || ((hard >= 100032)); then
+	if [[ "$hard" == unlimited ]] || ((hard >= 100832)); then
 		assert_success
 	else
-		assert_usage_error '^gather: -c 100000 needs about 100032 file '
+		assert_usage_error '^gather: -c 100000 needs about 100832 file '
 	fi
 }
 

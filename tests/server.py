@@ -365,6 +365,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         for name, value in headers:
             self.send_header(name, value)
+        self.uncount()
         self.end_headers()
         if self.command != "HEAD" and not no_body:
             self.write(body)
@@ -422,6 +423,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = split.path
         query = urllib.parse.parse_qs(split.query)
         counted = path not in CONTROL_PATHS
+        self.counting = counted
         if counted:
             # A connection is counted with its first counted request, so
             # that asking for /stats does not change "connections".
@@ -440,8 +442,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except Exception:
                 pass
         finally:
-            if counted:
-                STATS.end()
+            self.uncount()
+
+    def uncount(self):
+        """The request is no longer in flight: once, when its answer
+        starts to go out, so that a client that has its answer and sends
+        the next request never finds this one still counted."""
+        if getattr(self, "counting", False):
+            self.counting = False
+            STATS.end()
 
     def route(self, path, query):
         parts = [p for p in path.split("/") if p]
