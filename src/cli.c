@@ -1087,7 +1087,7 @@ static const struct option_def options[] = {
 	    .help = "fetch nothing: the arguments are earlier outputs (jsonl "
 	    "or json, - for stdin), each ordered by index; write one stream "
 	    "ordered by index, the last file given winning where several "
-	    "have an index", .val = 1 },
+	    "have an index; --format and --junit apply to it", .val = 1 },
 	{ "format", 0, ARG_ENUM, OUTPUT, F(format), "FORMAT",
 	    .help = "jsonl (default), json (one array) or tap (TAP version "
 	    "13: ok N - URL per record, the plan 1..N last)",

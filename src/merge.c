@@ -6,6 +6,12 @@
  * that index drops its record.  Memory is one line per file, whatever the
  * files' lengths: a line over the reader's bound is written from its kept
  * head and then streamed from its file.
+ *
+ * --format tap and --junit need each record's outcome (struct outcome),
+ * not its bytes: only then is a line parsed with cJSON.  A line over the
+ * bound is never held whole: its status is read from the kept part, just
+ * after the head, and its time, attempts and error, which gather writes
+ * last, from the last MERGE_TAIL bytes of the line, kept as it streams by.
  */
 #include "gather/merge.h"
 
@@ -13,11 +19,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
 
 #include "gather/buf.h"
 #include "gather/earlier.h"
 #include "gather/ends.h"
+#include "gather/junit.h"
 #include "gather/text.h"
+#include "gather/writer.h"
+
+/* The end of a long line kept for its time, attempts and error. */
+#define MERGE_TAIL	(64 * 1024)
 
 /* One file of the merge and its pending record. */
 struct src {
@@ -35,7 +49,15 @@ struct merge {
 	struct src	       **heap;
 	size_t			 nheap;
 	struct writer		*w;
+	struct junit		*junit;		/* --junit, or NULL */
+	int			 tap;		/* --format tap */
+	int			 copy;		/* the lines are written as read */
 	struct buf		 line;		/* a record and its newline */
+	struct buf		 tail;		/* a long line's last bytes */
+	struct buf		 tmp;		/* a JSON text to parse */
+	struct outcome		 oc;		/* the record's, for tap and junit */
+	char			 kind[64];	/* oc.kind's bytes */
+	struct buf		 msg;		/* oc.msg's, NUL-terminated */
 	int			 failed;	/* a record written was not ok */
 	int			 werr;		/* a write failed: errno */
 	char			 err[512];
@@ -126,13 +148,174 @@ merge_advance(struct merge *m, struct src *s)
 	return 0;
 }
 
-/* Write part of a long line that earlier_rest hands over. */
+/* Keep the last MERGE_TAIL bytes of a long line, n more at p. */
+static int
+merge_keep_tail(struct merge *m, const char *p, size_t n)
+{
+	if (n >= MERGE_TAIL) {
+		buf_clear(&m->tail);
+		return buf_append(&m->tail, p + n - MERGE_TAIL, MERGE_TAIL);
+	}
+	if (m->tail.len + n > 2 * MERGE_TAIL) {
+		memmove(m->tail.p, m->tail.p + m->tail.len - (MERGE_TAIL - n),
+		    MERGE_TAIL - n);
+		m->tail.len = MERGE_TAIL - n;
+	}
+	return buf_append(&m->tail, p, n);
+}
+
+/* Write (and for a report keep the end of) part of a long line. */
 static int
 merge_more(void *arg, const char *p, size_t n)
 {
 	struct merge *m = arg;
 
-	if (writer_emit_more(m->w, p, n) == -1) {
+	if ((m->tap || m->junit != NULL) && merge_keep_tail(m, p, n) == -1) {
+		m->werr = ENOMEM;
+		return -1;
+	}
+	if (m->copy && writer_emit_more(m->w, p, n) == -1) {
+		m->werr = errno;
+		return -1;
+	}
+	return 0;
+}
+
+/* The top-level member "name": of the record text p (n bytes), or NULL. */
+static const char *
+merge_member(const char *p, size_t n, const char *name)
+{
+	size_t	i, depth = 0, len = strlen(name);
+	int	str = 0;
+
+	for (i = 0; i < n; i++) {
+		if (str) {
+			if (p[i] == '\\')
+				i++;
+			else if (p[i] == '"')
+				str = 0;
+		} else if (p[i] == '"') {
+			if (depth == 1 && n - i > len + 2 && memcmp(p + i + 1,
+			    name, len) == 0 && p[i + 1 + len] == '"' &&
+			    p[i + 2 + len] == ':')
+				return p + i + len + 3;
+			str = 1;
+		} else if (p[i] == '{' || p[i] == '[')
+			depth++;
+		else if (p[i] == '}' || p[i] == ']')
+			depth--;
+	}
+	return NULL;
+}
+
+/* Fill m->oc's status, attempts, time and error from a record's members. */
+static void
+merge_fields(struct merge *m, const cJSON *rec)
+{
+	const cJSON	*v, *err;
+
+	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(rec,
+	    "status")))
+		m->oc.status = (long)v->valuedouble;
+	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(rec,
+	    "attempts")))
+		m->oc.attempts = (long)v->valuedouble;
+	v = cJSON_GetObjectItemCaseSensitive(rec, "time");
+	if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(v, "total")))
+		m->oc.time = v->valuedouble;
+	err = cJSON_GetObjectItemCaseSensitive(rec, "error");
+	if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(err, "kind")))
+		snprintf(m->kind, sizeof(m->kind), "%s", v->valuestring);
+	if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(err,
+	    "message"))) {
+		buf_clear(&m->msg);
+		if (buf_append(&m->msg, v->valuestring,
+		    strlen(v->valuestring) + 1) == -1)
+			buf_clear(&m->msg);
+	}
+}
+
+/*
+ * Parse the n bytes at p as JSON into m's outcome; -1 when out of memory,
+ * or when a whole record (the reader checked it) does not parse.
+ */
+static int
+merge_parse(struct merge *m, const char *p, size_t n, int whole)
+{
+	cJSON *rec;
+
+	buf_clear(&m->tmp);
+	if (buf_append(&m->tmp, p, n) == -1)
+		return -1;
+	if ((rec = cJSON_ParseWithLength(m->tmp.p, m->tmp.len)) == NULL)
+		return whole ? -1 : 0;
+	merge_fields(m, rec);
+	cJSON_Delete(rec);
+	return 0;
+}
+
+/*
+ * A long line: its status follows the head in the part kept; its time,
+ * attempts and error are the line's last members, read from its tail as
+ * the object {"time": ...}.  What the tail does not hold stays unknown.
+ */
+static int
+merge_parse_cut(struct merge *m, const struct src *s)
+{
+	const char	*v, *end = m->tail.p + m->tail.len, *t = NULL, *q;
+	char		*stop;
+	long		 status;
+
+	if ((v = merge_member(s->e.text.p, s->e.text.n, "status")) != NULL &&
+	    (status = strtol(v, &stop, 10)) > 0 && stop > v)
+		m->oc.status = status;
+	/* No "time": of a body or message is unescaped; the last is ours. */
+	for (q = m->tail.p; m->tail.len > 8 && q + 8 <= end; q++)
+		if (memcmp(q, ",\"time\":", 8) == 0)
+			t = q;
+	if (t == NULL)
+		return 0;
+	buf_clear(&m->line);
+	if (buf_append(&m->line, "{", 1) == -1 ||
+	    buf_append(&m->line, t + 1, (size_t)(end - t - 1)) == -1)
+		return -1;
+	return merge_parse(m, m->line.p, m->line.len, 0);
+}
+
+/* The outcome of the record s holds, read whole (a long line's too). */
+static int
+merge_outcome(struct merge *m, const struct src *s)
+{
+	memset(&m->oc, 0, sizeof(m->oc));
+	m->oc.index = s->e.index;
+	m->oc.url = s->e.url != NULL ? s->e.url : "";
+	m->oc.url_len = s->e.url != NULL ? s->e.url_len : 0;
+	m->oc.ok = s->e.ok;
+	m->kind[0] = '\0';
+	buf_clear(&m->msg);
+	if ((s->e.cut ? merge_parse_cut(m, s) : merge_parse(m, s->e.text.p,
+	    s->e.text.n, 1)) == -1)
+		return -1;
+	if (m->oc.ok)
+		return 0;
+	m->oc.kind = m->kind[0] ? m->kind : "other";
+	m->oc.msg = m->msg.len > 0 ? m->msg.p : s->e.cut ? "the record is "
+	    "over 1 MiB and its error was past the end kept of it" :
+	    "the record names no error";
+	return 0;
+}
+
+/* tap and junit: the outcome of s, written and added; as merge_write. */
+static int
+merge_report(struct merge *m, const struct src *s)
+{
+	if (merge_outcome(m, s) == -1) {
+		snprintf(m->err, sizeof(m->err), "out of memory");
+		return -2;
+	}
+	if (m->junit != NULL)
+		(void)junit_add(m->junit, &m->oc);	/* junit_finish tells */
+	if (m->tap && writer_emit_outcome(m->w, &m->oc) == -1) {
 		m->werr = errno;
 		return -1;
 	}
@@ -150,7 +333,14 @@ merge_write(struct merge *m, struct src *s)
 
 	m->failed |= !s->e.ok;
 	if (s->e.cut) {
-		if (writer_emit(m->w, s->e.text.p, s->e.text.n) == -1) {
+		buf_clear(&m->tail);
+		if ((m->tap || m->junit != NULL) && merge_keep_tail(m,
+		    s->e.text.p, s->e.text.n) == -1) {
+			snprintf(m->err, sizeof(m->err), "out of memory");
+			return -2;
+		}
+		if (m->copy && writer_emit(m->w, s->e.text.p, s->e.text.n) ==
+		    -1) {
 			m->werr = errno;
 			return -1;
 		}
@@ -160,6 +350,10 @@ merge_write(struct merge *m, struct src *s)
 			    "'%s': %s", s->path, strerror(errno));
 			return -3;
 		}
+		if (rc == -1 && m->werr == ENOMEM) {
+			snprintf(m->err, sizeof(m->err), "out of memory");
+			return -2;
+		}
 		if (rc == -1)
 			return -1;
 		if (rc == 1) {
@@ -168,12 +362,16 @@ merge_write(struct merge *m, struct src *s)
 			    earlier_lineno(s->rd));
 			return -3;
 		}
-		if (writer_emit_more(m->w, "\n", 1) == -1) {
+		if (m->copy && writer_emit_more(m->w, "\n", 1) == -1) {
 			m->werr = errno;
 			return -1;
 		}
-		return 0;
+		return m->copy && m->junit == NULL ? 0 : merge_report(m, s);
 	}
+	if ((m->tap || m->junit != NULL) && (rc = merge_report(m, s)) != 0)
+		return rc;
+	if (!m->copy)
+		return 0;
 	buf_clear(&m->line);
 	if (buf_append(&m->line, s->e.text.p, s->e.text.n) == -1 ||
 	    buf_append(&m->line, "\n", 1) == -1) {
@@ -253,7 +451,20 @@ bad:
 	return rc == -2 ? EXIT_SOME_FAILED : EXIT_USAGE;
 }
 
-/* Run --merge over the files of o, writing through w; the exit status. */
+/* The wall clock in seconds, for --junit's timestamp and time. */
+static double
+merge_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Run --merge over the files of o, writing through w (and to --junit's
+ * report); the exit status.
+ */
 int
 merge_run(const struct opts *o, struct writer *w)
 {
@@ -263,12 +474,29 @@ merge_run(const struct opts *o, struct writer *w)
 
 	memset(&m, 0, sizeof(m));
 	m.w = w;
+	m.tap = o->format == FORMAT_TAP;
+	m.copy = !m.tap;
+	if (o->junit != NULL && (m.junit = junit_open(o->junit,
+	    merge_now(), m.err, sizeof(m.err))) == NULL) {
+		merge_say(m.err);
+		return EXIT_USAGE;
+	}
 	if ((status = merge_open(&m, o)) == -1)
 		status = merge_loop(&m);
+	if (m.junit != NULL && junit_finish(m.junit, merge_now(), m.err,
+	    sizeof(m.err)) == -1) {
+		merge_say(m.err);
+		if (status == EXIT_ALL_OK)
+			status = EXIT_SOME_FAILED;
+	}
+	junit_free(m.junit);
 	for (i = 0; m.v != NULL && i < m.n; i++)
 		earlier_close(m.v[i].rd);
 	free(m.v);
 	free(m.heap);
 	buf_free(&m.line);
+	buf_free(&m.tail);
+	buf_free(&m.tmp);
+	buf_free(&m.msg);
 	return status;
 }

@@ -181,6 +181,11 @@ sched_finish_as(struct sched *s, struct rec *r, struct buf *line)
 {
 	int failed = r->kind != ERR_NONE;
 
+	/* -o: the verdict is in; NAME.part becomes NAME or goes. */
+	if (r->xfer != NULL) {
+		xfer_settle(r->xfer);
+		failed = r->kind != ERR_NONE;
+	}
 	if (failed)
 		s->failed = 1;
 	stats_log(s->p.stats, r, "");
@@ -433,6 +438,7 @@ sched_retry(struct sched *s, struct rec *r)
 	if (deadline_at > 0 && ev_now(s->evl) + wait >= deadline_at)
 		return 0;
 	stats_log(s->p.stats, r, "retry: ");
+	xfer_settle(r->xfer);
 	xfer_put(s->p.pool, r->xfer);
 	r->xfer = NULL;
 	/* What pointed into the transfer is gone with it. */

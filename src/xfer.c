@@ -60,6 +60,8 @@ struct xfer {
 	unsigned	 mds;		/* HASH_* bits being computed */
 	EVP_MD_CTX	*md[HASH_SLOTS];
 	int		 open_late;	/* -o: open NAME.part at the first byte */
+	int		 unsettled;	/* -o: finished, NAME.part not yet
+					   renamed or closed (xfer_settle) */
 	int		 open_failed;	/* that open failed: io_msg says why */
 	struct buf	 etag, lastmod;	/* the final response's validators */
 	struct buf	 cond;		/* --revalidate: a condition header */
@@ -920,6 +922,7 @@ xfer_reset(struct xfer *x, struct rec *r)
 	x->rec = r;
 	x->received = 0;
 	x->started = x->skip = x->continuable = x->bad_range = 0;
+	x->unsettled = 0;
 	x->range_len = 0;
 	x->too_large = x->no_memory = 0;
 	x->io_errno = 0;
@@ -1562,23 +1565,37 @@ xfer_digests(struct xfer *x, struct rec *r)
 }
 
 /*
- * -o: NAME.part becomes NAME when the record is ok with a 2xx body;
- * otherwise it is removed, unless it can be continued, whatever ended
- * the attempt (an error status included): a wrong checksum, a 206 that
- * was not the range asked for and a 416 say that its bytes are bad.
+ * -o: whether the record names a file at all: a response that is not
+ * 2xx names none, nor does a 206 that was not the range asked for; a
+ * broken one does.  Known when the transfer ends, so that --expect sees
+ * the record's file as it will be printed when it passes.
  */
 static void
-xfer_settle(struct xfer *x, struct rec *r)
+xfer_name_file(struct xfer *x, struct rec *r)
 {
-	struct files	*f = x->pool->files;
-	int		 keep;
-
-	/*
-	 * A response that is not 2xx names no file, nor does a 206 that was
-	 * not the range asked for; a broken one does.
-	 */
 	r->no_file = (r->status > 0 && (r->status < 200 || r->status > 299) &&
 	    !r->part_whole) || x->bad_range;
+}
+
+/*
+ * -o, once the record's verdict is in (its --expect included): NAME.part
+ * becomes NAME when the record is ok with a 2xx body; otherwise it is
+ * removed, unless it can be continued, whatever ended the attempt (an
+ * error status included): a wrong checksum, a 206 that was not the range
+ * asked for and a 416 say that its bytes are bad.  A record that failed
+ * its expectation names no file.  Does nothing twice, nor for a transfer
+ * that xfer_finish did not end.
+ */
+void
+xfer_settle(struct xfer *x)
+{
+	struct files	*f = x->pool->files;
+	struct rec	*r = x->rec;
+	int		 keep;
+
+	if (!x->unsettled)
+		return;
+	x->unsettled = 0;
 	if (r->kind == ERR_NONE && !r->no_file && r->status > 0) {
 		if (files_commit(f, &x->part, r, x->io_msg,
 		    sizeof(x->io_msg)) == -1)
@@ -1586,13 +1603,18 @@ xfer_settle(struct xfer *x, struct rec *r)
 		files_close(f, &x->part, r, r->kind == ERR_NONE);
 		return;
 	}
+	if (r->kind == ERR_EXPECTATION)
+		r->no_file = 1;
 	keep = x->continuable && !x->bad_range && r->kind != ERR_CHECKSUM &&
 	    r->status != 416;
 	files_close(f, &x->part, r, keep);
 	r->part_kept = keep;
 }
 
-/* Fill x's record with the outcome of the transfer that ended with rc. */
+/*
+ * Fill x's record with the outcome of the transfer that ended with rc;
+ * under -o its NAME.part waits for xfer_settle.
+ */
 void
 xfer_finish(struct xfer *x, CURLcode rc)
 {
@@ -1637,6 +1659,8 @@ xfer_finish(struct xfer *x, CURLcode rc)
 		xfer_digests(x, r);
 	else
 		memset(r->hash, 0, sizeof(r->hash));
-	if (x->part.fd != -1)
-		xfer_settle(x, r);
+	if (x->part.fd != -1) {
+		xfer_name_file(x, r);
+		x->unsettled = 1;
+	}
 }

@@ -452,3 +452,55 @@ print(json.dumps({"root": root.tag, "suite": dict(suite.attrib),
 	[[ "$stderr" != *"Invalid"* ]] || fail "$stderr"
 	assert_line --index $((${#lines[@]} - 1)) '1..2'
 }
+
+# ---- -o: the expectation decides before NAME exists --------------------------
+
+@test "-o: a failed --expect leaves no NAME and file is null; a pass keeps it" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$GATHER" -o out --expect '.size == 3000' \
+		"$BASE/file/5000" "$BASE/file/3000" "$BASE/file/4000?accept=0"
+	assert_failure 1
+	assert_jq '.[0] | .ok == false and .error.kind == "expectation" and
+		.file == null and .status == 200 and .size == 5000'
+	assert_jq '.[1] | .ok and .file == "out/1" and .size == 3000'
+	assert_jq '.[2] | .ok == false and .error.kind == "expectation" and
+		.file == null'
+	cmp out/1 <(curl -q -s "$BASE/file/3000")
+	# Only the part that can be continued stays (Accept-Ranges, ETag).
+	assert_equal "$(cd out && ls -A | sort | tr '\n' ' ')" "0.part 1 "
+	assert_equal "$(stat -c %s out/0.part)" 5000
+}
+
+@test "-o: --expect sees the file it names; --hash is null on a miss" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$GATHER" -o out --hash sha256 \
+		--expect '.file == "out/0" and .status == 200' \
+		"$BASE/file/2000?accept=0" "$BASE/file/2000?accept=0"
+	assert_failure 1
+	assert_jq '.[0] | .ok and .file == "out/0" and
+		(.hash.sha256 | length) == 64'
+	assert_jq '.[1] | .ok == false and .file == null and .hash == null'
+	assert_equal "$(ls -A out)" "0"
+}
+
+@test "-o: polling with --expect keeps only the passing answer's file" {
+	cd "$BATS_TEST_TMPDIR"
+	reset_stats
+	h3=$(printf 3 | sha256sum | cut -c1-64)
+	run --separate-stderr "$GATHER" -o out --hash sha256 --retries 10 \
+		--retry-delay 0.01 --retry-on expectation \
+		--expect ".hash.sha256 == \"$h3\"" "$BASE/count/oexp-a"
+	assert_success
+	assert_jq --arg h "$h3" '.[0] | .ok and .attempts == 3 and
+		.file == "out/0" and .hash.sha256 == $h'
+	assert_equal "$(hits /count/oexp-a)" 3
+	assert_equal "$(cat out/0)" 3
+	assert_equal "$(ls -A out)" "0"
+	# Retries that run out: the last answer fails, and leaves nothing.
+	run --separate-stderr "$GATHER" -o out2 --retries 1 \
+		--retry-delay 0.01 --retry-on expectation \
+		--expect '.size == 2' "$BASE/count/oexp-b"
+	assert_failure 1
+	assert_jq '.[0] | .ok == false and .attempts == 2 and .file == null'
+	assert_equal "$(ls -A out2)" ""
+}

@@ -222,3 +222,178 @@ max_rss() {
 	assert_output 141
 	assert_equal "$stderr" ""
 }
+
+# ---- --format tap and --junit --------------------------------------------------
+
+# The YAML blocks of TAP file $1 as JSON lines, as prove's TAP::Parser reads
+# them, and "errors: N" last.
+merge_tap_yaml() {
+	perl -MTAP::Parser -MJSON::PP -e '
+		my $p = TAP::Parser->new({ source => $ARGV[0] });
+		my $js = JSON::PP->new->canonical->allow_nonref;
+		while (my $r = $p->next) {
+			print $js->encode($r->data), "\n" if $r->is_yaml;
+		}
+		printf "errors: %d\n", scalar $p->parse_errors;' "$1"
+}
+
+# The --junit report $1 as JSON: the suite's attributes and each case.
+merge_junit_json() {
+	python3 -c '
+import json, sys, xml.etree.ElementTree as ET
+suite = ET.parse(sys.argv[1]).getroot().find("testsuite")
+cases = []
+for c in suite.findall("testcase"):
+    f = c.find("failure")
+    cases.append({"name": c.get("name"), "time": float(c.get("time")),
+                  "failure": None if f is None else
+                  {"type": f.get("type"), "message": f.get("message"),
+                   "text": f.text}})
+print(json.dumps({"suite": dict(suite.attrib), "cases": cases}))' "$1"
+}
+
+@test "--merge --format tap: two parts all ok pass prove, numbered by index" {
+	d="$BATS_TEST_TMPDIR"
+	urls 5 /p/tap >"$d/in"
+	"$GATHER" --shard 0/2 -i "$d/in" >"$d/a"
+	"$GATHER" --shard 1/2 --format json -i "$d/in" >"$d/b"
+	run --separate-stderr "$GATHER" --merge --format tap "$d/a" "$d/b"
+	assert_success
+	assert_equal "$stderr" ""
+	printf '%s\n' "$output" >"$d/ok.tap"
+	assert_equal "${#lines[@]}" 7
+	assert_line --index 0 'TAP version 13'
+	for k in 0 1 2 3 4; do
+		assert_line --index $((k + 1)) "ok $((k + 1)) - $BASE/p/tap?i=$k"
+	done
+	assert_line --index 6 '1..5'
+	run prove -e cat "$d/ok.tap"
+	assert_success
+	assert_output --partial 'Result: PASS'
+}
+
+@test "--merge --format tap: failures fail prove, each with its YAML block" {
+	d="$BATS_TEST_TMPDIR"
+	port=$(closed_port)
+	"$GATHER" "$BASE/p/t0" "$BASE/status/503" "$BASE/p/t2" >"$d/a" || true
+	"$GATHER" --shard 1/2 --fail --retries 1 --retry-delay 0.01 \
+		"$BASE/p/t0" "http://127.0.0.1:$port/t1" "$BASE/p/t2" \
+		"$BASE/status/404" >"$d/b" || true
+	run --separate-stderr "$GATHER" --merge --format tap "$d/a" "$d/b"
+	assert_failure 1
+	assert_equal "$stderr" ""
+	printf '%s\n' "$output" >"$d/fail.tap"
+	assert_line --index 0 'TAP version 13'
+	assert_line --index 1 "ok 1 - $BASE/p/t0"
+	assert_line --index 2 "not ok 2 - http://127.0.0.1:$port/t1"
+	assert_line --index 3 '  ---'
+	assert_line "ok 3 - $BASE/p/t2"
+	assert_line "not ok 4 - $BASE/status/404"
+	assert_line --index $((${#lines[@]} - 1)) '1..4'
+	run prove -e cat "$d/fail.tap"
+	assert_failure
+	assert_output --partial 'Failed tests:  2, 4'
+	run merge_tap_yaml "$d/fail.tap"
+	assert_success
+	assert_line --index 2 'errors: 0'
+	output=$(head -2 <<<"$output")
+	# From the records of file b, the later one: what they say, as strings.
+	assert_jq --arg u "http://127.0.0.1:$port/t1" '.[0] | .index == "1" and
+		.url == $u and .kind == "connect" and .status == null and
+		.attempts == "2" and (.message | length) > 0'
+	assert_jq --arg b "$BASE" '.[1] == {"index": "3", "url": ($b +
+		"/status/404"), "kind": "http", "status": "404",
+		"message": "HTTP status 404", "attempts": "1"}'
+}
+
+@test "--merge --junit: the report of the merged records, read by xmllint" {
+	d="$BATS_TEST_TMPDIR"
+	"$GATHER" "$BASE/p/j0" "$BASE/status/500" "$BASE/p/j2" >"$d/a" || true
+	"$GATHER" --shard 1/3 --expect '.size == 99' "$BASE/p/j0" \
+		"$BASE/status/500" "$BASE/p/j2" "$BASE/p/j3" "$BASE/p/j4" \
+		>"$d/b" || true
+	run --separate-stderr "$GATHER" --merge --junit "$d/r.xml" "$d/a" "$d/b"
+	assert_failure 1
+	assert_equal "$stderr" ""
+	# The output is the records as before, byte for byte: 0 and 2 of a,
+	# 1 and 4 of b.
+	assert_equal "${#lines[@]}" 4
+	assert_equal "$(sed -n 2p <<<"$output")" "$(sed -n 1p "$d/b")"
+	assert_equal "$(sed -n 3p <<<"$output")" "$(sed -n 3p "$d/a")"
+	assert_equal "$(sed -n 4p <<<"$output")" "$(sed -n 2p "$d/b")"
+	run xmllint --noout "$d/r.xml"
+	assert_success
+	run xmllint --xpath 'string(/testsuites/testsuite/@tests)' "$d/r.xml"
+	assert_output 4
+	run xmllint --xpath 'string(/testsuites/testsuite/@failures)' "$d/r.xml"
+	assert_output 2
+	run xmllint --xpath 'count(//testcase/failure)' "$d/r.xml"
+	assert_output 2
+	run merge_junit_json "$d/r.xml"
+	assert_success
+	assert_jq --arg b "$BASE" '.[0].cases | map(.name) == [$b + "/p/j0",
+		$b + "/status/500", $b + "/p/j2", $b + "/p/j4"]'
+	# Index 1 is b's: a 500 that failed its expectation, not a's http.
+	assert_jq '.[0].cases[1].failure | .type == "expectation" and
+		(.message | startswith("expected .size == 99")) and
+		.text == "index 1, status 500, attempts 1"'
+	assert_jq '.[0].cases[3].failure.type == "expectation" and
+		.[0].cases[0].failure == null and .[0].cases[2].failure == null'
+	assert_jq '[.[0].cases[].time] | all(. > 0)'
+	run ls "$d"
+	refute_output --partial 'r.xml.'
+	# With --format tap too; every part ok is exit 0.
+	"$GATHER" "$BASE/p/j0" >"$d/c"
+	run --separate-stderr "$GATHER" --merge --format tap --junit "$d/r2.xml" \
+		"$d/c"
+	assert_success
+	assert_line --index 1 "ok 1 - $BASE/p/j0"
+	run xmllint --xpath 'concat(//testsuite/@tests, " ",
+		//testsuite/@failures)' "$d/r2.xml"
+	assert_output '1 0'
+}
+
+@test "--merge --format tap and --junit: a record over 1 MiB is read to its end" {
+	d="$BATS_TEST_TMPDIR"
+	"$GATHER" --expect '.size == 5' "$BASE/size/3000000" "$BASE/p/big1" \
+		>"$d/big" || true
+	"$GATHER" "$BASE/size/2000000" >"$d/big2"
+	# Both first lines are over the reader's 1 MiB.
+	(( $(head -1 "$d/big" | wc -c) > 3000000 )) || fail "a short line"
+	(( $(head -1 "$d/big2" | wc -c) > 2000000 )) || fail "a short line"
+	run --separate-stderr "$GATHER" --merge --format tap --junit "$d/r.xml" \
+		"$d/big" "$d/big2"
+	assert_failure 1
+	assert_equal "$stderr" ""
+	printf '%s\n' "$output" >"$d/big.tap"
+	# big2's index 0 (ok, 2 MB) wins over big's failed one.
+	assert_line --index 1 "ok 1 - $BASE/size/2000000"
+	assert_line --index 2 "not ok 2 - $BASE/p/big1"
+	assert_line --index $((${#lines[@]} - 1)) '1..2'
+	# Now the failed 3 MB record is merged: its error, past the first MiB.
+	run --separate-stderr "$GATHER" --merge --format tap --junit "$d/r.xml" \
+		"$d/big"
+	assert_failure 1
+	printf '%s\n' "$output" >"$d/big.tap"
+	assert_line --index 1 "not ok 1 - $BASE/size/3000000"
+	run merge_tap_yaml "$d/big.tap"
+	assert_line --index 2 'errors: 0'
+	output=$(head -1 <<<"$output")
+	assert_jq --arg b "$BASE" '.[0] | .index == "0" and .kind ==
+		"expectation" and .status == "200" and .attempts == "1" and
+		(.message | startswith("expected .size == 5"))'
+	run merge_junit_json "$d/r.xml"
+	assert_jq '.[0].suite.tests == "2" and .[0].suite.failures == "2" and
+		.[0].cases[0].failure.type == "expectation" and
+		.[0].cases[0].time > 0 and
+		.[0].cases[0].failure.text == "index 0, status 200, attempts 1"'
+	# A long record whose end is not ours: ok and status from its head.
+	printf '{"index":0,"url":"u","ok":false,"status":502,"body":"%s"}\n' \
+		"$(head -c 1200000 /dev/zero | tr '\0' a)" >"$d/odd"
+	run --separate-stderr "$GATHER" --merge --format tap "$d/odd"
+	assert_failure 1
+	assert_line --index 1 'not ok 1 - u'
+	assert_line '  kind: "other"'
+	assert_line '  status: 502'
+	assert_line '  message: "the record is over 1 MiB and its error was past the end kept of it"'
+}

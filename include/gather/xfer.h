@@ -2,7 +2,9 @@
  * xfer: one transfer.  A pool of easy handles is set up once with the
  * options that never change; each transfer sets only what is its own, and
  * its write callback keeps (or only counts) the body under --max-body.  When
- * libcurl is done, xfer_finish turns the outcome into a record's result.
+ * libcurl is done, xfer_finish turns the outcome into a record's result;
+ * under -o, xfer_settle then renames or drops NAME.part once the verdict
+ * (--expect included) is in.
  */
 #ifndef GATHER_XFER_H
 #define GATHER_XFER_H
@@ -35,5 +37,6 @@ CURL		*xfer_easy(const struct xfer *);
 struct xfer	*xfer_of(CURL *);
 struct rec	*xfer_rec(const struct xfer *);
 void		 xfer_finish(struct xfer *, CURLcode);
+void		 xfer_settle(struct xfer *);
 
 #endif
