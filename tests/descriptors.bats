@@ -90,6 +90,24 @@ largest_c() {
 	(( max_open <= LIMIT )) || fail "$max_open connections at once: $stats"
 }
 
+@test "the largest -c over 8 host names: transfers wait for their own host's connections" {
+	# With every descriptor given out, a transfer waits in its host's
+	# lane for one of that host's connections to be free, rather than
+	# closing another host's idle connection to open one: about one
+	# connection a slot for the whole run, not one a transfer.
+	c=$(largest_c)
+	n=$((c * 6))
+	host_urls "$n" /delay/50 8 >"$BATS_TEST_TMPDIR/list"
+	reset_stats
+	run --separate-stderr limited -c "$c" --body none $(resolves 8) \
+		-i "$BATS_TEST_TMPDIR/list"
+	assert_success
+	assert_jq "length == $n and all(.ok and .status == 200)"
+	conns=$(stat_field connections)
+	(( conns <= c + 32 )) || fail "$conns connections for $n requests at -c $c"
+	(( $(stat_field max_open) <= LIMIT )) || fail "over the limit"
+}
+
 @test "the largest -c under -o over 8 host names: every record ok, every file written" {
 	c=$(largest_c -o "$BATS_TEST_TMPDIR/dl")
 	n=$((c * 4))
