@@ -124,6 +124,8 @@ record_node(const char *key, int type)
 	if ((n = cJSON_CreateNull()) == NULL)
 		return NULL;
 	n->string = (char *)key;
+	/* Unused by raw nodes: the name's length, for record_write_object. */
+	n->valueint = (int)strlen(key);
 	n->type = type | LEAF_FLAGS;
 	return n;
 }
@@ -780,9 +782,8 @@ record_write_object(char *p, const cJSON *o)
 		if (n != o->child)
 			*p++ = ',';
 		*p++ = '"';
-		len = strlen(n->string);
-		memcpy(p, n->string, len);
-		p += len;
+		memcpy(p, n->string, (size_t)n->valueint);
+		p += n->valueint;
 		*p++ = '"';
 		*p++ = ':';
 		switch (n->type & 0xff) {
