@@ -137,6 +137,8 @@ struct loop {
 	unsigned	 lookups;	/* gates out */
 	int		 released;	/* gates passed, waiters to add */
 	int		 queued;	/* a lane with waiters may have room */
+	unsigned long	 slots;		/* transfers at most at once */
+	unsigned long	 inflight;	/* transfers admitted, in all lanes */
 	ev_prepare	 prep;		/* adds them, outside libcurl */
 };
 
@@ -740,9 +742,25 @@ loop_lane_room(struct loop *lp, struct mh *mh)
 }
 
 /*
+ * Descriptors of the budget not given out that no slot may still need:
+ * room for idle connections beyond one per slot.
+ */
+static unsigned long
+loop_spare(const struct loop *lp)
+{
+	unsigned long	left = lp->budget - lp->reserved;
+	unsigned long	want = lp->slots > lp->inflight ?
+			    lp->slots - lp->inflight : 0;
+
+	return left > want ? left - want : 0;
+}
+
+/*
  * A new lane for host h, or NULL when there are maxmh already or the
- * budget has no connection left for it (and, past the lanes main.c
- * counted, the two descriptors of its own).
+ * budget has no connection left for it.  Past the lanes main.c counted,
+ * a lane's own two descriptors come from the budget too, and only while
+ * that leaves a connection for every slot not yet in flight: a socket
+ * pair must never take a descriptor a transfer needs.
  */
 static struct mh *
 loop_lane_make(struct loop *lp, uint32_t h)
@@ -751,7 +769,8 @@ loop_lane_make(struct loop *lp, uint32_t h)
 	unsigned long	 own;
 
 	own = lp->nmh >= lp->base ? LOOP_FDS_PER_MULTI : 0;
-	if (lp->nmh == lp->maxmh || lp->budget - lp->reserved < own + 1)
+	if (lp->nmh == lp->maxmh || lp->budget - lp->reserved < own + 1 ||
+	    loop_spare(lp) < own)
 		return NULL;
 	mh = &lp->mh[lp->nmh];
 	if (loop_mh_init(lp, mh) == -1)
@@ -788,7 +807,8 @@ loop_lane_share(struct loop *lp)
 	}
 	if (best != NULL) {
 		best->hosts++;
-		loop_lane_grow(lp, best, LOOP_LANE);
+		loop_lane_grow(lp, best, (unsigned)(loop_spare(lp) / 2 <
+		    LOOP_LANE ? loop_spare(lp) / 2 : LOOP_LANE));
 	}
 	return best;
 }
@@ -863,6 +883,7 @@ loop_new(struct ev_loop *evl, long slots, long conn_max, loop_done_fn done,
 	if (slots < 1)
 		slots = 1;
 	lp->base = loop_multis(slots);
+	lp->slots = (unsigned long)slots;
 	lp->maxmh = lp->base + LOOP_LANES_SPARE;
 	lp->budget = conn_max > 0 ? (unsigned long)conn_max : ULONG_MAX / 4;
 	if ((lp->mh = calloc(lp->maxmh, sizeof(*lp->mh))) == NULL ||
@@ -955,6 +976,7 @@ loop_admit(struct loop *lp, struct held *hd, CURL *e)
 	    (w = loop_gate(lp, e, hd->host, &gate)) == -1)
 		return -1;
 	mh->load++;
+	lp->inflight++;
 	if (w == 1) {
 		hd->dns = HELD_WAITING;
 		return 0;
@@ -964,6 +986,7 @@ loop_admit(struct loop *lp, struct held *hd, CURL *e)
 		if (gate)
 			loop_gate_end(lp, hd->host, 0);
 		mh->load--;
+		lp->inflight--;
 		hd->dns = HELD_ADDED;
 		return -1;
 	}
@@ -1030,6 +1053,7 @@ loop_serve(struct loop *lp)
 			if (loop_admit(lp, hd, e) == -1) {
 				/* loop_remove gives the place back. */
 				mh->load++;
+				lp->inflight++;
 				lp->done(lp->arg, e, CURLE_OUT_OF_MEMORY);
 			}
 		}
@@ -1092,6 +1116,7 @@ loop_remove(struct loop *lp, CURL *e)
 		return;
 	}
 	mh->load--;
+	lp->inflight--;
 	if (mh->qhead != NULL)
 		lp->queued = 1;
 	if (dns == HELD_WAITING) {
