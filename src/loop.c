@@ -137,6 +137,7 @@ struct loop {
 	unsigned	 lookups;	/* gates out */
 	int		 released;	/* gates passed, waiters to add */
 	int		 queued;	/* a lane with waiters may have room */
+	unsigned long	 lanefds;	/* descriptors of lanes past base */
 	unsigned long	 slots;		/* transfers at most at once */
 	unsigned long	 inflight;	/* transfers admitted, in all lanes */
 	ev_prepare	 prep;		/* adds them, outside libcurl */
@@ -758,9 +759,11 @@ loop_spare(const struct loop *lp)
 /*
  * A new lane for host h, or NULL when there are maxmh already or the
  * budget has no connection left for it.  Past the lanes main.c counted,
- * a lane's own two descriptors come from the budget too, and only while
- * that leaves a connection for every slot not yet in flight: a socket
- * pair must never take a descriptor a transfer needs.
+ * a lane's own two descriptors come from the budget too: while that
+ * leaves a connection for every slot not yet in flight, or for the first
+ * LOOP_LANES_CHEAP such lanes whatever it leaves (a few slots may then
+ * wait for a connection of their host, which near the limit costs less
+ * than hosts sharing lanes and closing each other's idle connections).
  */
 static struct mh *
 loop_lane_make(struct loop *lp, uint32_t h)
@@ -770,13 +773,15 @@ loop_lane_make(struct loop *lp, uint32_t h)
 
 	own = lp->nmh >= lp->base ? LOOP_FDS_PER_MULTI : 0;
 	if (lp->nmh == lp->maxmh || lp->budget - lp->reserved < own + 1 ||
-	    loop_spare(lp) < own)
+	    (loop_spare(lp) < own &&
+	    lp->lanefds + own > LOOP_LANES_CHEAP * LOOP_FDS_PER_MULTI))
 		return NULL;
 	mh = &lp->mh[lp->nmh];
 	if (loop_mh_init(lp, mh) == -1)
 		return NULL;
 	lp->nmh++;
 	lp->reserved += own;
+	lp->lanefds += own;
 	mh->host = h;
 	mh->hosts = 1;
 	loop_lane_grow(lp, mh, 1);

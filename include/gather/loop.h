@@ -25,6 +25,8 @@
 #define LOOP_LANE		LOOP_SLOTS_PER_MULTI
 /* Lanes made beyond the ones the slots need, for hosts of their own. */
 #define LOOP_LANES_SPARE	64
+/* Lanes past one per 250 slots made even when slots may wait for it. */
+#define LOOP_LANES_CHEAP	8
 /* A lane shared by several hosts caches this many connections per slot. */
 #define LOOP_CACHE_PER_SLOT	4
 /* Host name lookups at once (each holds two descriptors while it runs). */
