@@ -1,32 +1,34 @@
 /*
- * loop: libev drives libcurl.  The slots are spread over k multi handles
- * (one per LOOP_SLOTS_PER_MULTI slots), all on the one libev loop: libcurl
- * 7.88.1 scans a multi handle's connection cache linearly when it looks
- * for a connection, on every curl_multi_remove_handle and whenever the
- * cache is over CURLMOPT_MAXCONNECTS, so bounding the transfers (and so
- * the connections) per multi handle keeps the CPU per request flat in -c.
+ * loop: libev drives libcurl.  Transfers run in lanes: multi handles of at
+ * most LOOP_LANE transfers each, all on the one libev loop, each given to
+ * one host (a busy host gets several), so that a lane's connection cache
+ * holds only its host's connections.  libcurl 7.88.1 scans a multi
+ * handle's cache linearly when it looks for a connection, on every
+ * curl_multi_remove_handle and whenever the cache is over
+ * CURLMOPT_MAXCONNECTS: bounded lanes of one host keep that scan short
+ * and make every idle connection in it one its next transfer can reuse.
+ * HTTP/2 multiplexes a host's transfers on one connection per lane.
+ * Lanes are made as hosts come, up to LOOP_LANES_SPARE more than the
+ * slots need; with more hosts than that, the last ones share lanes.
  *
  * Each socket libcurl reports gets an ev_io (its state hung on the socket
- * with curl_multi_assign); each multi handle's timeout is an ev_timer of
- * its own.  After every socket_action that multi handle's finished
- * transfers are drained and handed on, outside any libcurl callback, so
- * the receiver may remove and re-add handles freely.
+ * with curl_multi_assign); each lane's timeout is an ev_timer of its own.
+ * After every socket_action that lane's finished transfers are drained
+ * and handed on, outside any libcurl callback, so the receiver may remove
+ * and re-add handles freely.  A small table maps each easy handle in
+ * flight to its lane, for removal.  One CURLSH holds the DNS and TLS
+ * session caches for all of them, and with cookies in use the run's one
+ * cookie store.
  *
- * A transfer goes to its host's home multi handle (hosts get homes in
- * turn as they first come), so that transfers to one host share its
- * connections (and HTTP/2 multiplexes them on one), or to the next one
- * with room when home is full.  A small table maps each easy handle in flight to its
- * multi handle, for removal; nothing depends on easy handles being reused.
- * One CURLSH holds the DNS and TLS session caches for all of them, and
- * with cookies in use the run's one cookie store.
- *
- * Descriptors: main.c counts what the run may hold; the loop shares the
- * descriptors left for connections out over its multi handles as caps
- * (CURLMOPT_MAX_TOTAL_CONNECTIONS: at its cap libcurl closes its oldest
- * idle connection before it opens another) and gives none more transfers
- * than its cap, so that idle connections never take a descriptor a new
- * one needs.  libcurl's threaded resolver holds two more per lookup while
- * it runs: transfers to a host name not looked up lately wait in the loop
+ * Descriptors: main.c counts what the run may hold; the loop gives the
+ * descriptors left for connections out to lanes as caps, one at a time
+ * as a lane needs them (CURLMOPT_MAX_TOTAL_CONNECTIONS and MAXCONNECTS:
+ * a lane never opens or caches more), and admits no more transfers to a
+ * lane than its cap.  Once all are given out, a transfer waits in its
+ * host's lane until a transfer there ends and leaves a connection of its
+ * host free, rather than closing another host's idle connection to open
+ * one.  libcurl's threaded resolver holds two more per lookup while it
+ * runs: transfers to a host name not looked up lately wait in the loop
  * while one of them (its gate) looks it up, LOOP_LOOKUPS at most at once.
  */
 #include "gather/loop.h"
@@ -45,25 +47,34 @@ struct sock {
 	struct sock	*prev, *next;	/* all live sockets, freed at the end */
 };
 
-/* One multi handle and its timer. */
+/*
+ * One lane: a multi handle and its timer, given to one host (two or more
+ * only once the lanes ran out), with the transfers that wait for room.
+ */
 struct mh {
-	CURLM		*multi;
+	CURLM		*multi;		/* NULL: not made yet */
 	ev_timer	 timer;
 	struct loop	*lp;
 	int		 running;
+	uint32_t	 host;		/* loop_host_hash of its host */
+	unsigned	 hosts;		/* hosts given it (0: free) */
+	unsigned	 load;		/* transfers admitted */
+	unsigned	 cap;		/* the most connections it opens */
+	struct wait	*qhead, *qtail;	/* transfers waiting for room */
 };
-
 /* Which multi handle an easy handle in flight was added to. */
 struct held {
 	CURL		*e;		/* NULL: free */
 	size_t		 m;
 	uint32_t	 host;		/* loop_host_hash of its URL */
 	uint8_t		 dns;		/* HELD_* */
+	uint8_t		 lookup;	/* its host name needs a lookup */
 };
 
 #define HELD_ADDED	0	/* in its multi handle */
 #define HELD_GATE	1	/* added, its host's first lookup */
 #define HELD_WAITING	2	/* not added yet: behind its host's lookup */
+#define HELD_QUEUED	3	/* not admitted yet: waits for room in its lane */
 
 /*
  * A host name whose lookup is under way: the transfer doing it (the
@@ -95,27 +106,27 @@ struct known {
 /* libcurl keeps a lookup 60 s: trust it a little less. */
 #define LOOP_KNOWN_SECS	50.
 
-/* A host's home multi handle, plus one (0: free). */
-struct home {
+/* The lane a host last went to, plus one (0: none). */
+struct hint {
 	uint32_t	 hash;
 	uint32_t	 m;
 };
 
-#define LOOP_HOMES	4096	/* hosts remembered; a power of two */
+#define LOOP_HINTS	4096	/* hosts remembered; a power of two */
 
 struct loop {
 	struct ev_loop	*evl;
 	CURLSH		*share;
-	struct mh	*mh;
-	unsigned	*load;		/* transfers in each multi handle */
-	unsigned	*cap;		/* and their most: its connections */
-	size_t		 nmh;
-	unsigned	 per;		/* slots per multi handle */
+	struct mh	*mh;		/* maxmh of them, never moved */
+	size_t		 nmh;		/* made so far */
+	size_t		 maxmh;
+	size_t		 base;		/* lanes main.c counted descriptors for */
+	unsigned long	 budget;	/* descriptors for connections and */
+	unsigned long	 reserved;	/* lanes past base; and those given */
 	struct held	*held;		/* open addressing, linear probing */
 	size_t		 heldcap;	/* a power of two */
 	size_t		 nheld;
-	struct home	*homes;		/* LOOP_HOMES of them */
-	size_t		 next_home;
+	struct hint	*hints;		/* LOOP_HINTS of them */
 	loop_done_fn	 done;
 	void		*arg;
 	struct sock	*socks;
@@ -125,6 +136,10 @@ struct loop {
 	struct known	*known;
 	unsigned	 lookups;	/* gates out */
 	int		 released;	/* gates passed, waiters to add */
+	int		 queued;	/* a lane with waiters may have room */
+	unsigned long	 lanefds;	/* descriptors of lanes past base */
+	unsigned long	 slots;		/* transfers at most at once */
+	unsigned long	 inflight;	/* transfers admitted, in all lanes */
 	ev_prepare	 prep;		/* adds them, outside libcurl */
 };
 
@@ -162,81 +177,6 @@ loop_host_hash(const char *url)
 		h = (h ^ c) * 16777619u;
 	}
 	return h;
-}
-
-/* The most transfers multi handle m may hold: all when cap is NULL. */
-static unsigned
-loop_cap(const unsigned *cap, size_t m)
-{
-	return cap == NULL ? UINT_MAX : cap[m];
-}
-
-/* The smaller of a and b. */
-static unsigned
-loop_min(unsigned a, unsigned b)
-{
-	return a < b ? a : b;
-}
-
-/*
- * The multi handle for a transfer whose host's home is home: the home
- * while it holds fewer than one and a half times per transfers (a little
- * over is cheaper than connections to that host in another multi handle
- * too), else the next one under per, else the one with most room under
- * its cap.  Each multi handle m holds at most cap[m] transfers (its share
- * of the descriptors; cap NULL: no such limit), and the caps add up to at
- * least the slots, so one with room is there whenever a slot is free;
- * with none (more transfers than slots, never in gather) the least
- * loaded, which loop_add then refuses when it is over its cap.
- */
-size_t
-loop_pick(const unsigned *load, const unsigned *cap, size_t k, unsigned per,
-    size_t home)
-{
-	size_t		i, m, best, roomy;
-	unsigned	room = 0, lim;
-
-	if (k <= 1)
-		return 0;
-	home %= k;
-	if (load[home] < loop_min(per + per / 2, loop_cap(cap, home)))
-		return home;
-	best = roomy = home;
-	if (load[home] < loop_cap(cap, home))
-		room = loop_cap(cap, home) - load[home];
-	for (i = 1, m = home + 1; i < k; i++, m++) {
-		if (m == k)
-			m = 0;
-		lim = loop_cap(cap, m);
-		if (load[m] < loop_min(per, lim))
-			return m;
-		if (load[m] < load[best])
-			best = m;
-		if (load[m] < lim && lim - load[m] > room) {
-			room = lim - load[m];
-			roomy = m;
-		}
-	}
-	return room > 0 ? roomy : best;
-}
-
-/*
- * The home multi handle of the host of hash h: hosts get homes in turn
- * as they first come, so that a list over a few hosts spreads them
- * evenly (a hash modulo k would not).  The table is a fixed cache: a
- * host pushed out by another of the same slot gets a new home later.
- */
-static size_t
-loop_home(struct loop *lp, uint32_t h)
-{
-	struct home *hm = &lp->homes[h & (LOOP_HOMES - 1)];
-
-	if (hm->m == 0 || hm->hash != h) {
-		hm->hash = h;
-		hm->m = (uint32_t)(lp->next_home + 1);
-		lp->next_home = (lp->next_home + 1) % lp->nmh;
-	}
-	return hm->m - 1;
 }
 
 /* The slot of e in the table, or of the free place where it would go. */
@@ -479,6 +419,8 @@ loop_release(struct loop *lp)
 	}
 }
 
+static void	loop_serve(struct loop *);
+
 /* Before the loop polls: the deferred work, if any. */
 static void
 loop_prepare_cb(struct ev_loop *evl, ev_prepare *w, int revents)
@@ -489,6 +431,8 @@ loop_prepare_cb(struct ev_loop *evl, ev_prepare *w, int revents)
 	(void)revents;
 	if (lp->released || (lp->ready != NULL && lp->lookups < LOOP_LOOKUPS))
 		loop_release(lp);
+	if (lp->queued)
+		loop_serve(lp);
 }
 
 /*
@@ -739,14 +683,9 @@ loop_timeout_cb(CURLM *m, long timeout_ms, void *userp)
 	return 0;
 }
 
-/*
- * Make multi handle mh of lp, with a cache of cache connections and, when
- * total is not 0, never more than total connections open: at that many,
- * libcurl closes the oldest idle one before it opens another, so that
- * idle connections to other hosts give their descriptors to new ones.
- */
+/* Make lane mh of lp: its limits are set as it is given connections. */
 static int
-loop_mh_init(struct loop *lp, struct mh *mh, long cache, long total)
+loop_mh_init(struct loop *lp, struct mh *mh)
 {
 	if ((mh->multi = curl_multi_init()) == NULL)
 		return -1;
@@ -757,51 +696,183 @@ loop_mh_init(struct loop *lp, struct mh *mh, long cache, long total)
 	curl_multi_setopt(mh->multi, CURLMOPT_SOCKETDATA, mh);
 	curl_multi_setopt(mh->multi, CURLMOPT_TIMERFUNCTION, loop_timeout_cb);
 	curl_multi_setopt(mh->multi, CURLMOPT_TIMERDATA, mh);
-	curl_multi_setopt(mh->multi, CURLMOPT_MAXCONNECTS, cache);
-	if (total > 0)
-		curl_multi_setopt(mh->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-		    total);
 	return 0;
 }
 
-/*
- * Share out conn_max descriptors (0: no limit) over the multi handles:
- * each gets a cap, the most connections it opens and so the most
- * transfers it is given.  libcurl's own cache size shrinks with the
- * handles in use, which between two transfers closes connections about
- * to be used again; and one connection per slot is not enough when the
- * list goes round more hosts than there are slots (each transfer would
- * close an idle connection to open another): cache several per slot,
- * within the cap.
- */
-static int
-loop_mh_all(struct loop *lp, long conn_max)
+/* The most connections lane mh may hold: a cache for each of its hosts. */
+static unsigned
+loop_lane_max(const struct mh *mh)
 {
-	size_t	i;
-	long	cache, total = 0;
+	return mh->hosts > 1 ? LOOP_LANE * LOOP_CACHE_PER_SLOT : LOOP_LANE;
+}
+
+/*
+ * Give lane mh up to n more connections from the budget; how many it got.
+ * libcurl then opens no more than its cap (at the cap it closes the lane's
+ * oldest idle connection first) and caches no more than that.
+ */
+static unsigned
+loop_lane_grow(struct loop *lp, struct mh *mh, unsigned n)
+{
+	unsigned long	left = lp->budget - lp->reserved;
+	unsigned	max = loop_lane_max(mh);
+
+	if (mh->cap >= max)
+		return 0;
+	if (n > max - mh->cap)
+		n = max - mh->cap;
+	if (n > left)
+		n = (unsigned)left;
+	if (n == 0)
+		return 0;
+	mh->cap += n;
+	lp->reserved += n;
+	curl_multi_setopt(mh->multi, CURLMOPT_MAXCONNECTS, (long)mh->cap);
+	curl_multi_setopt(mh->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+	    (long)mh->cap);
+	return n;
+}
+
+/* Whether lane mh takes one more transfer now, its cap grown if it must. */
+static int
+loop_lane_room(struct loop *lp, struct mh *mh)
+{
+	if (mh->load >= LOOP_LANE)
+		return 0;
+	return mh->load < mh->cap || loop_lane_grow(lp, mh, 1) == 1;
+}
+
+/*
+ * Descriptors of the budget not given out that no slot may still need:
+ * room for idle connections beyond one per slot.
+ */
+static unsigned long
+loop_spare(const struct loop *lp)
+{
+	unsigned long	left = lp->budget - lp->reserved;
+	unsigned long	want = lp->slots > lp->inflight ?
+			    lp->slots - lp->inflight : 0;
+
+	return left > want ? left - want : 0;
+}
+
+/*
+ * A new lane for host h, or NULL when there are maxmh already or the
+ * budget has no connection left for it.  Past the lanes main.c counted,
+ * a lane's own two descriptors come from the budget too: while that
+ * leaves a connection for every slot not yet in flight, or for the first
+ * LOOP_LANES_CHEAP such lanes whatever it leaves (a few slots may then
+ * wait for a connection of their host, which near the limit costs less
+ * than hosts sharing lanes and closing each other's idle connections).
+ */
+static struct mh *
+loop_lane_make(struct loop *lp, uint32_t h)
+{
+	struct mh	*mh;
+	unsigned long	 own;
+
+	own = lp->nmh >= lp->base ? LOOP_FDS_PER_MULTI : 0;
+	if (lp->nmh == lp->maxmh || lp->budget - lp->reserved < own + 1 ||
+	    (loop_spare(lp) < own &&
+	    lp->lanefds + own > LOOP_LANES_CHEAP * LOOP_FDS_PER_MULTI))
+		return NULL;
+	mh = &lp->mh[lp->nmh];
+	if (loop_mh_init(lp, mh) == -1)
+		return NULL;
+	lp->nmh++;
+	lp->reserved += own;
+	lp->lanefds += own;
+	mh->host = h;
+	mh->hosts = 1;
+	loop_lane_grow(lp, mh, 1);
+	return mh;
+}
+
+/*
+ * The lanes have run out and host h has none: it shares the one with
+ * most room (its cache then grows to hold several hosts' connections,
+ * as far as the budget goes).
+ */
+static struct mh *
+loop_lane_share(struct loop *lp)
+{
+	struct mh	*mh, *best = NULL;
+	size_t		 i;
+	long		 room, most = LONG_MIN;
 
 	for (i = 0; i < lp->nmh; i++) {
-		cache = (long)lp->per * LOOP_CACHE_PER_SLOT;
-		if (conn_max > 0) {
-			total = conn_max / (long)lp->nmh +
-			    ((long)i < conn_max % (long)lp->nmh);
-			if (total < 1)
-				total = 1;
-			if (cache > total)
-				cache = total;
-			lp->cap[i] = (unsigned)total;
-		} else
-			lp->cap[i] = UINT_MAX;
-		if (loop_mh_init(lp, &lp->mh[i], cache, total) == -1)
-			return -1;
+		mh = &lp->mh[i];
+		if (mh->multi == NULL)
+			continue;
+		room = (long)mh->cap - (long)mh->load;
+		if (room > most) {
+			most = room;
+			best = mh;
+		}
 	}
-	return 0;
+	if (best != NULL) {
+		best->hosts++;
+		loop_lane_grow(lp, best, (unsigned)(loop_spare(lp) / 2 <
+		    LOOP_LANE ? loop_spare(lp) / 2 : LOOP_LANE));
+	}
+	return best;
+}
+
+/* Whether lane mh has a connection for one more transfer without growing. */
+static int
+loop_lane_idle(const struct mh *mh)
+{
+	return mh->qhead == NULL && mh->load < mh->cap && mh->load < LOOP_LANE;
+}
+
+/*
+ * The lane for a transfer to host h: one of its own that holds a
+ * connection more than its transfers (the one it went to last first),
+ * else one of its own that can be given one, else a new one, else one of
+ * its own to wait in (for a transfer of its host to end: its idle
+ * connections are the ones it reuses), else a shared one.
+ */
+static struct mh *
+loop_lane_for(struct loop *lp, uint32_t h)
+{
+	struct hint	*ht = &lp->hints[h & (LOOP_HINTS - 1)];
+	struct mh	*mh, *own = NULL, *last = NULL;
+	size_t		 i;
+
+	if (ht->m != 0 && ht->hash == h) {
+		last = &lp->mh[ht->m - 1];
+		if (loop_lane_idle(last))
+			return last;
+	}
+	for (i = 0; i < lp->nmh; i++) {
+		mh = &lp->mh[i];
+		if (mh->host != h || mh->hosts != 1 || mh == last)
+			continue;
+		if (loop_lane_idle(mh))
+			goto found;
+		if (own == NULL || mh->load < own->load)
+			own = mh;
+	}
+	if (last != NULL && last->qhead == NULL && loop_lane_room(lp, last))
+		return last;
+	if (own != NULL && own->qhead == NULL && loop_lane_room(lp, own))
+		mh = own;
+	else if ((mh = loop_lane_make(lp, h)) == NULL &&
+	    (mh = last != NULL ? last : own) == NULL &&
+	    (mh = loop_lane_share(lp)) == NULL)
+		return NULL;
+found:
+	ht->hash = h;
+	ht->m = (uint32_t)(mh - lp->mh + 1);
+	return mh;
 }
 
 /*
  * A loop for slots transfers at once, with at most conn_max connections
  * open (0: no limit but its own): idle ones included, however many
- * hosts the list goes round.
+ * hosts the list goes round.  Lanes are made as hosts come, up to
+ * LOOP_LANES_SPARE more than the slots need; those past loop_multis'
+ * count take their own descriptors from conn_max.
  */
 struct loop *
 loop_new(struct ev_loop *evl, long slots, long conn_max, loop_done_fn done,
@@ -816,12 +887,12 @@ loop_new(struct ev_loop *evl, long slots, long conn_max, loop_done_fn done,
 	lp->arg = arg;
 	if (slots < 1)
 		slots = 1;
-	lp->nmh = loop_multis(slots);
-	lp->per = (unsigned)(((size_t)slots + lp->nmh - 1) / lp->nmh);
-	if ((lp->mh = calloc(lp->nmh, sizeof(*lp->mh))) == NULL ||
-	    (lp->load = calloc(lp->nmh, sizeof(*lp->load))) == NULL ||
-	    (lp->cap = calloc(lp->nmh, sizeof(*lp->cap))) == NULL ||
-	    (lp->homes = calloc(LOOP_HOMES, sizeof(*lp->homes))) == NULL ||
+	lp->base = loop_multis(slots);
+	lp->slots = (unsigned long)slots;
+	lp->maxmh = lp->base + LOOP_LANES_SPARE;
+	lp->budget = conn_max > 0 ? (unsigned long)conn_max : ULONG_MAX / 4;
+	if ((lp->mh = calloc(lp->maxmh, sizeof(*lp->mh))) == NULL ||
+	    (lp->hints = calloc(LOOP_HINTS, sizeof(*lp->hints))) == NULL ||
 	    (lp->known = calloc(LOOP_KNOWN, sizeof(*lp->known))) == NULL ||
 	    loop_held_grow(lp) == -1)
 		goto fail;
@@ -832,15 +903,14 @@ loop_new(struct ev_loop *evl, long slots, long conn_max, loop_done_fn done,
 	ev_unref(evl);
 	/*
 	 * One process, one thread: the share needs no lock callbacks.  DNS
-	 * and TLS sessions are global; connections stay per multi handle,
-	 * or every lookup would scan them all again.
+	 * and TLS sessions are global; connections stay per lane, or every
+	 * lookup would scan them all again.
 	 */
 	if ((lp->share = curl_share_init()) == NULL ||
 	    curl_share_setopt(lp->share, CURLSHOPT_SHARE,
 	    CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
 	    curl_share_setopt(lp->share, CURLSHOPT_SHARE,
-	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
-	    loop_mh_all(lp, conn_max) == -1)
+	    CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK)
 		goto fail;
 	return lp;
 fail:
@@ -898,70 +968,167 @@ loop_cookie_list(struct loop *lp, int *ok)
 }
 
 /*
- * Start a transfer to url (its host picks the multi handle); libcurl arms
- * that handle's timer, which gets it going.  A transfer to a host name
- * not looked up lately may wait for another's lookup first (loop_gate).
+ * Admit e (its entry hd) into its lane: after its host's lookup when
+ * the name needs one (loop_gate).  -1 when it cannot start.
  */
-int
-loop_add(struct loop *lp, CURL *e, const char *url)
+static int
+loop_admit(struct loop *lp, struct held *hd, CURL *e)
 {
-	struct held	*hd;
-	uint32_t	 h = loop_host_hash(url);
-	size_t		 m;
+	struct mh	*mh = &lp->mh[hd->m];
 	int		 gate = 0, w = 0;
 
-	if (lp->held[loop_held_find(lp, e)].e == e)
+	if (hd->lookup && !loop_known(lp, hd->host) &&
+	    (w = loop_gate(lp, e, hd->host, &gate)) == -1)
 		return -1;
-	m = lp->nmh == 1 ? 0 : loop_pick(lp->load, lp->cap, lp->nmh,
-	    lp->per, loop_home(lp, h));
-	/* Over its share of descriptors, libcurl would queue it. */
-	if (lp->load[m] >= lp->cap[m] || loop_held_put(lp, e, m) == -1)
-		return -1;
-	hd = &lp->held[loop_held_find(lp, e)];
-	hd->host = h;
-	hd->dns = HELD_ADDED;
-	if (loop_needs_lookup(url) && !loop_known(lp, h) &&
-	    (w = loop_gate(lp, e, h, &gate)) == -1) {
-		loop_held_del(lp, loop_held_find(lp, e));
-		return -1;
-	}
-	lp->load[m]++;
+	mh->load++;
+	lp->inflight++;
 	if (w == 1) {
 		hd->dns = HELD_WAITING;
 		return 0;
 	}
 	hd->dns = gate ? HELD_GATE : HELD_ADDED;
-	if (loop_start(lp, e, m) == -1) {
+	if (loop_start(lp, e, hd->m) == -1) {
 		if (gate)
-			loop_gate_end(lp, h, 0);
-		lp->load[m]--;
-		loop_held_del(lp, loop_held_find(lp, e));
+			loop_gate_end(lp, hd->host, 0);
+		mh->load--;
+		lp->inflight--;
+		hd->dns = HELD_ADDED;
 		return -1;
 	}
 	return 0;
 }
 
-/* Take e out of its multi handle; a handle not in flight is left alone. */
+/* Put e at the end of lane mh's queue; -1 when out of memory. */
+static int
+loop_enqueue(struct mh *mh, CURL *e)
+{
+	struct wait *w;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->e = e;
+	if (mh->qtail != NULL)
+		mh->qtail->next = w;
+	else
+		mh->qhead = w;
+	mh->qtail = w;
+	return 0;
+}
+
+/* Take e off lane mh's queue. */
+static void
+loop_dequeue(struct mh *mh, CURL *e)
+{
+	struct wait	**wp, *w, *prev = NULL;
+
+	for (wp = &mh->qhead; *wp != NULL && (*wp)->e != e; wp = &(*wp)->next)
+		prev = *wp;
+	if ((w = *wp) == NULL)
+		return;
+	*wp = w->next;
+	if (mh->qtail == w)
+		mh->qtail = prev;
+	free(w);
+}
+
+/*
+ * Admit the waiters of every lane that has room again, outside libcurl;
+ * one that cannot start ends at once, as out of memory.
+ */
+static void
+loop_serve(struct loop *lp)
+{
+	struct mh	*mh;
+	struct wait	*w;
+	struct held	*hd;
+	CURL		*e;
+	size_t		 i;
+
+	lp->queued = 0;
+	for (i = 0; i < lp->nmh; i++) {
+		mh = &lp->mh[i];
+		while ((w = mh->qhead) != NULL && loop_lane_room(lp, mh)) {
+			if ((mh->qhead = w->next) == NULL)
+				mh->qtail = NULL;
+			e = w->e;
+			free(w);
+			hd = &lp->held[loop_held_find(lp, e)];
+			if (hd->e != e)
+				continue;
+			if (loop_admit(lp, hd, e) == -1) {
+				/* loop_remove gives the place back. */
+				mh->load++;
+				lp->inflight++;
+				lp->done(lp->arg, e, CURLE_OUT_OF_MEMORY);
+			}
+		}
+	}
+}
+
+/*
+ * Start a transfer to url in its host's lane; libcurl arms that lane's
+ * timer, which gets it going.  With no room in the lane it waits there
+ * for a transfer of the lane to end; a transfer to a host name not
+ * looked up lately may wait for another's lookup (loop_gate).
+ */
+int
+loop_add(struct loop *lp, CURL *e, const char *url)
+{
+	struct held	*hd;
+	struct mh	*mh;
+	uint32_t	 h = loop_host_hash(url);
+	size_t		 m;
+
+	if (lp->held[loop_held_find(lp, e)].e == e ||
+	    (mh = loop_lane_for(lp, h)) == NULL)
+		return -1;
+	m = (size_t)(mh - lp->mh);
+	if (loop_held_put(lp, e, m) == -1)
+		return -1;
+	hd = &lp->held[loop_held_find(lp, e)];
+	hd->host = h;
+	hd->lookup = (uint8_t)loop_needs_lookup(url);
+	hd->dns = HELD_ADDED;
+	if (mh->qhead == NULL && loop_lane_room(lp, mh)) {
+		if (loop_admit(lp, hd, e) == 0)
+			return 0;
+	} else if (loop_enqueue(mh, e) == 0) {
+		hd->dns = HELD_QUEUED;
+		return 0;
+	}
+	loop_held_del(lp, loop_held_find(lp, e));
+	return -1;
+}
+
+/* Take e out of its lane; a handle not in flight is left alone. */
 void
 loop_remove(struct loop *lp, CURL *e)
 {
-	size_t		i, m;
-	uint32_t	h;
-	uint8_t		dns;
+	struct mh	*mh;
+	size_t		 i;
+	uint32_t	 h;
+	uint8_t		 dns;
 
 	i = loop_held_find(lp, e);
 	if (lp->held[i].e == NULL)
 		return;
-	m = lp->held[i].m;
+	mh = &lp->mh[lp->held[i].m];
 	h = lp->held[i].host;
 	dns = lp->held[i].dns;
 	loop_held_del(lp, i);
-	lp->load[m]--;
+	if (dns == HELD_QUEUED) {
+		loop_dequeue(mh, e);
+		return;
+	}
+	mh->load--;
+	lp->inflight--;
+	if (mh->qhead != NULL)
+		lp->queued = 1;
 	if (dns == HELD_WAITING) {
 		loop_unwait(lp, e, h);
 		return;
 	}
-	curl_multi_remove_handle(lp->mh[m].multi, e);
+	curl_multi_remove_handle(mh->multi, e);
 	/* The share must be free of handles when loop_free cleans it up. */
 	curl_easy_setopt(e, CURLOPT_SHARE, NULL);
 	/* Gone before its lookup ended: the next waiter tries. */
@@ -969,13 +1136,22 @@ loop_remove(struct loop *lp, CURL *e)
 		loop_gate_end(lp, h, 0);
 }
 
-/* The multi handle e is in, or -1 when it is not in flight. */
+/* The lane e is in, or -1 when it is not in flight. */
 long
 loop_which(const struct loop *lp, const CURL *e)
 {
 	size_t i = loop_held_find(lp, e);
 
 	return lp->held[i].e == NULL ? -1 : (long)lp->held[i].m;
+}
+
+/* Whether e waits for room in its lane (not admitted yet). */
+int
+loop_waits(const struct loop *lp, const CURL *e)
+{
+	size_t i = loop_held_find(lp, e);
+
+	return lp->held[i].e == e && lp->held[i].dns == HELD_QUEUED;
 }
 
 /* Free the lookups under way and their waiters (none at a normal end). */
@@ -1011,6 +1187,8 @@ loop_free(struct loop *lp)
 	loop_pend_free(lp);
 	for (i = 0; lp->mh != NULL && i < lp->nmh; i++) {
 		mh = &lp->mh[i];
+		while (mh->qhead != NULL)
+			loop_dequeue(mh, mh->qhead->e);
 		if (mh->multi == NULL)
 			continue;
 		ev_timer_stop(lp->evl, &mh->timer);
@@ -1032,9 +1210,7 @@ loop_free(struct loop *lp)
 		curl_share_cleanup(lp->share);
 	free(lp->held);
 	free(lp->known);
-	free(lp->homes);
-	free(lp->load);
-	free(lp->cap);
+	free(lp->hints);
 	free(lp->mh);
 	free(lp);
 }

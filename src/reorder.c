@@ -1,17 +1,18 @@
 /*
- * reorder: the ring that puts lines back in input order.  Slots hold
- * formatted lines by swapping buffers with the caller, so a line that must
- * wait is never copied, and a slot's memory is reused by the records that
- * pass through it.
+ * reorder: the ring that puts lines back in input order.  Only lines that
+ * must wait take memory: a short one is copied into a block of its size
+ * class from a pool (blocks go back to the pool once written, so the ring
+ * holds no more than the lines waiting at once, without the slack of the
+ * caller's buffer); a long one is taken by swapping buffers with the
+ * caller, so it is never copied, and freed once written.
  */
 #include "gather/reorder.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gather/writer.h"
-
-/* A waiting line larger than this gives its memory back once written. */
-#define SLOT_KEEP	(64 * 1024)
 
 /*
  * Bytes of waiting lines past which no new record is admitted, whatever
@@ -20,9 +21,23 @@
  */
 #define HOLD_MAX	(64 * 1024 * 1024)
 
+/* Lines up to POOL_MAX bytes wait in pool blocks of POOL_STEP multiples. */
+#define POOL_STEP	128
+#define POOL_MAX	4096
+#define POOL_CLASSES	(POOL_MAX / POOL_STEP)
+
+#define SLOT_EMPTY	0
+#define SLOT_POOLED	1	/* line.p is a pool block, line.cap its size */
+#define SLOT_SWAPPED	2	/* line is the caller's buffer */
+
 struct slot {
 	struct buf	line;
-	int		ready;
+	int		ready;		/* SLOT_* */
+};
+
+/* A free pool block: its first bytes link it to the next of its class. */
+struct block {
+	struct block	*next;
 };
 
 struct reorder {
@@ -32,6 +47,7 @@ struct reorder {
 	int		 unordered;	/* -u: write lines as they come */
 	uint64_t	 head;		/* seq of the next line to write */
 	size_t		 held;		/* bytes of lines waiting */
+	struct block	*pool[POOL_CLASSES];	/* free blocks by class */
 };
 
 /* A ring of cap lines (none with unordered) in front of w. */
@@ -59,27 +75,82 @@ reorder_room(const struct reorder *ro, uint64_t seq)
 	return ro->unordered || (seq - ro->head < ro->cap && ro->held < HOLD_MAX);
 }
 
-/*
- * Hand over the line of record seq.  Written now if it is the head (with
- * every waiting line after it), else kept: line is swapped with the slot's
- * empty buffer.  -1 when writing failed.
- */
-int
-reorder_put(struct reorder *ro, uint64_t seq, struct buf *line)
+/* A pool block for a line of len bytes (0 < len <= POOL_MAX), or NULL. */
+static char *
+reorder_block(struct reorder *ro, size_t len, size_t *size)
 {
-	struct slot	*s;
-	struct buf	 tmp;
+	size_t		 c = (len - 1) / POOL_STEP;
+	struct block	*b;
 
-	if (ro->unordered)
-		return writer_emit(ro->w, line->p, line->len);
-	if (seq != ro->head) {
-		s = &ro->slots[seq % ro->cap];
+	*size = (c + 1) * POOL_STEP;
+	if ((b = ro->pool[c]) != NULL) {
+		ro->pool[c] = b->next;
+		return (char *)b;
+	}
+	return malloc(*size);
+}
+
+/* Keep line in slot s until its turn: copied into a block, or taken. */
+static int
+reorder_keep(struct reorder *ro, struct slot *s, struct buf *line)
+{
+	struct buf	tmp;
+	size_t		size;
+
+	if (line->len > 0 && line->len <= POOL_MAX) {
+		if ((s->line.p = reorder_block(ro, line->len, &size)) == NULL)
+			return -1;
+		memcpy(s->line.p, line->p, line->len);
+		s->line.len = line->len;
+		s->line.cap = size;
+		s->ready = SLOT_POOLED;
+	} else {
 		tmp = s->line;
 		s->line = *line;
 		*line = tmp;
 		buf_clear(line);
-		s->ready = 1;
-		ro->held += s->line.len;
+		s->ready = SLOT_SWAPPED;
+	}
+	ro->held += s->line.len;
+	return 0;
+}
+
+/* Give back what slot s held once its line was written. */
+static void
+reorder_release(struct reorder *ro, struct slot *s)
+{
+	struct block *b;
+
+	ro->held -= s->line.len;
+	if (s->ready == SLOT_POOLED) {
+		b = (struct block *)(void *)s->line.p;
+		b->next = ro->pool[s->line.cap / POOL_STEP - 1];
+		ro->pool[s->line.cap / POOL_STEP - 1] = b;
+		s->line.p = NULL;
+		s->line.len = s->line.cap = 0;
+	} else
+		buf_free(&s->line);
+	s->ready = SLOT_EMPTY;
+}
+
+/*
+ * Hand over the line of record seq.  Written now if it is the head (with
+ * every waiting line after it), else kept (reorder_keep; the caller's
+ * buffer may come back empty).  -1 when writing failed, or with ENOMEM
+ * when there was no memory to keep it.
+ */
+int
+reorder_put(struct reorder *ro, uint64_t seq, struct buf *line)
+{
+	struct slot *s;
+
+	if (ro->unordered)
+		return writer_emit(ro->w, line->p, line->len);
+	if (seq != ro->head) {
+		if (reorder_keep(ro, &ro->slots[seq % ro->cap], line) == -1) {
+			errno = ENOMEM;
+			return -1;
+		}
 		return 0;
 	}
 	if (writer_emit(ro->w, line->p, line->len) == -1)
@@ -87,14 +158,11 @@ reorder_put(struct reorder *ro, uint64_t seq, struct buf *line)
 	ro->head++;
 	for (;;) {
 		s = &ro->slots[ro->head % ro->cap];
-		if (!s->ready)
+		if (s->ready == SLOT_EMPTY)
 			return 0;
 		if (writer_emit(ro->w, s->line.p, s->line.len) == -1)
 			return -1;
-		s->ready = 0;
-		ro->held -= s->line.len;
-		buf_clear(&s->line);
-		buf_trim_capacity(&s->line, SLOT_KEEP);
+		reorder_release(ro, s);
 		ro->head++;
 	}
 }
@@ -103,12 +171,19 @@ reorder_put(struct reorder *ro, uint64_t seq, struct buf *line)
 void
 reorder_free(struct reorder *ro)
 {
-	size_t i;
+	struct block	*b;
+	size_t		 i;
 
 	if (ro == NULL)
 		return;
 	for (i = 0; i < ro->cap; i++)
-		buf_free(&ro->slots[i].line);
+		if (ro->slots[i].ready != SLOT_EMPTY)
+			reorder_release(ro, &ro->slots[i]);
+	for (i = 0; i < POOL_CLASSES; i++)
+		while ((b = ro->pool[i]) != NULL) {
+			ro->pool[i] = b->next;
+			free(b);
+		}
 	free(ro->slots);
 	free(ro);
 }

@@ -90,6 +90,41 @@ largest_c() {
 	(( max_open <= LIMIT )) || fail "$max_open connections at once: $stats"
 }
 
+@test "the largest -c over 8 host names: transfers wait for their own host's connections" {
+	# With every descriptor given out, a transfer waits in its host's
+	# lane for one of that host's connections to be free, rather than
+	# closing another host's idle connection to open one: about one
+	# connection a slot for the whole run, not one a transfer.
+	c=$(largest_c)
+	n=$((c * 6))
+	host_urls "$n" /delay/50 8 >"$BATS_TEST_TMPDIR/list"
+	reset_stats
+	run --separate-stderr limited -c "$c" --body none $(resolves 8) \
+		-i "$BATS_TEST_TMPDIR/list"
+	assert_success
+	assert_jq "length == $n and all(.ok and .status == 200)"
+	conns=$(stat_field connections)
+	(( conns <= c + 32 )) || fail "$conns connections for $n requests at -c $c"
+	(( $(stat_field max_open) <= LIMIT )) || fail "over the limit"
+}
+
+@test "the largest -c over 80 host names, more than lanes fit: every record ok, within the limit" {
+	# Lanes past one per 250 slots take descriptors of their own, so
+	# under this limit most of the 80 hosts share lanes, and a host with
+	# few transfers borrows another lane's idle connection.
+	c=$(largest_c)
+	n=$((c * 3))
+	host_urls "$n" /delay/50 80 >"$BATS_TEST_TMPDIR/list"
+	reset_stats
+	run --separate-stderr limited -c "$c" --body none $(resolves 80) \
+		-i "$BATS_TEST_TMPDIR/list"
+	assert_success
+	assert_jq "length == $n and all(.ok and .status == 200) and
+		map(.index) == [range($n)]"
+	assert_equal "$(stat_field requests)" "$n"
+	(( $(stat_field max_open) <= LIMIT )) || fail "over the limit"
+}
+
 @test "the largest -c under -o over 8 host names: every record ok, every file written" {
 	c=$(largest_c -o "$BATS_TEST_TMPDIR/dl")
 	n=$((c * 4))

@@ -4,12 +4,12 @@
  * event is handed back through curl_multi_socket_action, and finished
  * transfers are handed to the done callback.  It knows nothing of records.
  *
- * The slots are spread over several multi handles on the one libev loop
- * (libcurl scans its connection cache linearly, so one multi handle per
- * LOOP_SLOTS_PER_MULTI slots keeps the cost per transfer flat); they
- * share one DNS cache and one TLS session cache.  The connections they
- * hold, idle ones included, stay within the descriptors given to
- * loop_new.
+ * Transfers run in lanes, multi handles of one host each (a busy host
+ * has several) on the one libev loop, so that a lane's connection cache
+ * holds only its host's connections and libcurl's linear scans of it stay
+ * short; they share one DNS cache and one TLS session cache.  The
+ * connections they hold, idle ones included, stay within the descriptors
+ * given to loop_new.
  */
 #ifndef GATHER_LOOP_H
 #define GATHER_LOOP_H
@@ -20,9 +20,14 @@
 #include <curl/curl.h>
 #include <ev.h>
 
-/* At most this many transfers at once in one multi handle. */
+/* At most this many transfers at once in one lane (a multi handle). */
 #define LOOP_SLOTS_PER_MULTI	250
-/* Each multi handle caches this many connections per slot. */
+#define LOOP_LANE		LOOP_SLOTS_PER_MULTI
+/* Lanes made beyond the ones the slots need, for hosts of their own. */
+#define LOOP_LANES_SPARE	64
+/* Lanes past one per 250 slots made even when slots may wait for it. */
+#define LOOP_LANES_CHEAP	8
+/* A lane shared by several hosts caches this many connections per slot. */
 #define LOOP_CACHE_PER_SLOT	4
 /* Host name lookups at once (each holds two descriptors while it runs). */
 #define LOOP_LOOKUPS		8
@@ -40,12 +45,11 @@ int		 loop_add(struct loop *, CURL *, const char *);
 void		 loop_remove(struct loop *, CURL *);
 void		 loop_free(struct loop *);
 long		 loop_which(const struct loop *, const CURL *);
+int		 loop_waits(const struct loop *, const CURL *);
 
 /* Pure helpers, exposed for the unit tests. */
 size_t		 loop_multis(long);
 uint32_t	 loop_host_hash(const char *);
 int		 loop_needs_lookup(const char *);
-size_t		 loop_pick(const unsigned *, const unsigned *, size_t,
-		    unsigned, size_t);
 
 #endif

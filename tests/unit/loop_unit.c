@@ -51,44 +51,6 @@ test_hash(void)
 	CHECK(loop_host_hash(NULL) == loop_host_hash(""));
 }
 
-static void
-test_pick(void)
-{
-	unsigned	load[8] = { 0 };
-	size_t		i, m;
-
-	CHECK(loop_pick(load, NULL, 1, 500, 12345) == 0);
-	CHECK(loop_pick(load, NULL, 8, 10, 3) == 3);
-	CHECK(loop_pick(load, NULL, 8, 10, 8 + 5) == 5);
-	/*
-	 * One host fills its home to one and a half times per, then the
-	 * next ones to per, wrapping round.
-	 */
-	for (i = 0; i < 80; i++) {
-		m = loop_pick(load, NULL, 8, 10, 6);
-		load[m]++;
-		CHECK(i >= 15 || m == 6);
-		CHECK(i < 15 || i >= 25 || m == 7);
-		CHECK(i < 25 || i >= 35 || m == 0);
-	}
-	CHECK(load[6] == 15 && load[5] == 5);
-	for (i = 0; i < 8; i++)
-		CHECK(i == 5 || i == 6 || load[i] == 10);
-	/* A slot freed anywhere is found once home is over. */
-	load[2]--;
-	CHECK(loop_pick(load, NULL, 8, 10, 6) == 2);
-	load[2]++;
-	/* A home under per takes its own, whatever the others hold. */
-	load[3] = 9;
-	CHECK(loop_pick(load, NULL, 8, 10, 3) == 3);
-	/* Over the slots (never in gather): the least loaded. */
-	for (i = 0; i < 8; i++)
-		load[i] = 15;
-	load[1] = 16;
-	load[3] = 12;
-	CHECK(loop_pick(load, NULL, 8, 10, 6) == 3);
-}
-
 /* Only host names are looked up: not IPv4 or bracketed IPv6 addresses. */
 static void
 test_needs_lookup(void)
@@ -108,45 +70,28 @@ test_needs_lookup(void)
 	CHECK(loop_needs_lookup(NULL) == 0);
 }
 
-/* Caps: a multi handle at its share of descriptors is passed over. */
-static void
-test_pick_cap(void)
-{
-	unsigned	load[4] = { 0 }, cap[4] = { 6, 6, 6, 7 };
-	size_t		i, m;
+/* Handles a done callback was given. */
+static size_t	done_count;
 
-	/* One host, 25 transfers over caps adding up to 25: all fit. */
-	for (i = 0; i < 25; i++) {
-		m = loop_pick(load, cap, 4, 7, 1);
-		CHECK(load[m] < cap[m]);
-		load[m]++;
-	}
-	CHECK(load[0] == 6 && load[1] == 6 && load[2] == 6 && load[3] == 7);
-	/* A freed place is found wherever it is. */
-	load[2]--;
-	CHECK(loop_pick(load, cap, 4, 7, 1) == 2);
-	CHECK(loop_pick(load, cap, 4, 7, 3) == 2);
-	/* Home under one and a half times per but at its cap: the others. */
-	load[0] = 0;
-	load[2] = 6;
-	CHECK(loop_pick(load, cap, 4, 7, 1) == 0);
-	/* The one with most room, past the ones at per. */
-	cap[1] = 20;
-	load[0] = 6;
-	load[1] = 12;
-	CHECK(loop_pick(load, cap, 4, 7, 0) == 1);
+/* A done callback that only counts. */
+static void
+count_done(void *arg, CURL *e, CURLcode rc)
+{
+	(void)arg;
+	(void)e;
+	(void)rc;
+	done_count++;
 }
 
-/* Add n handles, to one host and then round hosts, removing and re-adding. */
+/* One host over lanes of LOOP_LANE, then hosts in turn: a lane each. */
 static void
-test_table(struct ev_loop *evl)
+test_lanes(struct ev_loop *evl)
 {
-	enum { N = 1200, K = N / LOOP_SLOTS_PER_MULTI + (N %
-	    LOOP_SLOTS_PER_MULTI != 0), PER = (N + K - 1) / K };
+	enum { N = 1200, K = 7 };
 	struct loop	*lp;
 	CURL		*e[N];
 	char		 url[64];
-	long		 where[N], count[K] = { 0 };
+	long		 where[N], count[N] = { 0 }, host[N];
 	size_t		 i;
 	int		 ok;
 
@@ -157,24 +102,23 @@ test_table(struct ev_loop *evl)
 		e[i] = curl_easy_init();
 		CHECK(loop_add(lp, e[i], "http://127.0.0.1:9/x") == 0);
 	}
-	/* Every slot in some multi handle, none over one and a half. */
+	/* Every one admitted, in lanes of at most LOOP_LANE, filled in turn. */
 	ok = 1;
 	for (i = 0; i < N; i++) {
 		where[i] = loop_which(lp, e[i]);
-		if (where[i] < 0 || where[i] >= K)
+		if (where[i] < 0 || where[i] >= N || loop_waits(lp, e[i]))
 			ok = 0;
 		else
 			count[where[i]]++;
+		if (where[i] != (long)(i / LOOP_LANE))
+			ok = 0;
 	}
 	CHECK(ok);
-	for (i = 0; i < K; i++)
-		CHECK(count[i] <= PER + PER / 2);
-	/* One host: its home took the first ones. */
-	for (i = 1; i < PER + PER / 2; i++)
-		CHECK(where[i] == where[0]);
+	for (i = 0; i < N; i++)
+		CHECK(count[i] <= LOOP_LANE);
 	CHECK(loop_add(lp, e[7], "http://127.0.0.1:9/") == -1);
 	CHECK(loop_which(lp, e[7]) == where[7]);
-	/* Every third out; each is then found in no multi handle. */
+	/* Every third out; each is then found in no lane; back in. */
 	for (i = 0; i < N; i += 3)
 		loop_remove(lp, e[i]);
 	ok = 1;
@@ -187,22 +131,85 @@ test_table(struct ev_loop *evl)
 		CHECK(loop_add(lp, e[i], "http://127.0.0.1:9/") == 0);
 	for (i = 0; i < N; i++)
 		loop_remove(lp, e[i]);
-	/* K hosts in turn, K new ones: one home each, all filled evenly. */
-	memset(count, 0, sizeof(count));
+	/* K hosts in turn: no lane holds two of them. */
+	for (i = 0; i < N; i++)
+		host[i] = -1;
+	ok = 1;
 	for (i = 0; i < N; i++) {
 		snprintf(url, sizeof(url), "http://127.0.0.%zu:8080/%zu",
 		    2 + i % K, i);
 		CHECK(loop_add(lp, e[i], url) == 0);
-		if (loop_which(lp, e[i]) >= 0 && loop_which(lp, e[i]) < K)
-			count[loop_which(lp, e[i])]++;
-		CHECK(i < K || loop_which(lp, e[i]) == loop_which(lp,
-		    e[i - K]));
+		where[i] = loop_which(lp, e[i]);
+		if (where[i] < 0 || where[i] >= N)
+			ok = 0;
+		else if (host[where[i]] == -1)
+			host[where[i]] = (long)(i % K);
+		else if (host[where[i]] != (long)(i % K))
+			ok = 0;
 	}
-	for (i = 0; i < K; i++)
-		CHECK(count[i] == PER);
+	CHECK(ok);
 	for (i = N; i-- > 0;) {
 		loop_remove(lp, e[i]);
 		curl_easy_cleanup(e[i]);
+	}
+	loop_free(lp);
+}
+
+/*
+ * A budget of 22 descriptors for 20 slots over two hosts (the second
+ * lane's socket pair takes two): once they are given out, a transfer
+ * waits in its own host's lane, and starts when one of its own host ends,
+ * not when another host's does (whose idle connection stays its host's).
+ */
+static void
+test_budget(struct ev_loop *evl)
+{
+	struct loop	*lp;
+	CURL		*a[10], *b[15];
+	size_t		 i;
+
+	CHECK((lp = loop_new(evl, 20, 22, count_done, NULL)) != NULL);
+	if (lp == NULL)
+		return;
+	for (i = 0; i < 15; i++) {
+		b[i] = curl_easy_init();
+		if (i < 10)
+			a[i] = curl_easy_init();
+	}
+	for (i = 0; i < 10; i++)
+		CHECK(loop_add(lp, a[i], "http://127.0.0.1:9/a") == 0);
+	for (i = 0; i < 10; i++) {
+		CHECK(loop_add(lp, b[i], "http://127.0.0.2:9/b") == 0);
+		CHECK(loop_which(lp, b[i]) == 1 && !loop_waits(lp, b[i]));
+	}
+	for (i = 0; i < 10; i++)
+		CHECK(loop_which(lp, a[i]) == 0 && !loop_waits(lp, a[i]));
+	/* Half of the first host's end: the second's next ones wait. */
+	for (i = 0; i < 5; i++)
+		loop_remove(lp, a[i]);
+	for (i = 10; i < 15; i++) {
+		CHECK(loop_add(lp, b[i], "http://127.0.0.2:9/b") == 0);
+		CHECK(loop_which(lp, b[i]) == 1 && loop_waits(lp, b[i]));
+	}
+	/* An end of the other host's leaves them waiting... */
+	loop_remove(lp, a[5]);
+	ev_run(evl, EVRUN_NOWAIT);
+	CHECK(loop_waits(lp, b[10]) && loop_waits(lp, b[11]));
+	/* ... one of their own host's lets the first in. */
+	loop_remove(lp, b[0]);
+	ev_run(evl, EVRUN_NOWAIT);
+	CHECK(!loop_waits(lp, b[10]) && loop_which(lp, b[10]) == 1);
+	CHECK(loop_waits(lp, b[11]));
+	/* A waiting one removed is forgotten. */
+	loop_remove(lp, b[14]);
+	CHECK(loop_which(lp, b[14]) == -1);
+	for (i = 0; i < 15; i++) {
+		loop_remove(lp, b[i]);
+		curl_easy_cleanup(b[i]);
+		if (i < 10) {
+			loop_remove(lp, a[i]);
+			curl_easy_cleanup(a[i]);
+		}
 	}
 	loop_free(lp);
 }
@@ -217,10 +224,9 @@ main(void)
 		return 2;
 	test_multis();
 	test_hash();
-	test_pick();
-	test_pick_cap();
 	test_needs_lookup();
-	test_table(evl);
+	test_lanes(evl);
+	test_budget(evl);
 	ev_loop_destroy(evl);
 	curl_global_cleanup();
 	return check_report();
