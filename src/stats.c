@@ -373,14 +373,18 @@ stats_progress_line(const struct stats *s, double now, char *p, size_t n)
 }
 
 /*
- * The count left on stderr at the end, where a progress line was:
+ * The count left on stderr at the end, where a progress line was, made to
+ * fit the terminal as the progress line is:
  *     done 500  ok 498  failed 2  in 12.3s
  *     done 120/500  ok 118  failed 2  in 3.1s      (a run cut short)
  */
 static void
 stats_final_line(const struct stats *s, double wall, char *p, size_t n)
 {
-	char done[64];
+	char		 done[64], tmp[256];
+	const char	*sep = "  ";
+	size_t		 width = stats_width(), len;
+	int		 r;
 
 	if (s->has_total && s->records != s->total)
 		snprintf(done, sizeof(done), "%llu/%llu",
@@ -389,9 +393,20 @@ stats_final_line(const struct stats *s, double wall, char *p, size_t n)
 	else
 		snprintf(done, sizeof(done), "%llu",
 		    (unsigned long long)s->records);
-	snprintf(p, n, "done %s  ok %llu  failed %llu  in %.1fs", done,
-	    (unsigned long long)s->ok,
-	    (unsigned long long)(s->records - s->ok), wall);
+	if (width + 1 < n)
+		n = width + 1;
+	for (;;) {
+		r = snprintf(tmp, sizeof(tmp), "done %s%sok %llu%sfailed %llu"
+		    "%sin %.1fs", done, sep, (unsigned long long)s->ok, sep,
+		    (unsigned long long)(s->records - s->ok), sep, wall);
+		if (r < 0 || (size_t)r < n || sep[1] == '\0')
+			break;
+		sep = " ";
+	}
+	if ((len = strlen(tmp)) >= n)
+		len = n - 1;
+	memcpy(p, tmp, len);
+	p[len] = '\0';
 }
 
 /* Put the line on the terminal in one write: return, text, erase rest. */
