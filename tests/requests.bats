@@ -59,7 +59,7 @@ finally:
     open(sys.argv[1], "w").write("%d\n" % n)' "$BATS_TEST_TMPDIR/lcount" \
 		3>&- >"$BATS_TEST_TMPDIR/lport" &
 	LPID=$!
-	for ((i = 0; i < 200; i++)); do
+	for ((i = 0; i < 1500; i++)); do
 		[[ -s "$BATS_TEST_TMPDIR/lport" ]] && break
 		sleep 0.02
 	done
@@ -67,9 +67,14 @@ finally:
 }
 
 listener_count() {
+	local i
 	printf 'SENTINEL\n' >"/dev/tcp/127.0.0.1/$LPORT"
-	wait "$LPID"
-	LPID=""
+	# Called inside $(...), where the listener is no child to wait for:
+	# wait for its count instead (teardown stops it in any case).
+	for ((i = 0; i < 1500; i++)); do
+		[[ -s "$BATS_TEST_TMPDIR/lcount" ]] && break
+		sleep 0.02
+	done
 	cat "$BATS_TEST_TMPDIR/lcount"
 }
 
