@@ -376,11 +376,14 @@ stats_progress_line(const struct stats *s, double now, char *p, size_t n)
  * The count left on stderr at the end, where a progress line was:
  *     done 500  ok 498  failed 2  in 12.3s
  *     done 120/500  ok 118  failed 2  in 3.1s      (a run cut short)
+ * tight, then cut, as the progress line, on a narrow terminal.
  */
 static void
 stats_final_line(const struct stats *s, double wall, char *p, size_t n)
 {
-	char done[64];
+	char	done[64], tmp[256];
+	size_t	width = stats_width(), len;
+	int	r;
 
 	if (s->has_total && s->records != s->total)
 		snprintf(done, sizeof(done), "%llu/%llu",
@@ -389,9 +392,19 @@ stats_final_line(const struct stats *s, double wall, char *p, size_t n)
 	else
 		snprintf(done, sizeof(done), "%llu",
 		    (unsigned long long)s->records);
-	snprintf(p, n, "done %s  ok %llu  failed %llu  in %.1fs", done,
-	    (unsigned long long)s->ok,
+	if (width + 1 < n)
+		n = width + 1;
+	r = snprintf(tmp, sizeof(tmp), "done %s  ok %llu  failed %llu  in "
+	    "%.1fs", done, (unsigned long long)s->ok,
 	    (unsigned long long)(s->records - s->ok), wall);
+	if (r < 0 || (size_t)r >= n)
+		snprintf(tmp, sizeof(tmp), "done %s ok %llu failed %llu in "
+		    "%.1fs", done, (unsigned long long)s->ok,
+		    (unsigned long long)(s->records - s->ok), wall);
+	if ((len = strlen(tmp)) >= n)
+		len = n - 1;
+	memcpy(p, tmp, len);
+	p[len] = '\0';
 }
 
 /* Put the line on the terminal in one write: return, text, erase rest. */
