@@ -1,0 +1,178 @@
+#!/usr/bin/env bats
+# Paths a user can reach that the other files leave out, found with
+# `make coverage`: hostile netrc files, cookie jar names, reports and
+# merges that cannot be written, bytes a report must escape, a long
+# record cut short in a merge, request objects through -j workers.
+
+bats_require_minimum_version 1.5.0
+load helper
+
+setup_file() { start_server; }
+teardown_file() { stop_server; }
+
+# The Authorization header /echo saw for record INDEX, or null.
+auth_of() {
+	rec "$1" '.body | fromjson | .headers.authorization'
+}
+
+# "Basic " and the base64 of USER:PASSWORD, quoted as jq prints it.
+basic_json() {
+	printf '"Basic %s"' "$(printf '%s' "$1" | base64 -w0)"
+}
+
+# ---- --netrc-file -------------------------------------------------------------
+
+@test "--netrc-file missing, a directory or over 1 MiB: a usage error naming why" {
+	local d="$BATS_TEST_TMPDIR"
+	reset_stats
+	run --separate-stderr "$GATHER" --netrc-file "$d/none" "$BASE/echo"
+	assert_usage_error "^gather: --netrc-file: cannot read '$d/none': No such file or directory$"
+	mkdir "$d/dir"
+	run --separate-stderr "$GATHER" --netrc-file "$d/dir" "$BASE/echo"
+	assert_usage_error "^gather: --netrc(-file)?: cannot read '$d/dir': Is a directory$"
+	head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >"$d/big"
+	run --separate-stderr "$GATHER" --netrc-file "$d/big" "$BASE/echo"
+	assert_usage_error "^gather: --netrc(-file)?: cannot read '$d/big': File too large$"
+	# One byte less is read (and holds no entry).
+	truncate -s $((1024 * 1024)) "$d/big"
+	assert_nothing_fetched
+	run --separate-stderr "$GATHER" --netrc-file "$d/big" "$BASE/echo"
+	assert_success
+	assert_equal "$(auth_of 0)" null
+}
+
+@test "--netrc-file: a macdef ends at a CRLF blank line or the file's end" {
+	local netrc="$BATS_TEST_TMPDIR/netrc"
+	printf 'macdef init\r\ncd /pub\r\n\r\nmachine 127.0.0.1 login a password b\n' >"$netrc"
+	run --separate-stderr "$GATHER" --netrc-file "$netrc" "$BASE/echo"
+	assert_success
+	assert_equal "$(auth_of 0)" "$(basic_json a:b)"
+	# A macdef to the end of the file: the entry before it holds.
+	printf 'machine 127.0.0.1 login c password d\nmacdef init\ncd /pub\nmachine 127.0.0.1 login x password y\n' >"$netrc"
+	run --separate-stderr "$GATHER" --netrc-file "$netrc" "$BASE/echo"
+	assert_success
+	assert_equal "$(auth_of 0)" "$(basic_json c:d)"
+	# An open quote where a keyword is due, on line 2.
+	printf 'machine 127.0.0.1 login c password d\n"login x\n' >"$netrc"
+	run --separate-stderr "$GATHER" --netrc-file "$netrc" "$BASE/echo"
+	assert_usage_error "^gather: --netrc(-file)?: .*: line [23]: a quote is not closed$"
+}
+
+# ---- --cookie-jar ---------------------------------------------------------------
+
+@test "--cookie-jar NAME with no directory is written in the current one" {
+	local d="$BATS_TEST_TMPDIR/cwd"
+	mkdir "$d"
+	run --separate-stderr bash -c 'cd "$1" && "$GATHER" --cookie-jar jar "$2/headers"' \
+		_ "$d" "$BASE"
+	assert_success
+	grep -qP '^127\.0\.0\.1\tFALSE\t/\tFALSE\t0\ta\t1$' "$d/jar"
+	assert_equal "$(ls -A "$d")" jar
+}
+
+@test "--cookie-jar: a name too long for its temp file is refused before the run" {
+	local name
+	reset_stats
+	# Short parts (lstat then says ENAMETOOLONG), 4,100 bytes in all.
+	name="$BATS_TEST_TMPDIR/$(printf 'd/%.0s' {1..2050})jar"
+	run --separate-stderr "$GATHER" --cookie-jar "$name" "$BASE/headers"
+	# The line is cut at its buffer's end, before ": name too long".
+	assert_one_line_error 1 "^gather: --cookie-jar $BATS_TEST_TMPDIR/d/d/d/"
+	assert_nothing_fetched
+}
+
+# ---- reports that cannot be written ---------------------------------------------
+
+@test "--junit past ulimit -f: 'cannot write' once, every record out, no file left" {
+	local d="$BATS_TEST_TMPDIR" q
+	# 300 cases of a 10,000-byte name: 3 MB of report, over the 2 MiB
+	# limit (which leaves room for what a --coverage build writes at exit).
+	q=$(head -c 10000 /dev/zero | tr '\0' q)
+	awk -v b="$BASE" -v q="$q" 'BEGIN { for (k = 0; k < 300; k++)
+		printf "%s/p/%d?%s\n", b, k, q }' >"$d/in"
+	# SIGXFSZ ignored, as a shell script may have it: write() says EFBIG.
+	run --separate-stderr bash -c 'trap "" XFSZ; ulimit -f 2048 &&
+		"$GATHER" -c 8 --junit "$1/r.xml" -i "$1/in" |
+		jq -c "[.index, .ok]" >"$1/out"; exit "${PIPESTATUS[0]}"' _ "$d"
+	assert_equal "$status" 1
+	assert_equal "$(jq -s -c 'map(.[0]) == [range(300)] and all(.[1])' "$d/out")" true
+	[[ "$stderr" =~ ^"gather: --junit: cannot write '$d/r.xml': File too large"$ ]] ||
+		fail "stderr: $stderr"
+	# Whole or not at all: no FILE, no temp file beside it.
+	[[ ! -e "$d/r.xml" ]] || fail "a partial report was left"
+	assert_equal "$(find "$d" -name 'r.xml*' | wc -l)" 0
+}
+
+@test "--merge into /dev/full: 'cannot write output', exit 1, for json and tap" {
+	local d="$BATS_TEST_TMPDIR" f
+	"$GATHER" "$BASE/p/a" "$BASE/p/b" >"$d/one"
+	for f in jsonl json tap; do
+		run --separate-stderr bash -c '"$GATHER" --format "$1" --merge "$2" >/dev/full' \
+			_ "$f" "$d/one"
+		assert_one_line_error 1 '^gather: cannot write output: No space left on device$'
+	done
+}
+
+@test "--merge into /dev/full: a record over 1 MiB, copied or as tap" {
+	local d="$BATS_TEST_TMPDIR" f
+	"$GATHER" "$BASE/size/2000000" >"$d/big"
+	for f in jsonl tap; do
+		run --separate-stderr bash -c '"$GATHER" --format "$1" --merge "$2" >/dev/full' \
+			_ "$f" "$d/big"
+		assert_one_line_error 1 '^gather: cannot write output: No space left on device$'
+	done
+}
+
+@test "--merge: a record over 1 MiB that its file ends inside is exit 2 naming it" {
+	local d="$BATS_TEST_TMPDIR"
+	"$GATHER" "$BASE/p/a" "$BASE/size/2000000" >"$d/full"
+	head -c 1800000 "$d/full" >"$d/cut"
+	"$GATHER" "$BASE/p/a" >"$d/small"
+	run --separate-stderr "$GATHER" --merge "$d/small" "$d/cut"
+	assert_equal "$status" 2
+	assert_equal "$stderr" "gather: --merge: '$d/cut' line 2 is cut short"
+	# What came before it was written.
+	assert_equal "$(jq -c .index <<<"$(head -n 1 <<<"$output")")" 0
+}
+
+# ---- bytes a report escapes -----------------------------------------------------
+
+@test "tap and junit: a URL with invalid UTF-8 and DEL stays one valid line and valid XML" {
+	local d="$BATS_TEST_TMPDIR"
+	printf '%s/status/404?a=\xff\xfe\n{"url": "%s/status/500?b=\\u007f"}\n' \
+		"$BASE" "$BASE" >"$d/in"
+	run --separate-stderr "$GATHER" -c 1 --fail --format tap --junit "$d/r.xml" -i "$d/in"
+	assert_equal "$status" 1
+	# Two "not ok" lines, each one line of valid UTF-8.
+	assert_equal "$(grep -c '^not ok ' <<<"$output")" 2
+	printf '%s\n' "$output" | iconv -f UTF-8 -t UTF-8 >/dev/null ||
+		fail "tap output is not valid UTF-8"
+	grep -q $'^not ok 1 - .*a=\uFFFD\uFFFD' <<<"$output" ||
+		fail "no U+FFFD for the bad bytes: $output"
+	run xmllint --noout "$d/r.xml"
+	assert_success
+	run python3 -c 'import sys, xml.etree.ElementTree as E
+cs = E.parse(sys.argv[1]).getroot().iter("testcase")
+print("|".join(c.get("name") for c in cs))' "$d/r.xml"
+	assert_success
+	[[ "$output" == *"a="$'\uFFFD\uFFFD'*"|"*"b="$'\x7f'* ]] || fail "names: $output"
+}
+
+# ---- -j -------------------------------------------------------------------------
+
+@test "-j 2: request objects' method, headers, body and id reach the server as with -j 1" {
+	local d="$BATS_TEST_TMPDIR" j
+	awk -v b="$BASE" 'BEGIN { for (k = 0; k < 12; k++)
+		printf "{\"url\": \"%s/echo?k=%d\", \"method\": \"PUT\", \"headers\": {\"X-K\": \"v%d\"}, \"body\": \"b%d\", \"id\": \"r%d\"}\n", b, k, k, k, k }' >"$d/in"
+	for j in 1 2; do
+		run --separate-stderr "$GATHER" -j "$j" -c 4 -i "$d/in"
+		assert_success
+		assert_strict_jsonl -n 12 --ordered
+		assert_jq 'all(.[]; .ok and (.body | fromjson) as $e |
+			$e.method == "PUT" and $e.headers["x-k"] == "v\(.index)" and
+			$e.body == "b\(.index)" and .id == "r\(.index)")'
+		jq -c '{index, id, s: (.body | fromjson | [.method, .path, .body])}' \
+			<<<"$output" >"$d/out$j"
+	done
+	cmp "$d/out1" "$d/out2"
+}
