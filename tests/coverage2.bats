@@ -176,3 +176,82 @@ print("|".join(c.get("name") for c in cs))' "$d/r.xml"
 	done
 	cmp "$d/out1" "$d/out2"
 }
+
+# ---- -o -------------------------------------------------------------------------
+
+@test "-o DIR that is a file, under a file or too long: 'cannot use directory', exit 2" {
+	local d="$BATS_TEST_TMPDIR" long
+	: >"$d/file"
+	reset_stats
+	run --separate-stderr "$GATHER" -o "$d/file" "$BASE/ok"
+	assert_usage_error "^gather: cannot use directory '$d/file': Not a directory$"
+	run --separate-stderr "$GATHER" -o "$d/file/sub" "$BASE/ok"
+	assert_usage_error "^gather: cannot use directory '$d/file/sub': Not a directory$"
+	long="$d/$(printf 'd/%.0s' {1..2050})"
+	run --separate-stderr "$GATHER" -o "$long" "$BASE/ok"
+	# The line is cut at its buffer's end, before the reason.
+	assert_usage_error "^gather: cannot use directory '$d/d/d/d/"
+	assert_nothing_fetched
+	[[ ! -e "$d/d" ]] || fail "a part of the long name was made"
+}
+
+@test "--continue: a 206 whose total is * or that starts a byte late is never used" {
+	cd "$BATS_TEST_TMPDIR"
+	local how why
+	for how in star offset; do
+		why='no Content-Range with a total'
+		[[ $how == offset ]] && why='does not start at byte 60000'
+		# The first attempt is cut at 60000, the retry's 206 lies.
+		run --separate-stderr "$GATHER" -o "out-$how" --retries 1 \
+			--retry-delay 0.01 "$BASE/lie/100000?cut=60000&how=$how"
+		assert_failure 1
+		assert_jq --arg w "$why" '.[0] | .ok == false and .attempts == 2 and
+			.error.kind == "other" and .file == null and
+			(.error.message | contains($w))'
+		assert_equal "$(ls -A "out-$how")" ""
+	done
+}
+
+# ---- credentials, JSON strings ---------------------------------------------------
+
+@test "--netrc-file: an IPv6 URL's host matches its machine without brackets" {
+	local netrc="$BATS_TEST_TMPDIR/netrc"
+	printf 'machine ::1 login six password pw6\n' >"$netrc"
+	run --separate-stderr "$GATHER" --netrc-file "$netrc" \
+		--connect-to "[::1]:$PORT:127.0.0.1:$PORT" "http://[::1]:$PORT/echo"
+	assert_success
+	assert_equal "$(auth_of 0)" "$(basic_json six:pw6)"
+}
+
+@test "request objects: a surrogate pair is its character; a lone one is bad_input" {
+	run --separate-stderr "$GATHER" \
+		"{\"url\": \"$BASE/echo\", \"method\": \"POST\", \"body\": \"a\\ud83d\\ude00b\"}" \
+		"{\"url\": \"$BASE/echo\", \"method\": \"POST\", \"body\": \"a\\ud800b\"}"
+	assert_failure 1
+	assert_equal "$(rec 0 '.body | fromjson | .body')" "\"a$(printf '\U0001F600')b\""
+	assert_equal "$(rec 1 '.error.kind')" '"bad_input"'
+}
+
+@test "--revalidate: a URL with invalid UTF-8 finds its record, written repaired" {
+	local d="$BATS_TEST_TMPDIR"
+	printf '%s/cond/bad8?q=\xff\n' "$BASE" >"$d/in"
+	"$GATHER" -i "$d/in" >"$d/first.jsonl"
+	jq -e '.status == 200 and (.url | endswith("q=\uFFFD"))' "$d/first.jsonl" >/dev/null ||
+		fail "first run: $(cat "$d/first.jsonl")"
+	run --separate-stderr "$GATHER" --revalidate "$d/first.jsonl" -i "$d/in"
+	assert_success
+	assert_jq '.[0] | .status == 304 and .not_modified == true'
+}
+
+# ---- --stats json -----------------------------------------------------------------
+
+@test "--stats json lists the hosts whose limit came down under --adaptive" {
+	urls 30 /shed/t1/1 >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr "$GATHER" -c 8 --adaptive --retries 40 \
+		--retry-delay 0.05 --retry-max-delay 0.3 --body none --stats=json \
+		-i "$BATS_TEST_TMPDIR/in"
+	assert_success
+	run jq -e --arg h "127.0.0.1:$PORT" '.slowed | length == 1 and
+		.[0].host == $h and .[0].lowest == 1 and .[0].final >= 1' <<<"$stderr"
+	assert_success
+}
