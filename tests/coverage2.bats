@@ -255,3 +255,51 @@ print("|".join(c.get("name") for c in cs))' "$d/r.xml"
 		.[0].host == $h and .[0].lowest == 1 and .[0].final >= 1' <<<"$stderr"
 	assert_success
 }
+
+# ---- usage errors of option values ----------------------------------------------
+
+@test "--resolve, --connect-to, -H, -X and --proto: each bad value is one usage line" {
+	local -a cases=(
+		"--resolve|:80:1.2.3.4|expected HOST:PORT:ADDR"
+		"--resolve|h|expected HOST:PORT:ADDR"
+		"--resolve|h:80|expected HOST:PORT:ADDR"
+		"--resolve|h:123456:1.2.3.4|expected HOST:PORT:ADDR"
+		"--resolve|h:0:1.2.3.4|expected HOST:PORT:ADDR"
+		"--resolve|h:8a:1.2.3.4|expected HOST:PORT:ADDR"
+		"--resolve|h:80:|'' is not an IP address"
+		"--resolve|h:80:1.2.3.4,|'' is not an IP address"
+		"--resolve|h:80:[]|'\[\]' is not an IP address"
+		"--resolve|h:80:1.2.3.4,[::1],999.1.1.1|'999.1.1.1' is not an IP address"
+		"--resolve|h:80:$(printf '1%.0s' {1..60})|is not an IP address"
+		"--connect-to|h|expected HOST1:PORT1:HOST2:PORT2"
+		"--connect-to|h:80:h2|expected HOST1:PORT1:HOST2:PORT2"
+		"--connect-to|h:8x:h2:80|expected HOST1:PORT1:HOST2:PORT2"
+		"--connect-to|h:80:h2:70000|expected HOST1:PORT1:HOST2:PORT2"
+		"--connect-to|h:80:h2:80 |expected HOST1:PORT1:HOST2:PORT2"
+		"-H|a b: c|expected 'Name: value'"
+		"-H|: v|expected 'Name: value'"
+		"-H|Name|expected 'Name: value'"
+		"-H|$(printf 'N\x7f: v')|expected 'Name: value'"
+		"-H|$(printf 'N: v\rX: y')|expected 'Name: value'"
+		"-X||expected a method such as GET or POST"
+		"-X|GE T|expected a method such as GET or POST"
+		"-X|$(printf 'G\x7f')|expected a method such as GET or POST"
+		"--proto|$(printf 'gophers,%.0s' {1..40})http|list too long"
+		"--proto|http,nope|unknown protocol 'nope'"
+	)
+	local c opt val why
+	reset_stats
+	for c in "${cases[@]}"; do
+		IFS='|' read -r opt val why <<<"$c"
+		[[ -n "$why" ]] || fail "case without a reason: $c"
+		run --separate-stderr "$GATHER" "$opt" "$val" "$BASE/ok"
+		assert_usage_error "^gather: $opt: .*$why"
+	done
+	assert_nothing_fetched
+	# The same values, good: each run fetches.
+	run --separate-stderr "$GATHER" --resolve "h.test:$PORT:127.0.0.1,[::1]" \
+		--connect-to "x.test::127.0.0.1:$PORT" -H 'N;' -X GET \
+		--proto http,https "http://h.test:$PORT/ok" "http://x.test:$PORT/ok"
+	assert_success
+	assert_jq 'length == 2 and all(.ok and .body == "ok")'
+}
