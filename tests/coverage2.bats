@@ -303,3 +303,43 @@ print("|".join(c.get("name") for c in cs))' "$d/r.xml"
 	assert_success
 	assert_jq 'length == 2 and all(.ok and .body == "ok")'
 }
+
+# ---- request objects ----------------------------------------------------------------
+
+@test "request objects: each bad member is bad_input with its reason, named by url and id" {
+	local d="$BATS_TEST_TMPDIR" u="$BASE/ok"
+	cat >"$d/in" <<EOT
+{"url": 5}
+{"url": "a\u0000b"}
+{"method": 5, "url": "$u"}
+{"method": "GE T", "url": "$u"}
+{"timeout": "x", "url": "$u"}
+{"timeout": -1, "url": "$u"}
+{"timeout": 1e10, "url": "$u"}
+{"sha256": "$(printf 'z%.0s' {1..64})", "url": "$u"}
+{"headers": {"X": 5}, "url": "$u"}
+{"headers": ["X: 1", 5], "url": "$u"}
+{"headers": ["X 1"], "url": "$u"}
+{"headers": {"X Y": "1"}, "url": "$u"}
+{"headers": {"X": "a\rb"}, "url": "$u"}
+{"url": "$u", "url": "$u"}
+{"zz": 1, "url": "$u", "id": 7}
+{"user": "a:b", "bearer": "t", "url": "$u"}
+{"id": 1}
+{"url": "$BASE/echo", "timeout": 0.5, "headers": {"X-A": "  v"}, "id": {"a": [1, 2]}}
+EOT
+	reset_stats
+	run --separate-stderr "$GATHER" -i "$d/in"
+	assert_failure 1
+	assert_strict_jsonl -n 18 --ordered
+	run jq -c -s 'map(.error.message)' <<<"$output"
+	assert_output '["a request object needs a string \"url\"","a NUL (\\u0000) in a request object'"'"'s url","method must be a word such as POST","method must be a word such as POST","timeout must be a number of seconds","timeout must be a number of seconds","timeout must be a number of seconds","sha256 must be a string of 64 hex digits","header values must be strings","headers must be \"Name: value\" strings","headers must be \"Name: value\" strings","invalid header name or value","invalid header name or value","field \"url\" given twice","unknown field \"zz\" in the request object","\"user\" and \"bearer\" exclude each other","a request object needs a string \"url\"",null]'
+	run --separate-stderr "$GATHER" -i "$d/in"
+	assert_jq --arg u "$u" 'map(select(.ok | not)) | all(.error.kind == "bad_input") and
+		(.[2:16] | all(.url == $u)) and .[14].id == 7 and .[16].id == 1 and
+		.[16].url == "{\"id\": 1}"'
+	# The good one: its header value without the blanks before it, its id echoed; only it was fetched.
+	assert_jq '.[17] | .ok and .id == {"a": [1, 2]} and
+		(.body | fromjson | .headers["x-a"]) == "v"'
+	assert_equal "$(stat_field requests)" 2
+}
