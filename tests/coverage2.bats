@@ -343,3 +343,43 @@ EOT
 		(.body | fromjson | .headers["x-a"]) == "v"'
 	assert_equal "$(stat_field requests)" 2
 }
+
+# ---- -o names of long URLs ------------------------------------------------------------
+
+@test "-o: a URL over 1 KiB marks its file by hash: the same URL replaces it, another does not" {
+	local d="$BATS_TEST_TMPDIR/o" q
+	q=$(head -c 1100 /dev/zero | tr '\0' q)
+	run --separate-stderr "$GATHER" -o "$d" --name '{name}' "$BASE/p/f?a=$q"
+	assert_success
+	assert_jq --arg d "$d" '.[0].file == "\($d)/f"'
+	assert_equal "$(cat "$d/f")" "$(curl -q -s "$BASE/p/f?a=$q")"
+	# Its own file: written over in place.
+	run --separate-stderr "$GATHER" -o "$d" --name '{name}' "$BASE/p/f?a=$q"
+	assert_success
+	assert_jq --arg d "$d" '.[0].file == "\($d)/f"'
+	# Another long URL with the same name: a file of its own beside it.
+	run --separate-stderr "$GATHER" -o "$d" --name '{name}' "$BASE/p/f?b=$q"
+	assert_success
+	assert_jq --arg d "$d" '.[0].file == "\($d)/f.1"'
+	assert_equal "$(ls "$d" | tr '\n' ' ')" "f f.1 "
+}
+
+@test "-j 0 (one per CPU), -j 4 with one record, -j 3 on empty input, bad lines through -j 2" {
+	run --separate-stderr "$GATHER" -j 0 "$BASE/p/a" "$BASE/p/b"
+	assert_success
+	assert_strict_jsonl -n 2 --ordered
+	assert_jq 'all(.ok)'
+	run --separate-stderr "$GATHER" -j 4 "$BASE/p/a"
+	assert_success
+	assert_jq 'length == 1 and .[0].ok and .[0].index == 0'
+	run --separate-stderr bash -c ': | "$GATHER" -j 3'
+	assert_success
+	assert_output ''
+	assert_no_stderr
+	run --separate-stderr bash -c 'printf "%s/p/x\nnot a url\n{\"url\": 5}\n" "$1" |
+		"$GATHER" -j 2' _ "$BASE"
+	assert_failure 1
+	assert_strict_jsonl -n 3 --ordered
+	assert_jq '.[0].ok and .[1].error.kind == "invalid_url" and
+		.[2].error.kind == "bad_input"'
+}
