@@ -156,6 +156,13 @@ cs = E.parse(sys.argv[1]).getroot().iter("testcase")
 print("|".join(c.get("name") for c in cs))' "$d/r.xml"
 	assert_success
 	[[ "$output" == *"a="$'\uFFFD\uFFFD'*"|"*"b="$'\x7f'* ]] || fail "names: $output"
+	# CR and LF in a name are character references: the attribute keeps them.
+	run --separate-stderr "$GATHER" --junit "$d/r2.xml" "{\"url\": \"$BASE/x\\r\\ny\"}"
+	assert_failure 1
+	grep -q 'name="[^"]*/x&#13;&#10;y"' "$d/r2.xml" || fail "$(cat "$d/r2.xml")"
+	run python3 -c 'import sys, xml.etree.ElementTree as E
+print(repr(next(E.parse(sys.argv[1]).getroot().iter("testcase")).get("name")[-4:]))' "$d/r2.xml"
+	assert_output "'x\\r\\ny'"
 }
 
 # ---- -j -------------------------------------------------------------------------
@@ -382,4 +389,24 @@ EOT
 	assert_strict_jsonl -n 3 --ordered
 	assert_jq '.[0].ok and .[1].error.kind == "invalid_url" and
 		.[2].error.kind == "bad_input"'
+}
+
+@test "--merge: a large merge into /dev/full fails at its first write, json and tap" {
+	local d="$BATS_TEST_TMPDIR" f
+	urls 3000 /p/record-with-a-longer-name >"$d/in"
+	"$GATHER" -c 16 -i "$d/in" >"$d/many"
+	for f in jsonl tap; do
+		run --separate-stderr bash -c '"$GATHER" --format "$1" --merge "$2" >/dev/full' \
+			_ "$f" "$d/many"
+		assert_one_line_error 1 '^gather: cannot write output: No space left on device$'
+	done
+}
+
+@test "--merge: a bad line after a record another file replaces is exit 2 naming it" {
+	local d="$BATS_TEST_TMPDIR"
+	"$GATHER" "$BASE/p/a" "$BASE/p/b" >"$d/first"
+	{ head -n 1 "$d/first"; echo 'not a record'; } >"$d/bad"
+	run --separate-stderr "$GATHER" --merge "$d/bad" "$d/first"
+	assert_equal "$status" 2
+	assert_equal "$stderr" "gather: --merge: '$d/bad' line 2 is not a record of gather's output"
 }
