@@ -410,3 +410,25 @@ EOT
 	assert_equal "$status" 2
 	assert_equal "$stderr" "gather: --merge: '$d/bad' line 2 is not a record of gather's output"
 }
+
+@test "--merge: CRLF line ends are read as LF; a long line that is no record is exit 2" {
+	local d="$BATS_TEST_TMPDIR"
+	"$GATHER" "$BASE/p/a" "$BASE/p/b" >"$d/lf"
+	sed 's/$/\r/' "$d/lf" >"$d/crlf"
+	run --separate-stderr "$GATHER" --merge "$d/crlf"
+	assert_success
+	assert_equal "$output" "$(cat "$d/lf")"
+	# 2 MB of one line, not JSON at all.
+	head -c 2000000 /dev/zero | tr '\0' x >"$d/junk"
+	echo >>"$d/junk"
+	run --separate-stderr "$GATHER" --merge "$d/lf" "$d/junk"
+	assert_equal "$status" 2
+	assert_equal "$stderr" "gather: --merge: '$d/junk' line 1 is not a record of gather's output"
+	# A long line whose head, up to "status", is no record: an index
+	# that is no number.
+	{ printf '{"index":"zero","url":"u","ok":true,"status":200,"body":"'
+	  head -c 2000000 /dev/zero | tr '\0' y; printf '"}\n'; } >"$d/badhead"
+	run --separate-stderr "$GATHER" --merge "$d/lf" "$d/badhead"
+	assert_equal "$status" 2
+	assert_equal "$stderr" "gather: --merge: '$d/badhead' line 1 is not a record of gather's output"
+}
