@@ -432,3 +432,15 @@ EOT
 	assert_equal "$status" 2
 	assert_equal "$stderr" "gather: --merge: '$d/badhead' line 1 is not a record of gather's output"
 }
+
+@test "a name that does not resolve: each of its records fails as dns, in turn; others run" {
+	local d="$BATS_TEST_TMPDIR"
+	awk -v b="$BASE" 'BEGIN { for (k = 0; k < 60; k++)
+		if (k % 3 == 2) printf "%s/p/%d\n", b, k
+		else printf "http://gather-no-such-host-%d.invalid/x?%d\n", k % 3, k }' >"$d/in"
+	run --separate-stderr "$GATHER" -c 8 -i "$d/in"
+	assert_failure 1
+	assert_strict_jsonl -n 60 --ordered
+	assert_jq 'all(.[]; if .index % 3 == 2 then .ok else
+		(.ok | not) and .error.kind == "dns" and .attempts == 1 end)'
+}
