@@ -444,3 +444,37 @@ EOT
 	assert_jq 'all(.[]; if .index % 3 == 2 then .ok else
 		(.ok | not) and .error.kind == "dns" and .attempts == 1 end)'
 }
+
+# ---- a terminal -------------------------------------------------------------------
+
+@test "stdout a terminal: records and tap lines are written, each line whole" {
+	printf -v cmd '%q ' "$GATHER" -c 1 "$BASE/p/a" "$BASE/p/b"
+	run script -qfec "$cmd" /dev/null </dev/null
+	assert_success
+	output=$(tr -d '\r' <<<"$output")
+	assert_strict_jsonl -n 2 --ordered
+	assert_jq 'all(.ok)'
+	printf -v cmd '%q ' "$GATHER" -c 1 --fail --format tap "$BASE/p/a" "$BASE/status/500"
+	run script -qfec "$cmd" /dev/null </dev/null
+	assert_equal "$status" 1
+	output=$(tr -d '\r' <<<"$output")
+	assert_equal "$(head -n 2 <<<"$output")" $'TAP version 13\nok 1 - '"$BASE/p/a"
+	assert_equal "$(grep -c '^not ok 2 - ' <<<"$output")" 1
+	assert_equal "$(tail -n 1 <<<"$output")" '1..2'
+}
+
+@test "progress on a terminal, the run cut by --deadline: the count left says done N/3" {
+	printf '%s/delay/3000?i=%d\n' "$BASE" 0 "$BASE" 1 "$BASE" 2 >"$BATS_TEST_TMPDIR/in"
+	printf -v cmd '%q ' "$GATHER" -c 1 --deadline 1 -i "$BATS_TEST_TMPDIR/in"
+	run script -qfec "stty cols 80; $cmd >$(printf %q "$BATS_TEST_TMPDIR/out")" \
+		/dev/null </dev/null
+	assert_equal "$status" 1
+	last=$(printf '%s' "$output" | tr '\r' '\n' | sed 's/\x1b\[K//g' | grep -a '^done ' | tail -n 1 || true)
+	# What was read ends as deadline (a record or so is read ahead of the
+	# one slot); the count left says how many of the 3 that was.
+	n=$(wc -l <"$BATS_TEST_TMPDIR/out")
+	((n >= 1 && n < 3)) || fail "$n records"
+	run jq -s -e 'all(.error.kind == "deadline")' "$BATS_TEST_TMPDIR/out"
+	assert_success
+	[[ "$last" =~ ^"done $n/3  ok 0  failed $n  in "[0-9.]+s$ ]] || fail "last line: '$last'"
+}
