@@ -9,6 +9,7 @@ load helper
 
 setup_file() { start_server; }
 teardown_file() { stop_server; }
+teardown() { stop_bg; }
 
 # The Authorization header /echo saw for record INDEX, or null.
 auth_of() {
@@ -477,4 +478,39 @@ EOT
 	run jq -s -e 'all(.error.kind == "deadline")' "$BATS_TEST_TMPDIR/out"
 	assert_success
 	[[ "$last" =~ ^"done $n/3  ok 0  failed $n  in "[0-9.]+s$ ]] || fail "last line: '$last'"
+}
+
+# ---- -o: NAME taken while the body comes ----------------------------------------
+
+
+@test "-o: a directory made at NAME during the transfer: the rename fails as io" {
+	local d="$BATS_TEST_TMPDIR/o"
+	# 4 bytes, 700 ms apart: 2 s after the first for the name to be taken.
+	start_bg "$GATHER" -o "$d" "$BASE/drip/4?ms=700"
+	wait_until 20 size_at_least "$d/0.part" 1 || fail "no body came"
+	mkdir "$d/0"
+	wait_bg 30
+	assert_equal "$BG_STATUS" 1
+	load_bg_output
+	assert_jq --arg d "$d" '.[0] | .ok == false and .error.kind == "io" and
+		.error.message == "cannot rename '\''\($d)/0.part'\'' to '\''\($d)/0'\'': Is a directory"'
+	[[ -d "$d/0" ]] || fail "the directory is gone"
+	assert_equal "$(ls -A "$d")" 0
+}
+
+@test "-o: another URL's file put at NAME during the transfer is never replaced" {
+	local d="$BATS_TEST_TMPDIR/o"
+	start_bg "$GATHER" -o "$d" "$BASE/drip/4?ms=700"
+	wait_until 20 size_at_least "$d/0.part" 1 || fail "no body came"
+	python3 -c 'import os, sys
+with open(sys.argv[1], "w") as f:
+    f.write("theirs")
+os.setxattr(sys.argv[1], "user.gather.url", b"http://other.test/x")' "$d/0"
+	wait_bg 30
+	assert_equal "$BG_STATUS" 1
+	load_bg_output
+	assert_jq --arg d "$d" '.[0] | .ok == false and .error.kind == "io" and
+		.error.message == "refusing to replace '\''\($d)/0'\'': it belongs to another URL"'
+	assert_equal "$(cat "$d/0")" theirs
+	assert_equal "$(ls -A "$d")" 0
 }
