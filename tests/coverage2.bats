@@ -514,3 +514,14 @@ os.setxattr(sys.argv[1], "user.gather.url", b"http://other.test/x")' "$d/0"
 	assert_equal "$(cat "$d/0")" theirs
 	assert_equal "$(ls -A "$d")" 0
 }
+
+@test "progress on a terminal: an ETA past an hour is shown as H:MM:SS" {
+	urls 30000 /p/eta >"$BATS_TEST_TMPDIR/in"
+	printf -v cmd '%q ' "$GATHER" -c 4 --rate 2 --deadline 4 -i "$BATS_TEST_TMPDIR/in"
+	run script -qfec "stty cols 100; $cmd >/dev/null" /dev/null </dev/null
+	assert_equal "$status" 1
+	lines=$(printf '%s' "$output" | tr '\r' '\n' | sed 's/\x1b\[K//g' | grep -a '^done ' || true)
+	# About 2 records a second, 30,000 to go: hours.
+	grep -Eq '^done [0-9]+/30000 0%  .*  ETA [1-9][0-9]?:[0-5][0-9]:[0-5][0-9]$' <<<"$lines" ||
+		fail "no ETA in hours: $lines"
+}
