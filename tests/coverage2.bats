@@ -525,3 +525,28 @@ os.setxattr(sys.argv[1], "user.gather.url", b"http://other.test/x")' "$d/0"
 	grep -Eq '^done [0-9]+/30000 0%  .*  ETA [1-9][0-9]?:[0-5][0-9]:[0-5][0-9]$' <<<"$lines" ||
 		fail "no ETA in hours: $lines"
 }
+
+@test "-j 2: both workers killed: every record read ends as other, none is lost" {
+	local pid rc i
+	urls 12 /delay/3000 >"$BATS_TEST_TMPDIR/in"
+	reset_stats
+	"$GATHER" -j 2 -c 2 -i "$BATS_TEST_TMPDIR/in" \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	# One host: its records all go to one worker, one at a time.
+	for ((i = 0; i < 200; i++)); do
+		(( $(stat_field inflight) >= 1 )) && break
+		sleep 0.05
+	done
+	mapfile -t workers < <(pgrep -P "$pid")
+	assert_equal "${#workers[@]}" 2
+	kill -KILL "${workers[0]}" "${workers[1]}"
+	wait "$pid" && rc=0 || rc=$?
+	assert_equal "$rc" 1
+	output=$(<"$BATS_TEST_TMPDIR/out")
+	assert_strict_jsonl --ordered
+	# The one in flight and those never sent: all other, naming a death.
+	assert_jq 'length == 12 and (map(.index) == [range(12)]) and
+		all(.ok == false and .error.kind == "other" and
+		    (.error.message | test("^-j: worker [12] \\(pid [0-9]+\\) died: killed by signal 9$")))'
+}
