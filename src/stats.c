@@ -634,10 +634,18 @@ stats_print_text(const struct stats *s, double wall)
 {
 	static const unsigned	 qs[] = { 500, 900, 990 };
 	static const char *const qn[] = { "p50", "p90", "p99" };
-	char			 text[4096], v[64];
+	char			 text[4096], v[64], *big = NULL;
 	struct sbuf		 sb = { text, sizeof(text), 0 };
 	const char		*sep;
-	size_t			 i;
+	size_t			 i, cap = sizeof(text);
+
+	/* Up to SLOWED_MAX lines of a host each: more than text holds. */
+	for (i = 0; i < s->nslowed; i++)
+		cap += strlen(s->slowed[i].host) + 80;
+	if (cap > sizeof(text) && (big = malloc(cap)) != NULL) {
+		sb.p = big;
+		sb.cap = cap;
+	}
 
 	sbuf_printf(&sb, "records:  %llu\n", (unsigned long long)s->records);
 	sbuf_printf(&sb, "ok:       %llu\n", (unsigned long long)s->ok);
@@ -691,6 +699,7 @@ stats_print_text(const struct stats *s, double wall)
 		    (unsigned long long)s->slowed_more);
 	fwrite(sb.p, 1, sb.len, stderr);
 	fflush(stderr);
+	free(big);
 }
 
 /* Round x to a multiple of 1/scale, so JSON numbers carry no noise. */

@@ -550,3 +550,21 @@ os.setxattr(sys.argv[1], "user.gather.url", b"http://other.test/x")' "$d/0"
 		all(.ok == false and .error.kind == "other" and
 		    (.error.message | test("^-j: worker [12] \\(pid [0-9]+\\) died: killed by signal 9$")))'
 }
+
+@test "--stats over 110 slowed hosts: 100 named, '10 more hosts', the text whole" {
+	awk -v p="$PORT" 'BEGIN { for (k = 0; k < 110; k++)
+		printf "http://h%d.test:%d/status/503\n", k, p }' >"$BATS_TEST_TMPDIR/in"
+	# Every name to the one server: each host's one 503 halves its limit.
+	run --separate-stderr "$GATHER" -c 8 --adaptive --connect-to "::127.0.0.1:$PORT" \
+		--stats -i "$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$(grep -c '^slowed:   h[0-9]*\.test:[0-9]* lowest 1, final 1$' <<<"$stderr")" 100
+	assert_equal "$(tail -n 1 <<<"$stderr")" 'slowed:   10 more hosts'
+	grep -qx 'records:  110' <<<"$stderr" || fail "$stderr"
+	run --separate-stderr "$GATHER" -c 8 --adaptive --connect-to "::127.0.0.1:$PORT" \
+		--stats=json -i "$BATS_TEST_TMPDIR/in"
+	assert_success
+	run jq -e '(.slowed | length) == 100 and .slowed_more == 10 and
+		(.slowed | map(.host) | unique | length) == 100' <<<"$stderr"
+	assert_success
+}
