@@ -569,3 +569,14 @@ os.setxattr(sys.argv[1], "user.gather.url", b"http://other.test/x")' "$d/0"
 		(.slowed | map(.host) | unique | length) == 100' <<<"$stderr"
 	assert_success
 }
+
+@test "--netrc-file: 'default' alone serves every host; 'account' is read and not sent" {
+	local netrc="$BATS_TEST_TMPDIR/netrc"
+	printf 'default\n\tlogin dflt\n\taccount acct password "d p"\n' >"$netrc"
+	run --separate-stderr "$GATHER" --netrc-file "$netrc" "$BASE/echo" \
+		"http://localhost:$PORT/echo"
+	assert_success
+	assert_equal "$(auth_of 0)" "$(basic_json 'dflt:d p')"
+	assert_equal "$(auth_of 1)" "$(basic_json 'dflt:d p')"
+	[[ "$output" != *acct* ]] || fail "the account went out: $output"
+}
