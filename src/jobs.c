@@ -48,6 +48,7 @@ struct worker {
 	int		 alive;
 	int		 no;
 	ev_io		 rio, wio;
+	ev_child	 cw;		/* its status, should libev reap it */
 	struct buf	 out;		/* messages not yet written */
 	size_t		 out_off;
 	struct buf	 in;		/* bytes of lines not yet whole */
@@ -306,11 +307,32 @@ jobs_line(struct jobs *j, const char *p, size_t n)
 	j->done(j->arg, r, &j->line);
 }
 
-/* Worker w is gone: say so, and end each of its records as other. */
+/* Stop w's child watcher, which holds no reference on the loop. */
+static void
+jobs_child_stop(struct ev_loop *evl, struct worker *w)
+{
+	if (!ev_is_active(&w->cw))
+		return;
+	ev_ref(evl);
+	ev_child_stop(evl, &w->cw);
+}
+
+/* libev's default loop reaps every child: w's status is kept in cw. */
+static void
+jobs_child_cb(struct ev_loop *evl, ev_child *cw, int revents)
+{
+	(void)revents;
+	jobs_child_stop(evl, cw->data);
+}
+
+/*
+ * Worker w is gone: say so, and end each of its records as other.  Its
+ * status is waitpid's, or libev's when libev has reaped it first.
+ */
 static void
 jobs_lost(struct jobs *j, struct worker *w)
 {
-	int	st = 0;
+	int	st = 0, got;
 	size_t	i;
 
 	ev_io_stop(j->evl, &w->rio);
@@ -318,7 +340,15 @@ jobs_lost(struct jobs *j, struct worker *w)
 	close(w->fd);
 	w->fd = -1;
 	w->alive = 0;
-	if (waitpid(w->pid, &st, 0) == w->pid && WIFSIGNALED(st))
+	if ((got = w->cw.rpid == w->pid) != 0)
+		st = w->cw.rstatus;
+	else
+		got = waitpid(w->pid, &st, 0) == w->pid;
+	jobs_child_stop(j->evl, w);
+	if (!got)
+		snprintf(j->msg, sizeof(j->msg), "-j: worker %d (pid %ld) "
+		    "died", w->no, (long)w->pid);
+	else if (WIFSIGNALED(st))
 		snprintf(j->msg, sizeof(j->msg), "-j: worker %d (pid %ld) "
 		    "died: killed by signal %d", w->no, (long)w->pid,
 		    WTERMSIG(st));
@@ -410,6 +440,11 @@ jobs_attach(struct jobs *j, struct ev_loop *evl, jobs_done_fn done,
 		ev_io_init(&j->w[k].wio, jobs_write_cb, j->w[k].fd, EV_WRITE);
 		j->w[k].rio.data = j->w[k].wio.data = &j->w[k];
 		ev_io_start(evl, &j->w[k].rio);
+		/* The run ends when the records do, not when the workers do. */
+		ev_child_init(&j->w[k].cw, jobs_child_cb, j->w[k].pid, 0);
+		j->w[k].cw.data = &j->w[k];
+		ev_child_start(evl, &j->w[k].cw);
+		ev_unref(evl);
 	}
 }
 
@@ -502,6 +537,7 @@ jobs_free(struct jobs *j)
 		if (j->evl != NULL) {
 			ev_io_stop(j->evl, &j->w[k].rio);
 			ev_io_stop(j->evl, &j->w[k].wio);
+			jobs_child_stop(j->evl, &j->w[k]);
 		}
 		if (j->w[k].fd != -1)
 			close(j->w[k].fd);

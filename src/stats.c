@@ -373,18 +373,17 @@ stats_progress_line(const struct stats *s, double now, char *p, size_t n)
 }
 
 /*
- * The count left on stderr at the end, where a progress line was, made to
- * fit the terminal as the progress line is:
+ * The count left on stderr at the end, where a progress line was:
  *     done 500  ok 498  failed 2  in 12.3s
  *     done 120/500  ok 118  failed 2  in 3.1s      (a run cut short)
+ * tight, then cut, as the progress line, on a narrow terminal.
  */
 static void
 stats_final_line(const struct stats *s, double wall, char *p, size_t n)
 {
-	char		 done[64], tmp[256];
-	const char	*sep = "  ";
-	size_t		 width = stats_width(), len;
-	int		 r;
+	char	done[64], tmp[256];
+	size_t	width = stats_width(), len;
+	int	r;
 
 	if (s->has_total && s->records != s->total)
 		snprintf(done, sizeof(done), "%llu/%llu",
@@ -395,14 +394,13 @@ stats_final_line(const struct stats *s, double wall, char *p, size_t n)
 		    (unsigned long long)s->records);
 	if (width + 1 < n)
 		n = width + 1;
-	for (;;) {
-		r = snprintf(tmp, sizeof(tmp), "done %s%sok %llu%sfailed %llu"
-		    "%sin %.1fs", done, sep, (unsigned long long)s->ok, sep,
-		    (unsigned long long)(s->records - s->ok), sep, wall);
-		if (r < 0 || (size_t)r < n || sep[1] == '\0')
-			break;
-		sep = " ";
-	}
+	r = snprintf(tmp, sizeof(tmp), "done %s  ok %llu  failed %llu  in "
+	    "%.1fs", done, (unsigned long long)s->ok,
+	    (unsigned long long)(s->records - s->ok), wall);
+	if (r < 0 || (size_t)r >= n)
+		snprintf(tmp, sizeof(tmp), "done %s ok %llu failed %llu in "
+		    "%.1fs", done, (unsigned long long)s->ok,
+		    (unsigned long long)(s->records - s->ok), wall);
 	if ((len = strlen(tmp)) >= n)
 		len = n - 1;
 	memcpy(p, tmp, len);
@@ -636,10 +634,18 @@ stats_print_text(const struct stats *s, double wall)
 {
 	static const unsigned	 qs[] = { 500, 900, 990 };
 	static const char *const qn[] = { "p50", "p90", "p99" };
-	char			 text[4096], v[64];
+	char			 text[4096], v[64], *big = NULL;
 	struct sbuf		 sb = { text, sizeof(text), 0 };
 	const char		*sep;
-	size_t			 i;
+	size_t			 i, cap = sizeof(text);
+
+	/* Up to SLOWED_MAX lines of a host each: more than text holds. */
+	for (i = 0; i < s->nslowed; i++)
+		cap += strlen(s->slowed[i].host) + 80;
+	if (cap > sizeof(text) && (big = malloc(cap)) != NULL) {
+		sb.p = big;
+		sb.cap = cap;
+	}
 
 	sbuf_printf(&sb, "records:  %llu\n", (unsigned long long)s->records);
 	sbuf_printf(&sb, "ok:       %llu\n", (unsigned long long)s->ok);
@@ -693,6 +699,7 @@ stats_print_text(const struct stats *s, double wall)
 		    (unsigned long long)s->slowed_more);
 	fwrite(sb.p, 1, sb.len, stderr);
 	fflush(stderr);
+	free(big);
 }
 
 /* Round x to a multiple of 1/scale, so JSON numbers carry no noise. */

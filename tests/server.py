@@ -934,7 +934,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         is a 200 cut at C, later ones with Range a 206 that lies as H says:
         short (ends 10000 bytes in), long (100 bytes more than its range),
         gzip (content-encoded), etag (another ETag), total (a wrong total),
-        chunked or chunkshort (no Content-Length, 100 bytes more or fewer).
+        chunked or chunkshort (no Content-Length, 100 bytes more or fewer),
+        star (a total of *) or offset (a range one byte past the one asked).
         how=norange: a 206 of the whole file to a request without Range."""
         n = int_arg(args[0]) if args else None
         if n is None:
@@ -963,8 +964,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 headers[1] = ("ETag", '"other"')
             elif how == "total":
                 total = n + 5
+            elif how == "offset":
+                start += 1
+                body = data[start:]
             headers.append(("Content-Range",
-                            "bytes %d-%d/%d" % (start, end, total)))
+                            "bytes %d-%d/%s" % (start, end,
+                                                "*" if how == "star" else total)))
             if how in ("chunked", "chunkshort"):
                 # No Content-Length: 100 bytes more, or 100 fewer.
                 body = body + b"x" * 100 if how == "chunked" else body[:-100]
