@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "gather/digest.h"
 #include "gather/json.h"
 #include "gather/reorder.h"
 #include "gather/text.h"
@@ -622,8 +623,7 @@ record_result(struct record *w, const struct rec *r)
 static int
 record_hash(struct record *w, const struct rec *r)
 {
-	static const char *const names[HASH_SLOTS] = { "sha256", "sha1",
-	    "md5" };
+	const char *const *names = digest_names;
 	int i, n = 0;
 
 	buf_clear(&w->s_hash);
