@@ -1,7 +1,8 @@
 /*
  * rec: one input record on its way through gather, from the line that was
  * read to the JSON record that is written.  The scheduler owns records and
- * recycles them; a transfer fills in the result; out only reads it.
+ * recycles them; input fills in the request, a transfer the result, and
+ * the output stage (record, reorder, writer) only reads it.
  */
 #ifndef GATHER_REC_H
 #define GATHER_REC_H
@@ -11,6 +12,7 @@
 #include <ev.h>
 
 #include "gather/buf.h"
+#include "gather/err_kind.h"
 #include "gather/revalidate.h"
 
 struct xfer;
@@ -18,27 +20,6 @@ struct polite_host;
 
 /* Room for every --hash algorithm's digest (sha256, sha1, md5). */
 #define HASH_SLOTS	3
-
-enum err_kind {
-	ERR_NONE,
-	ERR_BAD_INPUT,
-	ERR_INVALID_URL,
-	ERR_UNSUPPORTED_PROTOCOL,
-	ERR_DNS,
-	ERR_CONNECT,
-	ERR_TLS,
-	ERR_TIMEOUT,
-	ERR_RESET,
-	ERR_TOO_LARGE,
-	ERR_TOO_MANY_REDIRECTS,
-	ERR_HTTP,
-	ERR_CANCELLED,
-	ERR_DEADLINE,
-	ERR_IO,
-	ERR_CHECKSUM,
-	ERR_EXPECTATION,
-	ERR_OTHER
-};
 
 /* Seconds; all but queue count from the start of the last attempt. */
 struct rec_times {
@@ -112,7 +93,6 @@ struct rec {
 	struct rec	*prev, *next;	/* in-flight or free list */
 };
 
-const char	*err_kind_name(enum err_kind);
 void		 rec_reset(struct rec *);
 void		 rec_free(struct rec *);
 void		 rec_fail(struct rec *, enum err_kind, const char *, ...)
