@@ -126,6 +126,61 @@ result_classify(CURLcode rc)
 	}
 }
 
+/* s kept in b, the record's own; NULL for NULL or out of memory. */
+static const char *
+result_keep(struct buf *b, const char *s)
+{
+	if (s == NULL || buf_set(b, s, strlen(s)) == -1)
+		return NULL;
+	return b->p;
+}
+
+/* Exchange the buffers a and b, what they hold with them. */
+static void
+result_swap(struct buf *a, struct buf *b)
+{
+	struct buf t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * The body and -I's headers become the record's: the transfer's buffers
+ * and the record's (empty) ones are exchanged, which copies nothing and
+ * allocates nothing.
+ */
+static void
+result_take(struct xfer *x)
+{
+	if (x->lent)
+		return;
+	result_swap(&x->body, &x->rec->store.body);
+	result_swap(&x->hdrs, &x->rec->store.headers);
+	x->lent = 1;
+}
+
+/*
+ * The transfer is returned: it takes its buffers back, and its record
+ * says no more of the attempt's result than what outlives it (status,
+ * times, the error), as a record ended before its next attempt does.
+ */
+void
+result_hand_back(struct xfer *x)
+{
+	struct rec *r = x->rec;
+
+	if (x->lent) {
+		result_swap(&x->body, &r->store.body);
+		result_swap(&x->hdrs, &r->store.headers);
+		x->lent = 0;
+	}
+	r->effective_url = r->content_type = NULL;
+	r->etag = r->last_modified = r->remote_ip = NULL;
+	r->resp_body = r->resp_headers = NULL;
+	r->nresp_headers = 0;
+}
+
 /* The value of the final response's header name into b, or NULL. */
 static const char *
 result_header_value(struct xfer *x, const char *name, struct buf *b)
@@ -151,17 +206,18 @@ result_validators(struct xfer *x)
 	char		 date[REVALIDATE_DATE_LEN];
 	size_t		 n;
 
-	r->etag = result_header_value(x, "ETag", &x->etag);
-	r->last_modified = result_header_value(x, "Last-Modified", &x->lastmod);
+	r->etag = result_header_value(x, "ETag", &r->store.etag);
+	r->last_modified = result_header_value(x, "Last-Modified",
+	    &r->store.last_modified);
 	if (!r->not_modified)
 		return;
 	if (r->etag == NULL && r->was.etag != NULL &&
-	    buf_set(&x->etag, r->was.etag, r->was.etag_len) == 0)
-		r->etag = x->etag.p;
+	    buf_set(&r->store.etag, r->was.etag, r->was.etag_len) == 0)
+		r->etag = r->store.etag.p;
 	if (r->last_modified == NULL && r->was.modified != 0 &&
 	    (n = revalidate_date(date, r->was.modified)) > 0 &&
-	    buf_set(&x->lastmod, date, n) == 0)
-		r->last_modified = x->lastmod.p;
+	    buf_set(&r->store.last_modified, date, n) == 0)
+		r->last_modified = r->store.last_modified.p;
 }
 
 /*
@@ -187,7 +243,7 @@ result_remote(struct xfer *x)
 	if (ip == NULL || *ip == '\0' || port <= 0 ||
 	    (connects > 0 ? t <= 0 : r->status <= 0))
 		return;
-	r->remote_ip = ip;
+	r->remote_ip = result_keep(&r->store.remote_ip, ip);
 	r->remote_port = port;
 	r->connection_reused = connects == 0;
 }
@@ -209,19 +265,20 @@ result_fill(struct xfer *x, CURLcode rc)
 	curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &r->redirects);
 	s = NULL;
 	curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &s);
-	r->effective_url = s;
+	r->effective_url = result_keep(&r->store.effective_url, s);
 	s = NULL;
 	curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &s);
-	r->content_type = s;
+	r->content_type = result_keep(&r->store.content_type, s);
 	/* A continued file's size is the whole file's. */
 	r->size = x->received + (r->status == 206 ? x->part.have : 0);
 	r->not_modified = r->status == 304;
 	/* A 304 has no body, not an empty one. */
+	result_take(x);
 	r->resp_body = x->keep_body && rc == CURLE_OK && !r->not_modified ?
-	    &x->body : NULL;
+	    &r->store.body : NULL;
 	result_validators(x);
 	result_remote(x);
-	r->resp_headers = &x->hdrs;
+	r->resp_headers = &r->store.headers;
 	r->nresp_headers = x->nhdrs;
 
 	t = 0; curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &t);

@@ -119,8 +119,6 @@ xfer_free(struct xfer *x)
 	buf_free(&x->body);
 	buf_free(&x->hdrs);
 	buf_free(&x->origin);
-	buf_free(&x->etag);
-	buf_free(&x->lastmod);
 	buf_free(&x->cond);
 	free(x);
 }
@@ -223,6 +221,8 @@ xfer_put(struct xfer_pool *p, struct xfer *x)
 	/* Never finished (libcurl refused it): keep only what may go on. */
 	if (x->part.fd != -1)
 		files_close(p->files, &x->part, x->rec, x->continuable);
+	if (x->rec != NULL)
+		result_hand_back(x);
 	x->rec = NULL;
 	curl_slist_free_all(x->own_headers);
 	x->own_headers = NULL;

@@ -57,7 +57,7 @@ struct xfer {
 	int		 unsettled;	/* -o: finished, NAME.part not yet
 					   renamed or closed (xfer_settle) */
 	int		 open_failed;	/* that open failed: io_msg says why */
-	struct buf	 etag, lastmod;	/* the final response's validators */
+	int		 lent;		/* body and hdrs are the record's now */
 	struct buf	 cond;		/* --revalidate: a condition header */
 	int		 io_errno;
 	int		 sock_errno;	/* why a socket could not be made */
@@ -116,6 +116,7 @@ size_t		 result_header_cb(char *, size_t, size_t, void *);
 void		 result_fill(struct xfer *, CURLcode);
 double		 result_retry_after(struct xfer *);
 void		 result_error(struct xfer *, CURLcode);
+void		 result_hand_back(struct xfer *);
 
 /* xfer.c: the callbacks the template is set up with */
 size_t		 xfer_write_cb(char *, size_t, size_t, void *);

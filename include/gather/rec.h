@@ -31,6 +31,22 @@ struct rec_times {
 	double	total;
 };
 
+/*
+ * What a result's strings and buffers point into: the record's own, so
+ * that nothing it says points into a transfer.  The body and -I's headers
+ * are the transfer's buffers, handed over when it ends (buffers are
+ * exchanged, not copied) and handed back when the transfer is returned.
+ */
+struct rec_store {
+	struct buf	 effective_url;
+	struct buf	 content_type;
+	struct buf	 etag;
+	struct buf	 last_modified;
+	struct buf	 remote_ip;
+	struct buf	 body;
+	struct buf	 headers;
+};
+
 struct rec {
 	uint64_t	 index;		/* position in the input */
 	uint64_t	 seq;		/* position in the output */
@@ -65,16 +81,19 @@ struct rec {
 	int		 no_file;	/* no 2xx body: "file" is null */
 	int		 part_whole;	/* a 416 said NAME.part was whole */
 
-	/* Result of the last attempt, filled by xfer. */
+	/*
+	 * Result of the last attempt: written by the transfer only
+	 * (result.c), its pointers into store or NULL.
+	 */
 	long		 status;	/* 0 when no response */
 	long		 http_version;	/* CURL_HTTP_VERSION_*, 0 = none */
 	long		 redirects;
 	uint64_t	 size;
-	const char	*effective_url;	/* owned by the transfer, or NULL */
+	const char	*effective_url;	/* or NULL */
 	const char	*content_type;
-	const char	*etag;		/* owned by the transfer, or NULL */
-	const char	*last_modified;	/* owned by the transfer, or NULL */
-	const char	*remote_ip;	/* owned by the transfer; NULL: none */
+	const char	*etag;
+	const char	*last_modified;
+	const char	*remote_ip;	/* NULL: no connection was made */
 	long		 remote_port;
 	int		 connection_reused;
 	int		 not_modified;	/* a 304 */
@@ -86,6 +105,7 @@ struct rec {
 	enum err_kind	 kind;
 	int		 curl_code;	/* -1 when libcurl gave none */
 	char		 msg[256];
+	struct rec_store store;
 
 	double		 retry_after;	/* seconds the server asked, or -1 */
 	struct xfer	*xfer;		/* while a transfer runs */
