@@ -18,7 +18,8 @@ static void
 rec_buf_reuse(struct buf *b)
 {
 	buf_clear(b);
-	buf_trim_capacity(b, REC_KEEP);
+	if (b->cap > REC_KEEP)
+		buf_trim_capacity(b, REC_KEEP);
 }
 
 /* The record's buffers: what rec_reset keeps and rec_free frees. */
@@ -43,16 +44,11 @@ static const size_t rec_bufs[] = {
 void
 rec_reset(struct rec *r)
 {
-	struct buf	keep[REC_NBUFS];
-	size_t		i;
+	size_t i;
 
+	memset(r, 0, offsetof(struct rec, url));
 	for (i = 0; i < REC_NBUFS; i++)
-		keep[i] = *REC_BUF(r, i);
-	memset(r, 0, sizeof(*r));
-	for (i = 0; i < REC_NBUFS; i++) {
-		*REC_BUF(r, i) = keep[i];
 		rec_buf_reuse(REC_BUF(r, i));
-	}
 	r->curl_code = -1;
 	r->timeout = -1;
 	r->retry_after = -1;

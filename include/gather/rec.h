@@ -48,35 +48,29 @@ struct rec_store {
 };
 
 struct rec {
+	/* The scheduling node: sched's. */
 	uint64_t	 index;		/* position in the input */
 	uint64_t	 seq;		/* position in the output */
-	struct buf	 url;		/* as given, trimmed */
 	double		 t_read;	/* when the record was read */
 	double		 t_start;	/* when its first attempt started */
 	int		 attempts;
-
-	/* The request's own fields, from a request object. */
-	struct buf	 method;	/* empty: the options' method */
-	struct buf	 headers;	/* "K: V\0" each; nheaders of them */
-	size_t		 nheaders;
-	struct buf	 body;
-	int		 has_body;
-	int		 body_json;	/* body was a JSON object or array */
-	double		 timeout;	/* < 0: the options' -t */
-	struct buf	 user;		/* "user": "USER:PASSWORD", or empty */
-	struct buf	 bearer;	/* "bearer": a token, or empty */
-	struct buf	 id;		/* raw JSON, echoed back untouched */
-	int		 has_id;
-	struct buf	 file;		/* where -o writes the body */
-	struct buf	 host;		/* --per-host: "host:port" */
 	struct polite_host *ph;		/* its host's politeness, or NULL */
 	unsigned	 ph_epoch;	/* --adaptive: its host's at the start */
 	int		 ph_busy;	/* counted in flight by ph */
+	struct xfer	*xfer;		/* while a transfer runs */
+	ev_timer	 retry_w;	/* waiting to retry, holding no slot */
+	struct rec	*prev, *next;	/* in-flight or free list */
+
+	/* The request: input's (its buffers are below). */
+	size_t		 nheaders;	/* in headers */
+	int		 has_body;
+	int		 body_json;	/* body was a JSON object or array */
+	double		 timeout;	/* < 0: the options' -t */
+	int		 has_id;
 	struct validators was;		/* --revalidate: sent as conditions */
 	char		 sha256[65];	/* "sha256" to check, lower hex, or "" */
 
 	/* -o: what outlives an attempt, for a retry that continues. */
-	struct buf	 validator;	/* If-Range: ETag or Last-Modified */
 	int		 part_kept;	/* NAME.part may be continued */
 	int		 no_file;	/* no 2xx body: "file" is null */
 	int		 part_whole;	/* a 416 said NAME.part was whole */
@@ -105,12 +99,23 @@ struct rec {
 	enum err_kind	 kind;
 	int		 curl_code;	/* -1 when libcurl gave none */
 	char		 msg[256];
-	struct rec_store store;
-
 	double		 retry_after;	/* seconds the server asked, or -1 */
-	struct xfer	*xfer;		/* while a transfer runs */
-	ev_timer	 retry_w;	/* waiting to retry, holding no slot */
-	struct rec	*prev, *next;	/* in-flight or free list */
+
+	/*
+	 * The buffers, last: rec_reset zeroes everything above and only
+	 * empties these, so that their memory serves the next record.
+	 */
+	struct buf	 url;		/* as given, trimmed */
+	struct buf	 method;	/* empty: the options' method */
+	struct buf	 headers;	/* "K: V\0" each; nheaders of them */
+	struct buf	 body;
+	struct buf	 user;		/* "user": "USER:PASSWORD", or empty */
+	struct buf	 bearer;	/* "bearer": a token, or empty */
+	struct buf	 id;		/* raw JSON, echoed back untouched */
+	struct buf	 file;		/* where -o writes the body */
+	struct buf	 host;		/* --per-host: "host:port" */
+	struct buf	 validator;	/* -o, If-Range: ETag or Last-Modified */
+	struct rec_store store;		/* the result's */
 };
 
 void		 rec_reset(struct rec *);
