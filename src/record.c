@@ -26,8 +26,9 @@
 #define RECORD_KEEP	(256 * 1024)
 
 /*
- * The longest line: cJSON_PrintPreallocated takes an int.  The unit test
- * builds this file with a smaller one.
+ * The longest line a record may take, far beyond any --max-body; the
+ * lengths record_print sums stay far below SIZE_MAX.  A build may set a
+ * smaller one (-DRECORD_LINE_MAX=N) to reach the too-large path.
  */
 #ifndef RECORD_LINE_MAX
 #define RECORD_LINE_MAX	((size_t)INT_MAX - 1)
