@@ -17,7 +17,8 @@
 static void
 rec_buf_reuse(struct buf *b)
 {
-	buf_clear(b);
+	if (b->len > 0)
+		buf_clear(b);
 	if (b->cap > REC_KEEP)
 		buf_trim_capacity(b, REC_KEEP);
 }
