@@ -1,12 +1,14 @@
 /*
  * digest: the --hash algorithms, named once.  Slot i of a record's hashes
- * is bit 1 << i of --hash (HASH_SHA256, HASH_SHA1, HASH_MD5); the option
- * parser and the record's field names both read the names from here.
+ * is bit 1 << i of --hash (HASH_SHA256, HASH_SHA1, HASH_MD5); the record's
+ * keys are these names, and the option parser's words can be
+ * (digest_slot).
  */
 #ifndef GATHER_DIGEST_H
 #define GATHER_DIGEST_H
 
-#include "gather/rec.h"
+/* Room for every --hash algorithm's digest (sha256, sha1, md5). */
+#define HASH_SLOTS	3
 
 extern const char *const digest_names[HASH_SLOTS + 1];
 

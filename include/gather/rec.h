@@ -12,14 +12,12 @@
 #include <ev.h>
 
 #include "gather/buf.h"
+#include "gather/digest.h"
 #include "gather/err_kind.h"
 #include "gather/revalidate.h"
 
 struct xfer;
 struct polite_host;
-
-/* Room for every --hash algorithm's digest (sha256, sha1, md5). */
-#define HASH_SLOTS	3
 
 /* Seconds; all but queue count from the start of the last attempt. */
 struct rec_times {
