@@ -265,7 +265,10 @@ result_fill(struct xfer *x, CURLcode rc)
 	curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &r->redirects);
 	s = NULL;
 	curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &s);
-	r->effective_url = result_keep(&r->store.effective_url, s);
+	/* Mostly the URL itself, which the record holds already. */
+	r->effective_url = s != NULL && r->url.p != NULL &&
+	    strcmp(s, r->url.p) == 0 ? r->url.p :
+	    result_keep(&r->store.effective_url, s);
 	s = NULL;
 	curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &s);
 	r->content_type = result_keep(&r->store.content_type, s);
