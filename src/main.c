@@ -391,7 +391,12 @@ out:
 	return status;
 }
 
-/* Free every module, in the reverse of the order main_open made them. */
+/*
+ * Free every module: the scheduler first, since its records still hold
+ * transfers, then what fed and counted it, the transfers' pool and files,
+ * the earlier outputs' look-ups and the output stage; the input and then
+ * the libev loop last, once no watcher is left on it.
+ */
 static void
 main_close(struct app *a)
 {

@@ -1,99 +1,68 @@
 /*
- * rec: the error kinds' names and the small operations every module does
- * on a record: clearing it for reuse and marking it failed.
+ * rec: the small operations every module does on a record: clearing it
+ * for reuse and marking it failed.
  */
 #include "gather/rec.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kind_names[] = {
-	[ERR_NONE] = "none",
-	[ERR_BAD_INPUT] = "bad_input",
-	[ERR_INVALID_URL] = "invalid_url",
-	[ERR_UNSUPPORTED_PROTOCOL] = "unsupported_protocol",
-	[ERR_DNS] = "dns",
-	[ERR_CONNECT] = "connect",
-	[ERR_TLS] = "tls",
-	[ERR_TIMEOUT] = "timeout",
-	[ERR_RESET] = "reset",
-	[ERR_TOO_LARGE] = "too_large",
-	[ERR_TOO_MANY_REDIRECTS] = "too_many_redirects",
-	[ERR_HTTP] = "http",
-	[ERR_CANCELLED] = "cancelled",
-	[ERR_DEADLINE] = "deadline",
-	[ERR_IO] = "io",
-	[ERR_CHECKSUM] = "checksum",
-	[ERR_EXPECTATION] = "expectation",
-	[ERR_OTHER] = "other",
-};
-
-const char *
-err_kind_name(enum err_kind k)
-{
-	return kind_names[k];
-}
-
 /* Buffers larger than this are given back when the record is reused. */
 #define REC_KEEP	4096
 
+/* Empty b for reuse, giving back what a long value made it grow to. */
 static void
 rec_buf_reuse(struct buf *b)
 {
-	buf_clear(b);
-	buf_trim_capacity(b, REC_KEEP);
+	if (b->len > 0)
+		buf_clear(b);
+	if (b->cap > REC_KEEP)
+		buf_trim_capacity(b, REC_KEEP);
 }
+
+/* The record's buffers: what rec_reset keeps and rec_free frees. */
+static const size_t rec_bufs[] = {
+	offsetof(struct rec, id), offsetof(struct rec, url),
+	offsetof(struct rec, method), offsetof(struct rec, headers),
+	offsetof(struct rec, body), offsetof(struct rec, file),
+	offsetof(struct rec, host), offsetof(struct rec, user),
+	offsetof(struct rec, bearer), offsetof(struct rec, validator),
+	offsetof(struct rec, store.effective_url),
+	offsetof(struct rec, store.content_type),
+	offsetof(struct rec, store.etag),
+	offsetof(struct rec, store.last_modified),
+	offsetof(struct rec, store.remote_ip),
+	offsetof(struct rec, store.body), offsetof(struct rec, store.headers),
+};
+
+#define REC_NBUFS	(sizeof(rec_bufs) / sizeof(rec_bufs[0]))
+#define REC_BUF(r, i)	((struct buf *)(void *)((char *)(r) + rec_bufs[i]))
 
 /* Clear everything for the next record, keeping the buffers' memory. */
 void
 rec_reset(struct rec *r)
 {
-	struct buf url = r->url, method = r->method, headers = r->headers;
-	struct buf body = r->body, file = r->file, host = r->host, id = r->id;
-	struct buf user = r->user, bearer = r->bearer;
-	struct buf validator = r->validator;
+	size_t i;
 
-	memset(r, 0, sizeof(*r));
-	r->id = id;
-	rec_buf_reuse(&r->id);
-	r->url = url;
-	r->method = method;
-	r->headers = headers;
-	r->body = body;
-	r->file = file;
-	r->host = host;
-	r->user = user;
-	r->bearer = bearer;
-	r->validator = validator;
-	rec_buf_reuse(&r->validator);
-	rec_buf_reuse(&r->host);
-	rec_buf_reuse(&r->user);
-	rec_buf_reuse(&r->bearer);
-	rec_buf_reuse(&r->url);
-	rec_buf_reuse(&r->method);
-	rec_buf_reuse(&r->headers);
-	rec_buf_reuse(&r->body);
-	rec_buf_reuse(&r->file);
+	memset(r, 0, offsetof(struct rec, url));
+	for (i = 0; i < REC_NBUFS; i++)
+		rec_buf_reuse(REC_BUF(r, i));
 	r->curl_code = -1;
 	r->timeout = -1;
 	r->retry_after = -1;
 }
 
+/* Free r and its buffers. */
 void
 rec_free(struct rec *r)
 {
-	buf_free(&r->id);
-	buf_free(&r->url);
-	buf_free(&r->method);
-	buf_free(&r->headers);
-	buf_free(&r->body);
-	buf_free(&r->file);
-	buf_free(&r->host);
-	buf_free(&r->user);
-	buf_free(&r->bearer);
-	buf_free(&r->validator);
+	size_t i;
+
+	for (i = 0; i < REC_NBUFS; i++)
+		buf_free(REC_BUF(r, i));
 	free(r);
 }
 

@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "gather/digest.h"
 #include "gather/json.h"
 #include "gather/reorder.h"
 #include "gather/text.h"
@@ -25,8 +26,9 @@
 #define RECORD_KEEP	(256 * 1024)
 
 /*
- * The longest line: cJSON_PrintPreallocated takes an int.  The unit test
- * builds this file with a smaller one.
+ * The longest line a record may take, far beyond any --max-body; the
+ * lengths record_print sums stay far below SIZE_MAX.  A build may set a
+ * smaller one (-DRECORD_LINE_MAX=N) to reach the too-large path.
  */
 #ifndef RECORD_LINE_MAX
 #define RECORD_LINE_MAX	((size_t)INT_MAX - 1)
@@ -91,6 +93,21 @@ static const char *const error_names[E_COUNT] = {
 	"kind", "message", "curl_code"
 };
 
+/*
+ * A record too large for a line (or for memory) is written again as an
+ * error record of kind other saying why: without body, headers and file,
+ * then smaller still, its url cut, without id, effective_url and
+ * content_type.  The record itself is read as it is, never copied.
+ */
+enum record_cut {
+	CUT_NONE,
+	CUT_ERROR,
+	CUT_SMALL
+};
+
+/* The url of a CUT_SMALL record is cut to this many bytes. */
+#define CUT_URL_LEN	256
+
 struct record {
 	struct reorder	*reorder;	/* where lines go, or NULL */
 	enum body_mode	 body_mode;
@@ -98,6 +115,8 @@ struct record {
 	int		 to_files;
 	unsigned	 hashes;	/* --hash: HASH_* bits */
 	struct buf	 line;		/* the line being handed on */
+	enum record_cut	 cut;		/* what the line being made leaves out */
+	const char	*why;		/* past CUT_NONE: why it is cut */
 
 	cJSON		*root;
 	cJSON		*f[FLD_COUNT];
@@ -434,6 +453,13 @@ struct hdr {
 	size_t		 count;		/* first of a name: how many */
 };
 
+/* The kind the line says: a cut record is always of kind other. */
+static enum err_kind
+record_kind(const struct record *w, const struct rec *r)
+{
+	return w->cut != CUT_NONE ? ERR_OTHER : r->kind;
+}
+
 /*
  * The escaped names of r's n headers into s_hdr, one copy per name, with
  * h[1..n] describing each header and repeats chained from the first of
@@ -585,11 +611,13 @@ record_result(struct record *w, const struct rec *r)
 	int rc;
 
 	if ((rc = record_string(w, &w->s_url, r->url.p ? r->url.p : "",
+	    w->cut == CUT_SMALL && r->url.len > CUT_URL_LEN ? CUT_URL_LEN :
 	    r->url.len)) != 0)
 		return rc;
 	set_int(w->f[FLD_INDEX], w->num[FLD_INDEX], (int64_t)r->index);
 	set_raw(w->f[FLD_URL], w->s_url.p);
-	set_type(w->f[FLD_OK], r->kind == ERR_NONE ? cJSON_True : cJSON_False);
+	set_type(w->f[FLD_OK], record_kind(w, r) == ERR_NONE ? cJSON_True :
+	    cJSON_False);
 	if (r->status > 0)
 		set_int(w->f[FLD_STATUS], w->num[FLD_STATUS], r->status);
 	else
@@ -599,8 +627,10 @@ record_result(struct record *w, const struct rec *r)
 		set_raw(w->f[FLD_HTTP_VERSION], (char *)versions[r->http_version]);
 	else
 		set_null(w->f[FLD_HTTP_VERSION]);
-	if (r->effective_url != NULL && strcmp(r->effective_url, r->url.p ?
-	    r->url.p : "") == 0)
+	if (w->cut == CUT_SMALL)
+		set_null(w->f[FLD_EFFECTIVE_URL]);
+	else if (r->effective_url != NULL && strcmp(r->effective_url,
+	    r->url.p ? r->url.p : "") == 0)
 		/* The usual case: no redirect, a URL given in full. */
 		set_raw(w->f[FLD_EFFECTIVE_URL], w->s_url.p);
 	else if ((rc = record_opt_string(w, w->f[FLD_EFFECTIVE_URL],
@@ -608,7 +638,7 @@ record_result(struct record *w, const struct rec *r)
 		return rc;
 	set_int(w->f[FLD_REDIRECTS], w->num[FLD_REDIRECTS], r->redirects);
 	if ((rc = record_opt_string(w, w->f[FLD_CONTENT_TYPE], &w->s_ctype,
-	    r->content_type)) != 0)
+	    w->cut == CUT_SMALL ? NULL : r->content_type)) != 0)
 		return rc;
 	set_int(w->f[FLD_SIZE], w->num[FLD_SIZE], (int64_t)r->size);
 	return 0;
@@ -622,15 +652,14 @@ record_result(struct record *w, const struct rec *r)
 static int
 record_hash(struct record *w, const struct rec *r)
 {
-	static const char *const names[HASH_SLOTS] = { "sha256", "sha1",
-	    "md5" };
+	const char *const *names = digest_names;
 	int i, n = 0;
 
 	buf_clear(&w->s_hash);
 	for (i = 0; i < HASH_SLOTS; i++) {
 		if (!(w->hashes & (1u << i)))
 			continue;
-		if (r->hash[i][0] == '\0' || r->kind != ERR_NONE) {
+		if (r->hash[i][0] == '\0' || record_kind(w, r) != ERR_NONE) {
 			set_null(w->f[FLD_HASH]);
 			return 0;
 		}
@@ -652,32 +681,32 @@ record_hash(struct record *w, const struct rec *r)
 
 /*
  * Set body, id, headers and file, clearing in *mask the bits of those
- * the record leaves out; lite leaves out the headers and the file.
+ * the record leaves out; a cut record leaves out body, headers and file.
  */
 static int
-record_extras(struct record *w, const struct rec *r, int lite,
-    unsigned *mask)
+record_extras(struct record *w, const struct rec *r, unsigned *mask)
 {
 	int rc;
 
-	if (r->resp_body != NULL && w->body_mode != BODY_NONE) {
+	if (r->resp_body != NULL && w->body_mode != BODY_NONE &&
+	    w->cut == CUT_NONE) {
 		if ((rc = record_body(w, r->resp_body)) != 0)
 			return rc;
 	} else
 		*mask &= ~((1u << FLD_BODY) | (1u << FLD_BODY_ENCODING));
-	if (r->has_id)
+	if (r->has_id && w->cut != CUT_SMALL)
 		set_raw(w->f[FLD_ID], r->id.p);
 	else
 		*mask &= ~(1u << FLD_ID);
-	if (w->include_headers && !lite) {
+	if (w->include_headers && w->cut == CUT_NONE) {
 		if ((rc = record_headers(w, r)) != 0)
 			return rc;
 		set_raw(w->f[FLD_HEADERS], w->s_hdr.p);
 	} else
 		*mask &= ~(1u << FLD_HEADERS);
-	if (w->to_files && r->no_file && !lite)
+	if (w->to_files && r->no_file && w->cut == CUT_NONE)
 		set_null(w->f[FLD_FILE]);
-	else if (w->to_files && r->file.len > 0 && !lite) {
+	else if (w->to_files && r->file.len > 0 && w->cut == CUT_NONE) {
 		if ((rc = record_string(w, &w->s_file, r->file.p, r->file.len)) !=
 		    0)
 			return rc;
@@ -740,10 +769,11 @@ static int
 record_error(struct record *w, const struct rec *r)
 {
 	unsigned	emask = (1u << E_KIND) | (1u << E_MESSAGE);
-	const char	*kind = err_kind_name(r->kind);
+	const char	*kind = err_kind_name(record_kind(w, r));
+	const char	*msg = w->cut != CUT_NONE ? w->why : r->msg;
 	int		 rc;
 
-	if (r->kind == ERR_NONE) {
+	if (record_kind(w, r) == ERR_NONE) {
 		w->f[FLD_ERROR] = w->error_null;
 		return 0;
 	}
@@ -752,11 +782,11 @@ record_error(struct record *w, const struct rec *r)
 	    buf_append(&w->s_kind, kind, strlen(kind)) == -1 ||
 	    buf_append(&w->s_kind, "\"", 1) == -1)
 		return RECORD_NOMEM;
-	if ((rc = record_string(w, &w->s_msg, r->msg, strlen(r->msg))) != 0)
+	if ((rc = record_string(w, &w->s_msg, msg, strlen(msg))) != 0)
 		return rc;
 	set_raw(w->e[E_KIND], w->s_kind.p);
 	set_raw(w->e[E_MESSAGE], w->s_msg.p);
-	if (r->curl_code >= 0) {
+	if (r->curl_code >= 0 && w->cut == CUT_NONE) {
 		set_int(w->e[E_CURL_CODE], w->num[FLD_COUNT + T_COUNT +
 		    E_CURL_CODE], r->curl_code);
 		emask |= 1u << E_CURL_CODE;
@@ -832,7 +862,7 @@ record_print(struct record *w, const struct rec *r, unsigned mask,
 	    w->s_file.len + w->s_hdr.len + w->s_kind.len + w->s_etag.len +
 	    w->s_lm.len + w->s_ip.len + w->s_hash.len +
 	    (mask & (1u << FLD_BODY) ? w->s_body.len : 0) +
-	    (r->has_id ? r->id.len : 0) + 1024;
+	    (mask & (1u << FLD_ID) ? r->id.len : 0) + 1024;
 	if (need > RECORD_LINE_MAX)
 		return RECORD_TOOBIG;
 	buf_clear(line);
@@ -846,10 +876,10 @@ record_print(struct record *w, const struct rec *r, unsigned mask,
 
 /*
  * Format r as one line of JSON, newline included, into line; NULL, or why
- * it could not be.  lite leaves out the headers and the file.
+ * it could not be; w->cut says what it leaves out.
  */
 static const char *
-record_line(struct record *w, const struct rec *r, struct buf *line, int lite)
+record_line(struct record *w, const struct rec *r, struct buf *line)
 {
 	unsigned	mask = (1u << FLD_COUNT) - 1;
 	int		rc;
@@ -866,7 +896,7 @@ record_line(struct record *w, const struct rec *r, struct buf *line, int lite)
 	buf_clear(&w->s_ip);
 	if ((rc = record_result(w, r)) != 0 ||
 	    (rc = record_revalidation(w, r)) != 0 ||
-	    (rc = record_extras(w, r, lite, &mask)) != 0)
+	    (rc = record_extras(w, r, &mask)) != 0)
 		return record_why(rc);
 	record_times(w, r);
 	if ((rc = record_error(w, r)) != 0 ||
@@ -899,30 +929,25 @@ record_shrink(struct record *w)
 int
 record_format(struct record *w, const struct rec *r, struct buf *line)
 {
-	struct rec	 small;
 	const char	*why;
+	int		 rc = -1;
 
-	if ((why = record_line(w, r, line, 0)) == NULL)
+	w->cut = CUT_NONE;
+	if ((why = record_line(w, r, line)) == NULL)
 		return 0;
 	record_shrink(w);
-	memcpy(&small, r, sizeof(small));
-	small.kind = ERR_OTHER;
-	small.curl_code = -1;
-	snprintf(small.msg, sizeof(small.msg), "%s", why);
-	small.resp_body = NULL;
-	small.resp_headers = NULL;
-	small.nresp_headers = 0;
-	if (record_line(w, &small, line, 1) == NULL)
-		return 0;
-	record_shrink(w);
-	if (small.url.len > 256)
-		small.url.len = 256;
-	small.has_id = 0;
-	small.effective_url = NULL;
-	small.content_type = NULL;
-	if (record_line(w, &small, line, 1) == NULL)
-		return 0;
-	return -1;
+	w->cut = CUT_ERROR;
+	w->why = why;
+	if (record_line(w, r, line) == NULL)
+		rc = 0;
+	else {
+		record_shrink(w);
+		w->cut = CUT_SMALL;
+		if (record_line(w, r, line) == NULL)
+			rc = 0;
+	}
+	w->cut = CUT_NONE;
+	return rc;
 }
 
 /*

@@ -441,11 +441,6 @@ sched_retry(struct sched *s, struct rec *r)
 	xfer_settle(r->xfer);
 	xfer_put(s->p.pool, r->xfer);
 	r->xfer = NULL;
-	/* What pointed into the transfer is gone with it. */
-	r->effective_url = r->content_type = NULL;
-	r->etag = r->last_modified = r->remote_ip = NULL;
-	r->resp_body = r->resp_headers = NULL;
-	r->nresp_headers = 0;
 	ev_timer_init(&r->retry_w, sched_retry_cb, wait, 0.);
 	r->retry_w.data = s;
 	ev_timer_start(s->evl, &r->retry_w);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "gather/buf.h"
+#include "gather/rec.h"
 #include "gather/text.h"
 
 /* Write what is pending once this much is buffered. */

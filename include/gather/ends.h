@@ -11,16 +11,8 @@
 #include <ev.h>
 
 #include "gather/cli.h"
+#include "gather/err_kind.h"
 #include "gather/rec.h"
-
-/* Exit statuses, as documented in gather(1). */
-enum exit_status {
-	EXIT_ALL_OK = 0,
-	EXIT_SOME_FAILED = 1,
-	EXIT_USAGE = 2,
-	EXIT_INPUT = 3,
-	EXIT_SIGPIPE = 141
-};
 
 /*
  * The run stops now: end every record read and unfinished as kind, saying

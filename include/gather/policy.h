@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "gather/rec.h"
+#include "gather/err_kind.h"
 
 /* Kinds and statuses counted by struct retry_set. */
 #define RETRY_NKINDS	(ERR_OTHER + 1)

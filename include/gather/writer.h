@@ -13,7 +13,8 @@
 
 #include "gather/buf.h"
 #include "gather/cli.h"
-#include "gather/rec.h"
+
+struct rec;
 
 /*
  * One finished record as a test report sees it (TAP here, JUnit in

@@ -1,10 +1,12 @@
 /*
- * xfer: one transfer.  A pool of easy handles is set up once with the
- * options that never change; each transfer sets only what is its own, and
- * its write callback keeps (or only counts) the body under --max-body.  When
- * libcurl is done, xfer_finish turns the outcome into a record's result;
- * under -o, xfer_settle then renames or drops NAME.part once the verdict
- * (--expect included) is in.
+ * xfer: one transfer.  Each gets a fresh easy handle duplicated from a
+ * template made once with the options that never change, and sets only
+ * what is its own; its write callback keeps (or only counts) the body
+ * under --max-body.  Transfers are pooled, their buffers kept from one to
+ * the next.  When libcurl is done, xfer_finish turns the outcome into the
+ * record's result; under -o, xfer_settle then renames or drops NAME.part
+ * once the verdict (--expect included) is in.  How it is done is private
+ * to src/xfer_int.h and the files it names.
  */
 #ifndef GATHER_XFER_H
 #define GATHER_XFER_H

@@ -4,9 +4,8 @@
  * -q, and the progress line drawn by its timer.  stderr is captured in a
  * temporary file around each call that prints.
  *
- *   make && cc -std=c11 -Wall -Wextra -Werror -Iinclude \
- *       -D_POSIX_C_SOURCE=200809L -o obj/stats_unit tests/unit/stats_unit.c \
- *       obj/stats.o obj/rec.o obj/util.o -lev -lcjson -lm && obj/stats_unit
+ * Built and run by `make unit`, linked against every module but main.c
+ * (obj/stats_unit).
  */
 #include <math.h>
 #include <stdio.h>

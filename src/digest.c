@@ -1,0 +1,126 @@
+/*
+ * digest: the --hash digests of a body and the "sha256" checksum of a
+ * request object.  Bytes are fed as they arrive; a continued NAME.part's
+ * bytes are fed first, so that the hash is the whole file's.  The
+ * algorithms' names live here once, for the option parser and the record.
+ */
+#include "gather/digest.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "xfer_int.h"
+
+/* The algorithms' names, by slot: the record's keys, --hash's words. */
+const char *const digest_names[HASH_SLOTS + 1] = {
+	"sha256", "sha1", "md5", NULL
+};
+
+/* The name of slot i, or NULL past the last. */
+const char *
+digest_name(int i)
+{
+	return i >= 0 && i < HASH_SLOTS ? digest_names[i] : NULL;
+}
+
+/* The slot of the algorithm called name, or -1. */
+int
+digest_slot(const char *name)
+{
+	int i;
+
+	for (i = 0; i < HASH_SLOTS; i++)
+		if (strcmp(digest_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* The digest of --hash bit i. */
+static const EVP_MD *
+digest_md(int i)
+{
+	return i == 0 ? EVP_sha256() : i == 1 ? EVP_sha1() : EVP_md5();
+}
+
+/* Start the digests of x->mds over; -1 when out of memory. */
+int
+digest_init(struct xfer *x)
+{
+	int i;
+
+	for (i = 0; i < HASH_SLOTS; i++) {
+		if (!(x->mds & (1u << i)))
+			continue;
+		if (x->md[i] == NULL && (x->md[i] = EVP_MD_CTX_new()) == NULL)
+			return -1;
+		if (!EVP_DigestInit_ex(x->md[i], digest_md(i), NULL))
+			return -1;
+	}
+	return 0;
+}
+
+/* Feed body bytes to the digests. */
+void
+digest_feed(struct xfer *x, const char *data, size_t n)
+{
+	int i;
+
+	for (i = 0; i < HASH_SLOTS; i++)
+		if (x->mds & (1u << i))
+			EVP_DigestUpdate(x->md[i], data, n);
+}
+
+/*
+ * Hash what NAME.part already holds, so that a continued file's hash is
+ * the whole file's.  A local read, as the open before it.
+ */
+int
+digest_part(struct xfer *x)
+{
+	char		chunk[65536];
+	uint64_t	off = 0;
+	ssize_t		n;
+
+	while (off < x->part.have) {
+		n = pread(x->part.fd, chunk, x->part.have - off < sizeof(chunk) ?
+		    (size_t)(x->part.have - off) : sizeof(chunk), (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		digest_feed(x, chunk, (size_t)n);
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The digests into r->hash as lower hex; a checksum is checked, but not
+ * against an error status's body: that record is http (sched_done).
+ */
+void
+digest_finish(struct xfer *x, struct rec *r)
+{
+	unsigned char	md[EVP_MAX_MD_SIZE];
+	unsigned int	len, j;
+	int		i;
+
+	for (i = 0; i < HASH_SLOTS; i++) {
+		r->hash[i][0] = '\0';
+		if (!(x->mds & (1u << i)) || !EVP_DigestFinal_ex(x->md[i], md,
+		    &len))
+			continue;
+		for (j = 0; j < len && j * 2 + 2 < sizeof(r->hash[i]); j++)
+			snprintf(r->hash[i] + j * 2, 3, "%02x", md[j]);
+	}
+	if (r->sha256[0] && r->status < 400 && strcmp(r->sha256, r->hash[0]) !=
+	    0) {
+		rec_fail(r, ERR_CHECKSUM, "sha256 is %s, not %s", r->hash[0],
+		    r->sha256);
+		r->curl_code = -1;
+	}
+}
