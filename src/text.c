@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
 size_t
@@ -346,4 +347,16 @@ text_printable(struct buf *b, const char *s)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * Whether header line h ("Name: value", "Name:" or "Name;") has the name
+ * of n, which is written the same way; names compare without case.
+ */
+int
+text_same_header(const char *h, const char *n)
+{
+	size_t hl = strcspn(h, ":;"), nl = strcspn(n, ":;");
+
+	return hl == nl && strncasecmp(h, n, hl) == 0;
 }

@@ -26,5 +26,6 @@ int	 text_printable(struct buf *, const char *);
 
 uint64_t text_hash(const char *, size_t, uint64_t);
 void	 text_lower(char *, size_t);
+int	 text_same_header(const char *, const char *);
 
 #endif
