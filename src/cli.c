@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gather/msg.h"
 #include "gather/netrc.h"
 #include "gather/units.h"
 
@@ -337,7 +338,7 @@ cli_canon(const struct option_def *d)
 		    strcmp(cli_options[i].lname, d->same) == 0)
 			return &cli_options[i];
 	/* A table that names no such row is a bug: every run finds it. */
-	fprintf(stderr, "gather: option table: --%s names no row --%s\n",
+	msg_error("option table: --%s names no row --%s",
 	    d->lname, d->same);
 	abort();
 }

@@ -14,6 +14,8 @@
 #include <curl/curl.h>
 #include <ev.h>
 
+#include "gather/msg.h"
+
 /*
  * Habits from curl, wget and GNU parallel that gather does not take: each
  * an option name as typed, whose tool it comes from, and gather's way.
@@ -135,19 +137,12 @@ cli_habit_warn(struct cli_arg *a, const char *shown, const char *word)
 void
 cli_habit_say(const struct opts *o, const struct cli_arg *a)
 {
-	struct buf	word = { NULL, 0, 0 };
-	size_t		i;
+	size_t i;
 
-	for (i = 0; i < a->nwarned && !o->quiet; i++) {
-		buf_clear(&word);
-		if (text_printable(&word, a->warned_word[i]) == -1)
-			break;
-		fprintf(stderr, "gather: warning: %s%s%s\n",
-		    a->warned[i]->before,
-		    a->warned[i]->after != NULL ? word.p : "",
+	for (i = 0; i < a->nwarned && !o->quiet; i++)
+		msg_warn("%s%s%s", a->warned[i]->before,
+		    a->warned[i]->after != NULL ? a->warned_word[i] : "",
 		    a->warned[i]->after != NULL ? a->warned[i]->after : "");
-	}
-	buf_free(&word);
 }
 
 /*

@@ -25,6 +25,7 @@
 
 #include "gather/earlier.h"
 #include "gather/json.h"
+#include "gather/msg.h"
 #include "gather/text.h"
 #include "gather/url.h"
 
@@ -327,7 +328,7 @@ jobs_lost(struct jobs *j, struct worker *w)
 		    "died: exit status %d", w->no, (long)w->pid,
 		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	w->pid = -1;
-	fprintf(stderr, "gather: %s\n", j->msg);
+	msg_error("%s", j->msg);
 	for (i = 0; i < j->cap; i++) {
 		struct rec *r = j->tab[i].r;
 

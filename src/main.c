@@ -25,6 +25,7 @@
 #include "gather/junit.h"
 #include "gather/loop.h"
 #include "gather/merge.h"
+#include "gather/msg.h"
 #include "gather/record.h"
 #include "gather/reorder.h"
 #include "gather/resume.h"
@@ -145,21 +146,9 @@ main_printed(int stdout_closed)
 		return EXIT_ALL_OK;
 	if (errno == EPIPE)
 		return EXIT_SIGPIPE;
-	fprintf(stderr, "gather: cannot write output: %s\n",
+	msg_error("cannot write output: %s",
 	    strerror(errno != 0 ? errno : EIO));
 	return EXIT_SOME_FAILED;
-}
-
-/* "gather: msg" on stderr as one line, whatever bytes msg holds. */
-static void
-main_say(const char *msg)
-{
-	struct buf b = { NULL, 0, 0 };
-
-	if (buf_append(&b, "gather: ", 8) == 0 && text_printable(&b, msg) == 0 &&
-	    buf_append(&b, "\n", 1) == 0)
-		fwrite(b.p, 1, b.len, stderr);
-	buf_free(&b);
 }
 
 /*
@@ -175,7 +164,7 @@ main_check(struct app *a, const int closed[3], int argc, char **argv)
 	case CLI_EXIT_OK:
 		return main_printed(closed[STDOUT_FILENO]);
 	case CLI_USAGE:
-		main_say(err);
+		msg_error("%s", err);
 		return EXIT_USAGE;
 	case CLI_RUN:
 		break;
@@ -184,11 +173,11 @@ main_check(struct app *a, const int closed[3], int argc, char **argv)
 	if (closed[STDOUT_FILENO])
 		return EXIT_SIGPIPE;
 	if (closed[STDIN_FILENO] && main_reads_stdin(&a->opts)) {
-		fprintf(stderr, "gather: standard input is closed\n");
+		msg_error("standard input is closed");
 		return EXIT_INPUT;
 	}
 	if (main_fd_limit(&a->opts, &a->conn_max, err, sizeof(err)) == -1) {
-		main_say(err);
+		msg_error("%s", err);
 		return EXIT_USAGE;
 	}
 	return -1;
@@ -243,8 +232,8 @@ main_total(struct app *a)
 		stats_set_total(a->stats, n);
 	if (o->nurls == 0 && o->ninputs == 0 && !o->quiet &&
 	    isatty(STDIN_FILENO))
-		fprintf(stderr, "gather: reading URLs from the terminal, one a "
-		    "line; end with Ctrl-D (see gather --help)\n");
+		msg_note("reading URLs from the terminal, one a "
+		    "line; end with Ctrl-D (see gather --help)");
 }
 
 /* Make every module of the run; -1 or the exit status when one fails. */
@@ -254,7 +243,7 @@ main_open(struct app *a)
 	char err[512];
 
 	if ((a->evl = ev_default_loop(EVFLAG_AUTO)) == NULL) {
-		fprintf(stderr, "gather: cannot initialise libev\n");
+		msg_error("cannot initialise libev");
 		return EXIT_SOME_FAILED;
 	}
 	if ((a->opts.nresumes > 0 && (a->resume = resume_load(a->opts.resumes,
@@ -268,22 +257,22 @@ main_open(struct app *a)
 	    a->opts.nexpects, err, sizeof(err))) == NULL) ||
 	    (a->opts.junit != NULL && (a->junit = junit_open(a->opts.junit,
 	    ev_time(), err, sizeof(err))) == NULL)) {
-		main_say(err);
+		msg_error("%s", err);
 		return EXIT_USAGE;
 	}
 	/* A jar that cannot be written is said now, not after the run. */
 	if (a->opts.cookie_jar != NULL && jar_check(a->opts.cookie_jar, err,
 	    sizeof(err)) == -1) {
-		main_say(err);
+		msg_error("%s", err);
 		return EXIT_SOME_FAILED;
 	}
 	if (main_pipeline(a) == -1) {
-		fprintf(stderr, "gather: out of memory\n");
+		msg_error("out of memory");
 		return EXIT_SOME_FAILED;
 	}
 	if ((a->in = input_new(a->evl, &a->opts, sched_input_ready, a->sched,
 	    err, sizeof(err))) == NULL) {
-		main_say(err);
+		msg_error("%s", err);
 		return EXIT_INPUT;
 	}
 	main_total(a);
@@ -321,7 +310,7 @@ main_jar(struct app *a, int status)
 	curl_slist_free_all(list);
 	if (ok == 2 || status == EXIT_SIGPIPE)
 		return status;
-	main_say(err);
+	msg_error("%s", err);
 	return status == EXIT_ALL_OK ? EXIT_SOME_FAILED : status;
 }
 
@@ -334,7 +323,7 @@ main_junit(struct app *a, int *status)
 	if (a->junit == NULL || junit_finish(a->junit, ev_time(), err,
 	    sizeof(err)) == 0)
 		return;
-	main_say(err);
+	msg_error("%s", err);
 	if (*status == EXIT_ALL_OK)
 		*status = EXIT_SOME_FAILED;
 }
@@ -423,7 +412,7 @@ main_merge(const struct opts *o)
 	int		 status;
 
 	if ((w = writer_new(o->format, STDOUT_FILENO)) == NULL) {
-		fprintf(stderr, "gather: out of memory\n");
+		msg_error("out of memory");
 		return EXIT_SOME_FAILED;
 	}
 	status = merge_run(o, w);
@@ -457,7 +446,7 @@ main(int argc, char **argv)
 	if (jobs_count(&a.opts) > 1) {
 		if ((a.jobs = jobs_fork(&a.opts, main_worker, &a, err,
 		    sizeof(err))) == NULL) {
-			main_say(err);
+			msg_error("%s", err);
 			cli_free(&a.opts);
 			return EXIT_SOME_FAILED;
 		}
@@ -472,7 +461,7 @@ main(int argc, char **argv)
 		a.opts.adaptive = 0;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "gather: cannot initialise libcurl\n");
+		msg_error("cannot initialise libcurl");
 		cli_free(&a.opts);
 		return EXIT_SOME_FAILED;
 	}

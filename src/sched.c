@@ -33,6 +33,7 @@
 #include "gather/jobs.h"
 #include "gather/junit.h"
 #include "gather/loop.h"
+#include "gather/msg.h"
 #include "gather/policy.h"
 #include "gather/polite.h"
 #include "gather/record.h"
@@ -587,8 +588,8 @@ sched_resumed(struct sched *s, struct rec *r)
 	case RESUME_CHANGED:
 		break;
 	}
-	fprintf(stderr, "gather: --resume: record %llu is not the one the "
-	    "earlier run had at that index: the input changed\n",
+	msg_error("--resume: record %llu is not the one the "
+	    "earlier run had at that index: the input changed",
 	    (unsigned long long)r->index);
 	ends_input_changed(s->p.ends);
 	sched_cancel_later(s, ERR_CANCELLED, "cancelled: the input does not "
@@ -628,7 +629,7 @@ sched_read(struct sched *s, struct rec **rp, enum input_status *stp)
 	struct rec *r;
 
 	if ((r = sched_rec_get(s)) == NULL) {
-		fprintf(stderr, "gather: out of memory\n");
+		msg_error("out of memory");
 		s->input_done = s->input_failed = 1;
 		return -1;
 	}
@@ -640,7 +641,7 @@ sched_read(struct sched *s, struct rec **rp, enum input_status *stp)
 		return 0;
 	case IN_ERROR:
 		s->input_failed = 1;
-		fprintf(stderr, "gather: %s\n", s->p.feed != NULL ? "-j: a "
+		msg_error("%s", s->p.feed != NULL ? "-j: a "
 		    "record from the parent was lost" : input_error(s->p.in));
 		/* FALLTHROUGH */
 	case IN_EOF:

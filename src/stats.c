@@ -26,6 +26,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "gather/msg.h"
 #include "gather/url.h"
 
 #define HIST_SUB_BITS	5
@@ -784,7 +785,7 @@ stats_print_json(const struct stats *s, double wall)
 	return;
 oom:
 	cJSON_Delete(root);
-	fprintf(stderr, "gather: out of memory for --stats\n");
+	msg_error("out of memory for --stats");
 }
 
 /* Take the line off the terminal, so what follows starts clean. */
@@ -846,21 +847,35 @@ stats_free(struct stats *s)
 	free(s);
 }
 
-/* Append url to b as a -v line shows it: printable, its password "***". */
+/* Take the progress line off for a -v line; whether to draw it again. */
+static int
+stats_hide(struct stats *s)
+{
+	int redraw = s->drawn;
+
+	stats_clear(s);
+	return redraw;
+}
+
+/* Draw the progress line again under the -v line, if it was there. */
+static void
+stats_show(struct stats *s, int redraw)
+{
+	if (redraw)
+		stats_draw(s, s->line);
+}
+
+/* Append url to b as a -v line shows it: its password "***". */
 static int
 stats_log_url(struct buf *b, const char *url)
 {
-	struct buf	m = { NULL, 0, 0 };
-	size_t		off, len = 0;
-	int		rc;
+	size_t off, len = 0;
 
 	if ((off = url_password(url, &len)) == 0)
-		return text_printable(b, url);
-	rc = buf_append(&m, url, off) == 0 && buf_append(&m, "***", 3) == 0 &&
-	    buf_append(&m, url + off + len, strlen(url + off + len)) == 0 &&
-	    text_printable(b, m.p) == 0 ? 0 : -1;
-	buf_free(&m);
-	return rc;
+		return buf_append(b, url, strlen(url) + 1);
+	return buf_append(b, url, off) == 0 && buf_append(b, "***", 3) == 0 &&
+	    buf_append(b, url + off + len, strlen(url + off + len) + 1) == 0 ?
+	    0 : -1;
 }
 
 /*
@@ -871,51 +886,24 @@ stats_log_url(struct buf *b, const char *url)
 void
 stats_log(struct stats *s, const struct rec *r, const char *what)
 {
-	struct buf	 b = { NULL, 0, 0 };
-	char		 head[128];
+	struct buf	 u = { NULL, 0, 0 };
 	int		 redraw;
 
 	if (!s->verbose)
 		return;
-	redraw = s->drawn;
-	stats_clear(s);
-	if (r->kind == ERR_NONE)
-		snprintf(head, sizeof(head), "gather: [%llu] %s%ld %.3fs ",
-		    (unsigned long long)r->index, what, r->status,
-		    r->time.total);
+	redraw = stats_hide(s);
+	if (stats_log_url(&u, r->url.p != NULL ? r->url.p : "") == -1)
+		msg_note("[%llu] (out of memory)", (unsigned long long)r->index);
+	else if (r->kind == ERR_NONE)
+		msg_note("[%llu] %s%ld %.3fs %s", (unsigned long long)r->index,
+		    what, r->status, r->time.total, u.p);
 	else
-		snprintf(head, sizeof(head), "gather: [%llu] %s%s: ",
-		    (unsigned long long)r->index, what, err_kind_name(r->kind));
-	if (buf_append(&b, head, strlen(head)) == 0 &&
-	    (r->kind == ERR_NONE || (text_printable(&b, r->msg) == 0 &&
-	    buf_append(&b, " ", 1) == 0)) &&
-	    stats_log_url(&b, r->url.p != NULL ? r->url.p : "") == 0 &&
-	    buf_append(&b, "\n", 1) == 0)
-		fwrite(b.p, 1, b.len, stderr);
-	else
-		fprintf(stderr, "gather: [%llu] (out of memory)\n",
-		    (unsigned long long)r->index);
-	buf_free(&b);
-	fflush(stderr);
-	if (redraw)
-		stats_draw(s, s->line);
+		msg_note("[%llu] %s%s: %s %s", (unsigned long long)r->index,
+		    what, err_kind_name(r->kind), r->msg, u.p);
+	buf_free(&u);
+	stats_show(s, redraw);
 }
 
-/* One -v line from fmt, the progress line taken off and drawn again. */
-static void __attribute__((format(printf, 2, 3)))
-stats_note(struct stats *s, const char *fmt, ...)
-{
-	va_list	ap;
-	int	redraw = s->drawn;
-
-	stats_clear(s);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fflush(stderr);
-	if (redraw)
-		stats_draw(s, s->line);
-}
 
 /*
  * r's answer paused host for secs: counted, and with -v said with the
@@ -925,10 +913,10 @@ void
 stats_pause(struct stats *s, const struct rec *r, const char *host,
     double secs)
 {
-	struct buf	h = { NULL, 0, 0 };
 	struct tm	tm;
 	time_t		until;
 	char		when[32] = "?";
+	int		redraw;
 
 	if (s == NULL)
 		return;
@@ -939,12 +927,11 @@ stats_pause(struct stats *s, const struct rec *r, const char *host,
 	until = time(NULL) + (time_t)ceil(secs);
 	if (gmtime_r(&until, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (text_printable(&h, host) == 0)
-		stats_note(s, "gather: [%llu] %ld with Retry-After: host %.*s "
-		    "paused for %.3f s, until %s\n",
-		    (unsigned long long)r->index, r->status, (int)h.len, h.p,
-		    secs, when);
-	buf_free(&h);
+	redraw = stats_hide(s);
+	msg_note("[%llu] %ld with Retry-After: host %s paused for %.3f s, "
+	    "until %s", (unsigned long long)r->index, r->status, host, secs,
+	    when);
+	stats_show(s, redraw);
 }
 
 /* With -v: r's answer brought host's --adaptive limit down to limit. */
@@ -952,16 +939,16 @@ void
 stats_limit(struct stats *s, const struct rec *r, const char *host,
     long limit)
 {
-	struct buf h = { NULL, 0, 0 };
+	int redraw;
 
 	if (s == NULL || !s->verbose)
 		return;
-	if (text_printable(&h, host) == 0)
-		stats_note(s, "gather: [%llu] %s: host %.*s limit down to "
-		    "%ld\n", (unsigned long long)r->index, r->kind ==
-		    ERR_NONE ? (r->status == 429 ? "429" : "503") :
-		    err_kind_name(r->kind), (int)h.len, h.p, limit);
-	buf_free(&h);
+	redraw = stats_hide(s);
+	msg_note("[%llu] %s: host %s limit down to %ld",
+	    (unsigned long long)r->index, r->kind == ERR_NONE ?
+	    (r->status == 429 ? "429" : "503") : err_kind_name(r->kind), host,
+	    limit);
+	stats_show(s, redraw);
 }
 
 /* At the end: host's --adaptive limit came down to lowest; now final. */
