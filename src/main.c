@@ -26,6 +26,7 @@
 #include "gather/loop.h"
 #include "gather/merge.h"
 #include "gather/msg.h"
+#include "gather/output.h"
 #include "gather/record.h"
 #include "gather/reorder.h"
 #include "gather/resume.h"
@@ -207,11 +208,13 @@ main_pipeline(struct app *a)
 	    (a->pool = xfer_pool_new(o, a->files)) == NULL ||
 	    (a->sched = sched_new(o, a->evl)) == NULL ||
 	    (a->loop = loop_new(a->evl, o->concurrency < 32 ? 32 :
-	    o->concurrency, a->conn_max, sched_done, a->sched)) == NULL ||
+	    o->concurrency, a->conn_max, sched_transfer_done, a->sched)) == NULL ||
 	    (main_uses_cookies(o) && loop_share_cookies(a->loop,
 	    o->cookie_files, o->ncookie_files) == -1) ||
-	    (a->ends = ends_new(a->evl, o, sched_stop, a->sched)) == NULL ||
-	    (a->stats = stats_new(a->evl, o)) == NULL)
+	    (a->ends = ends_new(a->evl, o, sched_halt, a->sched)) == NULL ||
+	    (a->stats = stats_new(a->evl, o)) == NULL ||
+	    (a->output = output_new(o, a->ends, a->record, a->reorder,
+	    a->writer, a->junit)) == NULL)
 		return -1;
 	return 0;
 }
@@ -278,10 +281,9 @@ main_open(struct app *a)
 	main_total(a);
 	sched_attach(a->sched, &(struct sched_parts){ .loop = a->loop,
 	    .pool = a->pool, .in = a->in, .ends = a->ends,
-	    .record = a->record, .reorder = a->reorder, .writer = a->writer,
+	    .record = a->record, .output = a->output,
 	    .resume = a->resume, .revalidate = a->revalidate,
-	    .stats = a->stats, .expect = a->expect, .junit = a->junit,
-	    .jobs = a->jobs });
+	    .stats = a->stats, .expect = a->expect, .jobs = a->jobs });
 	if (a->jobs != NULL)
 		jobs_attach(a->jobs, a->evl, sched_remote_done, a->sched);
 	return -1;
@@ -369,8 +371,7 @@ main_worker(void *arg, long k, long n, int fd)
 		goto out;
 	sched_attach(a->sched, &(struct sched_parts){ .loop = a->loop,
 	    .pool = a->pool, .ends = a->ends, .record = a->record,
-	    .reorder = a->reorder, .writer = a->writer,
-	    .revalidate = a->revalidate, .stats = a->stats,
+	    .output = a->output, .revalidate = a->revalidate, .stats = a->stats,
 	    .expect = a->expect, .feed = a->feed });
 	sched_run(a->sched);
 	status = sched_status(a->sched);
@@ -385,6 +386,7 @@ static void
 main_close(struct app *a)
 {
 	sched_free(a->sched);
+	output_free(a->output);
 	junit_free(a->junit);
 	expect_free(a->expect);
 	jobs_free(a->jobs);
