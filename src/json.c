@@ -24,23 +24,11 @@ json_ws(const unsigned char *p, size_t n, size_t i)
 static long
 json_hex4(const unsigned char *p, size_t n, size_t i)
 {
-	long	v = 0;
-	size_t	k;
+	unsigned v;
 
-	if (i > n || n - i < 4)
+	if (i > n || n - i < 4 || text_hex4((const char *)p + i, &v) == -1)
 		return -1;
-	for (k = i; k < i + 4; k++) {
-		v <<= 4;
-		if (p[k] >= '0' && p[k] <= '9')
-			v |= p[k] - '0';
-		else if (p[k] >= 'a' && p[k] <= 'f')
-			v |= p[k] - 'a' + 10;
-		else if (p[k] >= 'A' && p[k] <= 'F')
-			v |= p[k] - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
+	return (long)v;
 }
 
 /*

@@ -109,13 +109,6 @@ struct stats {
 	uint64_t	 slowed_more;	/* past SLOWED_MAX */
 };
 
-/* A small bounded string builder, so a whole report leaves in one write. */
-struct sbuf {
-	char	*p;
-	size_t	 cap;
-	size_t	 len;
-};
-
 /* Monotonic seconds: wall time must not jump with the system clock. */
 static double
 stats_clock(void)
@@ -125,26 +118,6 @@ stats_clock(void)
 	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
 		return 0;
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Append formatted text, truncating quietly: reports are best effort. */
-static void __attribute__((format(printf, 2, 3)))
-sbuf_printf(struct sbuf *sb, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	if (sb->len + 1 >= sb->cap)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(sb->p + sb->len, sb->cap - sb->len, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sb->cap - sb->len)
-		sb->len = sb->cap - 1;
-	else
-		sb->len += (size_t)n;
 }
 
 /* Position of the highest set bit of v (v > 0), without a loop of 64. */
@@ -631,69 +604,79 @@ stats_rps(const struct stats *s, double wall)
 	return wall > 0 ? (double)s->records / wall : 0;
 }
 
+/* The summary's counts: records, ok, failed by kind, statuses by class. */
+static void
+stats_text_counts(const struct stats *s, struct buf *sb)
+{
+	const char	*sep;
+	size_t		 i;
+
+	buf_printf(sb, "records:  %llu\n", (unsigned long long)s->records);
+	buf_printf(sb, "ok:       %llu\n", (unsigned long long)s->ok);
+	buf_printf(sb, "failed:   %llu",
+	    (unsigned long long)(s->records - s->ok));
+	sep = " (";
+	for (i = ERR_NONE + 1; i < NKINDS; i++) {
+		if (s->kinds[i] == 0)
+			continue;
+		buf_printf(sb, "%s%s %llu", sep,
+		    err_kind_name((enum err_kind)i),
+		    (unsigned long long)s->kinds[i]);
+		sep = ", ";
+	}
+	buf_printf(sb, "%s\n", sep[0] == ',' ? ")" : "");
+	buf_printf(sb, "status:   ");
+	sep = "";
+	for (i = 0; i < NCLASSES; i++) {
+		if (s->classes[class_order[i]] == 0)
+			continue;
+		buf_printf(sb, "%s%s %llu", sep, class_names[class_order[i]],
+		    (unsigned long long)s->classes[class_order[i]]);
+		sep = ", ";
+	}
+	buf_printf(sb, "%s\n", sep[0] == '\0' ? "-" : "");
+}
+
 /* The text summary: aligned "label: value" lines, in one write. */
 static void
 stats_print_text(const struct stats *s, double wall)
 {
 	static const unsigned	 qs[] = { 500, 900, 990 };
 	static const char *const qn[] = { "p50", "p90", "p99" };
-	char			 text[4096], v[64];
-	struct sbuf		 sb = { text, sizeof(text), 0 };
-	const char		*sep;
+	struct buf		 sb = { NULL, 0, 0 };
+	char			 v[64];
 	size_t			 i;
 
-	sbuf_printf(&sb, "records:  %llu\n", (unsigned long long)s->records);
-	sbuf_printf(&sb, "ok:       %llu\n", (unsigned long long)s->ok);
-	sbuf_printf(&sb, "failed:   %llu",
-	    (unsigned long long)(s->records - s->ok));
-	sep = " (";
-	for (i = ERR_NONE + 1; i < NKINDS; i++) {
-		if (s->kinds[i] == 0)
-			continue;
-		sbuf_printf(&sb, "%s%s %llu", sep,
-		    err_kind_name((enum err_kind)i),
-		    (unsigned long long)s->kinds[i]);
-		sep = ", ";
-	}
-	sbuf_printf(&sb, "%s\n", sep[0] == ',' ? ")" : "");
-
-	sbuf_printf(&sb, "status:   ");
-	sep = "";
-	for (i = 0; i < NCLASSES; i++) {
-		if (s->classes[class_order[i]] == 0)
-			continue;
-		sbuf_printf(&sb, "%s%s %llu", sep, class_names[class_order[i]],
-		    (unsigned long long)s->classes[class_order[i]]);
-		sep = ", ";
-	}
-	sbuf_printf(&sb, "%s\n", sep[0] == '\0' ? "-" : "");
-
-	sbuf_printf(&sb, "latency: ");
+	stats_text_counts(s, &sb);
+	buf_printf(&sb, "latency: ");
 	if (s->lat.n == 0)
-		sbuf_printf(&sb, " -");
+		buf_printf(&sb, " -");
 	for (i = 0; s->lat.n > 0 && i < 3; i++) {
 		stats_fmt_ms(v, sizeof(v), hist_quantile(&s->lat, qs[i]));
-		sbuf_printf(&sb, " %s %s,", qn[i], v);
+		buf_printf(&sb, " %s %s,", qn[i], v);
 	}
 	if (s->lat.n > 0) {
 		stats_fmt_ms(v, sizeof(v), s->lat.max);
-		sbuf_printf(&sb, " max %s", v);
+		buf_printf(&sb, " max %s", v);
 	}
-	sbuf_printf(&sb, "\n");
+	buf_printf(&sb, "\n");
 
 	stats_fmt_bytes(v, sizeof(v), s->bytes);
-	sbuf_printf(&sb, "bytes:    %s\n", v);
-	sbuf_printf(&sb, "wall:     %.3f s\n", wall);
-	sbuf_printf(&sb, "rate:     %.1f records/s\n", stats_rps(s, wall));
-	sbuf_printf(&sb, "pauses:   %llu\n", (unsigned long long)s->pauses);
+	buf_printf(&sb, "bytes:    %s\n", v);
+	buf_printf(&sb, "wall:     %.3f s\n", wall);
+	buf_printf(&sb, "rate:     %.1f records/s\n", stats_rps(s, wall));
+	buf_printf(&sb, "pauses:   %llu\n", (unsigned long long)s->pauses);
 	for (i = 0; i < s->nslowed; i++)
-		sbuf_printf(&sb, "slowed:   %s lowest %ld, final %ld\n",
+		buf_printf(&sb, "slowed:   %s lowest %ld, final %ld\n",
 		    s->slowed[i].host, s->slowed[i].lowest, s->slowed[i].final);
 	if (s->slowed_more > 0)
-		sbuf_printf(&sb, "slowed:   %llu more hosts\n",
+		buf_printf(&sb, "slowed:   %llu more hosts\n",
 		    (unsigned long long)s->slowed_more);
-	fwrite(sb.p, 1, sb.len, stderr);
+	/* Best effort: what was formatted leaves in one write. */
+	if (sb.len > 0)
+		fwrite(sb.p, 1, sb.len, stderr);
 	fflush(stderr);
+	buf_free(&sb);
 }
 
 /* Round x to a multiple of 1/scale, so JSON numbers carry no noise. */
