@@ -4,8 +4,12 @@
  * it sets, the value's name and its help; the same rows make the parser,
  * the option list of --help and, through --dump-options and
  * tools/completions.sh, both shell completions, so none of them can forget
- * an option.  Values are checked here, before anything is fetched, so that
- * a usage error costs nothing and says one line.
+ * an option.  Values are checked before anything is fetched, so that a
+ * usage error costs nothing and says one line.  This file holds the table
+ * and the parser; the handlers and checks the rows name are cli_opts.c's,
+ * the defaults and the rules between options cli_finish.c's, and what is
+ * said back to a person (--help, --version, habits, suggestions)
+ * cli_help.c's.
  *
  * Long options that curl has keep curl's names and meaning.  Some short
  * letters do not: -c is --concurrency (curl: --cookie-jar), -i is --input
