@@ -109,14 +109,40 @@ jobs_nonblock(int fd)
 	return fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
+/*
+ * In worker k + 1, just forked: keep only its end of the socket pair sv,
+ * and run fn, which the worker exits with.
+ */
+static void __attribute__((noreturn))
+jobs_child(struct jobs *j, long k, const int sv[2], jobs_worker_fn fn,
+    void *arg)
+{
+	long	i;
+	int	nul;
+
+	close(sv[0]);
+	for (i = 0; i < k; i++)
+		close(j->w[i].fd);
+	/* Its records go to the parent: the user's stdout is not its own. */
+	if ((nul = open("/dev/null", O_WRONLY)) != -1) {
+		dup2(nul, STDOUT_FILENO);
+		close(nul);
+	}
+	/* A worker ends with the parent's loop, not a signal. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	_exit(fn(arg, k, jobs_count(j->o), sv[1]));
+}
+
 /* Fork the workers; in a worker, run fn and exit with its status. */
 struct jobs *
 jobs_fork(const struct opts *o, jobs_worker_fn fn, void *arg, char *err,
     size_t errlen)
 {
 	struct jobs	*j;
-	int		 sv[2], nul;
-	long		 k, i;
+	int		 sv[2];
+	long		 k;
 	pid_t		 pid;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
@@ -143,24 +169,8 @@ jobs_fork(const struct opts *o, jobs_worker_fn fn, void *arg, char *err,
 			jobs_free(j);
 			return NULL;
 		}
-		if (pid == 0) {
-			close(sv[0]);
-			for (i = 0; i < k; i++)
-				close(j->w[i].fd);
-			/*
-			 * Its records go to the parent: the user's stdout is
-			 * not its to watch or write.
-			 */
-			if ((nul = open("/dev/null", O_WRONLY)) != -1) {
-				dup2(nul, STDOUT_FILENO);
-				close(nul);
-			}
-			/* A worker ends with the parent's loop, not a signal. */
-			signal(SIGINT, SIG_IGN);
-			signal(SIGTERM, SIG_IGN);
-			signal(SIGHUP, SIG_IGN);
-			_exit(fn(arg, k, jobs_count(o), sv[1]));
-		}
+		if (pid == 0)
+			jobs_child(j, k, sv, fn, arg);
 		close(sv[1]);
 		j->w[k].pid = pid;
 		j->w[k].fd = sv[0];

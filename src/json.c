@@ -124,6 +124,24 @@ json_closer(const uint8_t *obj, size_t depth)
 	return obj[(depth - 1) / 8] & (1u << (depth - 1) % 8) ? '}' : ']';
 }
 
+/* Past the string, true, false, null or number at p[i] (i < n), or 0. */
+static size_t
+json_scalar(const unsigned char *p, size_t n, size_t i)
+{
+	switch (p[i]) {
+	case '"':
+		return json_string(p, n, i);
+	case 't':
+		return n - i >= 4 && memcmp(p + i, "true", 4) == 0 ? i + 4 : 0;
+	case 'f':
+		return n - i >= 5 && memcmp(p + i, "false", 5) == 0 ? i + 5 : 0;
+	case 'n':
+		return n - i >= 4 && memcmp(p + i, "null", 4) == 0 ? i + 4 : 0;
+	default:
+		return json_number(p, n, i);
+	}
+}
+
 /*
  * Whether s[0..n) is exactly one strict JSON value, white space around it
  * allowed.  Linear in n, constant stack; nesting deeper than
@@ -159,27 +177,8 @@ value:
 		if (json_closer(obj, depth) == '}')
 			goto key;
 		goto value;
-	case '"':
-		if ((i = json_string(p, n, i)) == 0)
-			return 0;
-		goto after;
-	case 't':
-		if (n - i < 4 || memcmp(p + i, "true", 4) != 0)
-			return 0;
-		i += 4;
-		goto after;
-	case 'f':
-		if (n - i < 5 || memcmp(p + i, "false", 5) != 0)
-			return 0;
-		i += 5;
-		goto after;
-	case 'n':
-		if (n - i < 4 || memcmp(p + i, "null", 4) != 0)
-			return 0;
-		i += 4;
-		goto after;
 	default:
-		if ((i = json_number(p, n, i)) == 0)
+		if ((i = json_scalar(p, n, i)) == 0)
 			return 0;
 		goto after;
 	}
