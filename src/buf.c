@@ -5,7 +5,9 @@
  */
 #include "gather/buf.h"
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +43,25 @@ buf_append(struct buf *b, const void *d, size_t n)
 		memcpy(b->p + b->len, d, n);
 	b->len += n;
 	b->p[b->len] = '\0';
+	return 0;
+}
+
+/* Append formatted text; -1 when it cannot be formatted or kept. */
+int
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || buf_reserve(b, (size_t)n) == -1)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
 	return 0;
 }
 

@@ -4,8 +4,12 @@
  * it sets, the value's name and its help; the same rows make the parser,
  * the option list of --help and, through --dump-options and
  * tools/completions.sh, both shell completions, so none of them can forget
- * an option.  Values are checked here, before anything is fetched, so that
- * a usage error costs nothing and says one line.
+ * an option.  Values are checked before anything is fetched, so that a
+ * usage error costs nothing and says one line.  This file holds the table
+ * and the parser; the handlers and checks the rows name are cli_opts.c's,
+ * the defaults and the rules between options cli_finish.c's, and what is
+ * said back to a person (--help, --version, habits, suggestions)
+ * cli_help.c's.
  *
  * Long options that curl has keep curl's names and meaning.  Some short
  * letters do not: -c is --concurrency (curl: --cookie-jar), -i is --input
@@ -20,111 +24,24 @@
  * every respect and cannot drift from it.  -L and --compressed are on by
  * default here.
  */
-#include "gather/cli.h"
+#include "gather/cli_def.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
-#include <arpa/inet.h>
-#include <sys/stat.h>
 
-#include <cjson/cJSON.h>
-#include <curl/curl.h>
-#include <ev.h>
-
+#include "gather/msg.h"
 #include "gather/netrc.h"
 #include "gather/units.h"
 
-/* How an option takes its value, and so the C type of its field. */
-enum arg_type {
-	ARG_NONE,	/* no value; the handler does it all */
-	ARG_FLAG,	/* no value; the int field is set to the row's val */
-	ARG_INCR,	/* no value; the int field counts the times given */
-	ARG_COUNT,	/* long, from the row's min to MAX_COUNT */
-	ARG_SECONDS,	/* double, non-negative, fractions allowed */
-	ARG_SIZE,	/* uint64_t, suffixes k, M, G */
-	ARG_STRING,	/* const char *, pointing into argv */
-	ARG_ENUM,	/* int, the index of the value in the row's names */
-	ARG_OPTIONAL,	/* a value only as --name=value; the handler takes it */
-	ARG_ALIAS	/* another name for the row called .same */
-};
-
-/* The headings of --help, in the order they are printed. */
-enum opt_group {
-	SCHED,
-	REQUEST,
-	OUTPUT,
-	MESSAGES
-};
-
-static const char *const group_names[] = {
+const char *const cli_group_names[] = {
 	"Scheduling", "Requests", "Output", "Input and messages"
 };
-
-/* Row flags that only the completions need: how often an option may come. */
-#define OF_MANY		0x1	/* repeatable */
-#define OF_ALONE	0x2	/* prints and exits: nothing else matters */
-
-#define NOFIELD		((size_t)-1)
-#define F(field)	offsetof(struct opts, field)
 
 /* ARG_FLAG and ARG_ENUM store an int into these. */
 _Static_assert(sizeof(enum http_version) == sizeof(int), "enum http_version");
 _Static_assert(sizeof(enum body_mode) == sizeof(int), "enum body_mode");
 _Static_assert(sizeof(enum format) == sizeof(int), "enum format");
-
-#define MAX_COUNT	100000
-/* -d: what a body held in memory and copied per request may weigh. */
-#define MAX_DATA	(64L * 1024 * 1024)
-/* --help: the column of the help texts, and the longest line. */
-#define HELP_COL	27
-#define HELP_WIDTH	78
-/* Habit warnings kept until -q is known, at most. */
-#define MAX_WARNED	8
-
-struct option_def;
-
-/* One option as given on the command line, its value parsed by type. */
-struct cli_arg {
-	const struct option_def	*d;
-	char			 shown[64];	/* "-c" or "--concurrency" */
-	const char		*val;		/* NULL when none was given */
-	long			 n;		/* ARG_COUNT */
-	double			 secs;		/* ARG_SECONDS */
-	uint64_t		 size;		/* ARG_SIZE */
-	int			 idx;		/* ARG_ENUM */
-	char			*err;
-	size_t			 errlen;
-	/* Habit warnings met while parsing, said once -q is known. */
-	const struct habit_warning *warned[MAX_WARNED];
-	const char		*warned_word[MAX_WARNED];
-	size_t			 nwarned;
-};
-
-/* An option with real logic: it applies a, or says why it cannot. */
-typedef enum cli_status (*opt_fn)(struct opts *, struct cli_arg *);
-
-struct option_def {
-	const char		*lname;
-	char			 sname;
-	enum arg_type		 arg;
-	enum opt_group		 group;
-	size_t			 off;	/* field in struct opts, or NOFIELD */
-	const char		*meta;	/* the value's name in --help */
-	const char		*help;	/* up to the first \n: what zsh shows */
-	int			 val;	/* ARG_FLAG: what the field becomes */
-	long			 min;	/* ARG_COUNT: the least allowed */
-	const char *const	*names;	/* ARG_ENUM: the values; else hints */
-	const char		*empty;	/* ARG_STRING: why "" is refused */
-	opt_fn			 fn;	/* runs instead of storing the value */
-	unsigned		 flags;	/* OF_* */
-	const char		*same;	/* ARG_ALIAS: the canonical row's long */
-};
 
 static const char *const body_names[] = {
 	"auto", "text", "base64", "json", "none", NULL
@@ -134,8 +51,8 @@ static const char *const format_names[] = { "jsonl", "json", "tap", NULL };
 
 static const char *const stats_names[] = { "text", "json", NULL };
 
-/* --hash: bit i of opts.hashes is hash_names[i]. */
-static const char *const hash_names[] = { "sha256", "sha1", "md5", NULL };
+/* --hash: bit i of opts.hashes is cli_hash_names[i]. */
+const char *const cli_hash_names[] = { "sha256", "sha1", "md5", NULL };
 
 /* Only what completion offers after -X: any token is a method. */
 static const char *const method_names[] = {
@@ -143,7 +60,7 @@ static const char *const method_names[] = {
 };
 
 /* Protocols --proto may name: those libcurl can speak. */
-static const char *const proto_names[] = {
+const char *const cli_proto_names[] = {
 	"dict", "file", "ftp", "ftps", "gopher", "gophers", "http", "https",
 	"imap", "imaps", "ldap", "ldaps", "mqtt", "pop3", "pop3s", "rtmp",
 	"rtsp", "scp", "sftp", "smb", "smbs", "smtp", "smtps", "telnet", "tftp",
@@ -151,758 +68,12 @@ static const char *const proto_names[] = {
 };
 
 /*
- * Habits from curl, wget and GNU parallel that gather does not take: each
- * an option name as typed, whose tool it comes from, and gather's way.
- * Kept apart from the option table: these are never parsed, only named.
- */
-struct habit {
-	const char	*name;		/* "-Z" or "--parallel" */
-	const char	*origin;	/* what it means where it comes from */
-	const char	*advice;	/* gather's way, one clause */
-};
-
-static const struct habit habits[] = {
-	{ "-Z", "curl's --parallel", "transfers always run in parallel "
-	    "here; -c N sets how many at once" },
-	{ "--parallel", "curl's -Z", "transfers always run in parallel here; "
-	    "-c N sets how many at once" },
-	{ "--parallel-max", "curl's", "use -c N, transfers in flight at most" },
-	{ "-P", "GNU parallel's and xargs' jobs", "use -c N, transfers in "
-	    "flight at most" },
-	{ "--max-threads", "wget2's", "use -c N, transfers in flight at most" },
-	{ "-O", "curl's --remote-name", "use -o DIR (each body a file in "
-	    "DIR; --name '{name}' names it after the URL)" },
-	{ "--directory-prefix", "wget's -P", "use -o DIR" },
-	{ "-w", "curl's --write-out", "each record is JSON already: pick "
-	    "fields with jq, as gather URL | jq -r '[.status, .time.total] "
-	    "| @tsv'" },
-	{ "--write-out", "curl's -w", "each record is JSON already: pick "
-	    "fields with jq, as gather URL | jq -r '[.status, .time.total] "
-	    "| @tsv'" },
-	{ "--head", "curl's -I", "use -X HEAD" },
-	{ "--tries", "wget's -t", "use --retries N (-t is a timeout here)" },
-	{ "--keep-order", "GNU parallel's -k", "input order is the default "
-	    "here (-u writes records as they finish)" },
-	{ "--input-file", "wget's -i", "use -i FILE" },
-};
-#define NHABITS (sizeof(habits) / sizeof(habits[0]))
-
-static int cli_looks_user(const char *);
-static int cli_looks_file(const char *);
-static int cli_looks_tries(const char *);
-
-/*
- * Values that mean something else in curl or wget: a warning, and the run
- * goes on (-q silences it).  word is the option's value, or for a flag the
- * word after it.
- */
-struct habit_warning {
-	const char	*shown;		/* the option as typed */
-	int		(*looks)(const char *);
-	const char	*before;	/* the message up to the word */
-	const char	*after;		/* after it; NULL: the word is not shown */
-};
-
-static const struct habit_warning habit_warnings[] = {
-	{ "-u", cli_looks_user, "-u is --unordered here, so the word after "
-	    "it is fetched as a URL; for basic authentication use --user "
-	    "USER:PASSWORD", NULL },
-	{ "-o", cli_looks_file, "-o is a directory here: '", "' is made a "
-	    "directory with a file per record; for one output file write "
-	    "gather URL > FILE" },
-	{ "-t", cli_looks_tries, "-t ", " is a timeout in seconds per attempt "
-	    "here (wget's -t is tries: use --retries N)" },
-};
-#define NWARNINGS (sizeof(habit_warnings) / sizeof(habit_warnings[0]))
-
-static enum cli_status cli_usage(char *, size_t, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
-static enum cli_status cli_bad(const struct cli_arg *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-/* Print a one-line reason into err; always returns CLI_USAGE. */
-static enum cli_status
-cli_usage(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return CLI_USAGE;
-}
-
-/* The same, for a reason about an option's value: "--opt: reason". */
-static enum cli_status
-cli_bad(const struct cli_arg *a, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	n = snprintf(a->err, a->errlen, "%s: ", a->shown);
-	if (n < 0 || (size_t)n >= a->errlen)
-		return CLI_USAGE;
-	va_start(ap, fmt);
-	vsnprintf(a->err + n, a->errlen - (size_t)n, fmt, ap);
-	va_end(ap);
-	return CLI_USAGE;
-}
-
-/* -u's next word: USER:PASSWORD rather than a URL or host:port. */
-static int
-cli_looks_user(const char *w)
-{
-	const char *colon;
-
-	if (w == NULL || w[0] == '-' || strchr(w, '/') != NULL ||
-	    (colon = strchr(w, ':')) == NULL || colon == w ||
-	    colon[1] == '\0')
-		return 0;
-	/* host:8080 is an address; ann:secret is not. */
-	return strspn(colon + 1, "0123456789") != strlen(colon + 1);
-}
-
-/* -o's value: a file name such as out.json rather than a directory. */
-static int
-cli_looks_file(const char *w)
-{
-	static const char *const ext[] = {
-		".json", ".jsonl", ".txt", ".html", ".htm", ".csv", ".xml", NULL
-	};
-	size_t i, n = strlen(w), e;
-
-	for (i = 0; ext[i] != NULL; i++)
-		if (n > (e = strlen(ext[i])) &&
-		    strcasecmp(w + n - e, ext[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* -t's value: a small whole number, as wget's tries are written. */
-static int
-cli_looks_tries(const char *w)
-{
-	return w[0] >= '1' && w[0] <= '3' && w[1] == '\0';
-}
-
-/* Keep the warning for shown whose word looks like another tool's habit. */
-static void
-cli_habit_warn(struct cli_arg *a, const char *shown, const char *word)
-{
-	size_t i;
-
-	for (i = 0; i < NWARNINGS; i++)
-		if (strcmp(habit_warnings[i].shown, shown) == 0 &&
-		    word != NULL && habit_warnings[i].looks(word) &&
-		    a->nwarned < MAX_WARNED) {
-			a->warned[a->nwarned] = &habit_warnings[i];
-			a->warned_word[a->nwarned++] = word;
-		}
-}
-
-/* Say the kept warnings, one line each, unless -q. */
-static void
-cli_habit_say(const struct opts *o, const struct cli_arg *a)
-{
-	struct buf	word = { NULL, 0, 0 };
-	size_t		i;
-
-	for (i = 0; i < a->nwarned && !o->quiet; i++) {
-		buf_clear(&word);
-		if (text_printable(&word, a->warned_word[i]) == -1)
-			break;
-		fprintf(stderr, "gather: warning: %s%s%s\n",
-		    a->warned[i]->before,
-		    a->warned[i]->after != NULL ? word.p : "",
-		    a->warned[i]->after != NULL ? a->warned[i]->after : "");
-	}
-	buf_free(&word);
-}
-
-/*
- * The habit an unknown option name is (name, len: as typed, up to any
- * '='): a usage error naming gather's way; CLI_RUN when it is none.
- */
-static enum cli_status
-cli_habit(const struct cli_arg *a, const char *name, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < NHABITS; i++)
-		if (strlen(habits[i].name) == len &&
-		    strncmp(habits[i].name, name, len) == 0)
-			return cli_usage(a->err, a->errlen, "%s is %s: %s",
-			    habits[i].name, habits[i].origin, habits[i].advice);
-	return CLI_RUN;
-}
-
-/*
- * Whether name is the standard input under another name.  stdin may carry
- * the URLs, and a pipe read from two places loses lines to either.
- */
-static int
-cli_is_stdin(const char *name, int fd)
-{
-	struct stat	in, st;
-
-	if (strcmp(name, "-") == 0 || strcmp(name, "/dev/stdin") == 0 ||
-	    strcmp(name, "/dev/fd/0") == 0 ||
-	    strcmp(name, "/proc/self/fd/0") == 0)
-		return 1;
-	if (fd == -1 || fstat(fd, &st) == -1 || fstat(STDIN_FILENO, &in) == -1)
-		return 0;
-	return (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
-	    st.st_dev == in.st_dev && st.st_ino == in.st_ino;
-}
-
-/* -d @FILE naming stdin, which may carry the URLs. */
-static enum cli_status
-cli_data_stdin(const struct cli_arg *a)
-{
-	return cli_usage(a->err, a->errlen, "%s %s: reading data from stdin "
-	    "is not supported (stdin may carry the URLs)", a->shown, a->val);
-}
-
-/* Append the file after -d @ to o->data, refusing stdin and big files. */
-static enum cli_status
-cli_data_file(struct opts *o, const struct cli_arg *a)
-{
-	const char	*path = a->val + 1;
-	char		 chunk[65536];
-	struct stat	 st;
-	size_t		 room;
-	ssize_t		 n;
-	int		 fd, saved;
-
-	if (cli_is_stdin(path, -1))
-		return cli_data_stdin(a);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return cli_bad(a, "cannot open '%s': %s", path,
-		    strerror(errno));
-	if (cli_is_stdin(path, fd)) {
-		close(fd);
-		return cli_data_stdin(a);
-	}
-	room = o->data.len < MAX_DATA ? MAX_DATA - o->data.len : 0;
-	/* A regular file says its size; anything else is read up to the cap. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (uint64_t)st.st_size > room)
-		n = 1;
-	else {
-		while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n == -1 || (size_t)n > room)
-				break;
-			room -= (size_t)n;
-			if (buf_append(&o->data, chunk, (size_t)n) == -1) {
-				close(fd);
-				return cli_usage(a->err, a->errlen,
-				    "out of memory");
-			}
-		}
-	}
-	saved = errno;
-	close(fd);
-	if (n == -1)
-		return cli_bad(a, "cannot read '%s': %s", path,
-		    strerror(saved));
-	if (n > 0)
-		return cli_usage(a->err, a->errlen, "%s %s: larger than %ld "
-		    "bytes", a->shown, a->val, MAX_DATA);
-	return CLI_RUN;
-}
-
-/*
- * -d and --json: append the value, or the file after @, to the body.  As
- * in curl, a -d piece after another piece is joined by &, a --json piece
- * is appended as it is, so that JSON given in parts stays JSON.
- */
-static enum cli_status
-opt_data(struct opts *o, struct cli_arg *a)
-{
-	int json = strcmp(a->d->lname, "json") == 0;
-
-	if (o->has_data && !json && buf_append(&o->data, "&", 1) == -1)
-		return cli_usage(a->err, a->errlen, "out of memory");
-	o->has_data = 1;
-	o->json |= json;
-	if (a->val[0] == '@')
-		return cli_data_file(o, a);
-	if (buf_append(&o->data, a->val, strlen(a->val)) == -1)
-		return cli_usage(a->err, a->errlen, "out of memory");
-	return CLI_RUN;
-}
-
-/* -i: one more input file, read after those before it. */
-static enum cli_status
-opt_input(struct opts *o, struct cli_arg *a)
-{
-	o->inputs[o->ninputs++] = (char *)a->val;
-	return CLI_RUN;
-}
-
-/* --expect: one more jq expression, compiled when the run is made. */
-static enum cli_status
-opt_expect(struct opts *o, struct cli_arg *a)
-{
-	o->expects[o->nexpects++] = (char *)a->val;
-	return CLI_RUN;
-}
-
-/* --resume and --revalidate: one more earlier output, read in order. */
-static enum cli_status
-opt_earlier(struct opts *o, struct cli_arg *a)
-{
-	if (strcmp(a->d->lname, "resume") == 0) {
-		o->resume = a->val;
-		o->resumes[o->nresumes++] = (char *)a->val;
-	} else {
-		o->revalidate = a->val;
-		o->revalidates[o->nrevalidates++] = (char *)a->val;
-	}
-	return CLI_RUN;
-}
-
-/* --retry-on: the list replaces the retryable set. */
-static enum cli_status
-opt_retry_on(struct opts *o, struct cli_arg *a)
-{
-	char why[200];
-
-	if (policy_retry_parse(&o->retry_on, a->val, why, sizeof(why)) == -1)
-		return cli_bad(a, "%s", why);
-	o->retry_on_set = 1;
-	return CLI_RUN;
-}
-
-/* --proto: known names separated by commas, curl's leading "=" allowed. */
-static enum cli_status
-opt_proto(struct opts *o, struct cli_arg *a)
-{
-	const char	*p = a->val, *end;
-	size_t		 len, i;
-
-	if (*p == '=')
-		p++;
-	o->proto[0] = '\0';
-	while (*p) {
-		end = strchr(p, ',');
-		len = end ? (size_t)(end - p) : strlen(p);
-		for (i = 0; proto_names[i] != NULL; i++)
-			if (strlen(proto_names[i]) == len &&
-			    strncasecmp(proto_names[i], p, len) == 0)
-				break;
-		if (proto_names[i] == NULL)
-			return cli_bad(a, "unknown protocol '%.*s'", (int)len,
-			    p);
-		if (strlen(o->proto) + len + 2 > sizeof(o->proto))
-			return cli_bad(a, "list too long");
-		if (o->proto[0])
-			strcat(o->proto, ",");
-		strcat(o->proto, proto_names[i]);
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	if (o->proto[0] == '\0')
-		return cli_bad(a, "expected a list of protocols such as "
-		    "http,https");
-	return CLI_RUN;
-}
-
-/* -H: a header as curl takes it, "Name: value", "Name:" or "Name;". */
-static enum cli_status
-opt_header(struct opts *o, struct cli_arg *a)
-{
-	const char *p;
-
-	/* "http://host/x" would be the header "http: //host/x". */
-	p = a->val + strspn(a->val, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
-	if (p != a->val && strncmp(p, "://", 3) == 0)
-		return cli_bad(a, "'%s' is a URL, not a header 'Name: value' "
-		    "(-H takes a value)", a->val);
-	for (p = a->val; *p && *p != ':' && *p != ';'; p++)
-		if (*p <= ' ' || *p == 0x7f)
-			break;
-	if (p == a->val || (*p != ':' && *p != ';') ||
-	    strpbrk(p, "\r\n") != NULL)
-		return cli_bad(a, "expected 'Name: value', not '%s'", a->val);
-	o->headers[o->nheaders++] = (char *)a->val;
-	return CLI_RUN;
-}
-
-/* -X: one token, since libcurl sends it as it is. */
-static enum cli_status
-opt_request(struct opts *o, struct cli_arg *a)
-{
-	const char *p;
-
-	for (p = a->val; *p; p++)
-		if (*p <= ' ' || *p == 0x7f)
-			break;
-	if (p == a->val || *p != '\0')
-		return cli_bad(a, "expected a method such as GET or POST, "
-		    "not '%s'", a->val);
-	o->method = a->val;
-	return CLI_RUN;
-}
-
-/* -A: a line break would end the header and start another. */
-static enum cli_status
-opt_user_agent(struct opts *o, struct cli_arg *a)
-{
-	if (strpbrk(a->val, "\r\n") != NULL)
-		return cli_bad(a, "line breaks are not allowed");
-	o->user_agent = a->val;
-	return CLI_RUN;
-}
-
-/* --cacert: said now rather than as a TLS error on every record. */
-static enum cli_status
-opt_cacert(struct opts *o, struct cli_arg *a)
-{
-	if (access(a->val, R_OK) == -1)
-		return cli_bad(a, "cannot read '%s': %s", a->val,
-		    strerror(errno));
-	o->cacert = a->val;
-	return CLI_RUN;
-}
-
-/* A file option's value: said now rather than as an error on every record. */
-static enum cli_status
-cli_readable(const struct cli_arg *a, const char *path)
-{
-	if (access(path, R_OK) == -1)
-		return cli_bad(a, "cannot read '%s': %s", path, strerror(errno));
-	return CLI_RUN;
-}
-
-/* Whether s[0..n) is a port, 1 to 65535, or empty when that is allowed. */
-static int
-cli_port_ok(const char *s, size_t n, int empty_ok)
-{
-	long	v = 0;
-	size_t	i;
-
-	if (n == 0)
-		return empty_ok;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9' || i >= 5)
-			return 0;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v >= 1 && v <= 65535;
-}
-
-/* Whether s[0..n) is one IPv4 or IPv6 address, the latter maybe in []. */
-static int
-cli_addr_ok(const char *s, size_t n)
-{
-	char		a[INET6_ADDRSTRLEN + 1];
-	unsigned char	bin[16];
-
-	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
-		s++;
-		n -= 2;
-	}
-	if (n == 0 || n >= sizeof(a))
-		return 0;
-	memcpy(a, s, n);
-	a[n] = '\0';
-	return inet_pton(AF_INET, a, bin) == 1 ||
-	    inet_pton(AF_INET6, a, bin) == 1;
-}
-
-/*
- * --resolve: curl's [+]HOST:PORT:ADDR[,ADDR]...  libcurl skips an entry it
- * cannot read, which would send the name to DNS after all: check it here.
- */
-static enum cli_status
-opt_resolve(struct opts *o, struct cli_arg *a)
-{
-	const char	*p = a->val, *c1, *c2, *addr, *end;
-
-	if (*p == '+')
-		p++;
-	if ((c1 = strchr(p, ':')) == NULL || c1 == p ||
-	    (c2 = strchr(c1 + 1, ':')) == NULL ||
-	    !cli_port_ok(c1 + 1, (size_t)(c2 - c1 - 1), 0))
-		return cli_bad(a, "expected HOST:PORT:ADDR[,ADDR...], not '%s'",
-		    a->val);
-	for (addr = c2 + 1;; addr = end + 1) {
-		end = addr + strcspn(addr, ",");
-		if (!cli_addr_ok(addr, (size_t)(end - addr)))
-			return cli_bad(a, "'%.*s' is not an IP address",
-			    (int)(end - addr), addr);
-		if (*end == '\0')
-			break;
-	}
-	o->resolve[o->nresolve++] = (char *)a->val;
-	return CLI_RUN;
-}
-
-/* The colon after the host that starts p (an IPv6 one in []), or NULL. */
-static const char *
-cli_host_end(const char *p)
-{
-	if (*p == '[') {
-		if ((p = strchr(p, ']')) == NULL)
-			return NULL;
-		p++;
-	} else
-		p += strcspn(p, ":");
-	return *p == ':' ? p : NULL;
-}
-
-/* --connect-to: curl's HOST1:PORT1:HOST2:PORT2, any part may be empty. */
-static enum cli_status
-opt_connect_to(struct opts *o, struct cli_arg *a)
-{
-	const char	*h1, *p1, *h2;
-
-	if ((h1 = cli_host_end(a->val)) == NULL ||
-	    (p1 = strchr(h1 + 1, ':')) == NULL ||
-	    !cli_port_ok(h1 + 1, (size_t)(p1 - h1 - 1), 1) ||
-	    (h2 = cli_host_end(p1 + 1)) == NULL ||
-	    !cli_port_ok(h2 + 1, strlen(h2 + 1), 1) ||
-	    strpbrk(a->val, "\r\n ") != NULL)
-		return cli_bad(a, "expected HOST1:PORT1:HOST2:PORT2, not '%s'",
-		    a->val);
-	o->connect_to[o->nconnect_to++] = (char *)a->val;
-	return CLI_RUN;
-}
-
-/* --user: gather cannot ask for a password, so it must be there. */
-static enum cli_status
-opt_user(struct opts *o, struct cli_arg *a)
-{
-	if (strchr(a->val, ':') == NULL)
-		return cli_bad(a, "expected USER:PASSWORD (gather does not "
-		    "prompt for a password)");
-	o->user = a->val;
-	return CLI_RUN;
-}
-
-/* --oauth2-bearer: a line break would end the Authorization header. */
-static enum cli_status
-opt_bearer(struct opts *o, struct cli_arg *a)
-{
-	if (strpbrk(a->val, "\r\n") != NULL)
-		return cli_bad(a, "line breaks are not allowed");
-	o->bearer = a->val;
-	return CLI_RUN;
-}
-
-/* --netrc-file: implies --netrc, as in curl. */
-static enum cli_status
-opt_netrc_file(struct opts *o, struct cli_arg *a)
-{
-	enum cli_status st;
-
-	if ((st = cli_readable(a, a->val)) != CLI_RUN)
-		return st;
-	o->netrc_file = a->val;
-	o->netrc = 1;
-	return CLI_RUN;
-}
-
-/*
- * Whether -b's FILE is stdin under any name: libcurl would read the URL
- * list as cookies.  A FILE that cannot be opened is not stdin.
- */
-static int
-cli_cookie_stdin(const char *path)
-{
-	int fd, is;
-
-	if (cli_is_stdin(path, -1))
-		return 1;
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
-		return 0;
-	is = cli_is_stdin(path, fd);
-	close(fd);
-	return is;
-}
-
-/*
- * -b: as in curl, a value with '=' is cookies to send, anything else a
- * file to load.  A file that is not there loads nothing, so that
- * -b FILE --cookie-jar FILE works from the first run on.
- */
-static enum cli_status
-opt_cookie(struct opts *o, struct cli_arg *a)
-{
-	if (strchr(a->val, '=') == NULL) {
-		if (cli_cookie_stdin(a->val))
-			return cli_usage(a->err, a->errlen, "%s %s: reading "
-			    "cookies from stdin is not supported (stdin may "
-			    "carry the URLs)", a->shown, a->val);
-		o->cookie_files[o->ncookie_files++] = (char *)a->val;
-		return CLI_RUN;
-	}
-	if (strpbrk(a->val, "\r\n") != NULL)
-		return cli_bad(a, "line breaks are not allowed");
-	o->cookie_data[o->ncookie_data++] = (char *)a->val;
-	return CLI_RUN;
-}
-
-/* --cookie-jar: curl's "-" would mix cookies into the records. */
-static enum cli_status
-opt_cookie_jar(struct opts *o, struct cli_arg *a)
-{
-	if (strcmp(a->val, "-") == 0)
-		return cli_bad(a, "stdout carries the records; name a file");
-	o->cookie_jar = a->val;
-	return CLI_RUN;
-}
-
-/*
- * -E: FILE[:PASSWORD] as curl splits it, at the first colon that is not
- * escaped as "\:"; the file is checked now, the password kept apart.
- */
-static enum cli_status
-opt_cert(struct opts *o, struct cli_arg *a)
-{
-	const char	*p;
-	char		*f;
-	size_t		 n = 0;
-
-	free(o->cert);
-	free(o->cert_pass);
-	o->cert = o->cert_pass = NULL;
-	if ((f = malloc(strlen(a->val) + 1)) == NULL)
-		return cli_usage(a->err, a->errlen, "out of memory");
-	for (p = a->val; *p != '\0' && *p != ':'; p++) {
-		if (p[0] == '\\' && p[1] == ':')
-			p++;
-		f[n++] = *p;
-	}
-	f[n] = '\0';
-	o->cert = f;
-	if (*p == ':' && (o->cert_pass = strdup(p + 1)) == NULL)
-		return cli_usage(a->err, a->errlen, "out of memory");
-	if (n == 0)
-		return cli_bad(a, "expected FILE[:PASSWORD]");
-	return cli_readable(a, o->cert);
-}
-
-/* --key: checked now, as --cert is. */
-static enum cli_status
-opt_key(struct opts *o, struct cli_arg *a)
-{
-	o->key = a->val;
-	return cli_readable(a, a->val);
-}
-
-/* --rate: starts per second, whatever unit was given. */
-static enum cli_status
-opt_rate(struct opts *o, struct cli_arg *a)
-{
-	if (parse_rate(a->val, &o->rate) == -1)
-		return cli_bad(a, "expected starts per unit such as 10, 10/s, "
-		    "600/m or 5000/h, not '%s'", a->val);
-	return CLI_RUN;
-}
-
-/* --per-host-rate: starts per second for each host, as --rate. */
-static enum cli_status
-opt_per_host_rate(struct opts *o, struct cli_arg *a)
-{
-	if (parse_rate(a->val, &o->per_host_rate) == -1)
-		return cli_bad(a, "expected starts per unit such as 10, 10/s, "
-		    "600/m or 5000/h, not '%s'", a->val);
-	return CLI_RUN;
-}
-
-/* --shard: K and N land in two fields. */
-static enum cli_status
-opt_shard(struct opts *o, struct cli_arg *a)
-{
-	if (parse_shard(a->val, &o->shard_k, &o->shard_n) == -1)
-		return cli_bad(a, "expected K/N with 0 <= K < N, not '%s'",
-		    a->val);
-	return CLI_RUN;
-}
-
-/* --hash: names from hash_names separated by commas, each a bit. */
-static enum cli_status
-opt_hash(struct opts *o, struct cli_arg *a)
-{
-	const char	*p = a->val;
-	size_t		 len, i;
-
-	o->hashes = 0;
-	while (*p) {
-		len = strcspn(p, ",");
-		for (i = 0; hash_names[i] != NULL; i++)
-			if (strlen(hash_names[i]) == len &&
-			    strncasecmp(hash_names[i], p, len) == 0)
-				break;
-		if (hash_names[i] == NULL)
-			return cli_bad(a, "expected sha256, sha1 or md5 "
-			    "separated by commas, not '%.*s'", (int)len, p);
-		o->hashes |= 1u << i;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	if (o->hashes == 0)
-		return cli_bad(a, "expected sha256, sha1 or md5");
-	return CLI_RUN;
-}
-
-/* --stats[=json]: the value is optional, so it cannot follow as a word. */
-static enum cli_status
-opt_stats(struct opts *o, struct cli_arg *a)
-{
-	if (a->val == NULL || strcmp(a->val, "text") == 0)
-		o->stats = STATS_TEXT;
-	else if (strcmp(a->val, "json") == 0)
-		o->stats = STATS_JSON;
-	else
-		return cli_bad(a, "expected --stats or --stats=json, not '%s'",
-		    a->val);
-	return CLI_RUN;
-}
-
-/* --location-trusted: following is what makes trusting mean anything. */
-static enum cli_status
-opt_location_trusted(struct opts *o, struct cli_arg *a)
-{
-	(void)a;
-	o->follow = o->location_trusted = 1;
-	return CLI_RUN;
-}
-
-/* -h: print and stop; main checks that stdout took it. */
-static enum cli_status
-opt_help(struct opts *o, struct cli_arg *a)
-{
-	(void)o;
-	(void)a;
-	cli_help();
-	return CLI_EXIT_OK;
-}
-
-/* -V: print and stop, as -h. */
-static enum cli_status
-opt_version(struct opts *o, struct cli_arg *a)
-{
-	(void)o;
-	(void)a;
-	cli_version();
-	return CLI_EXIT_OK;
-}
-
-/*
  * In --help order.  Plain options need only their row; tests/docs.bats
  * checks every row against --help, the man page and the completions, and
  * tests/outputs.bats reads the rows' first lines, so each row starts with
  * { "long", 'short', ARG_....
  */
-static const struct option_def options[] = {
+const struct option_def cli_options[] = {
 	{ "concurrency", 'c', ARG_COUNT, SCHED, F(concurrency), "N",
 	    .help = "transfers in flight at most (default 32)", .min = 1 },
 	{ "jobs", 'j', ARG_COUNT, SCHED, F(jobs), "N",
@@ -1025,7 +196,7 @@ static const struct option_def options[] = {
 	{ "proto", 0, ARG_STRING, REQUEST, F(proto), "LIST",
 	    .help = "allowed protocols, redirects included (default "
 	    "http,https)",
-	    .names = proto_names, .fn = opt_proto },
+	    .names = cli_proto_names, .fn = opt_proto },
 	{ "insecure", 'k', ARG_FLAG, REQUEST, F(insecure), NULL,
 	    .help = "do not verify TLS certificates", .val = 1 },
 	{ "cacert", 0, ARG_STRING, REQUEST, F(cacert), "FILE",
@@ -1114,7 +285,7 @@ static const struct option_def options[] = {
 	    "with Range and If-Range", .val = 1 },
 	{ "hash", 0, ARG_STRING, OUTPUT, F(hashes), "ALG[,ALG]",
 	    .help = "add hash {ALG: hex} of each body: sha256, sha1, md5",
-	    .names = hash_names, .fn = opt_hash },
+	    .names = cli_hash_names, .fn = opt_hash },
 	{ "expect", 0, ARG_STRING, OUTPUT, F(expects), "EXPR",
 	    .help = "a jq expression each ok record must satisfy, as printed; "
 	    "false, null or an error fails it as expectation; repeatable",
@@ -1153,36 +324,37 @@ static const struct option_def options[] = {
 	{ "help", 'h', ARG_NONE, MESSAGES, NOFIELD, NULL,
 	    .help = "print this help", .fn = opt_help, .flags = OF_ALONE },
 };
-#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+#define NOPTIONS (sizeof(cli_options) / sizeof(cli_options[0]))
+const size_t cli_noptions = NOPTIONS;
 _Static_assert(NOPTIONS <= sizeof(((struct opts *)0)->given) * 8,
     "opts.given has a bit per row");
 
 /* The row d stands for: itself, or the canonical row an alias names. */
-static const struct option_def *
+const struct option_def *
 cli_canon(const struct option_def *d)
 {
 	size_t i;
 
 	if (d->arg != ARG_ALIAS)
 		return d;
-	for (i = 0; i < NOPTIONS; i++)
-		if (options[i].arg != ARG_ALIAS &&
-		    strcmp(options[i].lname, d->same) == 0)
-			return &options[i];
+	for (i = 0; i < cli_noptions; i++)
+		if (cli_options[i].arg != ARG_ALIAS &&
+		    strcmp(cli_options[i].lname, d->same) == 0)
+			return &cli_options[i];
 	/* A table that names no such row is a bug: every run finds it. */
-	fprintf(stderr, "gather: option table: --%s names no row --%s\n",
+	msg_error("option table: --%s names no row --%s",
 	    d->lname, d->same);
 	abort();
 }
 
 /* Whether the row called lname, or an alias of it, was given. */
-static int
+int
 cli_given(const struct opts *o, const char *lname)
 {
 	size_t i;
 
-	for (i = 0; i < NOPTIONS; i++)
-		if (strcmp(options[i].lname, lname) == 0)
+	for (i = 0; i < cli_noptions; i++)
+		if (strcmp(cli_options[i].lname, lname) == 0)
 			return (o->given[i / 64] >> (i % 64)) & 1;
 	return 0;
 }
@@ -1193,10 +365,10 @@ cli_find_long(const char *name, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < NOPTIONS; i++)
-		if (strlen(options[i].lname) == len &&
-		    strncmp(options[i].lname, name, len) == 0)
-			return &options[i];
+	for (i = 0; i < cli_noptions; i++)
+		if (strlen(cli_options[i].lname) == len &&
+		    strncmp(cli_options[i].lname, name, len) == 0)
+			return &cli_options[i];
 	return NULL;
 }
 
@@ -1206,9 +378,9 @@ cli_find_short(char c)
 {
 	size_t i;
 
-	for (i = 0; i < NOPTIONS; i++)
-		if (options[i].sname == c)
-			return &options[i];
+	for (i = 0; i < cli_noptions; i++)
+		if (cli_options[i].sname == c)
+			return &cli_options[i];
 	return NULL;
 }
 
@@ -1286,8 +458,8 @@ cli_apply(struct opts *o, struct cli_arg *a)
 
 	if ((st = cli_value(a)) != CLI_RUN)
 		return st;
-	o->given[(size_t)(d - options) / 64] |=
-	    (uint64_t)1 << ((size_t)(d - options) % 64);
+	o->given[(size_t)(d - cli_options) / 64] |=
+	    (uint64_t)1 << ((size_t)(d - cli_options) % 64);
 	cli_habit_warn(a, a->shown, a->val);
 	if (d->fn != NULL)
 		return d->fn(o, a);
@@ -1319,72 +491,6 @@ cli_apply(struct opts *o, struct cli_arg *a)
 		break;
 	}
 	return CLI_RUN;
-}
-
-/* Edits (a letter put in, taken out or changed) that turn a into b. */
-static size_t
-cli_distance(const char *a, size_t an, const char *b)
-{
-	size_t	row[64], bn = strlen(b), i, j, diag, up, best;
-
-	if (an >= 64 || bn >= 64)
-		return SIZE_MAX;
-	for (j = 0; j <= bn; j++)
-		row[j] = j;
-	for (i = 1; i <= an; i++) {
-		diag = row[0];
-		row[0] = i;
-		for (j = 1; j <= bn; j++) {
-			up = row[j];
-			best = diag + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[bn];
-}
-
-/*
- * The option a mistyped or shortened name most likely meant: the only one
- * it starts, else the nearest within one edit per three letters; NULL.
- */
-static const char *
-cli_nearest(const char *name, size_t len)
-{
-	const char	*pick = NULL;
-	size_t		 i, d, best = SIZE_MAX, prefixed = 0;
-
-	for (i = 0; i < NOPTIONS; i++)
-		if (len > 0 && strncmp(options[i].lname, name, len) == 0) {
-			pick = options[i].lname;
-			prefixed++;
-		}
-	if (prefixed == 1)
-		return pick;
-	pick = NULL;
-	for (i = 0; i < NOPTIONS; i++)
-		if ((d = cli_distance(name, len, options[i].lname)) < best) {
-			best = d;
-			pick = options[i].lname;
-		}
-	return best * 3 <= len ? pick : NULL;
-}
-
-/* An option name that no row has; name, len: a long one, to suggest for. */
-static enum cli_status
-cli_unknown(const struct cli_arg *a, const char *name, size_t len)
-{
-	const char *near = name != NULL ? cli_nearest(name, len) : NULL;
-
-	if (near != NULL)
-		return cli_usage(a->err, a->errlen, "unknown option '%s': did "
-		    "you mean --%s? (see gather --help)", a->shown, near);
-	return cli_usage(a->err, a->errlen, "unknown option '%s' (see gather "
-	    "--help)", a->shown);
 }
 
 /* Apply argv[*i], a long option: --name, --name=value or --name value. */
@@ -1449,159 +555,6 @@ cli_shorts(struct opts *o, struct cli_arg *a, int argc, char **argv, int *i)
 	return CLI_RUN;
 }
 
-/* --name's default; another pointer means --name was given. */
-static const char default_name[] = "{index}";
-
-/* The values that hold unless an option says otherwise. */
-static void
-cli_defaults(struct opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->concurrency = 32;
-	o->jobs = 1;
-	o->timeout = 30;
-	o->fail = -1;
-	o->speed_time = -1;
-	o->connect_timeout = 10;
-	o->retry_delay = 0.5;
-	o->retry_max_delay = 30;
-	o->follow = 1;
-	o->max_redirs = 10;
-	strcpy(o->proto, "http,https");
-	o->compressed = 1;
-	o->body = BODY_AUTO;
-	o->max_body = 16 * 1024 * 1024;
-	o->name_template = default_name;
-	o->progress = -1;
-	policy_retry_default(&o->retry_on);
-}
-
-/*
- * Whether a -H header names the header called name (with its colon).  The
- * list ends with a NULL (cli_parse leaves room for one): walk to it.
- */
-static int
-cli_has_header(const struct opts *o, const char *name)
-{
-	const char	*h;
-	size_t		 i, n = strlen(name);
-
-	for (i = 0; i < o->nheaders && (h = o->headers[i]) != NULL; i++)
-		if (strncasecmp(h, name, n - 1) == 0 &&
-		    (h[n - 1] == ':' || h[n - 1] == ';'))
-			return 1;
-	return 0;
-}
-
-/*
- * Whether one of the files is stdout opened by '>': the shell has emptied
- * it, and the earlier output is gone.  Appending ('>>') is fine, since the
- * file is read whole before anything is written.
- */
-static int
-cli_stdout_is(char *const *files, size_t n, const char *opt, char *err,
-    size_t errlen)
-{
-	struct stat	out, st;
-	size_t		i;
-	int		fl;
-
-	if (fstat(STDOUT_FILENO, &out) == -1 || !S_ISREG(out.st_mode) ||
-	    ((fl = fcntl(STDOUT_FILENO, F_GETFL)) != -1 && (fl & O_APPEND)))
-		return 0;
-	for (i = 0; files != NULL && i < n; i++)
-		if (files[i] != NULL && stat(files[i], &st) == 0 &&
-		    st.st_dev == out.st_dev &&
-		    st.st_ino == out.st_ino) {
-			cli_usage(err, errlen, "%s %s: the file is also stdout, "
-			    "which '>' has emptied; write to another file, or "
-			    "append with '>>'", opt, files[i]);
-			return 1;
-		}
-	return 0;
-}
-
-/* --merge: files to read, and none of the options that read input. */
-static enum cli_status
-cli_merge(const struct opts *o, char *err, size_t errlen)
-{
-	size_t i, dashes = 0;
-
-	if (o->nurls == 0)
-		return cli_usage(err, errlen, "--merge needs files to merge "
-		    "(- for stdin)");
-	for (i = 0; o->urls != NULL && i < o->nurls; i++)
-		dashes += o->urls[i] != NULL && strcmp(o->urls[i], "-") == 0;
-	if (dashes > 1)
-		return cli_usage(err, errlen, "--merge: - (stdin) may be given "
-		    "once");
-	if (o->ninputs > 0 || o->resume != NULL || o->revalidate != NULL ||
-	    o->shard_n != 0 || o->output_dir != NULL)
-		return cli_usage(err, errlen, "--merge reads earlier outputs "
-		    "and fetches nothing: -i, --shard, --resume, --revalidate "
-		    "and -o do not apply");
-	return CLI_RUN;
-}
-
-/* Settle what depends on several options, once all are read. */
-static enum cli_status
-cli_finish(struct opts *o, char *err, size_t errlen)
-{
-	if (o->merge && cli_merge(o, err, errlen) != CLI_RUN)
-		return CLI_USAGE;
-	if (o->jobs != 1 && (o->output_dir != NULL || o->ncookie_files > 0 ||
-	    o->cookie_jar != NULL || o->format == FORMAT_TAP ||
-	    o->junit != NULL))
-		return cli_usage(err, errlen, "-j does not work with -o, -b FILE, "
-		    "--cookie-jar, --format tap or --junit yet");
-	if (o->output_dir && !cli_given(o, "max-body"))
-		o->max_body = 0;	/* files are not held in memory */
-	if (o->cont && o->output_dir == NULL)
-		return cli_usage(err, errlen, "--continue needs -o");
-	if (o->name_template != default_name && o->output_dir == NULL)
-		return cli_usage(err, errlen, "--name needs -o");
-	if (cli_stdout_is(o->resumes, o->nresumes, "--resume", err, errlen) ||
-	    cli_stdout_is(o->revalidates, o->nrevalidates, "--revalidate",
-	    err, errlen))
-		return CLI_USAGE;
-	/*
-	 * A big download may take longer than any fixed limit: under -o only
-	 * a stall ends it, unless the user said otherwise.
-	 */
-	if (o->fail == -1)
-		o->fail = o->output_dir != NULL;
-	if (o->output_dir && !cli_given(o, "timeout"))
-		o->timeout = 0;
-	if (o->output_dir && !cli_given(o, "speed-limit"))
-		o->speed_limit = 1;
-	if (o->speed_time == -1)
-		o->speed_time = 30;
-	if (o->window == 0)
-		o->window = o->concurrency * 4 < 256 ? 256 : o->concurrency * 4;
-	if (o->window < o->concurrency)
-		return cli_usage(err, errlen, "--window must be at least "
-		    "--concurrency (%ld)", o->concurrency);
-	if (o->quiet)
-		o->progress = 0;
-	if (o->user != NULL && o->bearer != NULL)
-		return cli_usage(err, errlen, "--user and --oauth2-bearer "
-		    "exclude each other");
-	/* Read now: a file that cannot be read is a usage error. */
-	if (o->netrc && (o->netrc_tab = netrc_load(o->netrc_file, err,
-	    errlen)) == NULL)
-		return CLI_USAGE;
-	if (o->retry_all)
-		policy_retry_all(&o->retry_on, o->fail);
-	/* --json's headers, as curl's, unless -H gave its own. */
-	if (o->json && !cli_has_header(o, "Content-Type:"))
-		o->headers[o->nheaders++] =
-		    (char *)(uintptr_t)"Content-Type: application/json";
-	if (o->json && !cli_has_header(o, "Accept:"))
-		o->headers[o->nheaders++] =
-		    (char *)(uintptr_t)"Accept: application/json";
-	return CLI_RUN;
-}
-
 /*
  * Print the table for tools/completions.sh, one row a line, fields split
  * by tabs: heading, long, short, kind (flag, value or optional), how
@@ -1615,15 +568,15 @@ cli_dump(void)
 	const char		*kind, *times;
 	size_t			 i, j;
 
-	for (i = 0; i < NOPTIONS; i++) {
+	for (i = 0; i < cli_noptions; i++) {
 		/* An alias is its canonical row under other names. */
-		d = cli_canon(&options[i]);
+		d = cli_canon(&cli_options[i]);
 		kind = d->arg == ARG_OPTIONAL ? "optional" :
 		    cli_is_flag(d) ? "flag" : "value";
 		times = d->flags & OF_ALONE ? "alone" :
 		    d->flags & OF_MANY ? "many" : "once";
-		printf("%s\t%s\t%c\t%s\t%s\t", group_names[options[i].group],
-		    options[i].lname, options[i].sname ? options[i].sname : '-',
+		printf("%s\t%s\t%c\t%s\t%s\t", cli_group_names[cli_options[i].group],
+		    cli_options[i].lname, cli_options[i].sname ? cli_options[i].sname : '-',
 		    kind, times);
 		if (d->off == NOFIELD)
 			printf("-\t");
@@ -1633,7 +586,7 @@ cli_dump(void)
 		for (j = 0; d->names != NULL && d->names[j] != NULL; j++)
 			printf("%s%s", j ? " " : "", d->names[j]);
 		printf("%s\t%.*s\n", j ? "" : "-",
-		    (int)strcspn(options[i].help, "\n"), options[i].help);
+		    (int)strcspn(cli_options[i].help, "\n"), cli_options[i].help);
 	}
 }
 
@@ -1731,104 +684,3 @@ cli_free(struct opts *o)
 	o->resumes = o->revalidates = NULL;
 }
 
-/* Print help text s from column col on, wrapped under HELP_COL. */
-static void
-cli_help_text(const char *s, int col)
-{
-	size_t	len;
-	int	used = 0;
-
-	printf("%*s", HELP_COL - col, "");
-	while (*s != '\0') {
-		if (*s == ' ' || *s == '\n') {
-			if (*s++ == '\n' && used > 0) {
-				printf("\n%*s", HELP_COL, "");
-				used = 0;
-			}
-			continue;
-		}
-		len = strcspn(s, " \n");
-		if (used > 0 && HELP_COL + used + 1 + (int)len > HELP_WIDTH) {
-			printf("\n%*s", HELP_COL, "");
-			used = 0;
-		}
-		printf("%s%.*s", used > 0 ? " " : "", (int)len, s);
-		used += (used > 0) + (int)len;
-		s += len;
-	}
-	putchar('\n');
-}
-
-/* Print one row of the option list: its names, its value, its help. */
-static void
-cli_help_option(const struct option_def *row)
-{
-	const struct option_def	*d = cli_canon(row);
-	char			 head[64];
-	int			 n;
-
-	if (row->sname)
-		n = snprintf(head, sizeof(head), "  -%c, --%s", row->sname,
-		    row->lname);
-	else
-		n = snprintf(head, sizeof(head), "      --%s", row->lname);
-	if (d->meta != NULL && n > 0 && (size_t)n < sizeof(head))
-		n += snprintf(head + n, sizeof(head) - (size_t)n, "%s%s",
-		    d->arg == ARG_OPTIONAL ? "" : " ", d->meta);
-	fputs(head, stdout);
-	/* A name too long for the column puts its text on the next line. */
-	if (n > HELP_COL - 2) {
-		putchar('\n');
-		n = 0;
-	}
-	cli_help_text(row->help, n);
-}
-
-/* Print --help: usage, then the table under its headings, then the rest. */
-void
-cli_help(void)
-{
-	size_t i;
-
-	fputs(
-"Usage: gather [OPTIONS] URL...\n"
-"       gather [OPTIONS] -i FILE\n"
-"       producer | gather [OPTIONS]\n"
-"\n"
-"Fetch many URLs concurrently and write one JSON record per URL, in input\n"
-"order, as soon as each is ready (JSON Lines on stdout).\n"
-"\n"
-"Input: one record per line; blank lines and lines starting with # are\n"
-"skipped; a line without a scheme gets http://.  A line starting with {\n"
-"is a request object: {\"url\": ..., \"method\": ..., \"headers\": {...},\n"
-"\"body\": ..., \"timeout\": SEC, \"id\": ANY, \"sha256\": HEX, \"user\":\n"
-"\"U:P\", \"bearer\": TOKEN}; its fields override the options.  URL\n"
-"arguments come first (- reads stdin there), then each -i FILE in order;\n"
-"with neither, stdin.\n",
-	    stdout);
-	for (i = 0; i < NOPTIONS; i++) {
-		if (i == 0 || options[i].group != options[i - 1].group)
-			printf("\n%s:\n", group_names[options[i].group]);
-		cli_help_option(&options[i]);
-	}
-	fputs(
-"\n"
-"Each record: index, url, id, ok, status, not_modified, http_version,\n"
-"effective_url, redirects, content_type, etag, last_modified, size, body,\n"
-"body_encoding, headers, file, hash, remote_ip, remote_port,\n"
-"connection_reused, time {queue, dns, connect, tls, ttfb, total},\n"
-"attempts, error {kind, message, curl_code}.\n"
-"\n"
-"Exit status: 0 all records ok, 1 some record not ok, 2 usage error,\n"
-"3 input not readable, 130/143 SIGINT/SIGTERM, 141 stdout closed.\n"
-"See gather(1) for the whole story.\n", stdout);
-}
-
-/* Print the versions of gather and of the libraries it runs on. */
-void
-cli_version(void)
-{
-	printf("gather %s (%s; libev %d.%d; cJSON %s)\n", GATHER_VERSION,
-	    curl_version(), ev_version_major(), ev_version_minor(),
-	    cJSON_Version());
-}

@@ -72,8 +72,7 @@ earlier_last_object(const char *line, size_t len)
 	size_t	i, k, depth = 0;
 	int	in_string = 0;
 
-	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
-	    line[len - 1] == '\r'))
+	while (len > 0 && text_blank(line[len - 1]))
 		len--;
 	if (len == 0 || line[len - 1] != '}')
 		return -1;
@@ -120,13 +119,7 @@ earlier_line(struct earlier *rd, const char *line, size_t len,
 			 ok = { NULL, 0 };
 	size_t		 pos = 0, i;
 
-	while (len > 0 && (*line == ' ' || *line == '\t' || *line == '\r')) {
-		line++;
-		len--;
-	}
-	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t' ||
-	    line[len - 1] == '\r'))
-		len--;
+	text_trim(&line, &len);
 	if (len == 0 || line[0] != '{' || !json_valid(line, len))
 		return -1;
 	memset(e, 0, sizeof(*e));

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gather/msg.h"
+
 enum stop {
 	STOP_NONE,
 	STOP_FAIL_FAST,
@@ -206,7 +208,7 @@ ends_output_failed(struct ends *e, int err)
 			e->stop = STOP_EPIPE;
 		else {
 			e->stop = STOP_WRITE;
-			fprintf(stderr, "gather: cannot write output: %s\n",
+			msg_error("cannot write output: %s",
 			    strerror(err));
 		}
 	}

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "gather/json.h"
+#include "gather/reqobj.h"
 #include "gather/text.h"
 
 #define INPUT_BUF	(2 * INPUT_LINE_MAX + 4096)
@@ -55,7 +56,6 @@ struct input {
 	char		 buf[INPUT_BUF];
 };
 
-static void	input_trim(const char **, size_t *);
 
 /* The stream became readable: stop watching until more is wanted. */
 static void
@@ -225,7 +225,7 @@ input_total(const struct input *in, uint64_t *total)
 	for (i = 0; i < in->nsrc; i++) {
 		if ((p = in->src[i].url) != NULL) {
 			len = strlen(p);
-			input_trim(&p, &len);
+			text_trim(&p, &len);
 			n += len > 0 && *p != '#';
 		} else if (!in->src[i].regular ||
 		    input_count_fd(in->src[i].fd, &n) == -1)
@@ -237,323 +237,6 @@ input_total(const struct input *in, uint64_t *total)
 	return 0;
 }
 
-/* Trim blanks and CR at both ends of [*p, *p + *n). */
-static void
-input_trim(const char **p, size_t *n)
-{
-	while (*n > 0 && (**p == ' ' || **p == '\t' || **p == '\r')) {
-		(*p)++;
-		(*n)--;
-	}
-	while (*n > 0 && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t' ||
-	    (*p)[*n - 1] == '\r'))
-		(*n)--;
-}
-
-/* A method or header name: visible ASCII without separators. */
-static int
-input_token_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] <= ' ' || s[i] >= 0x7f || s[i] == ':' || s[i] == ';')
-			return 0;
-	return n > 0;
-}
-
-/* Add "name: value" to r's headers; -1 when it would be unsafe. */
-static int
-input_header(struct rec *r, const char *name, size_t nlen, const char *val,
-    size_t vlen)
-{
-	if (!input_token_ok(name, nlen) || memchr(val, '\r', vlen) != NULL ||
-	    memchr(val, '\n', vlen) != NULL || memchr(val, '\0', vlen) != NULL)
-		return -1;
-	if (buf_append(&r->headers, name, nlen) == -1 ||
-	    buf_append(&r->headers, ": ", 2) == -1 ||
-	    buf_append(&r->headers, val, vlen) == -1 ||
-	    buf_append(&r->headers, "", 1) == -1)
-		return -1;
-	r->nheaders++;
-	return 0;
-}
-
-/* Decode the valid string literal s into b; -1 when it is not a string. */
-static int
-input_string(struct buf *b, const struct json_span *s)
-{
-	buf_clear(b);
-	if (s->n < 2 || s->p[0] != '"')
-		return -1;
-	if (memchr(s->p, '\\', s->n) == NULL)
-		return buf_append(b, s->p + 1, s->n - 2);
-	return json_unescape(b, s->p, s->n);
-}
-
-/* The headers of a request object: {"K": "V"} or ["K: V", ...]. */
-static const char *
-input_headers(struct rec *r, const struct json_span *h, struct buf *tmp,
-    struct buf *tmp2)
-{
-	struct json_span	 k, v;
-	const char		*colon, *val, *end;
-	size_t			 pos = 0;
-
-	if (h->p[0] != '{' && h->p[0] != '[')
-		return "headers must be an object or an array of strings";
-	while (json_next(h->p, h->n, &pos, &k, &v) == 0) {
-		if (v.p[0] != '"')
-			return h->p[0] == '{' ? "header values must be strings" :
-			    "headers must be \"Name: value\" strings";
-		if (input_string(tmp, &v) == -1)
-			return "out of memory";
-		if (h->p[0] == '{') {
-			if (input_string(tmp2, &k) == -1)
-				return "out of memory";
-			if (input_header(r, tmp2->p, tmp2->len, tmp->p,
-			    tmp->len) == -1)
-				return "invalid header name or value";
-			continue;
-		}
-		end = tmp->p + tmp->len;
-		if ((colon = memchr(tmp->p, ':', tmp->len)) == NULL)
-			return "headers must be \"Name: value\" strings";
-		for (val = colon + 1; val < end && (*val == ' ' || *val == '\t');
-		    val++)
-			;
-		if (input_header(r, tmp->p, (size_t)(colon - tmp->p), val,
-		    (size_t)(end - val)) == -1)
-			return "invalid header name or value";
-	}
-	return NULL;
-}
-
-/* The known fields of a request object, one bit each to spot repeats. */
-enum { F_URL, F_METHOD, F_HEADERS, F_BODY, F_TIMEOUT, F_ID, F_USER,
-    F_BEARER, F_SHA256 };
-static const char *const input_field_names[] = {
-	"url", "method", "headers", "body", "timeout", "id", "user", "bearer",
-	"sha256"
-};
-
-/* Which known field the quoted name k is (decoded through tmp), or -1. */
-static int
-input_field(const struct json_span *k, struct buf *tmp)
-{
-	const char	*s = k->p + 1;
-	size_t		 n = k->n - 2, i;
-
-	if (memchr(s, '\\', n) != NULL) {
-		if (input_string(tmp, k) == -1)
-			return -1;
-		s = tmp->p;
-		n = tmp->len;
-	}
-	for (i = 0; i < sizeof(input_field_names) /
-	    sizeof(input_field_names[0]); i++)
-		if (n == strlen(input_field_names[i]) &&
-		    memcmp(s, input_field_names[i], n) == 0)
-			return (int)i;
-	return -1;
-}
-
-/* Trim what a line is trimmed of, and LF, from both ends of b. */
-static void
-input_trim_buf(struct buf *b)
-{
-	size_t s = 0, e = b->len;
-
-	while (s < e && (b->p[s] == ' ' || b->p[s] == '\t' ||
-	    b->p[s] == '\r' || b->p[s] == '\n'))
-		s++;
-	while (e > s && (b->p[e - 1] == ' ' || b->p[e - 1] == '\t' ||
-	    b->p[e - 1] == '\r' || b->p[e - 1] == '\n'))
-		e--;
-	memmove(b->p, b->p + s, e - s);
-	b->len = e - s;
-	b->p[b->len] = '\0';
-}
-
-/*
- * "user" ("USER:PASSWORD") or "bearer": a string without NUL, line breaks
- * (a token goes into a header as it is) or, for "user", without a colon.
- */
-static const char *
-input_credential(struct buf *b, int f, const struct json_span *v)
-{
-	const char *bad = f == F_USER ? "user must be a string "
-	    "\"USER:PASSWORD\"" : "bearer must be a one-line string";
-
-	if (v->p[0] != '"' || json_string_has_nul(v))
-		return bad;
-	if (input_string(b, v) == -1)
-		return "out of memory";
-	if (b->len == 0 || memchr(b->p, '\r', b->len) != NULL ||
-	    memchr(b->p, '\n', b->len) != NULL ||
-	    (f == F_USER && memchr(b->p, ':', b->len) == NULL))
-		return bad;
-	return NULL;
-}
-
-/* "sha256": 64 hex digits, kept lower-case; NULL, or why it is bad. */
-static const char *
-input_sha256(struct rec *r, const struct json_span *v)
-{
-	size_t i;
-
-	if (v->n != 66 || v->p[0] != '"')
-		return "sha256 must be a string of 64 hex digits";
-	for (i = 0; i < 64; i++) {
-		if (!isxdigit((unsigned char)v->p[i + 1]))
-			return "sha256 must be a string of 64 hex digits";
-		r->sha256[i] = (char)tolower((unsigned char)v->p[i + 1]);
-	}
-	r->sha256[64] = '\0';
-	return NULL;
-}
-
-/* One member of a request object into r; NULL, or why it is bad. */
-static const char *
-input_member(struct rec *r, int f, const struct json_span *v,
-    struct buf *tmp, struct buf *tmp2)
-{
-	char	*end;
-	double	 t;
-
-	switch (f) {
-	case F_URL:
-		if (v->p[0] != '"')
-			return "a request object needs a string \"url\"";
-		if (json_string_has_nul(v))
-			return "a NUL (\\u0000) in a request object's url";
-		if (input_string(&r->url, v) == -1)
-			return "out of memory";
-		input_trim_buf(&r->url);
-		return NULL;
-	case F_METHOD:
-		if (v->p[0] != '"' || input_string(&r->method, v) == -1 ||
-		    !input_token_ok(r->method.p, r->method.len))
-			return "method must be a word such as POST";
-		return NULL;
-	case F_HEADERS:
-		return input_headers(r, v, tmp, tmp2);
-	case F_BODY:
-		/* A string is sent as the bytes it decodes to, NULs too. */
-		r->has_body = 1;
-		r->body_json = v->p[0] == '{' || v->p[0] == '[';
-		if (v->p[0] == '"')
-			return input_string(&r->body, v) == -1 ?
-			    "out of memory" : NULL;
-		return buf_set(&r->body, v->p, v->n) == -1 ? "out of memory" :
-		    NULL;
-	case F_TIMEOUT:
-		if (v->p[0] != '-' && (v->p[0] < '0' || v->p[0] > '9'))
-			return "timeout must be a number of seconds";
-		/* The text goes on past the number: "," or "}" stops strtod. */
-		t = strtod(v->p, &end);
-		if (end != v->p + v->n || !(t >= 0) || t > 1e9)
-			return "timeout must be a number of seconds";
-		r->timeout = t;
-		return NULL;
-	case F_ID:
-		/*
-		 * Echoed as written, strict JSON already, less white space
-		 * between tokens: a tab or CR has no place in a record line.
-		 */
-		r->has_id = 1;
-		buf_clear(&r->id);
-		if (buf_reserve(&r->id, v->n) == -1)
-			return "out of memory";
-		r->id.len = json_compact(r->id.p, v->p, v->n);
-		return NULL;
-	case F_USER:
-		return input_credential(&r->user, f, v);
-	case F_BEARER:
-		return input_credential(&r->bearer, f, v);
-	case F_SHA256:
-		return input_sha256(r, v);
-	}
-	return NULL;
-}
-
-/*
- * A line starting with {: a request object.  It must be strict JSON as a
- * whole (json_valid) before any field is taken; then its members are read
- * straight from the text, so nothing is cut at a \u0000 and an id or a
- * body goes on exactly as written.
- */
-static enum input_status
-input_object(struct rec *r, const char *p, size_t n)
-{
-	struct buf		 tmp = { 0 }, tmp2 = { 0 };
-	struct json_span	 ks, vs;
-	const char		*why = NULL;
-	char			 unknown[128];
-	unsigned		 seen = 0;
-	size_t			 pos = 0;
-	int			 f, have_url = 0;
-
-	if (!json_valid(p, n)) {
-		if (buf_set(&r->url, p, n) == -1)
-			rec_fail(r, ERR_OTHER, "out of memory");
-		else
-			rec_fail(r, ERR_BAD_INPUT, "%s", !utf8_valid(
-			    (const unsigned char *)p, n) ?
-			    "request object is not valid UTF-8" :
-			    "malformed request object (not strict JSON)");
-		return IN_BAD;
-	}
-	if (p[0] != '{')
-		why = "a request object must be an object";
-	/*
-	 * After a bad member only the url and the id are taken: a failed
-	 * record is named by its url and echoes its id.
-	 */
-	while (json_next(p, n, &pos, &ks, &vs) == 0) {
-		f = input_field(&ks, &tmp);
-		if (why != NULL) {
-			if ((f == F_ID || f == F_URL) && !(seen & (1u << f)) &&
-			    input_member(r, f, &vs, &tmp, &tmp2) == NULL &&
-			    f == F_URL)
-				have_url = 1;
-			if (f >= 0)
-				seen |= 1u << f;
-			continue;
-		}
-		if (f == -1) {
-			snprintf(unknown, sizeof(unknown), "unknown field "
-			    "%.*s in the request object",
-			    (int)(ks.n > 64 ? 64 : ks.n), ks.p);
-			why = unknown;
-		} else if (seen & (1u << f)) {
-			snprintf(unknown, sizeof(unknown), "field \"%s\" "
-			    "given twice", input_field_names[f]);
-			why = unknown;
-		} else {
-			seen |= 1u << f;
-			why = input_member(r, f, &vs, &tmp, &tmp2);
-			if (why == NULL && f == F_URL)
-				have_url = 1;
-		}
-	}
-	if (why == NULL && !(seen & (1u << F_URL)))
-		why = "a request object needs a string \"url\"";
-	if (why == NULL && (seen & (1u << F_USER)) && (seen & (1u << F_BEARER)))
-		why = "\"user\" and \"bearer\" exclude each other";
-	buf_free(&tmp);
-	buf_free(&tmp2);
-	if (why == NULL)
-		return IN_RECORD;
-	/* Without a url of its own, a bad record is named by its line. */
-	if (!have_url && buf_set(&r->url, p, n) == -1)
-		rec_fail(r, ERR_OTHER, "out of memory");
-	else
-		rec_fail(r, strcmp(why, "out of memory") == 0 ? ERR_OTHER :
-		    ERR_BAD_INPUT, "%s", why);
-	return IN_BAD;
-}
-
 /*
  * Turn one raw line into r's request: IN_RECORD, IN_BAD (r failed), or
  * IN_AGAIN for a blank or comment line, which is no record at all.
@@ -561,11 +244,11 @@ input_object(struct rec *r, const char *p, size_t n)
 enum input_status
 input_parse_line(const char *p, size_t n, struct rec *r)
 {
-	input_trim(&p, &n);
+	text_trim(&p, &n);
 	if (n == 0 || *p == '#')
 		return IN_AGAIN;
 	if (*p == '{')
-		return input_object(r, p, n);
+		return reqobj_parse(r, p, n);
 	if (buf_set(&r->url, p, n) == -1) {
 		rec_fail(r, ERR_OTHER, "out of memory");
 		return IN_BAD;
@@ -585,7 +268,7 @@ input_take_index(struct input *in, struct rec *r)
 static enum input_status
 input_line(struct input *in, const char *p, size_t n, struct rec *r)
 {
-	input_trim(&p, &n);
+	text_trim(&p, &n);
 	if (n == 0 || *p == '#' || !input_take_index(in, r))
 		return IN_AGAIN;
 	return input_parse_line(p, n, r);
@@ -609,12 +292,6 @@ input_too_long(struct input *in, const char *p, struct rec *r)
 	return IN_BAD;
 }
 
-static int
-input_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r';
-}
-
 /*
  * The buffer holds more than INPUT_LINE_MAX bytes of a line whose end has
  * not come yet.  The limit is on the trimmed line, so blanks are not held:
@@ -628,11 +305,11 @@ input_squeeze(struct input *in)
 {
 	size_t c;
 
-	while (in->start < in->end && input_blank(in->buf[in->start]))
+	while (in->start < in->end && text_blank(in->buf[in->start]))
 		in->start++;
 	if (in->end - in->start <= INPUT_LINE_MAX)
 		return 0;
-	for (c = in->end; c > in->start && input_blank(in->buf[c - 1]); c--)
+	for (c = in->end; c > in->start && text_blank(in->buf[c - 1]); c--)
 		;
 	if (c - in->start > INPUT_LINE_MAX)
 		return 1;
@@ -702,7 +379,7 @@ input_stream(struct input *in, struct rec *r)
 			const char *t = in->buf + in->start;
 			size_t tn = n;
 
-			input_trim(&t, &tn);
+			text_trim(&t, &tn);
 			if (tn > INPUT_LINE_MAX) {
 				st = input_too_long(in, t, r);
 				if (nl) {

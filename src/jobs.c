@@ -25,6 +25,7 @@
 
 #include "gather/earlier.h"
 #include "gather/json.h"
+#include "gather/msg.h"
 #include "gather/text.h"
 #include "gather/url.h"
 
@@ -109,14 +110,40 @@ jobs_nonblock(int fd)
 	return fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
+/*
+ * In worker k + 1, just forked: keep only its end of the socket pair sv,
+ * and run fn, which the worker exits with.
+ */
+static void __attribute__((noreturn))
+jobs_child(struct jobs *j, long k, const int sv[2], jobs_worker_fn fn,
+    void *arg)
+{
+	long	i;
+	int	nul;
+
+	close(sv[0]);
+	for (i = 0; i < k; i++)
+		close(j->w[i].fd);
+	/* Its records go to the parent: the user's stdout is not its own. */
+	if ((nul = open("/dev/null", O_WRONLY)) != -1) {
+		dup2(nul, STDOUT_FILENO);
+		close(nul);
+	}
+	/* A worker ends with the parent's loop, not a signal. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	_exit(fn(arg, k, jobs_count(j->o), sv[1]));
+}
+
 /* Fork the workers; in a worker, run fn and exit with its status. */
 struct jobs *
 jobs_fork(const struct opts *o, jobs_worker_fn fn, void *arg, char *err,
     size_t errlen)
 {
 	struct jobs	*j;
-	int		 sv[2], nul;
-	long		 k, i;
+	int		 sv[2];
+	long		 k;
 	pid_t		 pid;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
@@ -143,24 +170,8 @@ jobs_fork(const struct opts *o, jobs_worker_fn fn, void *arg, char *err,
 			jobs_free(j);
 			return NULL;
 		}
-		if (pid == 0) {
-			close(sv[0]);
-			for (i = 0; i < k; i++)
-				close(j->w[i].fd);
-			/*
-			 * Its records go to the parent: the user's stdout is
-			 * not its to watch or write.
-			 */
-			if ((nul = open("/dev/null", O_WRONLY)) != -1) {
-				dup2(nul, STDOUT_FILENO);
-				close(nul);
-			}
-			/* A worker ends with the parent's loop, not a signal. */
-			signal(SIGINT, SIG_IGN);
-			signal(SIGTERM, SIG_IGN);
-			signal(SIGHUP, SIG_IGN);
-			_exit(fn(arg, k, jobs_count(o), sv[1]));
-		}
+		if (pid == 0)
+			jobs_child(j, k, sv, fn, arg);
 		close(sv[1]);
 		j->w[k].pid = pid;
 		j->w[k].fd = sv[0];
@@ -357,7 +368,7 @@ jobs_lost(struct jobs *j, struct worker *w)
 		    "died: exit status %d", w->no, (long)w->pid,
 		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	w->pid = -1;
-	fprintf(stderr, "gather: %s\n", j->msg);
+	msg_error("%s", j->msg);
 	for (i = 0; i < j->cap; i++) {
 		struct rec *r = j->tab[i].r;
 

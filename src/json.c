@@ -24,23 +24,11 @@ json_ws(const unsigned char *p, size_t n, size_t i)
 static long
 json_hex4(const unsigned char *p, size_t n, size_t i)
 {
-	long	v = 0;
-	size_t	k;
+	unsigned v;
 
-	if (i > n || n - i < 4)
+	if (i > n || n - i < 4 || text_hex4((const char *)p + i, &v) == -1)
 		return -1;
-	for (k = i; k < i + 4; k++) {
-		v <<= 4;
-		if (p[k] >= '0' && p[k] <= '9')
-			v |= p[k] - '0';
-		else if (p[k] >= 'a' && p[k] <= 'f')
-			v |= p[k] - 'a' + 10;
-		else if (p[k] >= 'A' && p[k] <= 'F')
-			v |= p[k] - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
+	return (long)v;
 }
 
 /*
@@ -136,6 +124,24 @@ json_closer(const uint8_t *obj, size_t depth)
 	return obj[(depth - 1) / 8] & (1u << (depth - 1) % 8) ? '}' : ']';
 }
 
+/* Past the string, true, false, null or number at p[i] (i < n), or 0. */
+static size_t
+json_scalar(const unsigned char *p, size_t n, size_t i)
+{
+	switch (p[i]) {
+	case '"':
+		return json_string(p, n, i);
+	case 't':
+		return n - i >= 4 && memcmp(p + i, "true", 4) == 0 ? i + 4 : 0;
+	case 'f':
+		return n - i >= 5 && memcmp(p + i, "false", 5) == 0 ? i + 5 : 0;
+	case 'n':
+		return n - i >= 4 && memcmp(p + i, "null", 4) == 0 ? i + 4 : 0;
+	default:
+		return json_number(p, n, i);
+	}
+}
+
 /*
  * Whether s[0..n) is exactly one strict JSON value, white space around it
  * allowed.  Linear in n, constant stack; nesting deeper than
@@ -171,27 +177,8 @@ value:
 		if (json_closer(obj, depth) == '}')
 			goto key;
 		goto value;
-	case '"':
-		if ((i = json_string(p, n, i)) == 0)
-			return 0;
-		goto after;
-	case 't':
-		if (n - i < 4 || memcmp(p + i, "true", 4) != 0)
-			return 0;
-		i += 4;
-		goto after;
-	case 'f':
-		if (n - i < 5 || memcmp(p + i, "false", 5) != 0)
-			return 0;
-		i += 5;
-		goto after;
-	case 'n':
-		if (n - i < 4 || memcmp(p + i, "null", 4) != 0)
-			return 0;
-		i += 4;
-		goto after;
 	default:
-		if ((i = json_number(p, n, i)) == 0)
+		if ((i = json_scalar(p, n, i)) == 0)
 			return 0;
 		goto after;
 	}

@@ -25,6 +25,8 @@
 #include "gather/junit.h"
 #include "gather/loop.h"
 #include "gather/merge.h"
+#include "gather/msg.h"
+#include "gather/output.h"
 #include "gather/record.h"
 #include "gather/reorder.h"
 #include "gather/resume.h"
@@ -145,21 +147,9 @@ main_printed(int stdout_closed)
 		return EXIT_ALL_OK;
 	if (errno == EPIPE)
 		return EXIT_SIGPIPE;
-	fprintf(stderr, "gather: cannot write output: %s\n",
+	msg_error("cannot write output: %s",
 	    strerror(errno != 0 ? errno : EIO));
 	return EXIT_SOME_FAILED;
-}
-
-/* "gather: msg" on stderr as one line, whatever bytes msg holds. */
-static void
-main_say(const char *msg)
-{
-	struct buf b = { NULL, 0, 0 };
-
-	if (buf_append(&b, "gather: ", 8) == 0 && text_printable(&b, msg) == 0 &&
-	    buf_append(&b, "\n", 1) == 0)
-		fwrite(b.p, 1, b.len, stderr);
-	buf_free(&b);
 }
 
 /*
@@ -175,7 +165,7 @@ main_check(struct app *a, const int closed[3], int argc, char **argv)
 	case CLI_EXIT_OK:
 		return main_printed(closed[STDOUT_FILENO]);
 	case CLI_USAGE:
-		main_say(err);
+		msg_error("%s", err);
 		return EXIT_USAGE;
 	case CLI_RUN:
 		break;
@@ -184,11 +174,11 @@ main_check(struct app *a, const int closed[3], int argc, char **argv)
 	if (closed[STDOUT_FILENO])
 		return EXIT_SIGPIPE;
 	if (closed[STDIN_FILENO] && main_reads_stdin(&a->opts)) {
-		fprintf(stderr, "gather: standard input is closed\n");
+		msg_error("standard input is closed");
 		return EXIT_INPUT;
 	}
 	if (main_fd_limit(&a->opts, &a->conn_max, err, sizeof(err)) == -1) {
-		main_say(err);
+		msg_error("%s", err);
 		return EXIT_USAGE;
 	}
 	return -1;
@@ -218,11 +208,13 @@ main_pipeline(struct app *a)
 	    (a->pool = xfer_pool_new(o, a->files)) == NULL ||
 	    (a->sched = sched_new(o, a->evl)) == NULL ||
 	    (a->loop = loop_new(a->evl, o->concurrency < 32 ? 32 :
-	    o->concurrency, a->conn_max, sched_done, a->sched)) == NULL ||
+	    o->concurrency, a->conn_max, sched_transfer_done, a->sched)) == NULL ||
 	    (main_uses_cookies(o) && loop_share_cookies(a->loop,
 	    o->cookie_files, o->ncookie_files) == -1) ||
-	    (a->ends = ends_new(a->evl, o, sched_stop, a->sched)) == NULL ||
-	    (a->stats = stats_new(a->evl, o)) == NULL)
+	    (a->ends = ends_new(a->evl, o, sched_halt, a->sched)) == NULL ||
+	    (a->stats = stats_new(a->evl, o)) == NULL ||
+	    (a->output = output_new(o, a->ends, a->record, a->reorder,
+	    a->writer, a->junit)) == NULL)
 		return -1;
 	return 0;
 }
@@ -243,8 +235,8 @@ main_total(struct app *a)
 		stats_set_total(a->stats, n);
 	if (o->nurls == 0 && o->ninputs == 0 && !o->quiet &&
 	    isatty(STDIN_FILENO))
-		fprintf(stderr, "gather: reading URLs from the terminal, one a "
-		    "line; end with Ctrl-D (see gather --help)\n");
+		msg_note("reading URLs from the terminal, one a "
+		    "line; end with Ctrl-D (see gather --help)");
 }
 
 /* Make every module of the run; -1 or the exit status when one fails. */
@@ -254,7 +246,7 @@ main_open(struct app *a)
 	char err[512];
 
 	if ((a->evl = ev_default_loop(EVFLAG_AUTO)) == NULL) {
-		fprintf(stderr, "gather: cannot initialise libev\n");
+		msg_error("cannot initialise libev");
 		return EXIT_SOME_FAILED;
 	}
 	if ((a->opts.nresumes > 0 && (a->resume = resume_load(a->opts.resumes,
@@ -268,31 +260,30 @@ main_open(struct app *a)
 	    a->opts.nexpects, err, sizeof(err))) == NULL) ||
 	    (a->opts.junit != NULL && (a->junit = junit_open(a->opts.junit,
 	    ev_time(), err, sizeof(err))) == NULL)) {
-		main_say(err);
+		msg_error("%s", err);
 		return EXIT_USAGE;
 	}
 	/* A jar that cannot be written is said now, not after the run. */
 	if (a->opts.cookie_jar != NULL && jar_check(a->opts.cookie_jar, err,
 	    sizeof(err)) == -1) {
-		main_say(err);
+		msg_error("%s", err);
 		return EXIT_SOME_FAILED;
 	}
 	if (main_pipeline(a) == -1) {
-		fprintf(stderr, "gather: out of memory\n");
+		msg_error("out of memory");
 		return EXIT_SOME_FAILED;
 	}
 	if ((a->in = input_new(a->evl, &a->opts, sched_input_ready, a->sched,
 	    err, sizeof(err))) == NULL) {
-		main_say(err);
+		msg_error("%s", err);
 		return EXIT_INPUT;
 	}
 	main_total(a);
 	sched_attach(a->sched, &(struct sched_parts){ .loop = a->loop,
 	    .pool = a->pool, .in = a->in, .ends = a->ends,
-	    .record = a->record, .reorder = a->reorder, .writer = a->writer,
+	    .record = a->record, .output = a->output,
 	    .resume = a->resume, .revalidate = a->revalidate,
-	    .stats = a->stats, .expect = a->expect, .junit = a->junit,
-	    .jobs = a->jobs });
+	    .stats = a->stats, .expect = a->expect, .jobs = a->jobs });
 	if (a->jobs != NULL)
 		jobs_attach(a->jobs, a->evl, sched_remote_done, a->sched);
 	return -1;
@@ -321,7 +312,7 @@ main_jar(struct app *a, int status)
 	curl_slist_free_all(list);
 	if (ok == 2 || status == EXIT_SIGPIPE)
 		return status;
-	main_say(err);
+	msg_error("%s", err);
 	return status == EXIT_ALL_OK ? EXIT_SOME_FAILED : status;
 }
 
@@ -334,7 +325,7 @@ main_junit(struct app *a, int *status)
 	if (a->junit == NULL || junit_finish(a->junit, ev_time(), err,
 	    sizeof(err)) == 0)
 		return;
-	main_say(err);
+	msg_error("%s", err);
 	if (*status == EXIT_ALL_OK)
 		*status = EXIT_SOME_FAILED;
 }
@@ -380,8 +371,7 @@ main_worker(void *arg, long k, long n, int fd)
 		goto out;
 	sched_attach(a->sched, &(struct sched_parts){ .loop = a->loop,
 	    .pool = a->pool, .ends = a->ends, .record = a->record,
-	    .reorder = a->reorder, .writer = a->writer,
-	    .revalidate = a->revalidate, .stats = a->stats,
+	    .output = a->output, .revalidate = a->revalidate, .stats = a->stats,
 	    .expect = a->expect, .feed = a->feed });
 	sched_run(a->sched);
 	status = sched_status(a->sched);
@@ -401,6 +391,7 @@ static void
 main_close(struct app *a)
 {
 	sched_free(a->sched);
+	output_free(a->output);
 	junit_free(a->junit);
 	expect_free(a->expect);
 	jobs_free(a->jobs);
@@ -428,7 +419,7 @@ main_merge(const struct opts *o)
 	int		 status;
 
 	if ((w = writer_new(o->format, STDOUT_FILENO)) == NULL) {
-		fprintf(stderr, "gather: out of memory\n");
+		msg_error("out of memory");
 		return EXIT_SOME_FAILED;
 	}
 	status = merge_run(o, w);
@@ -462,7 +453,7 @@ main(int argc, char **argv)
 	if (jobs_count(&a.opts) > 1) {
 		if ((a.jobs = jobs_fork(&a.opts, main_worker, &a, err,
 		    sizeof(err))) == NULL) {
-			main_say(err);
+			msg_error("%s", err);
 			cli_free(&a.opts);
 			return EXIT_SOME_FAILED;
 		}
@@ -477,7 +468,7 @@ main(int argc, char **argv)
 		a.opts.adaptive = 0;
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		fprintf(stderr, "gather: cannot initialise libcurl\n");
+		msg_error("cannot initialise libcurl");
 		cli_free(&a.opts);
 		return EXIT_SOME_FAILED;
 	}

@@ -27,6 +27,7 @@
 #include "gather/earlier.h"
 #include "gather/ends.h"
 #include "gather/junit.h"
+#include "gather/msg.h"
 #include "gather/text.h"
 #include "gather/writer.h"
 
@@ -62,18 +63,6 @@ struct merge {
 	int			 werr;		/* a write failed: errno */
 	char			 err[512];
 };
-
-/* "gather: msg" on stderr as one line, whatever bytes msg holds. */
-static void
-merge_say(const char *msg)
-{
-	struct buf b = { NULL, 0, 0 };
-
-	if (buf_append(&b, "gather: ", 8) == 0 && text_printable(&b, msg) == 0 &&
-	    buf_append(&b, "\n", 1) == 0)
-		fwrite(b.p, 1, b.len, stderr);
-	buf_free(&b);
-}
 
 /* Whether a goes before b: the lower index, then the file given later. */
 static int
@@ -397,7 +386,7 @@ merge_open(struct merge *m, const struct opts *o)
 	m->n = o->nurls;
 	if ((m->v = calloc(m->n, sizeof(*m->v))) == NULL ||
 	    (m->heap = calloc(m->n, sizeof(*m->heap))) == NULL) {
-		merge_say("out of memory");
+		msg_error("out of memory");
 		return EXIT_SOME_FAILED;
 	}
 	for (i = 0; i < m->n; i++) {
@@ -405,11 +394,11 @@ merge_open(struct merge *m, const struct opts *o)
 		m->v[i].no = i;
 		if ((m->v[i].rd = earlier_open(o->urls[i], &spec, m->err,
 		    sizeof(m->err))) == NULL) {
-			merge_say(m->err);
+			msg_error("%s", m->err);
 			return EXIT_USAGE;
 		}
 		if ((rc = merge_advance(m, &m->v[i])) < 0) {
-			merge_say(m->err);
+			msg_error("%s", m->err);
 			return rc == -2 ? EXIT_SOME_FAILED : EXIT_USAGE;
 		}
 	}
@@ -442,12 +431,12 @@ merge_loop(struct merge *m)
 werr:
 	if (m->werr == EPIPE)
 		return EXIT_SIGPIPE;
-	fprintf(stderr, "gather: cannot write output: %s\n",
+	msg_error("cannot write output: %s",
 	    strerror(m->werr));
 	return EXIT_SOME_FAILED;
 bad:
 	writer_finish(m->w);
-	merge_say(m->err);
+	msg_error("%s", m->err);
 	return rc == -2 ? EXIT_SOME_FAILED : EXIT_USAGE;
 }
 
@@ -478,14 +467,14 @@ merge_run(const struct opts *o, struct writer *w)
 	m.copy = !m.tap;
 	if (o->junit != NULL && (m.junit = junit_open(o->junit,
 	    merge_now(), m.err, sizeof(m.err))) == NULL) {
-		merge_say(m.err);
+		msg_error("%s", m.err);
 		return EXIT_USAGE;
 	}
 	if ((status = merge_open(&m, o)) == -1)
 		status = merge_loop(&m);
 	if (m.junit != NULL && junit_finish(m.junit, merge_now(), m.err,
 	    sizeof(m.err)) == -1) {
-		merge_say(m.err);
+		msg_error("%s", m.err);
 		if (status == EXIT_ALL_OK)
 			status = EXIT_SOME_FAILED;
 	}

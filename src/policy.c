@@ -93,24 +93,27 @@ policy_wait(double retry_after, int attempt, double delay, double max,
 }
 
 /*
- * Whether an attempt that ended as kind with HTTP status is worth another:
- * dns, connect, timeout, reset, and HTTP 408, 429, 500, 502, 503, 504.
+ * The transient failures, said once for policy_transient and for the set
+ * --retry-on starts from: dns, connect, timeout, reset, and the statuses
+ * of a server that is busy or restarting.
  */
+#define TRANSIENT_KINDS	(1u << ERR_DNS | 1u << ERR_CONNECT | \
+			    1u << ERR_TIMEOUT | 1u << ERR_RESET)
+static const long transient_statuses[] = { 408, 429, 500, 502, 503, 504 };
+#define NTRANSIENT	(sizeof(transient_statuses) / sizeof(long))
+
+/* Whether an attempt that ended as kind with HTTP status is worth another. */
 int
 policy_transient(enum err_kind kind, long status)
 {
-	switch (kind) {
-	case ERR_DNS:
-	case ERR_CONNECT:
-	case ERR_TIMEOUT:
-	case ERR_RESET:
-		return 1;
-	case ERR_NONE:
-		return status == 408 || status == 429 || status == 500 ||
-		    status == 502 || status == 503 || status == 504;
-	default:
-		return 0;
-	}
+	size_t i;
+
+	if (kind != ERR_NONE)
+		return kind < 32 && (TRANSIENT_KINDS >> kind & 1u);
+	for (i = 0; i < NTRANSIENT; i++)
+		if (transient_statuses[i] == status)
+			return 1;
+	return 0;
 }
 
 /*
@@ -142,14 +145,13 @@ policy_status_span(struct retry_set *rs, long lo, long hi, int on)
 void
 policy_retry_default(struct retry_set *rs)
 {
-	static const long	st[] = { 408, 429, 500, 502, 503, 504 };
-	size_t			i;
+	size_t i;
 
 	memset(rs, 0, sizeof(*rs));
-	rs->kinds = 1u << ERR_DNS | 1u << ERR_CONNECT | 1u << ERR_TIMEOUT |
-	    1u << ERR_RESET;
-	for (i = 0; i < sizeof(st) / sizeof(st[0]); i++)
-		policy_status_span(rs, st[i], st[i], 1);
+	rs->kinds = TRANSIENT_KINDS;
+	for (i = 0; i < NTRANSIENT; i++)
+		policy_status_span(rs, transient_statuses[i],
+		    transient_statuses[i], 1);
 }
 
 /* The error kind named by the n bytes at s, or -1. */

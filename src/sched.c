@@ -4,10 +4,12 @@
  * the pump starts records until the slots or the reorder window are full,
  * so a handle joins libcurl only when it really starts and -t counts from
  * there.  A record waiting to retry sits on its own timer and holds no
- * slot.  Every record read leaves through sched_finish exactly once,
+ * slot.  Every record read leaves through sched_retire exactly once,
  * whatever ends the run; ending the others (--fail-fast, a changed
- * --resume input) is left to the top of the pump, so that sched_finish
- * never runs inside itself.
+ * --resume input) is left to the top of the pump, so that sched_retire
+ * never runs inside itself.  A record retired goes to the output stage
+ * (output.c), which formats and writes it; what the earlier outputs say
+ * of a record read is filter.c's to look up.
  *
  * Politeness is admission too: a record whose host is paused by a
  * Retry-After, has no --per-host-rate turn yet or is at its --adaptive
@@ -28,27 +30,20 @@
 
 #include "gather/ends.h"
 #include "gather/expect.h"
+#include "gather/filter.h"
 #include "gather/hosts.h"
 #include "gather/input.h"
 #include "gather/jobs.h"
-#include "gather/junit.h"
 #include "gather/loop.h"
+#include "gather/msg.h"
+#include "gather/output.h"
 #include "gather/policy.h"
 #include "gather/polite.h"
+#include "gather/rlist.h"
 #include "gather/record.h"
-#include "gather/reorder.h"
-#include "gather/resume.h"
-#include "gather/revalidate.h"
 #include "gather/stats.h"
 #include "gather/url.h"
-#include "gather/writer.h"
 #include "gather/xfer.h"
-
-/* A list of records through their prev/next links. */
-struct rec_list {
-	struct rec	*head, *tail;
-	long		 n;
-};
 
 struct sched {
 	const struct opts	*o;
@@ -75,40 +70,10 @@ struct sched {
 	int			 failed;	/* some record was not ok */
 	ev_prepare		 flush_w;
 	ev_timer		 rate_w;
-	struct buf		 tapcase;	/* --format tap: the case made */
 	ev_timer		 host_w;	/* a pause or a host's turn ends */
 };
 
 static void	sched_pump(struct sched *);
-
-/* Append r to l. */
-static void
-list_add(struct rec_list *l, struct rec *r)
-{
-	r->next = NULL;
-	if ((r->prev = l->tail) != NULL)
-		l->tail->next = r;
-	else
-		l->head = r;
-	l->tail = r;
-	l->n++;
-}
-
-/* Take r out of l. */
-static void
-list_del(struct rec_list *l, struct rec *r)
-{
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		l->head = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
-	else
-		l->tail = r->prev;
-	r->prev = r->next = NULL;
-	l->n--;
-}
 
 /* A cleared record, from the free list or new. */
 static struct rec *
@@ -137,39 +102,10 @@ sched_rec_put(struct sched *s, struct rec *r)
 
 /* End the rest of the run as kind once back at the top of the pump. */
 static void
-sched_cancel_later(struct sched *s, enum err_kind kind, const char *why)
+sched_abort_at_top(struct sched *s, enum err_kind kind, const char *why)
 {
 	s->cancel = kind;
 	s->cancel_why = why;
-}
-
-/*
- * Hand r on to be written in order: its JSON line (or line, when a -j
- * worker formatted it), or under --format tap its test case; and to the
- * --junit report.  -1 with errno as record_put.
- */
-static int
-sched_output(struct sched *s, const struct rec *r, struct buf *line)
-{
-	struct outcome oc;
-
-	if (line != NULL)	/* -j refuses tap and --junit */
-		return ends_output_dead(s->p.ends) ? 0 :
-		    reorder_put(s->p.reorder, r->seq, line);
-	if (s->p.junit == NULL && s->o->format != FORMAT_TAP)
-		return ends_output_dead(s->p.ends) ? 0 :
-		    record_put(s->p.record, r);
-	writer_outcome(r, &oc);
-	(void)junit_add(s->p.junit, &oc);	/* junit_finish tells */
-	if (ends_output_dead(s->p.ends))
-		return 0;
-	if (s->o->format != FORMAT_TAP)
-		return record_put(s->p.record, r);
-	if (writer_tap_case(&s->tapcase, &oc) == -1) {
-		errno = ENOMEM;
-		return -1;
-	}
-	return reorder_put(s->p.reorder, r->seq, &s->tapcase);
 }
 
 /*
@@ -177,7 +113,7 @@ sched_output(struct sched *s, const struct rec *r, struct buf *line)
  * recycle r and its transfer.
  */
 static void
-sched_finish_as(struct sched *s, struct rec *r, struct buf *line)
+sched_retire_line(struct sched *s, struct rec *r, struct buf *line)
 {
 	int failed = r->kind != ERR_NONE;
 
@@ -190,32 +126,31 @@ sched_finish_as(struct sched *s, struct rec *r, struct buf *line)
 		s->failed = 1;
 	stats_log(s->p.stats, r, "");
 	stats_record(s->p.stats, r);
-	if (sched_output(s, r, line) == -1)
-		ends_output_failed(s->p.ends, errno);
+	output_put(s->p.output, r, line);
 	if (r->xfer != NULL) {
 		xfer_put(s->p.pool, r->xfer);
 		r->xfer = NULL;
 	}
 	sched_rec_put(s, r);
 	if (failed && ends_failed(s->p.ends))
-		sched_cancel_later(s, ERR_CANCELLED, "cancelled by --fail-fast "
+		sched_abort_at_top(s, ERR_CANCELLED, "cancelled by --fail-fast "
 		    "after an earlier failure");
 }
 
 /* Write r's record (in order) and recycle r and its transfer. */
 static void
-sched_finish(struct sched *s, struct rec *r)
+sched_retire(struct sched *s, struct rec *r)
 {
-	sched_finish_as(s, r, NULL);
+	sched_retire_line(s, r, NULL);
 }
 
 /* Finish r as failed with kind and msg, before its transfer started. */
 static void
-sched_refuse(struct sched *s, struct rec *r, enum err_kind kind,
+sched_retire_unstarted(struct sched *s, struct rec *r, enum err_kind kind,
     const char *msg)
 {
 	rec_fail(r, kind, "%s", msg);
-	sched_finish(s, r);
+	sched_retire(s, r);
 }
 
 /* -j: hand r to the worker of its host, holding its slot until it is back. */
@@ -225,15 +160,15 @@ sched_start_remote(struct sched *s, struct rec *r)
 	r->t_start = ev_time();
 	r->time.queue = r->t_start - r->t_read;
 	if (jobs_send(s->p.jobs, r) == -1) {
-		sched_finish(s, r);
+		sched_retire(s, r);
 		return;
 	}
 	if (s->hosts != NULL && hosts_inc(s->hosts, r->host.p) == -1) {
 		jobs_forget(s->p.jobs, r);
-		sched_refuse(s, r, ERR_OTHER, "out of memory");
+		sched_retire_unstarted(s, r, ERR_OTHER, "out of memory");
 		return;
 	}
-	list_add(&s->running, r);
+	rlist_add(&s->running, r);
 	stats_attempt_start(s->p.stats);
 }
 
@@ -248,12 +183,12 @@ sched_start(struct sched *s, struct rec *r)
 		return;
 	}
 	if ((x = xfer_get(s->p.pool)) == NULL) {
-		sched_refuse(s, r, ERR_OTHER, "out of memory");
+		sched_retire_unstarted(s, r, ERR_OTHER, "out of memory");
 		return;
 	}
 	r->xfer = x;
 	if (xfer_prepare(x, r) == -1) {
-		sched_finish(s, r);
+		sched_retire(s, r);
 		return;
 	}
 	r->attempts++;
@@ -262,19 +197,19 @@ sched_start(struct sched *s, struct rec *r)
 		r->time.queue = r->t_start - r->t_read;
 	}
 	if (loop_add(s->p.loop, xfer_easy(x), r->url.p) == -1) {
-		sched_refuse(s, r, ERR_OTHER, "libcurl refused the transfer");
+		sched_retire_unstarted(s, r, ERR_OTHER, "libcurl refused the transfer");
 		return;
 	}
 	if (s->hosts != NULL && hosts_inc(s->hosts, r->host.p) == -1) {
 		loop_remove(s->p.loop, xfer_easy(x));
-		sched_refuse(s, r, ERR_OTHER, "out of memory");
+		sched_retire_unstarted(s, r, ERR_OTHER, "out of memory");
 		return;
 	}
 	if (r->ph != NULL) {
 		r->ph_epoch = polite_start(s->polite, r->ph, ev_time());
 		r->ph_busy = 1;
 	}
-	list_add(&s->running, r);
+	rlist_add(&s->running, r);
 	stats_attempt_start(s->p.stats);
 }
 
@@ -286,7 +221,7 @@ sched_detach(struct sched *s, struct rec *r)
 		jobs_forget(s->p.jobs, r);
 	else
 		loop_remove(s->p.loop, xfer_easy(r->xfer));
-	list_del(&s->running, r);
+	rlist_del(&s->running, r);
 	stats_attempt_end(s->p.stats);
 	if (s->hosts != NULL)
 		hosts_dec(s->hosts, r->host.p);
@@ -418,14 +353,14 @@ sched_retry_cb(struct ev_loop *evl, ev_timer *w, int revents)
 
 	(void)evl;
 	(void)revents;
-	list_del(&s->waiting, r);
-	list_add(&s->due, r);
+	rlist_del(&s->waiting, r);
+	rlist_add(&s->due, r);
 	sched_pump(s);
 }
 
 /* Put r on its retry timer if it deserves one; 1 when it does. */
 static int
-sched_retry(struct sched *s, struct rec *r)
+sched_retry_later(struct sched *s, struct rec *r)
 {
 	double wait, deadline_at = ends_deadline_at(s->p.ends);
 
@@ -444,13 +379,28 @@ sched_retry(struct sched *s, struct rec *r)
 	ev_timer_init(&r->retry_w, sched_retry_cb, wait, 0.);
 	r->retry_w.data = s;
 	ev_timer_start(s->evl, &r->retry_w);
-	list_add(&s->waiting, r);
+	rlist_add(&s->waiting, r);
 	return 1;
+}
+
+/*
+ * --fail (and a sha256 to check): an error status makes r fail.  A 416 to
+ * a Range for a part already whole is no failure.  This classifies the
+ * result rather than schedules it, and belongs with the transfer's result.
+ */
+static void
+sched_fail_status(const struct sched *s, struct rec *r)
+{
+	if ((s->o->fail || r->sha256[0]) && r->kind == ERR_NONE &&
+	    r->status >= 400 && !r->part_whole) {
+		r->kind = ERR_HTTP;
+		snprintf(r->msg, sizeof(r->msg), "HTTP status %ld", r->status);
+	}
 }
 
 /* The loop's done callback: a transfer ended with rc. */
 void
-sched_done(void *arg, CURL *e, CURLcode rc)
+sched_transfer_done(void *arg, CURL *e, CURLcode rc)
 {
 	struct sched	*s = arg;
 	struct xfer	*x = xfer_of(e);
@@ -460,22 +410,13 @@ sched_done(void *arg, CURL *e, CURLcode rc)
 	sched_detach(s, r);
 	xfer_finish(x, rc);
 	sched_polite_answer(s, r, counted);
-	if (!sched_retry(s, r)) {
-		/*
-		 * A 416 to a Range for a part already whole is no failure;
-		 * an error status is one where a sha256 was to be checked.
-		 */
-		if ((s->o->fail || r->sha256[0]) && r->kind == ERR_NONE &&
-		    r->status >= 400 && !r->part_whole) {
-			r->kind = ERR_HTTP;
-			snprintf(r->msg, sizeof(r->msg), "HTTP status %ld",
-			    r->status);
-		}
+	if (!sched_retry_later(s, r)) {
+		sched_fail_status(s, r);
 		/* --expect: an otherwise ok record; a miss may be retried. */
 		if (s->p.expect == NULL || r->kind != ERR_NONE ||
 		    expect_rec(s->p.expect, s->p.record, r) ||
-		    !sched_retry(s, r))
-			sched_finish(s, r);
+		    !sched_retry_later(s, r))
+			sched_retire(s, r);
 	}
 	sched_pump(s);
 }
@@ -487,24 +428,24 @@ sched_remote_done(void *arg, struct rec *r, struct buf *line)
 	struct sched *s = arg;
 
 	sched_detach(s, r);
-	sched_finish_as(s, r, line);
+	sched_retire_line(s, r, line);
 	sched_pump(s);
 }
 
 /* End r, read and unfinished, as kind, saying why. */
 static void
-sched_cancel(struct sched *s, struct rec *r, enum err_kind kind,
+sched_abort_one(struct sched *s, struct rec *r, enum err_kind kind,
     const char *why)
 {
 	r->kind = kind;
 	r->curl_code = -1;
 	snprintf(r->msg, sizeof(r->msg), "%s", why);
-	sched_finish(s, r);
+	sched_retire(s, r);
 }
 
 /* End every record read and unfinished now with kind, writing each. */
 static void
-sched_cancel_all(struct sched *s, enum err_kind kind, const char *why)
+sched_abort_all(struct sched *s, enum err_kind kind, const char *why)
 {
 	struct rec *r;
 
@@ -512,15 +453,15 @@ sched_cancel_all(struct sched *s, enum err_kind kind, const char *why)
 		sched_detach(s, r);
 		if (r->xfer != NULL)
 			xfer_finish(r->xfer, CURLE_ABORTED_BY_CALLBACK);
-		sched_cancel(s, r, kind, why);
+		sched_abort_one(s, r, kind, why);
 	}
 	while ((r = s->waiting.head) != NULL || (r = s->due.head) != NULL) {
 		if (ev_is_active(&r->retry_w)) {
 			ev_timer_stop(s->evl, &r->retry_w);
-			list_del(&s->waiting, r);
+			rlist_del(&s->waiting, r);
 		} else
-			list_del(&s->due, r);
-		sched_cancel(s, r, kind, why);
+			rlist_del(&s->due, r);
+		sched_abort_one(s, r, kind, why);
 	}
 }
 
@@ -534,9 +475,9 @@ sched_input_stop(struct sched *s)
 		input_stop(s->p.in);
 }
 
-/* End the rest of the run if sched_finish or the pump asked for it. */
+/* End the rest of the run if sched_retire or the pump asked for it. */
 static void
-sched_settle(struct sched *s)
+sched_abort_if_asked(struct sched *s)
 {
 	enum err_kind kind = s->cancel;
 
@@ -544,7 +485,7 @@ sched_settle(struct sched *s)
 		return;
 	s->cancel = ERR_NONE;
 	sched_input_stop(s);
-	sched_cancel_all(s, kind, s->cancel_why);
+	sched_abort_all(s, kind, s->cancel_why);
 }
 
 /*
@@ -552,29 +493,32 @@ sched_settle(struct sched *s)
  * or with ERR_NONE (the output failed) are left to sched_free.
  */
 void
-sched_stop(void *arg, enum err_kind kind, const char *why)
+sched_halt(void *arg, enum err_kind kind, const char *why)
 {
 	struct sched *s = arg;
 
 	sched_input_stop(s);
 	if (kind != ERR_NONE)
-		sched_cancel_all(s, kind, why);
+		sched_abort_all(s, kind, why);
 	ev_break(s->evl, EVBREAK_ALL);
 }
 
 /* Whether nothing is left to do: no input to read, no record unfinished. */
 static int
-sched_done_all(const struct sched *s)
+sched_nothing_left(const struct sched *s)
 {
 	return (s->input_done || ends_stopped(s->p.ends)) &&
 	    s->running.n == 0 && s->waiting.n == 0 && s->due.n == 0;
 }
 
-/* --resume: whether r was done before; stops the run if the input changed. */
+/*
+ * What the earlier outputs say of r, just read: 1 when it is not to be
+ * fetched; a --resume file made for another input stops the run.
+ */
 static int
-sched_resumed(struct sched *s, struct rec *r)
+sched_filtered(struct sched *s, struct rec *r, enum input_status st)
 {
-	switch (resume_check(s->p.resume, r->index, r->url.p, r->url.len)) {
+	switch (filter_earlier(s->p.resume, s->p.revalidate, r, st == IN_BAD)) {
 	case RESUME_RUN:
 		return 0;
 	case RESUME_SKIP:
@@ -582,11 +526,11 @@ sched_resumed(struct sched *s, struct rec *r)
 	case RESUME_CHANGED:
 		break;
 	}
-	fprintf(stderr, "gather: --resume: record %llu is not the one the "
-	    "earlier run had at that index: the input changed\n",
+	msg_error("--resume: record %llu is not the one the "
+	    "earlier run had at that index: the input changed",
 	    (unsigned long long)r->index);
 	ends_input_changed(s->p.ends);
-	sched_cancel_later(s, ERR_CANCELLED, "cancelled: the input does not "
+	sched_abort_at_top(s, ERR_CANCELLED, "cancelled: the input does not "
 	    "match the --resume file");
 	return 1;
 }
@@ -607,7 +551,7 @@ sched_pump_due(struct sched *s)
 			continue;
 		if (!sched_rate_take(s))
 			return 0;
-		list_del(&s->due, r);
+		rlist_del(&s->due, r);
 		sched_start(s, r);
 	}
 	return 1;
@@ -623,7 +567,7 @@ sched_read(struct sched *s, struct rec **rp, enum input_status *stp)
 	struct rec *r;
 
 	if ((r = sched_rec_get(s)) == NULL) {
-		fprintf(stderr, "gather: out of memory\n");
+		msg_error("out of memory");
 		s->input_done = s->input_failed = 1;
 		return -1;
 	}
@@ -635,7 +579,7 @@ sched_read(struct sched *s, struct rec **rp, enum input_status *stp)
 		return 0;
 	case IN_ERROR:
 		s->input_failed = 1;
-		fprintf(stderr, "gather: %s\n", s->p.feed != NULL ? "-j: a "
+		msg_error("%s", s->p.feed != NULL ? "-j: a "
 		    "record from the parent was lost" : input_error(s->p.in));
 		/* FALLTHROUGH */
 	case IN_EOF:
@@ -662,28 +606,24 @@ sched_pump_input(struct sched *s)
 
 	while (!ends_stopped(s->p.ends) && !s->input_done &&
 	    s->running.n < s->o->concurrency && s->due.n < s->o->window &&
-	    reorder_room(s->p.reorder, s->next_seq)) {
+	    output_room(s->p.output, s->next_seq)) {
 		if (sched_read(s, &r, &st) <= 0)
 			return;
-		if (s->p.resume != NULL && sched_resumed(s, r)) {
+		if (sched_filtered(s, r, st)) {
 			sched_rec_put(s, r);
 			continue;
 		}
-		/* --revalidate: the url's validators, by a hash of it. */
-		if (s->p.revalidate != NULL && st != IN_BAD)
-			(void)revalidate_find(s->p.revalidate, r->url.p,
-			    r->url.len, &r->was);
 		r->seq = s->next_seq++;
 		r->t_read = ev_time();
 		if (st == IN_BAD)
-			sched_finish(s, r);
+			sched_retire(s, r);
 		else if (!sched_host_allows(s, r))
-			list_add(&s->due, r);
+			rlist_add(&s->due, r);
 		else if (sched_rate_take(s))
 			sched_start(s, r);
 		else {
 			/* Its turn comes with the rate timer; read no further. */
-			list_add(&s->due, r);
+			rlist_add(&s->due, r);
 			return;
 		}
 	}
@@ -699,8 +639,8 @@ sched_pump(struct sched *s)
 {
 	if (sched_pump_due(s))
 		sched_pump_input(s);
-	sched_settle(s);
-	if (sched_done_all(s))
+	sched_abort_if_asked(s);
+	if (sched_nothing_left(s))
 		ev_break(s->evl, EVBREAK_ALL);
 }
 
@@ -737,8 +677,7 @@ sched_flush_cb(struct ev_loop *evl, ev_prepare *w, int revents)
 
 	(void)evl;
 	(void)revents;
-	if (!ends_output_dead(s->p.ends) && writer_flush(s->p.writer) == -1)
-		ends_output_failed(s->p.ends, errno);
+	output_flush(s->p.output);
 }
 
 /* A scheduler for o on evl; sched_attach gives it its parts. */
@@ -793,10 +732,9 @@ sched_run(struct sched *s)
 	ev_prepare_start(s->evl, &s->flush_w);
 	ends_start(s->p.ends);
 	sched_pump(s);
-	if (!sched_done_all(s))
+	if (!sched_nothing_left(s))
 		ev_run(s->evl, 0);
-	if (!ends_output_dead(s->p.ends) && writer_finish(s->p.writer) == -1)
-		ends_output_failed(s->p.ends, errno);
+	output_finish(s->p.output);
 	ends_stop(s->p.ends);
 	polite_report(s->polite, sched_report_cb, s->p.stats);
 	ev_timer_stop(s->evl, &s->rate_w);
@@ -830,11 +768,11 @@ sched_free(struct sched *s)
 	}
 	while ((r = s->waiting.head) != NULL) {
 		ev_timer_stop(s->evl, &r->retry_w);
-		list_del(&s->waiting, r);
+		rlist_del(&s->waiting, r);
 		sched_rec_put(s, r);
 	}
 	while ((r = s->due.head) != NULL) {
-		list_del(&s->due, r);
+		rlist_del(&s->due, r);
 		sched_rec_put(s, r);
 	}
 	while ((r = s->free_recs) != NULL) {
@@ -845,6 +783,5 @@ sched_free(struct sched *s)
 	hosts_free(s->hosts);
 	polite_free(s->polite);
 	curl_url_cleanup(s->cu);
-	buf_free(&s->tapcase);
 	free(s);
 }

@@ -3,16 +3,11 @@
  * summary.  The per-record calls only bump counters and one bucket of a
  * fixed log-linear latency histogram: no allocation, no formatting.  A
  * repeating 0.1 s timer redraws the progress line when something changed;
- * the summary is formatted once, at the end.
- *
- * Latency histogram: microseconds, exact below 32 us, then 32 linear
- * sub-buckets per power of two up to 2^40 us (about 12.7 days), 1152
- * buckets in all (9 KiB).  A bucket is at most 1/32 of its lower bound
- * wide, so a percentile, reported as its bucket's upper bound (never above
- * the exact maximum), overstates the true sample by less than 1/32, 3.1%,
- * after rounding to whole microseconds; it never understates it.
+ * the summary is formatted once, at the end (stats_report.c), and the
+ * histogram is hist.c's.
  */
 #include "gather/stats.h"
+#include "gather/stats_def.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -24,96 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
+#include "gather/msg.h"
 #include "gather/url.h"
-
-#define HIST_SUB_BITS	5
-#define HIST_SUB	(1 << HIST_SUB_BITS)	/* linear steps per octave */
-#define HIST_TOP_BITS	40			/* values below 2^40 us */
-#define HIST_BUCKETS	(HIST_SUB + (HIST_TOP_BITS - HIST_SUB_BITS) * HIST_SUB)
-#define HIST_MAX_US	((UINT64_C(1) << HIST_TOP_BITS) - 1)
-
-#define PROGRESS_EVERY	0.1	/* seconds between looks at the counters */
-#define PROGRESS_STALE	1.0	/* redraw this often even when idle */
-#define RATE_SAMPLES	50	/* samples of the rate window, one per tick */
-#define LINE_MAX_COLS	79	/* the progress line never wraps at 80 */
-
-#define NKINDS		(ERR_OTHER + 1)
-#define SLOWED_MAX	100	/* hosts --stats names; the rest are counted */
-
-enum status_class {
-	CLASS_NONE,		/* no response */
-	CLASS_1XX, CLASS_2XX, CLASS_3XX, CLASS_4XX, CLASS_5XX,
-	CLASS_OTHER,		/* a status outside 100-599 */
-	NCLASSES
-};
-
-static const char *const class_names[NCLASSES] = {
-	"none", "1xx", "2xx", "3xx", "4xx", "5xx", "other"
-};
-
-/* The order classes are reported in: responses first, then the rest. */
-static const enum status_class class_order[NCLASSES] = {
-	CLASS_1XX, CLASS_2XX, CLASS_3XX, CLASS_4XX, CLASS_5XX, CLASS_OTHER,
-	CLASS_NONE
-};
-
-struct hist {
-	uint64_t	n;
-	uint64_t	max;		/* us, exact */
-	uint64_t	b[HIST_BUCKETS];
-};
-
-struct stats {
-	struct ev_loop	*evl;
-	ev_timer	 progress_w;
-	int		 progress;	/* the line is wanted */
-	int		 final_only;	/* stdout is this terminal: a count at
-					   the end instead of a live line */
-	int		 timer_on;
-	int		 drawn;		/* a line is on the terminal */
-	int		 finished;
-	int		 mode;		/* 0, STATS_TEXT or STATS_JSON */
-	int		 verbose;	/* -v lines are wanted */
-	double		 t0;		/* monotonic seconds at the start */
-
-	uint64_t	 total;		/* records expected, when known */
-	int		 has_total;
-	uint64_t	 records;
-	uint64_t	 ok;
-	uint64_t	 bytes;
-	uint64_t	 inflight;
-	uint64_t	 kinds[NKINDS];
-	uint64_t	 classes[NCLASSES];
-	uint64_t	 gen;		/* bumped by every change */
-
-	/* Progress: what is on the terminal, and the rate window. */
-	uint64_t	 gen_drawn;
-	double		 t_drawn;
-	char		 line[LINE_MAX_COLS + 1];
-	double		 win_t[RATE_SAMPLES];
-	uint64_t	 win_n[RATE_SAMPLES];
-	size_t		 win_head, win_len;
-
-	struct hist	 lat;
-
-	/* Politeness: pauses, and hosts whose --adaptive limit came down. */
-	uint64_t	 pauses;
-	struct slowed {
-		char	*host;
-		long	 lowest, final;
-	}		*slowed;
-	size_t		 nslowed;
-	uint64_t	 slowed_more;	/* past SLOWED_MAX */
-};
-
-/* A small bounded string builder, so a whole report leaves in one write. */
-struct sbuf {
-	char	*p;
-	size_t	 cap;
-	size_t	 len;
-};
 
 /* Monotonic seconds: wall time must not jump with the system clock. */
 static double
@@ -126,114 +33,6 @@ stats_clock(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Append formatted text, truncating quietly: reports are best effort. */
-static void __attribute__((format(printf, 2, 3)))
-sbuf_printf(struct sbuf *sb, const char *fmt, ...)
-{
-	va_list	ap;
-	int	n;
-
-	if (sb->len + 1 >= sb->cap)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(sb->p + sb->len, sb->cap - sb->len, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sb->cap - sb->len)
-		sb->len = sb->cap - 1;
-	else
-		sb->len += (size_t)n;
-}
-
-/* Position of the highest set bit of v (v > 0), without a loop of 64. */
-static unsigned
-hist_log2(uint64_t v)
-{
-#if defined(__GNUC__) || defined(__clang__)
-	return 63u - (unsigned)__builtin_clzll(v);
-#else
-	unsigned e = 0;
-
-	while (v >>= 1)
-		e++;
-	return e;
-#endif
-}
-
-/* The bucket of v microseconds; the layout is explained at the top. */
-static size_t
-hist_index(uint64_t v)
-{
-	unsigned e;
-
-	if (v > HIST_MAX_US)
-		v = HIST_MAX_US;
-	if (v < HIST_SUB)
-		return (size_t)v;
-	e = hist_log2(v);
-	return (size_t)(e - HIST_SUB_BITS + 1) * HIST_SUB +
-	    (size_t)((v >> (e - HIST_SUB_BITS)) - HIST_SUB);
-}
-
-/* The largest value in bucket i, the conservative answer for a rank. */
-static uint64_t
-hist_bucket_hi(size_t i)
-{
-	unsigned	shift;
-	uint64_t	lo;
-
-	if (i < HIST_SUB)
-		return i;
-	shift = (unsigned)(i / HIST_SUB) - 1;
-	lo = (uint64_t)(HIST_SUB + i % HIST_SUB) << shift;
-	return lo + (UINT64_C(1) << shift) - 1;
-}
-
-/* Count one latency of t seconds; O(1), no allocation. */
-static void
-hist_add(struct hist *h, double t)
-{
-	uint64_t us;
-
-	if (!(t > 0))			/* negative or NaN: count as zero */
-		us = 0;
-	else if (t >= (double)HIST_MAX_US / 1e6)
-		us = HIST_MAX_US;
-	else
-		us = (uint64_t)(t * 1e6 + 0.5);
-	h->b[hist_index(us)]++;
-	h->n++;
-	if (us > h->max)
-		h->max = us;
-}
-
-/*
- * The nearest-rank quantile in us for pm per mille, read from the buckets;
- * the rank in integers, so that 0.9 * n never rounds up past a whole rank.
- */
-static uint64_t
-hist_quantile(const struct hist *h, unsigned pm)
-{
-	uint64_t	rank, seen = 0;
-	size_t		i;
-
-	if (h->n == 0)
-		return 0;
-	rank = h->n / 1000 * pm + (h->n % 1000 * pm + 999) / 1000;
-	if (rank < 1)
-		rank = 1;
-	if (rank > h->n)
-		rank = h->n;
-	for (i = 0; i < HIST_BUCKETS; i++) {
-		seen += h->b[i];
-		if (seen >= rank)
-			break;
-	}
-	if (i == HIST_BUCKETS)
-		return h->max;
-	return hist_bucket_hi(i) < h->max ? hist_bucket_hi(i) : h->max;
-}
 
 /* Remember (t, records) for the moving window of the progress rate. */
 static void
@@ -269,7 +68,7 @@ stats_window_rate(const struct stats *s, double now)
 }
 
 /* v and unit, with two decimals below two, one below one, else none. */
-static void
+void
 stats_fmt_digits(char *p, size_t n, double v, double two, double one,
     const char *unit)
 {
@@ -373,17 +172,18 @@ stats_progress_line(const struct stats *s, double now, char *p, size_t n)
 }
 
 /*
- * The count left on stderr at the end, where a progress line was:
+ * The count left on stderr at the end, where a progress line was, made to
+ * fit the terminal as the progress line is:
  *     done 500  ok 498  failed 2  in 12.3s
  *     done 120/500  ok 118  failed 2  in 3.1s      (a run cut short)
- * tight, then cut, as the progress line, on a narrow terminal.
  */
 static void
 stats_final_line(const struct stats *s, double wall, char *p, size_t n)
 {
-	char	done[64], tmp[256];
-	size_t	width = stats_width(), len;
-	int	r;
+	char		 done[64], tmp[256];
+	const char	*sep = "  ";
+	size_t		 width = stats_width(), len;
+	int		 r;
 
 	if (s->has_total && s->records != s->total)
 		snprintf(done, sizeof(done), "%llu/%llu",
@@ -394,13 +194,14 @@ stats_final_line(const struct stats *s, double wall, char *p, size_t n)
 		    (unsigned long long)s->records);
 	if (width + 1 < n)
 		n = width + 1;
-	r = snprintf(tmp, sizeof(tmp), "done %s  ok %llu  failed %llu  in "
-	    "%.1fs", done, (unsigned long long)s->ok,
-	    (unsigned long long)(s->records - s->ok), wall);
-	if (r < 0 || (size_t)r >= n)
-		snprintf(tmp, sizeof(tmp), "done %s ok %llu failed %llu in "
-		    "%.1fs", done, (unsigned long long)s->ok,
-		    (unsigned long long)(s->records - s->ok), wall);
+	for (;;) {
+		r = snprintf(tmp, sizeof(tmp), "done %s%sok %llu%sfailed %llu"
+		    "%sin %.1fs", done, sep, (unsigned long long)s->ok, sep,
+		    (unsigned long long)(s->records - s->ok), sep, wall);
+		if (r < 0 || (size_t)r < n || sep[1] == '\0')
+			break;
+		sep = " ";
+	}
 	if ((len = strlen(tmp)) >= n)
 		len = n - 1;
 	memcpy(p, tmp, len);
@@ -594,206 +395,6 @@ stats_timer_stop(struct stats *s)
 	s->timer_on = 0;
 }
 
-/* Milliseconds from us, with the digits a reader can use. */
-static void
-stats_fmt_ms(char *p, size_t n, uint64_t us)
-{
-	stats_fmt_digits(p, n, (double)us / 1000, 10, 100, " ms");
-}
-
-/* "1.2 MiB" beside the exact count, for a reader of the text summary. */
-static void
-stats_fmt_bytes(char *p, size_t n, uint64_t b)
-{
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
-	double	v = (double)b;
-	size_t	u = 0;
-
-	if (b < 1024) {
-		snprintf(p, n, "%llu", (unsigned long long)b);
-		return;
-	}
-	v /= 1024;
-	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(p, n, "%llu (%.1f %s)", (unsigned long long)b, v, units[u]);
-}
-
-/* Records per second over the whole run. */
-static double
-stats_rps(const struct stats *s, double wall)
-{
-	return wall > 0 ? (double)s->records / wall : 0;
-}
-
-/* The text summary: aligned "label: value" lines, in one write. */
-static void
-stats_print_text(const struct stats *s, double wall)
-{
-	static const unsigned	 qs[] = { 500, 900, 990 };
-	static const char *const qn[] = { "p50", "p90", "p99" };
-	char			 text[4096], v[64], *big = NULL;
-	struct sbuf		 sb = { text, sizeof(text), 0 };
-	const char		*sep;
-	size_t			 i, cap = sizeof(text);
-
-	/* Up to SLOWED_MAX lines of a host each: more than text holds. */
-	for (i = 0; i < s->nslowed; i++)
-		cap += strlen(s->slowed[i].host) + 80;
-	if (cap > sizeof(text) && (big = malloc(cap)) != NULL) {
-		sb.p = big;
-		sb.cap = cap;
-	}
-
-	sbuf_printf(&sb, "records:  %llu\n", (unsigned long long)s->records);
-	sbuf_printf(&sb, "ok:       %llu\n", (unsigned long long)s->ok);
-	sbuf_printf(&sb, "failed:   %llu",
-	    (unsigned long long)(s->records - s->ok));
-	sep = " (";
-	for (i = ERR_NONE + 1; i < NKINDS; i++) {
-		if (s->kinds[i] == 0)
-			continue;
-		sbuf_printf(&sb, "%s%s %llu", sep,
-		    err_kind_name((enum err_kind)i),
-		    (unsigned long long)s->kinds[i]);
-		sep = ", ";
-	}
-	sbuf_printf(&sb, "%s\n", sep[0] == ',' ? ")" : "");
-
-	sbuf_printf(&sb, "status:   ");
-	sep = "";
-	for (i = 0; i < NCLASSES; i++) {
-		if (s->classes[class_order[i]] == 0)
-			continue;
-		sbuf_printf(&sb, "%s%s %llu", sep, class_names[class_order[i]],
-		    (unsigned long long)s->classes[class_order[i]]);
-		sep = ", ";
-	}
-	sbuf_printf(&sb, "%s\n", sep[0] == '\0' ? "-" : "");
-
-	sbuf_printf(&sb, "latency: ");
-	if (s->lat.n == 0)
-		sbuf_printf(&sb, " -");
-	for (i = 0; s->lat.n > 0 && i < 3; i++) {
-		stats_fmt_ms(v, sizeof(v), hist_quantile(&s->lat, qs[i]));
-		sbuf_printf(&sb, " %s %s,", qn[i], v);
-	}
-	if (s->lat.n > 0) {
-		stats_fmt_ms(v, sizeof(v), s->lat.max);
-		sbuf_printf(&sb, " max %s", v);
-	}
-	sbuf_printf(&sb, "\n");
-
-	stats_fmt_bytes(v, sizeof(v), s->bytes);
-	sbuf_printf(&sb, "bytes:    %s\n", v);
-	sbuf_printf(&sb, "wall:     %.3f s\n", wall);
-	sbuf_printf(&sb, "rate:     %.1f records/s\n", stats_rps(s, wall));
-	sbuf_printf(&sb, "pauses:   %llu\n", (unsigned long long)s->pauses);
-	for (i = 0; i < s->nslowed; i++)
-		sbuf_printf(&sb, "slowed:   %s lowest %ld, final %ld\n",
-		    s->slowed[i].host, s->slowed[i].lowest, s->slowed[i].final);
-	if (s->slowed_more > 0)
-		sbuf_printf(&sb, "slowed:   %llu more hosts\n",
-		    (unsigned long long)s->slowed_more);
-	fwrite(sb.p, 1, sb.len, stderr);
-	fflush(stderr);
-	free(big);
-}
-
-/* Round x to a multiple of 1/scale, so JSON numbers carry no noise. */
-static double
-stats_round(double x, double scale)
-{
-	return round(x * scale) / scale;
-}
-
-/*
- * "slowed": [{"host", "lowest", "final"}, ...], the hosts whose --adaptive
- * limit came down, and "slowed_more" when there were more than it lists.
- */
-static int
-stats_json_slowed(const struct stats *s, cJSON *root)
-{
-	cJSON	*a, *o;
-	size_t	 i;
-
-	if ((a = cJSON_AddArrayToObject(root, "slowed")) == NULL)
-		return -1;
-	for (i = 0; i < s->nslowed; i++) {
-		if ((o = cJSON_CreateObject()) == NULL)
-			return -1;
-		cJSON_AddItemToArray(a, o);
-		if (cJSON_AddStringToObject(o, "host", s->slowed[i].host) ==
-		    NULL)
-			return -1;
-		cJSON_AddNumberToObject(o, "lowest", (double)s->slowed[i].lowest);
-		cJSON_AddNumberToObject(o, "final", (double)s->slowed[i].final);
-	}
-	if (s->slowed_more > 0)
-		cJSON_AddNumberToObject(root, "slowed_more",
-		    (double)s->slowed_more);
-	return 0;
-}
-
-/* The summary as one JSON object on one line, for jq. */
-static void
-stats_print_json(const struct stats *s, double wall)
-{
-	cJSON	*root, *o;
-	char	*text;
-	size_t	 i;
-
-	if ((root = cJSON_CreateObject()) == NULL)
-		goto oom;
-	cJSON_AddNumberToObject(root, "records", (double)s->records);
-	cJSON_AddNumberToObject(root, "ok", (double)s->ok);
-	cJSON_AddNumberToObject(root, "failed", (double)(s->records - s->ok));
-	o = cJSON_AddObjectToObject(root, "errors");
-	for (i = ERR_NONE + 1; i < NKINDS; i++)
-		if (s->kinds[i] > 0)
-			cJSON_AddNumberToObject(o,
-			    err_kind_name((enum err_kind)i), (double)s->kinds[i]);
-	o = cJSON_AddObjectToObject(root, "status");
-	for (i = 0; i < NCLASSES; i++)
-		if (s->classes[class_order[i]] > 0)
-			cJSON_AddNumberToObject(o, class_names[class_order[i]],
-			    (double)s->classes[class_order[i]]);
-	o = cJSON_AddObjectToObject(root, "latency_ms");
-	if (s->lat.n > 0) {
-		cJSON_AddNumberToObject(o, "p50",
-		    (double)hist_quantile(&s->lat, 500) / 1000);
-		cJSON_AddNumberToObject(o, "p90",
-		    (double)hist_quantile(&s->lat, 900) / 1000);
-		cJSON_AddNumberToObject(o, "p99",
-		    (double)hist_quantile(&s->lat, 990) / 1000);
-		cJSON_AddNumberToObject(o, "max", (double)s->lat.max / 1000);
-	} else {
-		cJSON_AddNullToObject(o, "p50");
-		cJSON_AddNullToObject(o, "p90");
-		cJSON_AddNullToObject(o, "p99");
-		cJSON_AddNullToObject(o, "max");
-	}
-	cJSON_AddNumberToObject(root, "bytes", (double)s->bytes);
-	cJSON_AddNumberToObject(root, "wall_s", stats_round(wall, 1e6));
-	cJSON_AddNumberToObject(root, "rps",
-	    stats_round(stats_rps(s, wall), 100));
-	cJSON_AddNumberToObject(root, "pauses", (double)s->pauses);
-	if (stats_json_slowed(s, root) == -1)
-		goto oom;
-	if ((text = cJSON_PrintUnformatted(root)) == NULL)
-		goto oom;
-	fprintf(stderr, "%s\n", text);
-	fflush(stderr);
-	cJSON_free(text);
-	cJSON_Delete(root);
-	return;
-oom:
-	cJSON_Delete(root);
-	fprintf(stderr, "gather: out of memory for --stats\n");
-}
-
 /* Take the line off the terminal, so what follows starts clean. */
 static void
 stats_clear(struct stats *s)
@@ -853,21 +454,35 @@ stats_free(struct stats *s)
 	free(s);
 }
 
-/* Append url to b as a -v line shows it: printable, its password "***". */
+/* Take the progress line off for a -v line; whether to draw it again. */
+static int
+stats_hide(struct stats *s)
+{
+	int redraw = s->drawn;
+
+	stats_clear(s);
+	return redraw;
+}
+
+/* Draw the progress line again under the -v line, if it was there. */
+static void
+stats_show(struct stats *s, int redraw)
+{
+	if (redraw)
+		stats_draw(s, s->line);
+}
+
+/* Append url to b as a -v line shows it: its password "***". */
 static int
 stats_log_url(struct buf *b, const char *url)
 {
-	struct buf	m = { NULL, 0, 0 };
-	size_t		off, len = 0;
-	int		rc;
+	size_t off, len = 0;
 
 	if ((off = url_password(url, &len)) == 0)
-		return text_printable(b, url);
-	rc = buf_append(&m, url, off) == 0 && buf_append(&m, "***", 3) == 0 &&
-	    buf_append(&m, url + off + len, strlen(url + off + len)) == 0 &&
-	    text_printable(b, m.p) == 0 ? 0 : -1;
-	buf_free(&m);
-	return rc;
+		return buf_append(b, url, strlen(url) + 1);
+	return buf_append(b, url, off) == 0 && buf_append(b, "***", 3) == 0 &&
+	    buf_append(b, url + off + len, strlen(url + off + len) + 1) == 0 ?
+	    0 : -1;
 }
 
 /*
@@ -878,51 +493,24 @@ stats_log_url(struct buf *b, const char *url)
 void
 stats_log(struct stats *s, const struct rec *r, const char *what)
 {
-	struct buf	 b = { NULL, 0, 0 };
-	char		 head[128];
+	struct buf	 u = { NULL, 0, 0 };
 	int		 redraw;
 
 	if (!s->verbose)
 		return;
-	redraw = s->drawn;
-	stats_clear(s);
-	if (r->kind == ERR_NONE)
-		snprintf(head, sizeof(head), "gather: [%llu] %s%ld %.3fs ",
-		    (unsigned long long)r->index, what, r->status,
-		    r->time.total);
+	redraw = stats_hide(s);
+	if (stats_log_url(&u, r->url.p != NULL ? r->url.p : "") == -1)
+		msg_note("[%llu] (out of memory)", (unsigned long long)r->index);
+	else if (r->kind == ERR_NONE)
+		msg_note("[%llu] %s%ld %.3fs %s", (unsigned long long)r->index,
+		    what, r->status, r->time.total, u.p);
 	else
-		snprintf(head, sizeof(head), "gather: [%llu] %s%s: ",
-		    (unsigned long long)r->index, what, err_kind_name(r->kind));
-	if (buf_append(&b, head, strlen(head)) == 0 &&
-	    (r->kind == ERR_NONE || (text_printable(&b, r->msg) == 0 &&
-	    buf_append(&b, " ", 1) == 0)) &&
-	    stats_log_url(&b, r->url.p != NULL ? r->url.p : "") == 0 &&
-	    buf_append(&b, "\n", 1) == 0)
-		fwrite(b.p, 1, b.len, stderr);
-	else
-		fprintf(stderr, "gather: [%llu] (out of memory)\n",
-		    (unsigned long long)r->index);
-	buf_free(&b);
-	fflush(stderr);
-	if (redraw)
-		stats_draw(s, s->line);
+		msg_note("[%llu] %s%s: %s %s", (unsigned long long)r->index,
+		    what, err_kind_name(r->kind), r->msg, u.p);
+	buf_free(&u);
+	stats_show(s, redraw);
 }
 
-/* One -v line from fmt, the progress line taken off and drawn again. */
-static void __attribute__((format(printf, 2, 3)))
-stats_note(struct stats *s, const char *fmt, ...)
-{
-	va_list	ap;
-	int	redraw = s->drawn;
-
-	stats_clear(s);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fflush(stderr);
-	if (redraw)
-		stats_draw(s, s->line);
-}
 
 /*
  * r's answer paused host for secs: counted, and with -v said with the
@@ -932,10 +520,10 @@ void
 stats_pause(struct stats *s, const struct rec *r, const char *host,
     double secs)
 {
-	struct buf	h = { NULL, 0, 0 };
 	struct tm	tm;
 	time_t		until;
 	char		when[32] = "?";
+	int		redraw;
 
 	if (s == NULL)
 		return;
@@ -946,12 +534,11 @@ stats_pause(struct stats *s, const struct rec *r, const char *host,
 	until = time(NULL) + (time_t)ceil(secs);
 	if (gmtime_r(&until, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (text_printable(&h, host) == 0)
-		stats_note(s, "gather: [%llu] %ld with Retry-After: host %.*s "
-		    "paused for %.3f s, until %s\n",
-		    (unsigned long long)r->index, r->status, (int)h.len, h.p,
-		    secs, when);
-	buf_free(&h);
+	redraw = stats_hide(s);
+	msg_note("[%llu] %ld with Retry-After: host %s paused for %.3f s, "
+	    "until %s", (unsigned long long)r->index, r->status, host, secs,
+	    when);
+	stats_show(s, redraw);
 }
 
 /* With -v: r's answer brought host's --adaptive limit down to limit. */
@@ -959,16 +546,16 @@ void
 stats_limit(struct stats *s, const struct rec *r, const char *host,
     long limit)
 {
-	struct buf h = { NULL, 0, 0 };
+	int redraw;
 
 	if (s == NULL || !s->verbose)
 		return;
-	if (text_printable(&h, host) == 0)
-		stats_note(s, "gather: [%llu] %s: host %.*s limit down to "
-		    "%ld\n", (unsigned long long)r->index, r->kind ==
-		    ERR_NONE ? (r->status == 429 ? "429" : "503") :
-		    err_kind_name(r->kind), (int)h.len, h.p, limit);
-	buf_free(&h);
+	redraw = stats_hide(s);
+	msg_note("[%llu] %s: host %s limit down to %ld",
+	    (unsigned long long)r->index, r->kind == ERR_NONE ?
+	    (r->status == 429 ? "429" : "503") : err_kind_name(r->kind), host,
+	    limit);
+	stats_show(s, redraw);
 }
 
 /* At the end: host's --adaptive limit came down to lowest; now final. */

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 when invalid. */
 size_t
@@ -195,9 +196,9 @@ json_escape(char *out, const unsigned char *s, size_t n)
 	return (size_t)(o - out);
 }
 
-/* The value of the 4 hex digits at s. */
-static int
-json_hex4(const char *s, unsigned *out)
+/* The value of the 4 hex digits at s into *out; -1 when one is not hex. */
+int
+text_hex4(const char *s, unsigned *out)
 {
 	unsigned	v = 0;
 	int		i;
@@ -275,12 +276,12 @@ json_unescape(struct buf *b, const char *s, size_t n)
 		case 'r': c = '\r'; break;
 		case 't': c = '\t'; break;
 		case 'u':
-			if (i + 6 > n - 1 || json_hex4(s + i + 2, &c) == -1)
+			if (i + 6 > n - 1 || text_hex4(s + i + 2, &c) == -1)
 				return -1;
 			i += 4;
 			if (c >= 0xd800 && c <= 0xdbff && i + 8 <= n - 1 &&
 			    s[i + 2] == '\\' && s[i + 3] == 'u' &&
-			    json_hex4(s + i + 4, &lo) == 0 && lo >= 0xdc00 &&
+			    text_hex4(s + i + 4, &lo) == 0 && lo >= 0xdc00 &&
 			    lo <= 0xdfff) {
 				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
 				i += 6;
@@ -346,4 +347,35 @@ text_printable(struct buf *b, const char *s)
 			return -1;
 	}
 	return 0;
+}
+
+/*
+ * Whether header line h ("Name: value", "Name:" or "Name;") has the name
+ * of n, which is written the same way; names compare without case.
+ */
+int
+text_same_header(const char *h, const char *n)
+{
+	size_t hl = strcspn(h, ":;"), nl = strcspn(n, ":;");
+
+	return hl == nl && strncasecmp(h, n, hl) == 0;
+}
+
+/* Whether c is a blank a line is trimmed of: space, tab or CR. */
+int
+text_blank(int c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Trim blanks (text_blank) from both ends of [*p, *p + *n). */
+void
+text_trim(const char **p, size_t *n)
+{
+	while (*n > 0 && text_blank(**p)) {
+		(*p)++;
+		(*n)--;
+	}
+	while (*n > 0 && text_blank((*p)[*n - 1]))
+		(*n)--;
 }

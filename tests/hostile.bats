@@ -42,7 +42,7 @@ run_via_dead_proxy() {
 run_random_input() {
 	run_via_dead_proxy "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_strict_jsonl --ordered -n "$1"
+	assert_jsonl --ordered -n "$1"
 	assert_jq "all(.[]; .ok == false and ($2))"
 }
 
@@ -74,7 +74,7 @@ run_random_input() {
 		>"$BATS_TEST_TMPDIR/in"
 	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_strict_jsonl -n 4
+	assert_jsonl -n 4
 	assert_jq --arg b "$BASE" '
 		map(.index) == [0, 1, 2, 3] and
 		.[0].url == ($b + "/ok\u0000/x") and
@@ -90,7 +90,7 @@ run_random_input() {
 	printf '{"url": "%s/echo\\u0000/../x"}\n' "$BASE" >"$BATS_TEST_TMPDIR/in"
 	reset_stats
 	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
-	assert_strict_jsonl -n 1
+	assert_jsonl -n 1
 	assert_jq '.[0].ok == false and
 		(.[0].error.kind | IN("invalid_url", "bad_input"))'
 	assert_jq --arg b "$BASE" '.[0].url | . == ($b + "/echo\u0000/../x") or
@@ -112,7 +112,7 @@ run_random_input() {
 	} >"$BATS_TEST_TMPDIR/in"
 	run --separate-stderr timeout 30 "$GATHER" -i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_strict_jsonl -n 5
+	assert_jsonl -n 5
 	assert_jq 'map(.index) == [0, 1, 2, 3, 4]'
 	assert_jq 'map(.ok) == [true, false, true, false, true]'
 	assert_jq '.[1] | .error.kind == "bad_input" and
@@ -129,7 +129,7 @@ run_random_input() {
 	} >"$BATS_TEST_TMPDIR/in"
 	run --separate-stderr timeout 30 "$GATHER" -i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_strict_jsonl -n 2
+	assert_jsonl -n 2
 	assert_jq '.[1] | .error.kind == "bad_input" and (.url | length == 256)'
 }
 
@@ -164,7 +164,7 @@ run_random_input() {
 	n=$(count_records "$BATS_TEST_TMPDIR/in")
 	run --separate-stderr timeout 30 "$GATHER" -i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_strict_jsonl -n "$n"
+	assert_jsonl -n "$n"
 	assert_jq 'map(.index) == [range(length)]'
 	# Every broken one is bad_input; the last line is a good object.  Two
 	# are not broken JSON: 1e999999 (a number too large for a double:
@@ -184,7 +184,7 @@ run_random_input() {
 		"$BASE" "$BASE" "$BASE" >"$BATS_TEST_TMPDIR/in"
 	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
-	assert_strict_jsonl -f "$BATS_TEST_TMPDIR/out" -n 3
+	assert_jsonl -f "$BATS_TEST_TMPDIR/out" -n 3
 }
 
 @test "URLs with spaces, CR or LF inside are invalid_url, never sent" {
@@ -201,7 +201,7 @@ run_random_input() {
 	} >"$BATS_TEST_TMPDIR/in"
 	run --separate-stderr "$GATHER" -i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_strict_jsonl -n 8
+	assert_jsonl -n 8
 	assert_jq 'all(.[]; .ok == false and .error.kind == "invalid_url")'
 	assert_jq 'map(.url | test("\r") or test("\n") or test(" ")) | all'
 	assert_equal "$(hits /echo)" 0
@@ -225,7 +225,7 @@ run_random_input() {
 	} >"$BATS_TEST_TMPDIR/in"
 	run --separate-stderr "$GATHER" --body json -i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_strict_jsonl -n 9
+	assert_jsonl -n 9
 	assert_jq '.[-1] | .ok and .body.headers["x-fine"] == "yes"'
 	# No request carried an injected header...
 	assert_jq 'all(.[]; (.body.headers["x-injected"]? // null) == null)'
@@ -264,7 +264,7 @@ run_random_input() {
 		"$BASE/ok"
 	took=$(since "$t")
 	assert_failure 1
-	assert_strict_jsonl -n 11
+	assert_jsonl -n 11
 	assert_jq 'map(.index) == [range(11)]'
 	# RST while waiting for the answer: a receive failure (56) = reset.
 	assert_jq '.[0] | .error.kind == "reset" and .error.curl_code == 56'
@@ -310,7 +310,7 @@ run_random_input() {
 		"$BASE/bomb/10485760" "$BASE/drip/100?ms=50"
 	took=$(since "$t")
 	assert_failure 1
-	assert_strict_jsonl -n 5
+	assert_jsonl -n 5
 	assert_jq 'map(.error.kind) == ["reset", "timeout", "too_large",
 		"too_large", "timeout"]'
 	# reset and timeout are transient, too_large is not.
@@ -324,7 +324,7 @@ run_random_input() {
 	run --separate-stderr timeout 30 "$GATHER" -I "$BASE/bigheader/200000" \
 		"$BASE/bigheader/60000"
 	assert_failure 1
-	assert_strict_jsonl -n 2
+	assert_jsonl -n 2
 	assert_jq '.[0].ok == false'
 	assert_jq '.[1] | .ok and (.headers["x-big"] | length == 60000)'
 }
@@ -333,7 +333,7 @@ run_random_input() {
 	run --separate-stderr "$GATHER" -I "$BASE/latin1-header"
 	assert_success
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
-	assert_strict_jsonl -f "$BATS_TEST_TMPDIR/out" -n 1
+	assert_jsonl -f "$BATS_TEST_TMPDIR/out" -n 1
 	run jq -e '.[0]? // . | .headers["x-plain"] == "yes" and
 		(.headers["x-latin"] | type == "string" and startswith("caf"))' \
 		"$BATS_TEST_TMPDIR/out"
@@ -347,7 +347,7 @@ run_random_input() {
 		"$BASE/json"
 	assert_success
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
-	assert_strict_jsonl -f "$BATS_TEST_TMPDIR/out" -n 2
+	assert_jsonl -f "$BATS_TEST_TMPDIR/out" -n 2
 	run jq -s -e '.[1].body_encoding == "json" and .[1].body.hello == "world"
 		and .[0].size == 29 and .[0].body_encoding == "base64"' \
 		"$BATS_TEST_TMPDIR/out"
@@ -359,7 +359,7 @@ run_random_input() {
 		run --separate-stderr "$GATHER" --body "$mode" "$BASE/bytes/256" \
 			"$BASE/bytes/70000" "$BASE/utf8" "$BASE/json"
 		assert_success
-		assert_strict_jsonl -n 4
+		assert_jsonl -n 4
 	done
 }
 
@@ -384,7 +384,7 @@ run_random_input() {
 		-i "$BATS_TEST_TMPDIR/in"
 	took=$(since "$t")
 	assert_failure 1
-	assert_strict_jsonl -n 200
+	assert_jsonl -n 200
 	assert_jq 'map(.index) == [range(200)]'
 	assert_jq '[.[] | .error.kind] | group_by(.) |
 		map({(.[0] // "ok"): length}) | add ==
@@ -409,7 +409,7 @@ mixed_urls() {
 	run --separate-stderr timeout 60 "$GATHER" -c 1 -t 10 \
 		-i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_strict_jsonl --ordered -n 100
+	assert_jsonl --ordered -n 100
 	assert_jq 'all(.[]; if (.url | endswith("/raw/folded"))
 		then .ok == false and .error.kind == "other"
 		else .ok and .status == 200 and .body == "ok" end)'
@@ -420,7 +420,7 @@ mixed_urls() {
 	run --separate-stderr timeout 60 "$GATHER" -c 32 -t 10 -I \
 		-i "$BATS_TEST_TMPDIR/in"
 	assert_failure 1
-	assert_strict_jsonl --ordered -n 400
+	assert_jsonl --ordered -n 400
 	assert_jq 'all(.[]; if (.url | endswith("/raw/folded"))
 		then .ok == false and .error.kind == "other"
 		else .ok and .status == 200 end)'
@@ -431,7 +431,7 @@ mixed_urls() {
 		"$BASE/raw/bigstatus" "$BASE/raw/negstatus" "$BASE/raw/foo" \
 		"$BASE/raw/nostatus" "$BASE/raw/empty" "$BASE/ok"
 	assert_failure 1
-	assert_strict_jsonl --ordered -n 6
+	assert_jsonl --ordered -n 6
 	assert_jq '.[0:5] | all(.[]; .ok == false and
 		(.error.kind | IN("reset", "other")))'
 	assert_jq '.[5].ok and .[5].status == 200'
@@ -442,14 +442,14 @@ mixed_urls() {
 		"$BASE/raw/headbody" "$BASE/raw/headbody-close" \
 		"$BASE/raw/headbody-keep" "$BASE/ok" "$BASE/chunked/100"
 	assert_success
-	assert_strict_jsonl --ordered -n 5
+	assert_jsonl --ordered -n 5
 	assert_jq 'all(.[]; .ok and .status == 200 and .size == 0)'
 	printf '{"url": "%s", "method": "HEAD"}\n' "$BASE/raw/headbody" \
 		"$BASE/raw/headbody-keep" "$BASE/ok" >"$BATS_TEST_TMPDIR/in"
 	run --separate-stderr timeout 60 "$GATHER" -c 1 -t 10 \
 		-i "$BATS_TEST_TMPDIR/in"
 	assert_success
-	assert_strict_jsonl --ordered -n 3
+	assert_jsonl --ordered -n 3
 	assert_jq 'all(.[]; .ok and .status == 200 and .size == 0)'
 }
 
@@ -457,7 +457,7 @@ mixed_urls() {
 	run --separate-stderr "$GATHER" -I -t 10 "$BASE/raw/httpline" \
 		"$BASE/raw/continue"
 	assert_success
-	assert_strict_jsonl --ordered -n 2
+	assert_jsonl --ordered -n 2
 	assert_jq '.[0].headers["x-a"] == "1" and .[0].headers["x-b"] == "2"'
 	# A real second status line (after an interim 100) does start afresh.
 	assert_jq '.[1].headers["x-late"] == "2" and

@@ -51,40 +51,37 @@ under_asan() {
 
 # ---- SIGINT and SIGTERM ---------------------------------------------------
 
-@test "SIGINT: hung transfers are cancelled and written, exit 130" {
+# Three hung transfers and one that answers, then SIG (INT or TERM): the
+# hung ones are cancelled and written naming it, the run exits STATUS.
+signal_cancels() {
+	local sig=$1 status=$2 path=/hang/sig-$3 t took
 	reset_stats
-	start_bg "$GATHER" -t 20 "$BASE/hang/sig-a" "$BASE/ok" \
-		"$BASE/hang/sig-a" "$BASE/hang/sig-a"
-	wait_until 10 hits_at_least /hang/sig-a 3 ||
+	start_bg "$GATHER" -t 20 "$BASE$path" "$BASE/ok" "$BASE$path" \
+		"$BASE$path"
+	wait_until 10 hits_at_least "$path" 3 ||
 		fail "the transfers did not reach the server"
 	t=$(now)
-	kill -INT "$BG_PID"
+	kill "-$sig" "$BG_PID"
 	wait_bg 10
 	took=$(since "$t")
-	assert_equal "$BG_STATUS" 130
+	assert_equal "$BG_STATUS" "$status"
 	load_bg_output
 	assert_equal "${#lines[@]}" 4
 	assert_jsonl
 	assert_jq 'map(.index) == [0, 1, 2, 3]'
 	assert_jq '.[1] | .ok and .status == 200'
-	assert_jq '[.[0], .[2], .[3]] | all(.[]; .ok == false and
-		.error.kind == "cancelled" and .status == null and
-		(.error.message | test("SIGINT")))'
-	fcmp "$took" '<' 3 || fail "exit took $took s after SIGINT"
+	assert_jq --arg sig "SIG$sig" '[.[0], .[2], .[3]] | all(.[]; .ok == false
+		and .error.kind == "cancelled" and .status == null and
+		(.error.message | test($sig)))'
+	assert_took "$took" '<' 3 "exit after SIG$sig"
+}
+
+@test "SIGINT: hung transfers are cancelled and written, exit 130" {
+	signal_cancels INT 130 a
 }
 
 @test "SIGTERM: the same, exit 143" {
-	reset_stats
-	start_bg "$GATHER" -t 20 "$BASE/hang/sig-b" "$BASE/hang/sig-b"
-	wait_until 10 hits_at_least /hang/sig-b 2 ||
-		fail "the transfers did not reach the server"
-	kill -TERM "$BG_PID"
-	wait_bg 10
-	assert_equal "$BG_STATUS" 143
-	load_bg_output
-	assert_equal "${#lines[@]}" 2
-	assert_jq 'all(.[]; .error.kind == "cancelled" and
-		(.error.message | test("SIGTERM")))'
+	signal_cancels TERM 143 b
 }
 
 @test "SIGINT with --format json: the array is closed and valid" {
@@ -216,7 +213,7 @@ under_asan() {
 	# gather --help documents 141 for a closed stdout.
 	assert_equal "${lines[1]}" "status 141"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/err")" ""
-	fcmp "$took" '<' 3 || fail "took $took s"
+	assert_took "$took" '<' 3 "the run"
 }
 
 # ---- valgrind -------------------------------------------------------------
@@ -230,6 +227,12 @@ valgrind_ok() {
 VALGRIND=(valgrind -q --leak-check=full --error-exitcode=99
 	--errors-for-leak-kinds=definite,indirect)
 
+# valgrind's report in $stderr names no leak and no bad read.
+assert_valgrind_clean() {
+	[[ "$stderr" != *"definitely lost"* ]] || fail "$stderr"
+	[[ "$stderr" != *"Invalid read"* ]] || fail "$stderr"
+}
+
 @test "valgrind: a normal run of a few URLs is clean" {
 	valgrind_ok
 	run --separate-stderr timeout 60 "${VALGRIND[@]}" "$GATHER" -I \
@@ -239,8 +242,7 @@ VALGRIND=(valgrind -q --leak-check=full --error-exitcode=99
 	assert_failure 1	# /reset fails; 99 would be a valgrind error
 	assert_equal "${#lines[@]}" 7
 	assert_jq 'map(.ok) == [true, true, true, true, true, true, false]'
-	[[ "$stderr" != *"definitely lost"* ]] || fail "$stderr"
-	[[ "$stderr" != *"Invalid read"* ]] || fail "$stderr"
+	assert_valgrind_clean
 }
 
 @test "valgrind: a run ended by SIGINT is clean" {
@@ -261,5 +263,5 @@ VALGRIND=(valgrind -q --leak-check=full --error-exitcode=99
 	# Under valgrind /ok may still be in flight when the signal lands.
 	assert_jq '(.[0].error.kind == null or .[0].error.kind == "cancelled")
 		and (.[1:] | map(.error.kind) == ["cancelled", "cancelled"])'
-	[[ "$stderr" != *"definitely lost"* ]] || fail "$stderr"
+	assert_valgrind_clean
 }

@@ -24,6 +24,7 @@ struct app {
 	struct record		*record;
 	struct reorder		*reorder;
 	struct writer		*writer;
+	struct output		*output;
 	struct sched		*sched;
 	struct expect		*expect;	/* --expect's programs, or NULL */
 	struct junit		*junit;		/* --junit's report, or NULL */

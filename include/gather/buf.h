@@ -17,6 +17,8 @@ struct buf {
 int	 buf_reserve(struct buf *, size_t);
 int	 buf_append(struct buf *, const void *, size_t);
 int	 buf_set(struct buf *, const void *, size_t);
+int	 buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 void	 buf_clear(struct buf *);
 void	 buf_trim_capacity(struct buf *, size_t);
 void	 buf_free(struct buf *);

@@ -54,7 +54,6 @@ struct opts {
 	double		 deadline;	/* seconds for the run, 0 = none */
 	long		 retries;
 	struct retry_set retry_on;	/* what is retried */
-	int		 retry_on_set;	/* --retry-on was given */
 	int		 retry_all;	/* --retry-all-errors */
 	double		 retry_delay;
 	double		 retry_max_delay;

@@ -21,14 +21,12 @@ struct sched_parts {
 	struct xfer_pool	*pool;
 	struct input		*in;
 	struct ends		*ends;
-	struct record		*record;
-	struct reorder		*reorder;
-	struct writer		*writer;
+	struct record		*record;	/* formats for --expect */
+	struct output		*output;	/* where records go */
 	struct resume		*resume;	/* NULL without --resume */
 	struct revalidate	*revalidate;	/* NULL without --revalidate */
 	struct stats		*stats;
 	struct expect		*expect;	/* NULL without --expect */
-	struct junit		*junit;		/* NULL without --junit */
 	struct jobs		*jobs;		/* -j: the parent's workers */
 	struct jobs_feed	*feed;		/* -j: a worker's records */
 };
@@ -39,10 +37,10 @@ struct sched	*sched_new(const struct opts *, struct ev_loop *);
 void		 sched_attach(struct sched *, const struct sched_parts *);
 void		 sched_run(struct sched *);
 int		 sched_status(const struct sched *);
-void		 sched_done(void *, CURL *, CURLcode);
+void		 sched_transfer_done(void *, CURL *, CURLcode);
 void		 sched_remote_done(void *, struct rec *, struct buf *);
 void		 sched_input_ready(void *);
-void		 sched_stop(void *, enum err_kind, const char *);
+void		 sched_halt(void *, enum err_kind, const char *);
 void		 sched_free(struct sched *);
 
 #endif

@@ -23,8 +23,12 @@ size_t	 json_escaped_len(const unsigned char *, size_t);
 size_t	 json_escape(char *, const unsigned char *, size_t);
 int	 json_unescape(struct buf *, const char *, size_t);
 int	 text_printable(struct buf *, const char *);
+int	 text_hex4(const char *, unsigned *);
 
 uint64_t text_hash(const char *, size_t, uint64_t);
 void	 text_lower(char *, size_t);
+int	 text_same_header(const char *, const char *);
+int	 text_blank(int);
+void	 text_trim(const char **, size_t *);
 
 #endif
