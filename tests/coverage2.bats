@@ -175,7 +175,7 @@ print(repr(next(E.parse(sys.argv[1]).getroot().iter("testcase")).get("name")[-4:
 	for j in 1 2; do
 		run --separate-stderr "$GATHER" -j "$j" -c 4 -i "$d/in"
 		assert_success
-		assert_strict_jsonl -n 12 --ordered
+		assert_jsonl -n 12 --ordered
 		assert_jq 'all(.[]; .ok and (.body | fromjson) as $e |
 			$e.method == "PUT" and $e.headers["x-k"] == "v\(.index)" and
 			$e.body == "b\(.index)" and .id == "r\(.index)")'
@@ -339,7 +339,7 @@ EOT
 	reset_stats
 	run --separate-stderr "$GATHER" -i "$d/in"
 	assert_failure 1
-	assert_strict_jsonl -n 18 --ordered
+	assert_jsonl -n 18 --ordered
 	run jq -c -s 'map(.error.message)' <<<"$output"
 	assert_output '["a request object needs a string \"url\"","a NUL (\\u0000) in a request object'"'"'s url","method must be a word such as POST","method must be a word such as POST","timeout must be a number of seconds","timeout must be a number of seconds","timeout must be a number of seconds","sha256 must be a string of 64 hex digits","header values must be strings","headers must be \"Name: value\" strings","headers must be \"Name: value\" strings","invalid header name or value","invalid header name or value","field \"url\" given twice","unknown field \"zz\" in the request object","\"user\" and \"bearer\" exclude each other","a request object needs a string \"url\"",null]'
 	run --separate-stderr "$GATHER" -i "$d/in"
@@ -375,7 +375,7 @@ EOT
 @test "-j 0 (one per CPU), -j 4 with one record, -j 3 on empty input, bad lines through -j 2" {
 	run --separate-stderr "$GATHER" -j 0 "$BASE/p/a" "$BASE/p/b"
 	assert_success
-	assert_strict_jsonl -n 2 --ordered
+	assert_jsonl -n 2 --ordered
 	assert_jq 'all(.ok)'
 	run --separate-stderr "$GATHER" -j 4 "$BASE/p/a"
 	assert_success
@@ -387,7 +387,7 @@ EOT
 	run --separate-stderr bash -c 'printf "%s/p/x\nnot a url\n{\"url\": 5}\n" "$1" |
 		"$GATHER" -j 2' _ "$BASE"
 	assert_failure 1
-	assert_strict_jsonl -n 3 --ordered
+	assert_jsonl -n 3 --ordered
 	assert_jq '.[0].ok and .[1].error.kind == "invalid_url" and
 		.[2].error.kind == "bad_input"'
 }
@@ -441,7 +441,7 @@ EOT
 		else printf "http://gather-no-such-host-%d.invalid/x?%d\n", k % 3, k }' >"$d/in"
 	run --separate-stderr "$GATHER" -c 8 -i "$d/in"
 	assert_failure 1
-	assert_strict_jsonl -n 60 --ordered
+	assert_jsonl -n 60 --ordered
 	assert_jq 'all(.[]; if .index % 3 == 2 then .ok else
 		(.ok | not) and .error.kind == "dns" and .attempts == 1 end)'
 }
@@ -453,7 +453,7 @@ EOT
 	run script -qfec "$cmd" /dev/null </dev/null
 	assert_success
 	output=$(tr -d '\r' <<<"$output")
-	assert_strict_jsonl -n 2 --ordered
+	assert_jsonl -n 2 --ordered
 	assert_jq 'all(.ok)'
 	printf -v cmd '%q ' "$GATHER" -c 1 --fail --format tap "$BASE/p/a" "$BASE/status/500"
 	run script -qfec "$cmd" /dev/null </dev/null
@@ -545,7 +545,7 @@ os.setxattr(sys.argv[1], "user.gather.url", b"http://other.test/x")' "$d/0"
 	wait "$pid" && rc=0 || rc=$?
 	assert_equal "$rc" 1
 	output=$(<"$BATS_TEST_TMPDIR/out")
-	assert_strict_jsonl --ordered
+	assert_jsonl --ordered
 	# The one in flight and those never sent: all other, naming a death.
 	assert_jq 'length == 12 and (map(.index) == [range(12)]) and
 		all(.ok == false and .error.kind == "other" and
