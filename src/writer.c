@@ -220,11 +220,14 @@ writer_outcome(const struct rec *r, struct outcome *oc)
 }
 
 /*
- * Append the n bytes at s, made valid UTF-8, to b for a TAP description:
- * on one line, with # and \ escaped as TAP says and control bytes as \xHH.
+ * Append the n bytes at s, made valid UTF-8, to b on one line: \ and the
+ * one byte quote escaped with a backslash, control bytes as \xHH.  TAP
+ * descriptions quote '#'; YAML's double-quoted scalars quote '"', and
+ * TAP's YAMLish reader reads them back.
  */
 static int
-writer_tap_text(struct buf *b, struct buf *tmp, const char *s, size_t n)
+writer_escaped(struct buf *b, struct buf *tmp, const char *s, size_t n,
+    unsigned char quote)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	char			 esc[8];
@@ -239,13 +242,13 @@ writer_tap_text(struct buf *b, struct buf *tmp, const char *s, size_t n)
 	}
 	for (i = 0; i < n; i = run + 1) {
 		for (run = i; run < n && u[run] >= 0x20 && u[run] != 0x7f &&
-		    u[run] != '#' && u[run] != '\\'; run++)
+		    u[run] != quote && u[run] != '\\'; run++)
 			;
 		if (buf_append(b, u + i, run - i) == -1)
 			return -1;
 		if (run == n)
 			break;
-		if (u[run] == '#' || u[run] == '\\')
+		if (u[run] == quote || u[run] == '\\')
 			snprintf(esc, sizeof(esc), "\\%c", u[run]);
 		else
 			snprintf(esc, sizeof(esc), "\\x%02x", u[run]);
@@ -255,42 +258,20 @@ writer_tap_text(struct buf *b, struct buf *tmp, const char *s, size_t n)
 	return 0;
 }
 
-/*
- * Append s (n bytes) to b as a YAML double-quoted scalar: valid UTF-8,
- * " and \ escaped, control bytes as \xHH, which YAML and TAP's YAMLish
- * reader both read back.
- */
+/* s for a TAP description: # and \ escaped as TAP says. */
+static int
+writer_tap_text(struct buf *b, struct buf *tmp, const char *s, size_t n)
+{
+	return writer_escaped(b, tmp, s, n, '#');
+}
+
+/* s as a YAML double-quoted scalar. */
 static int
 writer_yaml_string(struct buf *b, struct buf *tmp, const char *s, size_t n)
 {
-	const unsigned char	*u = (const unsigned char *)s;
-	char			 esc[8];
-	size_t			 i, run;
-
-	if (!utf8_valid(u, n)) {
-		buf_clear(tmp);
-		if (utf8_repair(tmp, u, n) == -1)
-			return -1;
-		u = (const unsigned char *)tmp->p;
-		n = tmp->len;
-	}
-	if (buf_append(b, "\"", 1) == -1)
+	if (buf_append(b, "\"", 1) == -1 ||
+	    writer_escaped(b, tmp, s, n, '"') == -1)
 		return -1;
-	for (i = 0; i < n; i = run + 1) {
-		for (run = i; run < n && u[run] >= 0x20 && u[run] != 0x7f &&
-		    u[run] != '"' && u[run] != '\\'; run++)
-			;
-		if (buf_append(b, u + i, run - i) == -1)
-			return -1;
-		if (run == n)
-			break;
-		if (u[run] == '"' || u[run] == '\\')
-			snprintf(esc, sizeof(esc), "\\%c", u[run]);
-		else
-			snprintf(esc, sizeof(esc), "\\x%02x", u[run]);
-		if (buf_append(b, esc, strlen(esc)) == -1)
-			return -1;
-	}
 	return buf_append(b, "\"", 1);
 }
 
