@@ -37,14 +37,24 @@ setup_file() {
 	}
 	UNIX_PID=$EXTRA_PID
 	# A server on ::1 alone, when this machine has IPv6 on loopback.
-	V6_MISSING=""
-	if start_extra v6 --host ::1; then
-		V6_PID=$EXTRA_PID
-		V6_PORT=$EXTRA_PORT
-	else
-		V6_PID=$EXTRA_PID
-		V6_MISSING="no IPv6 on loopback here"
-	fi
+	# The -4/-6 test needs its port free on 127.0.0.1 too: a port the
+	# kernel gave on ::1 may be another process's on 127.0.0.1.
+	V6_MISSING="no port free on both ::1 and 127.0.0.1"
+	local try
+	for ((try = 0; try < 5; try++)); do
+		if ! start_extra v6 --host ::1; then
+			V6_MISSING="no IPv6 on loopback here"
+			break
+		fi
+		if ! (exec 9<>"/dev/tcp/127.0.0.1/$EXTRA_PORT") 2>/dev/null; then
+			V6_MISSING=""
+			break
+		fi
+		kill "$EXTRA_PID" 2>/dev/null || true
+		wait "$EXTRA_PID" 2>/dev/null || true
+	done
+	V6_PID=$EXTRA_PID
+	V6_PORT=$EXTRA_PORT
 	export UNIX_SOCK UNIX_PID V6_PID V6_PORT V6_MISSING
 	start_nginx_identity
 }
