@@ -298,7 +298,7 @@ files_url_part(struct files *f, const struct rec *r, CURLUPart part,
 	const char	*s;
 	int		 rc;
 
-	if (url_set(f->cu, r->url.p) != CURLUE_OK ||
+	if (url_set(f->cu, r->req.url.p) != CURLUE_OK ||
 	    curl_url_get(f->cu, part, &v, 0) != CURLUE_OK)
 		return 0;
 	s = v;
@@ -326,7 +326,7 @@ files_path_part(struct files *f, const struct rec *r)
 	size_t		 i, start;
 	int		 rc = 0, segs = 0;
 
-	if (url_set(f->cu, r->url.p) != CURLUE_OK ||
+	if (url_set(f->cu, r->req.url.p) != CURLUE_OK ||
 	    curl_url_get(f->cu, CURLUPART_PATH, &v, 0) != CURLUE_OK)
 		return 0;
 	for (s = v; *s != '\0' && rc == 0; s = e) {
@@ -365,11 +365,11 @@ files_id(struct files *f, const struct rec *r)
 	char	*json;
 	int	 rc;
 
-	if (r->id.p[0] == '"' &&
-	    json_unescape(&f->name, r->id.p, r->id.len) == 0)
+	if (r->req.id.p[0] == '"' &&
+	    json_unescape(&f->name, r->req.id.p, r->req.id.len) == 0)
 		return 0;
-	if ((r->id.p[0] == '{' || r->id.p[0] == '[') &&
-	    (v = cJSON_ParseWithLength(r->id.p, r->id.len)) != NULL) {
+	if ((r->req.id.p[0] == '{' || r->req.id.p[0] == '[') &&
+	    (v = cJSON_ParseWithLength(r->req.id.p, r->req.id.len)) != NULL) {
 		json = cJSON_PrintUnformatted(v);
 		cJSON_Delete(v);
 		if (json != NULL) {
@@ -378,7 +378,7 @@ files_id(struct files *f, const struct rec *r)
 			return rc;
 		}
 	}
-	return buf_append(&f->name, r->id.p, r->id.len);
+	return buf_append(&f->name, r->req.id.p, r->req.id.len);
 }
 
 /*
@@ -450,7 +450,7 @@ files_expand(struct files *f, const struct rec *r)
 	for (p = f->tmpl; *p && rc == 0; ) {
 		if (strncmp(p, "{index}", 7) == 0) {
 			snprintf(num, sizeof(num), "%llu",
-			    (unsigned long long)r->index);
+			    (unsigned long long)r->req.index);
 			rc = buf_append(&f->name, num, strlen(num));
 			p += 7;
 		} else if (strncmp(p, "{host}", 6) == 0) {
@@ -464,7 +464,7 @@ files_expand(struct files *f, const struct rec *r)
 			p += 6;
 		} else if (strncmp(p, "{id}", 4) == 0) {
 			/* A string id gives its text, any other compact JSON. */
-			if (r->has_id)
+			if (r->req.has_id)
 				rc = files_id(f, r);
 			p += 4;
 		} else
@@ -478,16 +478,16 @@ files_expand(struct files *f, const struct rec *r)
 	return 0;
 }
 
-/* r->file: DIR as given joined with f->name. */
+/* r->save.file: DIR as given joined with f->name. */
 static int
 files_path(struct files *f, struct rec *r)
 {
 	size_t dirlen = strlen(f->dir);
 
-	if (buf_set(&r->file, f->dir, dirlen) == -1 ||
+	if (buf_set(&r->save.file, f->dir, dirlen) == -1 ||
 	    (dirlen > 0 && f->dir[dirlen - 1] != '/' &&
-	    buf_append(&r->file, "/", 1) == -1) ||
-	    buf_append(&r->file, f->name.p, f->name.len) == -1)
+	    buf_append(&r->save.file, "/", 1) == -1) ||
+	    buf_append(&r->save.file, f->name.p, f->name.len) == -1)
 		return -1;
 	return 0;
 }
@@ -541,9 +541,9 @@ files_mark_of(struct files *f, const struct rec *r)
 	unsigned int	len = 0, i;
 	char		hex[3];
 
-	if (r->url.len <= MARK_URL_MAX)
-		return buf_set(&f->mark, r->url.p, r->url.len);
-	if (!EVP_Digest(r->url.p, r->url.len, md, &len, EVP_sha256(), NULL) ||
+	if (r->req.url.len <= MARK_URL_MAX)
+		return buf_set(&f->mark, r->req.url.p, r->req.url.len);
+	if (!EVP_Digest(r->req.url.p, r->req.url.len, md, &len, EVP_sha256(), NULL) ||
 	    buf_set(&f->mark, "sha256:", 7) == -1)
 		return -1;
 	for (i = 0; i < len; i++) {
@@ -770,13 +770,13 @@ files_dir_of(struct files *f, struct rec *r, int *dfd, const char **leaf,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if ((*dfd = files_subdir(f, r->file.p + f->prefix, leaf)) == -1) {
+	if ((*dfd = files_subdir(f, r->save.file.p + f->prefix, leaf)) == -1) {
 		e = errno;
 		snprintf(err, errlen, e == ELOOP || e == ENOTDIR ?
 		    "refusing to write '%s': a directory on its way is a "
 		    "symbolic link or not a directory" : "cannot open '%s': %s",
-		    r->file.p, strerror(e));
-		buf_clear(&r->file);
+		    r->save.file.p, strerror(e));
+		buf_clear(&r->save.file);
 		return -1;
 	}
 	return 0;
@@ -851,7 +851,7 @@ files_walk(struct files *f, struct rec *r, int want_file, size_t *basep,
 	}
 	if (dfd != f->dirfd)
 		close(dfd);
-	buf_clear(&r->file);
+	buf_clear(&r->save.file);
 	if (found == -2)
 		goto nomem;
 	if (found == -1) {
@@ -872,7 +872,7 @@ nomem:
 }
 
 /*
- * Choose r's name (r->file) and take it for this run; want_file as for
+ * Choose r's name (r->save.file) and take it for this run; want_file as for
  * files_walk.  1 when chosen, 0 when want_file found none, -1 with a
  * reason in err.
  */
@@ -946,7 +946,7 @@ files_validator_ok(const char *v, size_t n)
  * Whether NAME.part, open as fd with st and this URL's, is to be
  * continued: on a retry of this run, or under --continue, when it holds
  * bytes and a well-formed validator its first response gave (see
- * files_mark).  Fills r->validator.
+ * files_mark).  Fills r->save.validator.
  */
 static int
 files_continues(struct files *f, struct rec *r, int fd,
@@ -955,14 +955,14 @@ files_continues(struct files *f, struct rec *r, int fd,
 	char	v[VALIDATOR_MAX];
 	ssize_t	n;
 
-	buf_clear(&r->validator);
+	buf_clear(&r->save.validator);
 	if ((r->attempts == 0 && !f->cont) || st->st_size <= 0 ||
 	    files_owner_fd(f, fd) != OWN_US)
 		return 0;
 	if ((n = fgetxattr(fd, PART_XATTR, v, sizeof(v))) <= 0 ||
 	    !files_validator_ok(v, (size_t)n))
 		return 0;
-	return buf_set(&r->validator, v, (size_t)n) == 0;
+	return buf_set(&r->save.validator, v, (size_t)n) == 0;
 }
 
 /*
@@ -1061,7 +1061,7 @@ files_part_fd(struct files *f, int dfd, const char *part, struct stat *st,
 }
 
 /*
- * Open r->file's NAME.part into pt, truncated unless it continues, once
+ * Open r->save.file's NAME.part into pt, truncated unless it continues, once
  * NAME is nothing the rename must not replace.  0, -2 when the name
  * turned out to be another URL's, or -1 with a reason in err.
  */
@@ -1074,12 +1074,12 @@ files_create(struct files *f, struct rec *r, struct part *pt, char *err,
 	const char	*leaf, *why;
 	int		 fd = -1, dfd, e, fl;
 
-	if ((dfd = files_subdir(f, r->file.p + f->prefix, &leaf)) == -1) {
+	if ((dfd = files_subdir(f, r->save.file.p + f->prefix, &leaf)) == -1) {
 		e = errno;
 		snprintf(err, errlen, e == ELOOP || e == ENOTDIR ?
 		    "refusing to write '%s': a directory on its way is a "
 		    "symbolic link or not a directory" : "cannot open '%s': %s",
-		    r->file.p, strerror(e));
+		    r->save.file.p, strerror(e));
 		return -1;
 	}
 	snprintf(part, sizeof(part), "%s.part", leaf);
@@ -1118,7 +1118,7 @@ files_create(struct files *f, struct rec *r, struct part *pt, char *err,
 			close(fd);
 		if (dfd != f->dirfd)
 			close(dfd);
-		snprintf(err, errlen, "refusing to write '%s': %s", r->file.p,
+		snprintf(err, errlen, "refusing to write '%s': %s", r->save.file.p,
 		    why);
 		return -1;
 	}
@@ -1132,7 +1132,7 @@ files_create(struct files *f, struct rec *r, struct part *pt, char *err,
 
 /*
  * Open NAME.part for r's body into pt, truncated unless it continues.
- * The name is chosen on the first attempt and kept in r->file for
+ * The name is chosen on the first attempt and kept in r->save.file for
  * retries.  Returns 0, or -1 with a reason in err.
  */
 int
@@ -1146,18 +1146,18 @@ files_open(struct files *f, struct rec *r, struct part *pt, char *err,
 		return -1;
 	}
 	for (tries = 0; tries < 16; tries++) {
-		if (r->file.len == 0 && files_choose(f, r, 0, err, errlen) ==
+		if (r->save.file.len == 0 && files_choose(f, r, 0, err, errlen) ==
 		    -1)
 			return -1;
 		if ((rc = files_create(f, r, pt, err, errlen)) != -2)
 			return rc;
 		/* Another process took the name: it stays taken here. */
-		buf_clear(&r->file);
+		buf_clear(&r->save.file);
 		if (files_mark_of(f, r) == -1)
 			break;
 	}
 	snprintf(err, errlen, "no name for the body of '%s': other processes "
-	    "keep taking them", r->url.p);
+	    "keep taking them", r->req.url.p);
 	return -1;
 }
 
@@ -1191,12 +1191,12 @@ files_commit(struct files *f, struct part *pt, struct rec *r, char *err,
 	if (files_mark_of(f, r) == 0 &&
 	    files_owner(f, pt->dirfd, pt->leaf) == OWN_OTHER) {
 		snprintf(err, errlen, "refusing to replace '%s': it belongs "
-		    "to another URL", r->file.p);
+		    "to another URL", r->save.file.p);
 		return -1;
 	}
 	if (renameat(pt->dirfd, part, pt->dirfd, pt->leaf) == -1) {
 		snprintf(err, errlen, "cannot rename '%s.part' to '%s': %s",
-		    r->file.p, r->file.p, strerror(errno));
+		    r->save.file.p, r->save.file.p, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -1248,7 +1248,7 @@ files_discard(struct part *pt)
 /*
  * --revalidate: whether this URL's file from an earlier run is there, a
  * regular file of one link marked with this URL, that a 304 keeps.  Its
- * name goes to r->file and is taken for this run, so that nothing else
+ * name goes to r->save.file and is taken for this run, so that nothing else
  * overwrites it; nothing is opened.  1 when it is there, 0 when not (r is
  * then fetched plainly), -1 when out of memory.
  */
@@ -1259,7 +1259,7 @@ files_existing(struct files *f, struct rec *r)
 	char		 err[256];
 	int		 rc;
 
-	if (r->file.len == 0) {
+	if (r->save.file.len == 0) {
 		rc = files_choose(f, r, 1, err, sizeof(err));
 		/* A directory that cannot be used: files_open says why. */
 		if (rc != 1)
@@ -1270,7 +1270,7 @@ files_existing(struct files *f, struct rec *r)
 	/* A retry: the name is this record's; is the file still there? */
 	if (files_mark_of(f, r) == -1)
 		return -1;
-	if (fstatat(f->dirfd, r->file.p + f->prefix, &st,
+	if (fstatat(f->dirfd, r->save.file.p + f->prefix, &st,
 	    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_nlink != 1)
 		return 0;

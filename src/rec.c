@@ -1,6 +1,8 @@
 /*
  * rec: the small operations every module does on a record: clearing it
- * for reuse and marking it failed.
+ * for reuse, and failing it.  rec_fail and its siblings are the only
+ * writers of a result's kind, curl_code and msg, so that a failure is
+ * always whole: its kind, its libcurl code or none, and its message.
  */
 #include "gather/rec.h"
 
@@ -23,19 +25,21 @@ rec_buf_reuse(struct buf *b)
 		buf_trim_capacity(b, REC_KEEP);
 }
 
-/* The record's buffers: what rec_reset keeps and rec_free frees. */
+/* The record's buffers: what rec_reset keeps and rec_free_bufs frees. */
 static const size_t rec_bufs[] = {
-	offsetof(struct rec, id), offsetof(struct rec, url),
-	offsetof(struct rec, method), offsetof(struct rec, headers),
-	offsetof(struct rec, body), offsetof(struct rec, file),
-	offsetof(struct rec, host), offsetof(struct rec, user),
-	offsetof(struct rec, bearer), offsetof(struct rec, validator),
-	offsetof(struct rec, store.effective_url),
-	offsetof(struct rec, store.content_type),
-	offsetof(struct rec, store.etag),
-	offsetof(struct rec, store.last_modified),
-	offsetof(struct rec, store.remote_ip),
-	offsetof(struct rec, store.body), offsetof(struct rec, store.headers),
+	offsetof(struct rec, req.url), offsetof(struct rec, req.method),
+	offsetof(struct rec, req.headers), offsetof(struct rec, req.body),
+	offsetof(struct rec, req.user), offsetof(struct rec, req.bearer),
+	offsetof(struct rec, req.id),
+	offsetof(struct rec, res.store.effective_url),
+	offsetof(struct rec, res.store.content_type),
+	offsetof(struct rec, res.store.etag),
+	offsetof(struct rec, res.store.last_modified),
+	offsetof(struct rec, res.store.remote_ip),
+	offsetof(struct rec, res.store.body),
+	offsetof(struct rec, res.store.headers),
+	offsetof(struct rec, save.file), offsetof(struct rec, save.validator),
+	offsetof(struct rec, host),
 };
 
 #define REC_NBUFS	(sizeof(rec_bufs) / sizeof(rec_bufs[0]))
@@ -47,12 +51,27 @@ rec_reset(struct rec *r)
 {
 	size_t i;
 
-	memset(r, 0, offsetof(struct rec, url));
+	r->seq = 0;
+	r->attempts = 0;
+	r->queue = 0;
+	memset(&r->req, 0, offsetof(struct rec_req, url));
+	memset(&r->res, 0, offsetof(struct rec_res, hash));
+	memset(&r->save, 0, offsetof(struct rec_save, file));
+	for (i = 0; i < HASH_SLOTS; i++)
+		r->res.hash[i][0] = '\0';
+	r->res.msg[0] = '\0';
+	r->t_read = r->t_start = 0;
+	r->ph = NULL;
+	r->ph_epoch = 0;
+	r->ph_busy = 0;
+	r->xfer = NULL;
+	memset(&r->retry_w, 0, sizeof(r->retry_w));
+	r->prev = r->next = NULL;
 	for (i = 0; i < REC_NBUFS; i++)
 		rec_buf_reuse(REC_BUF(r, i));
-	r->curl_code = -1;
-	r->timeout = -1;
-	r->retry_after = -1;
+	r->req.timeout = -1;
+	r->res.curl_code = -1;
+	r->res.retry_after = -1;
 }
 
 /* Free r and its buffers. */
@@ -66,14 +85,44 @@ rec_free(struct rec *r)
 	free(r);
 }
 
+/* The one writer of a failure: kind, libcurl's code (or -1), message. */
+static void
+rec_set_failure(struct rec *r, enum err_kind kind, int curl_code,
+    const char *fmt, va_list ap)
+{
+	r->res.kind = kind;
+	r->res.curl_code = curl_code;
+	vsnprintf(r->res.msg, sizeof(r->res.msg), fmt, ap);
+}
+
 /* Mark r failed with kind and a message (no libcurl code). */
 void
 rec_fail(struct rec *r, enum err_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 
-	r->kind = kind;
 	va_start(ap, fmt);
-	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	rec_set_failure(r, kind, -1, fmt, ap);
 	va_end(ap);
+}
+
+/* Mark r failed with kind, libcurl's code curl_code and a message. */
+void
+rec_fail_curl(struct rec *r, enum err_kind kind, int curl_code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	rec_set_failure(r, kind, curl_code, fmt, ap);
+	va_end(ap);
+}
+
+/* r's last attempt did not fail: no kind, no libcurl code, no message. */
+void
+rec_unfail(struct rec *r)
+{
+	r->res.kind = ERR_NONE;
+	r->res.curl_code = -1;
+	r->res.msg[0] = '\0';
 }

@@ -1,8 +1,13 @@
 /*
  * rec: one input record on its way through gather, from the line that was
- * read to the JSON record that is written.  The scheduler owns records and
- * recycles them; input fills in the request, a transfer the result, and
- * the output stage (record, reorder, writer) only reads it.
+ * read to the JSON record that is written.  It has three parts, each with
+ * one writer: the request (req) is input's, the result of the last attempt
+ * (res) the transfer's, and -o's carry-over (save) the -o code's; what the
+ * scheduler says of it (seq, attempts, queue) is the scheduler's, whose
+ * own node (links, timer, transfer, host) wraps the record in sched.c and
+ * is seen nowhere else.  The output stage only reads a record.  Records
+ * are pooled and recycled: nothing here is allocated per record, and the
+ * buffers keep their memory from one record to the next (rec_reset).
  */
 #ifndef GATHER_REC_H
 #define GATHER_REC_H
@@ -16,17 +21,40 @@
 #include "gather/err_kind.h"
 #include "gather/revalidate.h"
 
+/* Seconds from the start of the last attempt. */
 struct xfer;
 struct polite_host;
 
-/* Seconds; all but queue count from the start of the last attempt. */
 struct rec_times {
-	double	queue;
 	double	dns;
 	double	connect;
 	double	tls;
 	double	ttfb;
 	double	total;
+};
+
+/*
+ * The request: written by input alone (input.c, reqobj.c, its --revalidate
+ * filter, a -j worker's feed), read by the transfer and the output.
+ */
+struct rec_req {
+	uint64_t	 index;		/* position in the input */
+	size_t		 nheaders;	/* in headers */
+	double		 timeout;	/* < 0: the options' -t */
+	int		 has_body;
+	int		 body_json;	/* body was a JSON object or array */
+	int		 has_id;
+	struct validators was;		/* --revalidate: sent as conditions */
+	char		 sha256[65];	/* "sha256" to check, lower hex, or "" */
+
+	/* Buffers last: rec_reset zeroes what is above and empties these. */
+	struct buf	 url;		/* as given, trimmed */
+	struct buf	 method;	/* empty: the options' method */
+	struct buf	 headers;	/* "K: V\0" each; nheaders of them */
+	struct buf	 body;
+	struct buf	 user;		/* "user": "USER:PASSWORD", or empty */
+	struct buf	 bearer;	/* "bearer": a token, or empty */
+	struct buf	 id;		/* raw JSON, echoed back untouched */
 };
 
 /*
@@ -45,38 +73,13 @@ struct rec_store {
 	struct buf	 headers;
 };
 
-struct rec {
-	/* The scheduling node: sched's. */
-	uint64_t	 index;		/* position in the input */
-	uint64_t	 seq;		/* position in the output */
-	double		 t_read;	/* when the record was read */
-	double		 t_start;	/* when its first attempt started */
-	int		 attempts;
-	struct polite_host *ph;		/* its host's politeness, or NULL */
-	unsigned	 ph_epoch;	/* --adaptive: its host's at the start */
-	int		 ph_busy;	/* counted in flight by ph */
-	struct xfer	*xfer;		/* while a transfer runs */
-	ev_timer	 retry_w;	/* waiting to retry, holding no slot */
-	struct rec	*prev, *next;	/* in-flight or free list */
-
-	/* The request: input's (its buffers are below). */
-	size_t		 nheaders;	/* in headers */
-	int		 has_body;
-	int		 body_json;	/* body was a JSON object or array */
-	double		 timeout;	/* < 0: the options' -t */
-	int		 has_id;
-	struct validators was;		/* --revalidate: sent as conditions */
-	char		 sha256[65];	/* "sha256" to check, lower hex, or "" */
-
-	/* -o: what outlives an attempt, for a retry that continues. */
-	int		 part_kept;	/* NAME.part may be continued */
-	int		 no_file;	/* no 2xx body: "file" is null */
-	int		 part_whole;	/* a 416 said NAME.part was whole */
-
-	/*
-	 * Result of the last attempt: written by the transfer only
-	 * (result.c), its pointers into store or NULL.
-	 */
+/*
+ * The result of the last attempt: written by the transfer's result code
+ * (result.c, digest.c, xfer_finish; a -j parent's jobs.c reads a worker's
+ * back), kind, curl_code and msg only through rec_fail and its siblings.
+ * Its pointers point into store (or at req.url) or are NULL.
+ */
+struct rec_res {
 	long		 status;	/* 0 when no response */
 	long		 http_version;	/* CURL_HTTP_VERSION_*, 0 = none */
 	long		 redirects;
@@ -93,32 +96,65 @@ struct rec {
 	const struct buf *resp_headers;	/* -I: "name\0value\0" each */
 	size_t		 nresp_headers;
 	struct rec_times time;
-	char		 hash[HASH_SLOTS][129];	/* lower hex, "" = none */
-	enum err_kind	 kind;
-	int		 curl_code;	/* -1 when libcurl gave none */
-	char		 msg[256];
 	double		 retry_after;	/* seconds the server asked, or -1 */
+	enum err_kind	 kind;		/* rec_fail's */
+	int		 curl_code;	/* rec_fail's; -1 when libcurl gave none */
 
 	/*
-	 * The buffers, last: rec_reset zeroes everything above and only
-	 * empties these, so that their memory serves the next record.
+	 * Strings: rec_reset empties them rather than zeroing them, so that
+	 * a record's reuse touches two cache lines here, not twelve.
 	 */
-	struct buf	 url;		/* as given, trimmed */
-	struct buf	 method;	/* empty: the options' method */
-	struct buf	 headers;	/* "K: V\0" each; nheaders of them */
-	struct buf	 body;
-	struct buf	 user;		/* "user": "USER:PASSWORD", or empty */
-	struct buf	 bearer;	/* "bearer": a token, or empty */
-	struct buf	 id;		/* raw JSON, echoed back untouched */
+	char		 hash[HASH_SLOTS][129];	/* lower hex, "" = none */
+	char		 msg[256];	/* rec_fail's */
+	struct rec_store store;
+};
+
+/*
+ * -o's carry-over.  Neither request nor result: input never writes these
+ * (the name is chosen when the first attempt starts), and unlike the
+ * result they outlive an attempt, so that a retry continues the NAME.part
+ * the last one left, under the same name and If-Range.  Written by -o's
+ * own code alone (files.c, part.c), read by the output.
+ */
+struct rec_save {
+	int		 part_kept;	/* NAME.part may be continued */
+	int		 no_file;	/* no 2xx body: "file" is null */
+	int		 part_whole;	/* a 416 said NAME.part was whole */
+
+	/* Buffers last, as in the request. */
 	struct buf	 file;		/* where -o writes the body */
+	struct buf	 validator;	/* If-Range: ETag or Last-Modified */
+};
+
+struct rec {
+	/* The scheduler's: where the record stands (a -j parent's jobs.c
+	   reads attempts back from a worker). */
+	uint64_t	 seq;		/* position in the output */
+	int		 attempts;
+	double		 queue;		/* seconds from read to first start */
+
+	struct rec_req	 req;
+	struct rec_res	 res;
+	struct rec_save	 save;
+
+	/* The scheduling node: sched's. */
+	double		 t_read;	/* when the record was read */
+	double		 t_start;	/* when its first attempt started */
+	struct polite_host *ph;		/* its host's politeness, or NULL */
+	unsigned	 ph_epoch;	/* --adaptive: its host's at the start */
+	int		 ph_busy;	/* counted in flight by ph */
+	struct xfer	*xfer;		/* while a transfer runs */
+	ev_timer	 retry_w;	/* waiting to retry, holding no slot */
+	struct rec	*prev, *next;	/* in-flight or free list */
 	struct buf	 host;		/* --per-host: "host:port" */
-	struct buf	 validator;	/* -o, If-Range: ETag or Last-Modified */
-	struct rec_store store;		/* the result's */
 };
 
 void		 rec_reset(struct rec *);
 void		 rec_free(struct rec *);
 void		 rec_fail(struct rec *, enum err_kind, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
+void		 rec_fail_curl(struct rec *, enum err_kind, int, const char *,
+		    ...) __attribute__((format(printf, 4, 5)));
+void		 rec_unfail(struct rec *);
 
 #endif
