@@ -380,13 +380,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	cJSON_Delete(doc);
 
-	buf_free(&r.req.id);
-	buf_free(&r.host);
-	buf_free(&r.req.url);
-	buf_free(&r.req.method);
-	buf_free(&r.req.headers);
-	buf_free(&r.req.body);
-	buf_free(&r.save.file);
+	rec_free_bufs(&r);
 	buf_free(&body);
 	buf_free(&hdrs);
 	free(ctype);

@@ -253,7 +253,6 @@ fetch(const uint8_t *p, size_t n)
 	if (buf_set(&r.req.url, url, strlen(url)) == -1 ||
 	    (x = xfer_get(pool)) == NULL)
 		abort();
-	r.xfer = x;
 	if (xfer_prepare(x, &r) == -1)
 		die("a valid URL was refused", NULL);
 	finished = 0;
@@ -269,7 +268,6 @@ fetch(const uint8_t *p, size_t n)
 		die("record_format failed", NULL);
 	check_line(&line);
 	xfer_put(pool, x);
-	r.xfer = NULL;
 }
 
 /* The first next_mark in p[0..n), or NULL. */

@@ -118,10 +118,7 @@ digest_finish(struct xfer *x, struct rec *r)
 			snprintf(r->res.hash[i] + j * 2, 3, "%02x", md[j]);
 	}
 	if (r->req.sha256[0] && r->res.status < 400 &&
-	    strcmp(r->req.sha256, r->res.hash[0]) != 0) {
+	    strcmp(r->req.sha256, r->res.hash[0]) != 0)
 		rec_fail(r, ERR_CHECKSUM, "sha256 is %s, not %s",
-		    r->res.hash[0],
-		    r->req.sha256);
-		r->res.curl_code = -1;
-	}
+		    r->res.hash[0], r->req.sha256);
 }

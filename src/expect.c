@@ -402,8 +402,8 @@ expect_line(struct expect *e, const char *line, size_t n, char *msg,
 
 /*
  * Check r, which is otherwise ok, formatted by rf: 1 when every
- * expression holds; else 0 and r has failed as kind expectation, its
- * hash dropped as on any failed record.
+ * expression holds; else 0 and r has failed as kind expectation (its
+ * hash is then printed as null, as on any failed record).
  */
 int
 expect_rec(struct expect *e, struct record *rf, struct rec *r)
@@ -421,9 +421,6 @@ expect_rec(struct expect *e, struct record *rf, struct rec *r)
 		return 1;
 	}
 	buf_trim_capacity(&e->line, 256 * 1024);
-	r->res.kind = rc == -1 ? ERR_OTHER : ERR_EXPECTATION;
-	r->res.curl_code = -1;
-	memcpy(r->res.msg, msg, sizeof(r->res.msg));
-	memset(r->res.hash, 0, sizeof(r->res.hash));
+	rec_fail(r, rc == -1 ? ERR_OTHER : ERR_EXPECTATION, "%s", msg);
 	return 0;
 }

@@ -285,7 +285,7 @@ jobs_read_rec(struct rec *r, const char *p, size_t n)
 			pos2 = 0;
 			while (json_next(v.p, v.n, &pos2, &k2, &v2) == 0)
 				if (k2.n == 6 && memcmp(k2.p, "\"kind\"", 6) == 0)
-					r->res.kind = jobs_kind(&v2);
+					rec_fail(r, jobs_kind(&v2), "%s", "");
 		}
 	}
 }

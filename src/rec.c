@@ -9,7 +9,6 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* Buffers larger than this are given back when the record is reused. */
@@ -39,7 +38,6 @@ static const size_t rec_bufs[] = {
 	offsetof(struct rec, res.store.body),
 	offsetof(struct rec, res.store.headers),
 	offsetof(struct rec, save.file), offsetof(struct rec, save.validator),
-	offsetof(struct rec, host),
 };
 
 #define REC_NBUFS	(sizeof(rec_bufs) / sizeof(rec_bufs[0]))
@@ -60,13 +58,6 @@ rec_reset(struct rec *r)
 	for (i = 0; i < HASH_SLOTS; i++)
 		r->res.hash[i][0] = '\0';
 	r->res.msg[0] = '\0';
-	r->t_read = r->t_start = 0;
-	r->ph = NULL;
-	r->ph_epoch = 0;
-	r->ph_busy = 0;
-	r->xfer = NULL;
-	memset(&r->retry_w, 0, sizeof(r->retry_w));
-	r->prev = r->next = NULL;
 	for (i = 0; i < REC_NBUFS; i++)
 		rec_buf_reuse(REC_BUF(r, i));
 	r->req.timeout = -1;
@@ -74,15 +65,14 @@ rec_reset(struct rec *r)
 	r->res.retry_after = -1;
 }
 
-/* Free r and its buffers. */
+/* Free r's buffers; r itself is its owner's to free. */
 void
-rec_free(struct rec *r)
+rec_free_bufs(struct rec *r)
 {
 	size_t i;
 
 	for (i = 0; i < REC_NBUFS; i++)
 		buf_free(REC_BUF(r, i));
-	free(r);
 }
 
 /* The one writer of a failure: kind, libcurl's code (or -1), message. */

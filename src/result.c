@@ -212,7 +212,8 @@ result_validators(struct xfer *x)
 	if (!r->res.not_modified)
 		return;
 	if (r->res.etag == NULL && r->req.was.etag != NULL &&
-	    buf_set(&r->res.store.etag, r->req.was.etag, r->req.was.etag_len) == 0)
+	    buf_set(&r->res.store.etag, r->req.was.etag,
+	    r->req.was.etag_len) == 0)
 		r->res.etag = r->res.store.etag.p;
 	if (r->res.last_modified == NULL && r->req.was.modified != 0 &&
 	    (n = revalidate_date(date, r->req.was.modified)) > 0 &&
@@ -277,8 +278,8 @@ result_fill(struct xfer *x, CURLcode rc)
 	r->res.not_modified = r->res.status == 304;
 	/* A 304 has no body, not an empty one. */
 	result_take(x);
-	r->res.resp_body = x->keep_body && rc == CURLE_OK && !r->res.not_modified ?
-	    &r->res.store.body : NULL;
+	r->res.resp_body = x->keep_body && rc == CURLE_OK &&
+	    !r->res.not_modified ? &r->res.store.body : NULL;
 	result_validators(x);
 	result_remote(x);
 	r->res.resp_headers = &r->res.store.headers;
@@ -321,99 +322,119 @@ result_retry_after(struct xfer *x)
 	return wait;
 }
 
+/* libcurl's code as a record says it: -1 for none. */
+static int
+result_code(CURLcode rc)
+{
+	return rc == CURLE_OK ? -1 : (int)rc;
+}
+
 /*
- * The message of what went wrong on this side or by the options' limits,
- * with its kind; 0 when none of those ended the transfer.
+ * Fail the record for what went wrong on this side or by the options'
+ * limits, kind being libcurl's word for it; 0 when none of those ended
+ * the transfer.
  */
 static int
-result_local(struct xfer *x, CURLcode rc)
+result_local(struct xfer *x, CURLcode rc, enum err_kind kind)
 {
 	const struct opts	*o = x->pool->o;
 	struct rec		*r = x->rec;
+	int			 code = result_code(rc);
 
-	if (x->open_failed) {
-		r->res.kind = ERR_IO;
-		snprintf(r->res.msg, sizeof(r->res.msg), "%s", x->io_msg);
-	} else if (x->io_errno) {
-		r->res.kind = ERR_IO;
-		snprintf(r->res.msg, sizeof(r->res.msg), "cannot write '%s': %s",
+	if (x->open_failed)
+		rec_fail_curl(r, ERR_IO, code, "%s", x->io_msg);
+	else if (x->io_errno)
+		rec_fail_curl(r, ERR_IO, code, "cannot write '%s': %s",
 		    r->save.file.p, strerror(x->io_errno));
-	} else if (x->bad_range) {
-		r->res.kind = ERR_OTHER;
-		snprintf(r->res.msg, sizeof(r->res.msg), "%s", x->io_msg);
-	} else if (rc == CURLE_OUT_OF_MEMORY && r->res.status > 0) {
+	else if (x->bad_range)
+		rec_fail_curl(r, ERR_OTHER, code, "%s", x->io_msg);
+	else if (rc == CURLE_OUT_OF_MEMORY && r->res.status > 0)
 		/* libcurl's words for a header line past its 100 KB limit. */
-		r->res.kind = ERR_OTHER;
-		snprintf(r->res.msg, sizeof(r->res.msg), "a response header is longer "
+		rec_fail_curl(r, ERR_OTHER, code, "a response header is longer "
 		    "than 100 KB (libcurl's limit), or memory ran out");
-	} else if (rc == CURLE_OPERATION_TIMEDOUT && o->speed_limit &&
-	    strncmp(x->errbuf, "Operation too slow", 18) == 0) {
-		snprintf(r->res.msg, sizeof(r->res.msg), "stalled: less than %llu "
+	else if (rc == CURLE_OPERATION_TIMEDOUT && o->speed_limit &&
+	    strncmp(x->errbuf, "Operation too slow", 18) == 0)
+		rec_fail_curl(r, kind, code, "stalled: less than %llu "
 		    "bytes/s for %ld s (--speed-limit, --speed-time)",
 		    (unsigned long long)o->speed_limit, o->speed_time);
-	} else if (x->no_memory) {
-		r->res.kind = ERR_OTHER;
-		snprintf(r->res.msg, sizeof(r->res.msg), "out of memory for the body "
+	else if (x->no_memory)
+		rec_fail_curl(r, ERR_OTHER, code, "out of memory for the body "
 		    "(%llu bytes so far)", (unsigned long long)x->received);
-	} else if (x->too_large) {
-		r->res.kind = ERR_TOO_LARGE;
-		snprintf(r->res.msg, sizeof(r->res.msg), "body larger than %llu bytes",
-		    (unsigned long long)x->max_body);
-	} else
+	else if (x->too_large)
+		rec_fail_curl(r, ERR_TOO_LARGE, code, "body larger than %llu "
+		    "bytes", (unsigned long long)x->max_body);
+	else
 		return 0;
 	return 1;
 }
 
-/* The message of an error libcurl reported, os_errno its socket's. */
+/*
+ * Fail the record for an error libcurl reported as rc, of kind, os_errno
+ * its socket's; or, rc being CURLE_OK, say it did not fail.
+ */
 static void
-result_curl(struct xfer *x, CURLcode rc, long os_errno)
+result_curl(struct xfer *x, CURLcode rc, enum err_kind kind, long os_errno)
 {
 	const struct opts	*o = x->pool->o;
 	struct rec		*r = x->rec;
+	int			 code = result_code(rc);
 	char			 scheme[32];
 
-	if (os_errno == EMFILE || os_errno == ENFILE) {
+	if (os_errno == EMFILE || os_errno == ENFILE)
 		/* Not the server's fault, and no reason to retry at once. */
-		r->res.kind = ERR_OTHER;
-		snprintf(r->res.msg, sizeof(r->res.msg), "too many open files");
-	} else if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
+		rec_fail_curl(r, ERR_OTHER, code, "too many open files");
+	else if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
 		/*
 		 * libcurl also says CURLE_UNSUPPORTED_PROTOCOL of a response
 		 * that is not HTTP (HTTP/0.9, a bad status line), which is no
 		 * refused protocol.
 		 */
 		if (url_proto_allowed(o->proto, r->res.effective_url, scheme,
-		    sizeof(scheme))) {
-			r->res.kind = ERR_OTHER;
-			snprintf(r->res.msg, sizeof(r->res.msg), "%s", x->errbuf[0] ?
+		    sizeof(scheme)))
+			rec_fail_curl(r, ERR_OTHER, code, "%s", x->errbuf[0] ?
 			    x->errbuf : "the response is not HTTP");
-		} else
-			snprintf(r->res.msg, sizeof(r->res.msg), "protocol \"%s\" is "
-			    "not allowed by --proto %.100s%s", scheme, o->proto,
+		else
+			rec_fail_curl(r, kind, code, "protocol \"%s\" is not "
+			    "allowed by --proto %.100s%s", scheme, o->proto,
 			    r->res.redirects > 0 ? " (in a redirect)" : "");
 	} else if (rc == CURLE_FILESIZE_EXCEEDED)
-		snprintf(r->res.msg, sizeof(r->res.msg), "Content-Length larger than "
+		rec_fail_curl(r, kind, code, "Content-Length larger than "
 		    "%llu bytes", (unsigned long long)x->max_body);
 	else if (rc != CURLE_OK)
-		snprintf(r->res.msg, sizeof(r->res.msg), "%s", x->errbuf[0] ?
+		rec_fail_curl(r, kind, code, "%s", x->errbuf[0] ?
 		    x->errbuf : curl_easy_strerror(rc));
+	else
+		rec_unfail(r);
 }
 
 /* The error kind and message of the transfer that ended with rc. */
 void
 result_error(struct xfer *x, CURLcode rc)
 {
-	struct rec	*r = x->rec;
-	long		 os_errno = 0;
+	enum err_kind	kind = result_classify(rc);
+	long		os_errno = 0;
 
-	r->res.kind = result_classify(rc);
-	r->res.curl_code = rc == CURLE_OK ? -1 : (int)rc;
-	r->res.msg[0] = '\0';
-	if (r->res.kind == ERR_CONNECT || r->res.kind == ERR_DNS) {
+	if (kind == ERR_CONNECT || kind == ERR_DNS) {
 		curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
 		if (os_errno == 0)
 			os_errno = x->sock_errno;
 	}
-	if (!result_local(x, rc))
-		result_curl(x, rc, os_errno);
+	if (!result_local(x, rc, kind))
+		result_curl(x, rc, kind, os_errno);
+}
+
+/*
+ * --fail (and a sha256 to check): an error status makes the record fail,
+ * decided once no retry is due (a retry's -v line says the status, not
+ * this failure).  A 416 to a Range for a part already whole is no failure.
+ */
+void
+result_fail_status(struct xfer *x)
+{
+	struct rec *r = x->rec;
+
+	if ((x->pool->o->fail || r->req.sha256[0]) &&
+	    r->res.kind == ERR_NONE && r->res.status >= 400 &&
+	    !r->save.part_whole)
+		rec_fail(r, ERR_HTTP, "HTTP status %ld", r->res.status);
 }

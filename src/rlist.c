@@ -1,36 +1,34 @@
 /*
- * rlist: the record lists of the scheduler.  A record is on one list at a
- * time, so its own links serve and no list allocates.
+ * rlist: the scheduler's lists of record nodes (see rlist.h), apart so
+ * that sched.c holds only scheduling.
  */
-#include "gather/rlist.h"
+#include "rlist.h"
 
-#include <stddef.h>
-
-/* Append r to l. */
+/* Append n to l. */
 void
-rlist_add(struct rec_list *l, struct rec *r)
+rlist_add(struct rec_list *l, struct sched_node *n)
 {
-	r->next = NULL;
-	if ((r->prev = l->tail) != NULL)
-		l->tail->next = r;
+	n->next = NULL;
+	if ((n->prev = l->tail) != NULL)
+		l->tail->next = n;
 	else
-		l->head = r;
-	l->tail = r;
+		l->head = n;
+	l->tail = n;
 	l->n++;
 }
 
-/* Take r out of l. */
+/* Take n out of l. */
 void
-rlist_del(struct rec_list *l, struct rec *r)
+rlist_del(struct rec_list *l, struct sched_node *n)
 {
-	if (r->prev)
-		r->prev->next = r->next;
+	if (n->prev)
+		n->prev->next = n->next;
 	else
-		l->head = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
+		l->head = n->next;
+	if (n->next)
+		n->next->prev = n->prev;
 	else
-		l->tail = r->prev;
-	r->prev = r->next = NULL;
+		l->tail = n->prev;
+	n->prev = n->next = NULL;
 	l->n--;
 }

@@ -39,11 +39,12 @@
 #include "gather/output.h"
 #include "gather/policy.h"
 #include "gather/polite.h"
-#include "gather/rlist.h"
 #include "gather/record.h"
 #include "gather/stats.h"
 #include "gather/url.h"
 #include "gather/xfer.h"
+
+#include "rlist.h"
 
 struct sched {
 	const struct opts	*o;
@@ -52,7 +53,7 @@ struct sched {
 	struct rec_list		 running;	/* transfers in libcurl: the slots */
 	struct rec_list		 waiting;	/* retry timers pending */
 	struct rec_list		 due;		/* read or due, waiting for a start */
-	struct rec		*free_recs;
+	struct sched_node	*free_nodes;	/* their records cleared */
 	struct hosts		*hosts;		/* --per-host counts */
 	CURLU			*cu;		/* --per-host: parses host keys */
 	uint64_t		 next_seq;
@@ -75,29 +76,37 @@ struct sched {
 
 static void	sched_pump(struct sched *);
 
-/* A cleared record, from the free list or new. */
-static struct rec *
-sched_rec_get(struct sched *s)
+/* A node with a cleared record, from the free list or new. */
+static struct sched_node *
+sched_node_get(struct sched *s)
 {
-	struct rec *r;
+	struct sched_node *n;
 
-	if ((r = s->free_recs) != NULL)
-		s->free_recs = r->next;
-	else if ((r = calloc(1, sizeof(*r))) == NULL)
+	if ((n = s->free_nodes) != NULL)
+		s->free_nodes = n->next;
+	else if ((n = calloc(1, sizeof(*n))) == NULL)
 		return NULL;
-	rec_reset(r);
-	return r;
+	else
+		rec_reset(&n->rec);
+	return n;
 }
 
-/* Back to the free list, its buffers kept for the next record. */
+/* Back to the free list, cleared, its buffers kept for the next record. */
 static void
-sched_rec_put(struct sched *s, struct rec *r)
+sched_node_put(struct sched *s, struct sched_node *n)
 {
-	if (r->ph != NULL)
-		polite_put(s->polite, r->ph, ev_now(s->evl));
-	rec_reset(r);
-	r->next = s->free_recs;
-	s->free_recs = r;
+	if (n->ph != NULL)
+		polite_put(s->polite, n->ph, ev_now(s->evl));
+	n->ph = NULL;
+	n->ph_epoch = 0;
+	n->ph_busy = 0;
+	n->xfer = NULL;
+	if (n->host.len > 0)
+		buf_clear(&n->host);
+	rec_reset(&n->rec);
+	n->prev = NULL;
+	n->next = s->free_nodes;
+	s->free_nodes = n;
 }
 
 /* End the rest of the run as kind once back at the top of the pump. */
@@ -109,125 +118,122 @@ sched_abort_at_top(struct sched *s, enum err_kind kind, const char *why)
 }
 
 /*
- * Write r's record (in order), or line when a worker formatted it, and
- * recycle r and its transfer.
+ * Write n's record (in order), or line when a worker formatted it, and
+ * recycle n and its transfer.
  */
 static void
-sched_retire_line(struct sched *s, struct rec *r, struct buf *line)
+sched_retire_line(struct sched *s, struct sched_node *n, struct buf *line)
 {
-	int failed = r->res.kind != ERR_NONE;
+	int failed = n->rec.res.kind != ERR_NONE;
 
 	/* -o: the verdict is in; NAME.part becomes NAME or goes. */
-	if (r->xfer != NULL) {
-		xfer_settle(r->xfer);
-		failed = r->res.kind != ERR_NONE;
+	if (n->xfer != NULL) {
+		xfer_settle(n->xfer);
+		failed = n->rec.res.kind != ERR_NONE;
 	}
 	if (failed)
 		s->failed = 1;
-	stats_log(s->p.stats, r, "");
-	stats_record(s->p.stats, r);
-	output_put(s->p.output, r, line);
-	if (r->xfer != NULL) {
-		xfer_put(s->p.pool, r->xfer);
-		r->xfer = NULL;
+	stats_log(s->p.stats, &n->rec, "");
+	stats_record(s->p.stats, &n->rec);
+	output_put(s->p.output, &n->rec, line);
+	if (n->xfer != NULL) {
+		xfer_put(s->p.pool, n->xfer);
+		n->xfer = NULL;
 	}
-	sched_rec_put(s, r);
+	sched_node_put(s, n);
 	if (failed && ends_failed(s->p.ends))
 		sched_abort_at_top(s, ERR_CANCELLED, "cancelled by --fail-fast "
 		    "after an earlier failure");
 }
 
-/* Write r's record (in order) and recycle r and its transfer. */
+/* Write n's record (in order) and recycle n and its transfer. */
 static void
-sched_retire(struct sched *s, struct rec *r)
+sched_retire(struct sched *s, struct sched_node *n)
 {
-	sched_retire_line(s, r, NULL);
+	sched_retire_line(s, n, NULL);
 }
 
-/* Finish r as failed with kind and msg, before its transfer started. */
+/* Finish n as failed with kind and msg, before its transfer started. */
 static void
-sched_retire_unstarted(struct sched *s, struct rec *r, enum err_kind kind,
-    const char *msg)
+sched_retire_unstarted(struct sched *s, struct sched_node *n,
+    enum err_kind kind, const char *msg)
 {
-	rec_fail(r, kind, "%s", msg);
-	sched_retire(s, r);
+	rec_fail(&n->rec, kind, "%s", msg);
+	sched_retire(s, n);
 }
 
-/* -j: hand r to the worker of its host, holding its slot until it is back. */
+/* -j: hand n to the worker of its host, holding its slot until it is back. */
 static void
-sched_start_remote(struct sched *s, struct rec *r)
+sched_start_remote(struct sched *s, struct sched_node *n)
 {
-	r->t_start = ev_time();
-	r->queue = r->t_start - r->t_read;
-	if (jobs_send(s->p.jobs, r) == -1) {
-		sched_retire(s, r);
+	n->rec.queue = ev_time() - n->t_read;
+	if (jobs_send(s->p.jobs, &n->rec) == -1) {
+		sched_retire(s, n);
 		return;
 	}
-	if (s->hosts != NULL && hosts_inc(s->hosts, r->host.p) == -1) {
-		jobs_forget(s->p.jobs, r);
-		sched_retire_unstarted(s, r, ERR_OTHER, "out of memory");
+	if (s->hosts != NULL && hosts_inc(s->hosts, n->host.p) == -1) {
+		jobs_forget(s->p.jobs, &n->rec);
+		sched_retire_unstarted(s, n, ERR_OTHER, "out of memory");
 		return;
 	}
-	rlist_add(&s->running, r);
+	rlist_add(&s->running, n);
 	stats_attempt_start(s->p.stats);
 }
 
-/* Start r's transfer (a first attempt or a retry), or finish it. */
+/* Start n's transfer (a first attempt or a retry), or finish it. */
 static void
-sched_start(struct sched *s, struct rec *r)
+sched_start(struct sched *s, struct sched_node *n)
 {
 	struct xfer *x;
 
 	if (s->p.jobs != NULL) {
-		sched_start_remote(s, r);
+		sched_start_remote(s, n);
 		return;
 	}
 	if ((x = xfer_get(s->p.pool)) == NULL) {
-		sched_retire_unstarted(s, r, ERR_OTHER, "out of memory");
+		sched_retire_unstarted(s, n, ERR_OTHER, "out of memory");
 		return;
 	}
-	r->xfer = x;
-	if (xfer_prepare(x, r) == -1) {
-		sched_retire(s, r);
+	n->xfer = x;
+	if (xfer_prepare(x, &n->rec) == -1) {
+		sched_retire(s, n);
 		return;
 	}
-	r->attempts++;
-	if (r->attempts == 1) {
-		r->t_start = ev_time();
-		r->queue = r->t_start - r->t_read;
-	}
-	if (loop_add(s->p.loop, xfer_easy(x), r->req.url.p) == -1) {
-		sched_retire_unstarted(s, r, ERR_OTHER, "libcurl refused the transfer");
+	n->rec.attempts++;
+	if (n->rec.attempts == 1)
+		n->rec.queue = ev_time() - n->t_read;
+	if (loop_add(s->p.loop, xfer_easy(x), n->rec.req.url.p) == -1) {
+		sched_retire_unstarted(s, n, ERR_OTHER, "libcurl refused the transfer");
 		return;
 	}
-	if (s->hosts != NULL && hosts_inc(s->hosts, r->host.p) == -1) {
+	if (s->hosts != NULL && hosts_inc(s->hosts, n->host.p) == -1) {
 		loop_remove(s->p.loop, xfer_easy(x));
-		sched_retire_unstarted(s, r, ERR_OTHER, "out of memory");
+		sched_retire_unstarted(s, n, ERR_OTHER, "out of memory");
 		return;
 	}
-	if (r->ph != NULL) {
-		r->ph_epoch = polite_start(s->polite, r->ph, ev_time());
-		r->ph_busy = 1;
+	if (n->ph != NULL) {
+		n->ph_epoch = polite_start(s->polite, n->ph, ev_time());
+		n->ph_busy = 1;
 	}
-	rlist_add(&s->running, r);
+	rlist_add(&s->running, n);
 	stats_attempt_start(s->p.stats);
 }
 
-/* Take r's transfer out of libcurl and give its slot back. */
+/* Take n's transfer out of libcurl and give its slot back. */
 static void
-sched_detach(struct sched *s, struct rec *r)
+sched_detach(struct sched *s, struct sched_node *n)
 {
 	if (s->p.jobs != NULL)
-		jobs_forget(s->p.jobs, r);
+		jobs_forget(s->p.jobs, &n->rec);
 	else
-		loop_remove(s->p.loop, xfer_easy(r->xfer));
-	rlist_del(&s->running, r);
+		loop_remove(s->p.loop, xfer_easy(n->xfer));
+	rlist_del(&s->running, n);
 	stats_attempt_end(s->p.stats);
 	if (s->hosts != NULL)
-		hosts_dec(s->hosts, r->host.p);
-	if (r->ph_busy) {
-		polite_end(r->ph);
-		r->ph_busy = 0;
+		hosts_dec(s->hosts, n->host.p);
+	if (n->ph_busy) {
+		polite_end(n->ph);
+		n->ph_busy = 0;
 	}
 }
 
@@ -251,30 +257,32 @@ sched_rate_take(struct sched *s)
 	return 1;
 }
 
-/* --per-host: whether r's host has room for one more transfer. */
+/* --per-host: whether n's host has room for one more transfer. */
 static int
-sched_host_room(struct sched *s, struct rec *r)
+sched_host_room(struct sched *s, struct sched_node *n)
 {
 	if (s->hosts == NULL)
 		return 1;
-	if (r->host.len == 0 && url_host_key(s->cu, r->req.url.p, &r->host) == -1)
+	if (n->host.len == 0 && url_host_key(s->cu, n->rec.req.url.p,
+	    &n->host) == -1)
 		return 1;
-	return hosts_count(s->hosts, r->host.p) < s->o->per_host;
+	return hosts_count(s->hosts, n->host.p) < s->o->per_host;
 }
 
-/* r's host's politeness entry, looked up once per record; NULL: none. */
+/* n's host's politeness entry, looked up once per record; NULL: none. */
 static struct polite_host *
-sched_polite_host(struct sched *s, struct rec *r)
+sched_polite_host(struct sched *s, struct sched_node *n)
 {
-	if (r->ph != NULL)
-		return r->ph;
+	if (n->ph != NULL)
+		return n->ph;
 	if (s->cu == NULL && (s->cu = curl_url()) == NULL)
 		return NULL;
-	if (r->host.len == 0 && url_host_key(s->cu, r->req.url.p, &r->host) == -1)
+	if (n->host.len == 0 && url_host_key(s->cu, n->rec.req.url.p,
+	    &n->host) == -1)
 		return NULL;
-	if (r->host.len == 0)
+	if (n->host.len == 0)
 		return NULL;
-	return r->ph = polite_get(s->polite, r->host.p);
+	return n->ph = polite_get(s->polite, n->host.p);
 }
 
 /* Wake the pump at time at (ev_time's clock), unless it wakes sooner. */
@@ -294,21 +302,21 @@ sched_host_wake(struct sched *s, double at)
 }
 
 /*
- * Whether r's host lets it start now: --per-host, then a pause,
+ * Whether n's host lets it start now: --per-host, then a pause,
  * --per-host-rate and --adaptive; a host that will allow it at a known
  * time wakes the pump then.
  */
 static int
-sched_host_allows(struct sched *s, struct rec *r)
+sched_host_allows(struct sched *s, struct sched_node *n)
 {
 	struct polite_host	*h;
 	double			 at;
 
-	if (!sched_host_room(s, r))
+	if (!sched_host_room(s, n))
 		return 0;
 	if (!s->polite_on && !(s->pause_end > ev_now(s->evl)))
 		return 1;
-	if ((h = sched_polite_host(s, r)) == NULL)
+	if ((h = sched_polite_host(s, n)) == NULL)
 		return 1;
 	if (polite_allows(s->polite, h, ev_time(), &at))
 		return 1;
@@ -318,150 +326,136 @@ sched_host_allows(struct sched *s, struct rec *r)
 }
 
 /*
- * Tell r's host how r's attempt (counted there when counted) ended: a
+ * Tell n's host how n's attempt (counted there when counted) ended: a
  * Retry-After on a 429 or 503 pauses the host, capped as the retry's wait
  * is; --adaptive moves its limit.
  */
 static void
-sched_polite_answer(struct sched *s, struct rec *r, int counted)
+sched_polite_answer(struct sched *s, struct sched_node *n, int counted)
 {
-	struct polite_host	*h = r->ph;
+	struct polite_host	*h = n->ph;
 	double			 now, secs, until;
 
-	secs = r->res.retry_after > 0 ? policy_wait(r->res.retry_after, 1, 0,
-	    s->o->retry_max_delay, 0) : 0;
-	if (secs > 0 && (h != NULL || (h = sched_polite_host(s, r)) != NULL)) {
+	secs = n->rec.res.retry_after > 0 ? policy_wait(n->rec.res.retry_after,
+	    1, 0, s->o->retry_max_delay, 0) : 0;
+	if (secs > 0 && (h != NULL || (h = sched_polite_host(s, n)) != NULL)) {
 		now = ev_time();
 		if (polite_pause(h, now, secs, &until))
-			stats_pause(s->p.stats, r, polite_key(h), until - now);
+			stats_pause(s->p.stats, &n->rec, polite_key(h),
+			    until - now);
 		if (until > s->pause_end)
 			s->pause_end = until;
 	}
-	if (h != NULL && counted && polite_answer(s->polite, h, r->res.kind,
-	    r->res.status, r->ph_epoch))
-		stats_limit(s->p.stats, r, polite_key(h),
+	if (h != NULL && counted && polite_answer(s->polite, h, n->rec.res.kind,
+	    n->rec.res.status, n->ph_epoch))
+		stats_limit(s->p.stats, &n->rec, polite_key(h),
 		    polite_limit(h));
 }
 
-/* A retry came due: r joins the records waiting for a start. */
+/* A retry came due: n joins the records waiting for a start. */
 static void
 sched_retry_cb(struct ev_loop *evl, ev_timer *w, int revents)
 {
-	struct rec	*r = (struct rec *)((char *)w - offsetof(struct rec,
-			    retry_w));
-	struct sched	*s = w->data;
+	struct sched_node	*n = (struct sched_node *)(void *)((char *)w -
+				    offsetof(struct sched_node, retry_w));
+	struct sched		*s = w->data;
 
 	(void)evl;
 	(void)revents;
-	rlist_del(&s->waiting, r);
-	rlist_add(&s->due, r);
+	rlist_del(&s->waiting, n);
+	rlist_add(&s->due, n);
 	sched_pump(s);
 }
 
-/* Put r on its retry timer if it deserves one; 1 when it does. */
+/* Put n on its retry timer if it deserves one; 1 when it does. */
 static int
-sched_retry_later(struct sched *s, struct rec *r)
+sched_retry_later(struct sched *s, struct sched_node *n)
 {
 	double wait, deadline_at = ends_deadline_at(s->p.ends);
 
-	if (ends_stopped(s->p.ends) || r->attempts > s->o->retries ||
-	    !policy_retryable(&s->o->retry_on, r->res.kind, r->res.status))
+	if (ends_stopped(s->p.ends) || n->rec.attempts > s->o->retries ||
+	    !policy_retryable(&s->o->retry_on, n->rec.res.kind,
+	    n->rec.res.status))
 		return 0;
-	wait = policy_wait(r->res.retry_after, r->attempts, s->o->retry_delay,
-	    s->o->retry_max_delay, policy_uniform(&s->rng));
+	wait = policy_wait(n->rec.res.retry_after, n->rec.attempts,
+	    s->o->retry_delay, s->o->retry_max_delay, policy_uniform(&s->rng));
 	/* No wait runs past the deadline. */
 	if (deadline_at > 0 && ev_now(s->evl) + wait >= deadline_at)
 		return 0;
-	stats_log(s->p.stats, r, "retry: ");
-	xfer_settle(r->xfer);
-	xfer_put(s->p.pool, r->xfer);
-	r->xfer = NULL;
-	ev_timer_init(&r->retry_w, sched_retry_cb, wait, 0.);
-	r->retry_w.data = s;
-	ev_timer_start(s->evl, &r->retry_w);
-	rlist_add(&s->waiting, r);
+	stats_log(s->p.stats, &n->rec, "retry: ");
+	xfer_settle(n->xfer);
+	xfer_put(s->p.pool, n->xfer);
+	n->xfer = NULL;
+	ev_timer_init(&n->retry_w, sched_retry_cb, wait, 0.);
+	n->retry_w.data = s;
+	ev_timer_start(s->evl, &n->retry_w);
+	rlist_add(&s->waiting, n);
 	return 1;
-}
-
-/*
- * --fail (and a sha256 to check): an error status makes r fail.  A 416 to
- * a Range for a part already whole is no failure.  This classifies the
- * result rather than schedules it, and belongs with the transfer's result.
- */
-static void
-sched_fail_status(const struct sched *s, struct rec *r)
-{
-	if ((s->o->fail || r->req.sha256[0]) && r->res.kind == ERR_NONE &&
-	    r->res.status >= 400 && !r->save.part_whole) {
-		r->res.kind = ERR_HTTP;
-		snprintf(r->res.msg, sizeof(r->res.msg), "HTTP status %ld", r->res.status);
-	}
 }
 
 /* The loop's done callback: a transfer ended with rc. */
 void
 sched_transfer_done(void *arg, CURL *e, CURLcode rc)
 {
-	struct sched	*s = arg;
-	struct xfer	*x = xfer_of(e);
-	struct rec	*r = xfer_rec(x);
-	int		 counted = r->ph_busy;
+	struct sched		*s = arg;
+	struct xfer		*x = xfer_of(e);
+	struct sched_node	*n = sched_node_of(xfer_rec(x));
+	int			 counted = n->ph_busy;
 
-	sched_detach(s, r);
+	sched_detach(s, n);
 	xfer_finish(x, rc);
-	sched_polite_answer(s, r, counted);
-	if (!sched_retry_later(s, r)) {
-		sched_fail_status(s, r);
+	sched_polite_answer(s, n, counted);
+	if (!sched_retry_later(s, n)) {
+		xfer_fail_status(x);
 		/* --expect: an otherwise ok record; a miss may be retried. */
-		if (s->p.expect == NULL || r->res.kind != ERR_NONE ||
-		    expect_rec(s->p.expect, s->p.record, r) ||
-		    !sched_retry_later(s, r))
-			sched_retire(s, r);
+		if (s->p.expect == NULL || n->rec.res.kind != ERR_NONE ||
+		    expect_rec(s->p.expect, s->p.record, &n->rec) ||
+		    !sched_retry_later(s, n))
+			sched_retire(s, n);
 	}
 	sched_pump(s);
 }
 
-/* -j: a worker sent r back as line, or (line NULL) lost it. */
+/* -j: a worker sent n back as line, or (line NULL) lost it. */
 void
 sched_remote_done(void *arg, struct rec *r, struct buf *line)
 {
-	struct sched *s = arg;
+	struct sched		*s = arg;
+	struct sched_node	*n = sched_node_of(r);
 
-	sched_detach(s, r);
-	sched_retire_line(s, r, line);
+	sched_detach(s, n);
+	sched_retire_line(s, n, line);
 	sched_pump(s);
 }
 
-/* End r, read and unfinished, as kind, saying why. */
+/* End n, read and unfinished, as kind, saying why. */
 static void
-sched_abort_one(struct sched *s, struct rec *r, enum err_kind kind,
+sched_abort_one(struct sched *s, struct sched_node *n, enum err_kind kind,
     const char *why)
 {
-	r->res.kind = kind;
-	r->res.curl_code = -1;
-	snprintf(r->res.msg, sizeof(r->res.msg), "%s", why);
-	sched_retire(s, r);
+	rec_fail(&n->rec, kind, "%s", why);
+	sched_retire(s, n);
 }
 
 /* End every record read and unfinished now with kind, writing each. */
 static void
 sched_abort_all(struct sched *s, enum err_kind kind, const char *why)
 {
-	struct rec *r;
+	struct sched_node *n;
 
-	while ((r = s->running.head) != NULL) {
-		sched_detach(s, r);
-		if (r->xfer != NULL)
-			xfer_finish(r->xfer, CURLE_ABORTED_BY_CALLBACK);
-		sched_abort_one(s, r, kind, why);
+	while ((n = s->running.head) != NULL) {
+		sched_detach(s, n);
+		if (n->xfer != NULL)
+			xfer_finish(n->xfer, CURLE_ABORTED_BY_CALLBACK);
+		sched_abort_one(s, n, kind, why);
 	}
-	while ((r = s->waiting.head) != NULL || (r = s->due.head) != NULL) {
-		if (ev_is_active(&r->retry_w)) {
-			ev_timer_stop(s->evl, &r->retry_w);
-			rlist_del(&s->waiting, r);
+	while ((n = s->waiting.head) != NULL || (n = s->due.head) != NULL) {
+		if (ev_is_active(&n->retry_w)) {
+			ev_timer_stop(s->evl, &n->retry_w);
+			rlist_del(&s->waiting, n);
 		} else
-			rlist_del(&s->due, r);
-		sched_abort_one(s, r, kind, why);
+			rlist_del(&s->due, n);
+		sched_abort_one(s, n, kind, why);
 	}
 }
 
@@ -512,13 +506,14 @@ sched_nothing_left(const struct sched *s)
 }
 
 /*
- * What the earlier outputs say of r, just read: 1 when it is not to be
+ * What the earlier outputs say of n, just read: 1 when it is not to be
  * fetched; a --resume file made for another input stops the run.
  */
 static int
-sched_filtered(struct sched *s, struct rec *r, enum input_status st)
+sched_filtered(struct sched *s, struct sched_node *n, enum input_status st)
 {
-	switch (filter_earlier(s->p.resume, s->p.revalidate, r, st == IN_BAD)) {
+	switch (filter_earlier(s->p.resume, s->p.revalidate, &n->rec,
+	    st == IN_BAD)) {
 	case RESUME_RUN:
 		return 0;
 	case RESUME_SKIP:
@@ -528,7 +523,7 @@ sched_filtered(struct sched *s, struct rec *r, enum input_status st)
 	}
 	msg_error("--resume: record %llu is not the one the "
 	    "earlier run had at that index: the input changed",
-	    (unsigned long long)r->req.index);
+	    (unsigned long long)n->rec.req.index);
 	ends_input_changed(s->p.ends);
 	sched_abort_at_top(s, ERR_CANCELLED, "cancelled: the input does not "
 	    "match the --resume file");
@@ -542,40 +537,40 @@ sched_filtered(struct sched *s, struct rec *r, enum input_status st)
 static int
 sched_pump_due(struct sched *s)
 {
-	struct rec *r, *next;
+	struct sched_node *n, *next;
 
-	for (r = s->due.head; r != NULL && !ends_stopped(s->p.ends) &&
-	    s->running.n < s->o->concurrency; r = next) {
-		next = r->next;
-		if (!sched_host_allows(s, r))
+	for (n = s->due.head; n != NULL && !ends_stopped(s->p.ends) &&
+	    s->running.n < s->o->concurrency; n = next) {
+		next = n->next;
+		if (!sched_host_allows(s, n))
 			continue;
 		if (!sched_rate_take(s))
 			return 0;
-		rlist_del(&s->due, r);
-		sched_start(s, r);
+		rlist_del(&s->due, n);
+		sched_start(s, n);
 	}
 	return 1;
 }
 
 /*
- * The next record from the input into *rp: 1 when there is one to place,
+ * The next record from the input into *np: 1 when there is one to place,
  * 0 when reading is to stop for now, -1 when there is no more.
  */
 static int
-sched_read(struct sched *s, struct rec **rp, enum input_status *stp)
+sched_read(struct sched *s, struct sched_node **np, enum input_status *stp)
 {
-	struct rec *r;
+	struct sched_node *n;
 
-	if ((r = sched_rec_get(s)) == NULL) {
+	if ((n = sched_node_get(s)) == NULL) {
 		msg_error("out of memory");
 		s->input_done = s->input_failed = 1;
 		return -1;
 	}
-	*stp = s->p.feed != NULL ? jobs_feed_next(s->p.feed, r) :
-	    input_next(s->p.in, r);
+	*stp = s->p.feed != NULL ? jobs_feed_next(s->p.feed, &n->rec) :
+	    input_next(s->p.in, &n->rec);
 	switch (*stp) {
 	case IN_AGAIN:
-		sched_rec_put(s, r);
+		sched_node_put(s, n);
 		return 0;
 	case IN_ERROR:
 		s->input_failed = 1;
@@ -583,13 +578,13 @@ sched_read(struct sched *s, struct rec **rp, enum input_status *stp)
 		    "record from the parent was lost" : input_error(s->p.in));
 		/* FALLTHROUGH */
 	case IN_EOF:
-		sched_rec_put(s, r);
+		sched_node_put(s, n);
 		s->input_done = 1;
 		return -1;
 	default:
 		break;
 	}
-	*rp = r;
+	*np = n;
 	return 1;
 }
 
@@ -601,29 +596,29 @@ sched_read(struct sched *s, struct rec **rp, enum input_status *stp)
 static void
 sched_pump_input(struct sched *s)
 {
-	struct rec		*r;
+	struct sched_node	*n;
 	enum input_status	 st;
 
 	while (!ends_stopped(s->p.ends) && !s->input_done &&
 	    s->running.n < s->o->concurrency && s->due.n < s->o->window &&
 	    output_room(s->p.output, s->next_seq)) {
-		if (sched_read(s, &r, &st) <= 0)
+		if (sched_read(s, &n, &st) <= 0)
 			return;
-		if (sched_filtered(s, r, st)) {
-			sched_rec_put(s, r);
+		if (sched_filtered(s, n, st)) {
+			sched_node_put(s, n);
 			continue;
 		}
-		r->seq = s->next_seq++;
-		r->t_read = ev_time();
+		n->rec.seq = s->next_seq++;
+		n->t_read = ev_time();
 		if (st == IN_BAD)
-			sched_retire(s, r);
-		else if (!sched_host_allows(s, r))
-			rlist_add(&s->due, r);
+			sched_retire(s, n);
+		else if (!sched_host_allows(s, n))
+			rlist_add(&s->due, n);
 		else if (sched_rate_take(s))
-			sched_start(s, r);
+			sched_start(s, n);
 		else {
 			/* Its turn comes with the rate timer; read no further. */
-			rlist_add(&s->due, r);
+			rlist_add(&s->due, n);
 			return;
 		}
 	}
@@ -755,29 +750,31 @@ sched_status(const struct sched *s)
 void
 sched_free(struct sched *s)
 {
-	struct rec *r;
+	struct sched_node *n;
 
 	if (s == NULL)
 		return;
-	while ((r = s->running.head) != NULL) {
-		sched_detach(s, r);
-		if (r->xfer != NULL)
-			xfer_put(s->p.pool, r->xfer);
-		r->xfer = NULL;
-		sched_rec_put(s, r);
+	while ((n = s->running.head) != NULL) {
+		sched_detach(s, n);
+		if (n->xfer != NULL)
+			xfer_put(s->p.pool, n->xfer);
+		n->xfer = NULL;
+		sched_node_put(s, n);
 	}
-	while ((r = s->waiting.head) != NULL) {
-		ev_timer_stop(s->evl, &r->retry_w);
-		rlist_del(&s->waiting, r);
-		sched_rec_put(s, r);
+	while ((n = s->waiting.head) != NULL) {
+		ev_timer_stop(s->evl, &n->retry_w);
+		rlist_del(&s->waiting, n);
+		sched_node_put(s, n);
 	}
-	while ((r = s->due.head) != NULL) {
-		rlist_del(&s->due, r);
-		sched_rec_put(s, r);
+	while ((n = s->due.head) != NULL) {
+		rlist_del(&s->due, n);
+		sched_node_put(s, n);
 	}
-	while ((r = s->free_recs) != NULL) {
-		s->free_recs = r->next;
-		rec_free(r);
+	while ((n = s->free_nodes) != NULL) {
+		s->free_nodes = n->next;
+		rec_free_bufs(&n->rec);
+		buf_free(&n->host);
+		free(n);
 	}
 	ev_timer_stop(s->evl, &s->host_w);
 	hosts_free(s->hosts);

@@ -365,6 +365,13 @@ xfer_finish(struct xfer *x, CURLcode rc)
 		memset(r->res.hash, 0, sizeof(r->res.hash));
 }
 
+/* --fail: an error status fails the record, once no retry is due. */
+void
+xfer_fail_status(struct xfer *x)
+{
+	result_fail_status(x);
+}
+
 /*
  * -o, once the record's verdict is in (its --expect included): NAME.part
  * becomes NAME or is kept or removed (part_settle).

@@ -117,6 +117,7 @@ void		 result_fill(struct xfer *, CURLcode);
 double		 result_retry_after(struct xfer *);
 void		 result_error(struct xfer *, CURLcode);
 void		 result_hand_back(struct xfer *);
+void		 result_fail_status(struct xfer *);
 
 /* xfer.c: the callbacks the template is set up with */
 size_t		 xfer_write_cb(char *, size_t, size_t, void *);

@@ -14,17 +14,12 @@
 
 #include <stdint.h>
 
-#include <ev.h>
-
 #include "gather/buf.h"
 #include "gather/digest.h"
 #include "gather/err_kind.h"
 #include "gather/revalidate.h"
 
 /* Seconds from the start of the last attempt. */
-struct xfer;
-struct polite_host;
-
 struct rec_times {
 	double	dns;
 	double	connect;
@@ -98,7 +93,7 @@ struct rec_res {
 	struct rec_times time;
 	double		 retry_after;	/* seconds the server asked, or -1 */
 	enum err_kind	 kind;		/* rec_fail's */
-	int		 curl_code;	/* rec_fail's; -1 when libcurl gave none */
+	int		 curl_code;	/* rec_fail's; -1: libcurl gave none */
 
 	/*
 	 * Strings: rec_reset empties them rather than zeroing them, so that
@@ -136,21 +131,10 @@ struct rec {
 	struct rec_req	 req;
 	struct rec_res	 res;
 	struct rec_save	 save;
-
-	/* The scheduling node: sched's. */
-	double		 t_read;	/* when the record was read */
-	double		 t_start;	/* when its first attempt started */
-	struct polite_host *ph;		/* its host's politeness, or NULL */
-	unsigned	 ph_epoch;	/* --adaptive: its host's at the start */
-	int		 ph_busy;	/* counted in flight by ph */
-	struct xfer	*xfer;		/* while a transfer runs */
-	ev_timer	 retry_w;	/* waiting to retry, holding no slot */
-	struct rec	*prev, *next;	/* in-flight or free list */
-	struct buf	 host;		/* --per-host: "host:port" */
 };
 
 void		 rec_reset(struct rec *);
-void		 rec_free(struct rec *);
+void		 rec_free_bufs(struct rec *);
 void		 rec_fail(struct rec *, enum err_kind, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 void		 rec_fail_curl(struct rec *, enum err_kind, int, const char *,

@@ -39,6 +39,7 @@ CURL		*xfer_easy(const struct xfer *);
 struct xfer	*xfer_of(CURL *);
 struct rec	*xfer_rec(const struct xfer *);
 void		 xfer_finish(struct xfer *, CURLcode);
+void		 xfer_fail_status(struct xfer *);
 void		 xfer_settle(struct xfer *);
 
 #endif

@@ -294,7 +294,8 @@ test_input(void)
 		CHECK(parse(r, s, n) == ERR_BAD_INPUT);
 		free(s);
 	}
-	rec_free(r);
+	rec_free_bufs(r);
+	free(r);
 }
 
 int
