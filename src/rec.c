@@ -75,6 +75,9 @@ rec_free_bufs(struct rec *r)
 		buf_free(REC_BUF(r, i));
 }
 
+static void	rec_set_failure(struct rec *, enum err_kind, int, const char *,
+		    va_list) __attribute__((format(printf, 4, 0)));
+
 /* The one writer of a failure: kind, libcurl's code (or -1), message. */
 static void
 rec_set_failure(struct rec *r, enum err_kind kind, int curl_code,
