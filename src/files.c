@@ -59,7 +59,8 @@ files_mkdirs(const char *dir)
 struct files *
 files_new(const struct opts *o, char *err, size_t errlen)
 {
-	struct files *f;
+	struct files	*f;
+	uint64_t	 seed;
 
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -74,7 +75,7 @@ files_new(const struct opts *o, char *err, size_t errlen)
 	/* Only a bare {index} cannot collide: "{name}{index}" can. */
 	f->unique = strcmp(f->tmpl, "{index}") == 0;
 	/* Not a secret, only different from run to run. */
-	f->seed = ((uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL) ^
+	seed = ((uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL) ^
 	    ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)f;
 	if (files_mkdirs(f->dir) == -1 ||
 	    (f->dirfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
@@ -84,7 +85,9 @@ files_new(const struct opts *o, char *err, size_t errlen)
 		free(f);
 		return NULL;
 	}
-	if ((f->cu = curl_url()) == NULL) {
+	if ((f->cu = curl_url()) == NULL ||
+	    (f->set = htab_new(sizeof(struct name), seed)) == NULL) {
+		curl_url_cleanup(f->cu);
 		close(f->dirfd);
 		free(f);
 		snprintf(err, errlen, "out of memory");
@@ -99,7 +102,7 @@ files_free(struct files *f)
 {
 	if (f == NULL)
 		return;
-	files_set_free(f);
+	htab_free(f->set);
 	buf_free(&f->name);
 	buf_free(&f->seg);
 	buf_free(&f->out);
@@ -203,8 +206,8 @@ files_walk_start(struct files *f, struct rec *r, struct walk *w, char *err,
 	slash = strrchr(f->name.p, '/');
 	w->leafoff = slash != NULL ? (size_t)(slash + 1 - f->name.p) : 0;
 	w->min = files_name_is_part(f->name.p, w->base) ? 1 : 0;
-	w->h = files_set_hash(f, f->name.p, w->base);
-	e = f->unique ? NULL : files_set_find(f, f->name.p, w->base, w->h);
+	w->h = htab_hash(f->set, f->name.p, w->base);
+	e = f->unique ? NULL : htab_find(f->set, f->name.p, w->base, w->h);
 	w->n = e != NULL ? e->next : f->forgot ? f->floor[w->h % FLOOR_LEN] :
 	    0;
 	if (w->n < w->min)

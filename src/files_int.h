@@ -16,6 +16,7 @@
 
 #include "gather/buf.h"
 #include "gather/files.h"
+#include "gather/htab.h"
 
 /* Room is left after this for a ".N" suffix within NAME_MAX. */
 #define NAME_LEN	200
@@ -26,9 +27,8 @@
 /* {path}: directories deeper than this are joined into one name. */
 #define PATH_DEPTH	32
 
+/* What the table keeps of a name (the htab has the name). */
 struct name {
-	char		*s;		/* NULL: a free slot */
-	uint64_t	 hash;
 	uint64_t	 next;		/* below it, every suffix of s is taken */
 	int		 used;		/* s itself was given to a record */
 	int		 known;		/* s is another URL's in DIR */
@@ -48,10 +48,8 @@ struct files {
 	const char	*tmpl;
 	int		 unique;	/* the template is {index} */
 	int		 forgot;	/* the table was emptied at least once */
-	uint64_t	 seed;
 	CURLU		*cu;
-	struct name	*set;		/* open addressing, at most half full */
-	size_t		 setcap, setlen;
+	struct htab	*set;		/* name -> struct name */
 	uint64_t	 floor[FLOOR_LEN];
 	struct buf	 name;
 	struct buf	 seg, out;	/* {path}: one segment, the whole */
@@ -75,15 +73,11 @@ int		 files_name_is_part(const char *, size_t);
 int		 files_name_suffix(struct files *, size_t, uint64_t);
 
 /* files_set.c */
-uint64_t	 files_set_hash(const struct files *, const char *, size_t);
-struct name	*files_set_find(const struct files *, const char *, size_t,
-		    uint64_t);
 int		 files_set_taken(const struct files *, int);
 int		 files_set_known(struct files *, size_t, uint64_t);
 int64_t		 files_set_known_at(struct files *, size_t);
 int		 files_set_take(struct files *, size_t, uint64_t, uint64_t,
 		    uint64_t);
-void		 files_set_free(struct files *);
 
 /* files_part.c */
 int		 files_part_mark_of(struct files *, const struct rec *);

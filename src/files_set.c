@@ -9,42 +9,24 @@
  * small array indexed by the name's hash.  From then on names without a
  * mark are skipped too, as the run may have made them itself.
  */
-#include "gather/text.h"
+#include "gather/htab.h"
 #include "files_int.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * FNV-1a over the name, keyed by a per-run seed and mixed at the end, so
- * that a list of URLs cannot be made to pile its names into one chain.
- */
-uint64_t
-files_set_hash(const struct files *f, const char *s, size_t n)
+/* Keep the entry v's next suffix in the floor; every entry goes. */
+static int
+files_set_floor(void *arg, void *v)
 {
-	uint64_t	h = text_hash(s, n, f->seed);
+	struct files		*f = arg;
+	const struct name	*e = v;
+	uint64_t		*fl = &f->floor[htab_hash_of(e) % FLOOR_LEN];
 
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
-}
-
-/* The table's entry for name, or NULL. */
-struct name *
-files_set_find(const struct files *f, const char *s, size_t n, uint64_t h)
-{
-	size_t i;
-
-	if (f->setcap == 0)
-		return NULL;
-	for (i = h & (f->setcap - 1); f->set[i].s != NULL;
-	    i = (i + 1) & (f->setcap - 1))
-		if (f->set[i].hash == h && strncmp(f->set[i].s, s, n) == 0 &&
-		    f->set[i].s[n] == '\0')
-			return &f->set[i];
-	return NULL;
+	if (*fl < e->next)
+		*fl = e->next;
+	return 1;
 }
 
 /*
@@ -54,65 +36,32 @@ files_set_find(const struct files *f, const char *s, size_t n, uint64_t h)
 static void
 files_set_forget(struct files *f)
 {
-	struct name	*e;
-	uint64_t	*fl;
-	size_t		 i;
-
-	for (i = 0; i < f->setcap; i++) {
-		e = &f->set[i];
-		if (e->s == NULL)
-			continue;
-		fl = &f->floor[e->hash % FLOOR_LEN];
-		if (*fl < e->next)
-			*fl = e->next;
-		free(e->s);
-		e->s = NULL;
-	}
-	f->setlen = 0;
+	(void)htab_sweep(f->set, files_set_floor, f);
 	f->forgot = 1;
 }
 
 /*
- * Add name (not in the table): whether it was given to a record, and the
- * suffix below which all of its are taken; -1 when out of memory.
+ * A new entry, zeroed, for the n bytes of s of hash h (not in the table),
+ * the table emptied first when full; NULL when out of memory.
  */
-static int
-files_set_add(struct files *f, const char *s, size_t n, uint64_t h,
-    uint64_t next, int used)
+static struct name *
+files_set_add(struct files *f, const char *s, size_t n, uint64_t h)
 {
-	struct name	*set;
-	size_t		 i, j, cap;
-
-	if (f->setlen >= TABLE_MAX)
+	if (htab_count(f->set) >= TABLE_MAX)
 		files_set_forget(f);
-	if ((f->setlen + 1) * 2 > f->setcap) {
-		cap = f->setcap ? f->setcap * 2 : 64;
-		if ((set = calloc(cap, sizeof(*set))) == NULL)
-			return -1;
-		for (i = 0; i < f->setcap; i++) {
-			if (f->set[i].s == NULL)
-				continue;
-			for (j = f->set[i].hash & (cap - 1); set[j].s != NULL;
-			    j = (j + 1) & (cap - 1))
-				;
-			set[j] = f->set[i];
-		}
-		free(f->set);
-		f->set = set;
-		f->setcap = cap;
-	}
-	for (i = h & (f->setcap - 1); f->set[i].s != NULL;
-	    i = (i + 1) & (f->setcap - 1))
-		;
-	if ((f->set[i].s = malloc(n + 1)) == NULL)
-		return -1;
-	memcpy(f->set[i].s, s, n);
-	f->set[i].s[n] = '\0';
-	f->set[i].hash = h;
-	f->set[i].next = next;
-	f->set[i].used = used;
-	f->setlen++;
-	return 0;
+	return htab_add(f->set, s, n, h);
+}
+
+/* The entry for the n bytes of s, made when new; NULL: no memory. */
+static struct name *
+files_set_entry(struct files *f, const char *s, size_t n)
+{
+	struct name	*e;
+	uint64_t	 h = htab_hash(f->set, s, n);
+
+	if ((e = htab_find(f->set, s, n, h)) != NULL)
+		return e;
+	return files_set_add(f, s, n, h);
 }
 
 /*
@@ -122,10 +71,8 @@ files_set_add(struct files *f, const char *s, size_t n, uint64_t h,
 int
 files_set_taken(const struct files *f, int known)
 {
-	const struct name	*e;
-	uint64_t		 h = files_set_hash(f, f->name.p, f->name.len);
+	const struct name *e = htab_get(f->set, f->name.p, f->name.len);
 
-	e = files_set_find(f, f->name.p, f->name.len, h);
 	return e != NULL && (e->used || (known && e->known));
 }
 
@@ -147,27 +94,18 @@ files_set_key(struct files *f, const char *m, size_t n, size_t base)
 int
 files_set_known(struct files *f, size_t base, uint64_t n)
 {
-	struct name	*e;
-	uint64_t	 h;
+	struct name *e;
 
 	if (f->unique || f->seen.len == 0)
 		return 0;
-	h = files_set_hash(f, f->name.p, f->name.len);
-	if ((e = files_set_find(f, f->name.p, f->name.len, h)) != NULL)
-		e->known = 1;
-	else if (files_set_add(f, f->name.p, f->name.len, h, 0, 0) == -1 ||
-	    (e = files_set_find(f, f->name.p, f->name.len, h)) == NULL)
+	if ((e = files_set_entry(f, f->name.p, f->name.len)) == NULL)
 		return -1;
-	else
-		e->known = 1;
-	if (files_set_key(f, f->seen.p, f->seen.len, base) == -1)
+	e->known = 1;
+	if (files_set_key(f, f->seen.p, f->seen.len, base) == -1 ||
+	    (e = files_set_entry(f, f->key.p, f->key.len)) == NULL)
 		return -1;
-	h = files_set_hash(f, f->key.p, f->key.len);
-	if ((e = files_set_find(f, f->key.p, f->key.len, h)) != NULL) {
-		e->next = n;
-		return 0;
-	}
-	return files_set_add(f, f->key.p, f->key.len, h, n, 0);
+	e->next = n;
+	return 0;
 }
 
 /* Where an earlier walk saw this URL's file of the template's name, or -1. */
@@ -178,8 +116,7 @@ files_set_known_at(struct files *f, size_t base)
 
 	if (f->unique || files_set_key(f, f->mark.p, f->mark.len, base) == -1)
 		return -1;
-	e = files_set_find(f, f->key.p, f->key.len, files_set_hash(f, f->key.p,
-	    f->key.len));
+	e = htab_get(f->set, f->key.p, f->key.len);
 	return e != NULL ? (int64_t)e->next : -1;
 }
 
@@ -193,27 +130,23 @@ files_set_take(struct files *f, size_t base, uint64_t h, uint64_t n,
     uint64_t min)
 {
 	struct name	*e;
-	uint64_t	 next, hn;
+	uint64_t	 next;
 
 	if (f->unique)
 		return 0;
 	if (n > 0) {
-		hn = files_set_hash(f, f->name.p, f->name.len);
-		e = files_set_find(f, f->name.p, f->name.len, hn);
-		if (e != NULL)
-			e->used = 1;
-		else if (files_set_add(f, f->name.p, f->name.len, hn, 0, 1) ==
-		    -1)
+		if ((e = files_set_entry(f, f->name.p, f->name.len)) == NULL)
 			return -1;
+		e->used = 1;
 	}
 	/* Remembering may have emptied the table: look the base up again. */
-	if ((e = files_set_find(f, f->name.p, base, h)) == NULL) {
-		next = f->forgot ? f->floor[h % FLOOR_LEN] : 0;
-		if (files_set_add(f, f->name.p, base, h, next > min ? next :
-		    min, n == 0) == -1 ||
-		    (e = files_set_find(f, f->name.p, base, h)) == NULL)
+	if ((e = htab_find(f->set, f->name.p, base, h)) == NULL) {
+		if ((e = files_set_add(f, f->name.p, base, h)) == NULL)
 			return -1;
-	} else if (n == 0)
+		next = f->forgot ? f->floor[h % FLOOR_LEN] : 0;
+		e->next = next > min ? next : min;
+	}
+	if (n == 0)
 		e->used = 1;
 	if (f->forgot) {
 		/* What this run made can no longer be told: go past it. */
@@ -230,15 +163,4 @@ files_set_take(struct files *f, size_t base, uint64_t h, uint64_t n,
 	/* e is still valid: files_name_suffix does not touch the table. */
 	e->next = next;
 	return 0;
-}
-
-/* Free the table's names. */
-void
-files_set_free(struct files *f)
-{
-	size_t i;
-
-	for (i = 0; i < f->setcap; i++)
-		free(f->set[i].s);
-	free(f->set);
 }
