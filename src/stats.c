@@ -19,20 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gather/clock.h"
 #include "gather/msg.h"
 #include "gather/url.h"
-
-/* Monotonic seconds: wall time must not jump with the system clock. */
-static double
-stats_clock(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 
 /* Remember (t, records) for the moving window of the progress rate. */
 static void
@@ -237,7 +226,7 @@ stats_progress_cb(struct ev_loop *evl, ev_timer *w, int revents)
 {
 	struct stats	*s = w->data;
 	char		 line[sizeof(s->line)];
-	double		 now = stats_clock();
+	double		 now = clock_mono();
 
 	(void)evl;
 	(void)revents;
@@ -294,7 +283,7 @@ stats_new(struct ev_loop *evl, const struct opts *o)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->evl = evl;
-	s->t0 = stats_clock();
+	s->t0 = clock_mono();
 	/* --stats is only set when asked for, so -q does not hide it. */
 	s->mode = o->stats;
 	if (!o->quiet) {
@@ -420,7 +409,7 @@ stats_finish(struct stats *s)
 	if (s == NULL || s->finished)
 		return;
 	s->finished = 1;
-	wall = stats_clock() - s->t0;
+	wall = clock_mono() - s->t0;
 	stats_timer_stop(s);
 	if (s->mode == 0 && (s->drawn || s->final_only)) {
 		stats_final_line(s, wall, line, sizeof(line));
