@@ -78,14 +78,14 @@ check_request(const struct rec *r, const uint8_t *data, size_t size)
 	const char	*h, *colon;
 	size_t		 i, len;
 
-	if (r->url.p == NULL || r->url.p[r->url.len] != '\0')
+	if (r->req.url.p == NULL || r->req.url.p[r->req.url.len] != '\0')
 		die("url is not NUL-terminated", data, size, NULL);
-	if (r->method.len > 0 && (!token_ok(r->method.p, r->method.len) ||
-	    strlen(r->method.p) != r->method.len))
+	if (r->req.method.len > 0 && (!token_ok(r->req.method.p, r->req.method.len) ||
+	    strlen(r->req.method.p) != r->req.method.len))
 		die("a method that is not a token", data, size, NULL);
-	h = r->headers.p;
-	for (i = 0; i < r->nheaders; i++) {
-		if (h == NULL || h >= r->headers.p + r->headers.len)
+	h = r->req.headers.p;
+	for (i = 0; i < r->req.nheaders; i++) {
+		if (h == NULL || h >= r->req.headers.p + r->req.headers.len)
 			die("nheaders runs past the header buffer", data, size,
 			    NULL);
 		len = strlen(h);
@@ -97,9 +97,9 @@ check_request(const struct rec *r, const uint8_t *data, size_t size)
 			    NULL);
 		h += len + 1;
 	}
-	if (r->nheaders > 0 && h != r->headers.p + r->headers.len)
+	if (r->req.nheaders > 0 && h != r->req.headers.p + r->req.headers.len)
 		die("bytes after the last header", data, size, NULL);
-	if (r->has_body && r->body.p != NULL && r->body.p[r->body.len] != '\0')
+	if (r->req.has_body && r->req.body.p != NULL && r->req.body.p[r->req.body.len] != '\0')
 		die("body is not NUL-terminated", data, size, NULL);
 }
 
@@ -180,19 +180,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n == 0 || t[0] == '#')
 			die("a record from a blank or comment line", data, size,
 			    NULL);
-		if (r.kind != ERR_NONE)
+		if (r.res.kind != ERR_NONE)
 			die("IN_RECORD with an error kind", data, size, NULL);
-		if (t[0] != '{' && (r.url.len != n ||
-		    memcmp(r.url.p, t, n) != 0))
+		if (t[0] != '{' && (r.req.url.len != n ||
+		    memcmp(r.req.url.p, t, n) != 0))
 			die("url is not the trimmed line", data, size, NULL);
 		if (t[0] == '{') {
 			if (!json_valid((const char *)t, n))
 				die("a request object that is not strict JSON "
 				    "was taken", data, size, NULL);
-			if (r.has_id && !json_valid(r.id.p, r.id.len))
+			if (r.req.has_id && !json_valid(r.req.id.p, r.req.id.len))
 				die("an id that is not strict JSON", data, size,
 				    NULL);
-			if (strlen(r.url.p) != r.url.len)
+			if (strlen(r.req.url.p) != r.req.url.len)
 				die("a NUL in a request object's url", data,
 				    size, NULL);
 		}
@@ -203,7 +203,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n == 0 || t[0] == '#')
 			die("a bad record from a blank or comment line", data,
 			    size, NULL);
-		if (r.kind == ERR_NONE || r.msg[0] == '\0')
+		if (r.res.kind == ERR_NONE || r.res.msg[0] == '\0')
 			die("IN_BAD without an error and a message", data, size,
 			    NULL);
 		check_output(&r, data, size);

@@ -231,22 +231,22 @@ make_id(struct rec *r, const uint8_t *p, size_t n)
 	v = NULL;
 	if (json_valid(s, n)) {
 		/* input.c keeps a strict id, white space between tokens out. */
-		buf_clear(&r->id);
-		if (buf_reserve(&r->id, n) == -1)
+		buf_clear(&r->req.id);
+		if (buf_reserve(&r->req.id, n) == -1)
 			abort();
-		r->id.len = json_compact(r->id.p, s, n);
+		r->req.id.len = json_compact(r->req.id.p, s, n);
 	} else {
 		s[strnlen(s, n)] = '\0';
 		if ((v = cJSON_CreateString(s)) == NULL)
 			abort();
 		if ((json = cJSON_PrintUnformatted(v)) == NULL ||
-		    buf_set(&r->id, json, strlen(json)) == -1)
+		    buf_set(&r->req.id, json, strlen(json)) == -1)
 			abort();
 		cJSON_free(json);
 	}
 	cJSON_Delete(v);
 	free(s);
-	r->has_id = 1;
+	r->req.has_id = 1;
 }
 
 static struct record *
@@ -290,31 +290,31 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rec_reset(&r);
 	mode = (enum body_mode)(head[0] % 5);
 	keep_body = !(head[0] & 0x10);
-	r.kind = (enum err_kind)(head[1] & 15);
-	r.http_version = head[1] >> 4;		/* 0..15, most of them bogus */
-	r.status = head[2] | head[3] << 8;
+	r.res.kind = (enum err_kind)(head[1] & 15);
+	r.res.http_version = head[1] >> 4;		/* 0..15, most of them bogus */
+	r.res.status = head[2] | head[3] << 8;
 	for (i = 0; i < 8; i++)
-		r.index |= (uint64_t)head[4 + i] << (8 * i);
+		r.req.index |= (uint64_t)head[4 + i] << (8 * i);
 	r.attempts = head[12];
-	r.curl_code = r.kind != ERR_NONE && (head[12] & 1) ? head[12] : -1;
-	r.redirects = head[12] >> 4;
+	r.res.curl_code = r.res.kind != ERR_NONE && (head[12] & 1) ? head[12] : -1;
+	r.res.redirects = head[12] >> 4;
 
-	if (buf_set(&r.url, f[F_URL], flen[F_URL]) == -1 ||
+	if (buf_set(&r.req.url, f[F_URL], flen[F_URL]) == -1 ||
 	    buf_set(&body, f[F_BODY], flen[F_BODY]) == -1)
 		abort();
-	r.size = body.len;
-	r.resp_body = keep_body ? &body : NULL;
+	r.res.size = body.len;
+	r.res.resp_body = keep_body ? &body : NULL;
 	if (!(head[0] & 0x80))
-		r.content_type = ctype = cstr(f[F_CTYPE], flen[F_CTYPE]);
+		r.res.content_type = ctype = cstr(f[F_CTYPE], flen[F_CTYPE]);
 	if (!(head[0] & 0x40))
-		r.effective_url = eff = cstr(f[F_EFF], flen[F_EFF]);
-	memcpy(r.msg, f[F_MSG], flen[F_MSG] < sizeof(r.msg) - 1 ?
-	    flen[F_MSG] : sizeof(r.msg) - 1);
+		r.res.effective_url = eff = cstr(f[F_EFF], flen[F_EFF]);
+	memcpy(r.res.msg, f[F_MSG], flen[F_MSG] < sizeof(r.res.msg) - 1 ?
+	    flen[F_MSG] : sizeof(r.res.msg) - 1);
 	if (head[0] & 0x20)
 		make_id(&r, f[F_ID], flen[F_ID]);
-	r.nresp_headers = make_headers(&hdrs, f[F_HEADERS], flen[F_HEADERS]);
-	r.resp_headers = &hdrs;
-	r.time.total = r.time.ttfb = (double)r.status / 1000.0;
+	r.res.nresp_headers = make_headers(&hdrs, f[F_HEADERS], flen[F_HEADERS]);
+	r.res.resp_headers = &hdrs;
+	r.res.time.total = r.res.time.ttfb = (double)r.res.status / 1000.0;
 
 	if (record_format(writer(mode), &r, &line) == -1)
 		die("record_format failed", NULL);
@@ -327,21 +327,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	it = cJSON_GetObjectItemCaseSensitive(doc, "url");
 	if (!cJSON_IsString(it))
 		die("no url", &line);
-	if (memchr(r.url.p, '\0', r.url.len) == NULL &&
-	    strict_utf8((const unsigned char *)r.url.p, r.url.len) &&
-	    strcmp(it->valuestring, r.url.p) != 0)
+	if (memchr(r.req.url.p, '\0', r.req.url.len) == NULL &&
+	    strict_utf8((const unsigned char *)r.req.url.p, r.req.url.len) &&
+	    strcmp(it->valuestring, r.req.url.p) != 0)
 		die("a valid url did not come back unchanged", &line);
 	it = cJSON_GetObjectItemCaseSensitive(doc, "ok");
-	if (!cJSON_IsBool(it) || cJSON_IsTrue(it) != (r.kind == ERR_NONE))
+	if (!cJSON_IsBool(it) || cJSON_IsTrue(it) != (r.res.kind == ERR_NONE))
 		die("ok does not match the error kind", &line);
 	it = cJSON_GetObjectItemCaseSensitive(doc, "error");
-	if (r.kind == ERR_NONE ? !cJSON_IsNull(it) : !cJSON_IsObject(it))
+	if (r.res.kind == ERR_NONE ? !cJSON_IsNull(it) : !cJSON_IsObject(it))
 		die("error does not match the error kind", &line);
 	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "headers")))
 		die("-I but no headers object", &line);
 	if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(doc, "time")))
 		die("no time object", &line);
-	if (cJSON_HasObjectItem(doc, "id") != (r.has_id != 0))
+	if (cJSON_HasObjectItem(doc, "id") != (r.req.has_id != 0))
 		die("id present or absent wrongly", &line);
 
 	it = cJSON_GetObjectItemCaseSensitive(doc, "body");
@@ -378,13 +378,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	cJSON_Delete(doc);
 
-	buf_free(&r.id);
+	buf_free(&r.req.id);
 	buf_free(&r.host);
-	buf_free(&r.url);
-	buf_free(&r.method);
-	buf_free(&r.headers);
-	buf_free(&r.body);
-	buf_free(&r.file);
+	buf_free(&r.req.url);
+	buf_free(&r.req.method);
+	buf_free(&r.req.headers);
+	buf_free(&r.req.body);
+	buf_free(&r.save.file);
 	buf_free(&body);
 	buf_free(&hdrs);
 	free(ctype);

@@ -250,7 +250,7 @@ fetch(const uint8_t *p, size_t n)
 	pthread_mutex_unlock(&resp.lock);
 
 	rec_reset(&r);
-	if (buf_set(&r.url, url, strlen(url)) == -1 ||
+	if (buf_set(&r.req.url, url, strlen(url)) == -1 ||
 	    (x = xfer_get(pool)) == NULL)
 		abort();
 	r.xfer = x;
@@ -262,7 +262,7 @@ fetch(const uint8_t *p, size_t n)
 	while (!finished)
 		ev_run(evl, 0);
 	xfer_finish(x, result);
-	if (r.kind == ERR_UNSUPPORTED_PROTOCOL)
+	if (r.res.kind == ERR_UNSUPPORTED_PROTOCOL)
 		die("a response made an allowed protocol unsupported", NULL);
 	buf_clear(&line);
 	if (record_format(out, &r, &line) == -1)

@@ -99,7 +99,7 @@ digest_part(struct xfer *x)
 }
 
 /*
- * The digests into r->hash as lower hex; a checksum is checked, but not
+ * The digests into r->res.hash as lower hex; a checksum is checked, but not
  * against an error status's body: that record is http (sched_done).
  */
 void
@@ -110,17 +110,17 @@ digest_finish(struct xfer *x, struct rec *r)
 	int		i;
 
 	for (i = 0; i < HASH_SLOTS; i++) {
-		r->hash[i][0] = '\0';
+		r->res.hash[i][0] = '\0';
 		if (!(x->mds & (1u << i)) || !EVP_DigestFinal_ex(x->md[i], md,
 		    &len))
 			continue;
-		for (j = 0; j < len && j * 2 + 2 < sizeof(r->hash[i]); j++)
-			snprintf(r->hash[i] + j * 2, 3, "%02x", md[j]);
+		for (j = 0; j < len && j * 2 + 2 < sizeof(r->res.hash[i]); j++)
+			snprintf(r->res.hash[i] + j * 2, 3, "%02x", md[j]);
 	}
-	if (r->sha256[0] && r->status < 400 && strcmp(r->sha256, r->hash[0]) !=
+	if (r->req.sha256[0] && r->res.status < 400 && strcmp(r->req.sha256, r->res.hash[0]) !=
 	    0) {
-		rec_fail(r, ERR_CHECKSUM, "sha256 is %s, not %s", r->hash[0],
-		    r->sha256);
-		r->curl_code = -1;
+		rec_fail(r, ERR_CHECKSUM, "sha256 is %s, not %s", r->res.hash[0],
+		    r->req.sha256);
+		r->res.curl_code = -1;
 	}
 }

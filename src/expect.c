@@ -408,7 +408,7 @@ expect_line(struct expect *e, const char *line, size_t n, char *msg,
 int
 expect_rec(struct expect *e, struct record *rf, struct rec *r)
 {
-	char	msg[sizeof(r->msg)];
+	char	msg[sizeof(r->res.msg)];
 	int	rc;
 
 	if (record_format(rf, r, &e->line) == -1) {
@@ -421,9 +421,9 @@ expect_rec(struct expect *e, struct record *rf, struct rec *r)
 		return 1;
 	}
 	buf_trim_capacity(&e->line, 256 * 1024);
-	r->kind = rc == -1 ? ERR_OTHER : ERR_EXPECTATION;
-	r->curl_code = -1;
-	memcpy(r->msg, msg, sizeof(r->msg));
-	memset(r->hash, 0, sizeof(r->hash));
+	r->res.kind = rc == -1 ? ERR_OTHER : ERR_EXPECTATION;
+	r->res.curl_code = -1;
+	memcpy(r->res.msg, msg, sizeof(r->res.msg));
+	memset(r->res.hash, 0, sizeof(r->res.hash));
 	return 0;
 }

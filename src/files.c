@@ -155,7 +155,7 @@ files_subdir_open(struct files *f, const char *rel, const char **leaf)
 }
 
 /*
- * The directory that holds r->file (made as needed): its descriptor and
+ * The directory that holds r->save.file (made as needed): its descriptor and
  * in *leaf the name inside it, or -1 with a reason in err.
  */
 int
@@ -164,12 +164,12 @@ files_subdir(struct files *f, const struct rec *r, const char **leaf,
 {
 	int dfd, e;
 
-	if ((dfd = files_subdir_open(f, r->file.p + f->prefix, leaf)) == -1) {
+	if ((dfd = files_subdir_open(f, r->save.file.p + f->prefix, leaf)) == -1) {
 		e = errno;
 		snprintf(err, errlen, e == ELOOP || e == ENOTDIR ?
 		    "refusing to write '%s': a directory on its way is a "
 		    "symbolic link or not a directory" : "cannot open '%s': %s",
-		    r->file.p, strerror(e));
+		    r->save.file.p, strerror(e));
 	}
 	return dfd;
 }
@@ -218,7 +218,7 @@ files_walk_start(struct files *f, struct rec *r, struct walk *w, char *err,
 		return -1;
 	}
 	w->dfd = files_subdir(f, r, &leaf, err, errlen);
-	buf_clear(&r->file);
+	buf_clear(&r->save.file);
 	return w->dfd == -1 ? -1 : 0;
 }
 
@@ -307,7 +307,7 @@ files_walk(struct files *f, struct rec *r, struct walk *w, char *err,
 }
 
 /*
- * Choose r's name (r->file) and take it for this run; want_file as for
+ * Choose r's name (r->save.file) and take it for this run; want_file as for
  * files_walk.  1 when chosen, 0 when want_file found none, -1 with a
  * reason in err.
  */
@@ -331,7 +331,7 @@ files_choose(struct files *f, struct rec *r, int want_file, char *err,
 
 /*
  * Open NAME.part for r's body into pt, truncated unless it continues.
- * The name is chosen on the first attempt and kept in r->file for
+ * The name is chosen on the first attempt and kept in r->save.file for
  * retries.  Returns 0, or -1 with a reason in err.
  */
 int
@@ -345,25 +345,25 @@ files_open(struct files *f, struct rec *r, struct part *pt, char *err,
 		return -1;
 	}
 	for (tries = 0; tries < 16; tries++) {
-		if (r->file.len == 0 && files_choose(f, r, 0, err, errlen) ==
+		if (r->save.file.len == 0 && files_choose(f, r, 0, err, errlen) ==
 		    -1)
 			return -1;
 		if ((rc = files_part_create(f, r, pt, err, errlen)) != -2)
 			return rc;
 		/* Another process took the name: it stays taken here. */
-		buf_clear(&r->file);
+		buf_clear(&r->save.file);
 		if (files_part_mark_of(f, r) == -1)
 			break;
 	}
 	snprintf(err, errlen, "no name for the body of '%s': other processes "
-	    "keep taking them", r->url.p);
+	    "keep taking them", r->req.url.p);
 	return -1;
 }
 
 /*
  * --revalidate: whether this URL's file from an earlier run is there, a
  * regular file of one link marked with this URL, that a 304 keeps.  Its
- * name goes to r->file and is taken for this run, so that nothing else
+ * name goes to r->save.file and is taken for this run, so that nothing else
  * overwrites it; nothing is opened.  1 when it is there, 0 when not (r is
  * then fetched plainly), -1 when out of memory.
  */
@@ -374,7 +374,7 @@ files_existing(struct files *f, struct rec *r)
 	char		 err[256];
 	int		 rc;
 
-	if (r->file.len == 0) {
+	if (r->save.file.len == 0) {
 		rc = files_choose(f, r, 1, err, sizeof(err));
 		/* A directory that cannot be used: files_open says why. */
 		if (rc != 1)
@@ -385,7 +385,7 @@ files_existing(struct files *f, struct rec *r)
 	/* A retry: the name is this record's; is the file still there? */
 	if (files_part_mark_of(f, r) == -1)
 		return -1;
-	if (fstatat(f->dirfd, r->file.p + f->prefix, &st,
+	if (fstatat(f->dirfd, r->save.file.p + f->prefix, &st,
 	    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode) ||
 	    st.st_nlink != 1)
 		return 0;

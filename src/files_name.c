@@ -28,7 +28,7 @@ files_name_url(struct files *f, const struct rec *r, CURLUPart part,
 	const char	*s;
 	int		 rc;
 
-	if (url_set(f->cu, r->url.p) != CURLUE_OK ||
+	if (url_set(f->cu, r->req.url.p) != CURLUE_OK ||
 	    curl_url_get(f->cu, part, &v, 0) != CURLUE_OK)
 		return 0;
 	s = v;
@@ -56,7 +56,7 @@ files_name_path(struct files *f, const struct rec *r)
 	size_t		 i, start;
 	int		 rc = 0, segs = 0;
 
-	if (url_set(f->cu, r->url.p) != CURLUE_OK ||
+	if (url_set(f->cu, r->req.url.p) != CURLUE_OK ||
 	    curl_url_get(f->cu, CURLUPART_PATH, &v, 0) != CURLUE_OK)
 		return 0;
 	for (s = v; *s != '\0' && rc == 0; s = e) {
@@ -95,11 +95,11 @@ files_name_id(struct files *f, const struct rec *r)
 	char	*json;
 	int	 rc;
 
-	if (r->id.p[0] == '"' &&
-	    json_unescape(&f->name, r->id.p, r->id.len) == 0)
+	if (r->req.id.p[0] == '"' &&
+	    json_unescape(&f->name, r->req.id.p, r->req.id.len) == 0)
 		return 0;
-	if ((r->id.p[0] == '{' || r->id.p[0] == '[') &&
-	    (v = cJSON_ParseWithLength(r->id.p, r->id.len)) != NULL) {
+	if ((r->req.id.p[0] == '{' || r->req.id.p[0] == '[') &&
+	    (v = cJSON_ParseWithLength(r->req.id.p, r->req.id.len)) != NULL) {
 		json = cJSON_PrintUnformatted(v);
 		cJSON_Delete(v);
 		if (json != NULL) {
@@ -108,7 +108,7 @@ files_name_id(struct files *f, const struct rec *r)
 			return rc;
 		}
 	}
-	return buf_append(&f->name, r->id.p, r->id.len);
+	return buf_append(&f->name, r->req.id.p, r->req.id.len);
 }
 
 /*
@@ -180,7 +180,7 @@ files_name_expand(struct files *f, const struct rec *r)
 	for (p = f->tmpl; *p && rc == 0; ) {
 		if (strncmp(p, "{index}", 7) == 0) {
 			snprintf(num, sizeof(num), "%llu",
-			    (unsigned long long)r->index);
+			    (unsigned long long)r->req.index);
 			rc = buf_append(&f->name, num, strlen(num));
 			p += 7;
 		} else if (strncmp(p, "{host}", 6) == 0) {
@@ -194,7 +194,7 @@ files_name_expand(struct files *f, const struct rec *r)
 			p += 6;
 		} else if (strncmp(p, "{id}", 4) == 0) {
 			/* A string id gives its text, other JSON compact. */
-			if (r->has_id)
+			if (r->req.has_id)
 				rc = files_name_id(f, r);
 			p += 4;
 		} else
@@ -208,16 +208,16 @@ files_name_expand(struct files *f, const struct rec *r)
 	return 0;
 }
 
-/* r->file: DIR as given joined with f->name. */
+/* r->save.file: DIR as given joined with f->name. */
 int
 files_name_file(struct files *f, struct rec *r)
 {
 	size_t dirlen = strlen(f->dir);
 
-	if (buf_set(&r->file, f->dir, dirlen) == -1 ||
+	if (buf_set(&r->save.file, f->dir, dirlen) == -1 ||
 	    (dirlen > 0 && f->dir[dirlen - 1] != '/' &&
-	    buf_append(&r->file, "/", 1) == -1) ||
-	    buf_append(&r->file, f->name.p, f->name.len) == -1)
+	    buf_append(&r->save.file, "/", 1) == -1) ||
+	    buf_append(&r->save.file, f->name.p, f->name.len) == -1)
 		return -1;
 	return 0;
 }

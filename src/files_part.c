@@ -41,9 +41,9 @@ files_part_mark_of(struct files *f, const struct rec *r)
 	unsigned int	len = 0, i;
 	char		hex[3];
 
-	if (r->url.len <= MARK_URL_MAX)
-		return buf_set(&f->mark, r->url.p, r->url.len);
-	if (!EVP_Digest(r->url.p, r->url.len, md, &len, EVP_sha256(), NULL) ||
+	if (r->req.url.len <= MARK_URL_MAX)
+		return buf_set(&f->mark, r->req.url.p, r->req.url.len);
+	if (!EVP_Digest(r->req.url.p, r->req.url.len, md, &len, EVP_sha256(), NULL) ||
 	    buf_set(&f->mark, "sha256:", 7) == -1)
 		return -1;
 	for (i = 0; i < len; i++) {
@@ -169,7 +169,7 @@ files_validator_ok(const char *v, size_t n)
  * Whether NAME.part, open as fd with st and this URL's, is to be
  * continued: on a retry of this run, or under --continue, when it holds
  * bytes and a well-formed validator its first response gave (see
- * files_mark).  Fills r->validator.
+ * files_mark).  Fills r->save.validator.
  */
 static int
 files_part_continues(struct files *f, struct rec *r, int fd,
@@ -178,14 +178,14 @@ files_part_continues(struct files *f, struct rec *r, int fd,
 	char	v[VALIDATOR_MAX];
 	ssize_t	n;
 
-	buf_clear(&r->validator);
+	buf_clear(&r->save.validator);
 	if ((r->attempts == 0 && !f->cont) || st->st_size <= 0 ||
 	    files_part_owner_fd(f, fd) != OWN_US)
 		return 0;
 	if ((n = fgetxattr(fd, PART_XATTR, v, sizeof(v))) <= 0 ||
 	    !files_validator_ok(v, (size_t)n))
 		return 0;
-	return buf_set(&r->validator, v, (size_t)n) == 0;
+	return buf_set(&r->save.validator, v, (size_t)n) == 0;
 }
 
 /*
@@ -340,7 +340,7 @@ files_part_ready(struct files *f, struct rec *r, struct part *pt, int fd,
 }
 
 /*
- * Open r->file's NAME.part into pt, truncated unless it continues, once
+ * Open r->save.file's NAME.part into pt, truncated unless it continues, once
  * NAME is nothing the rename must not replace.  0, -2 when the name
  * turned out to be another URL's, or -1 with a reason in err.
  */
@@ -364,7 +364,7 @@ files_part_create(struct files *f, struct rec *r, struct part *pt, char *err,
 			close(dfd);
 		if (fd == -2)
 			return -2;
-		snprintf(err, errlen, "refusing to write '%s': %s", r->file.p,
+		snprintf(err, errlen, "refusing to write '%s': %s", r->save.file.p,
 		    why);
 		return -1;
 	}
@@ -404,12 +404,12 @@ files_commit(struct files *f, struct part *pt, struct rec *r, char *err,
 	if (files_part_mark_of(f, r) == 0 &&
 	    files_part_owner(f, pt->dirfd, pt->leaf) == OWN_OTHER) {
 		snprintf(err, errlen, "refusing to replace '%s': it belongs "
-		    "to another URL", r->file.p);
+		    "to another URL", r->save.file.p);
 		return -1;
 	}
 	if (renameat(pt->dirfd, part, pt->dirfd, pt->leaf) == -1) {
 		snprintf(err, errlen, "cannot rename '%s.part' to '%s': %s",
-		    r->file.p, r->file.p, strerror(errno));
+		    r->save.file.p, r->save.file.p, strerror(errno));
 		return -1;
 	}
 	return 0;

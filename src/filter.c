@@ -22,11 +22,11 @@ filter_earlier(struct resume *res, struct revalidate *rv, struct rec *r,
 	enum resume_verdict v = RESUME_RUN;
 
 	if (res != NULL &&
-	    (v = resume_check(res, r->index, r->url.p, r->url.len)) !=
+	    (v = resume_check(res, r->req.index, r->req.url.p, r->req.url.len)) !=
 	    RESUME_RUN)
 		return v;
 	/* --revalidate: the url's validators, by a hash of it. */
 	if (rv != NULL && !bad)
-		(void)revalidate_find(rv, r->url.p, r->url.len, &r->was);
+		(void)revalidate_find(rv, r->req.url.p, r->req.url.len, &r->req.was);
 	return RESUME_RUN;
 }

@@ -249,7 +249,7 @@ input_parse_line(const char *p, size_t n, struct rec *r)
 		return IN_AGAIN;
 	if (*p == '{')
 		return reqobj_parse(r, p, n);
-	if (buf_set(&r->url, p, n) == -1) {
+	if (buf_set(&r->req.url, p, n) == -1) {
 		rec_fail(r, ERR_OTHER, "out of memory");
 		return IN_BAD;
 	}
@@ -260,8 +260,8 @@ input_parse_line(const char *p, size_t n, struct rec *r)
 static int
 input_take_index(struct input *in, struct rec *r)
 {
-	r->index = in->next_index++;
-	return in->shard_n == 0 || r->index % in->shard_n == in->shard_k;
+	r->req.index = in->next_index++;
+	return in->shard_n == 0 || r->req.index % in->shard_n == in->shard_k;
 }
 
 /* Parse a line and number it when it is a record of this shard. */
@@ -284,7 +284,7 @@ input_too_long(struct input *in, const char *p, struct rec *r)
 	in->skipping = 1;
 	if (*p == '#' || !input_take_index(in, r))
 		return IN_AGAIN;
-	if (buf_set(&r->url, p, BAD_URL_MAX) == -1)
+	if (buf_set(&r->req.url, p, BAD_URL_MAX) == -1)
 		rec_fail(r, ERR_OTHER, "out of memory");
 	else
 		rec_fail(r, ERR_BAD_INPUT, "line longer than %d bytes",

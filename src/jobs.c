@@ -194,7 +194,7 @@ jobs_find(const struct jobs *j, uint64_t index)
 {
 	size_t i = (size_t)(index * 0x9e3779b97f4a7c15ULL) & (j->cap - 1);
 
-	while (j->tab[i].r != NULL && j->tab[i].r->index != index)
+	while (j->tab[i].r != NULL && j->tab[i].r->req.index != index)
 		i = (i + 1) & (j->cap - 1);
 	return i;
 }
@@ -210,7 +210,7 @@ jobs_unset(struct jobs *j, size_t i)
 		k = (k + 1) & (j->cap - 1);
 		if (j->tab[k].r == NULL)
 			return;
-		home = (size_t)(j->tab[k].r->index * 0x9e3779b97f4a7c15ULL) &
+		home = (size_t)(j->tab[k].r->req.index * 0x9e3779b97f4a7c15ULL) &
 		    (j->cap - 1);
 		/* Move k back to i unless its home lies in (i, k]. */
 		if ((i <= k) ? (i < home && home <= k) : (i < home || home <= k))
@@ -225,7 +225,7 @@ jobs_unset(struct jobs *j, size_t i)
 void
 jobs_forget(struct jobs *j, const struct rec *r)
 {
-	size_t i = jobs_find(j, r->index);
+	size_t i = jobs_find(j, r->req.index);
 
 	if (j->tab[i].r == r)
 		jobs_unset(j, i);
@@ -269,9 +269,9 @@ jobs_read_rec(struct rec *r, const char *p, size_t n)
 
 	while (json_next(p, n, &pos, &k, &v) == 0) {
 		if (k.n == 8 && memcmp(k.p, "\"status\"", 8) == 0)
-			r->status = (long)jobs_num(&v);
+			r->res.status = (long)jobs_num(&v);
 		else if (k.n == 6 && memcmp(k.p, "\"size\"", 6) == 0)
-			r->size = (uint64_t)jobs_num(&v);
+			r->res.size = (uint64_t)jobs_num(&v);
 		else if (k.n == 10 && memcmp(k.p, "\"attempts\"", 10) == 0)
 			r->attempts = (int)jobs_num(&v);
 		else if (k.n == 6 && memcmp(k.p, "\"time\"", 6) == 0 &&
@@ -279,13 +279,13 @@ jobs_read_rec(struct rec *r, const char *p, size_t n)
 			pos2 = 0;
 			while (json_next(v.p, v.n, &pos2, &k2, &v2) == 0)
 				if (k2.n == 7 && memcmp(k2.p, "\"total\"", 7) == 0)
-					r->time.total = jobs_num(&v2);
+					r->res.time.total = jobs_num(&v2);
 		} else if (k.n == 7 && memcmp(k.p, "\"error\"", 7) == 0 &&
 		    v.p[0] == '{') {
 			pos2 = 0;
 			while (json_next(v.p, v.n, &pos2, &k2, &v2) == 0)
 				if (k2.n == 6 && memcmp(k2.p, "\"kind\"", 6) == 0)
-					r->kind = jobs_kind(&v2);
+					r->res.kind = jobs_kind(&v2);
 		}
 	}
 }
@@ -466,10 +466,10 @@ jobs_pick(struct jobs *j, const struct rec *r)
 	uint64_t	h = 0;
 	long		k, live = 0, pick;
 
-	if (url_host_key(j->cu, r->url.p, &j->host) == 0)
+	if (url_host_key(j->cu, r->req.url.p, &j->host) == 0)
 		h = text_hash(j->host.p, j->host.len, 0);
 	else
-		h = r->index;
+		h = r->req.index;
 	for (k = 0; k < j->n; k++)
 		live += j->w[k].alive;
 	if (live == 0)
@@ -492,8 +492,8 @@ jobs_put(struct buf *out, const void *p, size_t n)
 int
 jobs_send(struct jobs *j, struct rec *r)
 {
-	const struct buf	*b[7] = { &r->url, &r->method, &r->headers,
-				    &r->body, &r->user, &r->bearer, &r->id };
+	const struct buf	*b[7] = { &r->req.url, &r->req.method, &r->req.headers,
+				    &r->req.body, &r->req.user, &r->req.bearer, &r->req.id };
 	struct wire		 m;
 	struct worker		*w;
 	int			 k, i;
@@ -505,13 +505,13 @@ jobs_send(struct jobs *j, struct rec *r)
 	}
 	w = &j->w[k];
 	memset(&m, 0, sizeof(m));
-	m.index = r->index;
-	m.has_body = r->has_body;
-	m.body_json = r->body_json;
-	m.has_id = r->has_id;
-	m.timeout = r->timeout;
-	m.nheaders = (uint32_t)r->nheaders;
-	memcpy(m.sha256, r->sha256, sizeof(m.sha256));
+	m.index = r->req.index;
+	m.has_body = r->req.has_body;
+	m.body_json = r->req.body_json;
+	m.has_id = r->req.has_id;
+	m.timeout = r->req.timeout;
+	m.nheaders = (uint32_t)r->req.nheaders;
+	memcpy(m.sha256, r->req.sha256, sizeof(m.sha256));
 	m.len = sizeof(m);
 	for (i = 0; i < 7; i++) {
 		m.n[i] = (uint32_t)b[i]->len;
@@ -524,7 +524,7 @@ jobs_send(struct jobs *j, struct rec *r)
 		if (b[i]->len > 0 && jobs_put(&w->out, b[i]->p, b[i]->len) ==
 		    -1)
 			goto nomem;
-	at = jobs_find(j, r->index);
+	at = jobs_find(j, r->req.index);
 	j->tab[at].r = r;
 	j->tab[at].w = k;
 	if (!ev_is_active(&w->wio))
@@ -616,8 +616,8 @@ jobs_feed_new(struct ev_loop *evl, int fd, input_ready_fn ready, void *arg)
 enum input_status
 jobs_feed_next(struct jobs_feed *f, struct rec *r)
 {
-	struct buf	*b[7] = { &r->url, &r->method, &r->headers, &r->body,
-			    &r->user, &r->bearer, &r->id };
+	struct buf	*b[7] = { &r->req.url, &r->req.method, &r->req.headers, &r->req.body,
+			    &r->req.user, &r->req.bearer, &r->req.id };
 	struct wire	 m;
 	const char	*p;
 	int		 i;
@@ -627,13 +627,13 @@ jobs_feed_next(struct jobs_feed *f, struct rec *r)
 	    m.len))
 		return f->eof ? IN_EOF : IN_AGAIN;
 	p = f->in.p + f->off + sizeof(m);
-	r->index = m.index;
-	r->has_body = m.has_body;
-	r->body_json = m.body_json;
-	r->has_id = m.has_id;
-	r->timeout = m.timeout;
-	r->nheaders = m.nheaders;
-	memcpy(r->sha256, m.sha256, sizeof(r->sha256));
+	r->req.index = m.index;
+	r->req.has_body = m.has_body;
+	r->req.body_json = m.body_json;
+	r->req.has_id = m.has_id;
+	r->req.timeout = m.timeout;
+	r->req.nheaders = m.nheaders;
+	memcpy(r->req.sha256, m.sha256, sizeof(r->req.sha256));
 	for (i = 0; i < 7; i++) {
 		if (buf_set(b[i], p, m.n[i]) == -1)
 			return IN_ERROR;

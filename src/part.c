@@ -71,7 +71,7 @@ static int
 part_range_ok(struct xfer *x)
 {
 	struct curl_header	*h;
-	const struct buf	*v = &x->rec->validator;
+	const struct buf	*v = &x->rec->save.validator;
 	struct part		*pt = &x->part;
 	unsigned long long	 s, e, t;
 	curl_off_t		 cl = -1;
@@ -87,7 +87,7 @@ part_range_ok(struct xfer *x)
 	else if (s != pt->have) {
 		snprintf(x->io_msg, sizeof(x->io_msg), "the 206 response does "
 		    "not start at byte %llu, where '%s.part' ends",
-		    (unsigned long long)pt->have, x->rec->file.p);
+		    (unsigned long long)pt->have, x->rec->save.file.p);
 		return 0;
 	} else if (e < s || e + 1 != t)
 		why = "the 206 response's range does not run to its total";
@@ -103,7 +103,7 @@ part_range_ok(struct xfer *x)
 		why = "the 206 response's Content-Length is not its range's";
 	if (why != NULL) {
 		snprintf(x->io_msg, sizeof(x->io_msg), "%s: '%s.part' is "
-		    "discarded", why, x->rec->file.p);
+		    "discarded", why, x->rec->save.file.p);
 		return 0;
 	}
 	x->range_len = e - s + 1;
@@ -141,9 +141,9 @@ part_body_start(struct xfer *x)
 			x->io_errno = errno;
 		return -1;
 	}
-	x->continuable = part_validator(x, &x->rec->validator) == 0;
-	files_mark(pt, x->continuable ? x->rec->validator.p : NULL,
-	    x->continuable ? x->rec->validator.len : 0);
+	x->continuable = part_validator(x, &x->rec->save.validator) == 0;
+	files_mark(pt, x->continuable ? x->rec->save.validator.p : NULL,
+	    x->continuable ? x->rec->save.validator.len : 0);
 	return 0;
 }
 
@@ -159,7 +159,7 @@ part_open_late(struct xfer *x)
 	int rc;
 
 	x->open_late = 0;
-	memset(&x->rec->was, 0, sizeof(x->rec->was));
+	memset(&x->rec->req.was, 0, sizeof(x->rec->req.was));
 	if (files_open(x->pool->files, x->rec, &x->part, x->io_msg,
 	    sizeof(x->io_msg)) == -1) {
 		x->open_failed = 1;
@@ -181,7 +181,7 @@ part_open_late(struct xfer *x)
 int
 part_open(struct xfer *x, struct rec *r)
 {
-	const struct buf	*v = &r->validator;
+	const struct buf	*v = &r->save.validator;
 	char			 line[64], hdr[1100];
 
 	if (files_open(x->pool->files, r, &x->part, x->io_msg,
@@ -193,7 +193,7 @@ part_open(struct xfer *x, struct rec *r)
 	if (x->part.have == 0)
 		return 0;
 	if (x->mds && digest_part(x) == -1) {
-		rec_fail(r, ERR_IO, "cannot read '%s.part': %s", r->file.p,
+		rec_fail(r, ERR_IO, "cannot read '%s.part': %s", r->save.file.p,
 		    strerror(errno ? errno : EIO));
 		return -1;
 	}
@@ -222,7 +222,7 @@ part_file(struct xfer *x, struct rec *r)
 {
 	int rc;
 
-	if (r->was.etag == NULL && r->was.modified == 0)
+	if (r->req.was.etag == NULL && r->req.was.modified == 0)
 		return 0;
 	if ((rc = files_existing(x->pool->files, r)) == 1) {
 		x->open_late = 1;
@@ -232,7 +232,7 @@ part_file(struct xfer *x, struct rec *r)
 		rec_fail(r, ERR_OTHER, "out of memory");
 		return -1;
 	}
-	memset(&r->was, 0, sizeof(r->was));
+	memset(&r->req.was, 0, sizeof(r->req.was));
 	return 0;
 }
 
@@ -243,7 +243,7 @@ part_whole(struct xfer *x)
 	struct curl_header	*h;
 	unsigned long long	 total;
 
-	return x->part.have > 0 && x->rec->status == 416 &&
+	return x->part.have > 0 && x->rec->res.status == 416 &&
 	    curl_easy_header(x->easy, "Content-Range", 0, CURLH_HEADER, -1,
 	    &h) == CURLHE_OK && sscanf(h->value, "bytes */%llu", &total) == 1 &&
 	    total == x->part.have;
@@ -258,8 +258,8 @@ part_whole(struct xfer *x)
 static void
 part_name_file(struct xfer *x, struct rec *r)
 {
-	r->no_file = (r->status > 0 && (r->status < 200 || r->status > 299) &&
-	    !r->part_whole) || x->bad_range;
+	r->save.no_file = (r->res.status > 0 && (r->res.status < 200 || r->res.status > 299) &&
+	    !r->save.part_whole) || x->bad_range;
 }
 
 /*
@@ -281,19 +281,19 @@ part_settle(struct xfer *x)
 	if (!x->unsettled)
 		return;
 	x->unsettled = 0;
-	if (r->kind == ERR_NONE && !r->no_file && r->status > 0) {
+	if (r->res.kind == ERR_NONE && !r->save.no_file && r->res.status > 0) {
 		if (files_commit(f, &x->part, r, x->io_msg,
 		    sizeof(x->io_msg)) == -1)
 			rec_fail(r, ERR_IO, "%s", x->io_msg);
-		files_close(f, &x->part, r, r->kind == ERR_NONE);
+		files_close(f, &x->part, r, r->res.kind == ERR_NONE);
 		return;
 	}
-	if (r->kind == ERR_EXPECTATION)
-		r->no_file = 1;
-	keep = x->continuable && !x->bad_range && r->kind != ERR_CHECKSUM &&
-	    r->status != 416;
+	if (r->res.kind == ERR_EXPECTATION)
+		r->save.no_file = 1;
+	keep = x->continuable && !x->bad_range && r->res.kind != ERR_CHECKSUM &&
+	    r->res.status != 416;
 	files_close(f, &x->part, r, keep);
-	r->part_kept = keep;
+	r->save.part_kept = keep;
 }
 
 /* -o: write body bytes to NAME.part; -1 with io_errno set on failure. */
@@ -326,16 +326,16 @@ part_finish(struct xfer *x)
 	struct rec	*r = x->rec;
 	int		 k;
 
-	if (x->part.fd != -1 && r->kind == ERR_NONE &&
-	    (r->part_whole = part_whole(x))) {
-		r->size = x->part.have;
+	if (x->part.fd != -1 && r->res.kind == ERR_NONE &&
+	    (r->save.part_whole = part_whole(x))) {
+		r->res.size = x->part.have;
 		x->skip = 0;
-	} else if (x->part.have > 0 && !x->started && r->status >= 200 &&
-	    r->status <= 299 && r->status != 206) {
+	} else if (x->part.have > 0 && !x->started && r->res.status >= 200 &&
+	    r->res.status <= 299 && r->res.status != 206) {
 		/* A whole answer with no body at all: the part is stale. */
 		if ((k = part_restart(x)) == -1)
 			rec_fail(r, ERR_IO, "cannot truncate '%s.part': %s",
-			    r->file.p, strerror(errno));
+			    r->save.file.p, strerror(errno));
 		else if (k == -2)
 			rec_fail(r, ERR_OTHER, "out of memory");
 	}

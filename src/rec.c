@@ -50,9 +50,9 @@ rec_reset(struct rec *r)
 	memset(r, 0, offsetof(struct rec, url));
 	for (i = 0; i < REC_NBUFS; i++)
 		rec_buf_reuse(REC_BUF(r, i));
-	r->curl_code = -1;
-	r->timeout = -1;
-	r->retry_after = -1;
+	r->res.curl_code = -1;
+	r->req.timeout = -1;
+	r->res.retry_after = -1;
 }
 
 /* Free r and its buffers. */
@@ -72,8 +72,8 @@ rec_fail(struct rec *r, enum err_kind kind, const char *fmt, ...)
 {
 	va_list ap;
 
-	r->kind = kind;
+	r->res.kind = kind;
 	va_start(ap, fmt);
-	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	vsnprintf(r->res.msg, sizeof(r->res.msg), fmt, ap);
 	va_end(ap);
 }

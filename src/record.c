@@ -457,7 +457,7 @@ struct hdr {
 static enum err_kind
 record_kind(const struct record *w, const struct rec *r)
 {
-	return w->cut != CUT_NONE ? ERR_OTHER : r->kind;
+	return w->cut != CUT_NONE ? ERR_OTHER : r->res.kind;
 }
 
 /*
@@ -469,7 +469,7 @@ static int
 record_header_names(struct record *w, const struct rec *r, struct hdr *h,
     size_t n, uint32_t *tab, size_t mask)
 {
-	const char	*p = n ? r->resp_headers->p : NULL, *name;
+	const char	*p = n ? r->res.resp_headers->p : NULL, *name;
 	struct hdr	*f;
 	size_t		 i, k, nlen;
 	int		 rc;
@@ -557,7 +557,7 @@ record_headers(struct record *w, const struct rec *r)
 {
 	struct hdr	*h;
 	uint32_t	*tab;
-	size_t		 n = r->resp_headers ? r->nresp_headers : 0;
+	size_t		 n = r->res.resp_headers ? r->res.nresp_headers : 0;
 	size_t		 names, tsize;
 	int		 rc;
 
@@ -610,37 +610,37 @@ record_result(struct record *w, const struct rec *r)
 	};
 	int rc;
 
-	if ((rc = record_string(w, &w->s_url, r->url.p ? r->url.p : "",
-	    w->cut == CUT_SMALL && r->url.len > CUT_URL_LEN ? CUT_URL_LEN :
-	    r->url.len)) != 0)
+	if ((rc = record_string(w, &w->s_url, r->req.url.p ? r->req.url.p : "",
+	    w->cut == CUT_SMALL && r->req.url.len > CUT_URL_LEN ? CUT_URL_LEN :
+	    r->req.url.len)) != 0)
 		return rc;
-	set_int(w->f[FLD_INDEX], w->num[FLD_INDEX], (int64_t)r->index);
+	set_int(w->f[FLD_INDEX], w->num[FLD_INDEX], (int64_t)r->req.index);
 	set_raw(w->f[FLD_URL], w->s_url.p);
 	set_type(w->f[FLD_OK], record_kind(w, r) == ERR_NONE ? cJSON_True :
 	    cJSON_False);
-	if (r->status > 0)
-		set_int(w->f[FLD_STATUS], w->num[FLD_STATUS], r->status);
+	if (r->res.status > 0)
+		set_int(w->f[FLD_STATUS], w->num[FLD_STATUS], r->res.status);
 	else
 		set_null(w->f[FLD_STATUS]);
-	if (r->http_version > 0 && r->http_version <= CURL_HTTP_VERSION_3 &&
-	    versions[r->http_version] != NULL)
-		set_raw(w->f[FLD_HTTP_VERSION], (char *)versions[r->http_version]);
+	if (r->res.http_version > 0 && r->res.http_version <= CURL_HTTP_VERSION_3 &&
+	    versions[r->res.http_version] != NULL)
+		set_raw(w->f[FLD_HTTP_VERSION], (char *)versions[r->res.http_version]);
 	else
 		set_null(w->f[FLD_HTTP_VERSION]);
 	if (w->cut == CUT_SMALL)
 		set_null(w->f[FLD_EFFECTIVE_URL]);
-	else if (r->effective_url != NULL && strcmp(r->effective_url,
-	    r->url.p ? r->url.p : "") == 0)
+	else if (r->res.effective_url != NULL && strcmp(r->res.effective_url,
+	    r->req.url.p ? r->req.url.p : "") == 0)
 		/* The usual case: no redirect, a URL given in full. */
 		set_raw(w->f[FLD_EFFECTIVE_URL], w->s_url.p);
 	else if ((rc = record_opt_string(w, w->f[FLD_EFFECTIVE_URL],
-	    &w->s_eff, r->effective_url)) != 0)
+	    &w->s_eff, r->res.effective_url)) != 0)
 		return rc;
-	set_int(w->f[FLD_REDIRECTS], w->num[FLD_REDIRECTS], r->redirects);
+	set_int(w->f[FLD_REDIRECTS], w->num[FLD_REDIRECTS], r->res.redirects);
 	if ((rc = record_opt_string(w, w->f[FLD_CONTENT_TYPE], &w->s_ctype,
-	    w->cut == CUT_SMALL ? NULL : r->content_type)) != 0)
+	    w->cut == CUT_SMALL ? NULL : r->res.content_type)) != 0)
 		return rc;
-	set_int(w->f[FLD_SIZE], w->num[FLD_SIZE], (int64_t)r->size);
+	set_int(w->f[FLD_SIZE], w->num[FLD_SIZE], (int64_t)r->res.size);
 	return 0;
 }
 
@@ -659,7 +659,7 @@ record_hash(struct record *w, const struct rec *r)
 	for (i = 0; i < HASH_SLOTS; i++) {
 		if (!(w->hashes & (1u << i)))
 			continue;
-		if (r->hash[i][0] == '\0' || record_kind(w, r) != ERR_NONE) {
+		if (r->res.hash[i][0] == '\0' || record_kind(w, r) != ERR_NONE) {
 			set_null(w->f[FLD_HASH]);
 			return 0;
 		}
@@ -667,7 +667,7 @@ record_hash(struct record *w, const struct rec *r)
 		    -1 ||
 		    buf_append(&w->s_hash, names[i], strlen(names[i])) == -1 ||
 		    buf_append(&w->s_hash, "\": \"", 4) == -1 ||
-		    buf_append(&w->s_hash, r->hash[i], strlen(r->hash[i])) == -1 ||
+		    buf_append(&w->s_hash, r->res.hash[i], strlen(r->res.hash[i])) == -1 ||
 		    buf_append(&w->s_hash, "\"", 1) == -1)
 			return RECORD_NOMEM;
 		n++;
@@ -688,14 +688,14 @@ record_extras(struct record *w, const struct rec *r, unsigned *mask)
 {
 	int rc;
 
-	if (r->resp_body != NULL && w->body_mode != BODY_NONE &&
+	if (r->res.resp_body != NULL && w->body_mode != BODY_NONE &&
 	    w->cut == CUT_NONE) {
-		if ((rc = record_body(w, r->resp_body)) != 0)
+		if ((rc = record_body(w, r->res.resp_body)) != 0)
 			return rc;
 	} else
 		*mask &= ~((1u << FLD_BODY) | (1u << FLD_BODY_ENCODING));
-	if (r->has_id && w->cut != CUT_SMALL)
-		set_raw(w->f[FLD_ID], r->id.p);
+	if (r->req.has_id && w->cut != CUT_SMALL)
+		set_raw(w->f[FLD_ID], r->req.id.p);
 	else
 		*mask &= ~(1u << FLD_ID);
 	if (w->include_headers && w->cut == CUT_NONE) {
@@ -704,10 +704,10 @@ record_extras(struct record *w, const struct rec *r, unsigned *mask)
 		set_raw(w->f[FLD_HEADERS], w->s_hdr.p);
 	} else
 		*mask &= ~(1u << FLD_HEADERS);
-	if (w->to_files && r->no_file && w->cut == CUT_NONE)
+	if (w->to_files && r->save.no_file && w->cut == CUT_NONE)
 		set_null(w->f[FLD_FILE]);
-	else if (w->to_files && r->file.len > 0 && w->cut == CUT_NONE) {
-		if ((rc = record_string(w, &w->s_file, r->file.p, r->file.len)) !=
+	else if (w->to_files && r->save.file.len > 0 && w->cut == CUT_NONE) {
+		if ((rc = record_string(w, &w->s_file, r->save.file.p, r->save.file.len)) !=
 		    0)
 			return rc;
 		set_raw(w->f[FLD_FILE], w->s_file.p);
@@ -730,20 +730,20 @@ record_revalidation(struct record *w, const struct rec *r)
 {
 	int rc;
 
-	set_type(w->f[FLD_NOT_MODIFIED], r->not_modified ? cJSON_True :
+	set_type(w->f[FLD_NOT_MODIFIED], r->res.not_modified ? cJSON_True :
 	    cJSON_False);
 	if ((rc = record_opt_string(w, w->f[FLD_ETAG], &w->s_etag,
-	    r->etag)) != 0 || (rc = record_opt_string(w,
-	    w->f[FLD_LAST_MODIFIED], &w->s_lm, r->last_modified)) != 0 ||
+	    r->res.etag)) != 0 || (rc = record_opt_string(w,
+	    w->f[FLD_LAST_MODIFIED], &w->s_lm, r->res.last_modified)) != 0 ||
 	    (rc = record_opt_string(w, w->f[FLD_REMOTE_IP], &w->s_ip,
-	    r->remote_ip)) != 0)
+	    r->res.remote_ip)) != 0)
 		return rc;
-	if (r->remote_ip != NULL)
+	if (r->res.remote_ip != NULL)
 		set_int(w->f[FLD_REMOTE_PORT], w->num[FLD_REMOTE_PORT],
-		    r->remote_port);
+		    r->res.remote_port);
 	else
 		set_null(w->f[FLD_REMOTE_PORT]);
-	set_type(w->f[FLD_CONNECTION_REUSED], r->connection_reused ?
+	set_type(w->f[FLD_CONNECTION_REUSED], r->res.connection_reused ?
 	    cJSON_True : cJSON_False);
 	return 0;
 }
@@ -753,9 +753,9 @@ static void
 record_times(struct record *w, const struct rec *r)
 {
 	const double	v[T_COUNT] = {
-		[T_QUEUE] = r->time.queue, [T_DNS] = r->time.dns,
-		[T_CONNECT] = r->time.connect, [T_TLS] = r->time.tls,
-		[T_TTFB] = r->time.ttfb, [T_TOTAL] = r->time.total
+		[T_QUEUE] = r->queue, [T_DNS] = r->res.time.dns,
+		[T_CONNECT] = r->res.time.connect, [T_TLS] = r->res.time.tls,
+		[T_TTFB] = r->res.time.ttfb, [T_TOTAL] = r->res.time.total
 	};
 	int		i;
 
@@ -770,7 +770,7 @@ record_error(struct record *w, const struct rec *r)
 {
 	unsigned	emask = (1u << E_KIND) | (1u << E_MESSAGE);
 	const char	*kind = err_kind_name(record_kind(w, r));
-	const char	*msg = w->cut != CUT_NONE ? w->why : r->msg;
+	const char	*msg = w->cut != CUT_NONE ? w->why : r->res.msg;
 	int		 rc;
 
 	if (record_kind(w, r) == ERR_NONE) {
@@ -786,9 +786,9 @@ record_error(struct record *w, const struct rec *r)
 		return rc;
 	set_raw(w->e[E_KIND], w->s_kind.p);
 	set_raw(w->e[E_MESSAGE], w->s_msg.p);
-	if (r->curl_code >= 0 && w->cut == CUT_NONE) {
+	if (r->res.curl_code >= 0 && w->cut == CUT_NONE) {
 		set_int(w->e[E_CURL_CODE], w->num[FLD_COUNT + T_COUNT +
-		    E_CURL_CODE], r->curl_code);
+		    E_CURL_CODE], r->res.curl_code);
 		emask |= 1u << E_CURL_CODE;
 	}
 	record_link(w->error_obj, w->e, E_COUNT, emask);
@@ -862,7 +862,7 @@ record_print(struct record *w, const struct rec *r, unsigned mask,
 	    w->s_file.len + w->s_hdr.len + w->s_kind.len + w->s_etag.len +
 	    w->s_lm.len + w->s_ip.len + w->s_hash.len +
 	    (mask & (1u << FLD_BODY) ? w->s_body.len : 0) +
-	    (mask & (1u << FLD_ID) ? r->id.len : 0) + 1024;
+	    (mask & (1u << FLD_ID) ? r->req.id.len : 0) + 1024;
 	if (need > RECORD_LINE_MAX)
 		return RECORD_TOOBIG;
 	buf_clear(line);

@@ -36,12 +36,12 @@ reqobj_header(struct rec *r, const char *name, size_t nlen, const char *val,
 	if (!reqobj_token_ok(name, nlen) || memchr(val, '\r', vlen) != NULL ||
 	    memchr(val, '\n', vlen) != NULL || memchr(val, '\0', vlen) != NULL)
 		return -1;
-	if (buf_append(&r->headers, name, nlen) == -1 ||
-	    buf_append(&r->headers, ": ", 2) == -1 ||
-	    buf_append(&r->headers, val, vlen) == -1 ||
-	    buf_append(&r->headers, "", 1) == -1)
+	if (buf_append(&r->req.headers, name, nlen) == -1 ||
+	    buf_append(&r->req.headers, ": ", 2) == -1 ||
+	    buf_append(&r->req.headers, val, vlen) == -1 ||
+	    buf_append(&r->req.headers, "", 1) == -1)
 		return -1;
-	r->nheaders++;
+	r->req.nheaders++;
 	return 0;
 }
 
@@ -171,9 +171,9 @@ reqobj_sha256(struct rec *r, const struct json_span *v)
 	for (i = 0; i < 64; i++) {
 		if (!isxdigit((unsigned char)v->p[i + 1]))
 			return "sha256 must be a string of 64 hex digits";
-		r->sha256[i] = (char)tolower((unsigned char)v->p[i + 1]);
+		r->req.sha256[i] = (char)tolower((unsigned char)v->p[i + 1]);
 	}
-	r->sha256[64] = '\0';
+	r->req.sha256[64] = '\0';
 	return NULL;
 }
 
@@ -191,25 +191,25 @@ reqobj_member(struct rec *r, int f, const struct json_span *v,
 			return "a request object needs a string \"url\"";
 		if (json_string_has_nul(v))
 			return "a NUL (\\u0000) in a request object's url";
-		if (reqobj_string(&r->url, v) == -1)
+		if (reqobj_string(&r->req.url, v) == -1)
 			return "out of memory";
-		reqobj_trim_buf(&r->url);
+		reqobj_trim_buf(&r->req.url);
 		return NULL;
 	case F_METHOD:
-		if (v->p[0] != '"' || reqobj_string(&r->method, v) == -1 ||
-		    !reqobj_token_ok(r->method.p, r->method.len))
+		if (v->p[0] != '"' || reqobj_string(&r->req.method, v) == -1 ||
+		    !reqobj_token_ok(r->req.method.p, r->req.method.len))
 			return "method must be a word such as POST";
 		return NULL;
 	case F_HEADERS:
 		return reqobj_headers(r, v, tmp, tmp2);
 	case F_BODY:
 		/* A string is sent as the bytes it decodes to, NULs too. */
-		r->has_body = 1;
-		r->body_json = v->p[0] == '{' || v->p[0] == '[';
+		r->req.has_body = 1;
+		r->req.body_json = v->p[0] == '{' || v->p[0] == '[';
 		if (v->p[0] == '"')
-			return reqobj_string(&r->body, v) == -1 ?
+			return reqobj_string(&r->req.body, v) == -1 ?
 			    "out of memory" : NULL;
-		return buf_set(&r->body, v->p, v->n) == -1 ? "out of memory" :
+		return buf_set(&r->req.body, v->p, v->n) == -1 ? "out of memory" :
 		    NULL;
 	case F_TIMEOUT:
 		if (v->p[0] != '-' && (v->p[0] < '0' || v->p[0] > '9'))
@@ -218,23 +218,23 @@ reqobj_member(struct rec *r, int f, const struct json_span *v,
 		t = strtod(v->p, &end);
 		if (end != v->p + v->n || !(t >= 0) || t > 1e9)
 			return "timeout must be a number of seconds";
-		r->timeout = t;
+		r->req.timeout = t;
 		return NULL;
 	case F_ID:
 		/*
 		 * Echoed as written, strict JSON already, less white space
 		 * between tokens: a tab or CR has no place in a record line.
 		 */
-		r->has_id = 1;
-		buf_clear(&r->id);
-		if (buf_reserve(&r->id, v->n) == -1)
+		r->req.has_id = 1;
+		buf_clear(&r->req.id);
+		if (buf_reserve(&r->req.id, v->n) == -1)
 			return "out of memory";
-		r->id.len = json_compact(r->id.p, v->p, v->n);
+		r->req.id.len = json_compact(r->req.id.p, v->p, v->n);
 		return NULL;
 	case F_USER:
-		return reqobj_credential(&r->user, f, v);
+		return reqobj_credential(&r->req.user, f, v);
 	case F_BEARER:
-		return reqobj_credential(&r->bearer, f, v);
+		return reqobj_credential(&r->req.bearer, f, v);
 	case F_SHA256:
 		return reqobj_sha256(r, v);
 	}
@@ -249,7 +249,7 @@ static enum input_status
 reqobj_bad(struct rec *r, const char *p, size_t n, int have_url,
     const char *why)
 {
-	if (!have_url && buf_set(&r->url, p, n) == -1)
+	if (!have_url && buf_set(&r->req.url, p, n) == -1)
 		rec_fail(r, ERR_OTHER, "out of memory");
 	else
 		rec_fail(r, strcmp(why, "out of memory") == 0 ? ERR_OTHER :

@@ -26,7 +26,7 @@ request_same_origin(struct xfer *x)
 {
 	char *url = NULL;
 
-	if (x->origin.len == 0 && url_origin(x->cu, x->rec->url.p,
+	if (x->origin.len == 0 && url_origin(x->cu, x->rec->req.url.p,
 	    &x->origin) == -1)
 		return -1;
 	if (curl_easy_getinfo(x->easy, CURLINFO_EFFECTIVE_URL, &url) !=
@@ -86,17 +86,17 @@ request_merge_headers(struct xfer *x, const struct rec *r, int ctype)
 	size_t			 i;
 
 	for (g = x->pool->headers; g != NULL; g = g->next) {
-		for (h = r->headers.p, i = 0; i < r->nheaders;
+		for (h = r->req.headers.p, i = 0; i < r->req.nheaders;
 		    h += strlen(h) + 1, i++)
 			if (text_same_header(g->data, h))
 				break;
-		if (i < r->nheaders)
+		if (i < r->req.nheaders)
 			continue;
 		if ((t = curl_slist_append(l, g->data)) == NULL)
 			goto fail;
 		l = t;
 	}
-	for (h = r->headers.p, i = 0; i < r->nheaders; h += strlen(h) + 1, i++) {
+	for (h = r->req.headers.p, i = 0; i < r->req.nheaders; h += strlen(h) + 1, i++) {
 		if ((t = curl_slist_append(l, h)) == NULL)
 			goto fail;
 		l = t;
@@ -116,8 +116,8 @@ void
 request_method(struct xfer *x, const struct rec *r)
 {
 	const struct opts	*o = x->pool->o;
-	const char		*method = r->method.len ? r->method.p : o->method;
-	const struct buf	*body = r->has_body ? &r->body :
+	const char		*method = r->req.method.len ? r->req.method.p : o->method;
+	const struct buf	*body = r->req.has_body ? &r->req.body :
 				    o->has_data ? &o->data : NULL;
 	CURL			*e = x->easy;
 
@@ -142,11 +142,11 @@ request_check_url(struct xfer *x, struct rec *r)
 {
 	CURLUcode uc;
 
-	if (strlen(r->url.p) != r->url.len) {
+	if (strlen(r->req.url.p) != r->req.url.len) {
 		rec_fail(r, ERR_INVALID_URL, "URL contains a NUL byte");
 		return -1;
 	}
-	if (url_host_len(r->url.p) > URL_HOST_MAX) {
+	if (url_host_len(r->req.url.p) > URL_HOST_MAX) {
 		rec_fail(r, ERR_INVALID_URL, "host name longer than %d bytes",
 		    URL_HOST_MAX);
 		return -1;
@@ -157,7 +157,7 @@ request_check_url(struct xfer *x, struct rec *r)
 	 * for a URL that cannot be fetched.
 	 */
 	if (x->pool->files != NULL &&
-	    (uc = url_set(x->cu, r->url.p)) != CURLUE_OK) {
+	    (uc = url_set(x->cu, r->req.url.p)) != CURLUE_OK) {
 		rec_fail(r, uc == CURLUE_UNSUPPORTED_SCHEME ?
 		    ERR_UNSUPPORTED_PROTOCOL : ERR_INVALID_URL, "%s",
 		    curl_url_strerror(uc));
@@ -194,11 +194,11 @@ request_conditions(struct xfer *x, const struct rec *r)
 	char	date[REVALIDATE_DATE_LEN];
 	size_t	n;
 
-	if (r->was.etag != NULL && request_add_header(x, "If-None-Match:",
-	    r->was.etag, r->was.etag_len) == -1)
+	if (r->req.was.etag != NULL && request_add_header(x, "If-None-Match:",
+	    r->req.was.etag, r->req.was.etag_len) == -1)
 		return -1;
-	if (r->was.modified != 0 &&
-	    (n = revalidate_date(date, r->was.modified)) > 0 &&
+	if (r->req.was.modified != 0 &&
+	    (n = revalidate_date(date, r->req.was.modified)) > 0 &&
 	    request_add_header(x, "If-Modified-Since:", date, n) == -1)
 		return -1;
 	return 0;
@@ -215,12 +215,12 @@ request_json_body(const struct xfer *x, const struct rec *r)
 	const char		*h;
 	size_t			 i;
 
-	if (!r->has_body || !r->body_json)
+	if (!r->req.has_body || !r->req.body_json)
 		return 0;
 	for (g = x->pool->headers; g != NULL; g = g->next)
 		if (text_same_header(g->data, "Content-Type:"))
 			return 0;
-	for (h = r->headers.p, i = 0; i < r->nheaders; h += strlen(h) + 1, i++)
+	for (h = r->req.headers.p, i = 0; i < r->req.nheaders; h += strlen(h) + 1, i++)
 		if (text_same_header(h, "Content-Type:"))
 			return 0;
 	return 1;
@@ -231,16 +231,16 @@ int
 request_headers(struct xfer *x, const struct rec *r)
 {
 	const struct opts	*o = x->pool->o;
-	int			 cond = r->was.etag != NULL ||
-				    r->was.modified != 0;
+	int			 cond = r->req.was.etag != NULL ||
+				    r->req.was.modified != 0;
 	int			 ctype = request_json_body(x, r);
 
-	if ((r->nheaders > 0 || cond || ctype) &&
+	if ((r->req.nheaders > 0 || cond || ctype) &&
 	    request_merge_headers(x, r, ctype) == -1)
 		return -1;
 	if (cond && request_conditions(x, r) == -1)
 		return -1;
-	x->headers = x->own_headers ? x->own_headers : r->has_body ||
+	x->headers = x->own_headers ? x->own_headers : r->req.has_body ||
 	    o->has_data ? x->pool->headers : x->pool->get_headers;
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
 	/*
@@ -252,7 +252,7 @@ request_headers(struct xfer *x, const struct rec *r)
 	 * doing all of that again here; it costs nothing without headers.
 	 */
 	x->swap_origin = o->follow && !o->location_trusted &&
-	    (o->nheaders > 0 || r->nheaders > 0 || x->pool->cookie != NULL);
+	    (o->nheaders > 0 || r->req.nheaders > 0 || x->pool->cookie != NULL);
 	if (x->swap_origin || x->pool->stray != NULL) {
 		curl_easy_setopt(x->easy, CURLOPT_PREREQFUNCTION,
 		    request_prereq_cb);
@@ -298,7 +298,7 @@ request_netrc(struct xfer *x, const struct rec *r)
 	char		*host = NULL;
 	size_t		 n;
 
-	if (url_set(x->cu, r->url.p) != CURLUE_OK ||
+	if (url_set(x->cu, r->req.url.p) != CURLUE_OK ||
 	    curl_url_get(x->cu, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		return;
 	n = strlen(host);
@@ -326,16 +326,16 @@ request_credentials(struct xfer *x, const struct rec *r)
 	const struct opts	*o = x->pool->o;
 	CURL			*e = x->easy;
 
-	if (r->user.len == 0 && r->bearer.len == 0 && o->user == NULL &&
+	if (r->req.user.len == 0 && r->req.bearer.len == 0 && o->user == NULL &&
 	    o->bearer == NULL && o->netrc_tab != NULL)
 		request_netrc(x, r);
-	if (r->user.len > 0) {
+	if (r->req.user.len > 0) {
 		curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, NULL);
-		curl_easy_setopt(e, CURLOPT_USERPWD, r->user.p);
+		curl_easy_setopt(e, CURLOPT_USERPWD, r->req.user.p);
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-	} else if (r->bearer.len > 0) {
+	} else if (r->req.bearer.len > 0) {
 		curl_easy_setopt(e, CURLOPT_USERPWD, NULL);
-		curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, r->bearer.p);
+		curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, r->req.bearer.p);
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
 	}
 }

@@ -155,8 +155,8 @@ result_take(struct xfer *x)
 {
 	if (x->lent)
 		return;
-	result_swap(&x->body, &x->rec->store.body);
-	result_swap(&x->hdrs, &x->rec->store.headers);
+	result_swap(&x->body, &x->rec->res.store.body);
+	result_swap(&x->hdrs, &x->rec->res.store.headers);
 	x->lent = 1;
 }
 
@@ -171,14 +171,14 @@ result_hand_back(struct xfer *x)
 	struct rec *r = x->rec;
 
 	if (x->lent) {
-		result_swap(&x->body, &r->store.body);
-		result_swap(&x->hdrs, &r->store.headers);
+		result_swap(&x->body, &r->res.store.body);
+		result_swap(&x->hdrs, &r->res.store.headers);
 		x->lent = 0;
 	}
-	r->effective_url = r->content_type = NULL;
-	r->etag = r->last_modified = r->remote_ip = NULL;
-	r->resp_body = r->resp_headers = NULL;
-	r->nresp_headers = 0;
+	r->res.effective_url = r->res.content_type = NULL;
+	r->res.etag = r->res.last_modified = r->res.remote_ip = NULL;
+	r->res.resp_body = r->res.resp_headers = NULL;
+	r->res.nresp_headers = 0;
 }
 
 /* The value of the final response's header name into b, or NULL. */
@@ -206,18 +206,18 @@ result_validators(struct xfer *x)
 	char		 date[REVALIDATE_DATE_LEN];
 	size_t		 n;
 
-	r->etag = result_header_value(x, "ETag", &r->store.etag);
-	r->last_modified = result_header_value(x, "Last-Modified",
-	    &r->store.last_modified);
-	if (!r->not_modified)
+	r->res.etag = result_header_value(x, "ETag", &r->res.store.etag);
+	r->res.last_modified = result_header_value(x, "Last-Modified",
+	    &r->res.store.last_modified);
+	if (!r->res.not_modified)
 		return;
-	if (r->etag == NULL && r->was.etag != NULL &&
-	    buf_set(&r->store.etag, r->was.etag, r->was.etag_len) == 0)
-		r->etag = r->store.etag.p;
-	if (r->last_modified == NULL && r->was.modified != 0 &&
-	    (n = revalidate_date(date, r->was.modified)) > 0 &&
-	    buf_set(&r->store.last_modified, date, n) == 0)
-		r->last_modified = r->store.last_modified.p;
+	if (r->res.etag == NULL && r->req.was.etag != NULL &&
+	    buf_set(&r->res.store.etag, r->req.was.etag, r->req.was.etag_len) == 0)
+		r->res.etag = r->res.store.etag.p;
+	if (r->res.last_modified == NULL && r->req.was.modified != 0 &&
+	    (n = revalidate_date(date, r->req.was.modified)) > 0 &&
+	    buf_set(&r->res.store.last_modified, date, n) == 0)
+		r->res.last_modified = r->res.store.last_modified.p;
 }
 
 /*
@@ -232,20 +232,20 @@ result_remote(struct xfer *x)
 	long		 port = 0, connects = 0;
 	curl_off_t	 t = 0;
 
-	r->remote_ip = NULL;
-	r->remote_port = 0;
-	r->connection_reused = 0;
+	r->res.remote_ip = NULL;
+	r->res.remote_port = 0;
+	r->res.connection_reused = 0;
 	curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_IP, &ip);
 	curl_easy_getinfo(x->easy, CURLINFO_PRIMARY_PORT, &port);
 	curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &connects);
 	curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &t);
 	/* A new connection has a connect time; a reused one, a response. */
 	if (ip == NULL || *ip == '\0' || port <= 0 ||
-	    (connects > 0 ? t <= 0 : r->status <= 0))
+	    (connects > 0 ? t <= 0 : r->res.status <= 0))
 		return;
-	r->remote_ip = result_keep(&r->store.remote_ip, ip);
-	r->remote_port = port;
-	r->connection_reused = connects == 0;
+	r->res.remote_ip = result_keep(&r->res.store.remote_ip, ip);
+	r->res.remote_port = port;
+	r->res.connection_reused = connects == 0;
 }
 
 /* The response's fields and the transfer's times into x's record. */
@@ -257,43 +257,43 @@ result_fill(struct xfer *x, CURLcode rc)
 	curl_off_t	 t;
 	char		*s;
 
-	r->status = 0;
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
-	r->http_version = 0;
-	curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &r->http_version);
-	r->redirects = 0;
-	curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &r->redirects);
+	r->res.status = 0;
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->res.status);
+	r->res.http_version = 0;
+	curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &r->res.http_version);
+	r->res.redirects = 0;
+	curl_easy_getinfo(e, CURLINFO_REDIRECT_COUNT, &r->res.redirects);
 	s = NULL;
 	curl_easy_getinfo(e, CURLINFO_EFFECTIVE_URL, &s);
 	/* Mostly the URL itself, which the record holds already. */
-	r->effective_url = s != NULL && r->url.p != NULL &&
-	    strcmp(s, r->url.p) == 0 ? r->url.p :
-	    result_keep(&r->store.effective_url, s);
+	r->res.effective_url = s != NULL && r->req.url.p != NULL &&
+	    strcmp(s, r->req.url.p) == 0 ? r->req.url.p :
+	    result_keep(&r->res.store.effective_url, s);
 	s = NULL;
 	curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &s);
-	r->content_type = result_keep(&r->store.content_type, s);
+	r->res.content_type = result_keep(&r->res.store.content_type, s);
 	/* A continued file's size is the whole file's. */
-	r->size = x->received + (r->status == 206 ? x->part.have : 0);
-	r->not_modified = r->status == 304;
+	r->res.size = x->received + (r->res.status == 206 ? x->part.have : 0);
+	r->res.not_modified = r->res.status == 304;
 	/* A 304 has no body, not an empty one. */
 	result_take(x);
-	r->resp_body = x->keep_body && rc == CURLE_OK && !r->not_modified ?
-	    &r->store.body : NULL;
+	r->res.resp_body = x->keep_body && rc == CURLE_OK && !r->res.not_modified ?
+	    &r->res.store.body : NULL;
 	result_validators(x);
 	result_remote(x);
-	r->resp_headers = &r->store.headers;
-	r->nresp_headers = x->nhdrs;
+	r->res.resp_headers = &r->res.store.headers;
+	r->res.nresp_headers = x->nhdrs;
 
 	t = 0; curl_easy_getinfo(e, CURLINFO_NAMELOOKUP_TIME_T, &t);
-	r->time.dns = t / 1e6;
+	r->res.time.dns = t / 1e6;
 	t = 0; curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &t);
-	r->time.connect = t / 1e6;
+	r->res.time.connect = t / 1e6;
 	t = 0; curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &t);
-	r->time.tls = t / 1e6;
+	r->res.time.tls = t / 1e6;
 	t = 0; curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &t);
-	r->time.ttfb = t / 1e6;
+	r->res.time.ttfb = t / 1e6;
 	t = 0; curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &t);
-	r->time.total = t / 1e6;
+	r->res.time.total = t / 1e6;
 }
 
 /*
@@ -308,7 +308,7 @@ result_retry_after(struct xfer *x)
 	struct curl_header	*h;
 	curl_off_t		 t = -1;
 	double			 wait = -1;
-	long			 status = x->rec->status;
+	long			 status = x->rec->res.status;
 
 	if (status != 429 && status != 503)
 		return -1;
@@ -332,32 +332,32 @@ result_local(struct xfer *x, CURLcode rc)
 	struct rec		*r = x->rec;
 
 	if (x->open_failed) {
-		r->kind = ERR_IO;
-		snprintf(r->msg, sizeof(r->msg), "%s", x->io_msg);
+		r->res.kind = ERR_IO;
+		snprintf(r->res.msg, sizeof(r->res.msg), "%s", x->io_msg);
 	} else if (x->io_errno) {
-		r->kind = ERR_IO;
-		snprintf(r->msg, sizeof(r->msg), "cannot write '%s': %s",
-		    r->file.p, strerror(x->io_errno));
+		r->res.kind = ERR_IO;
+		snprintf(r->res.msg, sizeof(r->res.msg), "cannot write '%s': %s",
+		    r->save.file.p, strerror(x->io_errno));
 	} else if (x->bad_range) {
-		r->kind = ERR_OTHER;
-		snprintf(r->msg, sizeof(r->msg), "%s", x->io_msg);
-	} else if (rc == CURLE_OUT_OF_MEMORY && r->status > 0) {
+		r->res.kind = ERR_OTHER;
+		snprintf(r->res.msg, sizeof(r->res.msg), "%s", x->io_msg);
+	} else if (rc == CURLE_OUT_OF_MEMORY && r->res.status > 0) {
 		/* libcurl's words for a header line past its 100 KB limit. */
-		r->kind = ERR_OTHER;
-		snprintf(r->msg, sizeof(r->msg), "a response header is longer "
+		r->res.kind = ERR_OTHER;
+		snprintf(r->res.msg, sizeof(r->res.msg), "a response header is longer "
 		    "than 100 KB (libcurl's limit), or memory ran out");
 	} else if (rc == CURLE_OPERATION_TIMEDOUT && o->speed_limit &&
 	    strncmp(x->errbuf, "Operation too slow", 18) == 0) {
-		snprintf(r->msg, sizeof(r->msg), "stalled: less than %llu "
+		snprintf(r->res.msg, sizeof(r->res.msg), "stalled: less than %llu "
 		    "bytes/s for %ld s (--speed-limit, --speed-time)",
 		    (unsigned long long)o->speed_limit, o->speed_time);
 	} else if (x->no_memory) {
-		r->kind = ERR_OTHER;
-		snprintf(r->msg, sizeof(r->msg), "out of memory for the body "
+		r->res.kind = ERR_OTHER;
+		snprintf(r->res.msg, sizeof(r->res.msg), "out of memory for the body "
 		    "(%llu bytes so far)", (unsigned long long)x->received);
 	} else if (x->too_large) {
-		r->kind = ERR_TOO_LARGE;
-		snprintf(r->msg, sizeof(r->msg), "body larger than %llu bytes",
+		r->res.kind = ERR_TOO_LARGE;
+		snprintf(r->res.msg, sizeof(r->res.msg), "body larger than %llu bytes",
 		    (unsigned long long)x->max_body);
 	} else
 		return 0;
@@ -374,28 +374,28 @@ result_curl(struct xfer *x, CURLcode rc, long os_errno)
 
 	if (os_errno == EMFILE || os_errno == ENFILE) {
 		/* Not the server's fault, and no reason to retry at once. */
-		r->kind = ERR_OTHER;
-		snprintf(r->msg, sizeof(r->msg), "too many open files");
+		r->res.kind = ERR_OTHER;
+		snprintf(r->res.msg, sizeof(r->res.msg), "too many open files");
 	} else if (rc == CURLE_UNSUPPORTED_PROTOCOL) {
 		/*
 		 * libcurl also says CURLE_UNSUPPORTED_PROTOCOL of a response
 		 * that is not HTTP (HTTP/0.9, a bad status line), which is no
 		 * refused protocol.
 		 */
-		if (url_proto_allowed(o->proto, r->effective_url, scheme,
+		if (url_proto_allowed(o->proto, r->res.effective_url, scheme,
 		    sizeof(scheme))) {
-			r->kind = ERR_OTHER;
-			snprintf(r->msg, sizeof(r->msg), "%s", x->errbuf[0] ?
+			r->res.kind = ERR_OTHER;
+			snprintf(r->res.msg, sizeof(r->res.msg), "%s", x->errbuf[0] ?
 			    x->errbuf : "the response is not HTTP");
 		} else
-			snprintf(r->msg, sizeof(r->msg), "protocol \"%s\" is "
+			snprintf(r->res.msg, sizeof(r->res.msg), "protocol \"%s\" is "
 			    "not allowed by --proto %.100s%s", scheme, o->proto,
-			    r->redirects > 0 ? " (in a redirect)" : "");
+			    r->res.redirects > 0 ? " (in a redirect)" : "");
 	} else if (rc == CURLE_FILESIZE_EXCEEDED)
-		snprintf(r->msg, sizeof(r->msg), "Content-Length larger than "
+		snprintf(r->res.msg, sizeof(r->res.msg), "Content-Length larger than "
 		    "%llu bytes", (unsigned long long)x->max_body);
 	else if (rc != CURLE_OK)
-		snprintf(r->msg, sizeof(r->msg), "%s", x->errbuf[0] ?
+		snprintf(r->res.msg, sizeof(r->res.msg), "%s", x->errbuf[0] ?
 		    x->errbuf : curl_easy_strerror(rc));
 }
 
@@ -406,10 +406,10 @@ result_error(struct xfer *x, CURLcode rc)
 	struct rec	*r = x->rec;
 	long		 os_errno = 0;
 
-	r->kind = result_classify(rc);
-	r->curl_code = rc == CURLE_OK ? -1 : (int)rc;
-	r->msg[0] = '\0';
-	if (r->kind == ERR_CONNECT || r->kind == ERR_DNS) {
+	r->res.kind = result_classify(rc);
+	r->res.curl_code = rc == CURLE_OK ? -1 : (int)rc;
+	r->res.msg[0] = '\0';
+	if (r->res.kind == ERR_CONNECT || r->res.kind == ERR_DNS) {
 		curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
 		if (os_errno == 0)
 			os_errno = x->sock_errno;

@@ -115,12 +115,12 @@ sched_abort_at_top(struct sched *s, enum err_kind kind, const char *why)
 static void
 sched_retire_line(struct sched *s, struct rec *r, struct buf *line)
 {
-	int failed = r->kind != ERR_NONE;
+	int failed = r->res.kind != ERR_NONE;
 
 	/* -o: the verdict is in; NAME.part becomes NAME or goes. */
 	if (r->xfer != NULL) {
 		xfer_settle(r->xfer);
-		failed = r->kind != ERR_NONE;
+		failed = r->res.kind != ERR_NONE;
 	}
 	if (failed)
 		s->failed = 1;
@@ -158,7 +158,7 @@ static void
 sched_start_remote(struct sched *s, struct rec *r)
 {
 	r->t_start = ev_time();
-	r->time.queue = r->t_start - r->t_read;
+	r->queue = r->t_start - r->t_read;
 	if (jobs_send(s->p.jobs, r) == -1) {
 		sched_retire(s, r);
 		return;
@@ -194,9 +194,9 @@ sched_start(struct sched *s, struct rec *r)
 	r->attempts++;
 	if (r->attempts == 1) {
 		r->t_start = ev_time();
-		r->time.queue = r->t_start - r->t_read;
+		r->queue = r->t_start - r->t_read;
 	}
-	if (loop_add(s->p.loop, xfer_easy(x), r->url.p) == -1) {
+	if (loop_add(s->p.loop, xfer_easy(x), r->req.url.p) == -1) {
 		sched_retire_unstarted(s, r, ERR_OTHER, "libcurl refused the transfer");
 		return;
 	}
@@ -257,7 +257,7 @@ sched_host_room(struct sched *s, struct rec *r)
 {
 	if (s->hosts == NULL)
 		return 1;
-	if (r->host.len == 0 && url_host_key(s->cu, r->url.p, &r->host) == -1)
+	if (r->host.len == 0 && url_host_key(s->cu, r->req.url.p, &r->host) == -1)
 		return 1;
 	return hosts_count(s->hosts, r->host.p) < s->o->per_host;
 }
@@ -270,7 +270,7 @@ sched_polite_host(struct sched *s, struct rec *r)
 		return r->ph;
 	if (s->cu == NULL && (s->cu = curl_url()) == NULL)
 		return NULL;
-	if (r->host.len == 0 && url_host_key(s->cu, r->url.p, &r->host) == -1)
+	if (r->host.len == 0 && url_host_key(s->cu, r->req.url.p, &r->host) == -1)
 		return NULL;
 	if (r->host.len == 0)
 		return NULL;
@@ -328,7 +328,7 @@ sched_polite_answer(struct sched *s, struct rec *r, int counted)
 	struct polite_host	*h = r->ph;
 	double			 now, secs, until;
 
-	secs = r->retry_after > 0 ? policy_wait(r->retry_after, 1, 0,
+	secs = r->res.retry_after > 0 ? policy_wait(r->res.retry_after, 1, 0,
 	    s->o->retry_max_delay, 0) : 0;
 	if (secs > 0 && (h != NULL || (h = sched_polite_host(s, r)) != NULL)) {
 		now = ev_time();
@@ -337,8 +337,8 @@ sched_polite_answer(struct sched *s, struct rec *r, int counted)
 		if (until > s->pause_end)
 			s->pause_end = until;
 	}
-	if (h != NULL && counted && polite_answer(s->polite, h, r->kind,
-	    r->status, r->ph_epoch))
+	if (h != NULL && counted && polite_answer(s->polite, h, r->res.kind,
+	    r->res.status, r->ph_epoch))
 		stats_limit(s->p.stats, r, polite_key(h),
 		    polite_limit(h));
 }
@@ -365,9 +365,9 @@ sched_retry_later(struct sched *s, struct rec *r)
 	double wait, deadline_at = ends_deadline_at(s->p.ends);
 
 	if (ends_stopped(s->p.ends) || r->attempts > s->o->retries ||
-	    !policy_retryable(&s->o->retry_on, r->kind, r->status))
+	    !policy_retryable(&s->o->retry_on, r->res.kind, r->res.status))
 		return 0;
-	wait = policy_wait(r->retry_after, r->attempts, s->o->retry_delay,
+	wait = policy_wait(r->res.retry_after, r->attempts, s->o->retry_delay,
 	    s->o->retry_max_delay, policy_uniform(&s->rng));
 	/* No wait runs past the deadline. */
 	if (deadline_at > 0 && ev_now(s->evl) + wait >= deadline_at)
@@ -391,10 +391,10 @@ sched_retry_later(struct sched *s, struct rec *r)
 static void
 sched_fail_status(const struct sched *s, struct rec *r)
 {
-	if ((s->o->fail || r->sha256[0]) && r->kind == ERR_NONE &&
-	    r->status >= 400 && !r->part_whole) {
-		r->kind = ERR_HTTP;
-		snprintf(r->msg, sizeof(r->msg), "HTTP status %ld", r->status);
+	if ((s->o->fail || r->req.sha256[0]) && r->res.kind == ERR_NONE &&
+	    r->res.status >= 400 && !r->save.part_whole) {
+		r->res.kind = ERR_HTTP;
+		snprintf(r->res.msg, sizeof(r->res.msg), "HTTP status %ld", r->res.status);
 	}
 }
 
@@ -413,7 +413,7 @@ sched_transfer_done(void *arg, CURL *e, CURLcode rc)
 	if (!sched_retry_later(s, r)) {
 		sched_fail_status(s, r);
 		/* --expect: an otherwise ok record; a miss may be retried. */
-		if (s->p.expect == NULL || r->kind != ERR_NONE ||
+		if (s->p.expect == NULL || r->res.kind != ERR_NONE ||
 		    expect_rec(s->p.expect, s->p.record, r) ||
 		    !sched_retry_later(s, r))
 			sched_retire(s, r);
@@ -437,9 +437,9 @@ static void
 sched_abort_one(struct sched *s, struct rec *r, enum err_kind kind,
     const char *why)
 {
-	r->kind = kind;
-	r->curl_code = -1;
-	snprintf(r->msg, sizeof(r->msg), "%s", why);
+	r->res.kind = kind;
+	r->res.curl_code = -1;
+	snprintf(r->res.msg, sizeof(r->res.msg), "%s", why);
 	sched_retire(s, r);
 }
 
@@ -528,7 +528,7 @@ sched_filtered(struct sched *s, struct rec *r, enum input_status st)
 	}
 	msg_error("--resume: record %llu is not the one the "
 	    "earlier run had at that index: the input changed",
-	    (unsigned long long)r->index);
+	    (unsigned long long)r->req.index);
 	ends_input_changed(s->p.ends);
 	sched_abort_at_top(s, ERR_CANCELLED, "cancelled: the input does not "
 	    "match the --resume file");

@@ -355,21 +355,21 @@ stats_record(struct stats *s, const struct rec *r)
 
 	if (s == NULL)
 		return;
-	k = (unsigned)r->kind < NKINDS ? r->kind : ERR_OTHER;
+	k = (unsigned)r->res.kind < NKINDS ? r->res.kind : ERR_OTHER;
 	s->records++;
 	if (k == ERR_NONE)
 		s->ok++;
 	s->kinds[k]++;
-	st = r->status;
+	st = r->res.status;
 	if (st == 0)
 		s->classes[CLASS_NONE]++;
 	else if (st >= 100 && st < 600)
 		s->classes[st / 100]++;
 	else
 		s->classes[CLASS_OTHER]++;
-	s->bytes += r->size;
+	s->bytes += r->res.size;
 	if (r->attempts > 0)
-		hist_add(&s->lat, r->time.total);
+		hist_add(&s->lat, r->res.time.total);
 	s->gen++;
 }
 
@@ -488,14 +488,14 @@ stats_log(struct stats *s, const struct rec *r, const char *what)
 	if (!s->verbose)
 		return;
 	redraw = stats_hide(s);
-	if (stats_log_url(&u, r->url.p != NULL ? r->url.p : "") == -1)
-		msg_note("[%llu] (out of memory)", (unsigned long long)r->index);
-	else if (r->kind == ERR_NONE)
-		msg_note("[%llu] %s%ld %.3fs %s", (unsigned long long)r->index,
-		    what, r->status, r->time.total, u.p);
+	if (stats_log_url(&u, r->req.url.p != NULL ? r->req.url.p : "") == -1)
+		msg_note("[%llu] (out of memory)", (unsigned long long)r->req.index);
+	else if (r->res.kind == ERR_NONE)
+		msg_note("[%llu] %s%ld %.3fs %s", (unsigned long long)r->req.index,
+		    what, r->res.status, r->res.time.total, u.p);
 	else
-		msg_note("[%llu] %s%s: %s %s", (unsigned long long)r->index,
-		    what, err_kind_name(r->kind), r->msg, u.p);
+		msg_note("[%llu] %s%s: %s %s", (unsigned long long)r->req.index,
+		    what, err_kind_name(r->res.kind), r->res.msg, u.p);
 	buf_free(&u);
 	stats_show(s, redraw);
 }
@@ -525,7 +525,7 @@ stats_pause(struct stats *s, const struct rec *r, const char *host,
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	redraw = stats_hide(s);
 	msg_note("[%llu] %ld with Retry-After: host %s paused for %.3f s, "
-	    "until %s", (unsigned long long)r->index, r->status, host, secs,
+	    "until %s", (unsigned long long)r->req.index, r->res.status, host, secs,
 	    when);
 	stats_show(s, redraw);
 }
@@ -541,8 +541,8 @@ stats_limit(struct stats *s, const struct rec *r, const char *host,
 		return;
 	redraw = stats_hide(s);
 	msg_note("[%llu] %s: host %s limit down to %ld",
-	    (unsigned long long)r->index, r->kind == ERR_NONE ?
-	    (r->status == 429 ? "429" : "503") : err_kind_name(r->kind), host,
+	    (unsigned long long)r->req.index, r->res.kind == ERR_NONE ?
+	    (r->res.status == 429 ? "429" : "503") : err_kind_name(r->res.kind), host,
 	    limit);
 	stats_show(s, redraw);
 }

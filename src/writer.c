@@ -208,15 +208,15 @@ writer_finish(struct writer *w)
 void
 writer_outcome(const struct rec *r, struct outcome *oc)
 {
-	oc->index = r->index;
-	oc->url = r->url.p ? r->url.p : "";
-	oc->url_len = r->url.len;
-	oc->ok = r->kind == ERR_NONE;
-	oc->kind = oc->ok ? NULL : err_kind_name(r->kind);
-	oc->msg = oc->ok ? NULL : r->msg;
-	oc->status = r->status;
+	oc->index = r->req.index;
+	oc->url = r->req.url.p ? r->req.url.p : "";
+	oc->url_len = r->req.url.len;
+	oc->ok = r->res.kind == ERR_NONE;
+	oc->kind = oc->ok ? NULL : err_kind_name(r->res.kind);
+	oc->msg = oc->ok ? NULL : r->res.msg;
+	oc->status = r->res.status;
 	oc->attempts = r->attempts;
-	oc->time = r->time.total;
+	oc->time = r->res.time.total;
 }
 
 /*

@@ -46,7 +46,7 @@ xfer_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 		x->continuable = 0;
 		snprintf(x->io_msg, sizeof(x->io_msg), "the 206 response is "
 		    "longer than its range: '%s.part' is discarded",
-		    x->rec->file.p);
+		    x->rec->save.file.p);
 		return 0;
 	}
 	x->received += n;
@@ -282,7 +282,7 @@ xfer_prepare(struct xfer *x, struct rec *r)
 		return -1;
 	}
 	xfer_reset(x, r);
-	x->mds = o->hashes | (r->sha256[0] ? HASH_SHA256 : 0);
+	x->mds = o->hashes | (r->req.sha256[0] ? HASH_SHA256 : 0);
 	if (x->pool->files != NULL && part_file(x, r) == -1)
 		return -1;
 	if (request_headers(x, r) == -1 || digest_init(x) == -1) {
@@ -291,14 +291,14 @@ xfer_prepare(struct xfer *x, struct rec *r)
 	}
 	request_method(x, r);
 	request_credentials(x, r);
-	t = r->timeout >= 0 ? r->timeout : o->timeout;
+	t = r->req.timeout >= 0 ? r->req.timeout : o->timeout;
 	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, setopt_ms(t));
 	/* Wait for an HTTP/2 connection to multiplex on, not a new one. */
 	curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, (long)(o->http ==
-	    HTTPV_DEFAULT && strncasecmp(r->url.p, "https:", 6) == 0));
+	    HTTPV_DEFAULT && strncasecmp(r->req.url.p, "https:", 6) == 0));
 	if (x->pool->files != NULL && !x->open_late && part_open(x, r) == -1)
 		return -1;
-	curl_easy_setopt(x->easy, CURLOPT_URL, r->url.p);
+	curl_easy_setopt(x->easy, CURLOPT_URL, r->req.url.p);
 	return 0;
 }
 
@@ -342,25 +342,25 @@ xfer_finish(struct xfer *x, CURLcode rc)
 		x->continuable = 0;
 		snprintf(x->io_msg, sizeof(x->io_msg), "the 206 response is "
 		    "shorter than its range: '%s.part' is discarded",
-		    r->file.p);
+		    r->save.file.p);
 	}
 	/* An empty body that is no 304 still replaces the file. */
-	if (x->open_late && rc == CURLE_OK && !r->not_modified)
+	if (x->open_late && rc == CURLE_OK && !r->res.not_modified)
 		(void)part_open_late(x);
-	r->retry_after = result_retry_after(x);
+	r->res.retry_after = result_retry_after(x);
 	result_error(x, rc);
-	if (x->part.fd != -1 && r->not_modified && r->kind == ERR_NONE) {
+	if (x->part.fd != -1 && r->res.not_modified && r->res.kind == ERR_NONE) {
 		/* No condition was sent: no file is this 304's. */
-		r->not_modified = 0;
+		r->res.not_modified = 0;
 		rec_fail(r, ERR_HTTP, "HTTP status 304 to a request without "
 		    "conditions");
 	}
 	part_finish(x);
 	/* A 304 has no body to hash or check: the file it keeps is older. */
-	if (x->mds && r->kind == ERR_NONE && !x->skip && !r->not_modified)
+	if (x->mds && r->res.kind == ERR_NONE && !x->skip && !r->res.not_modified)
 		digest_finish(x, r);
 	else
-		memset(r->hash, 0, sizeof(r->hash));
+		memset(r->res.hash, 0, sizeof(r->res.hash));
 }
 
 /*

@@ -214,7 +214,7 @@ parse(struct rec *r, const char *s, size_t n)
 	rec_reset(r);
 	if (input_parse_line(s, n, r) == IN_AGAIN)
 		return (enum err_kind)-1;
-	return r->kind;
+	return r->res.kind;
 }
 
 #define PARSE(r, lit)	parse(r, lit, sizeof(lit) - 1)
@@ -227,13 +227,13 @@ test_input(void)
 	if (r == NULL)
 		abort();
 	CHECK(PARSE(r, "{\"url\": \"http://h/\", \"id\": 12345678901234567890}")
-	    == ERR_NONE && strcmp(r->id.p, "12345678901234567890") == 0);
+	    == ERR_NONE && strcmp(r->req.id.p, "12345678901234567890") == 0);
 	CHECK(PARSE(r, "{\"url\": \"http://h/\", \"id\": 1e999}") ==
-	    ERR_NONE && strcmp(r->id.p, "1e999") == 0);
+	    ERR_NONE && strcmp(r->req.id.p, "1e999") == 0);
 	CHECK(PARSE(r, "{\"url\": \"http://h/\", \"id\": 01}") ==
-	    ERR_BAD_INPUT && !r->has_id);
+	    ERR_BAD_INPUT && !r->req.has_id);
 	CHECK(PARSE(r, "{\"url\": \"http://h/\", \"id\": \"\\uZZZZ\"}") ==
-	    ERR_BAD_INPUT && !r->has_id);
+	    ERR_BAD_INPUT && !r->req.has_id);
 	CHECK(PARSE(r, "{\"url\": \"http://h/\", \"id\": \"\\ud800\"}") ==
 	    ERR_BAD_INPUT);
 	CHECK(PARSE(r, "{\"url\": \"http://h/\", \"id\": -.5}") ==
@@ -251,9 +251,9 @@ test_input(void)
 	/* The url is whole or refused, and trimmed like a line. */
 	CHECK(PARSE(r, "{\"url\": \"http://h/\\u0000x\"}") == ERR_BAD_INPUT);
 	CHECK(PARSE(r, "{\"url\": \" \\t http://h/a \\r\\n\"}") ==
-	    ERR_NONE && strcmp(r->url.p, "http://h/a") == 0 && r->url.len == 10);
+	    ERR_NONE && strcmp(r->req.url.p, "http://h/a") == 0 && r->req.url.len == 10);
 	CHECK(PARSE(r, "{\"\\u0075rl\": \"http://h/\"}") == ERR_NONE &&
-	    strcmp(r->url.p, "http://h/") == 0);
+	    strcmp(r->req.url.p, "http://h/") == 0);
 	CHECK(PARSE(r, "{\"url\": \"http://h/\", \"url\": \"http://i/\"}") ==
 	    ERR_BAD_INPUT);
 	/* \u0000 in a method or a header is refused, in a body kept. */
@@ -267,20 +267,20 @@ test_input(void)
 	    "[\"X: a\\u0000b\"]}") == ERR_BAD_INPUT);
 	CHECK(PARSE(r, "{\"url\": \"http://h/\", \"headers\": "
 	    "{\"X-A\": \"1\", \"X-B\": \"\\u00e9\"}}") == ERR_NONE &&
-	    r->nheaders == 2 && r->headers.len == 15 &&
-	    memcmp(r->headers.p, "X-A: 1\0X-B: \xc3\xa9\0", 15) == 0);
+	    r->req.nheaders == 2 && r->req.headers.len == 15 &&
+	    memcmp(r->req.headers.p, "X-A: 1\0X-B: \xc3\xa9\0", 15) == 0);
 	CHECK(PARSE(r, "{\"url\": \"http://h/\", \"body\": \"a\\u0000b\"}") ==
-	    ERR_NONE && r->has_body && r->body.len == 3 &&
-	    memcmp(r->body.p, "a\0b", 3) == 0);
+	    ERR_NONE && r->req.has_body && r->req.body.len == 3 &&
+	    memcmp(r->req.body.p, "a\0b", 3) == 0);
 	CHECK(PARSE(r, "{\"url\": \"http://h/\", \"body\": {\"n\": 1.50}}") ==
-	    ERR_NONE && strcmp(r->body.p, "{\"n\": 1.50}") == 0);
+	    ERR_NONE && strcmp(r->req.body.p, "{\"n\": 1.50}") == 0);
 	CHECK(PARSE(r, "{\"url\": \"http://h/\", \"timeout\": 2.5}") ==
-	    ERR_NONE && r->timeout == 2.5);
+	    ERR_NONE && r->req.timeout == 2.5);
 	CHECK(PARSE(r, "{\"url\": \"http://h/\", \"timeout\": -1}") ==
 	    ERR_BAD_INPUT);
 	/* An id is echoed even when another field is bad, wherever it is. */
 	CHECK(PARSE(r, "{\"url\": \"http://h/\", \"x\": 1, \"id\": [1]}") ==
-	    ERR_BAD_INPUT && r->has_id && strcmp(r->id.p, "[1]") == 0);
+	    ERR_BAD_INPUT && r->req.has_id && strcmp(r->req.id.p, "[1]") == 0);
 	/* Deep nesting: bad_input, no stack overflow. */
 	{
 		size_t	 n = 200000, i;

@@ -44,10 +44,10 @@ static void
 rec_init(struct rec *r, uint64_t index, const char *url)
 {
 	memset(r, 0, sizeof(*r));
-	r->index = index;
-	r->curl_code = -1;
-	r->status = 200;
-	if (buf_set(&r->url, url, strlen(url)) == -1)
+	r->req.index = index;
+	r->res.curl_code = -1;
+	r->res.status = 200;
+	if (buf_set(&r->req.url, url, strlen(url)) == -1)
 		abort();
 }
 
@@ -99,10 +99,10 @@ test_too_large(void)
 	body.p = m;
 	body.len = n;
 	rec_init(&r, 7, "http://h/big");
-	r.has_id = 1;
-	buf_set(&r.id, "{\"k\":[1]}", 9);
-	r.resp_body = &body;
-	r.size = n;
+	r.req.has_id = 1;
+	buf_set(&r.req.id, "{\"k\":[1]}", 9);
+	r.res.resp_body = &body;
+	r.res.size = n;
 	CHECK(record_format(w, &r, &line) == 0);
 	CHECK(is_error(&line, "other", "record too large to format"));
 	CHECK(strstr(line.p, "\"index\":7,\"url\":\"http://h/big\","
@@ -112,14 +112,14 @@ test_too_large(void)
 
 	/* The next record is whole again. */
 	buf_set(&body, "hi", 2);
-	r.index = 8;
+	r.req.index = 8;
 	CHECK(record_format(w, &r, &line) == 0);
 	CHECK(strstr(line.p, "\"body\":\"aGk=\"") != NULL &&
 	    strstr(line.p, "\"error\":null") != NULL);
 	buf_free(&body);
 	buf_free(&line);
-	buf_free(&r.url);
-	buf_free(&r.id);
+	buf_free(&r.req.url);
+	buf_free(&r.req.id);
 	record_free(w);
 }
 
@@ -160,9 +160,9 @@ test_no_memory(void)
 	body.len = n;
 	rec_init(&r, 3, "http://h/nul");
 	buf_append(&hdrs, "x-a\0" "1\0", 6);
-	r.resp_headers = &hdrs;
-	r.nresp_headers = 1;
-	r.resp_body = &body;
+	r.res.resp_headers = &hdrs;
+	r.res.nresp_headers = 1;
+	r.res.resp_body = &body;
 	buf_reserve(&line, 4096);
 	lim = old;
 	lim.rlim_cur = vm_size() + 64 * 1024 * 1024;
@@ -186,7 +186,7 @@ test_no_memory(void)
 	buf_free(&body);
 	buf_free(&hdrs);
 	buf_free(&line);
-	buf_free(&r.url);
+	buf_free(&r.req.url);
 	record_free(w);
 }
 
@@ -219,8 +219,8 @@ test_many_headers(void)
 		buf_append(&hdrs, tmp, (size_t)k + 1);
 	}
 	rec_init(&r, 0, "http://h/");
-	r.resp_headers = &hdrs;
-	r.nresp_headers = n;
+	r.res.resp_headers = &hdrs;
+	r.res.nresp_headers = n;
 	signal(SIGALRM, on_alarm);
 	alarm(20);
 	CHECK(record_format(w, &r, &line) == 0);
@@ -237,7 +237,7 @@ test_many_headers(void)
 	cJSON_Delete(d);
 	buf_free(&hdrs);
 	buf_free(&line);
-	buf_free(&r.url);
+	buf_free(&r.req.url);
 	record_free(w);
 }
 
@@ -269,7 +269,7 @@ test_body_json(void)
 	size_t		 i;
 
 	rec_init(&r, 0, "http://h/");
-	r.resp_body = &body;
+	r.res.resp_body = &body;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		buf_set(&body, cases[i].body, strlen(cases[i].body));
 		CHECK(record_format(w, &r, &line) == 0);
@@ -279,7 +279,7 @@ test_body_json(void)
 	}
 	buf_free(&body);
 	buf_free(&line);
-	buf_free(&r.url);
+	buf_free(&r.req.url);
 	record_free(w);
 }
 

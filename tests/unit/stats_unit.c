@@ -70,11 +70,11 @@ rec_init(struct rec *r, enum err_kind kind, long status, int attempts,
     double total, uint64_t size)
 {
 	memset(r, 0, sizeof(*r));
-	r->kind = kind;
-	r->status = status;
+	r->res.kind = kind;
+	r->res.status = status;
 	r->attempts = attempts;
-	r->time.total = total;
-	r->size = size;
+	r->res.time.total = total;
+	r->res.size = size;
 }
 
 static int
