@@ -1,75 +1,71 @@
 /*
- * hosts: a small chained hash of host:port -> transfers in flight.  An
- * entry is made when a host's first transfer starts and dropped when its
- * last one ends.
+ * hosts: host:port -> transfers in flight, kept in an htab.  An entry is
+ * made when a host's first transfer starts and dropped when its last one
+ * ends.  Admission asks about one host many times over (each look at the
+ * due list asks for every record on it, and a list is mostly a few
+ * hosts), so the entry last found is kept and compared first.
  */
 #include "gather/hosts.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "gather/text.h"
-
-#define NBUCKETS	256
-
-struct host {
-	struct host	*next;
-	long		 n;
-	char		 key[];
-};
+#include "gather/htab.h"
 
 struct hosts {
-	struct host	*b[NBUCKETS];
+	struct htab	*t;		/* key -> long */
+	long		*last;		/* the entry last found, or NULL */
 };
-
-/* The bucket of key. */
-static size_t
-hosts_bucket(const char *key)
-{
-	return text_hash(key, strlen(key), 0) % NBUCKETS;
-}
-
-/* Where key's entry is, or would be linked in. */
-static struct host **
-hosts_find(const struct hosts *hs, const char *key)
-{
-	struct host * const *p = &hs->b[hosts_bucket(key)];
-
-	while (*p != NULL && strcmp((*p)->key, key) != 0)
-		p = &(*p)->next;
-	return (struct host **)p;
-}
 
 /* An empty table. */
 struct hosts *
 hosts_new(void)
 {
-	return calloc(1, sizeof(struct hosts));
+	struct hosts *hs;
+
+	if ((hs = calloc(1, sizeof(*hs))) == NULL)
+		return NULL;
+	if ((hs->t = htab_new(sizeof(long), 0)) == NULL) {
+		free(hs);
+		return NULL;
+	}
+	return hs;
+}
+
+/* key's entry, or NULL. */
+static long *
+hosts_find(struct hosts *hs, const char *key)
+{
+	long *n;
+
+	if (hs->last != NULL && strcmp(htab_key(hs->last), key) == 0)
+		return hs->last;
+	if ((n = htab_get(hs->t, key, strlen(key))) != NULL)
+		hs->last = n;
+	return n;
 }
 
 /* Transfers in flight to key. */
 long
-hosts_count(const struct hosts *hs, const char *key)
+hosts_count(struct hosts *hs, const char *key)
 {
-	struct host *h = *hosts_find(hs, key);
+	const long *n = hosts_find(hs, key);
 
-	return h ? h->n : 0;
+	return n != NULL ? *n : 0;
 }
 
 /* One more transfer to key; -1 when out of memory. */
 int
 hosts_inc(struct hosts *hs, const char *key)
 {
-	struct host	**p = hosts_find(hs, key);
-	size_t		  len;
+	size_t	 len = strlen(key);
+	long	*n;
 
-	if (*p == NULL) {
-		len = strlen(key) + 1;
-		if ((*p = calloc(1, sizeof(**p) + len)) == NULL)
-			return -1;
-		memcpy((*p)->key, key, len);
-	}
-	(*p)->n++;
+	if ((n = hosts_find(hs, key)) == NULL &&
+	    (n = htab_add(hs->t, key, len, htab_hash(hs->t, key, len))) ==
+	    NULL)
+		return -1;
+	(*n)++;
 	return 0;
 }
 
@@ -77,27 +73,21 @@ hosts_inc(struct hosts *hs, const char *key)
 void
 hosts_dec(struct hosts *hs, const char *key)
 {
-	struct host **p = hosts_find(hs, key), *h = *p;
+	long *n = hosts_find(hs, key);
 
-	if (h != NULL && --h->n <= 0) {
-		*p = h->next;
-		free(h);
-	}
+	if (n == NULL || --*n > 0)
+		return;
+	if (n == hs->last)
+		hs->last = NULL;
+	htab_del(hs->t, n);
 }
 
 /* Free the table. */
 void
 hosts_free(struct hosts *hs)
 {
-	struct host	*h;
-	size_t		 i;
-
 	if (hs == NULL)
 		return;
-	for (i = 0; i < NBUCKETS; i++)
-		while ((h = hs->b[i]) != NULL) {
-			hs->b[i] = h->next;
-			free(h);
-		}
+	htab_free(hs->t);
 	free(hs);
 }

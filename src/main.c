@@ -16,6 +16,7 @@
 
 #include "gather/app.h"
 #include "gather/cli.h"
+#include "gather/clock.h"
 #include "gather/ends.h"
 #include "gather/expect.h"
 #include "gather/files.h"
@@ -259,7 +260,7 @@ main_open(struct app *a)
 	    (a->expect = expect_new(a->opts.expects,
 	    a->opts.nexpects, err, sizeof(err))) == NULL) ||
 	    (a->opts.junit != NULL && (a->junit = junit_open(a->opts.junit,
-	    ev_time(), err, sizeof(err))) == NULL)) {
+	    clock_wall(), err, sizeof(err))) == NULL)) {
 		msg_error("%s", err);
 		return EXIT_USAGE;
 	}
@@ -322,7 +323,7 @@ main_junit(struct app *a, int *status)
 {
 	char err[512];
 
-	if (a->junit == NULL || junit_finish(a->junit, ev_time(), err,
+	if (a->junit == NULL || junit_finish(a->junit, clock_wall(), err,
 	    sizeof(err)) == 0)
 		return;
 	msg_error("%s", err);

@@ -19,11 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
 #include "gather/buf.h"
+#include "gather/clock.h"
 #include "gather/earlier.h"
 #include "gather/ends.h"
 #include "gather/junit.h"
@@ -440,16 +440,6 @@ bad:
 	return rc == -2 ? EXIT_SOME_FAILED : EXIT_USAGE;
 }
 
-/* The wall clock in seconds, for --junit's timestamp and time. */
-static double
-merge_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Run --merge over the files of o, writing through w (and to --junit's
  * report); the exit status.
@@ -466,13 +456,13 @@ merge_run(const struct opts *o, struct writer *w)
 	m.tap = o->format == FORMAT_TAP;
 	m.copy = !m.tap;
 	if (o->junit != NULL && (m.junit = junit_open(o->junit,
-	    merge_now(), m.err, sizeof(m.err))) == NULL) {
+	    clock_wall(), m.err, sizeof(m.err))) == NULL) {
 		msg_error("%s", m.err);
 		return EXIT_USAGE;
 	}
 	if ((status = merge_open(&m, o)) == -1)
 		status = merge_loop(&m);
-	if (m.junit != NULL && junit_finish(m.junit, merge_now(), m.err,
+	if (m.junit != NULL && junit_finish(m.junit, clock_wall(), m.err,
 	    sizeof(m.err)) == -1) {
 		msg_error("%s", m.err);
 		if (status == EXIT_ALL_OK)

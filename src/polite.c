@@ -1,5 +1,5 @@
 /*
- * polite: a chained hash of host:port -> what politeness remembers of it.
+ * polite: host:port -> what politeness remembers of it, kept in an htab.
  * A record waiting for or running on a host holds a reference to its
  * entry, so that sched looks a host up once per record, not once per
  * look at the due list.  An entry nobody holds is kept while it still
@@ -13,72 +13,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gather/htab.h"
 #include "gather/policy.h"
-#include "gather/text.h"
 
-#define MIN_BUCKETS	64
 #define MIN_IDLE	4096	/* idle entries before a sweep */
 
+/* An htab value: the key is the table's. */
 struct polite_host {
-	struct polite_host	*next;		/* in its bucket */
-	long			 refs;		/* records holding it */
-	long			 inflight;	/* transfers started through it */
-	double			 pause_until;	/* no start before; 0 = none */
-	double			 next_start;	/* --per-host-rate's next turn */
-	struct aimd		 aimd;		/* --adaptive */
-	char			 key[];
+	long		 refs;		/* records holding it */
+	long		 inflight;	/* transfers started through it */
+	double		 pause_until;	/* no start before; 0 = none */
+	double		 next_start;	/* --per-host-rate's next turn */
+	struct aimd	 aimd;		/* --adaptive */
 };
 
 struct polite {
-	struct polite_host	**b;
-	size_t			 nb;		/* buckets, a power of two */
-	size_t			 n;		/* entries */
-	size_t			 idle;		/* entries with no reference */
-	size_t			 idle_max;	/* sweep past this */
-	double			 rate_gap;	/* --per-host-rate, seconds */
-	int			 adaptive;
-	long			 cap;		/* --adaptive's cap */
-	double			 now;		/* the last time given */
+	struct htab	*t;		/* key -> struct polite_host */
+	size_t		 idle;		/* entries with no reference */
+	size_t		 idle_max;	/* sweep past this */
+	double		 rate_gap;	/* --per-host-rate, seconds */
+	int		 adaptive;
+	long		 cap;		/* --adaptive's cap */
+	double		 now;		/* the last time given */
 };
-
-/* The bucket of key among nb. */
-static size_t
-polite_bucket(const char *key, size_t nb)
-{
-	return text_hash(key, strlen(key), 0) & (nb - 1);
-}
-
-/* Where key's entry is, or would be linked in. */
-static struct polite_host **
-polite_find(const struct polite *p, const char *key)
-{
-	struct polite_host **hp = &p->b[polite_bucket(key, p->nb)];
-
-	while (*hp != NULL && strcmp((*hp)->key, key) != 0)
-		hp = &(*hp)->next;
-	return hp;
-}
-
-/* Twice the buckets when chains grow long; as they are when out of memory. */
-static void
-polite_grow(struct polite *p)
-{
-	struct polite_host	**nb, *h;
-	size_t			  i, n = p->nb * 2, j;
-
-	if ((nb = calloc(n, sizeof(*nb))) == NULL)
-		return;
-	for (i = 0; i < p->nb; i++)
-		while ((h = p->b[i]) != NULL) {
-			p->b[i] = h->next;
-			j = polite_bucket(h->key, n);
-			h->next = nb[j];
-			nb[j] = h;
-		}
-	free(p->b);
-	p->b = nb;
-	p->nb = n;
-}
 
 /* A table for o's --per-host-rate and --adaptive. */
 struct polite *
@@ -88,8 +45,7 @@ polite_new(const struct opts *o)
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
-	p->nb = MIN_BUCKETS;
-	if ((p->b = calloc(p->nb, sizeof(*p->b))) == NULL) {
+	if ((p->t = htab_new(sizeof(struct polite_host), 0)) == NULL) {
 		free(p);
 		return NULL;
 	}
@@ -108,23 +64,21 @@ polite_keep(const struct polite *p, const struct polite_host *h, double now)
 	    (p->adaptive && h->aimd.lowest > 0);
 }
 
+/* Whether the entry h is idle and means nothing any more: then it goes. */
+static int
+polite_idle_gone(void *arg, void *v)
+{
+	struct polite			*p = arg;
+	const struct polite_host	*h = v;
+
+	return h->refs == 0 && !polite_keep(p, h, p->now);
+}
+
 /* Free the idle entries that no longer mean anything. */
 static void
 polite_sweep(struct polite *p)
 {
-	struct polite_host	**hp, *h;
-	size_t			  i;
-
-	for (i = 0; i < p->nb; i++)
-		for (hp = &p->b[i]; (h = *hp) != NULL;) {
-			if (h->refs == 0 && !polite_keep(p, h, p->now)) {
-				*hp = h->next;
-				free(h);
-				p->n--;
-				p->idle--;
-			} else
-				hp = &h->next;
-		}
+	p->idle -= htab_sweep(p->t, polite_idle_gone, p);
 	p->idle_max = p->idle * 2 > MIN_IDLE ? p->idle * 2 : MIN_IDLE;
 }
 
@@ -132,23 +86,19 @@ polite_sweep(struct polite *p)
 struct polite_host *
 polite_get(struct polite *p, const char *key)
 {
-	struct polite_host	**hp = polite_find(p, key), *h;
-	size_t			  len;
+	struct polite_host	*h;
+	size_t			 len = strlen(key);
+	uint64_t		 hash = htab_hash(p->t, key, len);
 
-	if ((h = *hp) != NULL) {
+	if ((h = htab_find(p->t, key, len, hash)) != NULL) {
 		if (h->refs++ == 0)
 			p->idle--;
 		return h;
 	}
-	len = strlen(key) + 1;
-	if ((h = calloc(1, sizeof(*h) + len)) == NULL)
+	if ((h = htab_add(p->t, key, len, hash)) == NULL)
 		return NULL;
-	memcpy(h->key, key, len);
 	policy_aimd_init(&h->aimd, p->cap);
 	h->refs = 1;
-	*hp = h;
-	if (++p->n > p->nb * 2)
-		polite_grow(p);
 	return h;
 }
 
@@ -156,16 +106,11 @@ polite_get(struct polite *p, const char *key)
 void
 polite_put(struct polite *p, struct polite_host *h, double now)
 {
-	struct polite_host **hp;
-
 	p->now = now;
 	if (--h->refs > 0)
 		return;
 	if (!polite_keep(p, h, now)) {
-		hp = polite_find(p, h->key);
-		*hp = h->next;
-		free(h);
-		p->n--;
+		htab_del(p->t, h);
 		return;
 	}
 	if (++p->idle > p->idle_max)
@@ -176,7 +121,7 @@ polite_put(struct polite *p, struct polite_host *h, double now)
 const char *
 polite_key(const struct polite_host *h)
 {
-	return h->key;
+	return htab_key(h);
 }
 
 /* --adaptive: h's limit now. */
@@ -263,34 +208,38 @@ polite_pause(struct polite_host *h, double now, double secs, double *until)
 	return fresh;
 }
 
+/* What polite_report calls for each entry. */
+struct polite_each {
+	polite_report_fn	 fn;
+	void			*arg;
+};
+
+/* Report the entry v if its --adaptive limit came down. */
+static void
+polite_report_one(void *arg, const void *v)
+{
+	const struct polite_each	*pe = arg;
+	const struct polite_host	*h = v;
+
+	if (h->aimd.lowest > 0)
+		pe->fn(pe->arg, htab_key(h), h->aimd.lowest, h->aimd.limit);
+}
+
 /* Call fn with each host whose --adaptive limit came down. */
 void
 polite_report(const struct polite *p, polite_report_fn fn, void *arg)
 {
-	const struct polite_host	*h;
-	size_t				 i;
+	struct polite_each pe = { fn, arg };
 
-	for (i = 0; i < p->nb; i++)
-		for (h = p->b[i]; h != NULL; h = h->next)
-			if (h->aimd.lowest > 0)
-				fn(arg, h->key, h->aimd.lowest,
-				    h->aimd.limit);
+	htab_each(p->t, polite_report_one, &pe);
 }
 
 /* Free the table and every entry. */
 void
 polite_free(struct polite *p)
 {
-	struct polite_host	*h;
-	size_t			 i;
-
 	if (p == NULL)
 		return;
-	for (i = 0; i < p->nb; i++)
-		while ((h = p->b[i]) != NULL) {
-			p->b[i] = h->next;
-			free(h);
-		}
-	free(p->b);
+	htab_free(p->t);
 	free(p);
 }

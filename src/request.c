@@ -11,6 +11,7 @@
 
 #include "gather/netrc.h"
 #include "gather/revalidate.h"
+#include "gather/text.h"
 #include "gather/url.h"
 
 #include "xfer_int.h"
@@ -71,15 +72,6 @@ request_prereq_cb(void *arg, char *conn_ip, char *local_ip, int conn_port,
 	return CURL_PREREQFUNC_OK;
 }
 
-/* Whether header line h sets the header named by line n. */
-static int
-request_same_name(const char *h, const char *n)
-{
-	size_t hl = strcspn(h, ":;"), nl = strcspn(n, ":;");
-
-	return hl == nl && strncasecmp(h, n, hl) == 0;
-}
-
 /*
  * The -H list with a request object's headers merged in: its headers
  * replace -H headers of the same name, so one of each is sent.  ctype
@@ -96,7 +88,7 @@ request_merge_headers(struct xfer *x, const struct rec *r, int ctype)
 	for (g = x->pool->headers; g != NULL; g = g->next) {
 		for (h = r->req.headers.p, i = 0; i < r->req.nheaders;
 		    h += strlen(h) + 1, i++)
-			if (request_same_name(g->data, h))
+			if (text_same_header(g->data, h))
 				break;
 		if (i < r->req.nheaders)
 			continue;
@@ -104,8 +96,7 @@ request_merge_headers(struct xfer *x, const struct rec *r, int ctype)
 			goto fail;
 		l = t;
 	}
-	for (h = r->req.headers.p, i = 0; i < r->req.nheaders;
-	    h += strlen(h) + 1, i++) {
+	for (h = r->req.headers.p, i = 0; i < r->req.nheaders; h += strlen(h) + 1, i++) {
 		if ((t = curl_slist_append(l, h)) == NULL)
 			goto fail;
 		l = t;
@@ -125,8 +116,7 @@ void
 request_method(struct xfer *x, const struct rec *r)
 {
 	const struct opts	*o = x->pool->o;
-	const char		*method = r->req.method.len ? r->req.method.p :
-				    o->method;
+	const char		*method = r->req.method.len ? r->req.method.p : o->method;
 	const struct buf	*body = r->req.has_body ? &r->req.body :
 				    o->has_data ? &o->data : NULL;
 	CURL			*e = x->easy;
@@ -185,7 +175,7 @@ request_add_header(struct xfer *x, const char *name, const char *v, size_t n)
 
 	/* -H or the request object has its own: theirs wins. */
 	for (g = x->own_headers; g != NULL; g = g->next)
-		if (request_same_name(g->data, name))
+		if (text_same_header(g->data, name))
 			return 0;
 	buf_clear(&x->cond);
 	if (buf_append(&x->cond, name, strlen(name)) == -1 ||
@@ -228,11 +218,10 @@ request_json_body(const struct xfer *x, const struct rec *r)
 	if (!r->req.has_body || !r->req.body_json)
 		return 0;
 	for (g = x->pool->headers; g != NULL; g = g->next)
-		if (request_same_name(g->data, "Content-Type:"))
+		if (text_same_header(g->data, "Content-Type:"))
 			return 0;
-	for (h = r->req.headers.p, i = 0; i < r->req.nheaders;
-	    h += strlen(h) + 1, i++)
-		if (request_same_name(h, "Content-Type:"))
+	for (h = r->req.headers.p, i = 0; i < r->req.nheaders; h += strlen(h) + 1, i++)
+		if (text_same_header(h, "Content-Type:"))
 			return 0;
 	return 1;
 }

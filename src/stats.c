@@ -19,20 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gather/clock.h"
 #include "gather/msg.h"
 #include "gather/url.h"
-
-/* Monotonic seconds: wall time must not jump with the system clock. */
-static double
-stats_clock(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 
 /* Remember (t, records) for the moving window of the progress rate. */
 static void
@@ -237,7 +226,7 @@ stats_progress_cb(struct ev_loop *evl, ev_timer *w, int revents)
 {
 	struct stats	*s = w->data;
 	char		 line[sizeof(s->line)];
-	double		 now = stats_clock();
+	double		 now = clock_mono();
 
 	(void)evl;
 	(void)revents;
@@ -294,7 +283,7 @@ stats_new(struct ev_loop *evl, const struct opts *o)
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->evl = evl;
-	s->t0 = stats_clock();
+	s->t0 = clock_mono();
 	/* --stats is only set when asked for, so -q does not hide it. */
 	s->mode = o->stats;
 	if (!o->quiet) {
@@ -420,7 +409,7 @@ stats_finish(struct stats *s)
 	if (s == NULL || s->finished)
 		return;
 	s->finished = 1;
-	wall = stats_clock() - s->t0;
+	wall = clock_mono() - s->t0;
 	stats_timer_stop(s);
 	if (s->mode == 0 && (s->drawn || s->final_only)) {
 		stats_final_line(s, wall, line, sizeof(line));
@@ -500,16 +489,13 @@ stats_log(struct stats *s, const struct rec *r, const char *what)
 		return;
 	redraw = stats_hide(s);
 	if (stats_log_url(&u, r->req.url.p != NULL ? r->req.url.p : "") == -1)
-		msg_note("[%llu] (out of memory)",
-		    (unsigned long long)r->req.index);
+		msg_note("[%llu] (out of memory)", (unsigned long long)r->req.index);
 	else if (r->res.kind == ERR_NONE)
-		msg_note("[%llu] %s%ld %.3fs %s",
-		    (unsigned long long)r->req.index, what, r->res.status,
-		    r->res.time.total, u.p);
+		msg_note("[%llu] %s%ld %.3fs %s", (unsigned long long)r->req.index,
+		    what, r->res.status, r->res.time.total, u.p);
 	else
-		msg_note("[%llu] %s%s: %s %s",
-		    (unsigned long long)r->req.index, what,
-		    err_kind_name(r->res.kind), r->res.msg, u.p);
+		msg_note("[%llu] %s%s: %s %s", (unsigned long long)r->req.index,
+		    what, err_kind_name(r->res.kind), r->res.msg, u.p);
 	buf_free(&u);
 	stats_show(s, redraw);
 }
@@ -539,8 +525,8 @@ stats_pause(struct stats *s, const struct rec *r, const char *host,
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	redraw = stats_hide(s);
 	msg_note("[%llu] %ld with Retry-After: host %s paused for %.3f s, "
-	    "until %s", (unsigned long long)r->req.index, r->res.status, host,
-	    secs, when);
+	    "until %s", (unsigned long long)r->req.index, r->res.status, host, secs,
+	    when);
 	stats_show(s, redraw);
 }
 
@@ -556,8 +542,8 @@ stats_limit(struct stats *s, const struct rec *r, const char *host,
 	redraw = stats_hide(s);
 	msg_note("[%llu] %s: host %s limit down to %ld",
 	    (unsigned long long)r->req.index, r->res.kind == ERR_NONE ?
-	    (r->res.status == 429 ? "429" : "503") :
-	    err_kind_name(r->res.kind), host, limit);
+	    (r->res.status == 429 ? "429" : "503") : err_kind_name(r->res.kind), host,
+	    limit);
 	stats_show(s, redraw);
 }
 

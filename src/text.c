@@ -298,9 +298,13 @@ json_unescape(struct buf *b, const char *s, size_t n)
 	return 0;
 }
 
+/* One byte into FNV-1a's state. */
+#define FNV_BYTE(h, c)	((h) = ((h) ^ (unsigned char)(c)) * 1099511628211ULL)
+
 /*
  * FNV-1a over n bytes of s, started from its offset basis xored with seed
- * (0 for the plain hash).
+ * (0 for the plain hash).  Four bytes a turn: fewer branches, the same
+ * hash.
  */
 uint64_t
 text_hash(const char *s, size_t n, uint64_t seed)
@@ -308,8 +312,14 @@ text_hash(const char *s, size_t n, uint64_t seed)
 	uint64_t	h = 1469598103934665603ULL ^ seed;
 	size_t		i;
 
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	for (i = 0; i + 4 <= n; i += 4) {
+		FNV_BYTE(h, s[i]);
+		FNV_BYTE(h, s[i + 1]);
+		FNV_BYTE(h, s[i + 2]);
+		FNV_BYTE(h, s[i + 3]);
+	}
+	for (; i < n; i++)
+		FNV_BYTE(h, s[i]);
 	return h;
 }
 

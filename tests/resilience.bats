@@ -76,12 +76,11 @@ teardown_file() { stop_server; }
 	assert_failure 1
 	assert_jq '.[0] | .error.kind == "timeout" and .error.curl_code == 28 and
 		.attempts == 2'
-	# time.* is about the last attempt only.
-	assert_jq '.[0].time.total >= 0.25 and .[0].time.total < 3'
+	# time.* is about the last attempt, which ran its whole -t.
+	assert_jq '.[0].time.total >= 0.25'
 	assert_equal "$(hits /hang/res-t)" 2
 	# Two attempts of 0.3 s each: the timeouts themselves make this sure.
 	assert_took "$took" '>=' 0.55 "two 0.3 s attempts"
-	assert_took "$took" '<' 5 "two 0.3 s attempts"
 }
 
 @test "--retries: a refused connection is retried as connect" {
@@ -144,37 +143,30 @@ teardown_file() { stop_server; }
 		assert_success
 		assert_jq '.[0].attempts == 11'
 		assert_took "$took" '>=' 0.2 "10 backoff waits after $path"
-		assert_took "$took" '<' 8 "10 backoff waits after $path"
 	done
 }
 
-@test "--retry-max-delay cuts a Retry-After too large for any integer" {
-	# With --retry-delay 0 the backoff is no wait at all: only a
-	# Retry-After taken as "very long" and cut to the cap waits 0.6 s.
-	# (Other huge values and far dates: policy_unit.)
-	value=99999999999999999999
-	reset_stats
-	t=$(now)
-	run --separate-stderr "$GATHER" --retries 1 --retry-delay 0 \
-		--retry-max-delay 0.6 "$BASE/retry-after/$value"
-	took=$(since "$t")
-	assert_success
-	assert_jq '.[0] | .status == 503 and .attempts == 2'
-	assert_equal "$(hits "/retry-after/$value")" 2
-	assert_took "$took" '>=' 0.55 "Retry-After: $value, capped"
-	assert_took "$took" '<' 5 "Retry-After: $value, capped"
-}
-
-@test "Retry-After in seconds is honoured" {
-	t=$(now)
-	run --separate-stderr "$GATHER" --retries 1 --retry-delay 0.01 \
-		"$BASE/retry-after/1"
-	took=$(since "$t")
-	assert_success
-	assert_jq '.[0] | .status == 503 and .attempts == 2 and
-		.body == "retry after 1"'
-	assert_took "$took" '>=' 0.9 "Retry-After: 1"
-	assert_took "$took" '<' 5 "Retry-After: 1"
+@test "Retry-After is honoured, and cut by --retry-max-delay when too large" {
+	# Each case: the Retry-After value, the least the run can take, the
+	# options.  Retry-After: 1 waits 1 s.  With --retry-delay 0 the
+	# backoff is no wait at all: only a Retry-After taken as "very long"
+	# and cut to the cap waits 0.6 s.  (Other huge values and far dates:
+	# policy_unit.)
+	for case in "1 0.9 --retry-delay 0.01" \
+	    "99999999999999999999 0.55 --retry-delay 0 --retry-max-delay 0.6"; do
+		read -r value least opts <<<"$case"
+		reset_stats
+		t=$(now)
+		# shellcheck disable=SC2086 # opts is words on purpose
+		run --separate-stderr "$GATHER" --retries 1 $opts \
+			"$BASE/retry-after/$value"
+		took=$(since "$t")
+		assert_success
+		assert_jq '.[0] | .status == 503 and .attempts == 2 and
+			.body == "retry after '"$value"'"'
+		assert_equal "$(hits "/retry-after/$value")" 2
+		assert_took "$took" '>=' "$least" "Retry-After: $value"
+	done
 }
 
 @test "a record waiting to retry holds no slot (-c 1, completion order)" {
@@ -192,7 +184,7 @@ teardown_file() { stop_server; }
 	assert_equal "$(stat_field max_inflight)" 1
 }
 
-@test "a record waiting to retry holds no slot (ordered, queue times)" {
+@test "a record waiting to retry holds no slot (ordered, arrival order)" {
 	reset_stats
 	# The other records go to another host name: a Retry-After pauses
 	# its own host (tests/polite.bats), not the others.
@@ -202,8 +194,9 @@ teardown_file() { stop_server; }
 		"http://other.test:$PORT/delay/300"
 	assert_success
 	assert_jq 'map(.index) == [0, 1, 2]'
-	# Both fast records started while record 0 was waiting its 1 s.
-	assert_jq '.[1].time.queue < 0.9 and .[2].time.queue < 0.9'
+	# A fast record reached the server while record 0 was waiting its
+	# 1 s: the second request the server saw.
+	assert_equal "$(arrivals | jq -r '.[1][0]')" /delay/300
 	assert_equal "$(stat_field max_inflight)" 1
 }
 
@@ -245,28 +238,23 @@ teardown_file() { stop_server; }
 # ---- --fail-fast ----------------------------------------------------------
 
 @test "--fail-fast: the first failure cancels a hung transfer at once" {
-	t=$(now)
+	# "cancelled", not "timeout": it was cut before -t 20 could end it.
 	run --separate-stderr "$GATHER" --fail-fast --fail -t 20 \
 		"$BASE/hang/ff-a" "$BASE/status/404"
-	took=$(since "$t")
 	assert_failure 1
 	assert_equal "${#lines[@]}" 2
 	assert_jq '.[0] | .ok == false and .error.kind == "cancelled" and
 		.status == null'
 	assert_jq '.[1] | .ok == false and .error.kind == "http" and
 		.status == 404'
-	assert_took "$took" '<' 5 "--fail-fast with a hung transfer and -t 20"
 }
 
 @test "--fail-fast: a transport failure triggers it too" {
 	port=$(closed_port)
-	t=$(now)
 	run --separate-stderr "$GATHER" --fail-fast -t 20 \
 		"$BASE/hang/ff-b" "http://127.0.0.1:$port/"
-	took=$(since "$t")
 	assert_failure 1
 	assert_jq 'map(.error.kind) == ["cancelled", "connect"]'
-	assert_took "$took" '<' 5 "--fail-fast after a refused connection"
 }
 
 @test "--fail-fast: every record read is written, the rest never read" {
@@ -276,10 +264,8 @@ teardown_file() { stop_server; }
 		echo "http://127.0.0.1:$port/"
 		urls 500 /delay/3000
 	} >"$BATS_TEST_TMPDIR/in"
-	t=$(now)
 	run --separate-stderr "$GATHER" --fail-fast -c 2 -t 20 \
 		-i "$BATS_TEST_TMPDIR/in"
-	took=$(since "$t")
 	assert_failure 1
 	assert_jq '.[0].error.kind == "cancelled"'
 	assert_jq '.[1].error.kind == "connect"'
@@ -289,24 +275,23 @@ teardown_file() { stop_server; }
 	((n >= 2 && n <= 8)) || fail "$n records written after --fail-fast"
 	assert_jq 'map(.index) == [range(length)]'
 	assert_jq '.[2:] | all(.[]; .error.kind == "cancelled")'
-	assert_took "$took" '<' 5 "--fail-fast"
 }
 
 @test "--fail-fast: a retry waiting its turn is cancelled too" {
 	port=$(closed_port)
-	t=$(now)
+	reset_stats
 	# Record 0 waits 30 s for its retry when record 1 fails.
 	run --separate-stderr "$GATHER" --fail-fast --retries 3 \
 		--retry-delay 0.05 "$BASE/retry-after/30" "$BASE/delay/300" \
 		"http://127.0.0.1:$port/"
-	took=$(since "$t")
 	assert_failure 1
 	assert_equal "${#lines[@]}" 3
 	# The refused connection is retried too (it is transient), then fails.
 	assert_jq '.[2] | .error.kind == "connect" and .attempts == 4'
 	assert_jq '.[0] | .error.kind == "cancelled" and .attempts == 1'
 	assert_jq '.[1] | .ok or .error.kind == "cancelled"'
-	assert_took "$took" '<' 10 "--fail-fast with a waiting retry"
+	# The retry never went out: the server saw one request.
+	assert_equal "$(hits /retry-after/30)" 1
 }
 
 @test "--fail-fast without any failure changes nothing" {
@@ -329,8 +314,7 @@ teardown_file() { stop_server; }
 		.status == null)'
 	assert_jq '.[2].status == 200 and .[3].body == "delay 100"'
 	assert_took "$took" '>=' 0.45 "--deadline 0.5"
-	# Without the deadline the run would take 5 s (the slow record).
-	assert_took "$took" '<' 4 "--deadline 0.5"
+	# The 5 s record ended as "deadline": the run did not wait for it.
 }
 
 @test "--deadline stops reading an input that never ends" {
@@ -338,26 +322,24 @@ teardown_file() { stop_server; }
 	# Hold the writing end open for the whole test: no EOF ever comes.
 	exec 8<>"$BATS_TEST_TMPDIR/fifo"
 	printf '%s\n' "$BASE/hang/dl-b" "$BASE/ok" >&8
-	t=$(now)
+	# Without the deadline the run would last until timeout(1) ends it
+	# at 20 s with status 124; status 1 says gather ended by itself.
 	run --separate-stderr timeout 20 "$GATHER" --deadline 0.5 -t 20 \
 		-i "$BATS_TEST_TMPDIR/fifo"
-	took=$(since "$t")
 	exec 8>&-
 	assert_failure 1
 	assert_equal "${#lines[@]}" 2
 	assert_jq '.[0].error.kind == "deadline" and .[1].ok'
-	# Without it the run would last until timeout(1) at 20 s.
-	assert_took "$took" '<' 10 "--deadline 0.5 on an open pipe"
 }
 
 @test "--deadline: no retry wait runs past it" {
-	t=$(now)
-	# The server asks for 30 s; the deadline is 1 s away.
-	run --separate-stderr "$GATHER" --deadline 1 --retries 3 \
+	reset_stats
+	# The server asks for 30 s; the deadline is 1 s away.  A wait run
+	# past it would last until timeout(1) ends it with status 124.
+	run --separate-stderr timeout 25 "$GATHER" --deadline 1 --retries 3 \
 		"$BASE/retry-after/30" "$BASE/ok"
-	took=$(since "$t")
-	# A wait run past the deadline would be 30 s.
-	assert_took "$took" '<' 15 "--deadline 1 with Retry-After: 30"
+	[[ $status -ne 124 ]] || fail "the retry wait ran past --deadline 1"
+	assert_equal "$(hits /retry-after/30)" 1
 	assert_equal "${#lines[@]}" 2
 	# Either the record is the 503 it got (no retry could fit before the
 	# deadline), or it ended as deadline; never a second attempt.
@@ -374,7 +356,9 @@ teardown_file() { stop_server; }
 	run --separate-stderr "$GATHER" --deadline 2.5 --retries 9 \
 		"$BASE/retry-after/1"
 	took=$(since "$t")
-	assert_took "$took" '<' 4 "--deadline 2.5"
+	# Attempts at 0, 1 and 2 s fit; the server's count says none ran
+	# past the deadline.
+	assert_took "$took" '>=' 0.9 "--deadline 2.5"
 	assert_jq '.[0] | .attempts >= 2 and .attempts <= 3'
 	assert_jq '.[0] | (.status == 503 and .ok) or .error.kind == "deadline"'
 	n=$(hits /retry-after/1)

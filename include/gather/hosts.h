@@ -9,7 +9,7 @@
 struct hosts;
 
 struct hosts	*hosts_new(void);
-long		 hosts_count(const struct hosts *, const char *);
+long		 hosts_count(struct hosts *, const char *);
 int		 hosts_inc(struct hosts *, const char *);
 void		 hosts_dec(struct hosts *, const char *);
 void		 hosts_free(struct hosts *);

@@ -4,6 +4,7 @@
  * sees it, and which entries outlive their last reference.  The time is
  * an argument, so every expected value here is exact.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,70 +28,114 @@ opts_with(double per_host_rate, int adaptive, long per_host, long c)
 	return o;
 }
 
-/* A pause holds its host only, until its end; a burst is one pause. */
-static void
-test_pause(void)
-{
-	struct opts		 o = opts_with(0, 0, 0, 32);
-	struct polite		*p = polite_new(&o);
-	struct polite_host	*a, *b;
-	double			 at, until;
+/*
+ * One step on host 0 or 1 at time now: 'a' polite_allows (want its
+ * answer, at its time to look again), 'p' polite_pause for arg seconds
+ * (want whether it was fresh, at its end), 's' polite_start, 'e'
+ * polite_end, 'P' polite_put.
+ */
+#define NSTEPS(a)	(sizeof(a) / sizeof(*(a)))
 
-	CHECK(p != NULL);
-	a = polite_get(p, "a:80");
-	b = polite_get(p, "b:80");
-	CHECK(a != NULL && b != NULL && a != b);
-	CHECK(polite_get(p, "a:80") == a);
-	polite_put(p, a, 0);
-	CHECK(strcmp(polite_key(a), "a:80") == 0);
-	CHECK(polite_allows(p, a, 100, &at) == 1 && at == 0);
-	CHECK(polite_pause(a, 100, 2, &until) == 1 && until == 102);
-	/* A burst: later and longer extends, shorter does not; one pause. */
-	CHECK(polite_pause(a, 100.5, 3, &until) == 0 && until == 103.5);
-	CHECK(polite_pause(a, 101, 1, &until) == 0 && until == 103.5);
-	CHECK(polite_allows(p, a, 101, &at) == 0 && at == 103.5);
-	CHECK(polite_allows(p, b, 101, &at) == 1);
-	CHECK(polite_allows(p, a, 103.5, &at) == 1);
-	/* Once over, the next one is a pause of its own. */
-	CHECK(polite_pause(a, 200, 1, &until) == 1 && until == 201);
-	/* Without --adaptive, in flight never holds a host back. */
-	polite_start(p, b, 300);
-	polite_start(p, b, 300);
-	CHECK(polite_allows(p, b, 300, &at) == 1);
-	polite_end(b);
-	polite_end(b);
-	polite_end(b);		/* one too many is harmless */
-	polite_put(p, a, 300);
-	polite_put(p, b, 300);
-	polite_free(p);
+struct step {
+	char	op;
+	int	host;
+	double	now, arg;
+	int	want;
+	double	at;
+};
+
+/* Run the n steps on p and hosts h, each checked where it says so. */
+static void
+run_steps(struct polite *p, struct polite_host **h, const struct step *st,
+    size_t n)
+{
+	const struct step	*s;
+	double			 at;
+	size_t			 i;
+	int			 ok;
+
+	for (i = 0; i < n; i++) {
+		s = &st[i];
+		ok = 1;
+		if (s->op == 'a')
+			ok = polite_allows(p, h[s->host], s->now, &at) ==
+			    s->want && fabs(at - s->at) < 1e-6;
+		else if (s->op == 'p')
+			ok = polite_pause(h[s->host], s->now, s->arg, &at) ==
+			    s->want && fabs(at - s->at) < 1e-6;
+		else if (s->op == 's')
+			polite_start(p, h[s->host], s->now);
+		else if (s->op == 'e')
+			polite_end(h[s->host]);
+		else
+			polite_put(p, h[s->host], s->now);
+		if (!ok)
+			printf("polite_unit: step %zu ('%c' at %g) failed\n", i,
+			    s->op, s->now);
+		CHECK(ok);
+	}
 }
 
-/* --per-host-rate 5/s: a turn every 0.2 s, each host its own. */
-static void
-test_rate(void)
-{
-	struct opts		 o = opts_with(5, 0, 0, 32);
-	struct polite		*p = polite_new(&o);
-	struct polite_host	*a = polite_get(p, "a:80");
-	struct polite_host	*b = polite_get(p, "b:80");
-	double			 at;
+/* A pause holds its host only, until its end; a burst is one pause. */
+static const struct step pause_steps[] = {
+	{ 'a', 0, 100, 0, 1, 0 },
+	{ 'p', 0, 100, 2, 1, 102 },
+	/* A burst: later and longer extends, shorter does not; one pause. */
+	{ 'p', 0, 100.5, 3, 0, 103.5 },
+	{ 'p', 0, 101, 1, 0, 103.5 },
+	{ 'a', 0, 101, 0, 0, 103.5 },
+	{ 'a', 1, 101, 0, 1, 0 },
+	{ 'a', 0, 103.5, 0, 1, 0 },
+	/* Once over, the next one is a pause of its own. */
+	{ 'p', 0, 200, 1, 1, 201 },
+	/* Without --adaptive, in flight never holds a host back. */
+	{ 's', 1, 300, 0, 0, 0 },
+	{ 's', 1, 300, 0, 0, 0 },
+	{ 'a', 1, 300, 0, 1, 0 },
+	{ 'e', 1, 300, 0, 0, 0 },
+	{ 'e', 1, 300, 0, 0, 0 },
+	{ 'e', 1, 300, 0, 0, 0 },	/* one too many is harmless */
+	{ 'P', 0, 300, 0, 0, 0 },
+	{ 'P', 1, 300, 0, 0, 0 },
+};
 
-	CHECK(polite_allows(p, a, 10, &at) == 1);
-	polite_start(p, a, 10);
-	CHECK(polite_allows(p, a, 10.1, &at) == 0 && at > 10.19 && at < 10.21);
-	CHECK(polite_allows(p, b, 10.1, &at) == 1);
-	CHECK(polite_allows(p, a, 10.2, &at) == 1);
-	polite_start(p, a, 10.2);
-	CHECK(polite_allows(p, a, 10.3, &at) == 0 && at > 10.39 && at < 10.41);
+/* --per-host-rate 5/s: a turn every 0.2 s, each host its own. */
+static const struct step rate_steps[] = {
+	{ 'a', 0, 10, 0, 1, 0 },
+	{ 's', 0, 10, 0, 0, 0 },
+	{ 'a', 0, 10.1, 0, 0, 10.2 },
+	{ 'a', 1, 10.1, 0, 1, 0 },
+	{ 'a', 0, 10.2, 0, 1, 0 },
+	{ 's', 0, 10.2, 0, 0, 0 },
+	{ 'a', 0, 10.3, 0, 0, 10.4 },
 	/* A pause and a turn: the later of the two. */
-	polite_pause(a, 10.3, 0.05, &at);
-	CHECK(polite_allows(p, a, 10.3, &at) == 0 && at > 10.39 && at < 10.41);
-	polite_pause(a, 10.3, 1, &at);
-	CHECK(polite_allows(p, a, 10.3, &at) == 0 && at == 11.3);
-	polite_end(a);
-	polite_end(a);
-	polite_put(p, a, 20);
-	polite_put(p, b, 20);
+	{ 'p', 0, 10.3, 0.05, 1, 10.35 },
+	{ 'a', 0, 10.3, 0, 0, 10.4 },
+	{ 'p', 0, 10.3, 1, 0, 11.3 },
+	{ 'a', 0, 10.3, 0, 0, 11.3 },
+	{ 'e', 0, 20, 0, 0, 0 },
+	{ 'e', 0, 20, 0, 0, 0 },
+	{ 'P', 0, 20, 0, 0, 0 },
+	{ 'P', 1, 20, 0, 0, 0 },
+};
+
+/* A table of steps on hosts a:80 and b:80 under --per-host-rate rate. */
+static void
+test_steps(double rate, const struct step *st, size_t n)
+{
+	struct opts		 o = opts_with(rate, 0, 0, 32);
+	struct polite		*p = polite_new(&o);
+	struct polite_host	*h[2];
+
+	CHECK(p != NULL);
+	h[0] = polite_get(p, "a:80");
+	h[1] = polite_get(p, "b:80");
+	CHECK(h[0] != NULL && h[1] != NULL && h[0] != h[1]);
+	/* One entry per host, held once more by a second look. */
+	CHECK(polite_get(p, "a:80") == h[0]);
+	polite_put(p, h[0], 0);
+	CHECK(strcmp(polite_key(h[0]), "a:80") == 0);
+	run_steps(p, h, st, n);
 	polite_free(p);
 }
 
@@ -205,8 +250,8 @@ test_entries(void)
 int
 main(void)
 {
-	test_pause();
-	test_rate();
+	test_steps(0, pause_steps, NSTEPS(pause_steps));
+	test_steps(5, rate_steps, NSTEPS(rate_steps));
 	test_adaptive();
 	test_entries();
 	return check_report();

@@ -1,14 +1,16 @@
 /*
  * Unit tests for the pure helpers: UTF-8 checking and repair, base64,
- * JSON escaping, and the reorder ring (command-line values are tested in
- * units_unit.c).
+ * JSON escaping, the reorder ring and the clocks (command-line values are
+ * tested in units_unit.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gather/cli.h"
+#include "gather/clock.h"
 #include "gather/reorder.h"
 #include "gather/writer.h"
 #include "gather/buf.h"
@@ -175,10 +177,23 @@ test_gather(void)
 	close(fd);
 }
 
+/* The monotonic clock does not go back; the wall clock is time(2)'s. */
+static void
+test_clock(void)
+{
+	double	a = clock_mono(), b = clock_mono(), w = clock_wall();
+	time_t	t = time(NULL);
+
+	CHECK(a > 0 && b >= a);
+	CHECK(w >= (double)t - 2 && w <= (double)t + 2);
+}
+
+/* Run every test. */
 int
 main(void)
 {
 	test_utf8();
+	test_clock();
 	test_base64();
 	test_json_escape();
 	test_gather();
