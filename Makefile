@@ -83,6 +83,11 @@ obj obj/asan:
 
 asan: obj/asan/gather
 
+# tests/faults.bats preloads it to make chosen library calls fail.
+obj/faultinj.so: tools/faultinj.c | obj
+	@echo "  CC      $@"
+	$(Q)$(CC) $(WARN) -O2 -g -fPIC -shared -o $@ $< -ldl
+
 # Both completions come from the option table (src/cli.c); tests/docs.bats
 # fails when the committed files are not what this writes.
 completions: gather
@@ -95,10 +100,10 @@ deps:
 unit: $(UNIT)
 	$(Q)for t in $(UNIT); do $$t || exit 1; done
 
-bats: gather
+bats: gather obj/faultinj.so
 	bats tests
 
-bats-asan: obj/asan/gather
+bats-asan: obj/asan/gather obj/faultinj.so
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	GATHER=$(CURDIR)/obj/asan/gather bats tests
@@ -240,7 +245,7 @@ obj/cov/unit/%: tests/unit/%.c $(COVLIB)
 	$(Q)mkdir -p obj/cov/unit
 	$(Q)$(CC) $(CPPFLAGS) $(WARN) $(COVFLAGS) -o $@ $< $(COVLIB) $(LDLIBS)
 
-coverage-build: obj/cov/gather $(COVUNIT)
+coverage-build: obj/cov/gather $(COVUNIT) obj/faultinj.so
 
 coverage: coverage-build
 	$(Q)rm -rf obj/coverage

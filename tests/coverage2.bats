@@ -104,23 +104,20 @@ basic_json() {
 	assert_equal "$(find "$d" -name 'r.xml*' | wc -l)" 0
 }
 
-@test "--merge into /dev/full: 'cannot write output', exit 1, for json and tap" {
-	local d="$BATS_TEST_TMPDIR" f
+@test "--merge into /dev/full: small, over 1 MiB and large merges, each format: one line, exit 1" {
+	local d="$BATS_TEST_TMPDIR" c name formats f
 	"$GATHER" "$BASE/p/a" "$BASE/p/b" >"$d/one"
-	for f in jsonl json tap; do
-		run --separate-stderr bash -c '"$GATHER" --format "$1" --merge "$2" >/dev/full' \
-			_ "$f" "$d/one"
-		assert_one_line_error 1 '^gather: cannot write output: No space left on device$'
-	done
-}
-
-@test "--merge into /dev/full: a record over 1 MiB, copied or as tap" {
-	local d="$BATS_TEST_TMPDIR" f
 	"$GATHER" "$BASE/size/2000000" >"$d/big"
-	for f in jsonl tap; do
-		run --separate-stderr bash -c '"$GATHER" --format "$1" --merge "$2" >/dev/full' \
-			_ "$f" "$d/big"
-		assert_one_line_error 1 '^gather: cannot write output: No space left on device$'
+	urls 3000 /p/record-with-a-longer-name >"$d/in"
+	"$GATHER" -c 16 -i "$d/in" >"$d/many"
+	# A record copied whole or as tap; a large merge fails at its first write.
+	for c in "one|jsonl json tap" "big|jsonl tap" "many|jsonl tap"; do
+		IFS='|' read -r name formats <<<"$c"
+		for f in $formats; do
+			run --separate-stderr bash -c '"$GATHER" --format "$1" --merge "$2" >/dev/full' \
+				_ "$f" "$d/$name"
+			assert_one_line_error 1 '^gather: cannot write output: No space left on device$'
+		done
 	done
 }
 
@@ -390,17 +387,6 @@ EOT
 	assert_jsonl -n 3 --ordered
 	assert_jq '.[0].ok and .[1].error.kind == "invalid_url" and
 		.[2].error.kind == "bad_input"'
-}
-
-@test "--merge: a large merge into /dev/full fails at its first write, json and tap" {
-	local d="$BATS_TEST_TMPDIR" f
-	urls 3000 /p/record-with-a-longer-name >"$d/in"
-	"$GATHER" -c 16 -i "$d/in" >"$d/many"
-	for f in jsonl tap; do
-		run --separate-stderr bash -c '"$GATHER" --format "$1" --merge "$2" >/dev/full' \
-			_ "$f" "$d/many"
-		assert_one_line_error 1 '^gather: cannot write output: No space left on device$'
-	done
 }
 
 @test "--merge: a bad line after a record another file replaces is exit 2 naming it" {

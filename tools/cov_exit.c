@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 void	__gcov_dump(void);
+/* tools/faultinj.c's, when it is preloaded: no fault may hit gcov. */
+void	faultinj_off(void) __attribute__((weak));
 void	__real__exit(int);
 void	__wrap__exit(int);
 
@@ -14,6 +16,16 @@ void	__wrap__exit(int);
 void
 __wrap__exit(int status)
 {
+	if (faultinj_off != NULL)
+		faultinj_off();
 	__gcov_dump();
 	__real__exit(status);
+}
+
+/* Before gcov's own destructors (priority 99) write the counts at exit. */
+__attribute__((destructor)) static void
+cov_exit_faults_off(void)
+{
+	if (faultinj_off != NULL)
+		faultinj_off();
 }
