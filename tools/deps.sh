@@ -18,11 +18,12 @@ libcjson-dev libjq-dev python3 jq"
 # The tests: bats, the clang and sanitizer builds, nginx for TLS and load,
 # valgrind, script(1), zsh and bash-completion for the completions, the
 # static analyzers, xmllint for reports, and the multi-host test's sshd,
-# parallel, rsync (parallel copies files with it) and ip.
+# parallel, rsync (parallel copies files with it) and ip; debhelper and
+# fakeroot for the package test (lintian, when present, checks it too).
 test_packages="bats bats-assert bats-support curl clang libclang-rt-dev
 clang-tools cppcheck nginx-light openssl valgrind bsdutils time zsh
 libxml2-utils openssh-server openssh-client parallel rsync iproute2 perl
-strace bash-completion"
+strace bash-completion debhelper fakeroot"
 
 # The benchmark's peers (wget2, and h2load for scenario h), nginx's echo
 # module for its latency scenario (echo_sleep), and taskset to pin the
