@@ -69,6 +69,7 @@ struct held {
 	uint32_t	 host;		/* loop_host_hash of its URL */
 	uint8_t		 dns;		/* HELD_* */
 	uint8_t		 lookup;	/* its host name needs a lookup */
+	uint8_t		 shared;	/* counted in its hint's shared */
 };
 
 #define HELD_ADDED	0	/* in its multi handle */
@@ -106,10 +107,14 @@ struct known {
 /* libcurl keeps a lookup 60 s: trust it a little less. */
 #define LOOP_KNOWN_SECS	50.
 
-/* The lane a host last went to, plus one (0: none). */
+/*
+ * The lane a host last went to, plus one (0: none), and how many of its
+ * transfers are in lanes it does not have to itself.
+ */
 struct hint {
 	uint32_t	 hash;
 	uint32_t	 m;
+	unsigned	 shared;
 };
 
 #define LOOP_HINTS	4096	/* hosts remembered; a power of two */
@@ -699,6 +704,31 @@ loop_mh_init(struct loop *lp, struct mh *mh)
 	return 0;
 }
 
+/*
+ * Close shared lane mh, which has no transfer left: its idle connections
+ * are of hosts that moved to lanes of their own, and its descriptors go
+ * back to the budget.  Never from inside a libcurl callback.
+ */
+static void
+loop_lane_close(struct loop *lp, struct mh *mh)
+{
+	size_t i = (size_t)(mh - lp->mh);
+
+	ev_timer_stop(lp->evl, &mh->timer);
+	/* Cleanup closes the cached connections, reporting their sockets. */
+	curl_multi_cleanup(mh->multi);
+	ev_timer_stop(lp->evl, &mh->timer);
+	mh->multi = NULL;
+	lp->reserved -= mh->cap;
+	if (i >= lp->base) {
+		lp->reserved -= LOOP_FDS_PER_MULTI;
+		lp->lanefds -= LOOP_FDS_PER_MULTI;
+	}
+	mh->cap = mh->load = mh->hosts = 0;
+	mh->host = 0;
+	mh->running = 0;
+}
+
 /* The most connections lane mh may hold: a cache for each of its hosts. */
 static unsigned
 loop_lane_max(const struct mh *mh)
@@ -733,15 +763,6 @@ loop_lane_grow(struct loop *lp, struct mh *mh, unsigned n)
 	return n;
 }
 
-/* Whether lane mh takes one more transfer now, its cap grown if it must. */
-static int
-loop_lane_room(struct loop *lp, struct mh *mh)
-{
-	if (mh->load >= LOOP_LANE)
-		return 0;
-	return mh->load < mh->cap || loop_lane_grow(lp, mh, 1) == 1;
-}
-
 /*
  * Descriptors of the budget not given out that no slot may still need:
  * room for idle connections beyond one per slot.
@@ -757,6 +778,36 @@ loop_spare(const struct loop *lp)
 }
 
 /*
+ * Whether lane mh takes one more transfer now, its cap grown if it must;
+ * a shared lane takes the spare descriptors too, as room for idle
+ * connections of its hosts.
+ */
+static int
+loop_lane_room(struct loop *lp, struct mh *mh)
+{
+	unsigned long spare;
+
+	if (mh->load >= LOOP_LANE)
+		return 0;
+	if (mh->hosts > 1 && (spare = loop_spare(lp)) > 0)
+		loop_lane_grow(lp, mh, spare > LOOP_LANE ? LOOP_LANE :
+		    (unsigned)spare);
+	return mh->load < mh->cap || loop_lane_grow(lp, mh, 1) == 1;
+}
+
+/*
+ * The idle room a lane past the free ones must leave before it is made
+ * for a host not yet seen to be busy: half a lane's slots.
+ */
+static unsigned long
+loop_idle_min(const struct loop *lp)
+{
+	unsigned long slots = lp->slots < LOOP_LANE ? lp->slots : LOOP_LANE;
+
+	return slots / 2;
+}
+
+/*
  * A new lane for host h, or NULL when there are maxmh already or the
  * budget has no connection left for it.  Past the lanes main.c counted,
  * a lane's own two descriptors come from the budget too: while that
@@ -766,20 +817,26 @@ loop_spare(const struct loop *lp)
  * than hosts sharing lanes and closing each other's idle connections).
  */
 static struct mh *
-loop_lane_make(struct loop *lp, uint32_t h)
+loop_lane_make(struct loop *lp, uint32_t h, int unproven)
 {
 	struct mh	*mh;
 	unsigned long	 own;
+	size_t		 i;
 
-	own = lp->nmh >= lp->base ? LOOP_FDS_PER_MULTI : 0;
-	if (lp->nmh == lp->maxmh || lp->budget - lp->reserved < own + 1 ||
+	for (i = 0; i < lp->nmh && lp->mh[i].multi != NULL; i++)
+		;
+	own = i >= lp->base ? LOOP_FDS_PER_MULTI : 0;
+	if (i == lp->maxmh || lp->budget - lp->reserved < own + 1 ||
 	    (loop_spare(lp) < own &&
 	    lp->lanefds + own > LOOP_LANES_CHEAP * LOOP_FDS_PER_MULTI))
 		return NULL;
-	mh = &lp->mh[lp->nmh];
+	if (own > 0 && unproven && loop_spare(lp) < own + loop_idle_min(lp))
+		return NULL;
+	mh = &lp->mh[i];
 	if (loop_mh_init(lp, mh) == -1)
 		return NULL;
-	lp->nmh++;
+	if (i == lp->nmh)
+		lp->nmh++;
 	lp->reserved += own;
 	lp->lanefds += own;
 	mh->host = h;
@@ -810,11 +867,8 @@ loop_lane_share(struct loop *lp)
 			best = mh;
 		}
 	}
-	if (best != NULL) {
+	if (best != NULL)
 		best->hosts++;
-		loop_lane_grow(lp, best, (unsigned)(loop_spare(lp) / 2 <
-		    LOOP_LANE ? loop_spare(lp) / 2 : LOOP_LANE));
-	}
 	return best;
 }
 
@@ -826,43 +880,75 @@ loop_lane_idle(const struct mh *mh)
 }
 
 /*
- * The lane for a transfer to host h: one of its own that holds a
- * connection more than its transfers (the one it went to last first),
- * else one of its own that can be given one, else a new one, else one of
- * its own to wait in (for a transfer of its host to end: its idle
+ * Whether the host of ht, in shared lane mh, is busy enough for a lane of
+ * its own: LOOP_LANE_MIN transfers there at once, or a second one when
+ * the slots, shared out over the lane's hosts, give each that many.
+ */
+static int
+loop_busy(const struct loop *lp, const struct hint *ht, const struct mh *mh)
+{
+	return ht->shared >= LOOP_LANE_MIN || (ht->shared > 0 &&
+	    lp->slots >= (unsigned long)LOOP_LANE_MIN * mh->hosts);
+}
+
+/*
+ * Host h's own lane (given it alone) to add to: an idle one, else the
+ * one with fewest transfers; NULL when it has none.
+ */
+static struct mh *
+loop_lane_own(struct loop *lp, uint32_t h)
+{
+	struct mh	*mh, *own = NULL;
+	size_t		 i;
+
+	for (i = 0; i < lp->nmh; i++) {
+		mh = &lp->mh[i];
+		if (mh->host != h || mh->hosts != 1)
+			continue;
+		if (loop_lane_idle(mh))
+			return mh;
+		if (own == NULL || mh->load < own->load)
+			own = mh;
+	}
+	return own;
+}
+
+/*
+ * The lane for a transfer to host h: the one it went to last when that
+ * has a connection more than its transfers (unless it is shared and the
+ * host busy enough for a lane of its own), else one of its own that has
+ * or can be given one, else a new one, else one of its own to wait in (for a transfer of its host to end: its idle
  * connections are the ones it reuses), else a shared one.
  */
 static struct mh *
 loop_lane_for(struct loop *lp, uint32_t h)
 {
 	struct hint	*ht = &lp->hints[h & (LOOP_HINTS - 1)];
-	struct mh	*mh, *own = NULL, *last = NULL;
-	size_t		 i;
+	struct mh	*mh, *last = NULL, *made;
+	int		 busy = 0;
 
-	if (ht->m != 0 && ht->hash == h) {
+	if (ht->hash != h) {
+		ht->hash = h;
+		ht->m = 0;
+		ht->shared = 0;
+	}
+	/* Not a lane closed since, or made again for another host. */
+	if (ht->m != 0 && lp->mh[ht->m - 1].multi != NULL &&
+	    (lp->mh[ht->m - 1].hosts > 1 || lp->mh[ht->m - 1].host == h)) {
 		last = &lp->mh[ht->m - 1];
-		if (loop_lane_idle(last))
+		busy = last->hosts > 1 && loop_busy(lp, ht, last);
+		if (loop_lane_idle(last) && !busy)
 			return last;
 	}
-	for (i = 0; i < lp->nmh; i++) {
-		mh = &lp->mh[i];
-		if (mh->host != h || mh->hosts != 1 || mh == last)
-			continue;
-		if (loop_lane_idle(mh))
-			goto found;
-		if (own == NULL || mh->load < own->load)
-			own = mh;
-	}
-	if (last != NULL && last->qhead == NULL && loop_lane_room(lp, last))
-		return last;
-	if (own != NULL && own->qhead == NULL && loop_lane_room(lp, own))
-		mh = own;
-	else if ((mh = loop_lane_make(lp, h)) == NULL &&
-	    (mh = last != NULL ? last : own) == NULL &&
+	if ((mh = loop_lane_own(lp, h)) != NULL && (loop_lane_idle(mh) ||
+	    (mh->qhead == NULL && loop_lane_room(lp, mh))))
+		goto found;
+	if ((made = loop_lane_make(lp, h, mh == NULL && !busy)) != NULL)
+		mh = made;
+	else if (mh == NULL && (mh = last) == NULL &&
 	    (mh = loop_lane_share(lp)) == NULL)
 		return NULL;
 found:
-	ht->hash = h;
 	ht->m = (uint32_t)(mh - lp->mh + 1);
 	return mh;
 }
@@ -1047,6 +1133,11 @@ loop_serve(struct loop *lp)
 	lp->queued = 0;
 	for (i = 0; i < lp->nmh; i++) {
 		mh = &lp->mh[i];
+		if (mh->multi != NULL && mh->hosts > 1 && mh->load == 0 &&
+		    mh->qhead == NULL) {
+			loop_lane_close(lp, mh);
+			continue;
+		}
 		while ((w = mh->qhead) != NULL && loop_lane_room(lp, mh)) {
 			if ((mh->qhead = w->next) == NULL)
 				mh->qtail = NULL;
@@ -1089,6 +1180,8 @@ loop_add(struct loop *lp, CURL *e, const char *url)
 	hd->host = h;
 	hd->lookup = (uint8_t)loop_needs_lookup(url);
 	hd->dns = HELD_ADDED;
+	hd->shared = mh->hosts > 1 || mh->host != h;
+	lp->hints[h & (LOOP_HINTS - 1)].shared += hd->shared;
 	if (mh->qhead == NULL && loop_lane_room(lp, mh)) {
 		if (loop_admit(lp, hd, e) == 0)
 			return 0;
@@ -1105,6 +1198,7 @@ void
 loop_remove(struct loop *lp, CURL *e)
 {
 	struct mh	*mh;
+	struct hint	*ht;
 	size_t		 i;
 	uint32_t	 h;
 	uint8_t		 dns;
@@ -1115,6 +1209,9 @@ loop_remove(struct loop *lp, CURL *e)
 	mh = &lp->mh[lp->held[i].m];
 	h = lp->held[i].host;
 	dns = lp->held[i].dns;
+	ht = &lp->hints[h & (LOOP_HINTS - 1)];
+	if (lp->held[i].shared && ht->hash == h && ht->shared > 0)
+		ht->shared--;
 	loop_held_del(lp, i);
 	if (dns == HELD_QUEUED) {
 		loop_dequeue(mh, e);
@@ -1122,7 +1219,7 @@ loop_remove(struct loop *lp, CURL *e)
 	}
 	mh->load--;
 	lp->inflight--;
-	if (mh->qhead != NULL)
+	if (mh->qhead != NULL || (mh->load == 0 && mh->hosts > 1))
 		lp->queued = 1;
 	if (dns == HELD_WAITING) {
 		loop_unwait(lp, e, h);

@@ -29,6 +29,11 @@
 #define LOOP_LANES_CHEAP	8
 /* A lane shared by several hosts caches this many connections per slot. */
 #define LOOP_CACHE_PER_SLOT	4
+/*
+ * Transfers of a host in shared lanes that earn it a lane of its own when
+ * descriptors are short (the lane's own two are then worth it).
+ */
+#define LOOP_LANE_MIN		8
 /* Host name lookups at once (each holds two descriptors while it runs). */
 #define LOOP_LOOKUPS		8
 /* Descriptors each multi handle holds of its own (libcurl's socketpair). */
