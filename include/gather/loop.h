@@ -5,8 +5,9 @@
  * transfers are handed to the done callback.  It knows nothing of records.
  *
  * Transfers run in lanes, multi handles of one host each (a busy host
- * has several) on the one libev loop, so that a lane's connection cache
- * holds only its host's connections and libcurl's linear scans of it stay
+ * has several; near the descriptor limit, hosts with few transfers share
+ * one) on the one libev loop, so that a lane's connection cache holds
+ * only its host's connections and libcurl's linear scans of it stay
  * short; they share one DNS cache and one TLS session cache.  The
  * connections they hold, idle ones included, stay within the descriptors
  * given to loop_new.
