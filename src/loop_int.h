@@ -131,25 +131,25 @@ struct loop {
 };
 
 /* loop.c */
-size_t		loop_held_find(const struct loop *lp, const CURL *e);
-int		loop_start(struct loop *lp, CURL *e, size_t m);
+size_t		 loop_held_find(const struct loop *, const CURL *);
+int		 loop_start(struct loop *, CURL *, size_t);
 
 /* loop_lookup.c */
-int		loop_lookup_known(const struct loop *lp, uint32_t h);
-void		loop_lookup_release(struct loop *lp);
-void		loop_lookup_end(struct loop *lp, uint32_t h, int passed);
-int		loop_lookup_gate(struct loop *lp, CURL *e, uint32_t h, int *gate);
-void		loop_lookup_unwait(struct loop *lp, CURL *e, uint32_t h);
-void		loop_lookup_done(struct loop *lp, CURL *e, CURLcode rc);
-void		loop_lookup_passed(struct loop *lp, CURL *e, curl_socket_t s);
-void		loop_lookup_free(struct loop *lp);
+int		 loop_lookup_known(const struct loop *, uint32_t);
+void		 loop_lookup_release(struct loop *);
+void		 loop_lookup_end(struct loop *, uint32_t, int);
+int		 loop_lookup_gate(struct loop *, CURL *, uint32_t, int *);
+void		 loop_lookup_unwait(struct loop *, CURL *, uint32_t);
+void		 loop_lookup_done(struct loop *, CURL *, CURLcode);
+void		 loop_lookup_passed(struct loop *, CURL *, curl_socket_t);
+void		 loop_lookup_free(struct loop *);
 
 /* loop_io.c */
-int		loop_io_lane_init(struct loop *lp, struct mh *mh);
+int		 loop_io_lane_init(struct loop *, struct mh *);
 
 /* loop_lane.c */
-void		loop_lane_close(struct loop *lp, struct mh *mh);
-int		loop_lane_room(struct loop *lp, struct mh *mh);
-struct mh	*loop_lane_for(struct loop *lp, uint32_t h);
+void		 loop_lane_close(struct loop *, struct mh *);
+int		 loop_lane_room(struct loop *, struct mh *);
+struct mh	*loop_lane_for(struct loop *, uint32_t);
 
 #endif

@@ -142,9 +142,11 @@ loop_io_lane_init(struct loop *lp, struct mh *mh)
 	mh->lp = lp;
 	ev_timer_init(&mh->timer, loop_io_timer_cb, 0., 0.);
 	mh->timer.data = mh;
-	curl_multi_setopt(mh->multi, CURLMOPT_SOCKETFUNCTION, loop_io_socket_cb);
+	curl_multi_setopt(mh->multi, CURLMOPT_SOCKETFUNCTION,
+	    loop_io_socket_cb);
 	curl_multi_setopt(mh->multi, CURLMOPT_SOCKETDATA, mh);
-	curl_multi_setopt(mh->multi, CURLMOPT_TIMERFUNCTION, loop_io_timeout_cb);
+	curl_multi_setopt(mh->multi, CURLMOPT_TIMERFUNCTION,
+	    loop_io_timeout_cb);
 	curl_multi_setopt(mh->multi, CURLMOPT_TIMERDATA, mh);
 	return 0;
 }

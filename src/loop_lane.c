@@ -136,13 +136,16 @@ loop_lane_idle_min(const struct loop *lp)
 }
 
 /*
- * A new lane for host h, or NULL when there are maxmh already or the
- * budget has no connection left for it.  Past the lanes main.c counted,
- * a lane's own two descriptors come from the budget too: while that
- * leaves a connection for every slot not yet in flight, or for the first
- * LOOP_LANES_CHEAP such lanes whatever it leaves (a few slots may then
- * wait for a connection of their host, which near the limit costs less
- * than hosts sharing lanes and closing each other's idle connections).
+ * A new lane for host h (in the place of a closed one if there is one),
+ * or NULL when there are maxmh already or the budget has no connection
+ * left for it.  Past the lanes main.c counted, a lane's own two
+ * descriptors come from the budget too: while that leaves a connection
+ * for every slot not yet in flight, or for the first LOOP_LANES_CHEAP
+ * such lanes whatever it leaves (a few slots may then wait for a
+ * connection of their host, which near the limit costs less than busy
+ * hosts sharing lanes and closing each other's idle connections).  For a
+ * host not yet seen busy (unproven), only while it also leaves idle room
+ * of half a lane's slots: else the host shares a lane for now.
  */
 static struct mh *
 loop_lane_make(struct loop *lp, uint32_t h, int unproven)
@@ -158,7 +161,8 @@ loop_lane_make(struct loop *lp, uint32_t h, int unproven)
 	    (loop_lane_spare(lp) < own &&
 	    lp->lanefds + own > LOOP_LANES_CHEAP * LOOP_FDS_PER_MULTI))
 		return NULL;
-	if (own > 0 && unproven && loop_lane_spare(lp) < own + loop_lane_idle_min(lp))
+	if (own > 0 && unproven &&
+	    loop_lane_spare(lp) < own + loop_lane_idle_min(lp))
 		return NULL;
 	mh = &lp->mh[i];
 	if (loop_io_lane_init(lp, mh) == -1)
@@ -174,9 +178,10 @@ loop_lane_make(struct loop *lp, uint32_t h, int unproven)
 }
 
 /*
- * The lanes have run out and host h has none: it shares the one with
- * most room (its cache then grows to hold several hosts' connections,
- * as far as the budget goes).
+ * Host h has no lane of its own and gets none (the lanes have run out, or
+ * descriptors are short and it has not earned one): it shares the one
+ * with most room, whose cache then holds several hosts' connections, as
+ * far as the budget goes.
  */
 static struct mh *
 loop_lane_share(struct loop *lp)
@@ -213,7 +218,8 @@ loop_lane_idle(const struct mh *mh)
  * the slots, shared out over the lane's hosts, give each that many.
  */
 static int
-loop_lane_busy(const struct loop *lp, const struct hint *ht, const struct mh *mh)
+loop_lane_busy(const struct loop *lp, const struct hint *ht,
+    const struct mh *mh)
 {
 	return ht->shared >= LOOP_LANE_MIN || (ht->shared > 0 &&
 	    lp->slots >= (unsigned long)LOOP_LANE_MIN * mh->hosts);
@@ -245,8 +251,9 @@ loop_lane_own(struct loop *lp, uint32_t h)
  * The lane for a transfer to host h: the one it went to last when that
  * has a connection more than its transfers (unless it is shared and the
  * host busy enough for a lane of its own), else one of its own that has
- * or can be given one, else a new one, else one of its own to wait in (for a transfer of its host to end: its idle
- * connections are the ones it reuses), else a shared one.
+ * or can be given one, else a new one, else one of its own to wait in
+ * (for a transfer of its host to end: its idle connections are the ones
+ * it reuses), else the shared one it was in, else a shared one.
  */
 struct mh *
 loop_lane_for(struct loop *lp, uint32_t h)
