@@ -373,7 +373,8 @@ loop_add(struct loop *lp, CURL *e, const char *url)
 	size_t		 m;
 
 	if (lp->held[loop_held_find(lp, e)].e == e ||
-	    (mh = loop_lane_for(lp, h)) == NULL)
+	    ((mh = loop_lane_last(lp, h)) == NULL &&
+	    (mh = loop_lane_for(lp, h)) == NULL))
 		return -1;
 	m = (size_t)(mh - lp->mh);
 	if (loop_held_put(lp, e, m) == -1)
@@ -384,7 +385,9 @@ loop_add(struct loop *lp, CURL *e, const char *url)
 	hd->dns = HELD_ADDED;
 	hd->shared = mh->hosts > 1 || mh->host != h;
 	lp->hints[h & (LOOP_HINTS - 1)].shared += hd->shared;
-	if (mh->qhead == NULL && loop_lane_room(lp, mh)) {
+	/* A shared lane's room may grow even when it has some (idle room). */
+	if ((mh->hosts == 1 && loop_lane_idle(mh)) ||
+	    (mh->qhead == NULL && loop_lane_room(lp, mh))) {
 		if (loop_admit(lp, hd, e) == 0)
 			return 0;
 	} else if (loop_enqueue(mh, e) == 0) {

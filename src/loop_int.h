@@ -152,4 +152,29 @@ void		 loop_lane_close(struct loop *, struct mh *);
 int		 loop_lane_room(struct loop *, struct mh *);
 struct mh	*loop_lane_for(struct loop *, uint32_t);
 
+/* Whether lane mh has a connection for one more transfer without growing. */
+static inline int
+loop_lane_idle(const struct mh *mh)
+{
+	return mh->qhead == NULL && mh->load < mh->cap && mh->load < LOOP_LANE;
+}
+
+/*
+ * The lane of its own host h went to last, when it has a connection for
+ * one more transfer: loop_lane_for's first answer, inline for every
+ * transfer of a run (NULL: ask loop_lane_for).
+ */
+static inline struct mh *
+loop_lane_last(struct loop *lp, uint32_t h)
+{
+	const struct hint	*ht = &lp->hints[h & (LOOP_HINTS - 1)];
+	struct mh		*mh;
+
+	if (ht->hash != h || ht->m == 0)
+		return NULL;
+	mh = &lp->mh[ht->m - 1];
+	return mh->multi != NULL && mh->hosts == 1 && mh->host == h &&
+	    loop_lane_idle(mh) ? mh : NULL;
+}
+
 #endif

@@ -205,13 +205,6 @@ loop_lane_share(struct loop *lp)
 	return best;
 }
 
-/* Whether lane mh has a connection for one more transfer without growing. */
-static int
-loop_lane_idle(const struct mh *mh)
-{
-	return mh->qhead == NULL && mh->load < mh->cap && mh->load < LOOP_LANE;
-}
-
 /*
  * Whether the host of ht, in shared lane mh, is busy enough for a lane of
  * its own: LOOP_LANE_MIN transfers there at once, or a second one when
