@@ -1,147 +1,24 @@
 /*
- * loop: libev drives libcurl.  Transfers run in lanes: multi handles of at
- * most LOOP_LANE transfers each, all on the one libev loop, each given to
- * one host (a busy host gets several), so that a lane's connection cache
- * holds only its host's connections.  libcurl 7.88.1 scans a multi
- * handle's cache linearly when it looks for a connection, on every
- * curl_multi_remove_handle and whenever the cache is over
- * CURLMOPT_MAXCONNECTS: bounded lanes of one host keep that scan short
- * and make every idle connection in it one its next transfer can reuse.
- * HTTP/2 multiplexes a host's transfers on one connection per lane.
- * Lanes are made as hosts come, up to LOOP_LANES_SPARE more than the
- * slots need; with more hosts than that, the last ones share lanes.
- *
- * Each socket libcurl reports gets an ev_io (its state hung on the socket
- * with curl_multi_assign); each lane's timeout is an ev_timer of its own.
- * After every socket_action that lane's finished transfers are drained
- * and handed on, outside any libcurl callback, so the receiver may remove
- * and re-add handles freely.  A small table maps each easy handle in
- * flight to its lane, for removal.  One CURLSH holds the DNS and TLS
- * session caches for all of them, and with cookies in use the run's one
- * cookie store.
- *
- * Descriptors: main.c counts what the run may hold; the loop gives the
- * descriptors left for connections out to lanes as caps, one at a time
- * as a lane needs them (CURLMOPT_MAX_TOTAL_CONNECTIONS and MAXCONNECTS:
- * a lane never opens or caches more), and admits no more transfers to a
- * lane than its cap.  Once all are given out, a transfer waits in its
- * host's lane until a transfer there ends and leaves a connection of its
- * host free, rather than closing another host's idle connection to open
- * one.  libcurl's threaded resolver holds two more per lookup while it
- * runs: transfers to a host name not looked up lately wait in the loop
- * while one of them (its gate) looks it up, LOOP_LOOKUPS at most at once.
+ * loop: libev drives libcurl.  Transfers run in lanes, multi handles of
+ * at most LOOP_LANE transfers each on the one libev loop (loop_lane.c
+ * says which lane a transfer goes to and how many connections a lane may
+ * hold); each socket and timer libcurl asks for is a libev watcher
+ * (loop_io.c); transfers to a host name not looked up lately wait for one
+ * lookup (loop_lookup.c).  This file is what ties them together: the loop
+ * itself, a transfer's way in (loop_add: its lane, its lookup, a place in
+ * its lane's queue while the lane has no room) and out (loop_remove), and
+ * the deferred work run before the loop polls, never inside a libcurl
+ * callback.  A small table maps each easy handle in flight to its lane,
+ * for removal.  One CURLSH holds the DNS and TLS session caches for all
+ * lanes, and with cookies in use the run's one cookie store.
  */
-#include "gather/loop.h"
+#include "loop_int.h"
 
 #include <limits.h>
-#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct mh;
-
-struct sock {
-	ev_io		 io;
-	curl_socket_t	 fd;
-	struct mh	*mh;
-	struct sock	*prev, *next;	/* all live sockets, freed at the end */
-};
-
-/*
- * One lane: a multi handle and its timer, given to one host (two or more
- * only once the lanes ran out), with the transfers that wait for room.
- */
-struct mh {
-	CURLM		*multi;		/* NULL: not made yet */
-	ev_timer	 timer;
-	struct loop	*lp;
-	int		 running;
-	uint32_t	 host;		/* loop_host_hash of its host */
-	unsigned	 hosts;		/* hosts given it (0: free) */
-	unsigned	 load;		/* transfers admitted */
-	unsigned	 cap;		/* the most connections it opens */
-	struct wait	*qhead, *qtail;	/* transfers waiting for room */
-};
-/* Which multi handle an easy handle in flight was added to. */
-struct held {
-	CURL		*e;		/* NULL: free */
-	size_t		 m;
-	uint32_t	 host;		/* loop_host_hash of its URL */
-	uint8_t		 dns;		/* HELD_* */
-	uint8_t		 lookup;	/* its host name needs a lookup */
-};
-
-#define HELD_ADDED	0	/* in its multi handle */
-#define HELD_GATE	1	/* added, its host's first lookup */
-#define HELD_WAITING	2	/* not added yet: behind its host's lookup */
-#define HELD_QUEUED	3	/* not admitted yet: waits for room in its lane */
-
-/*
- * A host name whose lookup is under way: the transfer doing it (the
- * gate, or none while too many lookups run) and the ones waiting for it.
- */
-struct pend {
-	uint32_t	 host;
-	unsigned	 gates;		/* transfers looking it up */
-	int		 failed;	/* a lookup of it failed: several try */
-	int		 ready;		/* on the queue of hosts to look up */
-	struct wait	*head, *tail;
-	struct pend	*next;		/* in its bucket */
-	struct pend	*next_ready;
-};
-
-struct wait {
-	CURL		*e;
-	struct wait	*next;
-};
-
-/* A host name looked up lately (0: free). */
-struct known {
-	uint32_t	 host;
-	ev_tstamp	 until;
-};
-
-#define LOOP_PEND_BUCKETS	256	/* a power of two */
-#define LOOP_KNOWN	4096	/* host names remembered; a power of two */
-/* libcurl keeps a lookup 60 s: trust it a little less. */
-#define LOOP_KNOWN_SECS	50.
-
-/* The lane a host last went to, plus one (0: none). */
-struct hint {
-	uint32_t	 hash;
-	uint32_t	 m;
-};
-
-#define LOOP_HINTS	4096	/* hosts remembered; a power of two */
-
-struct loop {
-	struct ev_loop	*evl;
-	CURLSH		*share;
-	struct mh	*mh;		/* maxmh of them, never moved */
-	size_t		 nmh;		/* made so far */
-	size_t		 maxmh;
-	size_t		 base;		/* lanes main.c counted descriptors for */
-	unsigned long	 budget;	/* descriptors for connections and */
-	unsigned long	 reserved;	/* lanes past base; and those given */
-	struct held	*held;		/* open addressing, linear probing */
-	size_t		 heldcap;	/* a power of two */
-	size_t		 nheld;
-	struct hint	*hints;		/* LOOP_HINTS of them */
-	loop_done_fn	 done;
-	void		*arg;
-	struct sock	*socks;
-	CURL		*cookies;	/* never runs: loads and writes cookies */
-	struct pend	*pend[LOOP_PEND_BUCKETS];
-	struct pend	*ready, *ready_tail;	/* hosts waiting for a lookup */
-	struct known	*known;
-	unsigned	 lookups;	/* gates out */
-	int		 released;	/* gates passed, waiters to add */
-	int		 queued;	/* a lane with waiters may have room */
-	unsigned long	 lanefds;	/* descriptors of lanes past base */
-	unsigned long	 slots;		/* transfers at most at once */
-	unsigned long	 inflight;	/* transfers admitted, in all lanes */
-	ev_prepare	 prep;		/* adds them, outside libcurl */
-};
+static void	loop_serve(struct loop *);
 
 /* How many multi handles serve this many slots. */
 size_t
@@ -180,7 +57,7 @@ loop_host_hash(const char *url)
 }
 
 /* The slot of e in the table, or of the free place where it would go. */
-static size_t
+size_t
 loop_held_find(const struct loop *lp, const CURL *e)
 {
 	size_t i;
@@ -252,85 +129,8 @@ loop_held_del(struct loop *lp, size_t i)
 	}
 }
 
-/*
- * Whether libcurl must look up the host of url: not for an IPv4 or a
- * bracketed IPv6 address (a name given with --resolve is looked up once,
- * from libcurl's cache).
- */
-int
-loop_needs_lookup(const char *url)
-{
-	const char	*p, *s = url;
-	size_t		 n;
-
-	if (url == NULL)
-		return 0;
-	if ((p = strstr(url, "://")) != NULL && p - url <= 16)
-		s = p + 3;
-	n = strcspn(s, "/?#");
-	if ((p = memchr(s, '@', n)) != NULL) {
-		n -= (size_t)(p + 1 - s);
-		s = p + 1;
-	}
-	if (n > 0 && *s == '[')
-		return 0;
-	for (; n > 0 && *s != ':'; s++, n--)
-		if ((*s < '0' || *s > '9') && *s != '.')
-			return 1;
-	return 0;
-}
-
-/* Whether the host of hash h was looked up lately. */
-static int
-loop_known(const struct loop *lp, uint32_t h)
-{
-	const struct known *k = &lp->known[h & (LOOP_KNOWN - 1)];
-
-	return k->host == h && k->until > ev_now(lp->evl);
-}
-
-/* The lookup of h under way, made when make is set (NULL: none). */
-static struct pend *
-loop_pend(struct loop *lp, uint32_t h, int make)
-{
-	struct pend **pp = &lp->pend[h & (LOOP_PEND_BUCKETS - 1)];
-
-	while (*pp != NULL && (*pp)->host != h)
-		pp = &(*pp)->next;
-	if (*pp == NULL && make && (*pp = calloc(1, sizeof(**pp))) != NULL)
-		(*pp)->host = h;
-	return *pp;
-}
-
-/* Drop pd, which has no gate, no waiters and is not queued. */
-static void
-loop_pend_drop(struct loop *lp, struct pend *pd)
-{
-	struct pend **pp = &lp->pend[pd->host & (LOOP_PEND_BUCKETS - 1)];
-
-	while (*pp != pd)
-		pp = &(*pp)->next;
-	*pp = pd->next;
-	free(pd);
-}
-
-/* Queue pd for a lookup as soon as fewer than LOOP_LOOKUPS run. */
-static void
-loop_ready_push(struct loop *lp, struct pend *pd)
-{
-	if (pd->ready)
-		return;
-	pd->ready = 1;
-	pd->next_ready = NULL;
-	if (lp->ready_tail != NULL)
-		lp->ready_tail->next_ready = pd;
-	else
-		lp->ready = pd;
-	lp->ready_tail = pd;
-}
-
 /* Hand e to its multi handle; -1 when libcurl refuses it. */
-static int
+int
 loop_start(struct loop *lp, CURL *e, size_t m)
 {
 	curl_easy_setopt(e, CURLOPT_SHARE, lp->share);
@@ -341,86 +141,6 @@ loop_start(struct loop *lp, CURL *e, size_t m)
 	return 0;
 }
 
-/*
- * Start a waiting transfer: as its host's gate, or plainly once the host
- * is known.  One libcurl refuses ends at once, as out of memory.
- */
-static void
-loop_wake(struct loop *lp, CURL *e, int gate)
-{
-	struct held *hd = &lp->held[loop_held_find(lp, e)];
-
-	hd->dns = gate ? HELD_GATE : HELD_ADDED;
-	if (loop_start(lp, e, hd->m) == 0)
-		return;
-	if (gate)
-		lp->lookups--;
-	hd->dns = HELD_ADDED;
-	lp->done(lp->arg, e, CURLE_OUT_OF_MEMORY);
-}
-
-/* Take the first waiter of pd off its list (NULL: none). */
-static CURL *
-loop_pend_pop(struct pend *pd)
-{
-	struct wait	*w = pd->head;
-	CURL		*e;
-
-	if (w == NULL)
-		return NULL;
-	if ((pd->head = w->next) == NULL)
-		pd->tail = NULL;
-	e = w->e;
-	free(w);
-	return e;
-}
-
-/*
- * The deferred work, never inside a libcurl callback: add the waiters
- * of every host whose lookup passed, then start queued lookups while
- * fewer than LOOP_LOOKUPS run.
- */
-static void
-loop_release(struct loop *lp)
-{
-	struct pend	*pd, *next;
-	CURL		*e;
-	size_t		 i;
-
-	while (lp->released) {
-		lp->released = 0;
-		for (i = 0; i < LOOP_PEND_BUCKETS; i++)
-			for (pd = lp->pend[i]; pd != NULL; pd = next) {
-				next = pd->next;
-				if (!loop_known(lp, pd->host))
-					continue;
-				while ((e = loop_pend_pop(pd)) != NULL)
-					loop_wake(lp, e, 0);
-				if (pd->gates == 0 && !pd->ready)
-					loop_pend_drop(lp, pd);
-			}
-	}
-	while (lp->ready != NULL && lp->lookups < LOOP_LOOKUPS) {
-		pd = lp->ready;
-		if ((lp->ready = pd->next_ready) == NULL)
-			lp->ready_tail = NULL;
-		pd->ready = 0;
-		if ((e = loop_pend_pop(pd)) == NULL) {
-			if (pd->gates == 0)
-				loop_pend_drop(lp, pd);
-			continue;
-		}
-		pd->gates++;
-		lp->lookups++;
-		/* After a failed lookup the others try in turn, a few at once. */
-		if (pd->failed && pd->head != NULL)
-			loop_ready_push(lp, pd);
-		loop_wake(lp, e, 1);
-	}
-}
-
-static void	loop_serve(struct loop *);
-
 /* Before the loop polls: the deferred work, if any. */
 static void
 loop_prepare_cb(struct ev_loop *evl, ev_prepare *w, int revents)
@@ -430,441 +150,9 @@ loop_prepare_cb(struct ev_loop *evl, ev_prepare *w, int revents)
 	(void)evl;
 	(void)revents;
 	if (lp->released || (lp->ready != NULL && lp->lookups < LOOP_LOOKUPS))
-		loop_release(lp);
+		loop_lookup_release(lp);
 	if (lp->queued)
 		loop_serve(lp);
-}
-
-/*
- * A gate of host h is past its lookup (passed) or its lookup failed: the
- * host is known, and its waiters are added before the loop next polls;
- * or the waiters are queued to try the lookup again, a few at once.
- */
-static void
-loop_gate_end(struct loop *lp, uint32_t h, int passed)
-{
-	struct pend		*pd = loop_pend(lp, h, 0);
-	struct known		*k = &lp->known[h & (LOOP_KNOWN - 1)];
-
-	lp->lookups--;
-	if (passed) {
-		k->host = h;
-		k->until = ev_now(lp->evl) + LOOP_KNOWN_SECS;
-	}
-	if (pd == NULL)
-		return;
-	if (pd->gates > 0)
-		pd->gates--;
-	if (passed)
-		lp->released = 1;
-	else {
-		pd->failed = 1;
-		if (pd->head != NULL)
-			loop_ready_push(lp, pd);
-		else if (!pd->ready && pd->gates == 0)
-			loop_pend_drop(lp, pd);
-	}
-}
-
-/*
- * A transfer to a host name not looked up lately waits while another
- * transfer looks it up, or while LOOP_LOOKUPS lookups run: each lookup
- * holds two descriptors of libcurl's resolver thread until it ends.
- * 0: e may start now (as its host's gate when *gate is set), 1: e waits,
- * -1: out of memory.
- */
-static int
-loop_gate(struct loop *lp, CURL *e, uint32_t h, int *gate)
-{
-	struct pend	*pd;
-	struct wait	*w;
-
-	*gate = 0;
-	if ((pd = loop_pend(lp, h, 1)) == NULL)
-		return -1;
-	if ((pd->gates == 0 || pd->failed) && !pd->ready && pd->head == NULL &&
-	    lp->lookups < LOOP_LOOKUPS) {
-		pd->gates++;
-		*gate = 1;
-		lp->lookups++;
-		return 0;
-	}
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		if (pd->gates == 0 && !pd->ready && pd->head == NULL)
-			loop_pend_drop(lp, pd);
-		return -1;
-	}
-	w->e = e;
-	if (pd->tail != NULL)
-		pd->tail->next = w;
-	else
-		pd->head = w;
-	pd->tail = w;
-	if (pd->gates == 0 || pd->failed)
-		loop_ready_push(lp, pd);
-	return 1;
-}
-
-/* Forget waiting e of host h (a transfer stopped before it started). */
-static void
-loop_unwait(struct loop *lp, CURL *e, uint32_t h)
-{
-	struct pend	*pd = loop_pend(lp, h, 0);
-	struct wait	**wp, *w, *prev = NULL;
-
-	if (pd == NULL)
-		return;
-	for (wp = &pd->head; *wp != NULL && (*wp)->e != e; wp = &(*wp)->next)
-		prev = *wp;
-	if ((w = *wp) == NULL)
-		return;
-	*wp = w->next;
-	if (pd->tail == w)
-		pd->tail = prev;
-	free(w);
-	if (pd->head == NULL && pd->gates == 0 && !pd->ready)
-		loop_pend_drop(lp, pd);
-}
-
-/* Stop a socket's watcher and forget it. */
-static void
-loop_sock_free(struct loop *lp, struct sock *sk)
-{
-	ev_io_stop(lp->evl, &sk->io);
-	if (sk->prev)
-		sk->prev->next = sk->next;
-	else
-		lp->socks = sk->next;
-	if (sk->next)
-		sk->next->prev = sk->prev;
-	free(sk);
-}
-
-/*
- * A gate e ended with rc: its lookup passed unless rc says it failed
- * (with --unix-socket, say, no socket of its own ever told).
- */
-static void
-loop_gate_done(struct loop *lp, CURL *e, CURLcode rc)
-{
-	struct held *hd = &lp->held[loop_held_find(lp, e)];
-
-	if (hd->e != e || hd->dns != HELD_GATE ||
-	    rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY)
-		return;
-	hd->dns = HELD_ADDED;
-	loop_gate_end(lp, hd->host, 1);
-}
-
-/* Hand every finished transfer of one multi handle to the done callback. */
-static void
-loop_drain(struct mh *mh)
-{
-	struct loop	*lp = mh->lp;
-	CURLMsg		*m;
-	CURL		*e;
-	CURLcode	 rc;
-	int		 left;
-
-	while ((m = curl_multi_info_read(mh->multi, &left)) != NULL) {
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		/* m is invalid once the handle is removed: copy first. */
-		e = m->easy_handle;
-		rc = m->data.result;
-		if (lp->lookups > 0)
-			loop_gate_done(lp, e, rc);
-		lp->done(lp->arg, e, rc);
-	}
-}
-
-/* A socket is ready: tell its multi handle, then hand on what finished. */
-static void
-loop_io_cb(struct ev_loop *evl, ev_io *w, int revents)
-{
-	struct sock	*sk = w->data;
-	struct mh	*mh = sk->mh;
-	int		 action = 0;
-
-	(void)evl;
-	if (revents & EV_READ)
-		action |= CURL_CSELECT_IN;
-	if (revents & EV_WRITE)
-		action |= CURL_CSELECT_OUT;
-	/* sk may be freed inside this call; use only mh afterwards. */
-	curl_multi_socket_action(mh->multi, sk->fd, action, &mh->running);
-	loop_drain(mh);
-}
-
-/* A multi handle's timeout expired: let it act, outside libcurl's callback. */
-static void
-loop_timer_cb(struct ev_loop *evl, ev_timer *w, int revents)
-{
-	struct mh *mh = w->data;
-
-	(void)evl;
-	(void)revents;
-	curl_multi_socket_action(mh->multi, CURL_SOCKET_TIMEOUT, 0,
-	    &mh->running);
-	loop_drain(mh);
-}
-
-/*
- * A socket s of e: a gate is past its host's lookup once it has a socket
- * that is not the resolver's socket pair (a unix one).
- */
-static void
-loop_passed(struct loop *lp, CURL *e, curl_socket_t s)
-{
-	struct held		*hd = &lp->held[loop_held_find(lp, e)];
-	struct sockaddr_storage	 ss;
-	socklen_t		 len = sizeof(ss);
-
-	if (hd->e == e && hd->dns == HELD_GATE &&
-	    getsockname(s, (struct sockaddr *)&ss, &len) == 0 &&
-	    ss.ss_family != AF_UNIX) {
-		hd->dns = HELD_ADDED;
-		loop_gate_end(lp, hd->host, 1);
-	}
-}
-
-/* CURLMOPT_SOCKETFUNCTION: watch s for what libcurl wants, or stop. */
-static int
-loop_socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)
-{
-	struct mh	*mh = userp;
-	struct loop	*lp = mh->lp;
-	struct sock	*sk = sockp;
-	int		 events = 0;
-
-	if (e != NULL && lp->lookups > 0 && what != CURL_POLL_REMOVE)
-		loop_passed(lp, e, s);
-	if (what == CURL_POLL_REMOVE) {
-		if (sk != NULL) {
-			curl_multi_assign(mh->multi, s, NULL);
-			loop_sock_free(lp, sk);
-		}
-		return 0;
-	}
-	if (sk == NULL) {
-		if ((sk = calloc(1, sizeof(*sk))) == NULL)
-			return -1;
-		sk->mh = mh;
-		if ((sk->next = lp->socks) != NULL)
-			sk->next->prev = sk;
-		lp->socks = sk;
-		curl_multi_assign(mh->multi, s, sk);
-	} else
-		ev_io_stop(lp->evl, &sk->io);
-	/* fd numbers are reused: always re-set the watcher. */
-	sk->fd = s;
-	if (what & CURL_POLL_IN)
-		events |= EV_READ;
-	if (what & CURL_POLL_OUT)
-		events |= EV_WRITE;
-	ev_io_init(&sk->io, loop_io_cb, s, events);
-	sk->io.data = sk;
-	ev_io_start(lp->evl, &sk->io);
-	return 0;
-}
-
-/* CURLMOPT_TIMERFUNCTION: (re)arm this multi's timer; never act from here. */
-static int
-loop_timeout_cb(CURLM *m, long timeout_ms, void *userp)
-{
-	struct mh *mh = userp;
-
-	(void)m;
-	ev_timer_stop(mh->lp->evl, &mh->timer);
-	if (timeout_ms >= 0) {
-		ev_timer_set(&mh->timer, timeout_ms / 1000.0, 0.);
-		ev_timer_start(mh->lp->evl, &mh->timer);
-	}
-	return 0;
-}
-
-/* Make lane mh of lp: its limits are set as it is given connections. */
-static int
-loop_mh_init(struct loop *lp, struct mh *mh)
-{
-	if ((mh->multi = curl_multi_init()) == NULL)
-		return -1;
-	mh->lp = lp;
-	ev_timer_init(&mh->timer, loop_timer_cb, 0., 0.);
-	mh->timer.data = mh;
-	curl_multi_setopt(mh->multi, CURLMOPT_SOCKETFUNCTION, loop_socket_cb);
-	curl_multi_setopt(mh->multi, CURLMOPT_SOCKETDATA, mh);
-	curl_multi_setopt(mh->multi, CURLMOPT_TIMERFUNCTION, loop_timeout_cb);
-	curl_multi_setopt(mh->multi, CURLMOPT_TIMERDATA, mh);
-	return 0;
-}
-
-/* The most connections lane mh may hold: a cache for each of its hosts. */
-static unsigned
-loop_lane_max(const struct mh *mh)
-{
-	return mh->hosts > 1 ? LOOP_LANE * LOOP_CACHE_PER_SLOT : LOOP_LANE;
-}
-
-/*
- * Give lane mh up to n more connections from the budget; how many it got.
- * libcurl then opens no more than its cap (at the cap it closes the lane's
- * oldest idle connection first) and caches no more than that.
- */
-static unsigned
-loop_lane_grow(struct loop *lp, struct mh *mh, unsigned n)
-{
-	unsigned long	left = lp->budget - lp->reserved;
-	unsigned	max = loop_lane_max(mh);
-
-	if (mh->cap >= max)
-		return 0;
-	if (n > max - mh->cap)
-		n = max - mh->cap;
-	if (n > left)
-		n = (unsigned)left;
-	if (n == 0)
-		return 0;
-	mh->cap += n;
-	lp->reserved += n;
-	curl_multi_setopt(mh->multi, CURLMOPT_MAXCONNECTS, (long)mh->cap);
-	curl_multi_setopt(mh->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-	    (long)mh->cap);
-	return n;
-}
-
-/* Whether lane mh takes one more transfer now, its cap grown if it must. */
-static int
-loop_lane_room(struct loop *lp, struct mh *mh)
-{
-	if (mh->load >= LOOP_LANE)
-		return 0;
-	return mh->load < mh->cap || loop_lane_grow(lp, mh, 1) == 1;
-}
-
-/*
- * Descriptors of the budget not given out that no slot may still need:
- * room for idle connections beyond one per slot.
- */
-static unsigned long
-loop_spare(const struct loop *lp)
-{
-	unsigned long	left = lp->budget - lp->reserved;
-	unsigned long	want = lp->slots > lp->inflight ?
-			    lp->slots - lp->inflight : 0;
-
-	return left > want ? left - want : 0;
-}
-
-/*
- * A new lane for host h, or NULL when there are maxmh already or the
- * budget has no connection left for it.  Past the lanes main.c counted,
- * a lane's own two descriptors come from the budget too: while that
- * leaves a connection for every slot not yet in flight, or for the first
- * LOOP_LANES_CHEAP such lanes whatever it leaves (a few slots may then
- * wait for a connection of their host, which near the limit costs less
- * than hosts sharing lanes and closing each other's idle connections).
- */
-static struct mh *
-loop_lane_make(struct loop *lp, uint32_t h)
-{
-	struct mh	*mh;
-	unsigned long	 own;
-
-	own = lp->nmh >= lp->base ? LOOP_FDS_PER_MULTI : 0;
-	if (lp->nmh == lp->maxmh || lp->budget - lp->reserved < own + 1 ||
-	    (loop_spare(lp) < own &&
-	    lp->lanefds + own > LOOP_LANES_CHEAP * LOOP_FDS_PER_MULTI))
-		return NULL;
-	mh = &lp->mh[lp->nmh];
-	if (loop_mh_init(lp, mh) == -1)
-		return NULL;
-	lp->nmh++;
-	lp->reserved += own;
-	lp->lanefds += own;
-	mh->host = h;
-	mh->hosts = 1;
-	loop_lane_grow(lp, mh, 1);
-	return mh;
-}
-
-/*
- * The lanes have run out and host h has none: it shares the one with
- * most room (its cache then grows to hold several hosts' connections,
- * as far as the budget goes).
- */
-static struct mh *
-loop_lane_share(struct loop *lp)
-{
-	struct mh	*mh, *best = NULL;
-	size_t		 i;
-	long		 room, most = LONG_MIN;
-
-	for (i = 0; i < lp->nmh; i++) {
-		mh = &lp->mh[i];
-		if (mh->multi == NULL)
-			continue;
-		room = (long)mh->cap - (long)mh->load;
-		if (room > most) {
-			most = room;
-			best = mh;
-		}
-	}
-	if (best != NULL) {
-		best->hosts++;
-		loop_lane_grow(lp, best, (unsigned)(loop_spare(lp) / 2 <
-		    LOOP_LANE ? loop_spare(lp) / 2 : LOOP_LANE));
-	}
-	return best;
-}
-
-/* Whether lane mh has a connection for one more transfer without growing. */
-static int
-loop_lane_idle(const struct mh *mh)
-{
-	return mh->qhead == NULL && mh->load < mh->cap && mh->load < LOOP_LANE;
-}
-
-/*
- * The lane for a transfer to host h: one of its own that holds a
- * connection more than its transfers (the one it went to last first),
- * else one of its own that can be given one, else a new one, else one of
- * its own to wait in (for a transfer of its host to end: its idle
- * connections are the ones it reuses), else a shared one.
- */
-static struct mh *
-loop_lane_for(struct loop *lp, uint32_t h)
-{
-	struct hint	*ht = &lp->hints[h & (LOOP_HINTS - 1)];
-	struct mh	*mh, *own = NULL, *last = NULL;
-	size_t		 i;
-
-	if (ht->m != 0 && ht->hash == h) {
-		last = &lp->mh[ht->m - 1];
-		if (loop_lane_idle(last))
-			return last;
-	}
-	for (i = 0; i < lp->nmh; i++) {
-		mh = &lp->mh[i];
-		if (mh->host != h || mh->hosts != 1 || mh == last)
-			continue;
-		if (loop_lane_idle(mh))
-			goto found;
-		if (own == NULL || mh->load < own->load)
-			own = mh;
-	}
-	if (last != NULL && last->qhead == NULL && loop_lane_room(lp, last))
-		return last;
-	if (own != NULL && own->qhead == NULL && loop_lane_room(lp, own))
-		mh = own;
-	else if ((mh = loop_lane_make(lp, h)) == NULL &&
-	    (mh = last != NULL ? last : own) == NULL &&
-	    (mh = loop_lane_share(lp)) == NULL)
-		return NULL;
-found:
-	ht->hash = h;
-	ht->m = (uint32_t)(mh - lp->mh + 1);
-	return mh;
 }
 
 /*
@@ -969,7 +257,7 @@ loop_cookie_list(struct loop *lp, int *ok)
 
 /*
  * Admit e (its entry hd) into its lane: after its host's lookup when
- * the name needs one (loop_gate).  -1 when it cannot start.
+ * the name needs one (loop_lookup_gate).  -1 when it cannot start.
  */
 static int
 loop_admit(struct loop *lp, struct held *hd, CURL *e)
@@ -977,8 +265,8 @@ loop_admit(struct loop *lp, struct held *hd, CURL *e)
 	struct mh	*mh = &lp->mh[hd->m];
 	int		 gate = 0, w = 0;
 
-	if (hd->lookup && !loop_known(lp, hd->host) &&
-	    (w = loop_gate(lp, e, hd->host, &gate)) == -1)
+	if (hd->lookup && !loop_lookup_known(lp, hd->host) &&
+	    (w = loop_lookup_gate(lp, e, hd->host, &gate)) == -1)
 		return -1;
 	mh->load++;
 	lp->inflight++;
@@ -989,7 +277,7 @@ loop_admit(struct loop *lp, struct held *hd, CURL *e)
 	hd->dns = gate ? HELD_GATE : HELD_ADDED;
 	if (loop_start(lp, e, hd->m) == -1) {
 		if (gate)
-			loop_gate_end(lp, hd->host, 0);
+			loop_lookup_end(lp, hd->host, 0);
 		mh->load--;
 		lp->inflight--;
 		hd->dns = HELD_ADDED;
@@ -1047,6 +335,11 @@ loop_serve(struct loop *lp)
 	lp->queued = 0;
 	for (i = 0; i < lp->nmh; i++) {
 		mh = &lp->mh[i];
+		if (mh->multi != NULL && mh->hosts > 1 && mh->load == 0 &&
+		    mh->qhead == NULL) {
+			loop_lane_close(lp, mh);
+			continue;
+		}
 		while ((w = mh->qhead) != NULL && loop_lane_room(lp, mh)) {
 			if ((mh->qhead = w->next) == NULL)
 				mh->qtail = NULL;
@@ -1069,7 +362,7 @@ loop_serve(struct loop *lp)
  * Start a transfer to url in its host's lane; libcurl arms that lane's
  * timer, which gets it going.  With no room in the lane it waits there
  * for a transfer of the lane to end; a transfer to a host name not
- * looked up lately may wait for another's lookup (loop_gate).
+ * looked up lately may wait for another's lookup (loop_lookup_gate).
  */
 int
 loop_add(struct loop *lp, CURL *e, const char *url)
@@ -1080,7 +373,8 @@ loop_add(struct loop *lp, CURL *e, const char *url)
 	size_t		 m;
 
 	if (lp->held[loop_held_find(lp, e)].e == e ||
-	    (mh = loop_lane_for(lp, h)) == NULL)
+	    ((mh = loop_lane_last(lp, h)) == NULL &&
+	    (mh = loop_lane_for(lp, h)) == NULL))
 		return -1;
 	m = (size_t)(mh - lp->mh);
 	if (loop_held_put(lp, e, m) == -1)
@@ -1089,7 +383,11 @@ loop_add(struct loop *lp, CURL *e, const char *url)
 	hd->host = h;
 	hd->lookup = (uint8_t)loop_needs_lookup(url);
 	hd->dns = HELD_ADDED;
-	if (mh->qhead == NULL && loop_lane_room(lp, mh)) {
+	hd->shared = mh->hosts > 1 || mh->host != h;
+	lp->hints[h & (LOOP_HINTS - 1)].shared += hd->shared;
+	/* A shared lane's room may grow even when it has some (idle room). */
+	if ((mh->hosts == 1 && loop_lane_idle(mh)) ||
+	    (mh->qhead == NULL && loop_lane_room(lp, mh))) {
 		if (loop_admit(lp, hd, e) == 0)
 			return 0;
 	} else if (loop_enqueue(mh, e) == 0) {
@@ -1105,6 +403,7 @@ void
 loop_remove(struct loop *lp, CURL *e)
 {
 	struct mh	*mh;
+	struct hint	*ht;
 	size_t		 i;
 	uint32_t	 h;
 	uint8_t		 dns;
@@ -1115,6 +414,9 @@ loop_remove(struct loop *lp, CURL *e)
 	mh = &lp->mh[lp->held[i].m];
 	h = lp->held[i].host;
 	dns = lp->held[i].dns;
+	ht = &lp->hints[h & (LOOP_HINTS - 1)];
+	if (lp->held[i].shared && ht->hash == h && ht->shared > 0)
+		ht->shared--;
 	loop_held_del(lp, i);
 	if (dns == HELD_QUEUED) {
 		loop_dequeue(mh, e);
@@ -1122,10 +424,10 @@ loop_remove(struct loop *lp, CURL *e)
 	}
 	mh->load--;
 	lp->inflight--;
-	if (mh->qhead != NULL)
+	if (mh->qhead != NULL || (mh->load == 0 && mh->hosts > 1))
 		lp->queued = 1;
 	if (dns == HELD_WAITING) {
-		loop_unwait(lp, e, h);
+		loop_lookup_unwait(lp, e, h);
 		return;
 	}
 	curl_multi_remove_handle(mh->multi, e);
@@ -1133,7 +435,7 @@ loop_remove(struct loop *lp, CURL *e)
 	curl_easy_setopt(e, CURLOPT_SHARE, NULL);
 	/* Gone before its lookup ended: the next waiter tries. */
 	if (dns == HELD_GATE)
-		loop_gate_end(lp, h, 0);
+		loop_lookup_end(lp, h, 0);
 }
 
 /* The lane e is in, or -1 when it is not in flight. */
@@ -1154,22 +456,6 @@ loop_waits(const struct loop *lp, const CURL *e)
 	return lp->held[i].e == e && lp->held[i].dns == HELD_QUEUED;
 }
 
-/* Free the lookups under way and their waiters (none at a normal end). */
-static void
-loop_pend_free(struct loop *lp)
-{
-	struct pend	*pd;
-	size_t		 i;
-
-	for (i = 0; i < LOOP_PEND_BUCKETS; i++)
-		while ((pd = lp->pend[i]) != NULL) {
-			lp->pend[i] = pd->next;
-			while (loop_pend_pop(pd) != NULL)
-				;
-			free(pd);
-		}
-}
-
 /* Close everything; handles must have been removed already. */
 void
 loop_free(struct loop *lp)
@@ -1184,7 +470,7 @@ loop_free(struct loop *lp)
 		ev_ref(lp->evl);
 		ev_prepare_stop(lp->evl, &lp->prep);
 	}
-	loop_pend_free(lp);
+	loop_lookup_free(lp);
 	for (i = 0; lp->mh != NULL && i < lp->nmh; i++) {
 		mh = &lp->mh[i];
 		while (mh->qhead != NULL)

@@ -125,6 +125,36 @@ largest_c() {
 	(( $(stat_field max_open) <= LIMIT )) || fail "over the limit"
 }
 
+# Run -c $1 over $2 host names, $3 URLs of /delay/50, under the limit:
+# every record ok, in order, and the server's connection count in $conns.
+run_hosts() {
+	host_urls "$3" /delay/50 "$2" >"$BATS_TEST_TMPDIR/list"
+	reset_stats
+	run --separate-stderr limited -c "$1" --body none $(resolves "$2") \
+		-i "$BATS_TEST_TMPDIR/list"
+	assert_success
+	assert_jq "length == $3 and all(.ok and .status == 200) and
+		map(.index) == [range($3)]"
+	assert_equal "$(stat_field requests)" "$3"
+	(( $(stat_field max_open) <= LIMIT )) || fail "over the limit"
+	conns=$(stat_field connections)
+}
+
+@test "-c 200 over 80 host names: idle connections are reused, not churned" {
+	# 80 hosts at 2 or 3 transfers each: a lane of its own is worth less
+	# to such a host than its two descriptors, so they share one whose
+	# cache holds a connection or two of every host.  Lanes made while
+	# other lanes' caches hold what the budget has left churned: one new
+	# connection for every second or third request.
+	run_hosts 200 80 2400
+	(( conns <= 3 * LIMIT )) || fail "$conns connections for 2400 requests at -c 200"
+}
+
+@test "-c 200 over 8 host names: about one connection a slot" {
+	run_hosts 200 8 2400
+	(( conns <= LIMIT )) || fail "$conns connections for 2400 requests at -c 200"
+}
+
 @test "the largest -c under -o over 8 host names: every record ok, every file written" {
 	c=$(largest_c -o "$BATS_TEST_TMPDIR/dl")
 	n=$((c * 4))

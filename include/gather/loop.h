@@ -5,8 +5,9 @@
  * transfers are handed to the done callback.  It knows nothing of records.
  *
  * Transfers run in lanes, multi handles of one host each (a busy host
- * has several) on the one libev loop, so that a lane's connection cache
- * holds only its host's connections and libcurl's linear scans of it stay
+ * has several; near the descriptor limit, hosts with few transfers share
+ * one) on the one libev loop, so that a lane's connection cache holds
+ * only its host's connections and libcurl's linear scans of it stay
  * short; they share one DNS cache and one TLS session cache.  The
  * connections they hold, idle ones included, stay within the descriptors
  * given to loop_new.
@@ -29,6 +30,11 @@
 #define LOOP_LANES_CHEAP	8
 /* A lane shared by several hosts caches this many connections per slot. */
 #define LOOP_CACHE_PER_SLOT	4
+/*
+ * Transfers of a host in shared lanes that earn it a lane of its own when
+ * descriptors are short (the lane's own two are then worth it).
+ */
+#define LOOP_LANE_MIN		8
 /* Host name lookups at once (each holds two descriptors while it runs). */
 #define LOOP_LOOKUPS		8
 /* Descriptors each multi handle holds of its own (libcurl's socketpair). */

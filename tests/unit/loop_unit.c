@@ -156,10 +156,12 @@ test_lanes(struct ev_loop *evl)
 }
 
 /*
- * A budget of 22 descriptors for 20 slots over two hosts (the second
- * lane's socket pair takes two): once they are given out, a transfer
- * waits in its own host's lane, and starts when one of its own host ends,
- * not when another host's does (whose idle connection stays its host's).
+ * A budget of 22 descriptors for 20 slots over two hosts, too few for a
+ * lane a host has not earned: the second host's first transfer shares
+ * the first host's lane, its second earns a lane of its own (whose socket
+ * pair takes two).  Once all are given out, a transfer waits in its own
+ * host's lane, and starts when one of its own host ends, not when
+ * another host's does (whose idle connection stays its host's).
  */
 static void
 test_budget(struct ev_loop *evl)
@@ -178,7 +180,9 @@ test_budget(struct ev_loop *evl)
 	}
 	for (i = 0; i < 10; i++)
 		CHECK(loop_add(lp, a[i], "http://127.0.0.1:9/a") == 0);
-	for (i = 0; i < 10; i++) {
+	CHECK(loop_add(lp, b[0], "http://127.0.0.2:9/b") == 0);
+	CHECK(loop_which(lp, b[0]) == 0 && !loop_waits(lp, b[0]));
+	for (i = 1; i < 9; i++) {
 		CHECK(loop_add(lp, b[i], "http://127.0.0.2:9/b") == 0);
 		CHECK(loop_which(lp, b[i]) == 1 && !loop_waits(lp, b[i]));
 	}
@@ -187,22 +191,33 @@ test_budget(struct ev_loop *evl)
 	/* Half of the first host's end: the second's next ones wait. */
 	for (i = 0; i < 5; i++)
 		loop_remove(lp, a[i]);
-	for (i = 10; i < 15; i++) {
+	for (i = 9; i < 15; i++) {
 		CHECK(loop_add(lp, b[i], "http://127.0.0.2:9/b") == 0);
 		CHECK(loop_which(lp, b[i]) == 1 && loop_waits(lp, b[i]));
 	}
 	/* An end of the other host's leaves them waiting... */
 	loop_remove(lp, a[5]);
 	ev_run(evl, EVRUN_NOWAIT);
-	CHECK(loop_waits(lp, b[10]) && loop_waits(lp, b[11]));
+	CHECK(loop_waits(lp, b[9]) && loop_waits(lp, b[10]));
 	/* ... one of their own host's lets the first in. */
-	loop_remove(lp, b[0]);
+	loop_remove(lp, b[1]);
 	ev_run(evl, EVRUN_NOWAIT);
-	CHECK(!loop_waits(lp, b[10]) && loop_which(lp, b[10]) == 1);
-	CHECK(loop_waits(lp, b[11]));
+	CHECK(!loop_waits(lp, b[9]) && loop_which(lp, b[9]) == 1);
+	CHECK(loop_waits(lp, b[10]));
 	/* A waiting one removed is forgotten. */
 	loop_remove(lp, b[14]);
 	CHECK(loop_which(lp, b[14]) == -1);
+	/*
+	 * The shared lane, once empty, is closed and its descriptors go back
+	 * to the budget: the second host's lane grows, its waiters start.
+	 */
+	for (i = 6; i < 10; i++)
+		loop_remove(lp, a[i]);
+	CHECK(loop_waits(lp, b[10]));
+	loop_remove(lp, b[0]);
+	ev_run(evl, EVRUN_NOWAIT);
+	for (i = 10; i < 14; i++)
+		CHECK(!loop_waits(lp, b[i]) && loop_which(lp, b[i]) == 1);
 	for (i = 0; i < 15; i++) {
 		loop_remove(lp, b[i]);
 		curl_easy_cleanup(b[i]);
