@@ -74,6 +74,7 @@ struct jobs {
 	CURLU			*cu;
 	struct buf		 host;
 	struct buf		 line;
+	struct buf		 msgbuf;	/* a line's error message */
 	char			 msg[256];
 };
 
@@ -260,9 +261,37 @@ jobs_num(const struct json_span *v)
 	return strtod(tmp, NULL);
 }
 
-/* What the parent's stats and --fail-fast need of a record's line. */
+/*
+ * The error member v of a record's line into r: its kind and message, so
+ * that --format tap and --junit say what the line says.
+ */
 static void
-jobs_read_rec(struct rec *r, const char *p, size_t n)
+jobs_read_error(struct jobs *j, struct rec *r, const struct json_span *v)
+{
+	struct json_span	k, m;
+	enum err_kind		kind = ERR_OTHER;
+	size_t			pos = 0;
+
+	buf_clear(&j->msgbuf);
+	while (json_next(v->p, v->n, &pos, &k, &m) == 0) {
+		if (k.n == 6 && memcmp(k.p, "\"kind\"", 6) == 0)
+			kind = jobs_kind(&m);
+		else if (k.n == 9 && memcmp(k.p, "\"message\"", 9) == 0 &&
+		    m.p[0] == '"' && json_unescape(&j->msgbuf, m.p, m.n) == -1)
+			buf_clear(&j->msgbuf);
+	}
+	if (buf_append(&j->msgbuf, "", 1) == -1)
+		rec_fail(r, kind, "%s", "");
+	else
+		rec_fail(r, kind, "%s", j->msgbuf.p);
+}
+
+/*
+ * What the parent's stats, --fail-fast, --format tap and --junit need of
+ * a record's line.
+ */
+static void
+jobs_read_rec(struct jobs *j, struct rec *r, const char *p, size_t n)
 {
 	struct json_span k, v, k2, v2;
 	size_t		 pos = 0, pos2;
@@ -281,12 +310,8 @@ jobs_read_rec(struct rec *r, const char *p, size_t n)
 				if (k2.n == 7 && memcmp(k2.p, "\"total\"", 7) == 0)
 					r->res.time.total = jobs_num(&v2);
 		} else if (k.n == 7 && memcmp(k.p, "\"error\"", 7) == 0 &&
-		    v.p[0] == '{') {
-			pos2 = 0;
-			while (json_next(v.p, v.n, &pos2, &k2, &v2) == 0)
-				if (k2.n == 6 && memcmp(k2.p, "\"kind\"", 6) == 0)
-					rec_fail(r, jobs_kind(&v2), "%s", "");
-		}
+		    v.p[0] == '{')
+			jobs_read_error(j, r, &v);
 	}
 }
 
@@ -307,7 +332,7 @@ jobs_line(struct jobs *j, const char *p, size_t n)
 	if ((r = j->tab[i].r) == NULL)
 		return;		/* ended in the parent meanwhile */
 	jobs_unset(j, i);
-	jobs_read_rec(r, p, n);
+	jobs_read_rec(j, r, p, n);
 	buf_clear(&j->line);
 	if (buf_append(&j->line, p, n) == -1 ||
 	    buf_append(&j->line, "\n", 1) == -1) {
@@ -564,6 +589,7 @@ jobs_free(struct jobs *j)
 	curl_url_cleanup(j->cu);
 	buf_free(&j->host);
 	buf_free(&j->line);
+	buf_free(&j->msgbuf);
 	free(j);
 }
 

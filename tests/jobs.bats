@@ -428,8 +428,10 @@ cookie_file() {
 	assert_equal "$(sed -E 's/after [0-9]+ ms//' <<<"$output")" "$one"
 	assert_equal "${lines[0]}" "TAP version 13"
 	assert_equal "${lines[-1]}" "1..100"
-	grep -q '^not ok .* - http://h[0-9].test:[0-9]*/status/404/' <<<"$output"
+	# Failures of both processes' making, with their YAML blocks.
+	grep -q '^  kind: "connect"$' <<<"$output"
 	grep -q '^  kind: "bad_input"$' <<<"$output"
+	grep -q '^  message: "Failed to connect to 127.0.0.1 port' <<<"$output"
 }
 
 @test "-j 2 --junit writes the report of -j 1, with JSON or TAP on stdout" {
