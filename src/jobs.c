@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 
 #include "gather/earlier.h"
+#include "gather/files.h"
 #include "gather/json.h"
 #include "gather/msg.h"
 #include "gather/text.h"
@@ -31,15 +32,17 @@
 
 /* Read this much from a socket at a time. */
 #define JOBS_READ	65536
+/* The byte strings of a record on the wire. */
+#define JOBS_BUFS	8
 
 /* A record's fixed part on the wire; the byte strings follow it. */
 struct wire {
 	uint32_t	len;		/* the whole message */
 	uint64_t	index;
-	int32_t		has_body, body_json, has_id;
+	int32_t		has_body, body_json, has_id, claimed;
 	double		timeout;
 	uint32_t	nheaders;
-	uint32_t	n[7];		/* url method headers body user bearer id */
+	uint32_t	n[JOBS_BUFS];	/* url method headers body user bearer id file */
 	char		sha256[65];
 };
 
@@ -69,6 +72,7 @@ struct jobs {
 	struct ev_loop		*evl;
 	jobs_done_fn		 done;
 	void			*arg;
+	struct files		*files;		/* -o: names are chosen here */
 	struct slot		*tab;
 	size_t			 cap;		/* a power of two */
 	CURLU			*cu;
@@ -461,14 +465,18 @@ jobs_write_cb(struct ev_loop *evl, ev_io *io, int revents)
 	ev_io_stop(evl, io);
 }
 
-/* Start watching the workers on evl; done takes their records. */
+/*
+ * Start watching the workers on evl; done takes their records.  Under -o,
+ * files chooses each record's name before it leaves.
+ */
 void
-jobs_attach(struct jobs *j, struct ev_loop *evl, jobs_done_fn done,
-    void *arg)
+jobs_attach(struct jobs *j, struct ev_loop *evl, struct files *files,
+    jobs_done_fn done, void *arg)
 {
 	long k;
 
 	j->evl = evl;
+	j->files = files;
 	j->done = done;
 	j->arg = arg;
 	for (k = 0; k < j->n; k++) {
@@ -517,15 +525,23 @@ jobs_put(struct buf *out, const void *p, size_t n)
 int
 jobs_send(struct jobs *j, struct rec *r)
 {
-	const struct buf	*b[7] = { &r->req.url, &r->req.method, &r->req.headers,
-				    &r->req.body, &r->req.user, &r->req.bearer, &r->req.id };
+	const struct buf	*b[JOBS_BUFS] = { &r->req.url, &r->req.method,
+				    &r->req.headers, &r->req.body, &r->req.user,
+				    &r->req.bearer, &r->req.id, &r->save.file };
 	struct wire		 m;
 	struct worker		*w;
 	int			 k, i;
 	size_t			 at, start;
+	char			 err[512];
 
 	if ((k = jobs_pick(j, r)) == -1) {
 		rec_fail(r, ERR_OTHER, "%s", j->msg);
+		return -1;
+	}
+	/* Where its first attempt would choose it, without -j. */
+	if (j->files != NULL && r->save.claimed == CLAIM_NONE &&
+	    files_claim(j->files, r, err, sizeof(err)) == -1) {
+		rec_fail(r, ERR_IO, "%s", err);
 		return -1;
 	}
 	w = &j->w[k];
@@ -534,18 +550,19 @@ jobs_send(struct jobs *j, struct rec *r)
 	m.has_body = r->req.has_body;
 	m.body_json = r->req.body_json;
 	m.has_id = r->req.has_id;
+	m.claimed = (int32_t)r->save.claimed;
 	m.timeout = r->req.timeout;
 	m.nheaders = (uint32_t)r->req.nheaders;
 	memcpy(m.sha256, r->req.sha256, sizeof(m.sha256));
 	m.len = sizeof(m);
-	for (i = 0; i < 7; i++) {
+	for (i = 0; i < JOBS_BUFS; i++) {
 		m.n[i] = (uint32_t)b[i]->len;
 		m.len += m.n[i];
 	}
 	start = w->out.len;
 	if (jobs_put(&w->out, &m, sizeof(m)) == -1)
 		goto nomem;
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < JOBS_BUFS; i++)
 		if (b[i]->len > 0 && jobs_put(&w->out, b[i]->p, b[i]->len) ==
 		    -1)
 			goto nomem;
@@ -642,8 +659,9 @@ jobs_feed_new(struct ev_loop *evl, int fd, input_ready_fn ready, void *arg)
 enum input_status
 jobs_feed_next(struct jobs_feed *f, struct rec *r)
 {
-	struct buf	*b[7] = { &r->req.url, &r->req.method, &r->req.headers, &r->req.body,
-			    &r->req.user, &r->req.bearer, &r->req.id };
+	struct buf	*b[JOBS_BUFS] = { &r->req.url, &r->req.method,
+			    &r->req.headers, &r->req.body, &r->req.user,
+			    &r->req.bearer, &r->req.id, &r->save.file };
 	struct wire	 m;
 	const char	*p;
 	int		 i;
@@ -657,10 +675,11 @@ jobs_feed_next(struct jobs_feed *f, struct rec *r)
 	r->req.has_body = m.has_body;
 	r->req.body_json = m.body_json;
 	r->req.has_id = m.has_id;
+	r->save.claimed = (enum claim)m.claimed;
 	r->req.timeout = m.timeout;
 	r->req.nheaders = m.nheaders;
 	memcpy(r->req.sha256, m.sha256, sizeof(r->req.sha256));
-	for (i = 0; i < 7; i++) {
+	for (i = 0; i < JOBS_BUFS; i++) {
 		if (buf_set(b[i], p, m.n[i]) == -1)
 			return IN_ERROR;
 		p += m.n[i];

@@ -286,7 +286,8 @@ main_open(struct app *a)
 	    .resume = a->resume, .revalidate = a->revalidate,
 	    .stats = a->stats, .expect = a->expect, .jobs = a->jobs });
 	if (a->jobs != NULL)
-		jobs_attach(a->jobs, a->evl, sched_remote_done, a->sched);
+		jobs_attach(a->jobs, a->evl, a->files, sched_remote_done,
+		    a->sched);
 	return -1;
 }
 
@@ -364,6 +365,8 @@ main_worker(void *arg, long k, long n, int fd)
 		goto out;
 	if ((o->nrevalidates > 0 && (a->revalidate = revalidate_load(
 	    o->revalidates, o->nrevalidates, err, sizeof(err))) == NULL) ||
+	    (o->output_dir != NULL && (a->files = files_new(o, err,
+	    sizeof(err))) == NULL) ||
 	    (o->nexpects > 0 && (a->expect = expect_new(o->expects,
 	    o->nexpects, err, sizeof(err))) == NULL))
 		goto out;

@@ -305,7 +305,7 @@ in_dir() {
 	output=$(<"$BATS_TEST_TMPDIR/1/out.jsonl")
 	assert_jq 'length == 64 and
 		([.[] | select(.file != null) | .file] | length) == 48 and
-		any(.file == "out/same.31") and any(.file == "out/3000.15")'
+		any(.file == "out/same.30") and any(.file == "out/3000.15")'
 	assert_equal "$(stable <"$BATS_TEST_TMPDIR/2/out.jsonl")" \
 		"$(stable <"$BATS_TEST_TMPDIR/1/out.jsonl")"
 	assert_equal "$(files_of "$BATS_TEST_TMPDIR/2/out")" \
@@ -338,6 +338,39 @@ in_dir() {
 	assert_equal "$(files_of "$BATS_TEST_TMPDIR/2/out")" \
 		"$(files_of "$BATS_TEST_TMPDIR/1/out")"
 	assert_equal "$(files_of "$BATS_TEST_TMPDIR/2/out" | wc -l)" 12
+}
+
+@test "-j 2 -o --revalidate: each URL's file is found and kept, as with -j 1" {
+	mapfile -t res < <(resolve_args)
+	# One {name} for all; the second run adds URLs that have no file yet
+	# and come first, and has the rest in reverse order, so that only a
+	# look for each URL's own file finds it.
+	awk -v p="$PORT" 'BEGIN { for (k = 0; k < 12; k++)
+		printf "http://h%d.test:%d/cond/jsame?k=%d\n", k % 6, p, k }' \
+		>"$BATS_TEST_TMPDIR/in"
+	{
+		awk -v p="$PORT" 'BEGIN { for (k = 12; k < 18; k++)
+			printf "http://h%d.test:%d/cond/jsame?k=%d\n", k % 6, p, k }'
+		tac "$BATS_TEST_TMPDIR/in"
+	} >"$BATS_TEST_TMPDIR/in2"
+	for j in 1 2; do
+		in_dir "$BATS_TEST_TMPDIR" "$j" -o out --name '{name}' \
+			"${res[@]}" -i "$BATS_TEST_TMPDIR/in"
+		mv "$BATS_TEST_TMPDIR/$j/out.jsonl" "$BATS_TEST_TMPDIR/$j/first"
+		# A file gone: its URL is fetched plainly, under a name of its own.
+		rm "$BATS_TEST_TMPDIR/$j/out/jsame.3"
+		in_dir "$BATS_TEST_TMPDIR" "$j" -o out --name '{name}' \
+			--revalidate first "${res[@]}" -i "$BATS_TEST_TMPDIR/in2"
+	done
+	output=$(<"$BATS_TEST_TMPDIR/1/out.jsonl")
+	assert_jq 'length == 18 and
+		(map(select(.not_modified)) | length) == 11 and
+		all(.ok and (.file | startswith("out/jsame"))) and
+		(map(.file) | unique | length) == 18'
+	assert_equal "$(stable <"$BATS_TEST_TMPDIR/2/out.jsonl")" \
+		"$(stable <"$BATS_TEST_TMPDIR/1/out.jsonl")"
+	assert_equal "$(files_of "$BATS_TEST_TMPDIR/2/out")" \
+		"$(files_of "$BATS_TEST_TMPDIR/1/out")"
 }
 
 # A cookie file with cookie c for each of h0.test ... h5.test.

@@ -15,6 +15,7 @@
 #include "gather/input.h"
 #include "gather/rec.h"
 
+struct files;
 struct jobs;
 struct jobs_feed;
 
@@ -26,8 +27,8 @@ typedef int	(*jobs_worker_fn)(void *, long, long, int);
 long		 jobs_count(const struct opts *);
 struct jobs	*jobs_fork(const struct opts *, jobs_worker_fn, void *, char *,
 		    size_t);
-void		 jobs_attach(struct jobs *, struct ev_loop *, jobs_done_fn,
-		    void *);
+void		 jobs_attach(struct jobs *, struct ev_loop *, struct files *,
+		    jobs_done_fn, void *);
 int		 jobs_send(struct jobs *, struct rec *);
 void		 jobs_forget(struct jobs *, const struct rec *);
 void		 jobs_free(struct jobs *);
