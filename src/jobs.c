@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -32,6 +33,9 @@
 
 /* Read this much from a socket at a time. */
 #define JOBS_READ	65536
+/* A worker's line that is a cookie (then a Netscape line), and its last. */
+#define JOBS_COOKIE	"C"
+#define JOBS_COOKIES_END "E"
 /* The byte strings of a record on the wire. */
 #define JOBS_BUFS	8
 
@@ -57,6 +61,8 @@ struct worker {
 	size_t		 out_off;
 	struct buf	 in;		/* bytes of lines not yet whole */
 	struct jobs	*j;
+	struct curl_slist *cookies;	/* jobs_end: the cookies it sent */
+	int		 cookies_end;	/* and the end of them came */
 };
 
 /* A record in a worker, by index. */
@@ -89,6 +95,7 @@ struct jobs_feed {
 	struct buf		 in;
 	size_t			 off;
 	int			 eof;
+	int			 hup;		/* the parent is done with us */
 	input_ready_fn		 ready;
 	void			*arg;
 };
@@ -578,6 +585,127 @@ nomem:
 	return -1;
 }
 
+/*
+ * One line worker w sent after the run: one of its cookies, or the end of
+ * them; a record's line is one the run no longer waits for.
+ */
+static void
+jobs_end_line(struct jobs *j, struct worker *w, const char *p, size_t n)
+{
+	struct curl_slist *c;
+
+	if (n == 1 && p[0] == JOBS_COOKIES_END[0]) {
+		if (w->cookies_end == 0)
+			w->cookies_end = 1;
+		return;
+	}
+	if (n == 0 || p[0] != JOBS_COOKIE[0] || w->cookies_end != 0)
+		return;
+	buf_clear(&j->line);
+	if (buf_append(&j->line, p + 1, n - 1) == -1 ||
+	    buf_append(&j->line, "", 1) == -1 ||
+	    (c = curl_slist_append(w->cookies, j->line.p)) == NULL) {
+		w->cookies_end = -1;	/* out of memory: the list is not whole */
+		return;
+	}
+	w->cookies = c;
+}
+
+/* Read what w sent after the run; 0 at its end, 1 while more may come. */
+static int
+jobs_end_read(struct jobs *j, struct worker *w)
+{
+	const char	*nl;
+	size_t		 off;
+	ssize_t		 k;
+
+	if (buf_reserve(&w->in, w->in.len + JOBS_READ) == -1)
+		return 0;
+	k = read(w->fd, w->in.p + w->in.len, JOBS_READ);
+	if (k == -1 && (errno == EAGAIN || errno == EINTR))
+		return 1;
+	if (k <= 0)
+		return 0;
+	w->in.len += (size_t)k;
+	for (off = 0; (nl = memchr(w->in.p + off, '\n', w->in.len - off)) !=
+	    NULL; off = (size_t)(nl - w->in.p) + 1)
+		jobs_end_line(j, w, w->in.p + off,
+		    (size_t)(nl - (w->in.p + off)));
+	memmove(w->in.p, w->in.p + off, w->in.len - off);
+	w->in.len -= off;
+	return 1;
+}
+
+/* w has said all: close its socket and reap it. */
+static void
+jobs_end_close(struct jobs *j, struct worker *w)
+{
+	close(w->fd);
+	w->fd = -1;
+	w->alive = 0;
+	if (j->evl != NULL)
+		jobs_child_stop(j->evl, w);
+	if (w->pid > 0 && w->cw.rpid != w->pid)
+		waitpid(w->pid, NULL, 0);
+	w->pid = -1;
+}
+
+/*
+ * The end of a run with --cookie-jar: tell each worker that nothing more
+ * comes (it ends what it still runs, as the records are over here, and
+ * sends its cookies), wait for each to finish, and give fn each worker's
+ * cookies.  -1 when a worker's did not all come (it died).
+ */
+int
+jobs_end(struct jobs *j, jobs_cookies_fn fn, void *arg)
+{
+	struct pollfd	*pf;
+	long		 k, open = 0;
+	int		 rc = 0;
+
+	if ((pf = calloc((size_t)j->n, sizeof(*pf))) == NULL)
+		return -1;
+	for (k = 0; k < j->n; k++) {
+		struct worker *w = &j->w[k];
+
+		pf[k].fd = -1;
+		if (j->evl != NULL) {
+			ev_io_stop(j->evl, &w->rio);
+			ev_io_stop(j->evl, &w->wio);
+		}
+		if (!w->alive || shutdown(w->fd, SHUT_WR) == -1)
+			continue;
+		buf_clear(&w->in);
+		pf[k].fd = w->fd;
+		pf[k].events = POLLIN;
+		open++;
+	}
+	while (open > 0) {
+		if (poll(pf, (nfds_t)j->n, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (k = 0; k < j->n; k++)
+			if (pf[k].fd != -1 && pf[k].revents != 0 &&
+			    jobs_end_read(j, &j->w[k]) == 0) {
+				jobs_end_close(j, &j->w[k]);
+				pf[k].fd = -1;
+				open--;
+			}
+	}
+	for (k = 0; k < j->n; k++) {
+		if (j->w[k].cookies_end == 1)
+			fn(arg, j->w[k].cookies);
+		else
+			rc = -1;
+		curl_slist_free_all(j->w[k].cookies);
+		j->w[k].cookies = NULL;
+	}
+	free(pf);
+	return rc;
+}
+
 /* Stop the workers (they hold nothing the output needs) and free all. */
 void
 jobs_free(struct jobs *j)
@@ -630,7 +758,7 @@ jobs_feed_cb(struct ev_loop *evl, ev_io *io, int revents)
 	if (k == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (k <= 0) {
-		f->eof = 1;
+		f->eof = f->hup = 1;
 		ev_io_stop(evl, io);
 	} else
 		f->in.len += (size_t)k;
@@ -707,4 +835,45 @@ jobs_feed_free(struct jobs_feed *f)
 	ev_io_stop(f->evl, &f->rio);
 	buf_free(&f->in);
 	free(f);
+}
+
+/* Whether the parent closed its side: the run is over for this worker. */
+int
+jobs_feed_hup(const struct jobs_feed *f)
+{
+	return f != NULL && f->hup;
+}
+
+/* Write the n bytes at p on fd, whole; -1 on failure. */
+static int
+jobs_write_all(int fd, const char *p, size_t n)
+{
+	ssize_t k;
+
+	while (n > 0) {
+		if ((k = write(fd, p, n)) == -1 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/*
+ * A worker's last words under --cookie-jar, after the records it wrote:
+ * its cookies, a line each after JOBS_COOKIE, then JOBS_COOKIES_END.
+ */
+int
+jobs_feed_cookies(struct jobs_feed *f, const struct curl_slist *list)
+{
+	const struct curl_slist *c;
+
+	for (c = list; c != NULL; c = c->next)
+		if (jobs_write_all(f->fd, JOBS_COOKIE, 1) == -1 ||
+		    jobs_write_all(f->fd, c->data, strlen(c->data)) == -1 ||
+		    jobs_write_all(f->fd, "\n", 1) == -1)
+			return -1;
+	return jobs_write_all(f->fd, JOBS_COOKIES_END "\n", 2);
 }

@@ -291,20 +291,67 @@ main_open(struct app *a)
 	return -1;
 }
 
+/* jar_changes' callback: a worker's change into the first process's store. */
+static void
+main_jar_set_cb(void *arg, const char *line)
+{
+	(void)loop_cookie_set(arg, line);
+}
+
+/* The run's cookies as they were at the start, and the store to change. */
+struct main_jar {
+	const struct curl_slist	*base;
+	struct loop		*loop;
+	int			 failed;
+};
+
+/* jobs_end's callback: one worker's cookies, its changes applied here. */
+static void
+main_jar_worker_cb(void *arg, const struct curl_slist *list)
+{
+	struct main_jar *mj = arg;
+
+	if (jar_changes(mj->base, list, main_jar_set_cb, mj->loop) == -1)
+		mj->failed = 1;
+}
+
+/*
+ * -j: make the workers' stores one in this process's, which holds the
+ * cookies the run started with (-b FILE) and does no transfer: each
+ * worker's changes to them are applied.  -1 when a worker's cookies are
+ * lost (it died) or could not be applied.
+ */
+static int
+main_jar_gather(struct app *a)
+{
+	struct main_jar	mj = { NULL, a->loop, 0 };
+	struct curl_slist *base;
+	int		ok, rc;
+
+	base = loop_cookie_list(a->loop, &ok);
+	mj.base = base;
+	rc = jobs_end(a->jobs, main_jar_worker_cb, &mj);
+	curl_slist_free_all(base);
+	return ok && rc == 0 && !mj.failed ? 0 : -1;
+}
+
 /*
  * --cookie-jar: write the store, however the run ended (signals and
  * --deadline included); a jar that cannot be written makes a run that
- * was all ok exit 1.  A reader that left is told nothing.
+ * was all ok exit 1.  A reader that left is told nothing.  With -j, the
+ * jar holds every worker's cookies; one that are lost is said, and the
+ * jar holds the rest.
  */
 static int
 main_jar(struct app *a, int status)
 {
 	struct curl_slist	*list;
 	char			 err[512];
-	int			 ok;
+	int			 ok, lost;
 
 	if (a->opts.cookie_jar == NULL)
 		return status;
+	lost = a->jobs != NULL && main_jar_gather(a) == -1;
 	list = loop_cookie_list(a->loop, &ok);
 	if (!ok)
 		snprintf(err, sizeof(err), "--cookie-jar %s: cannot read the "
@@ -312,7 +359,10 @@ main_jar(struct app *a, int status)
 	if (ok && jar_write(a->opts.cookie_jar, list, err, sizeof(err)) == 0)
 		ok = 2;
 	curl_slist_free_all(list);
-	if (ok == 2 || status == EXIT_SIGPIPE)
+	if (ok == 2 && lost)
+		snprintf(err, sizeof(err), "--cookie-jar %s: the cookies of a "
+		    "worker that died are not in it", a->opts.cookie_jar);
+	if ((ok == 2 && !lost) || status == EXIT_SIGPIPE)
 		return status;
 	msg_error("%s", err);
 	return status == EXIT_ALL_OK ? EXIT_SOME_FAILED : status;
@@ -333,6 +383,19 @@ main_junit(struct app *a, int *status)
 }
 
 static void	main_close(struct app *);
+
+/* -j, --cookie-jar: a worker's cookies to the parent, after its records. */
+static int
+main_worker_cookies(struct app *a)
+{
+	struct curl_slist	*list;
+	int			 ok, rc;
+
+	list = loop_cookie_list(a->loop, &ok);
+	rc = ok ? jobs_feed_cookies(a->feed, list) : -1;
+	curl_slist_free_all(list);
+	return rc;
+}
 
 /*
  * -j: a worker.  Its records come from the parent on fd and go back on
@@ -379,6 +442,8 @@ main_worker(void *arg, long k, long n, int fd)
 	    .expect = a->expect, .feed = a->feed });
 	sched_run(a->sched);
 	status = sched_status(a->sched);
+	if (o->cookie_jar != NULL && main_worker_cookies(a) == -1)
+		status = EXIT_SOME_FAILED;
 out:
 	main_close(a);
 	curl_global_cleanup();

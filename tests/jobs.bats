@@ -425,6 +425,8 @@ cookie_file() {
 	jar_cookies "$BATS_TEST_TMPDIR/jar2" >"$BATS_TEST_TMPDIR/c2"
 	cmp "$BATS_TEST_TMPDIR/c1" "$BATS_TEST_TMPDIR/c2" ||
 		fail "$(diff "$BATS_TEST_TMPDIR/c1" "$BATS_TEST_TMPDIR/c2")"
+	# In libcurl's order too: the one store is made as -j 1's was.
+	cmp "$BATS_TEST_TMPDIR/jar1" "$BATS_TEST_TMPDIR/jar2"
 	# 6 a, 6 b, c but on h2, and d on h3.
 	assert_equal "$(wc -l <"$BATS_TEST_TMPDIR/c2")" 18
 	grep -qP '^h1\.test\t.*\tc\tnew$' "$BATS_TEST_TMPDIR/c2"
@@ -447,6 +449,38 @@ cookie_file() {
 	assert_jq 'map(.index) == [range(12)] and
 		all(if .index % 2 == 0 then .ok else .error.kind == "deadline" end)'
 	assert_equal "$(jar_cookies "$BATS_TEST_TMPDIR/jar" | wc -l)" 12
+}
+
+@test "-j 2 --cookie-jar: a worker that dies is said, the jar holds the rest" {
+	# Sixteen hosts, so that both workers have some.
+	mapfile -t res < <(resolve_args 16)
+	awk -v p="$PORT" 'BEGIN { for (k = 0; k < 16; k++)
+		printf "http://h%d.test:%d/headers\nhttp://h%d.test:%d/delay/20000\n",
+		    k, p, k, p }' >"$BATS_TEST_TMPDIR/in"
+	reset_stats
+	"$GATHER" -j 2 --per-host 1 --cookie-jar "$BATS_TEST_TMPDIR/jar" \
+		"${res[@]}" -i "$BATS_TEST_TMPDIR/in" \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for ((i = 0; i < 100; i++)); do
+		(( $(stat_field inflight) >= 16 )) && break
+		sleep 0.1
+	done
+	mapfile -t workers < <(pgrep -P "$pid")
+	assert_equal "${#workers[@]}" 2
+	kill -KILL "${workers[0]}"
+	kill -INT "$pid"
+	wait "$pid" && rc=0 || rc=$?
+	assert_equal "$rc" 130
+	output=$(<"$BATS_TEST_TMPDIR/out")
+	assert_jq 'map(.index) == [range(32)]'
+	grep -q "^gather: --cookie-jar $BATS_TEST_TMPDIR/jar: the cookies of a worker that died are not in it\$" \
+		"$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+	# The living worker's hosts' a and b are there, the dead one's not.
+	n=$(jar_cookies "$BATS_TEST_TMPDIR/jar" | wc -l)
+	(( n > 0 && n < 32 && n % 2 == 0 )) || fail "$n cookies in the jar"
+	run pgrep -P "$pid"
+	assert_failure
 }
 
 @test "-j 2 --format tap writes the TAP of -j 1" {
