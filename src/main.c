@@ -418,6 +418,12 @@ main_worker(void *arg, long k, long n, int fd)
 	o->unordered = 1;
 	o->format = FORMAT_JSONL;
 	o->stats = o->progress = o->fail_fast = 0;
+	/*
+	 * The parent's --deadline ends the run, and it then ends this
+	 * worker, which has its cookies to send last (one of its own could
+	 * end it first, its cookies taken for records).
+	 */
+	o->deadline = 0;
 	o->shard_n = 0;
 	o->resume = NULL;
 	o->nresumes = 0;
