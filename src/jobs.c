@@ -651,10 +651,11 @@ jobs_end_close(struct jobs *j, struct worker *w)
 }
 
 /*
- * The end of a run with --cookie-jar: tell each worker that nothing more
- * comes (it ends what it still runs, as the records are over here, and
- * sends its cookies), wait for each to finish, and give fn each worker's
- * cookies.  -1 when a worker's did not all come (it died).
+ * The end of the run: tell each worker that nothing more comes (it ends
+ * what it still runs, as the records are over here, settling its files
+ * as -j 1 would, and under --cookie-jar sends its cookies), and wait for
+ * each to exit.  With fn (--cookie-jar), give it each worker's cookies;
+ * -1 when a worker's did not all come (it died).
  */
 int
 jobs_end(struct jobs *j, jobs_cookies_fn fn, void *arg)
@@ -695,9 +696,9 @@ jobs_end(struct jobs *j, jobs_cookies_fn fn, void *arg)
 			}
 	}
 	for (k = 0; k < j->n; k++) {
-		if (j->w[k].cookies_end == 1)
+		if (fn != NULL && j->w[k].cookies_end == 1)
 			fn(arg, j->w[k].cookies);
-		else
+		else if (fn != NULL)
 			rc = -1;
 		curl_slist_free_all(j->w[k].cookies);
 		j->w[k].cookies = NULL;

@@ -336,22 +336,35 @@ main_jar_gather(struct app *a)
 }
 
 /*
- * --cookie-jar: write the store, however the run ended (signals and
- * --deadline included); a jar that cannot be written makes a run that
- * was all ok exit 1.  A reader that left is told nothing.  With -j, the
- * jar holds every worker's cookies; one that are lost is said, and the
- * jar holds the rest.
+ * -j: the workers end what they still run, settle their files and (with
+ * --cookie-jar) send their cookies, made one store here; -1 when some
+ * cookies are lost.
  */
 static int
-main_jar(struct app *a, int status)
+main_workers_end(struct app *a)
+{
+	if (a->jobs == NULL)
+		return 0;
+	if (a->opts.cookie_jar == NULL)
+		return jobs_end(a->jobs, NULL, NULL);
+	return main_jar_gather(a);
+}
+
+/*
+ * --cookie-jar: write the store, however the run ended (signals and
+ * --deadline included); a jar that cannot be written makes a run that
+ * was all ok exit 1.  A reader that left is told nothing.  lost: -j lost
+ * a worker's cookies, which is said; the jar holds the rest.
+ */
+static int
+main_jar(struct app *a, int status, int lost)
 {
 	struct curl_slist	*list;
 	char			 err[512];
-	int			 ok, lost;
+	int			 ok;
 
 	if (a->opts.cookie_jar == NULL)
 		return status;
-	lost = a->jobs != NULL && main_jar_gather(a) == -1;
 	list = loop_cookie_list(a->loop, &ok);
 	if (!ok)
 		snprintf(err, sizeof(err), "--cookie-jar %s: cannot read the "
@@ -508,7 +521,7 @@ main(int argc, char **argv)
 {
 	struct app	a;
 	char		err[512];
-	int		status, closed[3];
+	int		status, closed[3], lost;
 
 	if (main_std_fds(closed) == -1)
 		return EXIT_SOME_FAILED;
@@ -551,7 +564,8 @@ main(int argc, char **argv)
 		sched_run(a.sched);
 		if ((status = ends_status(a.ends)) == -1)
 			status = sched_status(a.sched);
-		status = main_jar(&a, status);
+		lost = main_workers_end(&a) == -1;
+		status = main_jar(&a, status, lost);
 		main_junit(&a, &status);
 		/* A reader that left gets nothing more, not even on stderr. */
 		if (status != EXIT_SIGPIPE)

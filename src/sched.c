@@ -633,9 +633,12 @@ sched_pump_input(struct sched *s)
 static void
 sched_pump(struct sched *s)
 {
-	/* A -j worker whose parent is done: what still runs is moot. */
+	/*
+	 * A -j worker whose parent is done: what still runs, and what it
+	 * sent but this worker has not read, is moot.
+	 */
 	if (s->p.feed != NULL && !s->hup && jobs_feed_hup(s->p.feed)) {
-		s->hup = 1;
+		s->hup = s->input_done = 1;
 		sched_abort_at_top(s, ERR_CANCELLED, "cancelled: the first "
 		    "process ended the run");
 	}

@@ -284,6 +284,30 @@ in_dir() {
 	(cd "$dir/$j" && "$GATHER" -j "$j" "$@" >out.jsonl 2>err) || true
 }
 
+# URLs FROM ... TO - 1 over h0.test ... h5.test: record k's host is h(k % 6),
+# its path PATH with k put in for its %d.
+spread() {
+	awk -v a="$1" -v b="$2" -v path="$3" -v p="$PORT" 'BEGIN {
+		for (k = a; k < b; k++)
+			printf "http://h%d.test:%d" path "\n", k % 6, p, k }'
+}
+
+# The same, its records then kept as DIR/$J/first for the run after it.
+first_in_dir() {
+	in_dir "$@"
+	mv "$1/$2/out.jsonl" "$1/$2/first"
+}
+
+# Assert that the -j 2 run wrote what the -j 1 run did: the records of
+# each file named (but for timings), and the files under out.
+assert_same_runs() {
+	local f t=$BATS_TEST_TMPDIR
+	for f in "$@"; do
+		assert_equal "$(stable <"$t/2/$f")" "$(stable <"$t/1/$f")"
+	done
+	assert_equal "$(files_of "$t/2/out")" "$(files_of "$t/1/out")"
+}
+
 @test "-j 2 -o: the names, files and records of -j 1, names colliding across hosts too" {
 	mapfile -t res < <(resolve_args 16)
 	# Sixteen hosts, so that both workers have some: every {name} below is
@@ -306,10 +330,7 @@ in_dir() {
 	assert_jq 'length == 64 and
 		([.[] | select(.file != null) | .file] | length) == 48 and
 		any(.file == "out/same.30") and any(.file == "out/3000.15")'
-	assert_equal "$(stable <"$BATS_TEST_TMPDIR/2/out.jsonl")" \
-		"$(stable <"$BATS_TEST_TMPDIR/1/out.jsonl")"
-	assert_equal "$(files_of "$BATS_TEST_TMPDIR/2/out")" \
-		"$(files_of "$BATS_TEST_TMPDIR/1/out")"
+	assert_same_runs out.jsonl
 	assert_equal "$(files_of "$BATS_TEST_TMPDIR/2/out" | wc -l)" 48
 }
 
@@ -317,13 +338,10 @@ in_dir() {
 	mapfile -t res < <(resolve_args)
 	# Each answer stops 5000 bytes in: the first run leaves parts (one
 	# {name} for all), the second continues each URL's own with retries.
-	awk -v p="$PORT" 'BEGIN { for (k = 0; k < 12; k++)
-		printf "http://h%d.test:%d/file/20000?cut=5000&ver=c%d\n", k % 6, p, k }' \
-		>"$BATS_TEST_TMPDIR/in"
+	spread 0 12 '/file/20000?cut=5000&ver=c%d' >"$BATS_TEST_TMPDIR/in"
 	for j in 1 2; do
-		in_dir "$BATS_TEST_TMPDIR" "$j" -o out --name '{name}' \
+		first_in_dir "$BATS_TEST_TMPDIR" "$j" -o out --name '{name}' \
 			"${res[@]}" -i "$BATS_TEST_TMPDIR/in"
-		mv "$BATS_TEST_TMPDIR/$j/out.jsonl" "$BATS_TEST_TMPDIR/$j/first"
 		in_dir "$BATS_TEST_TMPDIR" "$j" -o out --name '{name}' --continue \
 			--retries 5 --retry-delay 0.01 --hash sha256 \
 			"${res[@]}" -i "$BATS_TEST_TMPDIR/in"
@@ -331,12 +349,7 @@ in_dir() {
 	output=$(<"$BATS_TEST_TMPDIR/1/out.jsonl")
 	assert_jq 'length == 12 and all(.ok and .size == 20000 and
 		.attempts == 3 and (.file | startswith("out/20000")))'
-	for f in first out.jsonl; do
-		assert_equal "$(stable <"$BATS_TEST_TMPDIR/2/$f")" \
-			"$(stable <"$BATS_TEST_TMPDIR/1/$f")"
-	done
-	assert_equal "$(files_of "$BATS_TEST_TMPDIR/2/out")" \
-		"$(files_of "$BATS_TEST_TMPDIR/1/out")"
+	assert_same_runs first out.jsonl
 	assert_equal "$(files_of "$BATS_TEST_TMPDIR/2/out" | wc -l)" 12
 }
 
@@ -345,18 +358,14 @@ in_dir() {
 	# One {name} for all; the second run adds URLs that have no file yet
 	# and come first, and has the rest in reverse order, so that only a
 	# look for each URL's own file finds it.
-	awk -v p="$PORT" 'BEGIN { for (k = 0; k < 12; k++)
-		printf "http://h%d.test:%d/cond/jsame?k=%d\n", k % 6, p, k }' \
-		>"$BATS_TEST_TMPDIR/in"
+	spread 0 12 '/cond/jsame?k=%d' >"$BATS_TEST_TMPDIR/in"
 	{
-		awk -v p="$PORT" 'BEGIN { for (k = 12; k < 18; k++)
-			printf "http://h%d.test:%d/cond/jsame?k=%d\n", k % 6, p, k }'
+		spread 12 18 '/cond/jsame?k=%d'
 		tac "$BATS_TEST_TMPDIR/in"
 	} >"$BATS_TEST_TMPDIR/in2"
 	for j in 1 2; do
-		in_dir "$BATS_TEST_TMPDIR" "$j" -o out --name '{name}' \
+		first_in_dir "$BATS_TEST_TMPDIR" "$j" -o out --name '{name}' \
 			"${res[@]}" -i "$BATS_TEST_TMPDIR/in"
-		mv "$BATS_TEST_TMPDIR/$j/out.jsonl" "$BATS_TEST_TMPDIR/$j/first"
 		# A file gone: its URL is fetched plainly, under a name of its own.
 		rm "$BATS_TEST_TMPDIR/$j/out/jsame.3"
 		in_dir "$BATS_TEST_TMPDIR" "$j" -o out --name '{name}' \
@@ -367,10 +376,51 @@ in_dir() {
 		(map(select(.not_modified)) | length) == 11 and
 		all(.ok and (.file | startswith("out/jsame"))) and
 		(map(.file) | unique | length) == 18'
-	assert_equal "$(stable <"$BATS_TEST_TMPDIR/2/out.jsonl")" \
-		"$(stable <"$BATS_TEST_TMPDIR/1/out.jsonl")"
-	assert_equal "$(files_of "$BATS_TEST_TMPDIR/2/out")" \
-		"$(files_of "$BATS_TEST_TMPDIR/1/out")"
+	assert_same_runs first out.jsonl
+}
+
+# Whether DIR holds N files NAME.part of at least SIZE bytes.
+parts_at_least() {
+	local n
+	n=$(find "$1" -name '*.part' -size +"$(($3 - 1))"c | wc -l)
+	(( n == $2 ))
+}
+
+@test "-j 2 -o: SIGINT keeps the parts -j 1 keeps (those that can be continued)" {
+	mapfile -t res < <(resolve_args)
+	# Bodies that stall 10000 bytes in; /file can be continued, /stall not.
+	{
+		spread 0 3 '/file/50000?stall=10000&k=%d'
+		spread 3 6 '/stall/50000?after=10000&s=25&k=%d'
+	} >"$BATS_TEST_TMPDIR/in"
+	for j in 1 2; do
+		mkdir -p "$BATS_TEST_TMPDIR/$j"
+		(cd "$BATS_TEST_TMPDIR/$j" && exec "$GATHER" -j "$j" -o out \
+			"${res[@]}" -i "$BATS_TEST_TMPDIR/in" >out.jsonl 2>err) &
+		pid=$!
+		wait_until 20 parts_at_least "$BATS_TEST_TMPDIR/$j/out" 6 10000 ||
+			fail "no parts: $(ls -l "$BATS_TEST_TMPDIR/$j/out")"
+		kill -INT "$pid"
+		wait "$pid" && rc=0 || rc=$?
+		assert_equal "$rc" 130
+	done
+	# The records: cancelled, each with its file's name (the first process
+	# ends them, so their other fields are not the transfers').
+	for j in 1 2; do
+		jq -c '{index, file, kind: .error.kind}' "$BATS_TEST_TMPDIR/$j/out.jsonl" \
+			>"$BATS_TEST_TMPDIR/$j/brief"
+	done
+	assert_same_runs brief
+	output=$(<"$BATS_TEST_TMPDIR/2/brief")
+	assert_jq 'map(.index) == [range(6)] and all(.kind == "cancelled") and
+		map(.file) == [range(6) | "out/\(.)"]'
+	assert_equal "$(cd "$BATS_TEST_TMPDIR/2/out" && ls | tr '\n' ' ')" \
+		"0.part 1.part 2.part "
+}
+
+# Whether the server has at least N requests in flight.
+inflight_at_least() {
+	(( $(stat_field inflight) >= $1 ))
 }
 
 # A cookie file with cookie c for each of h0.test ... h5.test.
@@ -462,10 +512,7 @@ cookie_file() {
 		"${res[@]}" -i "$BATS_TEST_TMPDIR/in" \
 		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
 	pid=$!
-	for ((i = 0; i < 100; i++)); do
-		(( $(stat_field inflight) >= 16 )) && break
-		sleep 0.1
-	done
+	wait_until 10 inflight_at_least 16 || true
 	mapfile -t workers < <(pgrep -P "$pid")
 	assert_equal "${#workers[@]}" 2
 	kill -KILL "${workers[0]}"
