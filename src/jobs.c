@@ -7,7 +7,12 @@
  * every record it sent in a table by index until its line comes back, so
  * that a worker that dies loses nothing: its records end as `other`.
  * Sockets are non-blocking on both sides and the parent buffers what a
- * worker has not read yet: neither side ever waits for the other.
+ * worker has not read yet: neither side ever waits for the other.  Under
+ * -o the parent chooses each record's file name before sending it (names
+ * are given out in one place), and the line's error is read back for
+ * --format tap and --junit.  At the end (jobs_end) the parent shuts its
+ * side: each worker ends what it still runs, sends its cookies under
+ * --cookie-jar, and exits; only then does the parent wait for it.
  */
 #include "gather/jobs.h"
 

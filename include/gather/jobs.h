@@ -3,7 +3,8 @@
  * hands each record to the worker that owns its host, at most a window
  * ahead, and writes the workers' records through its one reorder and
  * output stage.  A worker runs its own loop, its share of -c and --rate
- * and its hosts' --per-host, and sends records back.
+ * and its hosts' --per-host, and sends records back; at the end, its
+ * cookies.  Under -o the parent chooses every file name.
  */
 #ifndef GATHER_JOBS_H
 #define GATHER_JOBS_H
