@@ -2,7 +2,10 @@
 # -j 1 against -j 2: many tiny responses from a fast local server, where
 # one event loop is CPU-bound.
 #
-#   bench/jobs.sh [URLS] [RUNS]    (defaults 100000, 3)
+#   bench/jobs.sh [URLS] [RUNS] [o]    (defaults 100000, 3)
+#
+# With "o" the bodies go to files (-o, a fresh directory for each run)
+# instead of --body none.
 #
 # Starts a private nginx (two workers, `return 200`, 3-byte bodies) on a
 # free port of 127.0.0.1 ... 127.0.0.8, lists URLS URLs spread over those
@@ -14,6 +17,7 @@ set -eu
 
 n=${1:-100000}
 runs=${2:-3}
+files=${3:-}
 gather=${GATHER:-./gather}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/jobs.XXXXXX")
 cleanup() {
@@ -52,15 +56,26 @@ done
 awk -v n="$n" -v p="$port" 'BEGIN { for (k = 0; k < n; k++)
 	printf "http://127.0.0.%d:%d/f%d\n", k % 8 + 1, p, k }' >"$dir/urls"
 
-echo "$n URLs over 8 hosts, -c 32 --body none, best of $runs"
+if [ "$files" = o ]; then
+	what="-o DIR"
+else
+	what="--body none"
+fi
+echo "$n URLs over 8 hosts, -c 32 $what, best of $runs"
 echo
 echo "| run | wall s | records/s | CPU s |"
 echo "| --- | --- | --- | --- |"
 for j in 1 2; do
 	best=
 	for _ in $(seq "$runs"); do
+		rm -rf "$dir/files"
+		if [ "$files" = o ]; then
+			set -- -o "$dir/files"
+		else
+			set -- --body none
+		fi
 		/usr/bin/time -f '%e %U %S' -o "$dir/time" "$gather" -j "$j" \
-		    -c 32 --body none -i "$dir/urls" >"$dir/out"
+		    -c 32 "$@" -i "$dir/urls" >"$dir/out"
 		[ "$(wc -l <"$dir/out")" -eq "$n" ] ||
 			{ echo "jobs.sh: -j $j wrote too few records" >&2; exit 1; }
 		read -r t u s <"$dir/time"

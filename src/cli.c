@@ -79,7 +79,8 @@ const struct option_def cli_options[] = {
 	{ "jobs", 'j', ARG_COUNT, SCHED, F(jobs), "N",
 	    .help = "worker processes, each with its own event loop, records "
 	    "going to them by host (default 1; 0 = one per online CPU); -c, "
-	    "--rate and --window stay totals" },
+	    "--rate and --window stay totals, and every other option (-o, "
+	    "--cookie-jar, --format tap, --junit) works as without -j" },
 	{ "timeout", 't', ARG_SECONDS, SCHED, F(timeout), "SEC",
 	    .help = "limit for each attempt, fractions allowed; 0 = none "
 	    "(default 30; 0 with -o)" },

@@ -113,11 +113,6 @@ cli_finish(struct opts *o, char *err, size_t errlen)
 {
 	if (o->merge && cli_merge(o, err, errlen) != CLI_RUN)
 		return CLI_USAGE;
-	if (o->jobs != 1 && (o->output_dir != NULL || o->ncookie_files > 0 ||
-	    o->cookie_jar != NULL || o->format == FORMAT_TAP ||
-	    o->junit != NULL))
-		return cli_usage(err, errlen, "-j does not work with -o, -b FILE, "
-		    "--cookie-jar, --format tap or --junit yet");
 	if (o->output_dir && !cli_given(o, "max-body"))
 		o->max_body = 0;	/* files are not held in memory */
 	if (o->cont && o->output_dir == NULL)

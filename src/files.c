@@ -391,3 +391,35 @@ files_existing(struct files *f, struct rec *r)
 		return 0;
 	return 1;
 }
+
+/*
+ * -j: choose r's name in the first process, where every name of the run
+ * is given out, as r's first attempt would (--revalidate's look for this
+ * URL's file first), so that two workers never take one name and each
+ * record gets the name it would get without -j; r->save.claimed tells the
+ * worker which it was.  0, or -1 with a reason in err.
+ */
+int
+files_claim(struct files *f, struct rec *r, char *err, size_t errlen)
+{
+	int rc;
+
+	if (r->req.was.etag != NULL || r->req.was.modified != 0) {
+		if ((rc = files_existing(f, r)) == 1) {
+			r->save.claimed = CLAIM_FILE;
+			return 0;
+		}
+		if (rc == -1) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+	}
+	if (files_part_mark_of(f, r) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (files_choose(f, r, 0, err, errlen) == -1)
+		return -1;
+	r->save.claimed = CLAIM_NAME;
+	return 0;
+}

@@ -9,10 +9,17 @@
  * a directory or any other kind of file is refused.  jar_check runs the
  * same steps short of writing, before anything is fetched, so that a jar
  * that cannot be written is said at once rather than after the run.
+ * Under -j each worker holds the cookies of its hosts; jar_changes says
+ * what one worker's store changed in the store the run started with, for
+ * the first process to make the one store the jar is written from.
  */
 #include "gather/jar.h"
 
+#include "gather/buf.h"
+#include "gather/htab.h"
+
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,4 +126,98 @@ jar_write(const char *path, const struct curl_slist *cookies, char *err,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The key of a COOKIELIST line into b: domain (without libcurl's
+ * "#HttpOnly_"), path and name, the fields a cookie replaces another by;
+ * -1 when the line has too few fields or memory runs out.
+ */
+static int
+jar_key(struct buf *b, const char *line)
+{
+	const char	*f[7], *p = line;
+	int		 i;
+
+	for (i = 0; i < 7; i++) {
+		f[i] = p;
+		if (i < 6 && (p = strchr(p, '\t')) == NULL)
+			return -1;
+		p++;
+	}
+	if (strncmp(f[0], "#HttpOnly_", 10) == 0)
+		f[0] += 10;
+	buf_clear(b);
+	return buf_append(b, f[0], (size_t)(f[1] - f[0])) == -1 ||
+	    buf_append(b, f[2], (size_t)(f[3] - f[2])) == -1 ||
+	    buf_append(b, f[5], (size_t)(f[6] - f[5])) == -1 ? -1 : 0;
+}
+
+/* line with its expiry (the fifth field) made 1, long past, into b. */
+static int
+jar_expire(struct buf *b, const char *line)
+{
+	const char	*p = line, *at = NULL;
+	int		 i;
+
+	for (i = 0; i < 5 && p != NULL; i++) {
+		if (i == 4)
+			at = p;
+		if ((p = strchr(p, '\t')) != NULL)
+			p++;
+	}
+	if (p == NULL)
+		return -1;
+	buf_clear(b);
+	return buf_append(b, line, (size_t)(at - line)) == -1 ||
+	    buf_append(b, "1\t", 2) == -1 ||
+	    buf_append(b, p, strlen(p) + 1) == -1 ? -1 : 0;
+}
+
+/*
+ * What made the store base into now, as COOKIELIST lines given to set: a
+ * line of now's that base does not have (a cookie added or changed), and
+ * for a cookie of base's that now lacks (deleted, or expired), its line
+ * with a past expiry.  -1 when out of memory.
+ */
+int
+jar_changes(const struct curl_slist *base, const struct curl_slist *now,
+    jar_set_fn set, void *arg)
+{
+	const struct curl_slist	*c;
+	struct htab		*lines, *keys = NULL;
+	struct buf		 k = { NULL, 0, 0 };
+	size_t			 n;
+	uint64_t		 seed;
+	int			 rc = -1;
+
+	/* Cookies are the servers' to choose: a seed they cannot know. */
+	seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^
+	    (uint64_t)(uintptr_t)&k;
+	if ((lines = htab_new(1, seed)) == NULL ||
+	    (keys = htab_new(1, seed)) == NULL)
+		goto out;
+	for (c = base; c != NULL; c = c->next)
+		if (htab_get(lines, c->data, n = strlen(c->data)) == NULL &&
+		    htab_add(lines, c->data, n, htab_hash(lines, c->data, n)) ==
+		    NULL)
+			goto out;
+	for (c = now; c != NULL; c = c->next) {
+		if (jar_key(&k, c->data) == 0 && htab_get(keys, k.p, k.len) ==
+		    NULL && htab_add(keys, k.p, k.len, htab_hash(keys, k.p,
+		    k.len)) == NULL)
+			goto out;
+		if (htab_get(lines, c->data, strlen(c->data)) == NULL)
+			set(arg, c->data);
+	}
+	for (c = base; c != NULL; c = c->next)
+		if (jar_key(&k, c->data) == 0 && htab_get(keys, k.p, k.len) ==
+		    NULL && jar_expire(&k, c->data) == 0)
+			set(arg, k.p);
+	rc = 0;
+out:
+	buf_free(&k);
+	htab_free(keys);
+	htab_free(lines);
+	return rc;
 }

@@ -7,7 +7,12 @@
  * every record it sent in a table by index until its line comes back, so
  * that a worker that dies loses nothing: its records end as `other`.
  * Sockets are non-blocking on both sides and the parent buffers what a
- * worker has not read yet: neither side ever waits for the other.
+ * worker has not read yet: neither side ever waits for the other.  Under
+ * -o the parent chooses each record's file name before sending it (names
+ * are given out in one place), and the line's error is read back for
+ * --format tap and --junit.  At the end (jobs_end) the parent shuts its
+ * side: each worker ends what it still runs, sends its cookies under
+ * --cookie-jar, and exits; only then does the parent wait for it.
  */
 #include "gather/jobs.h"
 
@@ -18,12 +23,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <curl/curl.h>
 
 #include "gather/earlier.h"
+#include "gather/files.h"
 #include "gather/json.h"
 #include "gather/msg.h"
 #include "gather/text.h"
@@ -31,15 +38,20 @@
 
 /* Read this much from a socket at a time. */
 #define JOBS_READ	65536
+/* A worker's line that is a cookie (then a Netscape line), and its last. */
+#define JOBS_COOKIE	"C"
+#define JOBS_COOKIES_END "E"
+/* The byte strings of a record on the wire. */
+#define JOBS_BUFS	8
 
 /* A record's fixed part on the wire; the byte strings follow it. */
 struct wire {
 	uint32_t	len;		/* the whole message */
 	uint64_t	index;
-	int32_t		has_body, body_json, has_id;
+	int32_t		has_body, body_json, has_id, claimed;
 	double		timeout;
 	uint32_t	nheaders;
-	uint32_t	n[7];		/* url method headers body user bearer id */
+	uint32_t	n[JOBS_BUFS];	/* url method headers body user bearer id file */
 	char		sha256[65];
 };
 
@@ -54,6 +66,8 @@ struct worker {
 	size_t		 out_off;
 	struct buf	 in;		/* bytes of lines not yet whole */
 	struct jobs	*j;
+	struct curl_slist *cookies;	/* jobs_end: the cookies it sent */
+	int		 cookies_end;	/* and the end of them came */
 };
 
 /* A record in a worker, by index. */
@@ -69,11 +83,13 @@ struct jobs {
 	struct ev_loop		*evl;
 	jobs_done_fn		 done;
 	void			*arg;
+	struct files		*files;		/* -o: names are chosen here */
 	struct slot		*tab;
 	size_t			 cap;		/* a power of two */
 	CURLU			*cu;
 	struct buf		 host;
 	struct buf		 line;
+	struct buf		 msgbuf;	/* a line's error message */
 	char			 msg[256];
 };
 
@@ -84,6 +100,7 @@ struct jobs_feed {
 	struct buf		 in;
 	size_t			 off;
 	int			 eof;
+	int			 hup;		/* the parent is done with us */
 	input_ready_fn		 ready;
 	void			*arg;
 };
@@ -260,9 +277,37 @@ jobs_num(const struct json_span *v)
 	return strtod(tmp, NULL);
 }
 
-/* What the parent's stats and --fail-fast need of a record's line. */
+/*
+ * The error member v of a record's line into r: its kind and message, so
+ * that --format tap and --junit say what the line says.
+ */
 static void
-jobs_read_rec(struct rec *r, const char *p, size_t n)
+jobs_read_error(struct jobs *j, struct rec *r, const struct json_span *v)
+{
+	struct json_span	k, m;
+	enum err_kind		kind = ERR_OTHER;
+	size_t			pos = 0;
+
+	buf_clear(&j->msgbuf);
+	while (json_next(v->p, v->n, &pos, &k, &m) == 0) {
+		if (k.n == 6 && memcmp(k.p, "\"kind\"", 6) == 0)
+			kind = jobs_kind(&m);
+		else if (k.n == 9 && memcmp(k.p, "\"message\"", 9) == 0 &&
+		    m.p[0] == '"' && json_unescape(&j->msgbuf, m.p, m.n) == -1)
+			buf_clear(&j->msgbuf);
+	}
+	if (buf_append(&j->msgbuf, "", 1) == -1)
+		rec_fail(r, kind, "%s", "");
+	else
+		rec_fail(r, kind, "%s", j->msgbuf.p);
+}
+
+/*
+ * What the parent's stats, --fail-fast, --format tap and --junit need of
+ * a record's line.
+ */
+static void
+jobs_read_rec(struct jobs *j, struct rec *r, const char *p, size_t n)
 {
 	struct json_span k, v, k2, v2;
 	size_t		 pos = 0, pos2;
@@ -281,12 +326,8 @@ jobs_read_rec(struct rec *r, const char *p, size_t n)
 				if (k2.n == 7 && memcmp(k2.p, "\"total\"", 7) == 0)
 					r->res.time.total = jobs_num(&v2);
 		} else if (k.n == 7 && memcmp(k.p, "\"error\"", 7) == 0 &&
-		    v.p[0] == '{') {
-			pos2 = 0;
-			while (json_next(v.p, v.n, &pos2, &k2, &v2) == 0)
-				if (k2.n == 6 && memcmp(k2.p, "\"kind\"", 6) == 0)
-					rec_fail(r, jobs_kind(&v2), "%s", "");
-		}
+		    v.p[0] == '{')
+			jobs_read_error(j, r, &v);
 	}
 }
 
@@ -307,7 +348,7 @@ jobs_line(struct jobs *j, const char *p, size_t n)
 	if ((r = j->tab[i].r) == NULL)
 		return;		/* ended in the parent meanwhile */
 	jobs_unset(j, i);
-	jobs_read_rec(r, p, n);
+	jobs_read_rec(j, r, p, n);
 	buf_clear(&j->line);
 	if (buf_append(&j->line, p, n) == -1 ||
 	    buf_append(&j->line, "\n", 1) == -1) {
@@ -436,14 +477,18 @@ jobs_write_cb(struct ev_loop *evl, ev_io *io, int revents)
 	ev_io_stop(evl, io);
 }
 
-/* Start watching the workers on evl; done takes their records. */
+/*
+ * Start watching the workers on evl; done takes their records.  Under -o,
+ * files chooses each record's name before it leaves.
+ */
 void
-jobs_attach(struct jobs *j, struct ev_loop *evl, jobs_done_fn done,
-    void *arg)
+jobs_attach(struct jobs *j, struct ev_loop *evl, struct files *files,
+    jobs_done_fn done, void *arg)
 {
 	long k;
 
 	j->evl = evl;
+	j->files = files;
 	j->done = done;
 	j->arg = arg;
 	for (k = 0; k < j->n; k++) {
@@ -492,15 +537,23 @@ jobs_put(struct buf *out, const void *p, size_t n)
 int
 jobs_send(struct jobs *j, struct rec *r)
 {
-	const struct buf	*b[7] = { &r->req.url, &r->req.method, &r->req.headers,
-				    &r->req.body, &r->req.user, &r->req.bearer, &r->req.id };
+	const struct buf	*b[JOBS_BUFS] = { &r->req.url, &r->req.method,
+				    &r->req.headers, &r->req.body, &r->req.user,
+				    &r->req.bearer, &r->req.id, &r->save.file };
 	struct wire		 m;
 	struct worker		*w;
 	int			 k, i;
 	size_t			 at, start;
+	char			 err[512];
 
 	if ((k = jobs_pick(j, r)) == -1) {
 		rec_fail(r, ERR_OTHER, "%s", j->msg);
+		return -1;
+	}
+	/* Where its first attempt would choose it, without -j. */
+	if (j->files != NULL && r->save.claimed == CLAIM_NONE &&
+	    files_claim(j->files, r, err, sizeof(err)) == -1) {
+		rec_fail(r, ERR_IO, "%s", err);
 		return -1;
 	}
 	w = &j->w[k];
@@ -509,18 +562,19 @@ jobs_send(struct jobs *j, struct rec *r)
 	m.has_body = r->req.has_body;
 	m.body_json = r->req.body_json;
 	m.has_id = r->req.has_id;
+	m.claimed = (int32_t)r->save.claimed;
 	m.timeout = r->req.timeout;
 	m.nheaders = (uint32_t)r->req.nheaders;
 	memcpy(m.sha256, r->req.sha256, sizeof(m.sha256));
 	m.len = sizeof(m);
-	for (i = 0; i < 7; i++) {
+	for (i = 0; i < JOBS_BUFS; i++) {
 		m.n[i] = (uint32_t)b[i]->len;
 		m.len += m.n[i];
 	}
 	start = w->out.len;
 	if (jobs_put(&w->out, &m, sizeof(m)) == -1)
 		goto nomem;
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < JOBS_BUFS; i++)
 		if (b[i]->len > 0 && jobs_put(&w->out, b[i]->p, b[i]->len) ==
 		    -1)
 			goto nomem;
@@ -534,6 +588,128 @@ nomem:
 	w->out.len = start;
 	rec_fail(r, ERR_OTHER, "out of memory");
 	return -1;
+}
+
+/*
+ * One line worker w sent after the run: one of its cookies, or the end of
+ * them; a record's line is one the run no longer waits for.
+ */
+static void
+jobs_end_line(struct jobs *j, struct worker *w, const char *p, size_t n)
+{
+	struct curl_slist *c;
+
+	if (n == 1 && p[0] == JOBS_COOKIES_END[0]) {
+		if (w->cookies_end == 0)
+			w->cookies_end = 1;
+		return;
+	}
+	if (n == 0 || p[0] != JOBS_COOKIE[0] || w->cookies_end != 0)
+		return;
+	buf_clear(&j->line);
+	if (buf_append(&j->line, p + 1, n - 1) == -1 ||
+	    buf_append(&j->line, "", 1) == -1 ||
+	    (c = curl_slist_append(w->cookies, j->line.p)) == NULL) {
+		w->cookies_end = -1;	/* out of memory: the list is not whole */
+		return;
+	}
+	w->cookies = c;
+}
+
+/* Read what w sent after the run; 0 at its end, 1 while more may come. */
+static int
+jobs_end_read(struct jobs *j, struct worker *w)
+{
+	const char	*nl;
+	size_t		 off;
+	ssize_t		 k;
+
+	if (buf_reserve(&w->in, w->in.len + JOBS_READ) == -1)
+		return 0;
+	k = read(w->fd, w->in.p + w->in.len, JOBS_READ);
+	if (k == -1 && (errno == EAGAIN || errno == EINTR))
+		return 1;
+	if (k <= 0)
+		return 0;
+	w->in.len += (size_t)k;
+	for (off = 0; (nl = memchr(w->in.p + off, '\n', w->in.len - off)) !=
+	    NULL; off = (size_t)(nl - w->in.p) + 1)
+		jobs_end_line(j, w, w->in.p + off,
+		    (size_t)(nl - (w->in.p + off)));
+	memmove(w->in.p, w->in.p + off, w->in.len - off);
+	w->in.len -= off;
+	return 1;
+}
+
+/* w has said all: close its socket and reap it. */
+static void
+jobs_end_close(struct jobs *j, struct worker *w)
+{
+	close(w->fd);
+	w->fd = -1;
+	w->alive = 0;
+	if (j->evl != NULL)
+		jobs_child_stop(j->evl, w);
+	if (w->pid > 0 && w->cw.rpid != w->pid)
+		waitpid(w->pid, NULL, 0);
+	w->pid = -1;
+}
+
+/*
+ * The end of the run: tell each worker that nothing more comes (it ends
+ * what it still runs, as the records are over here, settling its files
+ * as -j 1 would, and under --cookie-jar sends its cookies), and wait for
+ * each to exit.  With fn (--cookie-jar), give it each worker's cookies;
+ * -1 when a worker's did not all come (it died).
+ */
+int
+jobs_end(struct jobs *j, jobs_cookies_fn fn, void *arg)
+{
+	struct pollfd	*pf;
+	long		 k, open = 0;
+	int		 rc = 0;
+
+	if ((pf = calloc((size_t)j->n, sizeof(*pf))) == NULL)
+		return -1;
+	for (k = 0; k < j->n; k++) {
+		struct worker *w = &j->w[k];
+
+		pf[k].fd = -1;
+		if (j->evl != NULL) {
+			ev_io_stop(j->evl, &w->rio);
+			ev_io_stop(j->evl, &w->wio);
+		}
+		if (!w->alive || shutdown(w->fd, SHUT_WR) == -1)
+			continue;
+		buf_clear(&w->in);
+		pf[k].fd = w->fd;
+		pf[k].events = POLLIN;
+		open++;
+	}
+	while (open > 0) {
+		if (poll(pf, (nfds_t)j->n, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (k = 0; k < j->n; k++)
+			if (pf[k].fd != -1 && pf[k].revents != 0 &&
+			    jobs_end_read(j, &j->w[k]) == 0) {
+				jobs_end_close(j, &j->w[k]);
+				pf[k].fd = -1;
+				open--;
+			}
+	}
+	for (k = 0; k < j->n; k++) {
+		if (fn != NULL && j->w[k].cookies_end == 1)
+			fn(arg, j->w[k].cookies);
+		else if (fn != NULL)
+			rc = -1;
+		curl_slist_free_all(j->w[k].cookies);
+		j->w[k].cookies = NULL;
+	}
+	free(pf);
+	return rc;
 }
 
 /* Stop the workers (they hold nothing the output needs) and free all. */
@@ -564,6 +740,7 @@ jobs_free(struct jobs *j)
 	curl_url_cleanup(j->cu);
 	buf_free(&j->host);
 	buf_free(&j->line);
+	buf_free(&j->msgbuf);
 	free(j);
 }
 
@@ -587,7 +764,7 @@ jobs_feed_cb(struct ev_loop *evl, ev_io *io, int revents)
 	if (k == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (k <= 0) {
-		f->eof = 1;
+		f->eof = f->hup = 1;
 		ev_io_stop(evl, io);
 	} else
 		f->in.len += (size_t)k;
@@ -616,8 +793,9 @@ jobs_feed_new(struct ev_loop *evl, int fd, input_ready_fn ready, void *arg)
 enum input_status
 jobs_feed_next(struct jobs_feed *f, struct rec *r)
 {
-	struct buf	*b[7] = { &r->req.url, &r->req.method, &r->req.headers, &r->req.body,
-			    &r->req.user, &r->req.bearer, &r->req.id };
+	struct buf	*b[JOBS_BUFS] = { &r->req.url, &r->req.method,
+			    &r->req.headers, &r->req.body, &r->req.user,
+			    &r->req.bearer, &r->req.id, &r->save.file };
 	struct wire	 m;
 	const char	*p;
 	int		 i;
@@ -631,10 +809,11 @@ jobs_feed_next(struct jobs_feed *f, struct rec *r)
 	r->req.has_body = m.has_body;
 	r->req.body_json = m.body_json;
 	r->req.has_id = m.has_id;
+	r->save.claimed = (enum claim)m.claimed;
 	r->req.timeout = m.timeout;
 	r->req.nheaders = m.nheaders;
 	memcpy(r->req.sha256, m.sha256, sizeof(r->req.sha256));
-	for (i = 0; i < 7; i++) {
+	for (i = 0; i < JOBS_BUFS; i++) {
 		if (buf_set(b[i], p, m.n[i]) == -1)
 			return IN_ERROR;
 		p += m.n[i];
@@ -662,4 +841,45 @@ jobs_feed_free(struct jobs_feed *f)
 	ev_io_stop(f->evl, &f->rio);
 	buf_free(&f->in);
 	free(f);
+}
+
+/* Whether the parent closed its side: the run is over for this worker. */
+int
+jobs_feed_hup(const struct jobs_feed *f)
+{
+	return f != NULL && f->hup;
+}
+
+/* Write the n bytes at p on fd, whole; -1 on failure. */
+static int
+jobs_write_all(int fd, const char *p, size_t n)
+{
+	ssize_t k;
+
+	while (n > 0) {
+		if ((k = write(fd, p, n)) == -1 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/*
+ * A worker's last words under --cookie-jar, after the records it wrote:
+ * its cookies, a line each after JOBS_COOKIE, then JOBS_COOKIES_END.
+ */
+int
+jobs_feed_cookies(struct jobs_feed *f, const struct curl_slist *list)
+{
+	const struct curl_slist *c;
+
+	for (c = list; c != NULL; c = c->next)
+		if (jobs_write_all(f->fd, JOBS_COOKIE, 1) == -1 ||
+		    jobs_write_all(f->fd, c->data, strlen(c->data)) == -1 ||
+		    jobs_write_all(f->fd, "\n", 1) == -1)
+			return -1;
+	return jobs_write_all(f->fd, JOBS_COOKIES_END "\n", 2);
 }

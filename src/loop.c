@@ -255,6 +255,16 @@ loop_cookie_list(struct loop *lp, int *ok)
 	return list;
 }
 
+/* Set one cookie, a COOKIELIST line, in the run's store; -1 if refused. */
+int
+loop_cookie_set(struct loop *lp, const char *line)
+{
+	if (lp == NULL || lp->cookies == NULL)
+		return -1;
+	return curl_easy_setopt(lp->cookies, CURLOPT_COOKIELIST, line) ==
+	    CURLE_OK ? 0 : -1;
+}
+
 /*
  * Admit e (its entry hd) into its lane: after its host's lookup when
  * the name needs one (loop_lookup_gate).  -1 when it cannot start.

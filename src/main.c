@@ -286,17 +286,78 @@ main_open(struct app *a)
 	    .resume = a->resume, .revalidate = a->revalidate,
 	    .stats = a->stats, .expect = a->expect, .jobs = a->jobs });
 	if (a->jobs != NULL)
-		jobs_attach(a->jobs, a->evl, sched_remote_done, a->sched);
+		jobs_attach(a->jobs, a->evl, a->files, sched_remote_done,
+		    a->sched);
 	return -1;
+}
+
+/* jar_changes' callback: a worker's change into the first process's store. */
+static void
+main_jar_set_cb(void *arg, const char *line)
+{
+	(void)loop_cookie_set(arg, line);
+}
+
+/* The run's cookies as they were at the start, and the store to change. */
+struct main_jar {
+	const struct curl_slist	*base;
+	struct loop		*loop;
+	int			 failed;
+};
+
+/* jobs_end's callback: one worker's cookies, its changes applied here. */
+static void
+main_jar_worker_cb(void *arg, const struct curl_slist *list)
+{
+	struct main_jar *mj = arg;
+
+	if (jar_changes(mj->base, list, main_jar_set_cb, mj->loop) == -1)
+		mj->failed = 1;
+}
+
+/*
+ * -j: make the workers' stores one in this process's, which holds the
+ * cookies the run started with (-b FILE) and does no transfer: each
+ * worker's changes to them are applied.  -1 when a worker's cookies are
+ * lost (it died) or could not be applied.
+ */
+static int
+main_jar_gather(struct app *a)
+{
+	struct main_jar	mj = { NULL, a->loop, 0 };
+	struct curl_slist *base;
+	int		ok, rc;
+
+	base = loop_cookie_list(a->loop, &ok);
+	mj.base = base;
+	rc = jobs_end(a->jobs, main_jar_worker_cb, &mj);
+	curl_slist_free_all(base);
+	return ok && rc == 0 && !mj.failed ? 0 : -1;
+}
+
+/*
+ * -j: the workers end what they still run, settle their files and (with
+ * --cookie-jar) send their cookies, made one store here; -1 when some
+ * cookies are lost.
+ */
+static int
+main_workers_end(struct app *a)
+{
+	if (a->jobs == NULL)
+		return 0;
+	if (a->opts.cookie_jar == NULL)
+		return jobs_end(a->jobs, NULL, NULL);
+	return main_jar_gather(a);
 }
 
 /*
  * --cookie-jar: write the store, however the run ended (signals and
  * --deadline included); a jar that cannot be written makes a run that
- * was all ok exit 1.  A reader that left is told nothing.
+ * was all ok exit 1.  A reader that left is told nothing.  lost: -j lost
+ * a worker's cookies, which is said; the jar holds the rest.
  */
 static int
-main_jar(struct app *a, int status)
+main_jar(struct app *a, int status, int lost)
 {
 	struct curl_slist	*list;
 	char			 err[512];
@@ -311,7 +372,10 @@ main_jar(struct app *a, int status)
 	if (ok && jar_write(a->opts.cookie_jar, list, err, sizeof(err)) == 0)
 		ok = 2;
 	curl_slist_free_all(list);
-	if (ok == 2 || status == EXIT_SIGPIPE)
+	if (ok == 2 && lost)
+		snprintf(err, sizeof(err), "--cookie-jar %s: the cookies of a "
+		    "worker that died are not in it", a->opts.cookie_jar);
+	if ((ok == 2 && !lost) || status == EXIT_SIGPIPE)
 		return status;
 	msg_error("%s", err);
 	return status == EXIT_ALL_OK ? EXIT_SOME_FAILED : status;
@@ -332,6 +396,19 @@ main_junit(struct app *a, int *status)
 }
 
 static void	main_close(struct app *);
+
+/* -j, --cookie-jar: a worker's cookies to the parent, after its records. */
+static int
+main_worker_cookies(struct app *a)
+{
+	struct curl_slist	*list;
+	int			 ok, rc;
+
+	list = loop_cookie_list(a->loop, &ok);
+	rc = ok ? jobs_feed_cookies(a->feed, list) : -1;
+	curl_slist_free_all(list);
+	return rc;
+}
 
 /*
  * -j: a worker.  Its records come from the parent on fd and go back on
@@ -354,6 +431,12 @@ main_worker(void *arg, long k, long n, int fd)
 	o->unordered = 1;
 	o->format = FORMAT_JSONL;
 	o->stats = o->progress = o->fail_fast = 0;
+	/*
+	 * The parent's --deadline ends the run, and it then ends this
+	 * worker, which has its cookies to send last (one of its own could
+	 * end it first, its cookies taken for records).
+	 */
+	o->deadline = 0;
 	o->shard_n = 0;
 	o->resume = NULL;
 	o->nresumes = 0;
@@ -364,6 +447,8 @@ main_worker(void *arg, long k, long n, int fd)
 		goto out;
 	if ((o->nrevalidates > 0 && (a->revalidate = revalidate_load(
 	    o->revalidates, o->nrevalidates, err, sizeof(err))) == NULL) ||
+	    (o->output_dir != NULL && (a->files = files_new(o, err,
+	    sizeof(err))) == NULL) ||
 	    (o->nexpects > 0 && (a->expect = expect_new(o->expects,
 	    o->nexpects, err, sizeof(err))) == NULL))
 		goto out;
@@ -376,6 +461,8 @@ main_worker(void *arg, long k, long n, int fd)
 	    .expect = a->expect, .feed = a->feed });
 	sched_run(a->sched);
 	status = sched_status(a->sched);
+	if (o->cookie_jar != NULL && main_worker_cookies(a) == -1)
+		status = EXIT_SOME_FAILED;
 out:
 	main_close(a);
 	curl_global_cleanup();
@@ -434,7 +521,7 @@ main(int argc, char **argv)
 {
 	struct app	a;
 	char		err[512];
-	int		status, closed[3];
+	int		status, closed[3], lost;
 
 	if (main_std_fds(closed) == -1)
 		return EXIT_SOME_FAILED;
@@ -477,7 +564,8 @@ main(int argc, char **argv)
 		sched_run(a.sched);
 		if ((status = ends_status(a.ends)) == -1)
 			status = sched_status(a.sched);
-		status = main_jar(&a, status);
+		lost = main_workers_end(&a) == -1;
+		status = main_jar(&a, status, lost);
 		main_junit(&a, &status);
 		/* A reader that left gets nothing more, not even on stderr. */
 		if (status != EXIT_SIGPIPE)

@@ -46,28 +46,35 @@ output_new(const struct opts *o, struct ends *e, struct record *rec,
 	return out;
 }
 
+/* r's JSON line into the reorder: line when a -j worker formatted it. */
+static int
+output_line(struct output *out, const struct rec *r, struct buf *line)
+{
+	if (line != NULL)
+		return reorder_put(out->reorder, r->seq, line);
+	return record_put(out->record, r);
+}
+
 /*
  * r's output, -1 with errno when it could not be handed on: its JSON
- * line (or line, when a -j worker formatted it), or under --format tap
- * its test case; and its case in the --junit report.
+ * line, or under --format tap its test case; and its case in the --junit
+ * report.  A -j worker's record comes with its line, and r then holds
+ * what the line says of its outcome (jobs.c reads it back).
  */
 static int
 output_emit(struct output *out, const struct rec *r, struct buf *line)
 {
 	struct outcome oc;
 
-	if (line != NULL)	/* -j refuses tap and --junit */
-		return ends_output_dead(out->ends) ? 0 :
-		    reorder_put(out->reorder, r->seq, line);
 	if (out->junit == NULL && out->format != FORMAT_TAP)
 		return ends_output_dead(out->ends) ? 0 :
-		    record_put(out->record, r);
+		    output_line(out, r, line);
 	writer_outcome(r, &oc);
 	(void)junit_add(out->junit, &oc);	/* junit_finish tells */
 	if (ends_output_dead(out->ends))
 		return 0;
 	if (out->format != FORMAT_TAP)
-		return record_put(out->record, r);
+		return output_line(out, r, line);
 	if (writer_tap_case(&out->tapcase, &oc) == -1) {
 		errno = ENOMEM;
 		return -1;

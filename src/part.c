@@ -215,7 +215,8 @@ part_open(struct xfer *x, struct rec *r)
 /*
  * -o with --revalidate: a NAME an earlier run left is kept until the
  * first body byte, which a 304 never sends, and only then is NAME.part
- * opened (part_open_late).  A NAME that is not there is fetched plainly.
+ * opened (part_open_late).  A NAME that is not there is fetched plainly,
+ * as is one the first process of a -j run found no file for.
  */
 int
 part_file(struct xfer *x, struct rec *r)
@@ -224,6 +225,11 @@ part_file(struct xfer *x, struct rec *r)
 
 	if (r->req.was.etag == NULL && r->req.was.modified == 0)
 		return 0;
+	/* -j: the first process looked, and found no file of this URL's. */
+	if (r->save.claimed == CLAIM_NAME) {
+		memset(&r->req.was, 0, sizeof(r->req.was));
+		return 0;
+	}
 	if ((rc = files_existing(x->pool->files, r)) == 1) {
 		x->open_late = 1;
 		return 0;

@@ -67,6 +67,7 @@ struct sched {
 	enum err_kind		 cancel;	/* the rest is to end as this */
 	const char		*cancel_why;
 	int			 input_done;
+	int			 hup;		/* -j worker: the parent is done */
 	int			 input_failed;
 	int			 failed;	/* some record was not ok */
 	ev_prepare		 flush_w;
@@ -632,6 +633,15 @@ sched_pump_input(struct sched *s)
 static void
 sched_pump(struct sched *s)
 {
+	/*
+	 * A -j worker whose parent is done: what still runs, and what it
+	 * sent but this worker has not read, is moot.
+	 */
+	if (s->p.feed != NULL && !s->hup && jobs_feed_hup(s->p.feed)) {
+		s->hup = s->input_done = 1;
+		sched_abort_at_top(s, ERR_CANCELLED, "cancelled: the first "
+		    "process ended the run");
+	}
 	if (sched_pump_due(s))
 		sched_pump_input(s);
 	sched_abort_if_asked(s);

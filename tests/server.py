@@ -35,6 +35,7 @@ Endpoints (a query string is ignored unless an endpoint names it):
   /header-list          the request headers as a JSON array of [name, value]
                         pairs, in order, repeats kept (any method)
   /headers              two Set-Cookie headers and X-Custom
+  /set-cookie?c=V       200 with a Set-Cookie: V header for each c given
   /retry-after/<s>      503 with Retry-After: <s>
   /flaky/<key>/<n>      503 for the first n requests of key, then 200
   /count/<key>          200, the body the number of requests for key so far
@@ -648,6 +649,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.reply(200, "headers", "text/plain",
                    [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
                     ("X-Custom", "yes")])
+
+    def ep_set_cookie(self, args, query):
+        self.reply(200, "cookies", "text/plain",
+                   [("Set-Cookie", v) for v in query.get("c", [])])
 
     def ep_retry_after(self, args, query):
         value = args[0] if args else "1"

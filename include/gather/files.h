@@ -28,6 +28,7 @@ struct files	*files_new(const struct opts *, char *, size_t);
 int		 files_open(struct files *, struct rec *, struct part *,
 		    char *, size_t);
 int		 files_existing(struct files *, struct rec *);
+int		 files_claim(struct files *, struct rec *, char *, size_t);
 void		 files_mark(struct part *, const char *, size_t);
 int		 files_validator_ok(const char *, size_t);
 int		 files_discard(struct part *);

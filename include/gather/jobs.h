@@ -3,11 +3,13 @@
  * hands each record to the worker that owns its host, at most a window
  * ahead, and writes the workers' records through its one reorder and
  * output stage.  A worker runs its own loop, its share of -c and --rate
- * and its hosts' --per-host, and sends records back.
+ * and its hosts' --per-host, and sends records back; at the end, its
+ * cookies.  Under -o the parent chooses every file name.
  */
 #ifndef GATHER_JOBS_H
 #define GATHER_JOBS_H
 
+#include <curl/curl.h>
 #include <ev.h>
 
 #include "gather/buf.h"
@@ -15,21 +17,25 @@
 #include "gather/input.h"
 #include "gather/rec.h"
 
+struct files;
 struct jobs;
 struct jobs_feed;
 
 /* The parent's callback: r came back as line, or (line NULL) was lost. */
 typedef void	(*jobs_done_fn)(void *, struct rec *, struct buf *);
+/* jobs_end's callback: one worker's cookies, COOKIELIST lines. */
+typedef void	(*jobs_cookies_fn)(void *, const struct curl_slist *);
 /* What worker k of n runs, with its end of the socket: its exit status. */
 typedef int	(*jobs_worker_fn)(void *, long, long, int);
 
 long		 jobs_count(const struct opts *);
 struct jobs	*jobs_fork(const struct opts *, jobs_worker_fn, void *, char *,
 		    size_t);
-void		 jobs_attach(struct jobs *, struct ev_loop *, jobs_done_fn,
-		    void *);
+void		 jobs_attach(struct jobs *, struct ev_loop *, struct files *,
+		    jobs_done_fn, void *);
 int		 jobs_send(struct jobs *, struct rec *);
 void		 jobs_forget(struct jobs *, const struct rec *);
+int		 jobs_end(struct jobs *, jobs_cookies_fn, void *);
 void		 jobs_free(struct jobs *);
 
 /* A worker's side: records from the parent, in place of the input. */
@@ -37,6 +43,8 @@ struct jobs_feed *jobs_feed_new(struct ev_loop *, int, input_ready_fn,
 		    void *);
 enum input_status jobs_feed_next(struct jobs_feed *, struct rec *);
 void		 jobs_feed_stop(struct jobs_feed *);
+int		 jobs_feed_hup(const struct jobs_feed *);
+int		 jobs_feed_cookies(struct jobs_feed *, const struct curl_slist *);
 void		 jobs_feed_free(struct jobs_feed *);
 
 #endif

@@ -47,6 +47,7 @@ struct loop;
 struct loop	*loop_new(struct ev_loop *, long, long, loop_done_fn, void *);
 int		 loop_share_cookies(struct loop *, char *const *, size_t);
 struct curl_slist *loop_cookie_list(struct loop *, int *);
+int		 loop_cookie_set(struct loop *, const char *);
 int		 loop_add(struct loop *, CURL *, const char *);
 void		 loop_remove(struct loop *, CURL *);
 void		 loop_free(struct loop *);

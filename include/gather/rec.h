@@ -111,7 +111,15 @@ struct rec_res {
  * the last one left, under the same name and If-Range.  Written by -o's
  * own code alone (files.c, part.c), read by the output.
  */
+/* -j: whether the first process chose the name in file, and for what. */
+enum claim {
+	CLAIM_NONE,			/* not yet: the first attempt chooses */
+	CLAIM_NAME,			/* chosen there: fetch plainly */
+	CLAIM_FILE			/* this URL's file there: revalidate */
+};
+
 struct rec_save {
+	enum claim	 claimed;
 	int		 part_kept;	/* NAME.part may be continued */
 	int		 no_file;	/* no 2xx body: "file" is null */
 	int		 part_whole;	/* a 416 said NAME.part was whole */
