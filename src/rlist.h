@@ -26,7 +26,7 @@ struct sched_node {
 	struct polite_host *ph;		/* its host's politeness, or NULL */
 	unsigned	 ph_epoch;	/* --adaptive: its host's at the start */
 	int		 ph_busy;	/* counted in flight by ph */
-	double		 t_read;	/* when the record was read */
+	double		 t_read;	/* when the record was read (clock_mono) */
 	struct buf	 host;		/* its host key, "host:port", or "" */
 	ev_timer	 retry_w;	/* waiting to retry, holding no slot */
 	struct rec	 rec;

@@ -17,6 +17,10 @@
  * hosts start past it within the window; one timer wakes the pump when
  * the nearest pause or turn ends.  Without --per-host-rate and
  * --adaptive no host is looked up until some host is paused.
+ *
+ * Two clocks: --rate, pauses and turns are moments on libev's clock
+ * (ev_time, ev_now), the one their timers run on; a record's queue time is
+ * a duration, taken on clock_mono's, which never jumps.
  */
 #include "gather/sched.h"
 
@@ -28,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gather/clock.h"
 #include "gather/ends.h"
 #include "gather/expect.h"
 #include "gather/filter.h"
@@ -167,7 +172,7 @@ sched_retire_unstarted(struct sched *s, struct sched_node *n,
 static void
 sched_start_remote(struct sched *s, struct sched_node *n)
 {
-	n->rec.queue = ev_time() - n->t_read;
+	n->rec.queue = clock_mono() - n->t_read;
 	if (jobs_send(s->p.jobs, &n->rec) == -1) {
 		sched_retire(s, n);
 		return;
@@ -202,7 +207,7 @@ sched_start(struct sched *s, struct sched_node *n)
 	}
 	n->rec.attempts++;
 	if (n->rec.attempts == 1)
-		n->rec.queue = ev_time() - n->t_read;
+		n->rec.queue = clock_mono() - n->t_read;
 	if (loop_add(s->p.loop, xfer_easy(x), n->rec.req.url.p) == -1) {
 		sched_retire_unstarted(s, n, ERR_OTHER, "libcurl refused the transfer");
 		return;
@@ -610,7 +615,7 @@ sched_pump_input(struct sched *s)
 			continue;
 		}
 		n->rec.seq = s->next_seq++;
-		n->t_read = ev_time();
+		n->t_read = clock_mono();
 		if (st == IN_BAD)
 			sched_retire(s, n);
 		else if (!sched_host_allows(s, n))
