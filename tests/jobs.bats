@@ -8,12 +8,13 @@ load helper
 
 setup_file() { start_server; }
 teardown_file() { stop_server; }
-# A worker a test stopped with SIGSTOP is killed whatever the test did.
+# The workers a test stopped with SIGSTOP are killed whatever it did.
 teardown() {
+	local w
 	stop_bg
-	if [[ -n "${STOPPED_WORKER:-}" ]]; then
-		kill -KILL "$STOPPED_WORKER" 2>/dev/null || true
-	fi
+	for w in ${STOPPED_WORKERS:-}; do
+		kill -KILL "$w" 2>/dev/null || true
+	done
 }
 
 # Every field but timings and connections, one record a line.
@@ -161,6 +162,30 @@ mixed() {
 	assert_jq 'map(.index) == [range(12)] and
 		all(.error.kind == "cancelled")'
 	# No worker is left behind.
+	run pgrep -P "$pid"
+	assert_failure
+}
+
+@test "-j 2: at the end, workers stopped with SIGSTOP are killed after a few seconds, nothing lost" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	start_bg --in "$BATS_TEST_TMPDIR/fifo" "$GATHER" -j 2
+	exec 5>"$BATS_TEST_TMPDIR/fifo"
+	echo "$BASE/p/end1" >&5
+	wait_until 30 lines_at_least "$BATS_TEST_TMPDIR/out" 1 ||
+		fail "no record written"
+	mapfile -t workers < <(pgrep -P "$BG_PID")
+	assert_equal "${#workers[@]}" 2
+	STOPPED_WORKERS="${workers[*]}"
+	kill -STOP "${workers[@]}"
+	# The input ends: the run is over, and the workers do not answer.
+	exec 5>&-
+	t0=$(now)
+	pid=$BG_PID
+	wait_bg 60
+	assert_equal "$BG_STATUS" 0
+	assert_took "$(since "$t0")" '>=' 4 "the end"
+	load_bg_output
+	assert_jq 'length == 1 and .[0].ok'
 	run pgrep -P "$pid"
 	assert_failure
 }
@@ -528,6 +553,7 @@ signal_run() {
 	mapfile -t workers < <(pgrep -P "$BG_PID")
 	assert_equal "${#workers[@]}" 2
 	STOPPED_WORKER=${workers[0]}
+	STOPPED_WORKERS=$STOPPED_WORKER
 	kill -STOP "$STOPPED_WORKER"
 	kill -INT "$BG_PID"
 	t0=$(now)
