@@ -166,6 +166,30 @@ mixed() {
 	assert_failure
 }
 
+# SIGSTOP the first N of the background run's two workers, $workers.
+stop_workers() {
+	mapfile -t workers < <(pgrep -P "$BG_PID")
+	assert_equal "${#workers[@]}" 2
+	STOPPED_WORKERS="${workers[*]:0:$1}"
+	# shellcheck disable=SC2086
+	kill -STOP $STOPPED_WORKERS
+}
+
+# Wait for the background run, which gives its stopped workers a few
+# seconds before it kills them: exit status $1, no worker left behind;
+# its output loaded.
+wait_workers_killed() {
+	local t0 w
+	t0=$(now)
+	wait_bg 60
+	assert_equal "$BG_STATUS" "$1"
+	assert_took "$(since "$t0")" '>=' 4 "the end"
+	for w in "${workers[@]}"; do
+		! kill -0 "$w" 2>/dev/null || fail "worker $w is still there"
+	done
+	load_bg_output
+}
+
 @test "-j 2: at the end, workers stopped with SIGSTOP are killed after a few seconds, nothing lost" {
 	mkfifo "$BATS_TEST_TMPDIR/fifo"
 	start_bg --in "$BATS_TEST_TMPDIR/fifo" "$GATHER" -j 2
@@ -173,21 +197,11 @@ mixed() {
 	echo "$BASE/p/end1" >&5
 	wait_until 30 lines_at_least "$BATS_TEST_TMPDIR/out" 1 ||
 		fail "no record written"
-	mapfile -t workers < <(pgrep -P "$BG_PID")
-	assert_equal "${#workers[@]}" 2
-	STOPPED_WORKERS="${workers[*]}"
-	kill -STOP "${workers[@]}"
+	stop_workers 2
 	# The input ends: the run is over, and the workers do not answer.
 	exec 5>&-
-	t0=$(now)
-	pid=$BG_PID
-	wait_bg 60
-	assert_equal "$BG_STATUS" 0
-	assert_took "$(since "$t0")" '>=' 4 "the end"
-	load_bg_output
+	wait_workers_killed 0
 	assert_jq 'length == 1 and .[0].ok'
-	run pgrep -P "$pid"
-	assert_failure
 }
 
 @test "-j 2: a worker killed with SIGKILL: its records end as other, exit 1" {
@@ -550,29 +564,17 @@ signal_run() {
 	wait_until 30 inflight_none || fail "requests of an earlier run in flight"
 	start_bg "$GATHER" -j 2 -c 20 "${res[@]}" -i "$BATS_TEST_TMPDIR/in"
 	wait_until 30 inflight_at_least 12 || fail "not all requests started"
-	mapfile -t workers < <(pgrep -P "$BG_PID")
-	assert_equal "${#workers[@]}" 2
-	STOPPED_WORKER=${workers[0]}
-	STOPPED_WORKERS=$STOPPED_WORKER
-	kill -STOP "$STOPPED_WORKER"
+	stop_workers 1
 	kill -INT "$BG_PID"
-	t0=$(now)
-	pid=$BG_PID
-	wait_bg 60
-	assert_equal "$BG_STATUS" 130
-	# It was given a few seconds to answer.
-	assert_took "$(since "$t0")" '>=' 4 "the end after SIGINT"
-	load_bg_output
-	assert_jq --arg w "$STOPPED_WORKER" 'map(.index) == [range(12)] and
+	wait_workers_killed 130
+	assert_jq --arg w "${workers[0]}" 'map(.index) == [range(12)] and
 		any(.error.kind == "cancelled") and any(.error.kind == "other") and
 		all(.error == {kind: "cancelled", message: "cancelled by SIGINT"} or
 		    (.error.kind == "other" and .attempts == 0 and
 		     (.error.message | test("^-j: worker [12] \\(pid " + $w +
 		     "\\) died: killed, as it did not stop within 5 s$"))))'
-	grep -q "^gather: -j: worker [12] (pid $STOPPED_WORKER) died: killed" \
+	grep -q "^gather: -j: worker [12] (pid ${workers[0]}) died: killed" \
 		"$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
-	run pgrep -P "$pid"
-	assert_failure
 }
 
 # A cookie file with cookie c for each of h0.test ... h5.test.
