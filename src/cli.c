@@ -80,7 +80,10 @@ const struct option_def cli_options[] = {
 	    .help = "worker processes, each with its own event loop, records "
 	    "going to them by host (default 1; 0 = one per online CPU); -c, "
 	    "--rate and --window stay totals, and every other option (-o, "
-	    "--cookie-jar, --format tap, --junit) works as without -j" },
+	    "--cookie-jar, --format tap, --junit) works as without -j; a "
+	    "signal, --deadline or --fail-fast ends the workers' transfers "
+	    "as -j 1 ends its own, and a worker that does not answer within "
+	    "5 s is killed, its records other" },
 	{ "timeout", 't', ARG_SECONDS, SCHED, F(timeout), "SEC",
 	    .help = "limit for each attempt, fractions allowed; 0 = none "
 	    "(default 30; 0 with -o)" },

@@ -10,9 +10,16 @@
  * worker has not read yet: neither side ever waits for the other.  Under
  * -o the parent chooses each record's file name before sending it (names
  * are given out in one place), and the line's error is read back for
- * --format tap and --junit.  At the end (jobs_end) the parent shuts its
- * side: each worker ends what it still runs, sends its cookies under
- * --cookie-jar, and exits; only then does the parent wait for it.
+ * --format tap and --junit.  When the run stops early (a signal,
+ * --deadline, --fail-fast) the parent sends each worker a stop message
+ * with the kind and message the unfinished records are to end with: the
+ * worker ends its transfers with them as -j 1 would, partial responses
+ * and all, and sends them back; one that has not sent all back within
+ * JOBS_STOP_WAIT seconds is killed and its records end as `other`.  At
+ * the end (jobs_end) the parent shuts its side: each worker ends what it
+ * still runs, sends its cookies under --cookie-jar, and exits; only then
+ * does the parent reap it, killing one that takes longer than
+ * JOBS_STOP_WAIT seconds.
  */
 #include "gather/jobs.h"
 
@@ -29,6 +36,7 @@
 
 #include <curl/curl.h>
 
+#include "gather/clock.h"
 #include "gather/earlier.h"
 #include "gather/files.h"
 #include "gather/json.h"
@@ -43,12 +51,15 @@
 #define JOBS_COOKIES_END "E"
 /* The byte strings of a record on the wire. */
 #define JOBS_BUFS	8
+/* Seconds a worker told to stop, or to end, has before it is killed. */
+#define JOBS_STOP_WAIT	5
 
 /* A record's fixed part on the wire; the byte strings follow it. */
 struct wire {
 	uint32_t	len;		/* the whole message */
 	uint64_t	index;
 	int32_t		has_body, body_json, has_id, claimed;
+	int32_t		stop;		/* a stop: the kind; n[0] its message */
 	double		timeout;
 	uint32_t	nheaders;
 	uint32_t	n[JOBS_BUFS];	/* url method headers body user bearer id file */
@@ -60,6 +71,7 @@ struct worker {
 	int		 fd;
 	int		 alive;
 	int		 no;
+	int		 killed;	/* it did not stop in time */
 	ev_io		 rio, wio;
 	ev_child	 cw;		/* its status, should libev reap it */
 	struct buf	 out;		/* messages not yet written */
@@ -91,6 +103,7 @@ struct jobs {
 	struct buf		 line;
 	struct buf		 msgbuf;	/* a line's error message */
 	char			 msg[256];
+	ev_timer		 stop_w;	/* jobs_stop: the workers' time */
 };
 
 struct jobs_feed {
@@ -99,11 +112,16 @@ struct jobs_feed {
 	ev_io			 rio;
 	struct buf		 in;
 	size_t			 off;
+	size_t			 scan;		/* messages before it have no stop */
 	int			 eof;
 	int			 hup;		/* the parent is done with us */
+	enum err_kind		 stop;		/* the parent stopped the run */
+	struct buf		 why;		/* the stop's message */
 	input_ready_fn		 ready;
 	void			*arg;
 };
+
+static void	jobs_stop_cb(struct ev_loop *, ev_timer *, int);
 
 /* The number of workers -j asks for: 0 is one per online CPU. */
 long
@@ -397,7 +415,11 @@ jobs_lost(struct jobs *j, struct worker *w)
 	else
 		got = waitpid(w->pid, &st, 0) == w->pid;
 	jobs_child_stop(j->evl, w);
-	if (!got)
+	if (w->killed)
+		snprintf(j->msg, sizeof(j->msg), "-j: worker %d (pid %ld) "
+		    "died: killed, as it did not stop within %d s", w->no,
+		    (long)w->pid, JOBS_STOP_WAIT);
+	else if (!got)
 		snprintf(j->msg, sizeof(j->msg), "-j: worker %d (pid %ld) "
 		    "died", w->no, (long)w->pid);
 	else if (WIFSIGNALED(st))
@@ -491,6 +513,8 @@ jobs_attach(struct jobs *j, struct ev_loop *evl, struct files *files,
 	j->files = files;
 	j->done = done;
 	j->arg = arg;
+	ev_timer_init(&j->stop_w, jobs_stop_cb, JOBS_STOP_WAIT, 0.);
+	j->stop_w.data = j;
 	for (k = 0; k < j->n; k++) {
 		ev_io_init(&j->w[k].rio, jobs_read_cb, j->w[k].fd, EV_READ);
 		ev_io_init(&j->w[k].wio, jobs_write_cb, j->w[k].fd, EV_WRITE);
@@ -591,6 +615,63 @@ nomem:
 }
 
 /*
+ * The workers had JOBS_STOP_WAIT seconds to end their records: kill each
+ * that still holds one, whose records end as other.
+ */
+static void
+jobs_stop_cb(struct ev_loop *evl, ev_timer *t, int revents)
+{
+	struct jobs	*j = t->data;
+	size_t		 i;
+	long		 k;
+
+	(void)evl;
+	(void)revents;
+	for (i = 0; i < j->cap; i++)
+		if (j->tab[i].r != NULL && j->w[j->tab[i].w].alive)
+			j->w[j->tab[i].w].killed = 1;
+	for (k = 0; k < j->n; k++)
+		if (j->w[k].alive && j->w[k].killed) {
+			kill(j->w[k].pid, SIGKILL);
+			jobs_lost(j, &j->w[k]);
+		}
+}
+
+/*
+ * The run stops early: tell each worker to end what it holds as kind,
+ * saying why, as -j 1 ends its transfers, and send the records back; the
+ * ones a worker still holds JOBS_STOP_WAIT seconds on end as other.
+ */
+void
+jobs_stop(struct jobs *j, enum err_kind kind, const char *why)
+{
+	struct wire	m;
+	long		k;
+
+	memset(&m, 0, sizeof(m));
+	m.stop = (int32_t)kind;
+	m.n[0] = (uint32_t)strlen(why);
+	m.len = (uint32_t)sizeof(m) + m.n[0];
+	for (k = 0; k < j->n; k++) {
+		struct worker *w = &j->w[k];
+
+		if (!w->alive)
+			continue;
+		if (jobs_put(&w->out, &m, sizeof(m)) == -1 ||
+		    jobs_put(&w->out, why, m.n[0]) == -1) {
+			/* Out of memory: it cannot be told, so it is lost. */
+			kill(w->pid, SIGKILL);
+			jobs_lost(j, w);
+			continue;
+		}
+		if (!ev_is_active(&w->wio))
+			ev_io_start(j->evl, &w->wio);
+	}
+	if (!ev_is_active(&j->stop_w))
+		ev_timer_start(j->evl, &j->stop_w);
+}
+
+/*
  * One line worker w sent after the run: one of its cookies, or the end of
  * them; a record's line is one the run no longer waits for.
  */
@@ -667,10 +748,13 @@ jobs_end(struct jobs *j, jobs_cookies_fn fn, void *arg)
 {
 	struct pollfd	*pf;
 	long		 k, open = 0;
-	int		 rc = 0;
+	int		 rc = 0, ms, killed = 0;
+	double		 until = clock_mono() + JOBS_STOP_WAIT, left;
 
 	if ((pf = calloc((size_t)j->n, sizeof(*pf))) == NULL)
 		return -1;
+	if (j->evl != NULL)
+		ev_timer_stop(j->evl, &j->stop_w);
 	for (k = 0; k < j->n; k++) {
 		struct worker *w = &j->w[k];
 
@@ -687,10 +771,20 @@ jobs_end(struct jobs *j, jobs_cookies_fn fn, void *arg)
 		open++;
 	}
 	while (open > 0) {
-		if (poll(pf, (nfds_t)j->n, -1) == -1) {
+		left = until - clock_mono();
+		ms = killed ? -1 : left > 0 ? (int)(left * 1000) + 1 : 0;
+		if ((k = poll(pf, (nfds_t)j->n, ms)) == -1) {
 			if (errno == EINTR)
 				continue;
 			break;
+		}
+		/* Time is up: a worker still there is killed, its cookies lost. */
+		if (k == 0) {
+			for (k = 0; k < j->n; k++)
+				if (pf[k].fd != -1 && j->w[k].pid > 0)
+					kill(j->w[k].pid, SIGKILL);
+			killed = 1;
+			continue;
 		}
 		for (k = 0; k < j->n; k++)
 			if (pf[k].fd != -1 && pf[k].revents != 0 &&
@@ -722,6 +816,7 @@ jobs_free(struct jobs *j)
 		return;
 	for (k = 0; j->w != NULL && k < j->n; k++) {
 		if (j->evl != NULL) {
+			ev_timer_stop(j->evl, &j->stop_w);
 			ev_io_stop(j->evl, &j->w[k].rio);
 			ev_io_stop(j->evl, &j->w[k].wio);
 			jobs_child_stop(j->evl, &j->w[k]);
@@ -744,6 +839,30 @@ jobs_free(struct jobs *j)
 	free(j);
 }
 
+/*
+ * Look through the whole messages not yet looked at for the parent's
+ * stop, which comes after every record it sent: its kind and message.
+ */
+static void
+jobs_feed_scan(struct jobs_feed *f)
+{
+	struct wire m;
+
+	while (f->stop == ERR_NONE && f->in.len - f->scan >= sizeof(m)) {
+		memcpy(&m, f->in.p + f->scan, sizeof(m));
+		if (f->in.len - f->scan < m.len)
+			return;
+		if (m.stop != 0) {
+			if (buf_set(&f->why, f->in.p + f->scan + sizeof(m),
+			    m.n[0]) == -1 || buf_append(&f->why, "", 1) == -1)
+				buf_clear(&f->why);
+			f->stop = (enum err_kind)m.stop;
+			return;
+		}
+		f->scan += m.len;
+	}
+}
+
 /* The worker's socket is readable: take what the parent sent. */
 static void
 jobs_feed_cb(struct ev_loop *evl, ev_io *io, int revents)
@@ -755,6 +874,7 @@ jobs_feed_cb(struct ev_loop *evl, ev_io *io, int revents)
 	if (f->off > 0) {
 		memmove(f->in.p, f->in.p + f->off, f->in.len - f->off);
 		f->in.len -= f->off;
+		f->scan -= f->off;
 		f->off = 0;
 	}
 	if (buf_reserve(&f->in, f->in.len + JOBS_READ) == -1)
@@ -766,8 +886,10 @@ jobs_feed_cb(struct ev_loop *evl, ev_io *io, int revents)
 	if (k <= 0) {
 		f->eof = f->hup = 1;
 		ev_io_stop(evl, io);
-	} else
+	} else {
 		f->in.len += (size_t)k;
+		jobs_feed_scan(f);
+	}
 	f->ready(f->arg);
 }
 
@@ -802,7 +924,7 @@ jobs_feed_next(struct jobs_feed *f, struct rec *r)
 
 	if (f->in.len - f->off < sizeof(m) ||
 	    (memcpy(&m, f->in.p + f->off, sizeof(m)), f->in.len - f->off <
-	    m.len))
+	    m.len) || m.stop != 0)
 		return f->eof ? IN_EOF : IN_AGAIN;
 	p = f->in.p + f->off + sizeof(m);
 	r->req.index = m.index;
@@ -840,6 +962,7 @@ jobs_feed_free(struct jobs_feed *f)
 		return;
 	ev_io_stop(f->evl, &f->rio);
 	buf_free(&f->in);
+	buf_free(&f->why);
 	free(f);
 }
 
@@ -848,6 +971,19 @@ int
 jobs_feed_hup(const struct jobs_feed *f)
 {
 	return f != NULL && f->hup;
+}
+
+/*
+ * Whether the parent stopped the run: the kind its unfinished records are
+ * to end as, and in *why the message; ERR_NONE when it did not.
+ */
+enum err_kind
+jobs_feed_stopped(const struct jobs_feed *f, const char **why)
+{
+	if (f == NULL || f->stop == ERR_NONE)
+		return ERR_NONE;
+	*why = f->why.len > 0 ? f->why.p : "cancelled";
+	return f->stop;
 }
 
 /* Write the n bytes at p on fd, whole; -1 on failure. */

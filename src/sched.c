@@ -73,6 +73,7 @@ struct sched {
 	const char		*cancel_why;
 	int			 input_done;
 	int			 hup;		/* -j worker: the parent is done */
+	int			 halted;	/* -j worker: the parent stopped */
 	int			 input_failed;
 	int			 failed;	/* some record was not ok */
 	ev_prepare		 flush_w;
@@ -81,6 +82,8 @@ struct sched {
 };
 
 static void	sched_pump(struct sched *);
+static int	sched_read(struct sched *, struct sched_node **,
+		    enum input_status *);
 
 /* A node with a cleared record, from the free list or new. */
 static struct sched_node *
@@ -443,13 +446,19 @@ sched_abort_one(struct sched *s, struct sched_node *n, enum err_kind kind,
 	sched_retire(s, n);
 }
 
-/* End every record read and unfinished now with kind, writing each. */
+/*
+ * End every record read and unfinished now with kind, writing each.  With
+ * -j the workers are told to end theirs as this process would, and the
+ * records come back from them.
+ */
 static void
 sched_abort_all(struct sched *s, enum err_kind kind, const char *why)
 {
 	struct sched_node *n;
 
-	while ((n = s->running.head) != NULL) {
+	if (s->p.jobs != NULL && s->running.n > 0)
+		jobs_stop(s->p.jobs, kind, why);
+	while (s->p.jobs == NULL && (n = s->running.head) != NULL) {
 		sched_detach(s, n);
 		if (n->xfer != NULL)
 			xfer_finish(n->xfer, CURLE_ABORTED_BY_CALLBACK);
@@ -488,9 +497,18 @@ sched_abort_if_asked(struct sched *s)
 	sched_abort_all(s, kind, s->cancel_why);
 }
 
+/* Whether nothing is left to do: no input to read, no record unfinished. */
+static int
+sched_nothing_left(const struct sched *s)
+{
+	return (s->input_done || ends_stopped(s->p.ends)) &&
+	    s->running.n == 0 && s->waiting.n == 0 && s->due.n == 0;
+}
+
 /*
- * The ends' stop callback: the run stops now.  Records read end as kind,
- * or with ERR_NONE (the output failed) are left to sched_free.
+ * The ends' stop callback: the run stops now.  Records read end as kind
+ * (with -j once the workers sent them back), or with ERR_NONE (the output
+ * failed) are left to sched_free.
  */
 void
 sched_halt(void *arg, enum err_kind kind, const char *why)
@@ -500,15 +518,28 @@ sched_halt(void *arg, enum err_kind kind, const char *why)
 	sched_input_stop(s);
 	if (kind != ERR_NONE)
 		sched_abort_all(s, kind, why);
-	ev_break(s->evl, EVBREAK_ALL);
+	if (kind == ERR_NONE || sched_nothing_left(s))
+		ev_break(s->evl, EVBREAK_ALL);
 }
 
-/* Whether nothing is left to do: no input to read, no record unfinished. */
-static int
-sched_nothing_left(const struct sched *s)
+/*
+ * A -j worker whose parent stopped the run: the records it sent before
+ * saying so end as kind unstarted, as they would have in one process, and
+ * the transfers here end as kind too.  The parent's hang-up ends the loop.
+ */
+static void
+sched_halt_remote(struct sched *s, enum err_kind kind, const char *why)
 {
-	return (s->input_done || ends_stopped(s->p.ends)) &&
-	    s->running.n == 0 && s->waiting.n == 0 && s->due.n == 0;
+	struct sched_node	*n;
+	enum input_status	 st;
+
+	s->halted = 1;
+	while (sched_read(s, &n, &st) == 1) {
+		n->rec.seq = s->next_seq++;
+		n->t_read = clock_mono();
+		sched_abort_one(s, n, kind, why);
+	}
+	sched_abort_all(s, kind, why);
 }
 
 /*
@@ -638,6 +669,13 @@ sched_pump_input(struct sched *s)
 static void
 sched_pump(struct sched *s)
 {
+	enum err_kind	 kind;
+	const char	*why;
+
+	/* A -j worker whose parent stopped the run early. */
+	if (s->p.feed != NULL && !s->halted && (kind =
+	    jobs_feed_stopped(s->p.feed, &why)) != ERR_NONE)
+		sched_halt_remote(s, kind, why);
 	/*
 	 * A -j worker whose parent is done: what still runs, and what it
 	 * sent but this worker has not read, is moot.

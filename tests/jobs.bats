@@ -8,12 +8,20 @@ load helper
 
 setup_file() { start_server; }
 teardown_file() { stop_server; }
-teardown() { stop_bg; }
+# The workers a test stopped with SIGSTOP are killed whatever it did.
+teardown() {
+	local w
+	stop_bg
+	for w in ${STOPPED_WORKERS:-}; do
+		kill -KILL "$w" 2>/dev/null || true
+	done
+}
 
 # Every field but timings and connections, one record a line.
 stable() {
 	jq -c 'del(.time, .remote_ip, .remote_port, .connection_reused) |
-		if .error then .error.message |= gsub("after [0-9]+ ms"; "")
+		if .error then .error.message |=
+			gsub("after [0-9]+ (ms|milliseconds)"; "")
 		else . end'
 }
 
@@ -156,6 +164,44 @@ mixed() {
 	# No worker is left behind.
 	run pgrep -P "$pid"
 	assert_failure
+}
+
+# SIGSTOP the first N of the background run's two workers, $workers.
+stop_workers() {
+	mapfile -t workers < <(pgrep -P "$BG_PID")
+	assert_equal "${#workers[@]}" 2
+	STOPPED_WORKERS="${workers[*]:0:$1}"
+	# shellcheck disable=SC2086
+	kill -STOP $STOPPED_WORKERS
+}
+
+# Wait for the background run, which gives its stopped workers a few
+# seconds before it kills them: exit status $1, no worker left behind;
+# its output loaded.
+wait_workers_killed() {
+	local t0 w
+	t0=$(now)
+	wait_bg 60
+	assert_equal "$BG_STATUS" "$1"
+	assert_took "$(since "$t0")" '>=' 4 "the end"
+	for w in "${workers[@]}"; do
+		! kill -0 "$w" 2>/dev/null || fail "worker $w is still there"
+	done
+	load_bg_output
+}
+
+@test "-j 2: at the end, workers stopped with SIGSTOP are killed after a few seconds, nothing lost" {
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	start_bg --in "$BATS_TEST_TMPDIR/fifo" "$GATHER" -j 2
+	exec 5>"$BATS_TEST_TMPDIR/fifo"
+	echo "$BASE/p/end1" >&5
+	wait_until 30 lines_at_least "$BATS_TEST_TMPDIR/out" 1 ||
+		fail "no record written"
+	stop_workers 2
+	# The input ends: the run is over, and the workers do not answer.
+	exec 5>&-
+	wait_workers_killed 0
+	assert_jq 'length == 1 and .[0].ok'
 }
 
 @test "-j 2: a worker killed with SIGKILL: its records end as other, exit 1" {
@@ -404,15 +450,13 @@ parts_at_least() {
 		wait "$pid" && rc=0 || rc=$?
 		assert_equal "$rc" 130
 	done
-	# The records: cancelled, each with its file's name (the first process
-	# ends them, so their other fields are not the transfers').
-	for j in 1 2; do
-		jq -c '{index, file, kind: .error.kind}' "$BATS_TEST_TMPDIR/$j/out.jsonl" \
-			>"$BATS_TEST_TMPDIR/$j/brief"
-	done
-	assert_same_runs brief
-	output=$(<"$BATS_TEST_TMPDIR/2/brief")
-	assert_jq 'map(.index) == [range(6)] and all(.kind == "cancelled") and
+	# The records: the workers end their transfers as -j 1 does, each with
+	# its file's name, status and partial size.
+	assert_same_runs out.jsonl
+	output=$(<"$BATS_TEST_TMPDIR/2/out.jsonl")
+	assert_jq 'map(.index) == [range(6)] and
+		all(.error.kind == "cancelled" and .status == 200 and
+		    .size == 10000 and .attempts == 1) and
 		map(.file) == [range(6) | "out/\(.)"]'
 	assert_equal "$(cd "$BATS_TEST_TMPDIR/2/out" && ls | tr '\n' ' ')" \
 		"0.part 1.part 2.part "
@@ -421,6 +465,116 @@ parts_at_least() {
 # Whether the server has at least N requests in flight.
 inflight_at_least() {
 	(( $(stat_field inflight) >= $1 ))
+}
+
+# Whether the server has no request in flight (an earlier run's are gone).
+inflight_none() {
+	(( $(stat_field inflight) == 0 ))
+}
+
+# Run -j $1 with the rest in DIR/$1 (-o out, the records in out.jsonl),
+# wait until the six stalled bodies have their first 10000 bytes and all
+# twelve requests are at the server, then send SIGNAL $2; the exit status
+# in $rc.
+signal_run() {
+	local j=$1 sig=$2 dir=$BATS_TEST_TMPDIR/$2 pid
+	shift 2
+	mkdir -p "$dir/$j"
+	wait_until 30 inflight_none || fail "requests of an earlier run in flight"
+	(cd "$dir/$j" && exec "$GATHER" -j "$j" -o out "$@" >out.jsonl 2>err) &
+	pid=$!
+	wait_until 30 parts_at_least "$dir/$j/out" 6 10000 ||
+		fail "no parts: $(ls -l "$dir/$j/out")"
+	wait_until 30 inflight_at_least 12 || fail "not all requests started"
+	kill -"$sig" "$pid"
+	wait "$pid" && rc=0 || rc=$?
+}
+
+@test "-j 2: SIGINT and SIGTERM end each transfer as -j 1 does (status, size, attempts, kind, message)" {
+	mapfile -t res < <(resolve_args)
+	# Six bodies stalled 10000 bytes in, six answers that have not begun.
+	{
+		spread 0 6 '/stall/50000?after=10000&s=25&k=%d'
+		spread 6 12 '/delay/20000?k=%d'
+	} >"$BATS_TEST_TMPDIR/in"
+	for sig in INT TERM; do
+		want=130
+		[[ $sig == TERM ]] && want=143
+		for j in 1 2; do
+			signal_run "$j" "$sig" -c 20 "${res[@]}" \
+				-i "$BATS_TEST_TMPDIR/in"
+			assert_equal "$rc" "$want"
+		done
+		assert_equal "$(stable <"$BATS_TEST_TMPDIR/$sig/2/out.jsonl")" \
+			"$(stable <"$BATS_TEST_TMPDIR/$sig/1/out.jsonl")"
+		output=$(<"$BATS_TEST_TMPDIR/$sig/2/out.jsonl")
+		assert_jq --arg m "cancelled by SIG$sig" 'map(.index) == [range(12)] and
+			all(.error == {kind: "cancelled", message: $m} and
+			    .attempts == 1) and
+			all(.[0:6][]; .status == 200 and .size == 10000) and
+			all(.[6:12][]; .status == null and .size == 0)'
+	done
+}
+
+@test "-j 2: --deadline ends each transfer as -j 1 does (status, size, attempts, kind, message)" {
+	mapfile -t res < <(resolve_args)
+	{
+		spread 0 6 '/stall/50000?after=10000&s=25&k=%d'
+		spread 6 9 '/delay/20000?k=%d'
+		spread 9 12 '/p/deadline%d'
+	} >"$BATS_TEST_TMPDIR/in"
+	for j in 1 2; do
+		run --separate-stderr "$GATHER" -j "$j" -c 20 --deadline 3 \
+			"${res[@]}" -i "$BATS_TEST_TMPDIR/in"
+		assert_failure 1
+		printf '%s\n' "$output" | stable >"$BATS_TEST_TMPDIR/$j"
+	done
+	assert_equal "$(<"$BATS_TEST_TMPDIR/2")" "$(<"$BATS_TEST_TMPDIR/1")"
+	assert_jq 'map(.index) == [range(12)] and
+		all(.[0:9][]; .error == {kind: "deadline",
+		    message: "the --deadline of the run passed"} and
+		    .attempts == 1) and
+		all(.[0:6][]; .status == 200 and .size == 10000) and
+		all(.[9:12][]; .ok)'
+}
+
+@test "-j 2: --fail-fast ends each transfer as -j 1 does (status, size, attempts, kind, message)" {
+	mapfile -t res < <(resolve_args)
+	{
+		spread 0 6 '/stall/50000?after=10000&s=25&k=%d'
+		# The failure comes once the bodies above have their bytes.
+		printf '{"url": "http://h0.test:%d/hang", "timeout": 3}\n' "$PORT"
+	} >"$BATS_TEST_TMPDIR/in"
+	for j in 1 2; do
+		run --separate-stderr "$GATHER" -j "$j" -c 20 --fail-fast \
+			"${res[@]}" -i "$BATS_TEST_TMPDIR/in"
+		assert_failure 1
+		printf '%s\n' "$output" | stable >"$BATS_TEST_TMPDIR/$j"
+	done
+	assert_equal "$(<"$BATS_TEST_TMPDIR/2")" "$(<"$BATS_TEST_TMPDIR/1")"
+	assert_jq 'map(.index) == [range(7)] and .[6].error.kind == "timeout" and
+		all(.[0:6][]; .error == {kind: "cancelled",
+		    message: "cancelled by --fail-fast after an earlier failure"} and
+		    .status == 200 and .size == 10000 and .attempts == 1)'
+}
+
+@test "-j 2: a worker stopped with SIGSTOP is killed soon after SIGINT, its records other, exit 130" {
+	mapfile -t res < <(resolve_args)
+	spread 0 12 '/delay/20000?k=%d' >"$BATS_TEST_TMPDIR/in"
+	wait_until 30 inflight_none || fail "requests of an earlier run in flight"
+	start_bg "$GATHER" -j 2 -c 20 "${res[@]}" -i "$BATS_TEST_TMPDIR/in"
+	wait_until 30 inflight_at_least 12 || fail "not all requests started"
+	stop_workers 1
+	kill -INT "$BG_PID"
+	wait_workers_killed 130
+	assert_jq --arg w "${workers[0]}" 'map(.index) == [range(12)] and
+		any(.error.kind == "cancelled") and any(.error.kind == "other") and
+		all(.error == {kind: "cancelled", message: "cancelled by SIGINT"} or
+		    (.error.kind == "other" and .attempts == 0 and
+		     (.error.message | test("^-j: worker [12] \\(pid " + $w +
+		     "\\) died: killed, as it did not stop within 5 s$"))))'
+	grep -q "^gather: -j: worker [12] (pid ${workers[0]}) died: killed" \
+		"$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
 }
 
 # A cookie file with cookie c for each of h0.test ... h5.test.

@@ -4,7 +4,8 @@
  * ahead, and writes the workers' records through its one reorder and
  * output stage.  A worker runs its own loop, its share of -c and --rate
  * and its hosts' --per-host, and sends records back; at the end, its
- * cookies.  Under -o the parent chooses every file name.
+ * cookies.  Under -o the parent chooses every file name.  A run stopped
+ * early (jobs_stop) has the workers end their records as -j 1 would.
  */
 #ifndef GATHER_JOBS_H
 #define GATHER_JOBS_H
@@ -35,6 +36,7 @@ void		 jobs_attach(struct jobs *, struct ev_loop *, struct files *,
 		    jobs_done_fn, void *);
 int		 jobs_send(struct jobs *, struct rec *);
 void		 jobs_forget(struct jobs *, const struct rec *);
+void		 jobs_stop(struct jobs *, enum err_kind, const char *);
 int		 jobs_end(struct jobs *, jobs_cookies_fn, void *);
 void		 jobs_free(struct jobs *);
 
@@ -44,6 +46,7 @@ struct jobs_feed *jobs_feed_new(struct ev_loop *, int, input_ready_fn,
 enum input_status jobs_feed_next(struct jobs_feed *, struct rec *);
 void		 jobs_feed_stop(struct jobs_feed *);
 int		 jobs_feed_hup(const struct jobs_feed *);
+enum err_kind	 jobs_feed_stopped(const struct jobs_feed *, const char **);
 int		 jobs_feed_cookies(struct jobs_feed *, const struct curl_slist *);
 void		 jobs_feed_free(struct jobs_feed *);
 
