@@ -361,8 +361,8 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	if (x->mds && r->res.kind == ERR_NONE && !x->skip &&
 	    !r->res.not_modified)
 		digest_finish(x, r);
-	else
-		memset(r->res.hash, 0, sizeof(r->res.hash));
+	else if (r->res.hash != NULL)
+		memset(r->res.hash, 0, HASH_SLOTS * sizeof(*r->res.hash));
 }
 
 /* --fail: an error status fails the record, once no retry is due. */

@@ -20,7 +20,7 @@
  * Receive buffers: this many bytes shared by the slots, each buffer
  * within 1 KiB (libcurl's least) and XFER_BUFFER_MAX.
  */
-#define XFER_BUFFER_BUDGET	(64L * 1024 * 1024)
+#define XFER_BUFFER_BUDGET	(16L * 1024 * 1024)
 #define XFER_BUFFER_MAX		(128L * 1024)
 
 struct xfer;
