@@ -101,13 +101,13 @@ loop_held_grow(struct loop *lp)
 	return 0;
 }
 
-/* Note that e is in multi handle m; kept at most half full. */
+/* Note that e is in multi handle m; kept at most a quarter full. */
 static int
 loop_held_put(struct loop *lp, CURL *e, size_t m)
 {
 	size_t i;
 
-	if ((lp->nheld + 1) * 2 > lp->heldcap && loop_held_grow(lp) == -1)
+	if ((lp->nheld + 1) * 4 > lp->heldcap && loop_held_grow(lp) == -1)
 		return -1;
 	i = loop_held_find(lp, e);
 	if (lp->held[i].e == NULL)
