@@ -205,7 +205,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n == 0 || t[0] == '#')
 			die("a bad record from a blank or comment line", data,
 			    size, NULL);
-		if (r.res.kind == ERR_NONE || r.res.msg[0] == '\0')
+		if (r.res.kind == ERR_NONE || r.res.msg.len == 0)
 			die("IN_BAD without an error and a message", data, size,
 			    NULL);
 		check_output(&r, data, size);

@@ -309,8 +309,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r.res.content_type = ctype = cstr(f[F_CTYPE], flen[F_CTYPE]);
 	if (!(head[0] & 0x40))
 		r.res.effective_url = eff = cstr(f[F_EFF], flen[F_EFF]);
-	memcpy(r.res.msg, f[F_MSG], flen[F_MSG] < sizeof(r.res.msg) - 1 ?
-	    flen[F_MSG] : sizeof(r.res.msg) - 1);
+	if (buf_set(&r.res.msg, f[F_MSG], flen[F_MSG] < REC_MSG_MAX - 1 ?
+	    flen[F_MSG] : REC_MSG_MAX - 1) == -1)
+		abort();
 	if (head[0] & 0x20)
 		make_id(&r, f[F_ID], flen[F_ID]);
 	r.res.nresp_headers = make_headers(&hdrs, f[F_HEADERS],

@@ -23,7 +23,7 @@ buf_reserve(struct buf *b, size_t n)
 	need = b->len + n + 1;
 	if (need <= b->cap)
 		return 0;
-	cap = b->cap ? b->cap : 256;
+	cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	if ((p = realloc(b->p, cap)) == NULL)

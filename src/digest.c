@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -100,7 +101,8 @@ digest_part(struct xfer *x)
 
 /*
  * The digests into r->res.hash as lower hex; a checksum is checked, but not
- * against an error status's body: that record is http (sched_done).
+ * against an error status's body: that record is http (sched_done).  The
+ * record's room for them is made at its first digest and kept.
  */
 void
 digest_finish(struct xfer *x, struct rec *r)
@@ -109,6 +111,11 @@ digest_finish(struct xfer *x, struct rec *r)
 	unsigned int	len, j;
 	int		i;
 
+	if (r->res.hash == NULL &&
+	    (r->res.hash = calloc(HASH_SLOTS, sizeof(*r->res.hash))) == NULL) {
+		rec_fail(r, ERR_OTHER, "out of memory");
+		return;
+	}
 	for (i = 0; i < HASH_SLOTS; i++) {
 		r->res.hash[i][0] = '\0';
 		if (!(x->mds & (1u << i)) || !EVP_DigestFinal_ex(x->md[i], md,

@@ -408,7 +408,7 @@ expect_line(struct expect *e, const char *line, size_t n, char *msg,
 int
 expect_rec(struct expect *e, struct record *rf, struct rec *r)
 {
-	char	msg[sizeof(r->res.msg)];
+	char	msg[REC_MSG_MAX];
 	int	rc;
 
 	if (record_format(rf, r, &e->line) == -1) {

@@ -412,7 +412,8 @@ field_hash(struct record *w, const struct rec *r)
 	for (i = 0; i < HASH_SLOTS; i++) {
 		if (!(w->hashes & (1u << i)))
 			continue;
-		if (r->res.hash[i][0] == '\0' || field_kind(w, r) != ERR_NONE) {
+		if (r->res.hash == NULL || r->res.hash[i][0] == '\0' ||
+		    field_kind(w, r) != ERR_NONE) {
 			set_null(w->f[FLD_HASH]);
 			return 0;
 		}
@@ -524,13 +525,14 @@ field_error(struct record *w, const struct rec *r)
 {
 	unsigned	emask = (1u << E_KIND) | (1u << E_MESSAGE);
 	const char	*kind = err_kind_name(field_kind(w, r));
-	const char	*msg = w->cut != CUT_NONE ? w->why : r->res.msg;
+	const char	*msg;
 	int		 rc;
 
 	if (field_kind(w, r) == ERR_NONE) {
 		w->f[FLD_ERROR] = w->error_null;
 		return 0;
 	}
+	msg = w->cut != CUT_NONE ? w->why : rec_msg(r);
 	buf_clear(&w->s_kind);
 	if (buf_append(&w->s_kind, "\"", 1) == -1 ||
 	    buf_append(&w->s_kind, kind, strlen(kind)) == -1 ||

@@ -56,15 +56,26 @@ loop_host_hash(const char *url)
 	return h;
 }
 
+/*
+ * Where e's entry would be first looked for in a table of mask + 1.
+ * Pointers are aligned: drop the low bits, spread the rest, and take bits
+ * of the product's upper half: its low bits depend only on the pointer's
+ * low bits, which easy handles a fixed size apart share.
+ */
+static size_t
+loop_held_home(const CURL *e, size_t mask)
+{
+	return (size_t)((((uintptr_t)e >> 4) * 0x9e3779b97f4a7c15ull) >> 32) &
+	    mask;
+}
+
 /* The slot of e in the table, or of the free place where it would go. */
 size_t
 loop_held_find(const struct loop *lp, const CURL *e)
 {
 	size_t i;
 
-	/* Pointers are aligned: drop the low bits, spread the rest. */
-	i = (size_t)(((uintptr_t)e >> 4) * 0x9e3779b97f4a7c15ull) &
-	    (lp->heldcap - 1);
+	i = loop_held_home(e, lp->heldcap - 1);
 	while (lp->held[i].e != NULL && lp->held[i].e != e)
 		i = (i + 1) & (lp->heldcap - 1);
 	return i;
@@ -90,13 +101,13 @@ loop_held_grow(struct loop *lp)
 	return 0;
 }
 
-/* Note that e is in multi handle m; kept at most half full. */
+/* Note that e is in multi handle m; kept at most a quarter full. */
 static int
 loop_held_put(struct loop *lp, CURL *e, size_t m)
 {
 	size_t i;
 
-	if ((lp->nheld + 1) * 2 > lp->heldcap && loop_held_grow(lp) == -1)
+	if ((lp->nheld + 1) * 4 > lp->heldcap && loop_held_grow(lp) == -1)
 		return -1;
 	i = loop_held_find(lp, e);
 	if (lp->held[i].e == NULL)
@@ -118,8 +129,7 @@ loop_held_del(struct loop *lp, size_t i)
 	lp->held[i].e = NULL;
 	lp->nheld--;
 	for (j = (i + 1) & mask; lp->held[j].e != NULL; j = (j + 1) & mask) {
-		home = (size_t)(((uintptr_t)lp->held[j].e >> 4) *
-		    0x9e3779b97f4a7c15ull) & mask;
+		home = loop_held_home(lp->held[j].e, mask);
 		/* Move j to the hole when its home is not in (i, j]. */
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			lp->held[i] = lp->held[j];

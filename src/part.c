@@ -85,7 +85,7 @@ part_range_ok(struct xfer *x)
 	    &s, &e, &t, &c) != 3)
 		why = "the 206 response has no Content-Range with a total";
 	else if (s != pt->have) {
-		snprintf(x->io_msg, sizeof(x->io_msg), "the 206 response does "
+		snprintf(x->io_msg, XFER_IO_MSG, "the 206 response does "
 		    "not start at byte %llu, where '%s.part' ends",
 		    (unsigned long long)pt->have, x->rec->save.file.p);
 		return 0;
@@ -102,7 +102,7 @@ part_range_ok(struct xfer *x)
 	    &cl) == CURLE_OK && cl >= 0 && (unsigned long long)cl != e - s + 1)
 		why = "the 206 response's Content-Length is not its range's";
 	if (why != NULL) {
-		snprintf(x->io_msg, sizeof(x->io_msg), "%s: '%s.part' is "
+		snprintf(x->io_msg, XFER_IO_MSG, "%s: '%s.part' is "
 		    "discarded", why, x->rec->save.file.p);
 		return 0;
 	}
@@ -161,7 +161,7 @@ part_open_late(struct xfer *x)
 	x->open_late = 0;
 	memset(&x->rec->req.was, 0, sizeof(x->rec->req.was));
 	if (files_open(x->pool->files, x->rec, &x->part, x->io_msg,
-	    sizeof(x->io_msg)) == -1) {
+	    XFER_IO_MSG) == -1) {
 		x->open_failed = 1;
 		return -1;
 	}
@@ -185,7 +185,7 @@ part_open(struct xfer *x, struct rec *r)
 	char			 line[64], hdr[1100];
 
 	if (files_open(x->pool->files, r, &x->part, x->io_msg,
-	    sizeof(x->io_msg)) == -1) {
+	    XFER_IO_MSG) == -1) {
 		rec_fail(r, ERR_IO, "%s", x->io_msg);
 		return -1;
 	}
@@ -289,7 +289,7 @@ part_settle(struct xfer *x)
 	x->unsettled = 0;
 	if (r->res.kind == ERR_NONE && !r->save.no_file && r->res.status > 0) {
 		if (files_commit(f, &x->part, r, x->io_msg,
-		    sizeof(x->io_msg)) == -1)
+		    XFER_IO_MSG) == -1)
 			rec_fail(r, ERR_IO, "%s", x->io_msg);
 		files_close(f, &x->part, r, r->res.kind == ERR_NONE);
 		return;

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Buffers larger than this are given back when the record is reused. */
@@ -30,6 +31,7 @@ static const size_t rec_bufs[] = {
 	offsetof(struct rec, req.headers), offsetof(struct rec, req.body),
 	offsetof(struct rec, req.user), offsetof(struct rec, req.bearer),
 	offsetof(struct rec, req.id),
+	offsetof(struct rec, res.msg),
 	offsetof(struct rec, res.store.effective_url),
 	offsetof(struct rec, res.store.content_type),
 	offsetof(struct rec, res.store.etag),
@@ -55,9 +57,9 @@ rec_reset(struct rec *r)
 	memset(&r->req, 0, offsetof(struct rec_req, url));
 	memset(&r->res, 0, offsetof(struct rec_res, hash));
 	memset(&r->save, 0, offsetof(struct rec_save, file));
-	for (i = 0; i < HASH_SLOTS; i++)
-		r->res.hash[i][0] = '\0';
-	r->res.msg[0] = '\0';
+	if (r->res.hash != NULL)
+		for (i = 0; i < HASH_SLOTS; i++)
+			r->res.hash[i][0] = '\0';
 	for (i = 0; i < REC_NBUFS; i++)
 		rec_buf_reuse(REC_BUF(r, i));
 	r->req.timeout = -1;
@@ -73,6 +75,8 @@ rec_free_bufs(struct rec *r)
 
 	for (i = 0; i < REC_NBUFS; i++)
 		buf_free(REC_BUF(r, i));
+	free(r->res.hash);
+	r->res.hash = NULL;
 }
 
 static void	rec_set_failure(struct rec *, enum err_kind, int, const char *,
@@ -83,9 +87,18 @@ static void
 rec_set_failure(struct rec *r, enum err_kind kind, int curl_code,
     const char *fmt, va_list ap)
 {
+	struct buf	*m = &r->res.msg;
+	int		 n;
+
 	r->res.kind = kind;
 	r->res.curl_code = curl_code;
-	vsnprintf(r->res.msg, sizeof(r->res.msg), fmt, ap);
+	buf_clear(m);
+	/* Out of memory: the failure keeps its kind, with no message. */
+	if (buf_reserve(m, REC_MSG_MAX - 1) == -1)
+		return;
+	n = vsnprintf(m->p, REC_MSG_MAX, fmt, ap);
+	m->len = n < 0 ? 0 : n >= REC_MSG_MAX ? REC_MSG_MAX - 1 : (size_t)n;
+	m->p[m->len] = '\0';
 }
 
 /* Mark r failed with kind and a message (no libcurl code). */
@@ -117,5 +130,12 @@ rec_unfail(struct rec *r)
 {
 	r->res.kind = ERR_NONE;
 	r->res.curl_code = -1;
-	r->res.msg[0] = '\0';
+	buf_clear(&r->res.msg);
+}
+
+/* r's failure message, "" when there is none. */
+const char *
+rec_msg(const struct rec *r)
+{
+	return r->res.msg.len > 0 ? r->res.msg.p : "";
 }

@@ -495,7 +495,7 @@ stats_log(struct stats *s, const struct rec *r, const char *what)
 		    what, r->res.status, r->res.time.total, u.p);
 	else
 		msg_note("[%llu] %s%s: %s %s", (unsigned long long)r->req.index,
-		    what, err_kind_name(r->res.kind), r->res.msg, u.p);
+		    what, err_kind_name(r->res.kind), rec_msg(r), u.p);
 	buf_free(&u);
 	stats_show(s, redraw);
 }

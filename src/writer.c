@@ -213,7 +213,7 @@ writer_outcome(const struct rec *r, struct outcome *oc)
 	oc->url_len = r->req.url.len;
 	oc->ok = r->res.kind == ERR_NONE;
 	oc->kind = oc->ok ? NULL : err_kind_name(r->res.kind);
-	oc->msg = oc->ok ? NULL : r->res.msg;
+	oc->msg = oc->ok ? NULL : rec_msg(r);
 	oc->status = r->res.status;
 	oc->attempts = r->attempts;
 	oc->time = r->res.time.total;

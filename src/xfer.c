@@ -44,7 +44,7 @@ xfer_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	if (x->range_len && x->received + n > x->range_len) {
 		x->bad_range = 1;
 		x->continuable = 0;
-		snprintf(x->io_msg, sizeof(x->io_msg), "the 206 response is "
+		snprintf(x->io_msg, XFER_IO_MSG, "the 206 response is "
 		    "longer than its range: '%s.part' is discarded",
 		    x->rec->save.file.p);
 		return 0;
@@ -93,7 +93,10 @@ xfer_new(struct xfer_pool *p)
 
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return NULL;
-	if ((x->cu = curl_url()) == NULL) {
+	/* Only -o has I/O to speak of: a slot without it holds no room. */
+	if ((x->cu = curl_url()) == NULL || (p->files != NULL &&
+	    (x->io_msg = malloc(XFER_IO_MSG)) == NULL)) {
+		curl_url_cleanup(x->cu);
 		free(x);
 		return NULL;
 	}
@@ -120,6 +123,7 @@ xfer_free(struct xfer *x)
 	buf_free(&x->hdrs);
 	buf_free(&x->origin);
 	buf_free(&x->cond);
+	free(x->io_msg);
 	free(x);
 }
 
@@ -340,7 +344,7 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	    !x->bad_range) {
 		x->bad_range = 1;
 		x->continuable = 0;
-		snprintf(x->io_msg, sizeof(x->io_msg), "the 206 response is "
+		snprintf(x->io_msg, XFER_IO_MSG, "the 206 response is "
 		    "shorter than its range: '%s.part' is discarded",
 		    r->save.file.p);
 	}
@@ -361,8 +365,8 @@ xfer_finish(struct xfer *x, CURLcode rc)
 	if (x->mds && r->res.kind == ERR_NONE && !x->skip &&
 	    !r->res.not_modified)
 		digest_finish(x, r);
-	else
-		memset(r->res.hash, 0, sizeof(r->res.hash));
+	else if (r->res.hash != NULL)
+		memset(r->res.hash, 0, HASH_SLOTS * sizeof(*r->res.hash));
 }
 
 /* --fail: an error status fails the record, once no retry is due. */

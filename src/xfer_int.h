@@ -24,6 +24,9 @@
 /* Buffers larger than this are given back after their record is written. */
 #define BODY_KEEP	(256 * 1024)
 
+/* -o's messages of a transfer (io_msg), NUL included. */
+#define XFER_IO_MSG	256
+
 struct xfer {
 	CURL		*easy;		/* this transfer's own, NULL between */
 	CURLU		*cu;		/* parses the URL before it is started */
@@ -64,7 +67,7 @@ struct xfer {
 	int		 opened[STRAY_OPENED]; /* sockets it made, -1: none */
 	int		 swap_origin;	/* -H and -b stay on the first origin */
 	char		 errbuf[CURL_ERROR_SIZE];
-	char		 io_msg[256];
+	char		*io_msg;	/* -o's: XFER_IO_MSG bytes, else NULL */
 	struct xfer	*next;
 };
 

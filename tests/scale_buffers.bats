@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Receive buffers: 64 MiB shared by the -c slots, each within 1 KiB and
+# Receive buffers: 16 MiB shared by the -c slots, each within 1 KiB and
 # 128 KiB.  What libcurl asks of recv() for one large body shows the size.
 
 bats_require_minimum_version 1.5.0
@@ -33,11 +33,11 @@ recv_len() {
 	assert_output 131072
 }
 
-@test "-c 1000: 64 MiB over 1000 slots" {
+@test "-c 1000: 16 MiB over 1000 slots" {
 	command -v strace >/dev/null || skip "no strace"
 	hard=$(ulimit -Hn)
 	[[ $hard == unlimited ]] || ((hard >= 1100)) || skip "hard limit on open files is $hard"
 	run recv_len 1000
 	assert_success
-	assert_output $((64 * 1024 * 1024 / 1000))
+	assert_output $((16 * 1024 * 1024 / 1000))
 }

@@ -7,7 +7,8 @@
  * own node (links, timer, transfer, host) wraps the record in sched.c and
  * is seen nowhere else.  The output stage only reads a record.  Records
  * are pooled and recycled: nothing here is allocated per record, and the
- * buffers keep their memory from one record to the next (rec_reset).
+ * buffers keep their memory from one record to the next (rec_reset); what
+ * few records use (a digest, a failure's message) is held only once used.
  */
 #ifndef GATHER_REC_H
 #define GATHER_REC_H
@@ -18,6 +19,10 @@
 #include "gather/digest.h"
 #include "gather/err_kind.h"
 #include "gather/revalidate.h"
+
+/* A digest in lower hex with its NUL; a message's most, NUL included. */
+#define REC_HASH_LEN	129
+#define REC_MSG_MAX	256
 
 /* Seconds from the start of the last attempt. */
 struct rec_times {
@@ -96,11 +101,13 @@ struct rec_res {
 	int		 curl_code;	/* rec_fail's; -1: libcurl gave none */
 
 	/*
-	 * Strings: rec_reset empties them rather than zeroing them, so that
-	 * a record's reuse touches two cache lines here, not twelve.
+	 * Kept from one record to the next, and held only once used, so that
+	 * a slot pays for no digest without --hash and for no message until
+	 * a record of its fails: rec_reset empties them rather than freeing.
 	 */
-	char		 hash[HASH_SLOTS][129];	/* lower hex, "" = none */
-	char		 msg[256];	/* rec_fail's */
+	char		(*hash)[REC_HASH_LEN];	/* NULL, or HASH_SLOTS of lower
+						   hex, "" = none (digest.c) */
+	struct buf	 msg;		/* rec_fail's; read it by rec_msg */
 	struct rec_store store;
 };
 
@@ -148,5 +155,6 @@ void		 rec_fail(struct rec *, enum err_kind, const char *, ...)
 void		 rec_fail_curl(struct rec *, enum err_kind, int, const char *,
 		    ...) __attribute__((format(printf, 4, 5)));
 void		 rec_unfail(struct rec *);
+const char	*rec_msg(const struct rec *);
 
 #endif

@@ -18,9 +18,11 @@
 
 /*
  * Receive buffers: this many bytes shared by the slots, each buffer
- * within 1 KiB (libcurl's least) and XFER_BUFFER_MAX.
+ * within 1 KiB (libcurl's least) and XFER_BUFFER_MAX: 128 KiB up to -c
+ * 128, 1 KiB from -c 16384, where the buffer was the largest part of a
+ * slot that gather decides (bench/RESULTS.md).
  */
-#define XFER_BUFFER_BUDGET	(64L * 1024 * 1024)
+#define XFER_BUFFER_BUDGET	(16L * 1024 * 1024)
 #define XFER_BUFFER_MAX		(128L * 1024)
 
 struct xfer;
