@@ -178,3 +178,10 @@ make_dist() {
 		'source "$1"; _completion_loader gather; complete -p gather' _ "$bc"
 	assert_output 'complete -F _gather gather'
 }
+
+@test "no file in the tree holds a merge's conflict markers" {
+	run grep -rlE '^(<<<<<<<|>>>>>>>)( |$)' --exclude-dir=.git \
+		--exclude-dir=obj --exclude-dir=corpus "$ROOT"
+	assert_failure 1
+	assert_output ""
+}
