@@ -378,15 +378,18 @@ jobs_child_cb(struct ev_loop *evl, ev_child *cw, int revents)
 }
 
 /*
- * Worker w is gone: say so, and end each of its records as other.  Its
+ * Worker w is gone, or (nomem) is stopped because there is no memory to
+ * read its records: say so, and end each of its records as other.  Its
  * status is waitpid's, or libev's when libev has reaped it first.
  */
 static void
-jobs_lost(struct jobs *j, struct worker *w)
+jobs_lost(struct jobs *j, struct worker *w, int nomem)
 {
 	int	st = 0, got;
 	size_t	i;
 
+	if (nomem)
+		kill(w->pid, SIGKILL);
 	ev_io_stop(j->evl, &w->rio);
 	ev_io_stop(j->evl, &w->wio);
 	close(w->fd);
@@ -397,19 +400,30 @@ jobs_lost(struct jobs *j, struct worker *w)
 	else
 		got = waitpid(w->pid, &st, 0) == w->pid;
 	jobs_child_stop(j->evl, w);
-	if (!got)
+	if (nomem)
+		snprintf(j->msg, sizeof(j->msg), "-j: out of memory for the "
+		    "records of worker %d (pid %ld)", w->no, (long)w->pid);
+	else if (!got)
 		snprintf(j->msg, sizeof(j->msg), "-j: worker %d (pid %ld) "
 		    "died", w->no, (long)w->pid);
 	else if (WIFSIGNALED(st))
 		snprintf(j->msg, sizeof(j->msg), "-j: worker %d (pid %ld) "
 		    "died: killed by signal %d", w->no, (long)w->pid,
 		    WTERMSIG(st));
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == JOBS_EXIT_NOMEM)
+		snprintf(j->msg, sizeof(j->msg), "-j: worker %d (pid %ld) "
+		    "ran out of memory", w->no, (long)w->pid);
 	else
 		snprintf(j->msg, sizeof(j->msg), "-j: worker %d (pid %ld) "
 		    "died: exit status %d", w->no, (long)w->pid,
 		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	w->pid = -1;
-	msg_error("%s", j->msg);
+	/* Out of memory is said once, whichever process ran out. */
+	if (nomem || (got && WIFEXITED(st) && WEXITSTATUS(st) ==
+	    JOBS_EXIT_NOMEM))
+		msg_nomem();
+	else
+		msg_error("%s", j->msg);
 	for (i = 0; i < j->cap; i++) {
 		struct rec *r = j->tab[i].r;
 
@@ -434,13 +448,16 @@ jobs_read_cb(struct ev_loop *evl, ev_io *io, int revents)
 
 	(void)evl;
 	(void)revents;
-	if (buf_reserve(&w->in, w->in.len + JOBS_READ) == -1)
+	/* Returning would only be called again at once, and again. */
+	if (buf_reserve(&w->in, w->in.len + JOBS_READ) == -1) {
+		jobs_lost(j, w, 1);
 		return;
+	}
 	k = read(w->fd, w->in.p + w->in.len, JOBS_READ);
 	if (k == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (k <= 0) {
-		jobs_lost(j, w);
+		jobs_lost(j, w, 0);
 		return;
 	}
 	w->in.len += (size_t)k;
@@ -757,10 +774,13 @@ jobs_feed_cb(struct ev_loop *evl, ev_io *io, int revents)
 		f->in.len -= f->off;
 		f->off = 0;
 	}
-	if (buf_reserve(&f->in, f->in.len + JOBS_READ) == -1)
-		return;
-	/* Not O_NONBLOCK: the records written back on fd may wait. */
-	k = recv(f->fd, f->in.p + f->in.len, JOBS_READ, MSG_DONTWAIT);
+	/* No memory to read more: end with what was read (the parent tells). */
+	if (buf_reserve(&f->in, f->in.len + JOBS_READ) == -1) {
+		msg_nomem();
+		k = 0;
+	} else
+		/* Not O_NONBLOCK: the records written back on fd may wait. */
+		k = recv(f->fd, f->in.p + f->in.len, JOBS_READ, MSG_DONTWAIT);
 	if (k == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (k <= 0) {
@@ -813,12 +833,16 @@ jobs_feed_next(struct jobs_feed *f, struct rec *r)
 	r->req.timeout = m.timeout;
 	r->req.nheaders = m.nheaders;
 	memcpy(r->req.sha256, m.sha256, sizeof(r->req.sha256));
+	f->off += m.len;
 	for (i = 0; i < JOBS_BUFS; i++) {
-		if (buf_set(b[i], p, m.n[i]) == -1)
-			return IN_ERROR;
+		if (buf_set(b[i], p, m.n[i]) == -1) {
+			/* The record is had, not its fields: it ends here. */
+			r->req.has_id = 0;
+			rec_fail(r, ERR_OTHER, "out of memory");
+			return IN_BAD;
+		}
 		p += m.n[i];
 	}
-	f->off += m.len;
 	return IN_RECORD;
 }
 

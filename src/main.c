@@ -154,6 +154,21 @@ main_printed(int stdout_closed)
 }
 
 /*
+ * Say why the run cannot start, err; its exit status, status, but 1 when
+ * the reason is memory, which is no fault of the command line or input.
+ */
+static int
+main_refuse(const char *err, int status)
+{
+	if (strcmp(err, "out of memory") != 0) {
+		msg_error("%s", err);
+		return status;
+	}
+	msg_nomem();
+	return EXIT_SOME_FAILED;
+}
+
+/*
  * Whether the command line in a->opts can run here: -1 to go on, else the
  * exit status (after --help or --version, or a one-line reason).
  */
@@ -166,8 +181,7 @@ main_check(struct app *a, const int closed[3], int argc, char **argv)
 	case CLI_EXIT_OK:
 		return main_printed(closed[STDOUT_FILENO]);
 	case CLI_USAGE:
-		msg_error("%s", err);
-		return EXIT_USAGE;
+		return main_refuse(err, EXIT_USAGE);
 	case CLI_RUN:
 		break;
 	}
@@ -178,10 +192,8 @@ main_check(struct app *a, const int closed[3], int argc, char **argv)
 		msg_error("standard input is closed");
 		return EXIT_INPUT;
 	}
-	if (main_fd_limit(&a->opts, &a->conn_max, err, sizeof(err)) == -1) {
-		msg_error("%s", err);
-		return EXIT_USAGE;
-	}
+	if (main_fd_limit(&a->opts, &a->conn_max, err, sizeof(err)) == -1)
+		return main_refuse(err, EXIT_USAGE);
 	return -1;
 }
 
@@ -260,25 +272,19 @@ main_open(struct app *a)
 	    (a->expect = expect_new(a->opts.expects,
 	    a->opts.nexpects, err, sizeof(err))) == NULL) ||
 	    (a->opts.junit != NULL && (a->junit = junit_open(a->opts.junit,
-	    clock_wall(), err, sizeof(err))) == NULL)) {
-		msg_error("%s", err);
-		return EXIT_USAGE;
-	}
+	    clock_wall(), err, sizeof(err))) == NULL))
+		return main_refuse(err, EXIT_USAGE);
 	/* A jar that cannot be written is said now, not after the run. */
 	if (a->opts.cookie_jar != NULL && jar_check(a->opts.cookie_jar, err,
 	    sizeof(err)) == -1) {
 		msg_error("%s", err);
 		return EXIT_SOME_FAILED;
 	}
-	if (main_pipeline(a) == -1) {
-		msg_error("out of memory");
-		return EXIT_SOME_FAILED;
-	}
+	if (main_pipeline(a) == -1)
+		return main_refuse("out of memory", EXIT_SOME_FAILED);
 	if ((a->in = input_new(a->evl, &a->opts, sched_input_ready, a->sched,
-	    err, sizeof(err))) == NULL) {
-		msg_error("%s", err);
-		return EXIT_INPUT;
-	}
+	    err, sizeof(err))) == NULL)
+		return main_refuse(err, EXIT_INPUT);
 	main_total(a);
 	sched_attach(a->sched, &(struct sched_parts){ .loop = a->loop,
 	    .pool = a->pool, .in = a->in, .ends = a->ends,
@@ -441,6 +447,8 @@ main_worker(void *arg, long k, long n, int fd)
 	o->resume = NULL;
 	o->nresumes = 0;
 	a->out_fd = fd;
+	/* The parent says it, once, for every process. */
+	msg_nomem_hold();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return EXIT_SOME_FAILED;
 	if ((a->evl = ev_default_loop(EVFLAG_AUTO)) == NULL)
@@ -450,11 +458,15 @@ main_worker(void *arg, long k, long n, int fd)
 	    (o->output_dir != NULL && (a->files = files_new(o, err,
 	    sizeof(err))) == NULL) ||
 	    (o->nexpects > 0 && (a->expect = expect_new(o->expects,
-	    o->nexpects, err, sizeof(err))) == NULL))
+	    o->nexpects, err, sizeof(err))) == NULL)) {
+		(void)main_refuse(err, EXIT_SOME_FAILED);
 		goto out;
+	}
 	if (main_pipeline(a) == -1 || (a->feed = jobs_feed_new(a->evl, fd,
-	    sched_input_ready, a->sched)) == NULL)
+	    sched_input_ready, a->sched)) == NULL) {
+		msg_nomem();
 		goto out;
+	}
 	sched_attach(a->sched, &(struct sched_parts){ .loop = a->loop,
 	    .pool = a->pool, .ends = a->ends, .record = a->record,
 	    .output = a->output, .revalidate = a->revalidate, .stats = a->stats,
@@ -466,7 +478,7 @@ main_worker(void *arg, long k, long n, int fd)
 out:
 	main_close(a);
 	curl_global_cleanup();
-	return status;
+	return msg_nomem_said() ? JOBS_EXIT_NOMEM : status;
 }
 
 /*
@@ -506,10 +518,8 @@ main_merge(const struct opts *o)
 	struct writer	*w;
 	int		 status;
 
-	if ((w = writer_new(o->format, STDOUT_FILENO)) == NULL) {
-		msg_error("out of memory");
-		return EXIT_SOME_FAILED;
-	}
+	if ((w = writer_new(o->format, STDOUT_FILENO)) == NULL)
+		return main_refuse("out of memory", EXIT_SOME_FAILED);
 	status = merge_run(o, w);
 	writer_free(w);
 	return status;
@@ -541,9 +551,8 @@ main(int argc, char **argv)
 	if (jobs_count(&a.opts) > 1) {
 		if ((a.jobs = jobs_fork(&a.opts, main_worker, &a, err,
 		    sizeof(err))) == NULL) {
-			msg_error("%s", err);
 			cli_free(&a.opts);
-			return EXIT_SOME_FAILED;
+			return main_refuse(err, EXIT_SOME_FAILED);
 		}
 		/*
 		 * The workers hold -c, --rate and --per-host; the first

@@ -23,14 +23,61 @@ setup() {
 }
 
 # Run gather with ARGS under GATHER_FAULT=NAMES:WHEN for each WHEN in
-# $WHENS, and check every run; N is the number of URL arguments.
+# $WHENS, and check every run; N is the number of URL arguments.  With
+# NOMEM=1 (the allocators) each run is held to what running out of memory
+# may do: every record written, each one as a run without faults writes
+# it (but for timings) or an error of kind other saying "out of memory",
+# the exit status 1 exactly when one is not ok, nothing on stderr but
+# "gather: out of memory"; or no record, that one line and exit 1.  Only
+# when every later allocation fails too (N+) may the run stop after
+# some records.
 sweep() {
 	local names=$1 n=$2
 	shift 2
-	python3 - "$FAULTINJ" "$names" "$n" "$WHENS" "$GATHER" "$@" <<'PY'
+	python3 - "$FAULTINJ" "$names" "$n" "$WHENS" "${NOMEM:-0}" "$GATHER" "$@" <<'PY'
 import json, os, subprocess, sys
-lib, names, n, whens, cmd = sys.argv[1], sys.argv[2], int(sys.argv[3]), \
-    sys.argv[4].split(), sys.argv[5:]
+lib, names, n, whens, nomem, cmd = sys.argv[1], sys.argv[2], \
+    int(sys.argv[3]), sys.argv[4].split(), sys.argv[5] == "1", sys.argv[6:]
+OOM = "gather: out of memory"
+VOLATILE = ("time", "connection_reused")
+
+def stable(r):
+    return {k: v for k, v in r.items() if k not in VOLATILE}
+
+base = None
+if nomem:
+    p = subprocess.run(cmd, capture_output=True, timeout=60)
+    base = [stable(json.loads(l)) for l in p.stdout.decode().splitlines()]
+    if p.returncode != 0 or len(base) != n or p.stderr:
+        print("the run without faults: exit %d, %d records, %r" %
+              (p.returncode, len(base), p.stderr[:300]))
+        sys.exit(1)
+
+def nomem_why(when, recs, err, rc):
+    if any(l != OOM for l in err) or len(err) > 1:
+        return "stderr %r" % err
+    if len(recs) < n:
+        if err != [OOM] or rc != 1:
+            return "%d of %d records, exit %d, stderr %r" % (len(recs), n, rc, err)
+        if recs and not when.endswith("+"):
+            return "%d of %d records after one failed allocation" % (len(recs), n)
+        return None
+    failed = False
+    for r, b in zip(recs, base):
+        if stable(r) == b:
+            continue
+        e = r.get("error") or {}
+        if r.get("ok") is not False or e.get("kind") != "other" or \
+                "out of memory" not in e.get("message", "") or \
+                r.get("url") not in (b["url"], "", None):
+            return "record %d is neither as without faults nor out of memory: %r" \
+                % (r.get("index"), {k: r.get(k) for k in ("ok", "status",
+                   "content_type", "size", "remote_ip", "error")})
+        failed = True
+    if rc != (1 if failed else 0):
+        return "all records, %s failed, but exit %d" % ("some" if failed else "none", rc)
+    return None
+
 bad = []
 for when in whens:
     env = dict(os.environ, LD_PRELOAD=lib, GATHER_FAULT=names + ":" + when)
@@ -60,6 +107,8 @@ for when in whens:
             idx = [r.get("index") for r in recs]
             if idx != list(range(len(idx))):
                 why = "indexes %r" % idx
+            elif nomem:
+                why = nomem_why(when, recs, err, p.returncode)
             elif len(recs) < n and len(err) != 1:
                 why = "%d of %d records and no one-line reason: %r" % (len(recs), n, err)
             elif len(recs) == n and p.returncode == 0 and not all(r["ok"] for r in recs):
@@ -76,19 +125,16 @@ sys.exit(1 if bad else 0)
 PY
 }
 
-# WHENS: the first 60 calls one by one, then spread to 1,500, each alone
-# and with every later call failing too.
+# WHENS: the first 90 calls one by one (a run of the sweep below makes
+# about 70), then spread to 1,500, each alone and with every later call
+# failing too.
 whens_for() {
-	awk 'BEGIN { for (k = 1; k <= 60; k++) printf "%d %d+ ", k, k
-		for (k = 70; k <= 1500; k += 37) printf "%d %d+ ", k, k }'
+	awk 'BEGIN { for (k = 1; k <= 90; k++) printf "%d %d+ ", k, k
+		for (k = 100; k <= 1500; k += 100) printf "%d %d+ ", k, k }'
 }
 
-@test "allocation failures anywhere in a run: no crash, whole JSON lines, one reason" {
-	# Found by this sweep and not fixed yet: failing allocations 34-39
-	# and 54 of this run hang it, 43-53 exit 0 with a record not ok,
-	# 34 exits 3 after records.  Unskip once src/ handles them.
-	skip "known defects: hangs and wrong exit status on some allocation failures"
-	WHENS=$(whens_for)
+@test "allocation failures anywhere in a run: an out-of-memory record or one line, exit 1" {
+	WHENS=$(whens_for) NOMEM=1
 	run sweep malloc,calloc,realloc,strdup 4 -c 2 --hash sha256 \
 		"$BASE/ok" "$BASE/p/a" "$BASE/size/3000" "$BASE/status/404"
 	assert_success
@@ -114,13 +160,12 @@ whens_for() {
 	assert_success
 }
 
-@test "-j 2: allocation failures in the parent and the workers" {
-	# Known defect, open: a failed allocation in each of the -j processes
-	# prints its own "out of memory" line (three lines, no record), e.g.
-	# GATHER_FAULT=malloc,calloc:34 gather -j 2 URL1 URL2.
-	skip "known defect: each -j process reports its own allocation failure"
-	WHENS="1 2 3 5 8 13 21 34 55 89 144 233 377 610"
-	run sweep malloc,calloc 2 -j 2 "$BASE/p/a" "$BASE/p/b"
+@test "-j 2: allocation failures in the parent and the workers: one line at most" {
+	# Each process counts its own allocations: a worker runs out as the
+	# parent does.  Its records end as other, and "gather: out of memory"
+	# is said once, by the parent, whoever ran out.
+	WHENS="$(seq -s ' ' 1 80) 1+ 5+ 13+ 34+ 40+ 55+ 89+ 144+ 233+ 377+ 610+" NOMEM=1
+	run sweep malloc,calloc,realloc,strdup 2 -j 2 "$BASE/p/a" "$BASE/p/b"
 	assert_success
 }
 
