@@ -154,21 +154,6 @@ main_printed(int stdout_closed)
 }
 
 /*
- * Say why the run cannot start, err; its exit status, status, but 1 when
- * the reason is memory, which is no fault of the command line or input.
- */
-static int
-main_refuse(const char *err, int status)
-{
-	if (strcmp(err, "out of memory") != 0) {
-		msg_error("%s", err);
-		return status;
-	}
-	msg_nomem();
-	return EXIT_SOME_FAILED;
-}
-
-/*
  * Whether the command line in a->opts can run here: -1 to go on, else the
  * exit status (after --help or --version, or a one-line reason).
  */
@@ -181,7 +166,7 @@ main_check(struct app *a, const int closed[3], int argc, char **argv)
 	case CLI_EXIT_OK:
 		return main_printed(closed[STDOUT_FILENO]);
 	case CLI_USAGE:
-		return main_refuse(err, EXIT_USAGE);
+		return msg_refuse(err, EXIT_USAGE);
 	case CLI_RUN:
 		break;
 	}
@@ -193,7 +178,7 @@ main_check(struct app *a, const int closed[3], int argc, char **argv)
 		return EXIT_INPUT;
 	}
 	if (main_fd_limit(&a->opts, &a->conn_max, err, sizeof(err)) == -1)
-		return main_refuse(err, EXIT_USAGE);
+		return msg_refuse(err, EXIT_USAGE);
 	return -1;
 }
 
@@ -273,7 +258,7 @@ main_open(struct app *a)
 	    a->opts.nexpects, err, sizeof(err))) == NULL) ||
 	    (a->opts.junit != NULL && (a->junit = junit_open(a->opts.junit,
 	    clock_wall(), err, sizeof(err))) == NULL))
-		return main_refuse(err, EXIT_USAGE);
+		return msg_refuse(err, EXIT_USAGE);
 	/* A jar that cannot be written is said now, not after the run. */
 	if (a->opts.cookie_jar != NULL && jar_check(a->opts.cookie_jar, err,
 	    sizeof(err)) == -1) {
@@ -281,10 +266,10 @@ main_open(struct app *a)
 		return EXIT_SOME_FAILED;
 	}
 	if (main_pipeline(a) == -1)
-		return main_refuse("out of memory", EXIT_SOME_FAILED);
+		return msg_refuse("out of memory", EXIT_SOME_FAILED);
 	if ((a->in = input_new(a->evl, &a->opts, sched_input_ready, a->sched,
 	    err, sizeof(err))) == NULL)
-		return main_refuse(err, EXIT_INPUT);
+		return msg_refuse(err, EXIT_INPUT);
 	main_total(a);
 	sched_attach(a->sched, &(struct sched_parts){ .loop = a->loop,
 	    .pool = a->pool, .in = a->in, .ends = a->ends,
@@ -396,7 +381,7 @@ main_junit(struct app *a, int *status)
 	if (a->junit == NULL || junit_finish(a->junit, clock_wall(), err,
 	    sizeof(err)) == 0)
 		return;
-	msg_error("%s", err);
+	(void)msg_refuse(err, EXIT_SOME_FAILED);
 	if (*status == EXIT_ALL_OK)
 		*status = EXIT_SOME_FAILED;
 }
@@ -459,7 +444,7 @@ main_worker(void *arg, long k, long n, int fd)
 	    sizeof(err))) == NULL) ||
 	    (o->nexpects > 0 && (a->expect = expect_new(o->expects,
 	    o->nexpects, err, sizeof(err))) == NULL)) {
-		(void)main_refuse(err, EXIT_SOME_FAILED);
+		(void)msg_refuse(err, EXIT_SOME_FAILED);
 		goto out;
 	}
 	if (main_pipeline(a) == -1 || (a->feed = jobs_feed_new(a->evl, fd,
@@ -519,7 +504,7 @@ main_merge(const struct opts *o)
 	int		 status;
 
 	if ((w = writer_new(o->format, STDOUT_FILENO)) == NULL)
-		return main_refuse("out of memory", EXIT_SOME_FAILED);
+		return msg_refuse("out of memory", EXIT_SOME_FAILED);
 	status = merge_run(o, w);
 	writer_free(w);
 	return status;
@@ -552,7 +537,7 @@ main(int argc, char **argv)
 		if ((a.jobs = jobs_fork(&a.opts, main_worker, &a, err,
 		    sizeof(err))) == NULL) {
 			cli_free(&a.opts);
-			return main_refuse(err, EXIT_SOME_FAILED);
+			return msg_refuse(err, EXIT_SOME_FAILED);
 		}
 		/*
 		 * The workers hold -c, --rate and --per-host; the first

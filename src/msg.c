@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "gather/buf.h"
+#include "gather/err_kind.h"
 #include "gather/text.h"
 
 /* Most messages fit here; a longer one is formatted on the heap. */
@@ -136,4 +137,19 @@ msg_note(const char *fmt, ...)
 	va_start(ap, fmt);
 	msg_line("gather: ", fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * Say why the run cannot go on, err; the exit status, status, but 1 when
+ * the reason is memory, which is no fault of the command line or input.
+ */
+int
+msg_refuse(const char *err, int status)
+{
+	if (strcmp(err, "out of memory") != 0) {
+		msg_error("%s", err);
+		return status;
+	}
+	msg_nomem();
+	return EXIT_SOME_FAILED;
 }

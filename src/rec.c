@@ -119,3 +119,13 @@ rec_unfail(struct rec *r)
 	r->res.curl_code = -1;
 	r->res.msg[0] = '\0';
 }
+
+/*
+ * The kind of a file's failure said in msg: io, but other when the
+ * reason is that memory ran out, which no disk or directory is to blame.
+ */
+enum err_kind
+rec_io_kind(const char *msg)
+{
+	return strcmp(msg, "out of memory") == 0 ? ERR_OTHER : ERR_IO;
+}

@@ -355,7 +355,8 @@ result_local(struct xfer *x, CURLcode rc, enum err_kind kind)
 	int			 code = result_code(rc);
 
 	if (x->open_failed)
-		rec_fail_curl(r, ERR_IO, code, "%s", x->io_msg);
+		rec_fail_curl(r, rec_io_kind(x->io_msg), code, "%s",
+		    x->io_msg);
 	else if (x->io_errno)
 		rec_fail_curl(r, ERR_IO, code, "cannot write '%s': %s",
 		    r->save.file.p, strerror(x->io_errno));

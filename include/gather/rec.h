@@ -148,5 +148,6 @@ void		 rec_fail(struct rec *, enum err_kind, const char *, ...)
 void		 rec_fail_curl(struct rec *, enum err_kind, int, const char *,
 		    ...) __attribute__((format(printf, 4, 5)));
 void		 rec_unfail(struct rec *);
+enum err_kind	 rec_io_kind(const char *);
 
 #endif
