@@ -26,6 +26,7 @@ struct output {
 	struct writer	*writer;
 	struct junit	*junit;		/* NULL without --junit */
 	struct buf	 tapcase;	/* --format tap: the case made */
+	int		 nomem;		/* it stopped for want of memory */
 };
 
 /* The stage for o over the parts main made; NULL when out of memory. */
@@ -102,8 +103,10 @@ output_put(struct output *out, const struct rec *r, struct buf *line)
 {
 	const char *why = NULL;
 
-	if (output_emit(out, r, line, &why) == -1)
+	if (output_emit(out, r, line, &why) == -1) {
+		out->nomem |= errno == ENOMEM;
 		ends_output_failed(out->ends, errno);
+	}
 	return why;
 }
 
@@ -122,11 +125,15 @@ output_flush(struct output *out)
 		ends_output_failed(out->ends, errno);
 }
 
-/* The run is over: write the rest and end the output as its format ends. */
+/*
+ * The run is over: write the rest and end the output as its format ends;
+ * also when memory stopped it, so that what was written is whole.
+ */
 void
 output_finish(struct output *out)
 {
-	if (!ends_output_dead(out->ends) && writer_finish(out->writer) == -1)
+	if ((!ends_output_dead(out->ends) || out->nomem) &&
+	    writer_finish(out->writer) == -1)
 		ends_output_failed(out->ends, errno);
 }
 

@@ -34,12 +34,37 @@ setup() {
 sweep() {
 	local names=$1 n=$2
 	shift 2
-	python3 - "$FAULTINJ" "$names" "$n" "$WHENS" "${NOMEM:-0}" "$GATHER" "$@" <<'PY'
+	FORMAT=${FORMAT:-jsonl} python3 - "$FAULTINJ" "$names" "$n" "$WHENS" "${NOMEM:-0}" "$GATHER" "$@" <<'PY'
 import json, os, subprocess, sys
 lib, names, n, whens, nomem, cmd = sys.argv[1], sys.argv[2], \
     int(sys.argv[3]), sys.argv[4].split(), sys.argv[5] == "1", sys.argv[6:]
 OOM = "gather: out of memory"
 VOLATILE = ("time", "connection_reused")
+FORMAT = os.environ.get("FORMAT", "jsonl")
+
+def parse(out):
+    """The records of stdout in FORMAT; ValueError when it is not that."""
+    if FORMAT == "json":
+        return json.loads(out.decode("utf-8")) if out else []
+    if FORMAT == "jsonl":
+        return [json.loads(l) for l in out.decode("utf-8").splitlines()]
+    # tap: a version line, cases with their YAML, the plan 1..N last.
+    lines, recs = out.decode("utf-8").splitlines(), []
+    if not lines:
+        return recs
+    if lines[0] != "TAP version 13" or lines[-1] != "1..%d" % sum(
+            l.startswith(("ok ", "not ok ")) for l in lines):
+        raise ValueError("not TAP: %r" % lines[:3] + lines[-1:])
+    for l in lines[1:-1]:
+        if l.startswith(("ok ", "not ok ")):
+            ok = l.startswith("ok ")
+            recs.append({"index": len(recs), "ok": ok,
+                         "url": l.split(" - ", 1)[-1]})
+        elif l.startswith("  kind: "):
+            recs[-1].setdefault("error", {})["kind"] = json.loads(l[8:])
+        elif l.startswith("  message: "):
+            recs[-1].setdefault("error", {})["message"] = json.loads(l[11:])
+    return recs
 
 def stable(r):
     r = {k: v for k, v in r.items() if k not in VOLATILE}
@@ -50,7 +75,7 @@ def stable(r):
 base = None
 if nomem:
     p = subprocess.run(cmd, capture_output=True, timeout=60)
-    base = [stable(json.loads(l)) for l in p.stdout.decode().splitlines()]
+    base = [stable(r) for r in parse(p.stdout)]
     if p.returncode not in (0, 1) or len(base) != n or p.stderr:
         print("the run without faults: exit %d, %d records, %r" %
               (p.returncode, len(base), p.stderr[:300]))
@@ -91,7 +116,6 @@ for when in whens:
         bad.append((when, "hung past 20 s")); continue
     why = None
     err = p.stderr.decode("utf-8", "replace").splitlines()
-    lines = p.stdout.split(b"\n")
     if p.returncode < 0:
         why = "killed by signal %d" % -p.returncode
     elif p.returncode not in (0, 1, 2, 3):
@@ -102,11 +126,10 @@ for when in whens:
         why = "stderr line not from gather: %r" % err
     else:
         recs = []
-        for l in lines[:-1]:
-            try:
-                recs.append(json.loads(l.decode("utf-8")))
-            except ValueError as e:
-                why = "not JSON: %r" % l[:200]; break
+        try:
+            recs = parse(p.stdout)
+        except ValueError as e:
+            why = "not %s: %r" % (FORMAT, p.stdout[-300:])
         if why is None:
             idx = [r.get("index") for r in recs]
             if idx != list(range(len(idx))):
@@ -184,6 +207,17 @@ whens_short() {
 		"$BASE/cond/a" "$BASE/p/a" "$BASE/cond/b"
 	assert_success
 	run sweep malloc,calloc,realloc,strdup 3 --merge "$d/one.jsonl" "$d/two.jsonl"
+	assert_success
+}
+
+@test "allocation failures under --format json and --format tap: whole output, one line" {
+	WHENS=$(whens_short 90) NOMEM=1 FORMAT=json
+	run sweep malloc,calloc,realloc,strdup 3 -c 2 --format json \
+		"$BASE/p/a" "$BASE/status/404" "$BASE/size/3000"
+	assert_success
+	WHENS=$(whens_short 90) NOMEM=1 FORMAT=tap
+	run sweep malloc,calloc,realloc,strdup 3 -c 2 --format tap --fail \
+		"$BASE/p/a" "$BASE/status/404" "$BASE/size/3000"
 	assert_success
 }
 
