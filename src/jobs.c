@@ -90,6 +90,7 @@ struct jobs {
 	struct buf		 host;
 	struct buf		 line;
 	struct buf		 msgbuf;	/* a line's error message */
+	int			 end_nomem;	/* jobs_end ran out of memory */
 	char			 msg[256];
 };
 
@@ -570,7 +571,7 @@ jobs_send(struct jobs *j, struct rec *r)
 	/* Where its first attempt would choose it, without -j. */
 	if (j->files != NULL && r->save.claimed == CLAIM_NONE &&
 	    files_claim(j->files, r, err, sizeof(err)) == -1) {
-		rec_fail(r, ERR_IO, "%s", err);
+		rec_fail(r, rec_io_kind(err), "%s", err);
 		return -1;
 	}
 	w = &j->w[k];
@@ -628,6 +629,7 @@ jobs_end_line(struct jobs *j, struct worker *w, const char *p, size_t n)
 	    buf_append(&j->line, "", 1) == -1 ||
 	    (c = curl_slist_append(w->cookies, j->line.p)) == NULL) {
 		w->cookies_end = -1;	/* out of memory: the list is not whole */
+		j->end_nomem = 1;
 		return;
 	}
 	w->cookies = c;
@@ -641,8 +643,10 @@ jobs_end_read(struct jobs *j, struct worker *w)
 	size_t		 off;
 	ssize_t		 k;
 
-	if (buf_reserve(&w->in, w->in.len + JOBS_READ) == -1)
+	if (buf_reserve(&w->in, w->in.len + JOBS_READ) == -1) {
+		j->end_nomem = 1;
 		return 0;
+	}
 	k = read(w->fd, w->in.p + w->in.len, JOBS_READ);
 	if (k == -1 && (errno == EAGAIN || errno == EINTR))
 		return 1;
@@ -677,7 +681,8 @@ jobs_end_close(struct jobs *j, struct worker *w)
  * what it still runs, as the records are over here, settling its files
  * as -j 1 would, and under --cookie-jar sends its cookies), and wait for
  * each to exit.  With fn (--cookie-jar), give it each worker's cookies;
- * -1 when a worker's did not all come (it died).
+ * -1 when a worker's did not all come (it died), JOBS_END_NOMEM when
+ * memory ran out for them.
  */
 int
 jobs_end(struct jobs *j, jobs_cookies_fn fn, void *arg)
@@ -687,7 +692,7 @@ jobs_end(struct jobs *j, jobs_cookies_fn fn, void *arg)
 	int		 rc = 0;
 
 	if ((pf = calloc((size_t)j->n, sizeof(*pf))) == NULL)
-		return -1;
+		return JOBS_END_NOMEM;
 	for (k = 0; k < j->n; k++) {
 		struct worker *w = &j->w[k];
 
@@ -726,7 +731,7 @@ jobs_end(struct jobs *j, jobs_cookies_fn fn, void *arg)
 		j->w[k].cookies = NULL;
 	}
 	free(pf);
-	return rc;
+	return rc == -1 && j->end_nomem ? JOBS_END_NOMEM : rc;
 }
 
 /* Stop the workers (they hold nothing the output needs) and free all. */

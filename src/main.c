@@ -323,7 +323,10 @@ main_jar_gather(struct app *a)
 	mj.base = base;
 	rc = jobs_end(a->jobs, main_jar_worker_cb, &mj);
 	curl_slist_free_all(base);
-	return ok && rc == 0 && !mj.failed ? 0 : -1;
+	/* jar_changes fails only for want of memory. */
+	if (rc == JOBS_END_NOMEM || mj.failed)
+		return JOBS_END_NOMEM;
+	return ok && rc == 0 ? 0 : -1;
 }
 
 /*
@@ -345,7 +348,8 @@ main_workers_end(struct app *a)
  * --cookie-jar: write the store, however the run ended (signals and
  * --deadline included); a jar that cannot be written makes a run that
  * was all ok exit 1.  A reader that left is told nothing.  lost: -j lost
- * a worker's cookies, which is said; the jar holds the rest.
+ * a worker's cookies (-1: it died, JOBS_END_NOMEM: no memory for them),
+ * which is said; the jar holds the rest.
  */
 static int
 main_jar(struct app *a, int status, int lost)
@@ -363,12 +367,14 @@ main_jar(struct app *a, int status, int lost)
 	if (ok && jar_write(a->opts.cookie_jar, list, err, sizeof(err)) == 0)
 		ok = 2;
 	curl_slist_free_all(list);
-	if (ok == 2 && lost)
+	if (ok == 2 && lost == JOBS_END_NOMEM)
+		snprintf(err, sizeof(err), "out of memory");
+	else if (ok == 2 && lost)
 		snprintf(err, sizeof(err), "--cookie-jar %s: the cookies of a "
 		    "worker that died are not in it", a->opts.cookie_jar);
 	if ((ok == 2 && !lost) || status == EXIT_SIGPIPE)
 		return status;
-	msg_error("%s", err);
+	(void)msg_refuse(err, EXIT_SOME_FAILED);
 	return status == EXIT_ALL_OK ? EXIT_SOME_FAILED : status;
 }
 
@@ -558,7 +564,7 @@ main(int argc, char **argv)
 		sched_run(a.sched);
 		if ((status = ends_status(a.ends)) == -1)
 			status = sched_status(a.sched);
-		lost = main_workers_end(&a) == -1;
+		lost = main_workers_end(&a);
 		status = main_jar(&a, status, lost);
 		main_junit(&a, &status);
 		/* A reader that left gets nothing more, not even on stderr. */

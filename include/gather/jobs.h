@@ -30,6 +30,8 @@ typedef void	(*jobs_cookies_fn)(void *, const struct curl_slist *);
  * once, and ends the records it held.
  */
 #define JOBS_EXIT_NOMEM	4
+/* jobs_end's word for running out of memory (-1: a worker died). */
+#define JOBS_END_NOMEM	(-2)
 
 /* What worker k of n runs, with its end of the socket: its exit status. */
 typedef int	(*jobs_worker_fn)(void *, long, long, int);
