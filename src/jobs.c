@@ -91,6 +91,7 @@ struct jobs {
 	struct buf		 line;
 	struct buf		 msgbuf;	/* a line's error message */
 	int			 end_nomem;	/* jobs_end ran out of memory */
+	struct pollfd		*pf;		/* jobs_end's, made at the start */
 	char			 msg[256];
 };
 
@@ -166,6 +167,7 @@ jobs_fork(const struct opts *o, jobs_worker_fn fn, void *arg, char *err,
 
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
 	    (j->w = calloc((size_t)jobs_count(o), sizeof(*j->w))) == NULL ||
+	    (j->pf = calloc((size_t)jobs_count(o), sizeof(*j->pf))) == NULL ||
 	    (j->cu = curl_url()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		jobs_free(j);
@@ -687,12 +689,10 @@ jobs_end_close(struct jobs *j, struct worker *w)
 int
 jobs_end(struct jobs *j, jobs_cookies_fn fn, void *arg)
 {
-	struct pollfd	*pf;
+	struct pollfd	*pf = j->pf;
 	long		 k, open = 0;
 	int		 rc = 0;
 
-	if ((pf = calloc((size_t)j->n, sizeof(*pf))) == NULL)
-		return JOBS_END_NOMEM;
 	for (k = 0; k < j->n; k++) {
 		struct worker *w = &j->w[k];
 
@@ -730,7 +730,6 @@ jobs_end(struct jobs *j, jobs_cookies_fn fn, void *arg)
 		curl_slist_free_all(j->w[k].cookies);
 		j->w[k].cookies = NULL;
 	}
-	free(pf);
 	return rc == -1 && j->end_nomem ? JOBS_END_NOMEM : rc;
 }
 
@@ -758,6 +757,7 @@ jobs_free(struct jobs *j)
 		buf_free(&j->w[k].out);
 	}
 	free(j->w);
+	free(j->pf);
 	free(j->tab);
 	curl_url_cleanup(j->cu);
 	buf_free(&j->host);
