@@ -291,6 +291,23 @@ whens_short() {
 	assert_success
 }
 
+@test "allocation failures with host names to look up, and -j 2 with request objects" {
+	local in="$BATS_TEST_TMPDIR/in" k
+	# Transfers to a name not looked up lately wait behind one lookup.
+	WHENS=$(whens_short 120) NOMEM=1
+	run sweep malloc,calloc,realloc,strdup 5 -c 4 \
+		"http://localhost:$PORT/p/a" "http://localhost:$PORT/p/b" \
+		"http://localhost:$PORT/p/c" "http://localhost:$PORT/size/3000" \
+		"$BASE/p/e"
+	assert_success
+	for k in 1 2 3; do
+		printf '%s\n' "{\"url\": \"$BASE/echo?k=$k\", \"method\": \"PUT\", \"body\": {\"k\": $k}, \"headers\": [\"X-K: $k\"], \"id\": \"r$k\", \"user\": \"u:p\"}"
+	done >"$in"
+	WHENS="$(seq -s ' ' 1 90) 1+ 21+ 55+" NOMEM=1
+	run sweep malloc,calloc,realloc,strdup 3 -j 2 -i "$in"
+	assert_success
+}
+
 @test "-o: failing opens, writes, renames and xattrs leave whole records" {
 	local d="$BATS_TEST_TMPDIR"
 	WHENS="1 2 3 4 5 6 8 10 12 16 20 1+ 2+ 3+ 5+ 8+"
