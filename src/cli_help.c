@@ -316,8 +316,9 @@ cli_help(void)
 "connection_reused, time {queue, dns, connect, tls, ttfb, total},\n"
 "attempts, error {kind, message, curl_code}.\n"
 "\n"
-"Exit status: 0 all records ok, 1 some record not ok, 2 usage error,\n"
-"3 input not readable, 130/143 SIGINT/SIGTERM, 141 stdout closed.\n"
+"Exit status: 0 all records ok, 1 some record not ok (or out of memory),\n"
+"2 usage error, 3 input not readable, 130/143 SIGINT/SIGTERM,\n"
+"141 stdout closed.\n"
 "See gather(1) for the whole story.\n", stdout);
 }
 

@@ -21,25 +21,6 @@ const char *const digest_names[HASH_SLOTS + 1] = {
 	"sha256", "sha1", "md5", NULL
 };
 
-/* The name of slot i, or NULL past the last. */
-const char *
-digest_name(int i)
-{
-	return i >= 0 && i < HASH_SLOTS ? digest_names[i] : NULL;
-}
-
-/* The slot of the algorithm called name, or -1. */
-int
-digest_slot(const char *name)
-{
-	int i;
-
-	for (i = 0; i < HASH_SLOTS; i++)
-		if (strcmp(digest_names[i], name) == 0)
-			return i;
-	return -1;
-}
-
 /* The digest of --hash bit i. */
 static const EVP_MD *
 digest_md(int i)

@@ -208,8 +208,12 @@ ends_output_failed(struct ends *e, int err)
 			e->stop = STOP_EPIPE;
 		else {
 			e->stop = STOP_WRITE;
-			msg_error("cannot write output: %s",
-			    strerror(err));
+			/* Not even a short error record could be kept. */
+			if (err == ENOMEM)
+				msg_nomem();
+			else
+				msg_error("cannot write output: %s",
+				    strerror(err));
 		}
 	}
 	e->stop_fn(e->arg, ERR_NONE, NULL);

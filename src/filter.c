@@ -7,6 +7,8 @@
  */
 #include "gather/filter.h"
 
+#include <string.h>
+
 #include "gather/revalidate.h"
 
 /*
@@ -21,9 +23,11 @@ filter_earlier(struct resume *res, struct revalidate *rv, struct rec *r,
 {
 	enum resume_verdict v = RESUME_RUN;
 
+	/* A record memory ran out reading may not have its own url. */
 	if (res != NULL &&
-	    (v = resume_check(res, r->req.index, r->req.url.p,
-	    r->req.url.len)) != RESUME_RUN)
+	    (v = resume_check(res, r->req.index, bad && r->res.kind ==
+	    ERR_OTHER && strcmp(rec_msg(r), "out of memory") == 0 ? NULL :
+	    r->req.url.p, r->req.url.len)) != RESUME_RUN)
 		return v;
 	/* --revalidate: the url's validators, by a hash of it. */
 	if (rv != NULL && !bad)

@@ -102,6 +102,8 @@ struct jobs {
 	struct buf		 host;
 	struct buf		 line;
 	struct buf		 msgbuf;	/* a line's error message */
+	int			 end_nomem;	/* jobs_end ran out of memory */
+	struct pollfd		*pf;		/* jobs_end's, made at the start */
 	char			 msg[256];
 	ev_timer		 stop_w;	/* jobs_stop: the workers' time */
 };
@@ -183,6 +185,7 @@ jobs_fork(const struct opts *o, jobs_worker_fn fn, void *arg, char *err,
 
 	if ((j = calloc(1, sizeof(*j))) == NULL ||
 	    (j->w = calloc((size_t)jobs_count(o), sizeof(*j->w))) == NULL ||
+	    (j->pf = calloc((size_t)jobs_count(o), sizeof(*j->pf))) == NULL ||
 	    (j->cu = curl_url()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		jobs_free(j);
@@ -396,15 +399,18 @@ jobs_child_cb(struct ev_loop *evl, ev_child *cw, int revents)
 }
 
 /*
- * Worker w is gone: say so, and end each of its records as other.  Its
+ * Worker w is gone, or (nomem) is stopped because there is no memory to
+ * read its records: say so, and end each of its records as other.  Its
  * status is waitpid's, or libev's when libev has reaped it first.
  */
 static void
-jobs_lost(struct jobs *j, struct worker *w)
+jobs_lost(struct jobs *j, struct worker *w, int nomem)
 {
 	int	st = 0, got;
 	size_t	i;
 
+	if (nomem)
+		kill(w->pid, SIGKILL);
 	ev_io_stop(j->evl, &w->rio);
 	ev_io_stop(j->evl, &w->wio);
 	close(w->fd);
@@ -419,6 +425,9 @@ jobs_lost(struct jobs *j, struct worker *w)
 		snprintf(j->msg, sizeof(j->msg), "-j: worker %d (pid %ld) "
 		    "died: killed, as it did not stop within %d s", w->no,
 		    (long)w->pid, JOBS_STOP_WAIT);
+	else if (nomem)
+		snprintf(j->msg, sizeof(j->msg), "-j: out of memory for the "
+		    "records of worker %d (pid %ld)", w->no, (long)w->pid);
 	else if (!got)
 		snprintf(j->msg, sizeof(j->msg), "-j: worker %d (pid %ld) "
 		    "died", w->no, (long)w->pid);
@@ -426,12 +435,20 @@ jobs_lost(struct jobs *j, struct worker *w)
 		snprintf(j->msg, sizeof(j->msg), "-j: worker %d (pid %ld) "
 		    "died: killed by signal %d", w->no, (long)w->pid,
 		    WTERMSIG(st));
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == JOBS_EXIT_NOMEM)
+		snprintf(j->msg, sizeof(j->msg), "-j: worker %d (pid %ld) "
+		    "ran out of memory", w->no, (long)w->pid);
 	else
 		snprintf(j->msg, sizeof(j->msg), "-j: worker %d (pid %ld) "
 		    "died: exit status %d", w->no, (long)w->pid,
 		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	w->pid = -1;
-	msg_error("%s", j->msg);
+	/* Out of memory is said once, whichever process ran out. */
+	if (nomem || (got && WIFEXITED(st) && WEXITSTATUS(st) ==
+	    JOBS_EXIT_NOMEM))
+		msg_nomem();
+	else
+		msg_error("%s", j->msg);
 	for (i = 0; i < j->cap; i++) {
 		struct rec *r = j->tab[i].r;
 
@@ -456,13 +473,16 @@ jobs_read_cb(struct ev_loop *evl, ev_io *io, int revents)
 
 	(void)evl;
 	(void)revents;
-	if (buf_reserve(&w->in, w->in.len + JOBS_READ) == -1)
+	/* Returning would only be called again at once, and again. */
+	if (buf_reserve(&w->in, w->in.len + JOBS_READ) == -1) {
+		jobs_lost(j, w, 1);
 		return;
+	}
 	k = read(w->fd, w->in.p + w->in.len, JOBS_READ);
 	if (k == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (k <= 0) {
-		jobs_lost(j, w);
+		jobs_lost(j, w, 0);
 		return;
 	}
 	w->in.len += (size_t)k;
@@ -577,7 +597,7 @@ jobs_send(struct jobs *j, struct rec *r)
 	/* Where its first attempt would choose it, without -j. */
 	if (j->files != NULL && r->save.claimed == CLAIM_NONE &&
 	    files_claim(j->files, r, err, sizeof(err)) == -1) {
-		rec_fail(r, ERR_IO, "%s", err);
+		rec_fail(r, rec_io_kind(err), "%s", err);
 		return -1;
 	}
 	w = &j->w[k];
@@ -633,7 +653,7 @@ jobs_stop_cb(struct ev_loop *evl, ev_timer *t, int revents)
 	for (k = 0; k < j->n; k++)
 		if (j->w[k].alive && j->w[k].killed) {
 			kill(j->w[k].pid, SIGKILL);
-			jobs_lost(j, &j->w[k]);
+			jobs_lost(j, &j->w[k], 0);
 		}
 }
 
@@ -661,7 +681,7 @@ jobs_stop(struct jobs *j, enum err_kind kind, const char *why)
 		    jobs_put(&w->out, why, m.n[0]) == -1) {
 			/* Out of memory: it cannot be told, so it is lost. */
 			kill(w->pid, SIGKILL);
-			jobs_lost(j, w);
+			jobs_lost(j, w, 0);
 			continue;
 		}
 		if (!ev_is_active(&w->wio))
@@ -692,6 +712,7 @@ jobs_end_line(struct jobs *j, struct worker *w, const char *p, size_t n)
 	    buf_append(&j->line, "", 1) == -1 ||
 	    (c = curl_slist_append(w->cookies, j->line.p)) == NULL) {
 		w->cookies_end = -1;	/* out of memory: the list is not whole */
+		j->end_nomem = 1;
 		return;
 	}
 	w->cookies = c;
@@ -705,8 +726,10 @@ jobs_end_read(struct jobs *j, struct worker *w)
 	size_t		 off;
 	ssize_t		 k;
 
-	if (buf_reserve(&w->in, w->in.len + JOBS_READ) == -1)
+	if (buf_reserve(&w->in, w->in.len + JOBS_READ) == -1) {
+		j->end_nomem = 1;
 		return 0;
+	}
 	k = read(w->fd, w->in.p + w->in.len, JOBS_READ);
 	if (k == -1 && (errno == EAGAIN || errno == EINTR))
 		return 1;
@@ -741,18 +764,17 @@ jobs_end_close(struct jobs *j, struct worker *w)
  * what it still runs, as the records are over here, settling its files
  * as -j 1 would, and under --cookie-jar sends its cookies), and wait for
  * each to exit.  With fn (--cookie-jar), give it each worker's cookies;
- * -1 when a worker's did not all come (it died).
+ * -1 when a worker's did not all come (it died), JOBS_END_NOMEM when
+ * memory ran out for them.
  */
 int
 jobs_end(struct jobs *j, jobs_cookies_fn fn, void *arg)
 {
-	struct pollfd	*pf;
+	struct pollfd	*pf = j->pf;
 	long		 k, open = 0;
 	int		 rc = 0, ms, killed = 0;
 	double		 until = clock_mono() + JOBS_STOP_WAIT, left;
 
-	if ((pf = calloc((size_t)j->n, sizeof(*pf))) == NULL)
-		return -1;
 	if (j->evl != NULL)
 		ev_timer_stop(j->evl, &j->stop_w);
 	for (k = 0; k < j->n; k++) {
@@ -802,8 +824,7 @@ jobs_end(struct jobs *j, jobs_cookies_fn fn, void *arg)
 		curl_slist_free_all(j->w[k].cookies);
 		j->w[k].cookies = NULL;
 	}
-	free(pf);
-	return rc;
+	return rc == -1 && j->end_nomem ? JOBS_END_NOMEM : rc;
 }
 
 /* Stop the workers (they hold nothing the output needs) and free all. */
@@ -831,6 +852,7 @@ jobs_free(struct jobs *j)
 		buf_free(&j->w[k].out);
 	}
 	free(j->w);
+	free(j->pf);
 	free(j->tab);
 	curl_url_cleanup(j->cu);
 	buf_free(&j->host);
@@ -877,10 +899,13 @@ jobs_feed_cb(struct ev_loop *evl, ev_io *io, int revents)
 		f->scan -= f->off;
 		f->off = 0;
 	}
-	if (buf_reserve(&f->in, f->in.len + JOBS_READ) == -1)
-		return;
-	/* Not O_NONBLOCK: the records written back on fd may wait. */
-	k = recv(f->fd, f->in.p + f->in.len, JOBS_READ, MSG_DONTWAIT);
+	/* No memory to read more: end with what was read (the parent tells). */
+	if (buf_reserve(&f->in, f->in.len + JOBS_READ) == -1) {
+		msg_nomem();
+		k = 0;
+	} else
+		/* Not O_NONBLOCK: the records written back on fd may wait. */
+		k = recv(f->fd, f->in.p + f->in.len, JOBS_READ, MSG_DONTWAIT);
 	if (k == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (k <= 0) {
@@ -935,12 +960,16 @@ jobs_feed_next(struct jobs_feed *f, struct rec *r)
 	r->req.timeout = m.timeout;
 	r->req.nheaders = m.nheaders;
 	memcpy(r->req.sha256, m.sha256, sizeof(r->req.sha256));
+	f->off += m.len;
 	for (i = 0; i < JOBS_BUFS; i++) {
-		if (buf_set(b[i], p, m.n[i]) == -1)
-			return IN_ERROR;
+		if (buf_set(b[i], p, m.n[i]) == -1) {
+			/* The record is had, not its fields: it ends here. */
+			r->req.has_id = 0;
+			rec_fail(r, ERR_OTHER, "out of memory");
+			return IN_BAD;
+		}
 		p += m.n[i];
 	}
-	f->off += m.len;
 	return IN_RECORD;
 }
 

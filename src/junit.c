@@ -101,8 +101,10 @@ junit_open(const char *path, double now, char *err, size_t errlen)
 	strftime(j->stamp, sizeof(j->stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	memset(pad, ' ', sizeof(pad));
 	pad[sizeof(pad) - 1] = '\n';
-	if (buf_append(&j->out, pad, sizeof(pad)) == -1)
-		j->failed = ENOMEM;
+	/* Without memory to buffer it the stretch is written at once. */
+	if (buf_append(&j->out, pad, sizeof(pad)) == -1 &&
+	    write(j->fd, pad, sizeof(pad)) != (ssize_t)sizeof(pad))
+		j->failed = errno ? errno : EIO;
 	return j;
 }
 
@@ -154,16 +156,13 @@ junit_raw(struct junit *j, const char *s)
 	return buf_append(&j->out, s, strlen(s));
 }
 
-/* One test case for the record oc, written through j's buffer. */
-int
-junit_add(struct junit *j, const struct outcome *oc)
+/* Append the test case for the record oc to j's buffer; -1 out of memory. */
+static int
+junit_case(struct junit *j, const struct outcome *oc)
 {
 	char num[128];
 	int  rc;
 
-	if (j == NULL || j->failed)
-		return 0;
-	j->tests++;
 	snprintf(num, sizeof(num), "\" classname=\"gather\" time=\"%.6f\"",
 	    oc->time > 0 ? oc->time : 0.0);
 	rc = junit_raw(j, "  <testcase name=\"") == -1 ||
@@ -171,7 +170,6 @@ junit_add(struct junit *j, const struct outcome *oc)
 	if (!rc && oc->ok)
 		rc = junit_raw(j, "/>\n") == -1;
 	else if (!rc) {
-		j->failures++;
 		snprintf(num, sizeof(num), "index %llu, status %ld, attempts %ld",
 		    (unsigned long long)oc->index, oc->status, oc->attempts);
 		rc = junit_raw(j, ">\n    <failure type=\"") == -1 ||
@@ -181,10 +179,31 @@ junit_add(struct junit *j, const struct outcome *oc)
 		    junit_raw(j, "\">") == -1 || junit_raw(j, num) == -1 ||
 		    junit_raw(j, "</failure>\n  </testcase>\n") == -1;
 	}
-	if (rc) {
-		j->failed = ENOMEM;
-		return -1;
+	return rc ? -1 : 0;
+}
+
+/*
+ * One test case for the record oc, written through j's buffer; when
+ * memory runs out, once more after writing what the buffer holds.
+ */
+int
+junit_add(struct junit *j, const struct outcome *oc)
+{
+	size_t had;
+
+	if (j == NULL || j->failed)
+		return 0;
+	had = j->out.len;
+	if (junit_case(j, oc) == -1) {
+		j->out.len = had;
+		junit_flush(j);
+		if (!j->failed && junit_case(j, oc) == -1)
+			j->failed = ENOMEM;
+		if (j->failed)
+			return -1;
 	}
+	j->tests++;
+	j->failures += !oc->ok;
 	if (j->out.len >= JUNIT_CHUNK)
 		junit_flush(j);
 	return j->failed ? -1 : 0;
@@ -225,8 +244,12 @@ junit_finish(struct junit *j, double now, char *err, size_t errlen)
 {
 	if (j == NULL)
 		return 0;
-	if (!j->failed && junit_raw(j, "</testsuite>\n</testsuites>\n") == -1)
-		j->failed = ENOMEM;
+	if (!j->failed && junit_raw(j, "</testsuite>\n</testsuites>\n") == -1) {
+		junit_flush(j);
+		if (!j->failed && junit_raw(j, "</testsuite>\n"
+		    "</testsuites>\n") == -1)
+			j->failed = ENOMEM;
+	}
 	junit_flush(j);
 	if (!j->failed)
 		junit_head(j, now);
@@ -237,9 +260,12 @@ junit_finish(struct junit *j, double now, char *err, size_t errlen)
 	j->fd = -1;
 	if (!j->failed && rename(j->tmp, j->path) == -1)
 		j->failed = errno;
-	if (j->failed) {
+	if (j->failed == ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	else if (j->failed)
 		snprintf(err, errlen, "--junit: cannot write '%s': %s", j->path,
 		    strerror(j->failed));
+	if (j->failed) {
 		unlink(j->tmp);
 		return -1;
 	}

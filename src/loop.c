@@ -114,6 +114,7 @@ loop_held_put(struct loop *lp, CURL *e, size_t m)
 		lp->nheld++;
 	lp->held[i].e = e;
 	lp->held[i].m = m;
+	lp->held[i].doomed = 0;
 	return 0;
 }
 
@@ -139,14 +140,16 @@ loop_held_del(struct loop *lp, size_t i)
 	}
 }
 
-/* Hand e to its multi handle; -1 when libcurl refuses it. */
+/* Hand e to its multi handle; -1 when libcurl refuses it, LOOP_NOMEM. */
 int
 loop_start(struct loop *lp, CURL *e, size_t m)
 {
+	CURLMcode mc;
+
 	curl_easy_setopt(e, CURLOPT_SHARE, lp->share);
-	if (curl_multi_add_handle(lp->mh[m].multi, e) != CURLM_OK) {
+	if ((mc = curl_multi_add_handle(lp->mh[m].multi, e)) != CURLM_OK) {
 		curl_easy_setopt(e, CURLOPT_SHARE, NULL);
-		return -1;
+		return mc == CURLM_OUT_OF_MEMORY ? LOOP_NOMEM : -1;
 	}
 	return 0;
 }
@@ -163,6 +166,8 @@ loop_prepare_cb(struct ev_loop *evl, ev_prepare *w, int revents)
 		loop_lookup_release(lp);
 	if (lp->queued)
 		loop_serve(lp);
+	if (lp->doomed)
+		loop_io_reap(lp);
 }
 
 /*
@@ -277,17 +282,18 @@ loop_cookie_set(struct loop *lp, const char *line)
 
 /*
  * Admit e (its entry hd) into its lane: after its host's lookup when
- * the name needs one (loop_lookup_gate).  -1 when it cannot start.
+ * the name needs one (loop_lookup_gate).  -1 when it cannot start,
+ * LOOP_NOMEM when memory ran out.
  */
 static int
 loop_admit(struct loop *lp, struct held *hd, CURL *e)
 {
 	struct mh	*mh = &lp->mh[hd->m];
-	int		 gate = 0, w = 0;
+	int		 gate = 0, w = 0, rc;
 
 	if (hd->lookup && !loop_lookup_known(lp, hd->host) &&
 	    (w = loop_lookup_gate(lp, e, hd->host, &gate)) == -1)
-		return -1;
+		return LOOP_NOMEM;
 	mh->load++;
 	lp->inflight++;
 	if (w == 1) {
@@ -295,13 +301,13 @@ loop_admit(struct loop *lp, struct held *hd, CURL *e)
 		return 0;
 	}
 	hd->dns = gate ? HELD_GATE : HELD_ADDED;
-	if (loop_start(lp, e, hd->m) == -1) {
+	if ((rc = loop_start(lp, e, hd->m)) != 0) {
 		if (gate)
 			loop_lookup_end(lp, hd->host, 0);
 		mh->load--;
 		lp->inflight--;
 		hd->dns = HELD_ADDED;
-		return -1;
+		return rc;
 	}
 	return 0;
 }
@@ -368,7 +374,7 @@ loop_serve(struct loop *lp)
 			hd = &lp->held[loop_held_find(lp, e)];
 			if (hd->e != e)
 				continue;
-			if (loop_admit(lp, hd, e) == -1) {
+			if (loop_admit(lp, hd, e) != 0) {
 				/* loop_remove gives the place back. */
 				mh->load++;
 				lp->inflight++;
@@ -383,6 +389,7 @@ loop_serve(struct loop *lp)
  * timer, which gets it going.  With no room in the lane it waits there
  * for a transfer of the lane to end; a transfer to a host name not
  * looked up lately may wait for another's lookup (loop_lookup_gate).
+ * -1 when it cannot start, LOOP_NOMEM when memory ran out.
  */
 int
 loop_add(struct loop *lp, CURL *e, const char *url)
@@ -391,6 +398,7 @@ loop_add(struct loop *lp, CURL *e, const char *url)
 	struct mh	*mh;
 	uint32_t	 h = loop_host_hash(url);
 	size_t		 m;
+	int		 rc = LOOP_NOMEM;
 
 	if (lp->held[loop_held_find(lp, e)].e == e ||
 	    ((mh = loop_lane_last(lp, h)) == NULL &&
@@ -398,7 +406,7 @@ loop_add(struct loop *lp, CURL *e, const char *url)
 		return -1;
 	m = (size_t)(mh - lp->mh);
 	if (loop_held_put(lp, e, m) == -1)
-		return -1;
+		return LOOP_NOMEM;
 	hd = &lp->held[loop_held_find(lp, e)];
 	hd->host = h;
 	hd->lookup = (uint8_t)loop_needs_lookup(url);
@@ -408,14 +416,14 @@ loop_add(struct loop *lp, CURL *e, const char *url)
 	/* A shared lane's room may grow even when it has some (idle room). */
 	if ((mh->hosts == 1 && loop_lane_idle(mh)) ||
 	    (mh->qhead == NULL && loop_lane_room(lp, mh))) {
-		if (loop_admit(lp, hd, e) == 0)
+		if ((rc = loop_admit(lp, hd, e)) == 0)
 			return 0;
 	} else if (loop_enqueue(mh, e) == 0) {
 		hd->dns = HELD_QUEUED;
 		return 0;
 	}
 	loop_held_del(lp, loop_held_find(lp, e));
-	return -1;
+	return rc;
 }
 
 /* Take e out of its lane; a handle not in flight is left alone. */
@@ -508,6 +516,7 @@ loop_free(struct loop *lp)
 		ev_io_stop(lp->evl, &sk->io);
 		free(sk);
 	}
+	free(lp->spare);
 	/* It must leave the share before the share is cleaned up. */
 	if (lp->cookies != NULL)
 		curl_easy_cleanup(lp->cookies);

@@ -51,6 +51,7 @@ struct held {
 	uint8_t		 dns;		/* HELD_* */
 	uint8_t		 lookup;	/* its host name needs a lookup */
 	uint8_t		 shared;	/* counted in its hint's shared */
+	uint8_t		 doomed;	/* a socket of it could not be watched */
 };
 
 #define HELD_ADDED	0	/* in its multi handle */
@@ -116,6 +117,8 @@ struct loop {
 	loop_done_fn	 done;
 	void		*arg;
 	struct sock	*socks;
+	struct sock	*spare;		/* for when memory runs out */
+	int		 doomed;	/* some held transfer is doomed */
 	CURL		*cookies;	/* never runs: loads and writes cookies */
 	struct pend	*pend[LOOP_PEND_BUCKETS];
 	struct pend	*ready, *ready_tail;	/* hosts waiting for a lookup */
@@ -146,6 +149,7 @@ void		 loop_lookup_free(struct loop *);
 
 /* loop_io.c */
 int		 loop_io_lane_init(struct loop *, struct mh *);
+void		 loop_io_reap(struct loop *);
 
 /* loop_lane.c */
 void		 loop_lane_close(struct loop *, struct mh *);

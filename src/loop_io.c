@@ -10,8 +10,26 @@
 #include "loop_int.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-/* Stop a socket's watcher and forget it. */
+/*
+ * A socket's state, or NULL when memory ran out: one is kept spare, so
+ * that a socket libcurl opens is watched even then, and made again when
+ * memory allows.
+ */
+static struct sock *
+loop_io_sock_new(struct loop *lp)
+{
+	struct sock *sk;
+
+	if (lp->spare == NULL)
+		lp->spare = calloc(1, sizeof(*lp->spare));
+	if ((sk = calloc(1, sizeof(*sk))) == NULL && (sk = lp->spare) != NULL)
+		lp->spare = NULL;
+	return sk;
+}
+
+/* Stop a socket's watcher and forget it (kept as the spare if none is). */
 static void
 loop_io_sock_free(struct loop *lp, struct sock *sk)
 {
@@ -22,7 +40,45 @@ loop_io_sock_free(struct loop *lp, struct sock *sk)
 		lp->socks = sk->next;
 	if (sk->next)
 		sk->next->prev = sk->prev;
-	free(sk);
+	if (lp->spare == NULL) {
+		memset(sk, 0, sizeof(*sk));
+		lp->spare = sk;
+	} else
+		free(sk);
+}
+
+/*
+ * No memory to watch a socket of e: e is doomed, to end as out of memory
+ * before the loop next polls, outside libcurl (loop_io_reap).  libcurl
+ * 7.88 takes a -1 from the socket callback as the end of the whole multi
+ * handle, whose transfers then never finish.  A socket of no transfer in
+ * flight goes unwatched; its transfer's timeout still ends it.
+ */
+static void
+loop_io_doom(struct loop *lp, CURL *e)
+{
+	struct held *hd;
+
+	if (e == NULL || (hd = &lp->held[loop_held_find(lp, e)])->e != e)
+		return;
+	hd->doomed = 1;
+	lp->doomed = 1;
+}
+
+/* End every doomed transfer as out of memory. */
+void
+loop_io_reap(struct loop *lp)
+{
+	size_t i;
+
+	lp->doomed = 0;
+	for (i = 0; i < lp->heldcap; i++) {
+		if (lp->held[i].e == NULL || !lp->held[i].doomed)
+			continue;
+		lp->held[i].doomed = 0;
+		lp->done(lp->arg, lp->held[i].e, CURLE_OUT_OF_MEMORY);
+		i = (size_t)-1;	/* the table changed: look again */
+	}
 }
 
 /* Hand every finished transfer of one multi handle to the done callback. */
@@ -97,8 +153,10 @@ loop_io_socket_cb(CURL *e, curl_socket_t s, int what, void *userp, void *sockp)
 		return 0;
 	}
 	if (sk == NULL) {
-		if ((sk = calloc(1, sizeof(*sk))) == NULL)
-			return -1;
+		if ((sk = loop_io_sock_new(lp)) == NULL) {
+			loop_io_doom(lp, e);
+			return 0;
+		}
 		sk->mh = mh;
 		if ((sk->next = lp->socks) != NULL)
 			sk->next->prev = sk;

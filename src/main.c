@@ -166,8 +166,7 @@ main_check(struct app *a, const int closed[3], int argc, char **argv)
 	case CLI_EXIT_OK:
 		return main_printed(closed[STDOUT_FILENO]);
 	case CLI_USAGE:
-		msg_error("%s", err);
-		return EXIT_USAGE;
+		return msg_refuse(err, EXIT_USAGE);
 	case CLI_RUN:
 		break;
 	}
@@ -178,10 +177,8 @@ main_check(struct app *a, const int closed[3], int argc, char **argv)
 		msg_error("standard input is closed");
 		return EXIT_INPUT;
 	}
-	if (main_fd_limit(&a->opts, &a->conn_max, err, sizeof(err)) == -1) {
-		msg_error("%s", err);
-		return EXIT_USAGE;
-	}
+	if (main_fd_limit(&a->opts, &a->conn_max, err, sizeof(err)) == -1)
+		return msg_refuse(err, EXIT_USAGE);
 	return -1;
 }
 
@@ -260,25 +257,19 @@ main_open(struct app *a)
 	    (a->expect = expect_new(a->opts.expects,
 	    a->opts.nexpects, err, sizeof(err))) == NULL) ||
 	    (a->opts.junit != NULL && (a->junit = junit_open(a->opts.junit,
-	    clock_wall(), err, sizeof(err))) == NULL)) {
-		msg_error("%s", err);
-		return EXIT_USAGE;
-	}
+	    clock_wall(), err, sizeof(err))) == NULL))
+		return msg_refuse(err, EXIT_USAGE);
 	/* A jar that cannot be written is said now, not after the run. */
 	if (a->opts.cookie_jar != NULL && jar_check(a->opts.cookie_jar, err,
 	    sizeof(err)) == -1) {
 		msg_error("%s", err);
 		return EXIT_SOME_FAILED;
 	}
-	if (main_pipeline(a) == -1) {
-		msg_error("out of memory");
-		return EXIT_SOME_FAILED;
-	}
+	if (main_pipeline(a) == -1)
+		return msg_refuse("out of memory", EXIT_SOME_FAILED);
 	if ((a->in = input_new(a->evl, &a->opts, sched_input_ready, a->sched,
-	    err, sizeof(err))) == NULL) {
-		msg_error("%s", err);
-		return EXIT_INPUT;
-	}
+	    err, sizeof(err))) == NULL)
+		return msg_refuse(err, EXIT_INPUT);
 	main_total(a);
 	sched_attach(a->sched, &(struct sched_parts){ .loop = a->loop,
 	    .pool = a->pool, .in = a->in, .ends = a->ends,
@@ -332,7 +323,10 @@ main_jar_gather(struct app *a)
 	mj.base = base;
 	rc = jobs_end(a->jobs, main_jar_worker_cb, &mj);
 	curl_slist_free_all(base);
-	return ok && rc == 0 && !mj.failed ? 0 : -1;
+	/* jar_changes fails only for want of memory. */
+	if (rc == JOBS_END_NOMEM || mj.failed)
+		return JOBS_END_NOMEM;
+	return ok && rc == 0 ? 0 : -1;
 }
 
 /*
@@ -354,7 +348,8 @@ main_workers_end(struct app *a)
  * --cookie-jar: write the store, however the run ended (signals and
  * --deadline included); a jar that cannot be written makes a run that
  * was all ok exit 1.  A reader that left is told nothing.  lost: -j lost
- * a worker's cookies, which is said; the jar holds the rest.
+ * a worker's cookies (-1: it died, JOBS_END_NOMEM: no memory for them),
+ * which is said; the jar holds the rest.
  */
 static int
 main_jar(struct app *a, int status, int lost)
@@ -372,12 +367,14 @@ main_jar(struct app *a, int status, int lost)
 	if (ok && jar_write(a->opts.cookie_jar, list, err, sizeof(err)) == 0)
 		ok = 2;
 	curl_slist_free_all(list);
-	if (ok == 2 && lost)
+	if (ok == 2 && lost == JOBS_END_NOMEM)
+		snprintf(err, sizeof(err), "out of memory");
+	else if (ok == 2 && lost)
 		snprintf(err, sizeof(err), "--cookie-jar %s: the cookies of a "
 		    "worker that died are not in it", a->opts.cookie_jar);
 	if ((ok == 2 && !lost) || status == EXIT_SIGPIPE)
 		return status;
-	msg_error("%s", err);
+	(void)msg_refuse(err, EXIT_SOME_FAILED);
 	return status == EXIT_ALL_OK ? EXIT_SOME_FAILED : status;
 }
 
@@ -390,7 +387,7 @@ main_junit(struct app *a, int *status)
 	if (a->junit == NULL || junit_finish(a->junit, clock_wall(), err,
 	    sizeof(err)) == 0)
 		return;
-	msg_error("%s", err);
+	(void)msg_refuse(err, EXIT_SOME_FAILED);
 	if (*status == EXIT_ALL_OK)
 		*status = EXIT_SOME_FAILED;
 }
@@ -441,6 +438,8 @@ main_worker(void *arg, long k, long n, int fd)
 	o->resume = NULL;
 	o->nresumes = 0;
 	a->out_fd = fd;
+	/* The parent says it, once, for every process. */
+	msg_nomem_hold();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return EXIT_SOME_FAILED;
 	if ((a->evl = ev_default_loop(EVFLAG_AUTO)) == NULL)
@@ -450,11 +449,15 @@ main_worker(void *arg, long k, long n, int fd)
 	    (o->output_dir != NULL && (a->files = files_new(o, err,
 	    sizeof(err))) == NULL) ||
 	    (o->nexpects > 0 && (a->expect = expect_new(o->expects,
-	    o->nexpects, err, sizeof(err))) == NULL))
+	    o->nexpects, err, sizeof(err))) == NULL)) {
+		(void)msg_refuse(err, EXIT_SOME_FAILED);
 		goto out;
+	}
 	if (main_pipeline(a) == -1 || (a->feed = jobs_feed_new(a->evl, fd,
-	    sched_input_ready, a->sched)) == NULL)
+	    sched_input_ready, a->sched)) == NULL) {
+		msg_nomem();
 		goto out;
+	}
 	sched_attach(a->sched, &(struct sched_parts){ .loop = a->loop,
 	    .pool = a->pool, .ends = a->ends, .record = a->record,
 	    .output = a->output, .revalidate = a->revalidate, .stats = a->stats,
@@ -466,7 +469,7 @@ main_worker(void *arg, long k, long n, int fd)
 out:
 	main_close(a);
 	curl_global_cleanup();
-	return status;
+	return msg_nomem_said() ? JOBS_EXIT_NOMEM : status;
 }
 
 /*
@@ -506,10 +509,8 @@ main_merge(const struct opts *o)
 	struct writer	*w;
 	int		 status;
 
-	if ((w = writer_new(o->format, STDOUT_FILENO)) == NULL) {
-		msg_error("out of memory");
-		return EXIT_SOME_FAILED;
-	}
+	if ((w = writer_new(o->format, STDOUT_FILENO)) == NULL)
+		return msg_refuse("out of memory", EXIT_SOME_FAILED);
 	status = merge_run(o, w);
 	writer_free(w);
 	return status;
@@ -541,9 +542,8 @@ main(int argc, char **argv)
 	if (jobs_count(&a.opts) > 1) {
 		if ((a.jobs = jobs_fork(&a.opts, main_worker, &a, err,
 		    sizeof(err))) == NULL) {
-			msg_error("%s", err);
 			cli_free(&a.opts);
-			return EXIT_SOME_FAILED;
+			return msg_refuse(err, EXIT_SOME_FAILED);
 		}
 		/*
 		 * The workers hold -c, --rate and --per-host; the first
@@ -564,7 +564,7 @@ main(int argc, char **argv)
 		sched_run(a.sched);
 		if ((status = ends_status(a.ends)) == -1)
 			status = sched_status(a.sched);
-		lost = main_workers_end(&a) == -1;
+		lost = main_workers_end(&a);
 		status = main_jar(&a, status, lost);
 		main_junit(&a, &status);
 		/* A reader that left gets nothing more, not even on stderr. */

@@ -381,26 +381,19 @@ merge_open(struct merge *m, const struct opts *o)
 	static const struct earlier_spec spec = { .opt = "--merge",
 	    .cut = "\"status\"", .dash = 1 };
 	size_t	i;
-	int	rc;
 
 	m->n = o->nurls;
 	if ((m->v = calloc(m->n, sizeof(*m->v))) == NULL ||
-	    (m->heap = calloc(m->n, sizeof(*m->heap))) == NULL) {
-		msg_error("out of memory");
-		return EXIT_SOME_FAILED;
-	}
+	    (m->heap = calloc(m->n, sizeof(*m->heap))) == NULL)
+		return msg_refuse("out of memory", EXIT_SOME_FAILED);
 	for (i = 0; i < m->n; i++) {
 		m->v[i].path = o->urls[i];
 		m->v[i].no = i;
 		if ((m->v[i].rd = earlier_open(o->urls[i], &spec, m->err,
-		    sizeof(m->err))) == NULL) {
-			msg_error("%s", m->err);
-			return EXIT_USAGE;
-		}
-		if ((rc = merge_advance(m, &m->v[i])) < 0) {
-			msg_error("%s", m->err);
-			return rc == -2 ? EXIT_SOME_FAILED : EXIT_USAGE;
-		}
+		    sizeof(m->err))) == NULL)
+			return msg_refuse(m->err, EXIT_USAGE);
+		if (merge_advance(m, &m->v[i]) < 0)
+			return msg_refuse(m->err, EXIT_USAGE);
 	}
 	return -1;
 }
@@ -436,8 +429,7 @@ werr:
 	return EXIT_SOME_FAILED;
 bad:
 	writer_finish(m->w);
-	msg_error("%s", m->err);
-	return rc == -2 ? EXIT_SOME_FAILED : EXIT_USAGE;
+	return msg_refuse(m->err, rc == -2 ? EXIT_SOME_FAILED : EXIT_USAGE);
 }
 
 /*
@@ -456,15 +448,13 @@ merge_run(const struct opts *o, struct writer *w)
 	m.tap = o->format == FORMAT_TAP;
 	m.copy = !m.tap;
 	if (o->junit != NULL && (m.junit = junit_open(o->junit,
-	    clock_wall(), m.err, sizeof(m.err))) == NULL) {
-		msg_error("%s", m.err);
-		return EXIT_USAGE;
-	}
+	    clock_wall(), m.err, sizeof(m.err))) == NULL)
+		return msg_refuse(m.err, EXIT_USAGE);
 	if ((status = merge_open(&m, o)) == -1)
 		status = merge_loop(&m);
 	if (m.junit != NULL && junit_finish(m.junit, clock_wall(), m.err,
 	    sizeof(m.err)) == -1) {
-		msg_error("%s", m.err);
+		(void)msg_refuse(m.err, EXIT_SOME_FAILED);
 		if (status == EXIT_ALL_OK)
 			status = EXIT_SOME_FAILED;
 	}

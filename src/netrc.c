@@ -273,15 +273,22 @@ netrc_load(const char *path, char *err, size_t errlen)
 	    path == def && errno == ENOENT)
 		return netrc_parse("", 0, err, errlen);
 	if (fd == -1 || (n = netrc_slurp(fd, &text)) == -1) {
-		snprintf(err, errlen, "--netrc: cannot read '%s': %s", path,
-		    strerror(errno));
+		if (errno == ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		else
+			snprintf(err, errlen, "--netrc: cannot read '%s': %s",
+			    path, strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return NULL;
 	}
 	close(fd);
-	if ((t = netrc_parse(text, (size_t)n, why, sizeof(why))) == NULL)
-		snprintf(err, errlen, "--netrc: %s: %s", path, why);
+	if ((t = netrc_parse(text, (size_t)n, why, sizeof(why))) == NULL) {
+		if (strcmp(why, "out of memory") == 0)
+			snprintf(err, errlen, "%s", why);
+		else
+			snprintf(err, errlen, "--netrc: %s: %s", path, why);
+	}
 	free(text);
 	return t;
 }

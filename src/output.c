@@ -26,6 +26,7 @@ struct output {
 	struct writer	*writer;
 	struct junit	*junit;		/* NULL without --junit */
 	struct buf	 tapcase;	/* --format tap: the case made */
+	int		 nomem;		/* it stopped for want of memory */
 };
 
 /* The stage for o over the parts main made; NULL when out of memory. */
@@ -46,35 +47,45 @@ output_new(const struct opts *o, struct ends *e, struct record *rec,
 	return out;
 }
 
-/* r's JSON line into the reorder: line when a -j worker formatted it. */
+/*
+ * r's JSON line into the reorder: line when a -j worker formatted it.
+ * *why says why an error record went out in place of r's.
+ */
 static int
-output_line(struct output *out, const struct rec *r, struct buf *line)
+output_line(struct output *out, const struct rec *r, struct buf *line,
+    const char **why)
 {
+	int rc;
+
 	if (line != NULL)
 		return reorder_put(out->reorder, r->seq, line);
-	return record_put(out->record, r);
+	rc = record_put(out->record, r);
+	*why = record_replaced(out->record);
+	return rc;
 }
 
 /*
  * r's output, -1 with errno when it could not be handed on: its JSON
  * line, or under --format tap its test case; and its case in the --junit
  * report.  A -j worker's record comes with its line, and r then holds
- * what the line says of its outcome (jobs.c reads it back).
+ * what the line says of its outcome (jobs.c reads it back).  *why says
+ * why an error record went out in place of r's, else stays NULL.
  */
 static int
-output_emit(struct output *out, const struct rec *r, struct buf *line)
+output_emit(struct output *out, const struct rec *r, struct buf *line,
+    const char **why)
 {
 	struct outcome oc;
 
 	if (out->junit == NULL && out->format != FORMAT_TAP)
 		return ends_output_dead(out->ends) ? 0 :
-		    output_line(out, r, line);
+		    output_line(out, r, line, why);
 	writer_outcome(r, &oc);
 	(void)junit_add(out->junit, &oc);	/* junit_finish tells */
 	if (ends_output_dead(out->ends))
 		return 0;
 	if (out->format != FORMAT_TAP)
-		return output_line(out, r, line);
+		return output_line(out, r, line, why);
 	if (writer_tap_case(&out->tapcase, &oc) == -1) {
 		errno = ENOMEM;
 		return -1;
@@ -82,12 +93,21 @@ output_emit(struct output *out, const struct rec *r, struct buf *line)
 	return reorder_put(out->reorder, r->seq, &out->tapcase);
 }
 
-/* Take finished r (or line, a worker's record of it) to be written in order. */
-void
+/*
+ * Take finished r (or line, a worker's record of it) to be written in
+ * order: NULL, or why an error record went in its place (no memory to
+ * format it, or too large), which makes it a failed record.
+ */
+const char *
 output_put(struct output *out, const struct rec *r, struct buf *line)
 {
-	if (output_emit(out, r, line) == -1)
+	const char *why = NULL;
+
+	if (output_emit(out, r, line, &why) == -1) {
+		out->nomem |= errno == ENOMEM;
 		ends_output_failed(out->ends, errno);
+	}
+	return why;
 }
 
 /* Whether the record numbered seq would fit in the reorder window. */
@@ -105,11 +125,15 @@ output_flush(struct output *out)
 		ends_output_failed(out->ends, errno);
 }
 
-/* The run is over: write the rest and end the output as its format ends. */
+/*
+ * The run is over: write the rest and end the output as its format ends;
+ * also when memory stopped it, so that what was written is whole.
+ */
 void
 output_finish(struct output *out)
 {
-	if (!ends_output_dead(out->ends) && writer_finish(out->writer) == -1)
+	if ((!ends_output_dead(out->ends) || out->nomem) &&
+	    writer_finish(out->writer) == -1)
 		ends_output_failed(out->ends, errno);
 }
 

@@ -186,7 +186,7 @@ part_open(struct xfer *x, struct rec *r)
 
 	if (files_open(x->pool->files, r, &x->part, x->io_msg,
 	    XFER_IO_MSG) == -1) {
-		rec_fail(r, ERR_IO, "%s", x->io_msg);
+		rec_fail(r, rec_io_kind(x->io_msg), "%s", x->io_msg);
 		return -1;
 	}
 	x->continuable = x->part.have > 0;
@@ -290,7 +290,7 @@ part_settle(struct xfer *x)
 	if (r->res.kind == ERR_NONE && !r->save.no_file && r->res.status > 0) {
 		if (files_commit(f, &x->part, r, x->io_msg,
 		    XFER_IO_MSG) == -1)
-			rec_fail(r, ERR_IO, "%s", x->io_msg);
+			rec_fail(r, rec_io_kind(x->io_msg), "%s", x->io_msg);
 		files_close(f, &x->part, r, r->res.kind == ERR_NONE);
 		return;
 	}

@@ -139,3 +139,13 @@ rec_msg(const struct rec *r)
 {
 	return r->res.msg.len > 0 ? r->res.msg.p : "";
 }
+
+/*
+ * The kind of a file's failure said in msg: io, but other when the
+ * reason is that memory ran out, which no disk or directory is to blame.
+ */
+enum err_kind
+rec_io_kind(const char *msg)
+{
+	return strcmp(msg, "out of memory") == 0 ? ERR_OTHER : ERR_IO;
+}

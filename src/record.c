@@ -305,11 +305,12 @@ record_format(struct record *w, const struct rec *r, struct buf *line)
 	int		 rc = -1;
 
 	w->cut = CUT_NONE;
+	w->replaced = NULL;
 	if ((why = record_line(w, r, line)) == NULL)
 		return 0;
 	record_shrink(w);
 	w->cut = CUT_ERROR;
-	w->why = why;
+	w->why = w->replaced = why;
 	if (record_line(w, r, line) == NULL)
 		rc = 0;
 	else {
@@ -320,6 +321,16 @@ record_format(struct record *w, const struct rec *r, struct buf *line)
 	}
 	w->cut = CUT_NONE;
 	return rc;
+}
+
+/*
+ * Why the record record_format made last is an error record in place of
+ * the one it was given (so that the run counts it failed), or NULL.
+ */
+const char *
+record_replaced(const struct record *w)
+{
+	return w->replaced;
 }
 
 /*

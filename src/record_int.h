@@ -92,6 +92,8 @@ struct record {
 	struct buf	 line;		/* the line being handed on */
 	enum record_cut	 cut;		/* what the line being made leaves out */
 	const char	*why;		/* past CUT_NONE: why it is cut */
+	const char	*replaced;	/* why the last record formatted went
+					   out as an error record, or NULL */
 
 	cJSON		*root;
 	cJSON		*f[FLD_COUNT];

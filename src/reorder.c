@@ -8,7 +8,6 @@
  */
 #include "gather/reorder.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,15 +90,15 @@ reorder_block(struct reorder *ro, size_t len, size_t *size)
 }
 
 /* Keep line in slot s until its turn: copied into a block, or taken. */
-static int
+static void
 reorder_keep(struct reorder *ro, struct slot *s, struct buf *line)
 {
 	struct buf	tmp;
 	size_t		size;
 
-	if (line->len > 0 && line->len <= POOL_MAX) {
-		if ((s->line.p = reorder_block(ro, line->len, &size)) == NULL)
-			return -1;
+	/* Without memory for a block the line itself is taken. */
+	if (line->len > 0 && line->len <= POOL_MAX &&
+	    (s->line.p = reorder_block(ro, line->len, &size)) != NULL) {
 		memcpy(s->line.p, line->p, line->len);
 		s->line.len = line->len;
 		s->line.cap = size;
@@ -112,7 +111,6 @@ reorder_keep(struct reorder *ro, struct slot *s, struct buf *line)
 		s->ready = SLOT_SWAPPED;
 	}
 	ro->held += s->line.len;
-	return 0;
 }
 
 /* Give back what slot s held once its line was written. */
@@ -136,8 +134,8 @@ reorder_release(struct reorder *ro, struct slot *s)
 /*
  * Hand over the line of record seq.  Written now if it is the head (with
  * every waiting line after it), else kept (reorder_keep; the caller's
- * buffer may come back empty).  -1 when writing failed, or with ENOMEM
- * when there was no memory to keep it.
+ * buffer may come back empty: without memory for a copy it is taken).
+ * -1 when writing failed.
  */
 int
 reorder_put(struct reorder *ro, uint64_t seq, struct buf *line)
@@ -147,10 +145,7 @@ reorder_put(struct reorder *ro, uint64_t seq, struct buf *line)
 	if (ro->unordered)
 		return writer_emit(ro->w, line->p, line->len);
 	if (seq != ro->head) {
-		if (reorder_keep(ro, &ro->slots[seq % ro->cap], line) == -1) {
-			errno = ENOMEM;
-			return -1;
-		}
+		reorder_keep(ro, &ro->slots[seq % ro->cap], line);
 		return 0;
 	}
 	if (writer_emit(ro->w, line->p, line->len) == -1)

@@ -28,21 +28,21 @@ reqobj_token_ok(const char *s, size_t n)
 	return n > 0;
 }
 
-/* Add "name: value" to r's headers; -1 when it would be unsafe. */
-static int
+/* Add "name: value" to r's headers; NULL, or why it cannot be. */
+static const char *
 reqobj_header(struct rec *r, const char *name, size_t nlen, const char *val,
     size_t vlen)
 {
 	if (!reqobj_token_ok(name, nlen) || memchr(val, '\r', vlen) != NULL ||
 	    memchr(val, '\n', vlen) != NULL || memchr(val, '\0', vlen) != NULL)
-		return -1;
+		return "invalid header name or value";
 	if (buf_append(&r->req.headers, name, nlen) == -1 ||
 	    buf_append(&r->req.headers, ": ", 2) == -1 ||
 	    buf_append(&r->req.headers, val, vlen) == -1 ||
 	    buf_append(&r->req.headers, "", 1) == -1)
-		return -1;
+		return "out of memory";
 	r->req.nheaders++;
-	return 0;
+	return NULL;
 }
 
 /* Decode the valid string literal s into b; -1 when it is not a string. */
@@ -63,7 +63,7 @@ reqobj_headers(struct rec *r, const struct json_span *h, struct buf *tmp,
     struct buf *tmp2)
 {
 	struct json_span	 k, v;
-	const char		*colon, *val, *end;
+	const char		*colon, *val, *end, *why;
 	size_t			 pos = 0;
 
 	if (h->p[0] != '{' && h->p[0] != '[')
@@ -77,9 +77,9 @@ reqobj_headers(struct rec *r, const struct json_span *h, struct buf *tmp,
 		if (h->p[0] == '{') {
 			if (reqobj_string(tmp2, &k) == -1)
 				return "out of memory";
-			if (reqobj_header(r, tmp2->p, tmp2->len, tmp->p,
-			    tmp->len) == -1)
-				return "invalid header name or value";
+			if ((why = reqobj_header(r, tmp2->p, tmp2->len, tmp->p,
+			    tmp->len)) != NULL)
+				return why;
 			continue;
 		}
 		end = tmp->p + tmp->len;
@@ -88,9 +88,9 @@ reqobj_headers(struct rec *r, const struct json_span *h, struct buf *tmp,
 		for (val = colon + 1; val < end && (*val == ' ' || *val == '\t');
 		    val++)
 			;
-		if (reqobj_header(r, tmp->p, (size_t)(colon - tmp->p), val,
-		    (size_t)(end - val)) == -1)
-			return "invalid header name or value";
+		if ((why = reqobj_header(r, tmp->p, (size_t)(colon - tmp->p),
+		    val, (size_t)(end - val))) != NULL)
+			return why;
 	}
 	return NULL;
 }
@@ -196,8 +196,11 @@ reqobj_member(struct rec *r, int f, const struct json_span *v,
 		reqobj_trim_buf(&r->req.url);
 		return NULL;
 	case F_METHOD:
-		if (v->p[0] != '"' || reqobj_string(&r->req.method, v) == -1 ||
-		    !reqobj_token_ok(r->req.method.p, r->req.method.len))
+		if (v->p[0] != '"')
+			return "method must be a word such as POST";
+		if (reqobj_string(&r->req.method, v) == -1)
+			return "out of memory";
+		if (!reqobj_token_ok(r->req.method.p, r->req.method.len))
 			return "method must be a word such as POST";
 		return NULL;
 	case F_HEADERS:
@@ -226,10 +229,10 @@ reqobj_member(struct rec *r, int f, const struct json_span *v,
 		 * Echoed as written, strict JSON already, less white space
 		 * between tokens: a tab or CR has no place in a record line.
 		 */
-		r->req.has_id = 1;
 		buf_clear(&r->req.id);
 		if (buf_reserve(&r->req.id, v->n) == -1)
 			return "out of memory";
+		r->req.has_id = 1;
 		r->req.id.len = json_compact(r->req.id.p, v->p, v->n);
 		return NULL;
 	case F_USER:

@@ -50,8 +50,10 @@ result_header_cb(char *data, size_t size, size_t nmemb, void *arg)
 			;
 		if (buf_append(&x->hdrs, " ", 1) == -1 ||
 		    buf_append(&x->hdrs, data + i, n - i) == -1 ||
-		    buf_append(&x->hdrs, "", 1) == -1)
+		    buf_append(&x->hdrs, "", 1) == -1) {
+			x->no_memory_res = 1;
 			return 0;
+		}
 		return size * nmemb;
 	}
 	for (nlen = 0; nlen < n && data[nlen] != ':'; nlen++)
@@ -66,8 +68,10 @@ result_header_cb(char *data, size_t size, size_t nmemb, void *arg)
 	if (buf_append(&x->hdrs, data, strnlen(data, nlen)) == -1 ||
 	    buf_append(&x->hdrs, "", 1) == -1 ||
 	    buf_append(&x->hdrs, data + vstart, strnlen(data + vstart,
-	    n - vstart)) == -1 || buf_append(&x->hdrs, "", 1) == -1)
+	    n - vstart)) == -1 || buf_append(&x->hdrs, "", 1) == -1) {
+		x->no_memory_res = 1;
 		return 0;
+	}
 	x->nhdrs++;
 	return size * nmemb;
 }
@@ -126,12 +130,16 @@ result_classify(CURLcode rc)
 	}
 }
 
-/* s kept in b, the record's own; NULL for NULL or out of memory. */
+/* s kept in b, the record's own; NULL for NULL, or out of memory (noted). */
 static const char *
-result_keep(struct buf *b, const char *s)
+result_keep(struct xfer *x, struct buf *b, const char *s)
 {
-	if (s == NULL || buf_set(b, s, strlen(s)) == -1)
+	if (s == NULL)
 		return NULL;
+	if (buf_set(b, s, strlen(s)) == -1) {
+		x->no_memory_res = 1;
+		return NULL;
+	}
 	return b->p;
 }
 
@@ -188,10 +196,9 @@ result_header_value(struct xfer *x, const char *name, struct buf *b)
 	struct curl_header *h;
 
 	if (curl_easy_header(x->easy, name, 0, CURLH_HEADER, -1, &h) !=
-	    CURLHE_OK || h->value == NULL ||
-	    buf_set(b, h->value, strlen(h->value)) == -1)
+	    CURLHE_OK)
 		return NULL;
-	return b->p;
+	return result_keep(x, b, h->value);
 }
 
 /*
@@ -211,14 +218,20 @@ result_validators(struct xfer *x)
 	    &r->res.store.last_modified);
 	if (!r->res.not_modified)
 		return;
-	if (r->res.etag == NULL && r->req.was.etag != NULL &&
-	    buf_set(&r->res.store.etag, r->req.was.etag,
-	    r->req.was.etag_len) == 0)
-		r->res.etag = r->res.store.etag.p;
+	if (r->res.etag == NULL && r->req.was.etag != NULL) {
+		if (buf_set(&r->res.store.etag, r->req.was.etag,
+		    r->req.was.etag_len) == 0)
+			r->res.etag = r->res.store.etag.p;
+		else
+			x->no_memory_res = 1;
+	}
 	if (r->res.last_modified == NULL && r->req.was.modified != 0 &&
-	    (n = revalidate_date(date, r->req.was.modified)) > 0 &&
-	    buf_set(&r->res.store.last_modified, date, n) == 0)
-		r->res.last_modified = r->res.store.last_modified.p;
+	    (n = revalidate_date(date, r->req.was.modified)) > 0) {
+		if (buf_set(&r->res.store.last_modified, date, n) == 0)
+			r->res.last_modified = r->res.store.last_modified.p;
+		else
+			x->no_memory_res = 1;
+	}
 }
 
 /*
@@ -244,7 +257,7 @@ result_remote(struct xfer *x)
 	if (ip == NULL || *ip == '\0' || port <= 0 ||
 	    (connects > 0 ? t <= 0 : r->res.status <= 0))
 		return;
-	r->res.remote_ip = result_keep(&r->res.store.remote_ip, ip);
+	r->res.remote_ip = result_keep(x, &r->res.store.remote_ip, ip);
 	r->res.remote_port = port;
 	r->res.connection_reused = connects == 0;
 }
@@ -269,10 +282,10 @@ result_fill(struct xfer *x, CURLcode rc)
 	/* Mostly the URL itself, which the record holds already. */
 	r->res.effective_url = s != NULL && r->req.url.p != NULL &&
 	    strcmp(s, r->req.url.p) == 0 ? r->req.url.p :
-	    result_keep(&r->res.store.effective_url, s);
+	    result_keep(x, &r->res.store.effective_url, s);
 	s = NULL;
 	curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &s);
-	r->res.content_type = result_keep(&r->res.store.content_type, s);
+	r->res.content_type = result_keep(x, &r->res.store.content_type, s);
 	/* A continued file's size is the whole file's. */
 	r->res.size = x->received + (r->res.status == 206 ? x->part.have : 0);
 	r->res.not_modified = r->res.status == 304;
@@ -342,16 +355,21 @@ result_local(struct xfer *x, CURLcode rc, enum err_kind kind)
 	int			 code = result_code(rc);
 
 	if (x->open_failed)
-		rec_fail_curl(r, ERR_IO, code, "%s", x->io_msg);
+		rec_fail_curl(r, rec_io_kind(x->io_msg), code, "%s",
+		    x->io_msg);
 	else if (x->io_errno)
 		rec_fail_curl(r, ERR_IO, code, "cannot write '%s': %s",
 		    r->save.file.p, strerror(x->io_errno));
 	else if (x->bad_range)
 		rec_fail_curl(r, ERR_OTHER, code, "%s", x->io_msg);
+	else if (x->no_memory_res)
+		rec_fail_curl(r, ERR_OTHER, code, "out of memory");
 	else if (rc == CURLE_OUT_OF_MEMORY && r->res.status > 0)
 		/* libcurl's words for a header line past its 100 KB limit. */
 		rec_fail_curl(r, ERR_OTHER, code, "a response header is longer "
 		    "than 100 KB (libcurl's limit), or memory ran out");
+	else if (rc == CURLE_OUT_OF_MEMORY)
+		rec_fail_curl(r, ERR_OTHER, code, "out of memory");
 	else if (rc == CURLE_OPERATION_TIMEDOUT && o->speed_limit &&
 	    strncmp(x->errbuf, "Operation too slow", 18) == 0)
 		rec_fail_curl(r, kind, code, "stalled: less than %llu "

@@ -114,7 +114,10 @@ resume_load(char *const *paths, size_t n, char *err, size_t errlen)
 	return rs;
 }
 
-/* What to do with the record at index whose url is url. */
+/*
+ * What to do with the record at index whose url is url; url NULL when
+ * it is not known (memory ran out reading it): done when the index is.
+ */
 enum resume_verdict
 resume_check(struct resume *rs, uint64_t index, const char *url, size_t len)
 {
@@ -139,6 +142,8 @@ resume_check(struct resume *rs, uint64_t index, const char *url, size_t len)
 	}
 	if (rs->cursor >= rs->n || rs->v[rs->cursor].index != index)
 		return RESUME_RUN;
+	if (url == NULL)
+		return RESUME_SKIP;
 	/* FILE has the url as written out: made valid UTF-8. */
 	if (!utf8_valid((const unsigned char *)url, len)) {
 		buf_clear(&rs->fixed);

@@ -133,18 +133,19 @@ sched_abort_at_top(struct sched *s, enum err_kind kind, const char *why)
 static void
 sched_retire_line(struct sched *s, struct sched_node *n, struct buf *line)
 {
-	int failed = n->rec.res.kind != ERR_NONE;
+	const char	*why;
+	int		 failed;
 
 	/* -o: the verdict is in; NAME.part becomes NAME or goes. */
-	if (n->xfer != NULL) {
+	if (n->xfer != NULL)
 		xfer_settle(n->xfer);
-		failed = n->rec.res.kind != ERR_NONE;
-	}
-	if (failed)
+	/* A record that could not be formatted went out as an error. */
+	if ((why = output_put(s->p.output, &n->rec, line)) != NULL)
+		rec_fail(&n->rec, ERR_OTHER, "%s", why);
+	if ((failed = n->rec.res.kind != ERR_NONE) != 0)
 		s->failed = 1;
 	stats_log(s->p.stats, &n->rec, "");
 	stats_record(s->p.stats, &n->rec);
-	output_put(s->p.output, &n->rec, line);
 	if (n->xfer != NULL) {
 		xfer_put(s->p.pool, n->xfer);
 		n->xfer = NULL;
@@ -193,7 +194,8 @@ sched_start_remote(struct sched *s, struct sched_node *n)
 static void
 sched_start(struct sched *s, struct sched_node *n)
 {
-	struct xfer *x;
+	struct xfer	*x;
+	int		 rc;
 
 	if (s->p.jobs != NULL) {
 		sched_start_remote(s, n);
@@ -211,8 +213,9 @@ sched_start(struct sched *s, struct sched_node *n)
 	n->rec.attempts++;
 	if (n->rec.attempts == 1)
 		n->rec.queue = clock_mono() - n->t_read;
-	if (loop_add(s->p.loop, xfer_easy(x), n->rec.req.url.p) == -1) {
-		sched_retire_unstarted(s, n, ERR_OTHER, "libcurl refused the transfer");
+	if ((rc = loop_add(s->p.loop, xfer_easy(x), n->rec.req.url.p)) != 0) {
+		sched_retire_unstarted(s, n, ERR_OTHER, rc == LOOP_NOMEM ?
+		    "out of memory" : "libcurl refused the transfer");
 		return;
 	}
 	if (s->hosts != NULL && hosts_inc(s->hosts, n->host.p) == -1) {
@@ -599,8 +602,11 @@ sched_read(struct sched *s, struct sched_node **np, enum input_status *stp)
 	struct sched_node *n;
 
 	if ((n = sched_node_get(s)) == NULL) {
-		msg_error("out of memory");
-		s->input_done = s->input_failed = 1;
+		/* A record in flight gives its node back: read on then. */
+		if (s->running.n > 0 || s->waiting.n > 0 || s->due.n > 0)
+			return 0;
+		msg_nomem();
+		s->input_done = s->failed = 1;
 		return -1;
 	}
 	*stp = s->p.feed != NULL ? jobs_feed_next(s->p.feed, &n->rec) :

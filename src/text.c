@@ -335,6 +335,29 @@ text_lower(char *s, size_t n)
 }
 
 /*
+ * Byte c as it may be shown on a terminal, into e: a control byte as
+ * \xHH, a backslash as \\, any other as itself; how many bytes it took.
+ */
+size_t
+text_printable_byte(unsigned char c, char e[4])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (c < 0x20 || c == 0x7f) {
+		e[0] = '\\';
+		e[1] = 'x';
+		e[2] = hex[c >> 4];
+		e[3] = hex[c & 0xf];
+		return 4;
+	}
+	e[0] = (char)c;
+	if (c != '\\')
+		return 1;
+	e[1] = '\\';
+	return 2;
+}
+
+/*
  * Append s to b with control bytes and backslashes as \xHH and \\: a URL,
  * a file name or a server's message must not move the cursor, clear the
  * screen or forge a line of its own on the user's terminal.
@@ -342,20 +365,12 @@ text_lower(char *s, size_t n)
 int
 text_printable(struct buf *b, const char *s)
 {
-	static const char	 hex[] = "0123456789abcdef";
 	const unsigned char	*p;
-	char			 e[4] = { '\\', 'x', 0, 0 };
+	char			 e[4];
 
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
-			e[2] = hex[*p >> 4];
-			e[3] = hex[*p & 0xf];
-			if (buf_append(b, e, 4) == -1)
-				return -1;
-		} else if (buf_append(b, *p == '\\' ? "\\\\" : (const char *)p,
-		    *p == '\\' ? 2 : 1) == -1)
+	for (p = (const unsigned char *)s; *p; p++)
+		if (buf_append(b, e, text_printable_byte(*p, e)) == -1)
 			return -1;
-	}
 	return 0;
 }
 

@@ -198,8 +198,8 @@ writer_finish(struct writer *w)
 			return -1;
 	}
 	if (w->format == FORMAT_JSON &&
-	    buf_append(&w->pending, w->written ? "]\n" : "[]\n", w->written ?
-	    2 : 3) == -1)
+	    writer_queue(w, w->written ? "]\n" : "[]\n", w->written ? 2 : 3) ==
+	    -1)
 		return -1;
 	return writer_flush(w);
 }

@@ -252,7 +252,7 @@ xfer_reset(struct xfer *x, struct rec *r)
 	x->started = x->skip = x->continuable = x->bad_range = 0;
 	x->unsettled = 0;
 	x->range_len = 0;
-	x->too_large = x->no_memory = 0;
+	x->too_large = x->no_memory = x->no_memory_res = 0;
 	x->io_errno = 0;
 	x->sock_errno = 0;
 	memset(x->opened, 0xff, sizeof(x->opened));	/* all -1 */

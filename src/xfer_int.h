@@ -45,6 +45,7 @@ struct xfer {
 	int		 keep_body;
 	int		 too_large;
 	int		 no_memory;	/* the body could not be kept */
+	int		 no_memory_res;	/* nor a header or field of the result */
 	struct part	 part;		/* -o: NAME.part, fd -1 without */
 	int		 started;	/* the first body byte came */
 	int		 skip;		/* -o: not 2xx, no byte is written */

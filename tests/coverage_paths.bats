@@ -313,3 +313,27 @@ teardown_file() { stop_server; }
 		.[0].error.message == "Content-Length larger than 1024 bytes" and .[0].size == 0'
 	assert_jq '.[1].ok and .[1].size == 1024'
 }
+
+@test "-v with a URL over 512 bytes: its line is whole and escaped, one line" {
+	local long
+	long=$(printf 'a%.0s' {1..700})
+	run --separate-stderr "$GATHER" -v "$BASE/p/$long?q=\\x"
+	assert_success
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ "$stderr" == "gather: [0] 200 "*"s $BASE/p/$long?q=\\\\x" ]] ||
+		fail "not the whole escaped line: ${stderr: -80}"
+}
+
+@test "-v under allocation failures: a long line is cut, never replaced by another" {
+	local long
+	long=$(printf 'a%.0s' {1..700})
+	[[ "$GATHER" != */obj/asan/* ]] || skip "LD_PRELOAD and ASan do not mix"
+	make -s -C "$BATS_TEST_DIRNAME/.." obj/faultinj.so >/dev/null
+	# Every allocation of 700 bytes or more fails, -v's line's too: the
+	# line is cut at 511 bytes of text, and is still its own.
+	run --separate-stderr env LD_PRELOAD="$BATS_TEST_DIRNAME/../obj/faultinj.so" \
+		GATHER_FAULT='malloc:>700' "$GATHER" -v "$BASE/p/$long"
+	assert_equal "${#stderr_lines[@]}" 1
+	[[ "$stderr" == "gather: [0] 200 "*"s $BASE/p/aaa"* ]] || fail "$stderr"
+	((${#stderr} == 519)) || fail "${#stderr} bytes"
+}

@@ -1,8 +1,7 @@
 /*
  * digest: the --hash algorithms, named once.  Slot i of a record's hashes
  * is bit 1 << i of --hash (HASH_SHA256, HASH_SHA1, HASH_MD5); the record's
- * keys are these names, and the option parser's words can be
- * (digest_slot).
+ * keys are these names.
  */
 #ifndef GATHER_DIGEST_H
 #define GATHER_DIGEST_H
@@ -11,8 +10,5 @@
 #define HASH_SLOTS	3
 
 extern const char *const digest_names[HASH_SLOTS + 1];
-
-const char	*digest_name(int);
-int		 digest_slot(const char *);
 
 #endif

@@ -26,6 +26,14 @@ struct jobs_feed;
 typedef void	(*jobs_done_fn)(void *, struct rec *, struct buf *);
 /* jobs_end's callback: one worker's cookies, COOKIELIST lines. */
 typedef void	(*jobs_cookies_fn)(void *, const struct curl_slist *);
+/*
+ * A worker's exit status when it ran out of memory: the parent says so,
+ * once, and ends the records it held.
+ */
+#define JOBS_EXIT_NOMEM	4
+/* jobs_end's word for running out of memory (-1: a worker died). */
+#define JOBS_END_NOMEM	(-2)
+
 /* What worker k of n runs, with its end of the socket: its exit status. */
 typedef int	(*jobs_worker_fn)(void *, long, long, int);
 

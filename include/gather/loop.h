@@ -39,6 +39,8 @@
 #define LOOP_LOOKUPS		8
 /* Descriptors each multi handle holds of its own (libcurl's socketpair). */
 #define LOOP_FDS_PER_MULTI	2
+/* loop_add's word for running out of memory (-1: libcurl refused). */
+#define LOOP_NOMEM		(-2)
 
 typedef void	(*loop_done_fn)(void *, CURL *, CURLcode);
 

@@ -10,5 +10,9 @@
 void	 msg_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 msg_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 msg_note(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 msg_nomem(void);
+void	 msg_nomem_hold(void);
+int	 msg_nomem_said(void);
+int	 msg_refuse(const char *, int);
 
 #endif

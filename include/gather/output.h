@@ -22,7 +22,8 @@ struct writer;
 
 struct output	*output_new(const struct opts *, struct ends *, struct record *,
 		    struct reorder *, struct writer *, struct junit *);
-void		 output_put(struct output *, const struct rec *, struct buf *);
+const char	*output_put(struct output *, const struct rec *,
+		    struct buf *);
 int		 output_room(const struct output *, uint64_t);
 void		 output_flush(struct output *);
 void		 output_finish(struct output *);

@@ -156,5 +156,6 @@ void		 rec_fail_curl(struct rec *, enum err_kind, int, const char *,
 		    ...) __attribute__((format(printf, 4, 5)));
 void		 rec_unfail(struct rec *);
 const char	*rec_msg(const struct rec *);
+enum err_kind	 rec_io_kind(const char *);
 
 #endif

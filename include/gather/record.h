@@ -18,6 +18,7 @@ struct record	*record_new(const struct opts *, struct reorder *);
 int		 record_format(struct record *, const struct rec *,
 		    struct buf *);
 int		 record_put(struct record *, const struct rec *);
+const char	*record_replaced(const struct record *);
 void		 record_free(struct record *);
 
 #endif

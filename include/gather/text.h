@@ -23,6 +23,7 @@ size_t	 json_escaped_len(const unsigned char *, size_t);
 size_t	 json_escape(char *, const unsigned char *, size_t);
 int	 json_unescape(struct buf *, const char *, size_t);
 int	 text_printable(struct buf *, const char *);
+size_t	 text_printable_byte(unsigned char, char [4]);
 int	 text_hex4(const char *, unsigned *);
 
 uint64_t text_hash(const char *, size_t, uint64_t);
