@@ -19,7 +19,8 @@
  * the end (jobs_end) the parent shuts its side: each worker ends what it
  * still runs, sends its cookies under --cookie-jar, and exits; only then
  * does the parent reap it, killing one that takes longer than
- * JOBS_STOP_WAIT seconds.
+ * JOBS_STOP_WAIT seconds.  This file is the parent's side; a worker's is
+ * jobs_feed.c, and what the parent reads back of a line is jobs_read.c's.
  */
 #include "gather/jobs.h"
 
@@ -39,32 +40,11 @@
 #include "gather/clock.h"
 #include "gather/earlier.h"
 #include "gather/files.h"
-#include "gather/json.h"
 #include "gather/msg.h"
 #include "gather/text.h"
 #include "gather/url.h"
 
-/* Read this much from a socket at a time. */
-#define JOBS_READ	65536
-/* A worker's line that is a cookie (then a Netscape line), and its last. */
-#define JOBS_COOKIE	"C"
-#define JOBS_COOKIES_END "E"
-/* The byte strings of a record on the wire. */
-#define JOBS_BUFS	8
-/* Seconds a worker told to stop, or to end, has before it is killed. */
-#define JOBS_STOP_WAIT	5
-
-/* A record's fixed part on the wire; the byte strings follow it. */
-struct wire {
-	uint32_t	len;		/* the whole message */
-	uint64_t	index;
-	int32_t		has_body, body_json, has_id, claimed;
-	int32_t		stop;		/* a stop: the kind; n[0] its message */
-	double		timeout;
-	uint32_t	nheaders;
-	uint32_t	n[JOBS_BUFS];	/* url method headers body user bearer id file */
-	char		sha256[65];
-};
+#include "jobs_int.h"
 
 struct worker {
 	pid_t		 pid;
@@ -108,20 +88,6 @@ struct jobs {
 	ev_timer		 stop_w;	/* jobs_stop: the workers' time */
 };
 
-struct jobs_feed {
-	struct ev_loop		*evl;
-	int			 fd;
-	ev_io			 rio;
-	struct buf		 in;
-	size_t			 off;
-	size_t			 scan;		/* messages before it have no stop */
-	int			 eof;
-	int			 hup;		/* the parent is done with us */
-	enum err_kind		 stop;		/* the parent stopped the run */
-	struct buf		 why;		/* the stop's message */
-	input_ready_fn		 ready;
-	void			*arg;
-};
 
 static void	jobs_stop_cb(struct ev_loop *, ev_timer *, int);
 
@@ -269,89 +235,6 @@ jobs_forget(struct jobs *j, const struct rec *r)
 		jobs_unset(j, i);
 }
 
-/* Read the kind named by the JSON string v. */
-static enum err_kind
-jobs_kind(const struct json_span *v)
-{
-	int k;
-
-	for (k = ERR_BAD_INPUT; k <= ERR_OTHER; k++) {
-		const char *name = err_kind_name((enum err_kind)k);
-		size_t n = strlen(name);
-
-		if (v->n == n + 2 && memcmp(v->p + 1, name, n) == 0)
-			return (enum err_kind)k;
-	}
-	return ERR_OTHER;
-}
-
-/* A number member into a double; 0 when it is none. */
-static double
-jobs_num(const struct json_span *v)
-{
-	char tmp[64];
-
-	if (v->n == 0 || v->n >= sizeof(tmp) || v->p[0] == 'n')
-		return 0;
-	memcpy(tmp, v->p, v->n);
-	tmp[v->n] = '\0';
-	return strtod(tmp, NULL);
-}
-
-/*
- * The error member v of a record's line into r: its kind and message, so
- * that --format tap and --junit say what the line says.
- */
-static void
-jobs_read_error(struct jobs *j, struct rec *r, const struct json_span *v)
-{
-	struct json_span	k, m;
-	enum err_kind		kind = ERR_OTHER;
-	size_t			pos = 0;
-
-	buf_clear(&j->msgbuf);
-	while (json_next(v->p, v->n, &pos, &k, &m) == 0) {
-		if (k.n == 6 && memcmp(k.p, "\"kind\"", 6) == 0)
-			kind = jobs_kind(&m);
-		else if (k.n == 9 && memcmp(k.p, "\"message\"", 9) == 0 &&
-		    m.p[0] == '"' && json_unescape(&j->msgbuf, m.p, m.n) == -1)
-			buf_clear(&j->msgbuf);
-	}
-	if (buf_append(&j->msgbuf, "", 1) == -1)
-		rec_fail(r, kind, "%s", "");
-	else
-		rec_fail(r, kind, "%s", j->msgbuf.p);
-}
-
-/*
- * What the parent's stats, --fail-fast, --format tap and --junit need of
- * a record's line.
- */
-static void
-jobs_read_rec(struct jobs *j, struct rec *r, const char *p, size_t n)
-{
-	struct json_span k, v, k2, v2;
-	size_t		 pos = 0, pos2;
-
-	while (json_next(p, n, &pos, &k, &v) == 0) {
-		if (k.n == 8 && memcmp(k.p, "\"status\"", 8) == 0)
-			r->res.status = (long)jobs_num(&v);
-		else if (k.n == 6 && memcmp(k.p, "\"size\"", 6) == 0)
-			r->res.size = (uint64_t)jobs_num(&v);
-		else if (k.n == 10 && memcmp(k.p, "\"attempts\"", 10) == 0)
-			r->attempts = (int)jobs_num(&v);
-		else if (k.n == 6 && memcmp(k.p, "\"time\"", 6) == 0 &&
-		    v.p[0] == '{') {
-			pos2 = 0;
-			while (json_next(v.p, v.n, &pos2, &k2, &v2) == 0)
-				if (k2.n == 7 && memcmp(k2.p, "\"total\"", 7) == 0)
-					r->res.time.total = jobs_num(&v2);
-		} else if (k.n == 7 && memcmp(k.p, "\"error\"", 7) == 0 &&
-		    v.p[0] == '{')
-			jobs_read_error(j, r, &v);
-	}
-}
-
 /* One line from worker w: its record back to the scheduler. */
 static void
 jobs_line(struct jobs *j, const char *p, size_t n)
@@ -369,7 +252,7 @@ jobs_line(struct jobs *j, const char *p, size_t n)
 	if ((r = j->tab[i].r) == NULL)
 		return;		/* ended in the parent meanwhile */
 	jobs_unset(j, i);
-	jobs_read_rec(j, r, p, n);
+	jobs_read_rec(r, &j->msgbuf, p, n);
 	buf_clear(&j->line);
 	if (buf_append(&j->line, p, n) == -1 ||
 	    buf_append(&j->line, "\n", 1) == -1) {
@@ -859,192 +742,4 @@ jobs_free(struct jobs *j)
 	buf_free(&j->line);
 	buf_free(&j->msgbuf);
 	free(j);
-}
-
-/*
- * Look through the whole messages not yet looked at for the parent's
- * stop, which comes after every record it sent: its kind and message.
- */
-static void
-jobs_feed_scan(struct jobs_feed *f)
-{
-	struct wire m;
-
-	while (f->stop == ERR_NONE && f->in.len - f->scan >= sizeof(m)) {
-		memcpy(&m, f->in.p + f->scan, sizeof(m));
-		if (f->in.len - f->scan < m.len)
-			return;
-		if (m.stop != 0) {
-			if (buf_set(&f->why, f->in.p + f->scan + sizeof(m),
-			    m.n[0]) == -1 || buf_append(&f->why, "", 1) == -1)
-				buf_clear(&f->why);
-			f->stop = (enum err_kind)m.stop;
-			return;
-		}
-		f->scan += m.len;
-	}
-}
-
-/* The worker's socket is readable: take what the parent sent. */
-static void
-jobs_feed_cb(struct ev_loop *evl, ev_io *io, int revents)
-{
-	struct jobs_feed	*f = io->data;
-	ssize_t			 k;
-
-	(void)revents;
-	if (f->off > 0) {
-		memmove(f->in.p, f->in.p + f->off, f->in.len - f->off);
-		f->in.len -= f->off;
-		f->scan -= f->off;
-		f->off = 0;
-	}
-	/* No memory to read more: end with what was read (the parent tells). */
-	if (buf_reserve(&f->in, f->in.len + JOBS_READ) == -1) {
-		msg_nomem();
-		k = 0;
-	} else
-		/* Not O_NONBLOCK: the records written back on fd may wait. */
-		k = recv(f->fd, f->in.p + f->in.len, JOBS_READ, MSG_DONTWAIT);
-	if (k == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (k <= 0) {
-		f->eof = f->hup = 1;
-		ev_io_stop(evl, io);
-	} else {
-		f->in.len += (size_t)k;
-		jobs_feed_scan(f);
-	}
-	f->ready(f->arg);
-}
-
-/* A worker's feed from fd; ready runs when records may be read. */
-struct jobs_feed *
-jobs_feed_new(struct ev_loop *evl, int fd, input_ready_fn ready, void *arg)
-{
-	struct jobs_feed *f;
-
-	if ((f = calloc(1, sizeof(*f))) == NULL)
-		return NULL;
-	f->evl = evl;
-	f->fd = fd;
-	f->ready = ready;
-	f->arg = arg;
-	ev_io_init(&f->rio, jobs_feed_cb, fd, EV_READ);
-	f->rio.data = f;
-	ev_io_start(evl, &f->rio);
-	return f;
-}
-
-/* The next record the parent sent, into r. */
-enum input_status
-jobs_feed_next(struct jobs_feed *f, struct rec *r)
-{
-	struct buf	*b[JOBS_BUFS] = { &r->req.url, &r->req.method,
-			    &r->req.headers, &r->req.body, &r->req.user,
-			    &r->req.bearer, &r->req.id, &r->save.file };
-	struct wire	 m;
-	const char	*p;
-	int		 i;
-
-	if (f->in.len - f->off < sizeof(m) ||
-	    (memcpy(&m, f->in.p + f->off, sizeof(m)), f->in.len - f->off <
-	    m.len) || m.stop != 0)
-		return f->eof ? IN_EOF : IN_AGAIN;
-	p = f->in.p + f->off + sizeof(m);
-	r->req.index = m.index;
-	r->req.has_body = m.has_body;
-	r->req.body_json = m.body_json;
-	r->req.has_id = m.has_id;
-	r->save.claimed = (enum claim)m.claimed;
-	r->req.timeout = m.timeout;
-	r->req.nheaders = m.nheaders;
-	memcpy(r->req.sha256, m.sha256, sizeof(r->req.sha256));
-	f->off += m.len;
-	for (i = 0; i < JOBS_BUFS; i++) {
-		if (buf_set(b[i], p, m.n[i]) == -1) {
-			/* The record is had, not its fields: it ends here. */
-			r->req.has_id = 0;
-			rec_fail(r, ERR_OTHER, "out of memory");
-			return IN_BAD;
-		}
-		p += m.n[i];
-	}
-	return IN_RECORD;
-}
-
-/* Read no more. */
-void
-jobs_feed_stop(struct jobs_feed *f)
-{
-	if (f != NULL)
-		ev_io_stop(f->evl, &f->rio);
-	if (f != NULL)
-		f->eof = 1;
-}
-
-/* Free the feed (its socket belongs to the worker's writer too). */
-void
-jobs_feed_free(struct jobs_feed *f)
-{
-	if (f == NULL)
-		return;
-	ev_io_stop(f->evl, &f->rio);
-	buf_free(&f->in);
-	buf_free(&f->why);
-	free(f);
-}
-
-/* Whether the parent closed its side: the run is over for this worker. */
-int
-jobs_feed_hup(const struct jobs_feed *f)
-{
-	return f != NULL && f->hup;
-}
-
-/*
- * Whether the parent stopped the run: the kind its unfinished records are
- * to end as, and in *why the message; ERR_NONE when it did not.
- */
-enum err_kind
-jobs_feed_stopped(const struct jobs_feed *f, const char **why)
-{
-	if (f == NULL || f->stop == ERR_NONE)
-		return ERR_NONE;
-	*why = f->why.len > 0 ? f->why.p : "cancelled";
-	return f->stop;
-}
-
-/* Write the n bytes at p on fd, whole; -1 on failure. */
-static int
-jobs_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t k;
-
-	while (n > 0) {
-		if ((k = write(fd, p, n)) == -1 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-/*
- * A worker's last words under --cookie-jar, after the records it wrote:
- * its cookies, a line each after JOBS_COOKIE, then JOBS_COOKIES_END.
- */
-int
-jobs_feed_cookies(struct jobs_feed *f, const struct curl_slist *list)
-{
-	const struct curl_slist *c;
-
-	for (c = list; c != NULL; c = c->next)
-		if (jobs_write_all(f->fd, JOBS_COOKIE, 1) == -1 ||
-		    jobs_write_all(f->fd, c->data, strlen(c->data)) == -1 ||
-		    jobs_write_all(f->fd, "\n", 1) == -1)
-			return -1;
-	return jobs_write_all(f->fd, JOBS_COOKIES_END "\n", 2);
 }

@@ -177,14 +177,28 @@ reqobj_sha256(struct rec *r, const struct json_span *v)
 	return NULL;
 }
 
+/* The "timeout" member v into r; NULL, or why it is bad. */
+static const char *
+reqobj_timeout(struct rec *r, const struct json_span *v)
+{
+	char	*end;
+	double	 t;
+
+	if (v->p[0] != '-' && (v->p[0] < '0' || v->p[0] > '9'))
+		return "timeout must be a number of seconds";
+	/* The text goes on past the number: "," or "}" stops strtod. */
+	t = strtod(v->p, &end);
+	if (end != v->p + v->n || !(t >= 0) || t > 1e9)
+		return "timeout must be a number of seconds";
+	r->req.timeout = t;
+	return NULL;
+}
+
 /* One member of a request object into r; NULL, or why it is bad. */
 static const char *
 reqobj_member(struct rec *r, int f, const struct json_span *v,
     struct buf *tmp, struct buf *tmp2)
 {
-	char	*end;
-	double	 t;
-
 	switch (f) {
 	case F_URL:
 		if (v->p[0] != '"')
@@ -213,17 +227,9 @@ reqobj_member(struct rec *r, int f, const struct json_span *v,
 			return reqobj_string(&r->req.body, v) == -1 ?
 			    "out of memory" : NULL;
 		return buf_set(&r->req.body, v->p, v->n) == -1 ?
-		    "out of memory" :
-		    NULL;
+		    "out of memory" : NULL;
 	case F_TIMEOUT:
-		if (v->p[0] != '-' && (v->p[0] < '0' || v->p[0] > '9'))
-			return "timeout must be a number of seconds";
-		/* The text goes on past the number: "," or "}" stops strtod. */
-		t = strtod(v->p, &end);
-		if (end != v->p + v->n || !(t >= 0) || t > 1e9)
-			return "timeout must be a number of seconds";
-		r->req.timeout = t;
-		return NULL;
+		return reqobj_timeout(r, v);
 	case F_ID:
 		/*
 		 * Echoed as written, strict JSON already, less white space

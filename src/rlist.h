@@ -1,6 +1,6 @@
 /*
  * rlist: the scheduler's own node around a record, and the lists of
- * nodes it keeps (running, waiting, due, free).  Private to sched.c and
+ * nodes it keeps (running, waiting, due, free).  Private to sched*.c and
  * rlist.c: no other module sees a record's links, its retry timer, its
  * transfer or its host, so the record (gather/rec.h) needs no libev.
  * A node is on one list at a time, so its own links serve and no list

@@ -18,9 +18,8 @@
  * the nearest pause or turn ends.  Without --per-host-rate and
  * --adaptive no host is looked up until some host is paused.
  *
- * Two clocks: --rate, pauses and turns are moments on libev's clock
- * (ev_time, ev_now), the one their timers run on; a record's queue time is
- * a duration, taken on clock_mono's, which never jumps.
+ * Admission's rules (--rate, --per-host, pauses, turns) are
+ * sched_admit.c's.
  */
 #include "gather/sched.h"
 
@@ -50,36 +49,8 @@
 #include "gather/xfer.h"
 
 #include "rlist.h"
+#include "sched_int.h"
 
-struct sched {
-	const struct opts	*o;
-	struct ev_loop		*evl;
-	struct sched_parts	 p;
-	struct rec_list		 running;	/* transfers in libcurl: the slots */
-	struct rec_list		 waiting;	/* retry timers pending */
-	struct rec_list		 due;		/* read or due, waiting for a start */
-	struct sched_node	*free_nodes;	/* their records cleared */
-	struct hosts		*hosts;		/* --per-host counts */
-	CURLU			*cu;		/* --per-host: parses host keys */
-	uint64_t		 next_seq;
-	uint64_t		 rng;
-	double			 rate_gap;	/* --rate: seconds between starts */
-	double			 next_start;	/* --rate: earliest next start */
-	struct polite		*polite;	/* pauses, host rates, limits */
-	int			 polite_on;	/* --per-host-rate, --adaptive */
-	double			 pause_end;	/* the latest pause's end */
-	double			 host_at;	/* when host_w fires */
-	enum err_kind		 cancel;	/* the rest is to end as this */
-	const char		*cancel_why;
-	int			 input_done;
-	int			 hup;		/* -j worker: the parent is done */
-	int			 halted;	/* -j worker: the parent stopped */
-	int			 input_failed;
-	int			 failed;	/* some record was not ok */
-	ev_prepare		 flush_w;
-	ev_timer		 rate_w;
-	ev_timer		 host_w;	/* a pause or a host's turn ends */
-};
 
 static void	sched_pump(struct sched *);
 static int	sched_read(struct sched *, struct sched_node **,
@@ -249,121 +220,6 @@ sched_detach(struct sched *s, struct sched_node *n)
 	}
 }
 
-/* --rate: whether a start may happen now, taking the turn if so. */
-static int
-sched_rate_take(struct sched *s)
-{
-	double now, wait;
-
-	if (s->rate_gap <= 0)
-		return 1;
-	now = ev_time();
-	if ((wait = policy_rate_wait(now, s->next_start)) > 0) {
-		if (!ev_is_active(&s->rate_w)) {
-			ev_timer_set(&s->rate_w, wait, 0.);
-			ev_timer_start(s->evl, &s->rate_w);
-		}
-		return 0;
-	}
-	s->next_start = policy_rate_next(now, s->next_start, s->rate_gap);
-	return 1;
-}
-
-/* --per-host: whether n's host has room for one more transfer. */
-static int
-sched_host_room(struct sched *s, struct sched_node *n)
-{
-	if (s->hosts == NULL)
-		return 1;
-	if (n->host.len == 0 && url_host_key(s->cu, n->rec.req.url.p,
-	    &n->host) == -1)
-		return 1;
-	return hosts_count(s->hosts, n->host.p) < s->o->per_host;
-}
-
-/* n's host's politeness entry, looked up once per record; NULL: none. */
-static struct polite_host *
-sched_polite_host(struct sched *s, struct sched_node *n)
-{
-	if (n->ph != NULL)
-		return n->ph;
-	if (s->cu == NULL && (s->cu = curl_url()) == NULL)
-		return NULL;
-	if (n->host.len == 0 && url_host_key(s->cu, n->rec.req.url.p,
-	    &n->host) == -1)
-		return NULL;
-	if (n->host.len == 0)
-		return NULL;
-	return n->ph = polite_get(s->polite, n->host.p);
-}
-
-/* Wake the pump at time at (ev_time's clock), unless it wakes sooner. */
-static void
-sched_host_wake(struct sched *s, double at)
-{
-	if (ev_is_active(&s->host_w)) {
-		if (s->host_at <= at)
-			return;
-		ev_timer_stop(s->evl, &s->host_w);
-	}
-	s->host_at = at;
-	/* From ev_now, which is not after ev_time: never early. */
-	ev_timer_set(&s->host_w, at > ev_now(s->evl) ? at - ev_now(s->evl) :
-	    0., 0.);
-	ev_timer_start(s->evl, &s->host_w);
-}
-
-/*
- * Whether n's host lets it start now: --per-host, then a pause,
- * --per-host-rate and --adaptive; a host that will allow it at a known
- * time wakes the pump then.
- */
-static int
-sched_host_allows(struct sched *s, struct sched_node *n)
-{
-	struct polite_host	*h;
-	double			 at;
-
-	if (!sched_host_room(s, n))
-		return 0;
-	if (!s->polite_on && !(s->pause_end > ev_now(s->evl)))
-		return 1;
-	if ((h = sched_polite_host(s, n)) == NULL)
-		return 1;
-	if (polite_allows(s->polite, h, ev_time(), &at))
-		return 1;
-	if (at > 0)
-		sched_host_wake(s, at);
-	return 0;
-}
-
-/*
- * Tell n's host how n's attempt (counted there when counted) ended: a
- * Retry-After on a 429 or 503 pauses the host, capped as the retry's wait
- * is; --adaptive moves its limit.
- */
-static void
-sched_polite_answer(struct sched *s, struct sched_node *n, int counted)
-{
-	struct polite_host	*h = n->ph;
-	double			 now, secs, until;
-
-	secs = n->rec.res.retry_after > 0 ? policy_wait(n->rec.res.retry_after,
-	    1, 0, s->o->retry_max_delay, 0) : 0;
-	if (secs > 0 && (h != NULL || (h = sched_polite_host(s, n)) != NULL)) {
-		now = ev_time();
-		if (polite_pause(h, now, secs, &until))
-			stats_pause(s->p.stats, &n->rec, polite_key(h),
-			    until - now);
-		if (until > s->pause_end)
-			s->pause_end = until;
-	}
-	if (h != NULL && counted && polite_answer(s->polite, h, n->rec.res.kind,
-	    n->rec.res.status, n->ph_epoch))
-		stats_limit(s->p.stats, &n->rec, polite_key(h),
-		    polite_limit(h));
-}
-
 /* A retry came due: n joins the records waiting for a start. */
 static void
 sched_retry_cb(struct ev_loop *evl, ev_timer *w, int revents)
@@ -416,7 +272,7 @@ sched_transfer_done(void *arg, CURL *e, CURLcode rc)
 
 	sched_detach(s, n);
 	xfer_finish(x, rc);
-	sched_polite_answer(s, n, counted);
+	sched_admit_answer(s, n, counted);
 	if (!sched_retry_later(s, n)) {
 		xfer_fail_status(x);
 		/* --expect: an otherwise ok record; a miss may be retried. */
@@ -582,9 +438,9 @@ sched_pump_due(struct sched *s)
 	for (n = s->due.head; n != NULL && !ends_stopped(s->p.ends) &&
 	    s->running.n < s->o->concurrency; n = next) {
 		next = n->next;
-		if (!sched_host_allows(s, n))
+		if (!sched_admit_host(s, n))
 			continue;
-		if (!sched_rate_take(s))
+		if (!sched_admit_rate(s))
 			return 0;
 		rlist_del(&s->due, n);
 		sched_start(s, n);
@@ -655,9 +511,9 @@ sched_pump_input(struct sched *s)
 		n->t_read = clock_mono();
 		if (st == IN_BAD)
 			sched_retire(s, n);
-		else if (!sched_host_allows(s, n))
+		else if (!sched_admit_host(s, n))
 			rlist_add(&s->due, n);
-		else if (sched_rate_take(s))
+		else if (sched_admit_rate(s))
 			sched_start(s, n);
 		else {
 			/* Its turn comes with the rate timer; read no further. */
