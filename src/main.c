@@ -570,6 +570,9 @@ main(int argc, char **argv)
 		/* A reader that left gets nothing more, not even on stderr. */
 		if (status != EXIT_SIGPIPE)
 			stats_finish(a.stats);
+		/* Memory that ran out past the records: said, and exit 1. */
+		if (msg_nomem_said() && status == EXIT_ALL_OK)
+			status = EXIT_SOME_FAILED;
 	}
 	main_close(&a);
 	curl_global_cleanup();

@@ -87,8 +87,14 @@ output_emit(struct output *out, const struct rec *r, struct buf *line,
 	if (out->format != FORMAT_TAP)
 		return output_line(out, r, line, why);
 	if (writer_tap_case(&out->tapcase, &oc) == -1) {
-		errno = ENOMEM;
-		return -1;
+		/* As a JSON line would be: an error record in its place. */
+		oc.ok = 0;
+		oc.kind = err_kind_name(ERR_OTHER);
+		oc.msg = *why = "out of memory formatting the record";
+		if (writer_tap_case(&out->tapcase, &oc) == -1) {
+			errno = ENOMEM;
+			return -1;
+		}
 	}
 	return reorder_put(out->reorder, r->seq, &out->tapcase);
 }

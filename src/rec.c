@@ -92,10 +92,18 @@ rec_set_failure(struct rec *r, enum err_kind kind, int curl_code,
 
 	r->res.kind = kind;
 	r->res.curl_code = curl_code;
+	r->res.msg_nomem = 0;
 	buf_clear(m);
-	/* Out of memory: the failure keeps its kind, with no message. */
-	if (buf_reserve(m, REC_MSG_MAX - 1) == -1)
+	/*
+	 * No room for the message: the failure is that memory ran out, said
+	 * without the heap, as every other out-of-memory record says it.
+	 */
+	if (buf_reserve(m, REC_MSG_MAX - 1) == -1) {
+		r->res.kind = ERR_OTHER;
+		r->res.curl_code = -1;
+		r->res.msg_nomem = 1;
 		return;
+	}
 	n = vsnprintf(m->p, REC_MSG_MAX, fmt, ap);
 	m->len = n < 0 ? 0 : n >= REC_MSG_MAX ? REC_MSG_MAX - 1 : (size_t)n;
 	m->p[m->len] = '\0';
@@ -130,6 +138,7 @@ rec_unfail(struct rec *r)
 {
 	r->res.kind = ERR_NONE;
 	r->res.curl_code = -1;
+	r->res.msg_nomem = 0;
 	buf_clear(&r->res.msg);
 }
 
@@ -137,6 +146,8 @@ rec_unfail(struct rec *r)
 const char *
 rec_msg(const struct rec *r)
 {
+	if (r->res.msg_nomem)
+		return "out of memory";
 	return r->res.msg.len > 0 ? r->res.msg.p : "";
 }
 

@@ -92,6 +92,10 @@ stats_text_counts(const struct stats *s, struct buf *sb)
 	buf_printf(sb, "%s\n", sep[0] == '\0' ? "-" : "");
 }
 
+/* What the text summary's lines take, but for "slowed:" lines; and one. */
+#define STATS_TEXT_ROOM		2048
+#define STATS_SLOWED_ROOM	320
+
 /* The text summary: aligned "label: value" lines, in one write. */
 void
 stats_print_text(const struct stats *s, double wall)
@@ -102,6 +106,15 @@ stats_print_text(const struct stats *s, double wall)
 	char			 v[64];
 	size_t			 i;
 
+	/*
+	 * Room for the whole summary at once (a line is at most a host name
+	 * and some numbers), so that it is printed whole or not at all.
+	 */
+	if (buf_reserve(&sb, STATS_TEXT_ROOM + s->nslowed * STATS_SLOWED_ROOM) ==
+	    -1) {
+		msg_nomem();
+		return;
+	}
 	stats_text_counts(s, &sb);
 	buf_printf(&sb, "latency: ");
 	if (s->lat.n == 0)
@@ -223,6 +236,6 @@ stats_print_json(const struct stats *s, double wall)
 	return;
 oom:
 	cJSON_Delete(root);
-	msg_error("out of memory for --stats");
+	msg_nomem();
 }
 

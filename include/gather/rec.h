@@ -99,6 +99,8 @@ struct rec_res {
 	double		 retry_after;	/* seconds the server asked, or -1 */
 	enum err_kind	 kind;		/* rec_fail's */
 	int		 curl_code;	/* rec_fail's; -1: libcurl gave none */
+	int		 msg_nomem;	/* no room for the message: rec_msg
+					   says "out of memory" */
 
 	/*
 	 * Kept from one record to the next, and held only once used, so that
