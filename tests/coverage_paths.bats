@@ -337,3 +337,52 @@ teardown_file() { stop_server; }
 	[[ "$stderr" == "gather: [0] 200 "*"s $BASE/p/aaa"* ]] || fail "$stderr"
 	((${#stderr} == 519)) || fail "${#stderr} bytes"
 }
+
+@test "--name: {host}, {id} (an object compact, a string made safe) and {name}; {path} drops leading dots" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '%s\n' '{"url":"'$BASE'/p/..hid","id":{"b":[1,2]}}' \
+		'{"url":"'$BASE'/p/a/c/","id":"x/y\u0001z"}' \
+		'{"url":"'$BASE'/","id":7}' >in.jsonl
+	run --separate-stderr "$GATHER" -o names --name '{host}-{id}-{name}' - <in.jsonl
+	assert_success
+	assert_jq 'map(.file) == ["names/127.0.0.1-{\"b\":[1,2]}-..hid",
+		"names/127.0.0.1-x_y_z-index.html", "names/127.0.0.1-7-index.html"]'
+	assert_equal "$(cat 'names/127.0.0.1-x_y_z-index.html')" "p"
+	run --separate-stderr "$GATHER" -o paths --name '{path}' - <in.jsonl
+	assert_success
+	assert_jq 'map(.file) == ["paths/p/__hid", "paths/p/a/c/index.html",
+		"paths/index.html"]'
+	assert_equal "$(cat paths/p/__hid)" "p"
+}
+
+@test "--name: a name over 200 bytes is cut at a character boundary" {
+	cd "$BATS_TEST_TMPDIR"
+	long=$(printf 'é%.0s' $(seq 1 150))
+	run --separate-stderr "$GATHER" -o long --name "$long{index}" "$BASE/ok"
+	assert_success
+	assert_jq --arg f "long/${long:0:100}" '.[0].file == $f'
+	assert_equal "$(cat "long/${long:0:100}")" "ok"
+}
+
+@test "host lookups: 12 names of --resolve, 3 URLs each, at -c 36 all pass in order" {
+	local args=() urls=() i j
+	for i in $(seq 1 12); do
+		args+=(--resolve "h$i.test:$PORT:127.0.0.1")
+		for j in 1 2 3; do urls+=("http://h$i.test:$PORT/p/$j"); done
+	done
+	run --separate-stderr "$GATHER" -c 36 "${args[@]}" "${urls[@]}"
+	assert_success
+	assert_jq 'length == 36 and all(.ok and .body == "p") and
+		map(.index) == [range(36)] and .[35].url == "http://h12.test:'$PORT'/p/3"'
+}
+
+@test "host lookups: a name that fails fails every waiter as dns; user@address and [::1] need none" {
+	run --separate-stderr "$GATHER" -c 6 --retries 0 \
+		http://nonexistent.invalid/a http://nonexistent.invalid/b \
+		http://nonexistent.invalid/c http://nonexistent.invalid/d \
+		"http://u:p@127.0.0.1:$PORT/ok" "http://[::1]:1/x"
+	assert_failure 1
+	assert_jq 'map([.index, .ok, .error.kind]) == [[0, false, "dns"],
+		[1, false, "dns"], [2, false, "dns"], [3, false, "dns"],
+		[4, true, null], [5, false, "connect"]]'
+}

@@ -527,3 +527,58 @@ os.setxattr(sys.argv[1], "user.gather.if-range", b"\"x\"\r\nX-Injected: yes")' \
 	assert_jq '.[0] | .error.kind == "other" and (.error.message |
 		contains("header is longer than 100 KB"))'
 }
+
+@test "-o: a 206 without Content-Range, ending before it starts, off by one, with a total of * or another Last-Modified is never used" {
+	cd "$BATS_TEST_TMPDIR"
+	declare -A why=(
+		[nocr]="the 206 response has no Content-Range with a total"
+		[star]="the 206 response has no Content-Range with a total"
+		[backwards]="the 206 response's range does not run to its total"
+		[lm]="the 206 response's validator is not the part's")
+	for how in nocr star backwards lm; do
+		run --separate-stderr "$GATHER" -o "out-$how" --retries 1 \
+			--retry-delay 0.01 "$BASE/lie/100000?cut=60000&how=$how"
+		assert_failure 1
+		assert_jq --arg m "${why[$how]}: 'out-$how/0.part' is discarded" \
+			'.[0] | .ok == false and .attempts == 2 and .file == null and
+			.error.kind == "other" and .error.message == $m'
+		assert_equal "$(ls -A "out-$how")" ""
+	done
+	run --separate-stderr "$GATHER" -o out-offset --retries 1 \
+		--retry-delay 0.01 "$BASE/lie/100000?cut=60000&how=offset"
+	assert_failure 1
+	assert_jq '.[0].error.message == "the 206 response does not start at byte 60000, where '"'out-offset/0.part'"' ends"'
+	assert_equal "$(ls -A out-offset)" ""
+}
+
+@test "-o: a 206 with Content-Encoding identity, or continued by Last-Modified, completes the file" {
+	cd "$BATS_TEST_TMPDIR"
+	python3 -c 'import sys; sys.stdout.buffer.write(bytes(i % 251 for i in range(100000)))' >want
+	curl -s "$BASE/reset-stats" >/dev/null
+	for how in identity lmok; do
+		run --separate-stderr "$GATHER" -o "out-$how" --retries 1 \
+			--retry-delay 0.01 "$BASE/lie/100000?cut=60000&how=$how"
+		assert_success
+		assert_jq --arg f "out-$how/0" '.[0] | .ok and .attempts == 2 and
+			.size == 100000 and .file == $f'
+		cmp want "out-$how/0"
+		assert_equal "$(ls -A "out-$how")" "0"
+	done
+	run curl -s "$BASE/ranges"
+	assert_jq '.[0] | map(select(.[0] | test("how=lmok")) | .[1:]) ==
+		[[null, null], ["bytes=60000-", "Sat, 01 Jan 2000 00:00:00 GMT"]]'
+}
+
+@test "-o: Accept-Ranges: none is no promise: the part is dropped and the retry asks plainly" {
+	cd "$BATS_TEST_TMPDIR"
+	curl -s "$BASE/reset-stats" >/dev/null
+	run --separate-stderr "$GATHER" -o out --retries 1 --retry-delay 0.01 \
+		"$BASE/lie/100000?cut=60000&how=arnone"
+	assert_failure 1
+	assert_jq '.[0] | .ok == false and .attempts == 2 and .size == 60000 and
+		.error.kind == "reset"'
+	assert_equal "$(ls -A out)" ""
+	run curl -s "$BASE/ranges"
+	assert_jq '.[0] | map(select(.[0] | test("how=arnone")) | .[1:]) ==
+		[[null, null], [null, null]]'
+}

@@ -504,3 +504,23 @@ print(json.dumps({"root": root.tag, "suite": dict(suite.attrib),
 	assert_jq '.[0] | .ok == false and .attempts == 2 and .file == null'
 	assert_equal "$(ls -A out2)" ""
 }
+
+@test "--expect: a jq error whose message is no string is quoted as JSON" {
+	run --separate-stderr "$GATHER" --expect 'error({"a": 1})' "$BASE/ok"
+	assert_failure 1
+	assert_jq '.[0].error == {"kind": "expectation",
+		"message": "expected error({\"a\": 1}), got jq error: {\"a\":1}"}'
+}
+
+@test "--expect reads every JSON value of an id: escaped and long keys, many keys, empty containers, numbers" {
+	keys=$(for i in $(seq 0 59); do printf ',"k%d":%d' "$i" "$i"; done)
+	line='{"url":"'$BASE'/ok","id":{"a\"b":[-1.5e3,true,false,null,{},[]],"a_key_that_is_longer_than_twenty_four":"x\u00e9"'$keys'}}'
+	run --separate-stderr "$GATHER" --expect '.id["a\"b"] == [-1500, true, false, null, {}, []]' \
+		--expect '.id.a_key_that_is_longer_than_twenty_four == "xé"' \
+		--expect '.id.k59 == 59 and (.id | length) == 62' - <<<"$line"
+	assert_success
+	assert_jq '.[0] | .ok and .id.k0 == 0'
+	run --separate-stderr "$GATHER" --expect '.id.k59 == 58' - <<<"$line"
+	assert_failure 1
+	assert_jq '.[0].error.message == "expected .id.k59 == 58, got false"'
+}

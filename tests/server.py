@@ -940,8 +940,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         short (ends 10000 bytes in), long (100 bytes more than its range),
         gzip (content-encoded), etag (another ETag), total (a wrong total),
         chunked or chunkshort (no Content-Length, 100 bytes more or fewer),
-        star (a total of *) or offset (a range one byte past the one asked).
-        how=norange: a 206 of the whole file to a request without Range."""
+        star (a total of *), offset (a range one byte past the one asked),
+        nocr (no Content-Range), backwards (a range that ends before it
+        starts), identity (Content-Encoding: identity, else a true 206),
+        lm (Last-Modified, no ETag, and another one on the 206), lmok (the
+        same Last-Modified on both).  how=norange: a 206 of the whole file
+        to a request without Range; how=arnone: Accept-Ranges: none."""
         n = int_arg(args[0]) if args else None
         if n is None:
             return self.reply(404, "not found")
@@ -952,8 +956,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with RANGES_LOCK:
             RANGES.append([self.path, want, self.headers.get("If-Range")])
         seen = STATS.flaky_next("lie " + self.path)
-        headers = [("Accept-Ranges", "bytes"), ("ETag", tag)]
-        if how == "norange" or (want and seen > 0):
+        headers = [("Accept-Ranges", "none" if how == "arnone" else "bytes"),
+                   ("ETag", tag)]
+        if how in ("lm", "lmok"):
+            headers[1] = ("Last-Modified", "Sat, 01 Jan 2000 00:00:00 GMT")
+        if how == "norange" or (want and seen > 0 and how != "arnone"):
             start = int_arg(want.partition("=")[2].partition("-")[0], 0) \
                 if want else 0
             end, total, body = n - 1, n, data[start:]
@@ -972,6 +979,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             elif how == "offset":
                 start += 1
                 body = data[start:]
+            elif how == "backwards":
+                end = start - 1
+            elif how == "identity":
+                headers.append(("Content-Encoding", "identity"))
+            elif how == "lm":
+                headers[1] = ("Last-Modified", "Sun, 02 Jan 2000 00:00:00 GMT")
+            if how == "nocr":
+                return self.reply(206, body, "application/octet-stream", headers)
             headers.append(("Content-Range",
                             "bytes %d-%d/%s" % (start, end,
                                                 "*" if how == "star" else total)))
