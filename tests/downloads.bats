@@ -582,3 +582,77 @@ os.setxattr(sys.argv[1], "user.gather.if-range", b"\"x\"\r\nX-Injected: yes")' \
 	assert_jq '.[0] | map(select(.[0] | test("how=arnone")) | .[1:]) ==
 		[[null, null], [null, null]]'
 }
+
+@test "--continue: a stored validator too short, unterminated, with a space, DEL or a control byte, too long or no date starts afresh; a date continues" {
+	cd "$BATS_TEST_TMPDIR"
+	local v long
+	long="Sat, 01 Jan 2000 00:00:00 GMT$(printf '%040d' 0)"
+	for v in 'x' '"abc' '"a b"' $'"a\x7f"' $'Sat, 01 Jan\x01 2000' \
+		'not a date at all' "$long" 'Sat, 01 Jan 2000 00:00:00 GMT'; do
+		rm -rf out
+		mkdir out
+		printf 'abc' >out/0.part
+		python3 -c 'import os, sys
+os.setxattr(sys.argv[1], "user.gather.url", sys.argv[2].encode())
+os.setxattr(sys.argv[1], "user.gather.if-range", sys.argv[3].encode())' \
+			out/0.part "$BASE/file/7000?v=ok" "$v"
+		run --separate-stderr "$GATHER" -o out --continue "$BASE/file/7000?v=ok"
+		assert_success
+		assert_jq '.[0] | .size == 7000 and .file == "out/0"'
+		assert_equal "$(stat -c %s out/0)" 7000
+		assert_equal "$(ls -A out)" 0
+	done
+	run ranges
+	assert_jq '.[0] | map(select(.[0] == "/file/7000?v=ok") | .[1:]) ==
+		[range(7) | [null, null]] +
+		[["bytes=3-", "Sat, 01 Jan 2000 00:00:00 GMT"]]'
+}
+
+@test "-o: NAME or NAME.part a symbolic link, a FIFO or hard-linked is refused as io and left as it was" {
+	cd "$BATS_TEST_TMPDIR"
+	local leaf kind want
+	declare -A why=([link]="is a symbolic link" [fifo]="not a regular file"
+		[hard]="has other hard links")
+	for leaf in 0 0.part; do
+		for kind in link fifo hard; do
+			rm -rf out
+			mkdir out
+			case $kind in
+			link) ln -s /etc/passwd "out/$leaf" ;;
+			fifo) mkfifo "out/$leaf" ;;
+			hard) printf x >"out/$leaf" && ln "out/$leaf" out/other ;;
+			esac
+			run --separate-stderr "$GATHER" -o out "$BASE/ok"
+			assert_failure 1
+			assert_jq --arg m "refusing to write 'out/0': ${why[$kind]}" \
+				'.[0] | .ok == false and .error.kind == "io" and
+				.error.message == $m'
+			want=$leaf
+			[[ $kind == hard ]] && want="$leaf other"
+			assert_equal "$(ls -A out | sort | xargs)" "$want"
+		done
+	done
+}
+
+@test "-o: a NAME whose URL mark is too long to read is another's; an empty mark is nobody's; a long URL is marked by its SHA-256" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir a b c
+	printf x >a/0
+	printf x >b/0
+	python3 -c 'import os
+os.setxattr("a/0", "user.gather.url", b"u" * 1500)
+os.setxattr("b/0", "user.gather.url", b"")'
+	run --separate-stderr "$GATHER" -o a "$BASE/ok"
+	assert_success
+	assert_jq '.[0].file == "a/0.1"'
+	assert_equal "$(cat a/0)" x
+	run --separate-stderr "$GATHER" -o b "$BASE/ok"
+	assert_success
+	assert_jq '.[0].file == "b/0"'
+	assert_equal "$(cat b/0)" ok
+	url="$BASE/p/$(printf 'a%.0s' $(seq 1 1100))"
+	run --separate-stderr "$GATHER" -o c "$url"
+	assert_success
+	assert_equal "$(python3 -c 'import os; print(os.getxattr("c/0", "user.gather.url").decode())')" \
+		"sha256:$(printf '%s' "$url" | sha256sum | cut -d' ' -f1)"
+}
