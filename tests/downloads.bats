@@ -656,3 +656,51 @@ os.setxattr("b/0", "user.gather.url", b"")'
 	assert_equal "$(python3 -c 'import os; print(os.getxattr("c/0", "user.gather.url").decode())')" \
 		"sha256:$(printf '%s' "$url" | sha256sum | cut -d' ' -f1)"
 }
+
+@test "--continue: a part longer than the file gets a 416 that is not whole: http, the part dropped" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir out
+	python3 -c 'import os, sys
+open("out/0.part", "wb").write(bytes(i % 251 for i in range(8000)))
+os.setxattr("out/0.part", "user.gather.url", sys.argv[1].encode())
+os.setxattr("out/0.part", "user.gather.if-range", b"\"v1-7000\"")' "$BASE/file/7000?long=1"
+	run --separate-stderr "$GATHER" -o out --continue "$BASE/file/7000?long=1"
+	assert_failure 1
+	assert_jq '.[0] | .status == 416 and .file == null and
+		.error == {"kind": "http", "message": "HTTP status 416"}'
+	assert_equal "$(ls -A out)" ""
+}
+
+@test "--continue: a 200 with an empty body to a Range makes the part stale: the file is empty" {
+	cd "$BATS_TEST_TMPDIR"
+	mkdir out
+	printf abc >out/0.part
+	python3 -c 'import os, sys
+os.setxattr("out/0.part", "user.gather.url", sys.argv[1].encode())
+os.setxattr("out/0.part", "user.gather.if-range", b"\"v1-0\"")' "$BASE/file/0?ranges=0"
+	run --separate-stderr "$GATHER" -o out --continue "$BASE/file/0?ranges=0"
+	assert_success
+	assert_jq '.[0] | .status == 200 and .size == 0 and .file == "out/0"'
+	assert_equal "$(stat -c %s out/0)" 0
+	assert_equal "$(ls -A out)" 0
+	run ranges
+	assert_jq '.[0] | map(select(.[0] == "/file/0?ranges=0") | .[1:]) ==
+		[["bytes=3-", "\"v1-0\""]]'
+}
+
+@test "--continue --revalidate: an answer that is no 304 starts a continuable part left beside NAME afresh" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$GATHER" -o out "$BASE/file/5000?rv=1"
+	assert_success
+	printf '%s\n' "$output" >prev.jsonl
+	printf 'stale bytes' >out/0.part
+	python3 -c 'import os, sys
+os.setxattr("out/0.part", "user.gather.url", sys.argv[1].encode())
+os.setxattr("out/0.part", "user.gather.if-range", b"\"v1-5000\"")' "$BASE/file/5000?rv=1"
+	run --separate-stderr "$GATHER" -o out --continue --revalidate prev.jsonl \
+		"$BASE/file/5000?rv=1"
+	assert_success
+	assert_jq '.[0] | .status == 200 and .size == 5000 and .not_modified == false'
+	cmp out/0 <(curl -q -s "$BASE/file/5000")
+	assert_equal "$(ls -A out)" 0
+}
