@@ -12,10 +12,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sys/socket.h>
 
 #include "gather/msg.h"
+#include "gather/writer.h"
 
 #include "jobs_int.h"
 
@@ -33,6 +33,7 @@ struct jobs_feed {
 	input_ready_fn		 ready;
 	void			*arg;
 };
+
 /*
  * Look through the whole messages not yet looked at for the parent's
  * stop, which comes after every record it sent: its kind and message.
@@ -149,10 +150,10 @@ jobs_feed_next(struct jobs_feed *f, struct rec *r)
 void
 jobs_feed_stop(struct jobs_feed *f)
 {
-	if (f != NULL)
-		ev_io_stop(f->evl, &f->rio);
-	if (f != NULL)
-		f->eof = 1;
+	if (f == NULL)
+		return;
+	ev_io_stop(f->evl, &f->rio);
+	f->eof = 1;
 }
 
 /* Free the feed (its socket belongs to the worker's writer too). */
@@ -187,23 +188,6 @@ jobs_feed_stopped(const struct jobs_feed *f, const char **why)
 	return f->stop;
 }
 
-/* Write the n bytes at p on fd, whole; -1 on failure. */
-static int
-jobs_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t k;
-
-	while (n > 0) {
-		if ((k = write(fd, p, n)) == -1 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /*
  * A worker's last words under --cookie-jar, after the records it wrote:
  * its cookies, a line each after JOBS_COOKIE, then JOBS_COOKIES_END.
@@ -214,9 +198,9 @@ jobs_feed_cookies(struct jobs_feed *f, const struct curl_slist *list)
 	const struct curl_slist *c;
 
 	for (c = list; c != NULL; c = c->next)
-		if (jobs_write_all(f->fd, JOBS_COOKIE, 1) == -1 ||
-		    jobs_write_all(f->fd, c->data, strlen(c->data)) == -1 ||
-		    jobs_write_all(f->fd, "\n", 1) == -1)
+		if (writer_write(f->fd, JOBS_COOKIE, 1) == -1 ||
+		    writer_write(f->fd, c->data, strlen(c->data)) == -1 ||
+		    writer_write(f->fd, "\n", 1) == -1)
 			return -1;
-	return jobs_write_all(f->fd, JOBS_COOKIES_END "\n", 2);
+	return writer_write(f->fd, JOBS_COOKIES_END "\n", 2);
 }

@@ -66,8 +66,8 @@ writer_free(struct writer *w)
 	free(w);
 }
 
-/* Write all of p; -1 with errno set when the reader is gone or worse. */
-static int
+/* Write all n bytes of p on fd; -1 with errno set when the reader is gone. */
+int
 writer_write(int fd, const char *p, size_t n)
 {
 	ssize_t k;

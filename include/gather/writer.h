@@ -37,6 +37,7 @@ struct writer;
 
 struct writer	*writer_new(enum format, int);
 int		 writer_emit(struct writer *, const char *, size_t);
+int		 writer_write(int, const char *, size_t);
 int		 writer_emit_more(struct writer *, const char *, size_t);
 int		 writer_flush(struct writer *);
 int		 writer_finish(struct writer *);
