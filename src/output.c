@@ -123,6 +123,13 @@ output_room(const struct output *out, uint64_t seq)
 	return reorder_room(out->reorder, seq);
 }
 
+/* How many bytes of formatted records wait to be written. */
+size_t
+output_pending(const struct output *out)
+{
+	return writer_pending(out->writer);
+}
+
 /* Write what is pending, so that output streams while the loop waits. */
 void
 output_flush(struct output *out)

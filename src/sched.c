@@ -51,6 +51,10 @@
 #include "rlist.h"
 #include "sched_int.h"
 
+/* How long a worker of -j holds its lines, and how many bytes it holds. */
+#define SCHED_LINGER	0.001
+#define SCHED_BATCH	(16 * 1024)
+
 
 static void	sched_pump(struct sched *);
 static int	sched_read(struct sched *, struct sched_node **,
@@ -579,9 +583,34 @@ sched_input_ready(void *arg)
 	sched_pump(arg);
 }
 
-/* Before the loop waits: write what is pending, so output streams. */
+/*
+ * Before the loop waits: write what is pending, so output streams.  A
+ * worker of -j holds its lines for up to SCHED_LINGER seconds, or until
+ * SCHED_BATCH bytes wait, so that the first process wakes once per batch
+ * of records rather than once per loop turn of every worker.
+ */
 static void
 sched_flush_cb(struct ev_loop *evl, ev_prepare *w, int revents)
+{
+	struct sched	*s = w->data;
+	size_t		 n;
+
+	(void)revents;
+	if (s->p.feed != NULL && (n = output_pending(s->p.output)) <
+	    SCHED_BATCH) {
+		if (n > 0 && !ev_is_active(&s->linger_w)) {
+			ev_timer_set(&s->linger_w, SCHED_LINGER, 0.);
+			ev_timer_start(evl, &s->linger_w);
+		}
+		return;
+	}
+	ev_timer_stop(evl, &s->linger_w);
+	output_flush(s->p.output);
+}
+
+/* A worker's lines have waited long enough. */
+static void
+sched_linger_cb(struct ev_loop *evl, ev_timer *w, int revents)
 {
 	struct sched *s = w->data;
 
@@ -604,6 +633,8 @@ sched_new(const struct opts *o, struct ev_loop *evl)
 	    0x9e3779b97f4a7c15ULL;
 	ev_prepare_init(&s->flush_w, sched_flush_cb);
 	s->flush_w.data = s;
+	ev_init(&s->linger_w, sched_linger_cb);
+	s->linger_w.data = s;
 	ev_timer_init(&s->rate_w, sched_rate_cb, 0., 0.);
 	s->rate_w.data = s;
 	ev_timer_init(&s->host_w, sched_host_cb, 0., 0.);
@@ -650,6 +681,7 @@ sched_run(struct sched *s)
 	ev_timer_stop(s->evl, &s->rate_w);
 	ev_timer_stop(s->evl, &s->host_w);
 	ev_prepare_stop(s->evl, &s->flush_w);
+	ev_timer_stop(s->evl, &s->linger_w);
 }
 
 /* The exit status the records leave (ends may have another say). */

@@ -41,6 +41,7 @@ struct sched {
 	int			 input_failed;
 	int			 failed;	/* some record was not ok */
 	ev_prepare		 flush_w;
+	ev_timer		 linger_w;	/* a worker's lines wait */
 	ev_timer		 rate_w;
 	ev_timer		 host_w;	/* a pause or a host's turn ends */
 };

@@ -167,6 +167,13 @@ writer_emit_more(struct writer *w, const char *p, size_t n)
 	return 0;
 }
 
+/* How many bytes wait to be written. */
+size_t
+writer_pending(const struct writer *w)
+{
+	return w->pending.len;
+}
+
 /* Write what is pending: called before the loop waits, and at the end. */
 int
 writer_flush(struct writer *w)

@@ -112,6 +112,15 @@ arrivals() {
 	curl -q -s --max-time 5 "${1:-$BASE}/arrivals"
 }
 
+# Run a command and print "SECONDS-SINCE-START LINE" for each stdout line.
+timestamped() {
+	local start line
+	start=$(now)
+	"$@" | while IFS= read -r line; do
+		printf '%s %s\n' "$(since "$start")" "$line"
+	done
+}
+
 # Succeed when the float expression "A OP B" holds, e.g. `fcmp "$t" '<' 5`.
 fcmp() {
 	awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN {

@@ -728,3 +728,20 @@ cookie_file() {
 	cmp "$BATS_TEST_TMPDIR/one" "$BATS_TEST_TMPDIR/three" ||
 		fail "$(diff "$BATS_TEST_TMPDIR/one" "$BATS_TEST_TMPDIR/three")"
 }
+
+# A worker sends its lines in batches, but never holds a finished record
+# for a slower one (order.bats's test, through the workers).
+@test "-j 2: a finished record is written before a slower one behind it" {
+	local t0 t1 r0 r1
+	timestamped "$GATHER" -j 2 "$BASE/ok" "$BASE/delay/3000" \
+		>"$BATS_TEST_TMPDIR/out"
+	run cat "$BATS_TEST_TMPDIR/out"
+	assert_equal "${#lines[@]}" 2
+	read -r t0 r0 <<<"${lines[0]}"
+	read -r t1 r1 <<<"${lines[1]}"
+	assert_equal "$(jq -r '"\(.index) \(.status)"' <<<"$r0")" "0 200"
+	assert_equal "$(jq -r '"\(.index) \(.status)"' <<<"$r1")" "1 200"
+	fcmp "$t1" '>=' 2.9 || fail "second record came at $t1 s"
+	fcmp "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" '>=' 1.45 ||
+		fail "first record at $t0 s was held for the second at $t1 s"
+}

@@ -9,15 +9,6 @@ load helper
 setup_file() { start_server; }
 teardown_file() { stop_server; }
 
-# Run a command and print "SECONDS-SINCE-START LINE" for each stdout line.
-timestamped() {
-	local start line
-	start=$(now)
-	"$@" | while IFS= read -r line; do
-		printf '%s %s\n' "$(since "$start")" "$line"
-	done
-}
-
 @test "records that finish out of order are written in input order" {
 	reset_stats
 	run --separate-stderr "$GATHER" -c 3 \

@@ -26,6 +26,7 @@ const char	*output_put(struct output *, const struct rec *,
 		    struct buf *);
 int		 output_room(const struct output *, uint64_t);
 void		 output_flush(struct output *);
+size_t		 output_pending(const struct output *);
 void		 output_finish(struct output *);
 void		 output_free(struct output *);
 

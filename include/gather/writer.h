@@ -40,6 +40,7 @@ int		 writer_emit(struct writer *, const char *, size_t);
 int		 writer_write(int, const char *, size_t);
 int		 writer_emit_more(struct writer *, const char *, size_t);
 int		 writer_flush(struct writer *);
+size_t		 writer_pending(const struct writer *);
 int		 writer_finish(struct writer *);
 void		 writer_free(struct writer *);
 
