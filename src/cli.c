@@ -181,7 +181,7 @@ const struct option_def cli_options[] = {
 	    "repeated --json are joined as they are",
 	    .fn = opt_data, .flags = OF_MANY },
 	{ "user-agent", 'A', ARG_STRING, REQUEST, F(user_agent), "UA",
-	    .help = "User-Agent (default gather/" GATHER_VERSION ")",
+	    .help = "User-Agent (default gather/" GATHER_VERSION "; \"\": none)",
 	    .fn = opt_user_agent },
 	{ "location", 'L', ARG_FLAG, REQUEST, F(follow), NULL,
 	    .help = "follow redirects (the default)", .val = 1 },

@@ -261,15 +261,20 @@ request_headers(struct xfer *x, const struct rec *r)
 	return 0;
 }
 
-/* Append a header line to x's own copy of its request headers. */
-int
-request_append_header(struct xfer *x, const char *line)
+/*
+ * Make x's request headers its own copy (of the pool's), leaving out the
+ * lines equal to drop (when not NULL); -1 when out of memory.
+ */
+static int
+request_own_headers(struct xfer *x, const char *drop)
 {
 	const struct curl_slist	*g;
-	struct curl_slist	*l = NULL, *t;
+	struct curl_slist	*l = NULL, *t, **pp;
 
 	if (x->own_headers == NULL) {
 		for (g = x->headers; g != NULL; g = g->next) {
+			if (drop != NULL && strcmp(g->data, drop) == 0)
+				continue;
 			if ((t = curl_slist_append(l, g->data)) == NULL) {
 				curl_slist_free_all(l);
 				return -1;
@@ -277,12 +282,43 @@ request_append_header(struct xfer *x, const char *line)
 			l = t;
 		}
 		x->own_headers = l;
+	} else if (drop != NULL) {
+		for (pp = &x->own_headers; *pp != NULL; ) {
+			if (strcmp((*pp)->data, drop) != 0) {
+				pp = &(*pp)->next;
+				continue;
+			}
+			t = *pp;
+			*pp = t->next;
+			t->next = NULL;
+			curl_slist_free_all(t);
+		}
 	}
+	x->headers = x->own_headers;
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+	return 0;
+}
+
+/* Append a header line to x's own copy of its request headers. */
+int
+request_append_header(struct xfer *x, const char *line)
+{
+	struct curl_slist *t;
+
+	if (request_own_headers(x, NULL) == -1)
+		return -1;
 	if ((t = curl_slist_append(x->own_headers, line)) == NULL)
 		return -1;
 	x->own_headers = x->headers = t;
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
 	return 0;
+}
+
+/* Take the header line equal to line out of x's request headers. */
+int
+request_drop_header(struct xfer *x, const char *line)
+{
+	return request_own_headers(x, line);
 }
 
 /*

@@ -152,8 +152,10 @@ setopt_template(struct xfer_pool *p)
 	/* Credentials go to another origin only when the user trusts it. */
 	curl_easy_setopt(e, CURLOPT_UNRESTRICTED_AUTH,
 	    (long)o->location_trusted);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent ? o->user_agent :
-	    p->ua);
+	/* Else a line of the header lists (xfer_pool_defaults). */
+	if (p->ua_option)
+		curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent == NULL ?
+		    p->ua : *o->user_agent != '\0' ? o->user_agent : NULL);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, o->compressed ? "" : NULL);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 	    setopt_ms(o->connect_timeout));

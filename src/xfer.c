@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include "gather/text.h"
+
 #include "xfer_int.h"
 
 /* Keep, count or save body bytes; abort once they pass --max-body. */
@@ -133,12 +135,94 @@ static const char *const proxy_vars[] = {
 	NULL
 };
 
-/* The pool: -H headers made into a list once; files for -o (or NULL). */
+/* Append a copy of line to *l; -1 when out of memory. */
+static int
+xfer_list_add(struct curl_slist **l, const char *line)
+{
+	struct curl_slist *t;
+
+	if ((t = curl_slist_append(*l, line)) == NULL)
+		return -1;
+	*l = t;
+	return 0;
+}
+
+/* Whether one of -H names the header of line. */
+static int
+xfer_given_header(const struct opts *o, const char *line)
+{
+	size_t i;
+
+	for (i = 0; i < o->nheaders; i++)
+		if (text_same_header(o->headers[i], line))
+			return 1;
+	return 0;
+}
+
+/*
+ * The Accept-Encoding line libcurl makes of CURLOPT_ACCEPT_ENCODING "":
+ * every coding it decodes, in its order (Curl_all_content_encodings).
+ */
+static void
+xfer_accept_encoding(char *buf, size_t n)
+{
+	const curl_version_info_data	*v = curl_version_info(CURLVERSION_NOW);
+	int				 k;
+
+	k = snprintf(buf, n, "Accept-Encoding:");
+	if (v->features & CURL_VERSION_LIBZ)
+		k += snprintf(buf + k, n - k, " deflate, gzip,");
+	if (v->features & CURL_VERSION_BROTLI)
+		k += snprintf(buf + k, n - k, " br,");
+	if (v->features & CURL_VERSION_ZSTD)
+		k += snprintf(buf + k, n - k, " zstd,");
+	if (buf[k - 1] == ',')
+		buf[k - 1] = '\0';
+	else
+		snprintf(buf + k, n - k, " identity");
+}
+
+/*
+ * The default User-Agent and Accept-Encoding go out as lines of the header
+ * lists, not through CURLOPT_USERAGENT and libcurl's own line: libcurl
+ * formats those with its printf for every transfer and request, and
+ * copies a list's lines as they are.  CURLOPT_ACCEPT_ENCODING stays set,
+ * as it is what makes libcurl decode.  Through a proxy the User-Agent
+ * stays an option, which libcurl also sends with a CONNECT (the lists go
+ * to the server alone).  -A "" sends none, as in curl.  full: the list
+ * with -H, where a -H header of the same name replaces the default.
+ */
+static int
+xfer_pool_defaults(struct xfer_pool *p, struct curl_slist **l, int full)
+{
+	const struct opts	*o = p->o;
+	const char		*ua = o->user_agent ? o->user_agent : p->ua;
+	char			*line;
+	int			 rc = 0;
+
+	if (xfer_list_add(l, "Expect:") == -1)
+		return -1;
+	if (!p->ua_option && *ua != '\0' &&
+	    !(full && xfer_given_header(o, "User-Agent:"))) {
+		if ((line = malloc(strlen(ua) + sizeof("User-Agent: "))) ==
+		    NULL)
+			return -1;
+		strcpy(line, "User-Agent: ");
+		strcat(line, ua);
+		rc = xfer_list_add(l, line);
+		free(line);
+	}
+	if (rc == 0 && p->ae[0] != '\0' &&
+	    !(full && xfer_given_header(o, p->ae)))
+		rc = xfer_list_add(l, p->ae);
+	return rc;
+}
+
+/* The pool: the header lists made once; files for -o (or NULL). */
 struct xfer_pool *
 xfer_pool_new(const struct opts *o, struct files *files)
 {
 	struct xfer_pool	*p;
-	struct curl_slist	*l;
 	size_t			 i;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
@@ -149,31 +233,29 @@ xfer_pool_new(const struct opts *o, struct files *files)
 	for (i = 0; proxy_vars[i] != NULL; i++)
 		if (getenv(proxy_vars[i]) != NULL)
 			p->proxy_env = 1;
-	/* No "Expect: 100-continue" wait before sending a body. */
-	if ((p->headers = curl_slist_append(NULL, "Expect:")) == NULL) {
-		free(p);
-		return NULL;
-	}
+	p->ua_option = p->proxy_env || (o->proxy != NULL && *o->proxy != '\0');
+	if (o->compressed)
+		xfer_accept_encoding(p->ae, sizeof(p->ae));
 	/* h2c connections are not reused; a unix socket has no ports. */
 	if (o->http != HTTPV_2_PRIOR && o->unix_socket == NULL &&
 	    (p->stray = stray_new()) == NULL) {
 		xfer_pool_free(p);
 		return NULL;
 	}
-	if ((p->bare = curl_slist_append(NULL, "Expect:")) == NULL ||
+	/* "Expect:": no "Expect: 100-continue" wait before sending a body. */
+	if (xfer_pool_defaults(p, &p->headers, 1) == -1 ||
+	    xfer_pool_defaults(p, &p->bare, 0) == -1 ||
 	    setopt_pool_identity(p) == -1 ||
 	    (p->tmpl = setopt_template(p)) == NULL) {
 		xfer_pool_free(p);
 		return NULL;
 	}
-	for (i = 0; i < o->nheaders; i++) {
-		if ((l = curl_slist_append(p->headers, o->headers[i])) == NULL) {
+	for (i = 0; i < o->nheaders; i++)
+		if (xfer_list_add(&p->headers, o->headers[i]) == -1) {
 			xfer_pool_free(p);
 			return NULL;
 		}
-		p->headers = l;
-	}
-	/* A request without a body need not carry a list libcurl scans. */
+	/* A request without a body has no "Expect:" to turn off. */
 	p->get_headers = p->headers->next;
 	return p;
 }

@@ -77,15 +77,18 @@ struct xfer_pool {
 	struct files		*files;
 	struct xfer		*free;
 	struct stray		*stray;	/* plain HTTP/1.1: see stray.h */
-	struct curl_slist	*headers;	/* "Expect:", then -H */
-	struct curl_slist	*get_headers;	/* -H alone, for no body */
-	struct curl_slist	*bare;		/* "Expect:" alone: no -H */
+	struct curl_slist	*headers;	/* "Expect:", defaults, -H */
+	struct curl_slist	*get_headers;	/* the same without "Expect:" */
+	struct curl_slist	*bare;		/* "Expect:", defaults: no -H */
 	struct curl_slist	*resolve;	/* --resolve */
 	struct curl_slist	*connect_to;	/* --connect-to */
 	char			*cookie;	/* -b DATA, joined by "; " */
 	CURL			*tmpl;		/* what every transfer shares */
 	int			 proxy_env;	/* a proxy variable is set */
+	int			 ua_option;	/* UA by CURLOPT_USERAGENT */
 	char			 ua[64];
+	char			 ae[80];	/* the default Accept-Encoding
+						   line, or "" */
 };
 
 /* setopt.c */
@@ -97,6 +100,7 @@ int		 setopt_pool_identity(struct xfer_pool *);
 int		 request_check_url(struct xfer *, struct rec *);
 int		 request_headers(struct xfer *, const struct rec *);
 int		 request_append_header(struct xfer *, const char *);
+int		 request_drop_header(struct xfer *, const char *);
 void		 request_method(struct xfer *, const struct rec *);
 void		 request_credentials(struct xfer *, const struct rec *);
 

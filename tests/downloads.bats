@@ -117,6 +117,30 @@ wait_size() {
 		[null, "bytes=10000-", "bytes=20000-"]'
 }
 
+@test "-o: a continued request asks for no coding, to its origin or another; a fresh one for every one" {
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr "$GATHER" -o out --retries 2 --retry-delay 0.01 \
+		"$BASE/file/20000?cut=10000&ver=ae"
+	assert_success
+	curl -q -s -o want "$BASE/file/20000"
+	cmp want out/0
+	run curl -q -s "$BASE/ranges?ae=1"
+	assert_jq '.[0] | map(select(.[0] | test("ver=ae"))) | length == 2 and
+		.[0][1] == null and (.[0][3] | split(", ") | index("gzip")) and
+		.[1][1] == "bytes=10000-" and .[1][3] == null'
+	# Through a redirect to another origin, with -H (the list for there).
+	other="http://localhost:$PORT"
+	curl -q -s "$BASE/to-set/ae?url=$other/file/20000?cut%3D10000%26t%3Dae" >/dev/null
+	run --separate-stderr "$GATHER" -o out2 --retries 2 --retry-delay 0.01 \
+		-H 'X-Key: k' "$BASE/to/ae"
+	assert_success
+	cmp want out2/0
+	run curl -q -s "$BASE/ranges?ae=1"
+	assert_jq '.[0] | map(select(.[0] | test("t=ae"))) | length == 2 and
+		.[0][1] == null and (.[0][3] | split(", ") | index("gzip")) and
+		.[1][1] == "bytes=10000-" and .[1][3] == null'
+}
+
 @test "--continue: a server that ignores Range or changed the file gives the whole file" {
 	cd "$BATS_TEST_TMPDIR"
 	curl -q -s -o want "$BASE/file/40000"

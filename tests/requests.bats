@@ -215,6 +215,62 @@ listener_count() {
 	assert_equal "$(sent_header 0 user-agent)" "1 gather/$version"
 }
 
+@test "User-Agent and Accept-Encoding are each sent once: by default, after a redirect to another origin, with -H elsewhere" {
+	version=$("$GATHER" -V | head -n 1 | awk '{ print $2 }')
+	# What libcurl asks for itself: every coding it decodes, in its order.
+	ae=$(curl -q -s --compressed "$BASE/header-list" |
+		jq -r 'map(select(.[0] | ascii_downcase == "accept-encoding")) |
+		.[0][1]')
+	[[ "$ae" == *gzip* ]] || fail "curl asked for '$ae'"
+	local other="http://localhost:$PORT/header-list"
+	run --separate-stderr "$GATHER" -t 10 "$BASE/header-list" \
+		"$BASE/redirect-to?url=$other"
+	assert_success
+	for i in 0 1; do
+		assert_equal "$(sent_header $i user-agent)" "1 gather/$version"
+		assert_equal "$(sent_header $i accept-encoding)" "1 $ae"
+	done
+	# -H keeps its headers to their origin; another one gets the defaults.
+	run --separate-stderr "$GATHER" -t 10 -H 'User-Agent: mine' \
+		-H 'Accept-Encoding: gzip' -H 'X-Key: k' \
+		"$BASE/header-list" "$BASE/redirect-to?url=$other"
+	assert_success
+	assert_equal "$(sent_header 0 user-agent)" "1 mine"
+	assert_equal "$(sent_header 0 accept-encoding)" "1 gzip"
+	assert_equal "$(sent_header 1 user-agent)" "1 gather/$version"
+	assert_equal "$(sent_header 1 accept-encoding)" "1 $ae"
+	assert_equal "$(sent_header 1 x-key)" "0 "
+	# A body does not change them.
+	run --separate-stderr "$GATHER" -d x=1 -A 'with body' "$BASE/header-list"
+	assert_success
+	assert_equal "$(sent_header 0 user-agent)" "1 with body"
+	assert_equal "$(sent_header 0 accept-encoding)" "1 $ae"
+}
+
+@test "-A '' and -H 'User-Agent:' send no User-Agent; -H 'User-Agent;' an empty one" {
+	run --separate-stderr "$GATHER" -A '' "$BASE/header-list"
+	assert_success
+	assert_equal "$(sent_header 0 user-agent)" "0 "
+	run --separate-stderr "$GATHER" -H 'User-Agent:' -H 'Accept-Encoding:' \
+		"$BASE/header-list"
+	assert_success
+	assert_equal "$(sent_header 0 user-agent)" "0 "
+	assert_equal "$(sent_header 0 accept-encoding)" "0 "
+	run --separate-stderr "$GATHER" -H 'User-Agent;' "$BASE/header-list"
+	assert_success
+	assert_equal "$(sent_header 0 user-agent)" "1 "
+}
+
+@test "a request object's User-Agent and Accept-Encoding replace the defaults" {
+	run --separate-stderr "$GATHER" "{\"url\": \"$BASE/header-list\",
+		\"headers\": {\"User-Agent\": \"obj/1\",
+		\"Accept-Encoding\": \"gzip\"}}" "$BASE/gzip/100"
+	assert_success
+	assert_equal "$(sent_header 0 user-agent)" "1 obj/1"
+	assert_equal "$(sent_header 0 accept-encoding)" "1 gzip"
+	assert_jq '.[1] | .size == 100 and .body == ("a" * 100)'
+}
+
 # ---- request objects --------------------------------------------------------
 
 @test "a request object sets url, method, headers and body" {

@@ -64,7 +64,8 @@ Endpoints (a query string is ignored unless an endpoint names it):
                         accept=0 (no Accept-Ranges), ver=V (another ETag),
                         cut=K (K bytes, then a close), stall=K (K bytes,
                         then wait for the client to go)
-  /ranges               [[path, Range, If-Range], ...] asked of /file
+  /ranges               [[path, Range, If-Range], ...] asked of /file;
+                        ?ae=1: [path, Range, If-Range, Accept-Encoding]
   /stall/<n>?after=K&s=S  Content-Length n: K bytes, S seconds of silence,
                         then the rest
   /pause/<key>/<s>      the first request of key since /reset-stats: 429
@@ -899,7 +900,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         want = self.headers.get("Range")
         cond = self.headers.get("If-Range")
         with RANGES_LOCK:
-            RANGES.append([self.path, want, cond])
+            RANGES.append([self.path, want, cond,
+                           self.headers.get("Accept-Encoding")])
         start = 0
         if want and query.get("ranges", ["1"])[0] != "0" and (
                 cond is None or cond in (tag, "Sat, 01 Jan 2000 00:00:00 GMT")):
@@ -954,7 +956,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         tag = '"lie-%d"' % n
         want = self.headers.get("Range")
         with RANGES_LOCK:
-            RANGES.append([self.path, want, self.headers.get("If-Range")])
+            RANGES.append([self.path, want, self.headers.get("If-Range"),
+                           self.headers.get("Accept-Encoding")])
         seen = STATS.flaky_next("lie " + self.path)
         headers = [("Accept-Ranges", "none" if how == "arnone" else "bytes"),
                    ("ETag", tag)]
@@ -1039,7 +1042,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def ep_ranges(self, args, query):
         with RANGES_LOCK:
-            doc = list(RANGES)
+            doc = [r if "ae" in query else r[:3] for r in RANGES]
         self.reply(200, json.dumps(doc), "application/json")
 
     # ---- leftovers on a kept connection (tests/credentials.bats) ------------

@@ -180,7 +180,14 @@ teardown_file() {
 	assert_jq '.[0] | .ok and .status == 200 and
 		.url == "http://gather-proxy-test.invalid/echo" and
 		(.body | fromjson | .path == "http://gather-proxy-test.invalid/echo"
-		and .headers.host == "gather-proxy-test.invalid")'
+		and .headers.host == "gather-proxy-test.invalid" and
+		(.headers["user-agent"] | startswith("gather/")) and
+		(.headers["accept-encoding"] | split(", ") | index("gzip")))'
+	run --separate-stderr env -u no_proxy -u NO_PROXY \
+		"$GATHER" -x "$BASE" -A 'by proxy/1' "http://gather-proxy-test.invalid/header-list"
+	assert_success
+	assert_jq '.[0].body | fromjson | map(select(.[0] | ascii_downcase ==
+		"user-agent")) == [["User-Agent", "by proxy/1"]]'
 }
 
 @test "a proxy from http_proxy in the environment is used, as libcurl does" {
