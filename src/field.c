@@ -107,6 +107,19 @@ field_append_string(struct record *w, struct buf *dst, const char *s, size_t n)
 
 	if (n > RECORD_LINE_MAX)
 		return RECORD_TOOBIG;
+	/* Most strings (URLs, most header values) need no escape: one pass. */
+	if (json_plain_prefix(u, n) == n) {
+		if (dst->len > RECORD_LINE_MAX - 2 - n)
+			return RECORD_TOOBIG;
+		if (buf_reserve(dst, n + 2) == -1)
+			return RECORD_NOMEM;
+		dst->p[dst->len] = '"';
+		memcpy(dst->p + dst->len + 1, s, n);
+		dst->len += n + 2;
+		dst->p[dst->len - 1] = '"';
+		dst->p[dst->len] = '\0';
+		return 0;
+	}
 	if (!utf8_valid(u, n)) {
 		buf_clear(&w->repair);
 		if (utf8_repair(&w->repair, u, n) == -1)

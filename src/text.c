@@ -153,6 +153,35 @@ json_escaped_len(const unsigned char *s, size_t n)
 }
 
 /*
+ * How many leading bytes of s are printable ASCII that JSON takes as they
+ * are (no control byte, quote, backslash or byte of 0x80 and up), eight at
+ * a time: a string that is all of them is valid UTF-8 and its escape is a
+ * copy between quotes.  A word that may hold another byte is looked at
+ * byte by byte.
+ */
+size_t
+json_plain_prefix(const unsigned char *s, size_t n)
+{
+	const uint64_t	 ones = 0x0101010101010101ULL;
+	const uint64_t	 high = 0x8080808080808080ULL;
+	uint64_t	 w, q, b;
+	size_t		 i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		/* A byte below 0x20, a zero byte of q or b, or the high bit. */
+		if (((w - ones * 0x20) | (q - ones) | (b - ones) | w) & high)
+			break;
+	}
+	while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' &&
+	    s[i] != '\\')
+		i++;
+	return i;
+}
+
+/*
  * Write s, which must be valid UTF-8, as a quoted JSON string; NUL bytes
  * become \u0000, which is why bodies are escaped here rather than through a
  * C-string API.  out needs json_escaped_len(s, n) + 1 bytes.

@@ -21,6 +21,7 @@ size_t	 base64_encode(char *, const unsigned char *, size_t);
 
 size_t	 json_escaped_len(const unsigned char *, size_t);
 size_t	 json_escape(char *, const unsigned char *, size_t);
+size_t	 json_plain_prefix(const unsigned char *, size_t);
 int	 json_unescape(struct buf *, const char *, size_t);
 int	 text_printable(struct buf *, const char *);
 size_t	 text_printable_byte(unsigned char, char [4]);

@@ -86,6 +86,39 @@ test_json_escape(void)
 	CHECK(len == 5 && strcmp(out, "\"h\xc3\xa9\"") == 0);
 }
 
+/* json_plain_prefix stops at the first byte json_escape would change. */
+static void
+test_json_plain_prefix(void)
+{
+	unsigned char	 s[40];
+	size_t		 i, at, want;
+	int		 c;
+	const int	 stops[] = { 0, 1, 0x1f, '"', '\\', 0x80, 0xc3, 0xff };
+
+	memset(s, 'a', sizeof(s));
+	CHECK(json_plain_prefix(s, 0) == 0);
+	CHECK(json_plain_prefix(s, sizeof(s)) == sizeof(s));
+	for (at = 0; at < sizeof(s); at++)
+		for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
+			s[at] = (unsigned char)stops[i];
+			CHECK(json_plain_prefix(s, sizeof(s)) == at);
+			CHECK(json_plain_prefix(s, at) == at);
+			s[at] = 'a';
+		}
+	/* Every byte alone, in each place of a word. */
+	for (c = 0; c < 256; c++)
+		for (at = 0; at < 16; at++) {
+			s[at] = (unsigned char)c;
+			want = c >= 0x20 && c < 0x80 && c != '"' && c != '\\' ?
+			    sizeof(s) : at;
+			CHECK(json_plain_prefix(s, sizeof(s)) == want);
+			s[at] = 'a';
+		}
+	/* Neighbours that borrow in the subtraction: 0x20 after 0x21, 0x7f. */
+	memcpy(s, " !\x7f #~\x7f  !\x7f #~\x7f !", 17);
+	CHECK(json_plain_prefix(s, 17) == 17);
+}
+
 /*
  * Waiting lines: a short one is copied (the caller keeps its buffer), a
  * long one is taken (the caller's comes back empty); all come out in
@@ -196,6 +229,7 @@ main(void)
 	test_clock();
 	test_base64();
 	test_json_escape();
+	test_json_plain_prefix();
 	test_gather();
 	return check_report();
 }
