@@ -104,35 +104,36 @@ field_append_string(struct record *w, struct buf *dst, const char *s, size_t n)
 {
 	const unsigned char	*u = (const unsigned char *)s;
 	size_t			 len;
+	int			 plain;
 
 	if (n > RECORD_LINE_MAX)
 		return RECORD_TOOBIG;
 	/* Most strings (URLs, most header values) need no escape: one pass. */
-	if (json_plain_prefix(u, n) == n) {
-		if (dst->len > RECORD_LINE_MAX - 2 - n)
-			return RECORD_TOOBIG;
-		if (buf_reserve(dst, n + 2) == -1)
-			return RECORD_NOMEM;
-		dst->p[dst->len] = '"';
-		memcpy(dst->p + dst->len + 1, s, n);
-		dst->len += n + 2;
-		dst->p[dst->len - 1] = '"';
-		dst->p[dst->len] = '\0';
-		return 0;
+	if ((plain = json_plain_prefix(u, n) == n))
+		len = n + 2;
+	else {
+		if (!utf8_valid(u, n)) {
+			buf_clear(&w->repair);
+			if (utf8_repair(&w->repair, u, n) == -1)
+				return RECORD_NOMEM;
+			u = (const unsigned char *)w->repair.p;
+			n = w->repair.len;
+		}
+		len = json_escaped_len(u, n);
 	}
-	if (!utf8_valid(u, n)) {
-		buf_clear(&w->repair);
-		if (utf8_repair(&w->repair, u, n) == -1)
-			return RECORD_NOMEM;
-		u = (const unsigned char *)w->repair.p;
-		n = w->repair.len;
-	}
-	if ((len = json_escaped_len(u, n)) > RECORD_LINE_MAX ||
-	    dst->len > RECORD_LINE_MAX - len)
+	if (len > RECORD_LINE_MAX || dst->len > RECORD_LINE_MAX - len)
 		return RECORD_TOOBIG;
 	if (buf_reserve(dst, len) == -1)
 		return RECORD_NOMEM;
-	dst->len += json_escape(dst->p + dst->len, u, n);
+	if (!plain) {
+		dst->len += json_escape(dst->p + dst->len, u, n);
+		return 0;
+	}
+	dst->p[dst->len] = '"';
+	memcpy(dst->p + dst->len + 1, u, n);
+	dst->len += len;
+	dst->p[dst->len - 1] = '"';
+	dst->p[dst->len] = '\0';
 	return 0;
 }
 

@@ -174,29 +174,6 @@ part_open_late(struct xfer *x)
 }
 
 /*
- * The list a resumed transfer sends to another origin: the pool's bare
- * one without its Accept-Encoding, and the If-Range line hdr.
- */
-static int
-part_bare_range(struct xfer *x, const char *hdr)
-{
-	const struct curl_slist	*g;
-	struct curl_slist	*t;
-
-	for (g = x->pool->bare; g != NULL; g = g->next) {
-		if (strcmp(g->data, x->pool->ae) == 0)
-			continue;
-		if ((t = curl_slist_append(x->bare_range, g->data)) == NULL)
-			return -1;
-		x->bare_range = t;
-	}
-	if ((t = curl_slist_append(x->bare_range, hdr)) == NULL)
-		return -1;
-	x->bare_range = t;
-	return 0;
-}
-
-/*
  * -o: open NAME.part; when it continues, ask for the rest with Range and
  * If-Range (a changed file comes whole, as a 200) and without
  * compression, since the range counts the bytes the part holds.
@@ -230,7 +207,9 @@ part_open(struct xfer *x, struct rec *r)
 	if ((x->pool->ae[0] != '\0' &&
 	    request_drop_header(x, x->pool->ae) == -1) ||
 	    request_append_header(x, hdr) == -1 ||
-	    part_bare_range(x, hdr) == -1) {
+	    /* For another origin: the pool's bare list, the same way. */
+	    xfer_list_copy(&x->bare_range, x->pool->bare, x->pool->ae) == -1 ||
+	    xfer_list_add(&x->bare_range, hdr) == -1) {
 		rec_fail(r, ERR_OTHER, "out of memory");
 		return -1;
 	}

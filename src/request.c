@@ -262,39 +262,23 @@ request_headers(struct xfer *x, const struct rec *r)
 }
 
 /*
- * Make x's request headers its own copy (of the pool's), leaving out the
- * lines equal to drop (when not NULL); -1 when out of memory.
+ * Make x's request headers a list of its own, leaving out the lines equal
+ * to drop (when not NULL); -1 when out of memory.  An own list is the one
+ * x->headers points to, so it is copied only to drop a line.
  */
 static int
 request_own_headers(struct xfer *x, const char *drop)
 {
-	const struct curl_slist	*g;
-	struct curl_slist	*l = NULL, *t, **pp;
+	struct curl_slist *l = NULL;
 
-	if (x->own_headers == NULL) {
-		for (g = x->headers; g != NULL; g = g->next) {
-			if (drop != NULL && strcmp(g->data, drop) == 0)
-				continue;
-			if ((t = curl_slist_append(l, g->data)) == NULL) {
-				curl_slist_free_all(l);
-				return -1;
-			}
-			l = t;
-		}
-		x->own_headers = l;
-	} else if (drop != NULL) {
-		for (pp = &x->own_headers; *pp != NULL; ) {
-			if (strcmp((*pp)->data, drop) != 0) {
-				pp = &(*pp)->next;
-				continue;
-			}
-			t = *pp;
-			*pp = t->next;
-			t->next = NULL;
-			curl_slist_free_all(t);
-		}
+	if (x->own_headers != NULL && drop == NULL)
+		return 0;
+	if (xfer_list_copy(&l, x->headers, drop) == -1) {
+		curl_slist_free_all(l);
+		return -1;
 	}
-	x->headers = x->own_headers;
+	curl_slist_free_all(x->own_headers);
+	x->own_headers = x->headers = l;
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
 	return 0;
 }
@@ -303,18 +287,15 @@ request_own_headers(struct xfer *x, const char *drop)
 int
 request_append_header(struct xfer *x, const char *line)
 {
-	struct curl_slist *t;
-
-	if (request_own_headers(x, NULL) == -1)
+	if (request_own_headers(x, NULL) == -1 ||
+	    xfer_list_add(&x->own_headers, line) == -1)
 		return -1;
-	if ((t = curl_slist_append(x->own_headers, line)) == NULL)
-		return -1;
-	x->own_headers = x->headers = t;
+	x->headers = x->own_headers;
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
 	return 0;
 }
 
-/* Take the header line equal to line out of x's request headers. */
+/* Take the header lines equal to line out of x's request headers. */
 int
 request_drop_header(struct xfer *x, const char *line)
 {

@@ -136,7 +136,7 @@ static const char *const proxy_vars[] = {
 };
 
 /* Append a copy of line to *l; -1 when out of memory. */
-static int
+int
 xfer_list_add(struct curl_slist **l, const char *line)
 {
 	struct curl_slist *t;
@@ -144,6 +144,18 @@ xfer_list_add(struct curl_slist **l, const char *line)
 	if ((t = curl_slist_append(*l, line)) == NULL)
 		return -1;
 	*l = t;
+	return 0;
+}
+
+/* Append to *l a copy of every line of from but those equal to drop. */
+int
+xfer_list_copy(struct curl_slist **l, const struct curl_slist *from,
+    const char *drop)
+{
+	for (; from != NULL; from = from->next)
+		if ((drop == NULL || strcmp(from->data, drop) != 0) &&
+		    xfer_list_add(l, from->data) == -1)
+			return -1;
 	return 0;
 }
 

@@ -91,6 +91,11 @@ struct xfer_pool {
 						   line, or "" */
 };
 
+/* xfer.c */
+int		 xfer_list_add(struct curl_slist **, const char *);
+int		 xfer_list_copy(struct curl_slist **, const struct curl_slist *,
+		    const char *);
+
 /* setopt.c */
 long		 setopt_ms(double);
 CURL		*setopt_template(struct xfer_pool *);
